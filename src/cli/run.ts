@@ -1,0 +1,73 @@
+/**
+ * Dispatches argv to a subcommand and turns errors into exit codes and
+ * messages. Testable: takes an injected {@link CliContext}.
+ */
+import { isKeyfleetError } from '../errors.js'
+import { parseCommandArgs, renderHelp } from './args.js'
+import type { CliContext, Command } from './command.js'
+import { commands } from './commands/index.js'
+import { ExitCode, exitCodeFor } from './exit-codes.js'
+
+const VERSION = '0.1.0'
+
+const overview = (): string => {
+    const width = Math.max(...commands.map((c) => c.name.length))
+    return [
+        'keyfleet: LLM provider keys for a fleet of AI agents, kept in git with SOPS and age.',
+        '',
+        'Usage: keyfleet <command> [options]',
+        '',
+        'Commands:',
+        ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+        '',
+        'Run `keyfleet <command> --help` for a command\'s options and examples.',
+        'Exit codes: 0 ok, 1 findings, 2 usage/input error, 3 cannot decrypt, 4 tool missing.',
+        '',
+    ].join('\n')
+}
+
+/** Finds the command for argv, longest name first (`hook install` before `hook`). */
+const match = (argv: readonly string[]): [Command, string[]] | undefined => {
+    const sorted = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
+    for (const command of sorted) {
+        const words = command.name.split(' ')
+        if (words.every((word, i) => argv[i] === word)) return [command, argv.slice(words.length)]
+    }
+    return undefined
+}
+
+/** Runs keyfleet with `argv` (without node and script) and returns the exit code. */
+export const runCli = async (argv: readonly string[], ctx: CliContext): Promise<number> => {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+        ctx.stdout.write(overview())
+        return argv.length === 0 ? ExitCode.usage : ExitCode.ok
+    }
+    if (argv[0] === '--version' || argv[0] === '-V') {
+        ctx.stdout.write(`${VERSION}\n`)
+        return ExitCode.ok
+    }
+    const found = match(argv)
+    if (!found) {
+        ctx.stderr.write(`keyfleet: unknown command "${argv[0]}". Run \`keyfleet --help\` for the list.\n`)
+        return ExitCode.usage
+    }
+    const [command, rest] = found
+    try {
+        const args = parseCommandArgs(command, rest)
+        if (args.help) {
+            ctx.stdout.write(renderHelp(command))
+            return ExitCode.ok
+        }
+        return await command.run(args, ctx)
+    } catch (error) {
+        if (isKeyfleetError(error)) {
+            ctx.stderr.write(`keyfleet ${command.name}: ${error.message} [${error.code}]\n`)
+            return exitCodeFor(error.code)
+        }
+        // Unexpected errors: print only the type and message of our own code's failure.
+        // Messages from third-party code could embed input, so print no more than the class name.
+        const name = error instanceof Error ? error.constructor.name : typeof error
+        ctx.stderr.write(`keyfleet ${command.name}: internal error (${name}). Please report it with the command you ran (not its input).\n`)
+        return ExitCode.usage
+    }
+}
