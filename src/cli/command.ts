@@ -26,7 +26,7 @@ export interface OptionSpec {
 /** Parsed arguments handed to {@link Command.run}. */
 export interface CommandArgs {
     readonly positionals: readonly string[]
-    readonly values: Readonly<Record<string, string | boolean | string[] | boolean[] | undefined>>
+    readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>
 }
 
 /** A subcommand. `run` returns the process exit code (see cli/exit-codes.ts). */

@@ -26,5 +26,5 @@ export const sopsPath = (): string => {
     return path
 }
 
-/** Absolute path of a vector file under ../shared/vectors. */
-export const vector = (...parts: string[]): string => join(repoRoot, '..', 'shared', 'vectors', ...parts)
+/** Absolute path of a vector file under test/fixtures/vectors (copied from ../shared/vectors with their READMEs). */
+export const vector = (...parts: string[]): string => join(repoRoot, 'test', 'fixtures', 'vectors', ...parts)

@@ -1,0 +1,61 @@
+/**
+ * age identities: generating them and reading them from keys.txt-style files
+ * (`# comments`, one `AGE-SECRET-KEY-1…` or `AGE-SECRET-KEY-PQ-1…` per line).
+ */
+import { generateHybridIdentity, generateX25519Identity, identityToRecipient } from 'age-encryption'
+import { KeyfleetError } from '../errors.js'
+
+const IDENTITY = /^AGE-SECRET-KEY-(PQ-)?1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]+$/
+
+/** A fresh identity and its recipient. */
+export interface GeneratedIdentity {
+    readonly identity: string
+    readonly recipient: string
+}
+
+/** Generates an X25519 identity (default) or a post-quantum hybrid one. */
+export const generateIdentity = async (kind: 'x25519' | 'hybrid' = 'x25519'): Promise<GeneratedIdentity> => {
+    const identity = kind === 'hybrid' ? await generateHybridIdentity() : await generateX25519Identity()
+    return { identity, recipient: await identityToRecipient(identity) }
+}
+
+/**
+ * The recipient (public key) of an identity.
+ * @throws KeyfleetError `AGE_BAD_IDENTITY` (the message never contains the identity).
+ */
+export const recipientOf = async (identity: string): Promise<string> => {
+    try {
+        return await identityToRecipient(identity)
+    } catch (cause) {
+        throw new KeyfleetError('AGE_BAD_IDENTITY', 'the age identity is malformed; expected AGE-SECRET-KEY-1… (check for truncation or extra characters)', { cause: redactedCause(cause) })
+    }
+}
+
+/** True when the line is syntactically an age secret key. */
+export const isIdentity = (value: string): boolean => IDENTITY.test(value)
+
+/**
+ * Identities in a keys.txt-format text: blank lines and `#` comments skipped.
+ * @param file - shown in errors.
+ * @throws KeyfleetError `AGE_BAD_IDENTITY_FILE` naming the line (never its content) when a line is not an identity,
+ *   or when the text holds no identity at all.
+ */
+export const parseIdentityFile = (text: string, file = 'identity file'): string[] => {
+    const identities: string[] = []
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim()
+        if (line === '' || line.startsWith('#')) return
+        if (!isIdentity(line)) {
+            throw new KeyfleetError('AGE_BAD_IDENTITY_FILE', `${file}:${index + 1} is not an age identity (expected AGE-SECRET-KEY-1… or a # comment). Plugin and passphrase-protected identities are not supported.`, { file, line: index + 1 })
+        }
+        identities.push(line)
+    })
+    if (identities.length === 0) {
+        throw new KeyfleetError('AGE_BAD_IDENTITY_FILE', `${file} holds no age identity; create one with \`keyfleet keygen\``, { file })
+    }
+    return identities
+}
+
+/** Keeps a third-party error's class but drops its message, which may echo input. */
+export const redactedCause = (cause: unknown): Error =>
+    new Error(`${cause instanceof Error ? cause.constructor.name : 'error'} from age-encryption (details withheld: may echo key material)`)

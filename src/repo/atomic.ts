@@ -1,0 +1,53 @@
+/**
+ * Atomic file replacement: write a temp file in the same directory, fsync,
+ * rename over the target. A crash or error leaves either the old or the new
+ * file, never a half-written one, and no temp file behind.
+ */
+import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+
+/** A temp path next to `target` (same filesystem, so rename is atomic). */
+export const tempPathFor = (target: string): string =>
+    join(dirname(target), `.${basename(target)}.kf-${randomBytes(6).toString('hex')}.tmp`)
+
+/**
+ * Writes `content` to `target` atomically with `mode` (default 0600: keyfleet
+ * writes secrets or their ciphertext, which need no wider access).
+ */
+export const writeFileAtomic = (target: string, content: string | Uint8Array, mode = 0o600): void => {
+    const temp = tempPathFor(target)
+    try {
+        const fd = openSync(temp, 'wx', mode)
+        try {
+            const bytes = typeof content === 'string' ? Buffer.from(content) : content
+            let offset = 0
+            while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
+            fsyncSync(fd)
+        } finally {
+            closeSync(fd)
+        }
+        renameSync(temp, target)
+    } catch (error) {
+        rmSync(temp, { force: true })
+        throw error
+    }
+}
+
+/**
+ * Runs `change` on a temp copy of `target` and renames the copy over the
+ * target only when `change` succeeds. Used around in-place sops operations
+ * (set, unset, updatekeys, rotate), which otherwise rewrite the file in place.
+ * @param change - receives the temp copy's path.
+ */
+export const changeViaTempCopy = async <T>(target: string, change: (tempPath: string) => Promise<T>): Promise<T> => {
+    const temp = tempPathFor(target)
+    try {
+        copyFileSync(target, temp)
+        const result = await change(temp)
+        renameSync(temp, target)
+        return result
+    } finally {
+        rmSync(temp, { force: true })
+    }
+}

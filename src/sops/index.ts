@@ -1,0 +1,8 @@
+/**
+ * The sops binary, behind typed functions. Native (in-process) decryption
+ * lives in ./native; everything that writes goes through here.
+ */
+export { PINNED_SOPS_VERSION, checkSops, type SopsBinary } from './binary.js'
+export { SopsExit, sopsError, type SopsFailure } from './exit-codes.js'
+export { runSops, type SopsOptions, type SopsIdentity, type SopsCall } from './run.js'
+export { sopsDecrypt, sopsSet, sopsUnset, sopsEncryptNew, sopsUpdateKeys, sopsRotate, sopsEdit, parseDotenvOutput } from './commands.js'
