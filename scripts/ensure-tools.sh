@@ -15,10 +15,10 @@ SOPS_VERSION="3.13.2"
 ACTIONLINT_VERSION="1.7.12"
 # sha256 of the official release binaries (https://github.com/getsops/sops/releases/tag/v3.13.2).
 declare -A SOPS_SHA256=(
-  [linux.amd64]="${KEYFLEET_SOPS_SHA256_LINUX_AMD64:-}"
-  [linux.arm64]="${KEYFLEET_SOPS_SHA256_LINUX_ARM64:-}"
-  [darwin.amd64]="${KEYFLEET_SOPS_SHA256_DARWIN_AMD64:-}"
-  [darwin.arm64]="${KEYFLEET_SOPS_SHA256_DARWIN_ARM64:-}"
+  [linux.amd64]="${KEYFLEET_SOPS_SHA256_LINUX_AMD64:-154dfe4cd70554bdd82b98e4cd4acf191d43d01ead6f00a73477aa44c4ac42ef}"
+  [linux.arm64]="${KEYFLEET_SOPS_SHA256_LINUX_ARM64:-78abf2e15c86250a1553ae6f53aba96be6b2a8126f160b1534959add3467ad76}"
+  [darwin.amd64]="${KEYFLEET_SOPS_SHA256_DARWIN_AMD64:-5a66836229ff4a73779b19644b6db28fd574a6b995c15fc333469b2f93ee2acd}"
+  [darwin.arm64]="${KEYFLEET_SOPS_SHA256_DARWIN_ARM64:-412c475b52f167f1facd75d564422ffd1fa5302aaa7a404bdf4e30087e04b5a8}"
 )
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

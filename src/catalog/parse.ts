@@ -59,7 +59,8 @@ export const parseCatalog = (text: string, file = 'environments/keyfleet.yaml'):
             const path = [section, key]
             const spec = readSpec(key, (root[section] as Record<string, unknown>)[key], custom, path, problem, environments)
             if (!spec) continue
-            for (const name of [spec.name, ...spec.aliases]) claim(name, `${section}.${key}`, path)
+            claim(spec.name, `${section}.${key}`, custom ? path : [...path, 'env'])
+            spec.aliases.forEach((alias, i) => claim(alias, `${section}.${key}`, [...path, 'aliases', i]))
             secrets.push(spec)
         }
     }

@@ -10,14 +10,13 @@ import type { Command, CommandArgs } from './command.js'
 export const renderHelp = (command: Command): string => {
     const lines = [`Usage: keyfleet ${command.usage}`, '', command.summary, '']
     if (command.help) lines.push(command.help.trimEnd(), '')
-    const entries = Object.entries(command.options)
-    if (entries.length > 0) {
-        lines.push('Options:')
-        const flags = entries.map(([name, spec]) => `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` ${spec.arg ?? 'VALUE'}` : ''}`)
-        const width = Math.max(...flags.map((f) => f.length), 14)
-        entries.forEach(([, spec], i) => lines.push(`  ${(flags[i] as string).padEnd(width)}  ${spec.description}`))
-    }
-    lines.push(`  ${'-h, --help'.padEnd(Math.max(14, ...entries.map(() => 0)))}  Show this help`)
+    const entries: [string, string][] = Object.entries(command.options).map(([name, spec]) => [
+        `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` ${spec.arg ?? 'VALUE'}` : ''}`,
+        spec.description + (spec.multiple ? ' (repeatable)' : ''),
+    ])
+    entries.push(['-h, --help', 'Show this help'])
+    const width = Math.max(...entries.map(([flag]) => flag.length))
+    lines.push('Options:', ...entries.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`))
     return `${lines.join('\n')}\n`
 }
 

@@ -6,6 +6,7 @@
 import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { KeyfleetError, isKeyfleetError } from '../errors.js'
 
 /** A temp path next to `target` (same filesystem, so rename is atomic). */
 export const tempPathFor = (target: string): string =>
@@ -47,6 +48,12 @@ export const changeViaTempCopy = async <T>(target: string, change: (tempPath: st
         const result = await change(temp)
         renameSync(temp, target)
         return result
+    } catch (error) {
+        // Errors name the file the user knows, not our temp copy.
+        if (isKeyfleetError(error) && error.message.includes(basename(temp))) {
+            throw new KeyfleetError(error.code, error.message.replaceAll(basename(temp), basename(target)), { cause: error.cause, file: target })
+        }
+        throw error
     } finally {
         rmSync(temp, { force: true })
     }

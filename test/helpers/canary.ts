@@ -42,8 +42,8 @@ export const findLeaks = (value: string, haystacks: Record<string, string | Buff
     return found
 }
 
-/** Reads every regular file under `dir` (recursively) into a haystack map, skipping `skip` paths. */
-export const filesUnder = (dir: string, skip: (path: string) => boolean = () => false): Record<string, Buffer> => {
+/** Reads every regular file under `dir` (recursively, up to `maxBytes` each) into a haystack map, skipping `skip` paths. */
+export const filesUnder = (dir: string, skip: (path: string) => boolean = () => false, maxBytes = Infinity): Record<string, Buffer> => {
     const out: Record<string, Buffer> = {}
     const walk = (current: string): void => {
         for (const entry of readdirSync(current)) {
@@ -52,7 +52,7 @@ export const filesUnder = (dir: string, skip: (path: string) => boolean = () => 
             const st = statSync(path, { throwIfNoEntry: false })
             if (!st) continue
             if (st.isDirectory()) walk(path)
-            else if (st.isFile()) out[path] = readFileSync(path)
+            else if (st.isFile() && st.size <= maxBytes) out[path] = readFileSync(path)
         }
     }
     walk(dir)

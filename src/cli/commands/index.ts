@@ -1,5 +1,25 @@
 /** Every keyfleet subcommand, in the order `keyfleet --help` lists them. */
 import type { Command } from '../command.js'
+import { command as validate } from './validate.js'
+import { command as diff } from './diff.js'
+import { command as scan } from './scan.js'
+import { command as hookInstall } from './hook.js'
+import { command as set } from './set.js'
+import { command as unset } from './unset.js'
+import { command as importEnv } from './import.js'
+import { command as edit } from './edit.js'
+import { command as keygen } from './keygen.js'
+import { command as init } from './init.js'
 
 export const commands: readonly Command[] = [
+    validate,
+    diff,
+    scan,
+    hookInstall,
+    set,
+    unset,
+    importEnv,
+    edit,
+    keygen,
+    init,
 ]

@@ -1,0 +1,81 @@
+/**
+ * The action's inputs, read once and checked before any work starts. The
+ * `age-key` input is masked the moment it is read, before it is parsed, so
+ * not even a parse error can print it unmasked.
+ */
+import * as core from '@actions/core'
+import { isAbsolute, relative, resolve } from 'node:path'
+import { parseIdentityFile } from '../age/index.js'
+import { KeyfleetError } from '../errors.js'
+import { maskAll } from './mask.js'
+
+/** Commands the action runs. `check` (live provider probes) is reserved. */
+export const COMMANDS = ['validate', 'diff', 'render'] as const
+/** One of {@link COMMANDS}. */
+export type ActionCommand = (typeof COMMANDS)[number]
+
+/** The checked inputs. Identities are secrets: never print them. */
+export interface ActionInputs {
+    readonly command: ActionCommand
+    /** One environment, or undefined for "every environment in the catalog". */
+    readonly environment: string | undefined
+    /** age identities from `age-key`; empty means a key-less run. */
+    readonly identities: readonly string[]
+    /** Git revision to compare with (diff, and the change table of render). */
+    readonly baseRef: string | undefined
+    /** Absolute directory for rendered output (render only); undefined renders a dry run into the workspace. */
+    readonly outDir: string | undefined
+    /** Absolute repository root: `GITHUB_WORKSPACE`, else the working directory. */
+    readonly root: string
+}
+
+const ENV_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/
+
+const usage = (message: string): KeyfleetError => new KeyfleetError('ACTION_BAD_INPUT', message)
+
+/**
+ * Reads, masks and checks the inputs.
+ *
+ * @param env The process environment (for `GITHUB_WORKSPACE`).
+ * @throws KeyfleetError `ACTION_BAD_INPUT` for an unknown command, a bad
+ *   environment name or a missing input a command needs; `AGE_BAD_IDENTITY_FILE`
+ *   when `age-key` is not a keys.txt-style identity list (the message names a
+ *   line number, never its content).
+ */
+export const readInputs = (env: NodeJS.ProcessEnv): ActionInputs => {
+    // Mask first: even a malformed key must not reach the log.
+    const ageKey = core.getInput('age-key')
+    maskAll([ageKey, ...ageKey.split(/\r?\n/).map((line) => line.trim())], core.setSecret)
+
+    const command = core.getInput('command', { required: true })
+    if (command === 'check') throw usage('command "check" (live provider probes) is not available in this version of the action; use validate, diff or render.')
+    if (!(COMMANDS as readonly string[]).includes(command)) {
+        throw usage(`unknown command "${command}": expected one of ${COMMANDS.join(', ')}.`)
+    }
+
+    const environment = core.getInput('environment') || undefined
+    if (environment !== undefined && !ENV_NAME.test(environment)) {
+        throw usage(`environment "${environment}" is not a valid environment name (lowercase letters, digits, "-" and "_").`)
+    }
+
+    const identities = ageKey.trim() === '' ? [] : parseIdentityFile(ageKey, 'the age-key input')
+    const root = resolve(env.GITHUB_WORKSPACE || process.cwd())
+    const outInput = core.getInput('out-dir')
+    const outDir = outInput === '' ? undefined : isAbsolute(outInput) ? outInput : resolve(root, outInput)
+    const baseRef = core.getInput('base-ref') || undefined
+    if (outDir !== undefined && !relative(root, outDir).startsWith('..') && !isAbsolute(relative(root, outDir))) {
+        throw usage('out-dir must be outside the repository checkout (rendered Secrets hold plaintext keys): use e.g. `${{ runner.temp }}/keyfleet-render`.')
+    }
+
+    if (command === 'render') {
+        if (environment === undefined) throw usage('command "render" needs the environment input (one of the environments in environments/keyfleet.yaml).')
+        if (identities.length === 0) throw usage('command "render" needs the age-key input: pass the environment\'s CI identity, e.g. `age-key: ${{ secrets.SOPS_AGE_KEY }}`.')
+    }
+    if (command === 'diff' && baseRef === undefined) {
+        throw usage('command "diff" needs the base-ref input, e.g. `base-ref: ${{ github.event.pull_request.base.sha }}`.')
+    }
+    if (identities.length > 0 && environment === undefined) {
+        throw usage('the age-key input decrypts one environment: set the environment input as well.')
+    }
+    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root }
+}

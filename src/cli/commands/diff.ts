@@ -1,0 +1,50 @@
+/**
+ * `keyfleet diff`: the change report between two revisions, as text tables,
+ * Markdown (for a PR comment or the step summary) or JSON. Names, statuses,
+ * recipients and, with an identity, hints; never a value.
+ */
+import { changeReport, changeReportMarkdown, changeReportText, discoverEnvironments, readRepoCatalog } from '../../validate/index.js'
+import { KeyfleetError } from '../../errors.js'
+import type { Command } from '../command.js'
+import { ExitCode } from '../exit-codes.js'
+import { gatherIdentities, identityOptions, rootOf } from './validate.js'
+
+export const command: Command = {
+    name: 'diff',
+    summary: 'Report which secret names changed between two git revisions (never the values)',
+    usage: 'diff --base <ref> [--head <ref>] [options]',
+    help: `Per environment: names added, removed, changed (ciphertext changed) and unchanged,
+recipients added and removed, and whether only metadata changed (data key rotated,
+lastmodified). With an identity, each added or changed key gets a hint: provider, length,
+last four characters. Without --head the working tree is compared. See docs/change-report.md.
+
+Examples:
+  keyfleet diff --base origin/main
+  keyfleet diff --base origin/main --head HEAD --markdown >> "$GITHUB_STEP_SUMMARY"
+  keyfleet diff --base HEAD~1 --identity prod=examples/demo-keys/prod.agekey --json`,
+    options: {
+        base: { type: 'string', arg: 'REF', description: 'the revision to compare against (required), e.g. origin/main' },
+        head: { type: 'string', arg: 'REF', description: 'the revision to report on (default: the working tree)' },
+        markdown: { type: 'boolean', description: 'print Markdown: a table per environment' },
+        json: { type: 'boolean', description: 'print the report as JSON' },
+        'fail-on-change': { type: 'boolean', description: 'exit 1 when any environment changed' },
+        ...identityOptions,
+        root: { type: 'string', arg: 'DIR', description: 'repository root (default: current directory)' },
+    },
+    positionals: [0, 0],
+    run: async (args, ctx) => {
+        const base = args.values.base
+        if (typeof base !== 'string' || base === '') throw new KeyfleetError('USAGE', '--base <ref> is required, e.g. keyfleet diff --base origin/main')
+        if (args.values.markdown === true && args.values.json === true) throw new KeyfleetError('USAGE', 'choose one of --markdown and --json')
+        const root = rootOf(args, ctx)
+        const envs = discoverEnvironments(root, readRepoCatalog(root).catalog)
+        const identities = await gatherIdentities(args, ctx, root, envs, false)
+        const head = typeof args.values.head === 'string' ? args.values.head : undefined
+        const report = await changeReport({ root, base, identities, ...(head === undefined ? {} : { head }) })
+        if (args.values.json === true) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+        else if (args.values.markdown === true) ctx.stdout.write(changeReportMarkdown(report))
+        else ctx.stdout.write(changeReportText(report))
+        const changed = report.environments.some((e) => e.status !== 'unchanged')
+        return args.values['fail-on-change'] === true && changed ? ExitCode.findings : ExitCode.ok
+    },
+}

@@ -1,0 +1,44 @@
+/** `keyfleet edit <env>`: open an environment in $EDITOR through sops. */
+import { relative } from 'node:path'
+import { KeyfleetError } from '../../errors.js'
+import { changeViaTempCopy } from '../../repo/atomic.js'
+import { sopsEdit } from '../../sops/index.js'
+import type { Command } from '../command.js'
+import { ExitCode } from '../exit-codes.js'
+import { identityFrom, openRepo, sopsOptions } from '../repo-context.js'
+import { secretsTarget } from '../secret-target.js'
+
+export const command: Command = {
+    name: 'edit',
+    summary: 'Edit an environment in $EDITOR (sops decrypts to a private temp file and re-encrypts)',
+    usage: 'edit <env> [--identity-file FILE]',
+    positionals: [1, 1],
+    help: `sops writes the plaintext to a temporary file readable only by you, starts $EDITOR
+(or $VISUAL, else vi) on it, re-encrypts on save and removes it. Unchanged values keep
+their ciphertext. Prefer \`keyfleet set\` for one key: it checks names and formats.
+Run \`keyfleet validate\` afterwards.
+
+Example:
+  EDITOR=nano keyfleet edit dev`,
+    options: {
+        'identity-file': { type: 'string', arg: 'FILE', description: 'age identity file (default: SOPS_AGE_KEY_FILE / SOPS_AGE_KEY)' },
+    },
+    run: async ({ positionals, values }, ctx) => {
+        const repo = openRepo(ctx)
+        const target = secretsTarget(repo, positionals[0] as string)
+        if (!target.exists) throw new KeyfleetError('ENV_NO_SECRETS', `${target.paths.secrets} does not exist; create it with \`keyfleet set\` or \`keyfleet import\``)
+        const editor = ctx.env.EDITOR || ctx.env.VISUAL || 'vi'
+        const options = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))
+        try {
+            await changeViaTempCopy(target.file, (temp) => sopsEdit(relative(repo.root, temp), editor, options))
+        } catch (error) {
+            if (error instanceof KeyfleetError && error.code === 'SOPS_NOT_MODIFIED') {
+                ctx.stderr.write('no changes\n')
+                return ExitCode.ok
+            }
+            throw error
+        }
+        ctx.stdout.write(`saved ${target.paths.secrets}; run \`keyfleet validate\` and review \`git diff\`\n`)
+        return ExitCode.ok
+    },
+}

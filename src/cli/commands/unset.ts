@@ -1,0 +1,35 @@
+/** `keyfleet unset <env> <NAME>`: remove one key through sops. */
+import { relative } from 'node:path'
+import { KeyfleetError } from '../../errors.js'
+import { changeViaTempCopy } from '../../repo/atomic.js'
+import { sopsUnset } from '../../sops/index.js'
+import type { Command } from '../command.js'
+import { ExitCode } from '../exit-codes.js'
+import { identityFrom, openRepo, sopsOptions } from '../repo-context.js'
+import { canonicalName, secretsTarget } from '../secret-target.js'
+
+export const command: Command = {
+    name: 'unset',
+    summary: 'Remove one key from an environment',
+    usage: 'unset <env> <NAME> [--identity-file FILE]',
+    positionals: [2, 2],
+    help: `Removes NAME (or the canonical name of an alias) from environments/<env>/env.secrets.
+Agents that read the key lose it at their next reload: check \`keyfleet registry <env>\` first.
+
+Example:
+  keyfleet unset dev FIREWORKS_API_KEY`,
+    options: {
+        'identity-file': { type: 'string', arg: 'FILE', description: 'age identity file (default: SOPS_AGE_KEY_FILE / SOPS_AGE_KEY)' },
+    },
+    run: async ({ positionals, values }, ctx) => {
+        const [env, rawName] = positionals as [string, string]
+        const repo = openRepo(ctx)
+        const target = secretsTarget(repo, env)
+        if (!target.exists) throw new KeyfleetError('ENV_NO_SECRETS', `${target.paths.secrets} does not exist; nothing to remove`)
+        const { name } = canonicalName(repo, rawName, true)
+        const options = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))
+        await changeViaTempCopy(target.file, (temp) => sopsUnset(relative(repo.root, temp), name, options))
+        ctx.stdout.write(`removed ${name} from ${env}\n`)
+        return ExitCode.ok
+    },
+}

@@ -1,0 +1,76 @@
+/**
+ * Shared steps of the commands that write one environment's secrets: which
+ * file, which canonical name, and whether a value may be stored.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { NAME_PATTERN, formatHint, isPlaceholder, keyHint } from '../catalog/index.js'
+import { KeyfleetError } from '../errors.js'
+import { SOPS_CONFIG_PATH, assertEnvironment, type EnvironmentPaths } from '../repo/layout.js'
+import { matchRule, parseSopsConfig } from '../validate/sops-config.js'
+import type { RepoContext } from './repo-context.js'
+
+/** An environment's secrets file, resolved. */
+export interface SecretsTarget {
+    readonly paths: EnvironmentPaths
+    /** Absolute path of env.secrets. */
+    readonly file: string
+    readonly exists: boolean
+}
+
+/**
+ * Resolves `env` to its secrets file and checks, before anything is written,
+ * that `.sops.yaml` parses and has a creation rule for it.
+ * @throws KeyfleetError `ENV_UNKNOWN`, `ENV_INVALID_NAME`, `SOPS_CONFIG_NOT_FOUND`, `SOPS_CONFIG_INVALID`, `SOPS_NO_CREATION_RULE`.
+ */
+export const secretsTarget = (repo: RepoContext, env: string): SecretsTarget => {
+    const paths = assertEnvironment(repo.root, env, repo.catalog.environments)
+    const file = join(repo.root, paths.secrets)
+    const configPath = join(repo.root, SOPS_CONFIG_PATH)
+    if (!existsSync(configPath)) throw new KeyfleetError('SOPS_CONFIG_NOT_FOUND', `${SOPS_CONFIG_PATH} is missing; run \`keyfleet init\` or restore it from git`)
+    const { config, findings } = parseSopsConfig(readFileSync(configPath, 'utf8'), SOPS_CONFIG_PATH)
+    const first = findings[0]
+    if (first) throw new KeyfleetError('SOPS_CONFIG_INVALID', `${SOPS_CONFIG_PATH}:${first.line ?? 1}: ${first.message}; fix it before changing keys`, { file: SOPS_CONFIG_PATH, line: first.line })
+    const rule = matchRule(config, paths.secrets)
+    if (!rule || rule.age.length === 0) {
+        throw new KeyfleetError('SOPS_NO_CREATION_RULE', `no creation rule with age recipients in ${SOPS_CONFIG_PATH} matches ${paths.secrets}; add one (path_regex: ^environments/${env}/[^/]+$)`)
+    }
+    return { paths, file, exists: existsSync(file) }
+}
+
+/** Shows a name safely in messages (names are not secret, but may hold control characters). */
+const shown = (name: string): string => JSON.stringify(name.slice(0, 60))
+
+/**
+ * Checks a name and maps aliases to the canonical name.
+ * @returns the name to store and, when it differs, a note for the user.
+ * @throws KeyfleetError `NAME_INVALID`, `NAME_UNKNOWN`.
+ */
+export const canonicalName = (repo: RepoContext, name: string, allowUnknown: boolean): { name: string; note?: string } => {
+    if (!NAME_PATTERN.test(name) || name.startsWith('SOPS_') || name.startsWith('sops_')) {
+        throw new KeyfleetError('NAME_INVALID', `${shown(name)} is not a valid key name: use UPPER_SNAKE letters, digits and _ (no =, spaces or newlines; not starting with SOPS_)`)
+    }
+    const resolved = repo.index.resolve(name)
+    if (!resolved) {
+        if (allowUnknown) return { name }
+        throw new KeyfleetError('NAME_UNKNOWN', `${name} is not in the catalog (environments/keyfleet.yaml). Declare it under custom:, use a provider name such as OPENAI_API_KEY, or pass --allow-unknown`)
+    }
+    if (resolved.name !== name) return { name: resolved.name, note: `${name} is ${resolved.spec.service === name ? 'the service' : 'an alias'} of ${resolved.name}; storing it as ${resolved.name}` }
+    return { name: resolved.name }
+}
+
+/**
+ * Checks a value against the provider's format rule and for placeholders.
+ * @throws KeyfleetError `VALUE_FORMAT` / `VALUE_PLACEHOLDER` (messages carry the hint shape, never the value).
+ */
+export const checkValue = (repo: RepoContext, name: string, value: string, force: boolean): void => {
+    if (force) return
+    const hint = formatHint({ ...keyHint(name, value, repo.index), last4: '' })
+    if (isPlaceholder(value)) {
+        throw new KeyfleetError('VALUE_PLACEHOLDER', `the value for ${name} (${hint}) looks like a placeholder, not a key; nothing was changed (--force to store it anyway)`)
+    }
+    const spec = repo.index.resolve(name)?.spec
+    if (spec?.format && !spec.format.test(value)) {
+        throw new KeyfleetError('VALUE_FORMAT', `the value for ${name} (${hint}) does not match the ${spec.title} key format ${spec.format.source}; check you copied the whole key (--force to store it anyway). Nothing was changed`)
+    }
+}

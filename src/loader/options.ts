@@ -1,0 +1,91 @@
+/**
+ * Options of `openKeys` and their defaults. The loader is the one keyfleet
+ * library that reads the environment by default: being configured by
+ * `KEYFLEET_SECRETS_PATH` and overridden by real environment variables is its
+ * documented contract. Pass `env` to make it read something else.
+ */
+import { builtinCatalog, indexCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
+import type { IdentitySource } from './decrypt.js'
+import type { EnvLike } from './snapshot.js'
+import { nodeWatch, type WatchFunction } from './watch.js'
+
+/** Options of {@link openKeys}. Every field is optional. */
+export interface OpenKeysOptions {
+    /**
+     * The source: a Secret-volume directory, or a dotenv / JSON / SOPS / age-bundle file.
+     * Default: `env.KEYFLEET_SECRETS_PATH`; with neither, the store serves environment variables only.
+     */
+    readonly path?: string | undefined
+    /** Environment used for the path default, identity defaults and the env-var-wins precedence. Default `process.env`. */
+    readonly env?: EnvLike | undefined
+    /** Age identity text for encrypted sources. Default: `env.KEYFLEET_AGE_KEY`, then `env.SOPS_AGE_KEY`. */
+    readonly identity?: string | undefined
+    /** Age identity file for encrypted sources. Default: `env.KEYFLEET_AGE_KEY_FILE`, then `env.SOPS_AGE_KEY_FILE`. */
+    readonly identityFile?: string | undefined
+    /** Names, aliases, services and pools. Default: the built-in five providers. */
+    readonly catalog?: Catalog | undefined
+    /** Aborting closes the store; an already aborted signal makes `openKeys` reject with `LOADER_ABORTED`. */
+    readonly signal?: AbortSignal | undefined
+    /**
+     * Trailing quiet time before a re-read, in ms. Default 0: events of one
+     * burst are coalesced to the next event-loop turn (setImmediate). A longer
+     * debounce buys nothing for correctness, since every read is compared and
+     * a kubelet swap is one atomic rename; it only adds latency.
+     */
+    readonly debounceMs?: number | undefined
+    /**
+     * Poll interval in ms, used when watching is impossible (inotify limits,
+     * `watch: false`), while the source is missing, and while it is bad. Default 1000.
+     */
+    readonly pollIntervalMs?: number | undefined
+    /**
+     * Grace before a source problem is reported, in ms. Default 50: a
+     * truncate-then-write save is empty for a moment, which is not worth an
+     * error event. The last good keys are served either way.
+     */
+    readonly settleMs?: number | undefined
+    /** Directory watch function (tests inject failures); `false` polls only. Default: `fs.watch`. */
+    readonly watch?: WatchFunction | false | undefined
+}
+
+/** Options with every default applied. */
+export interface ResolvedOptions {
+    readonly path: string | undefined
+    readonly env: EnvLike
+    readonly identity: IdentitySource
+    readonly index: CatalogIndex
+    readonly signal: AbortSignal | undefined
+    readonly debounceMs: number
+    readonly pollIntervalMs: number
+    readonly settleMs: number
+    readonly watch: WatchFunction | false
+}
+
+const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
+
+const ms = (value: number | undefined, fallback: number, min: number): number =>
+    value === undefined || !Number.isFinite(value) ? fallback : Math.max(min, value)
+
+/** Applies the defaults of {@link OpenKeysOptions}. */
+export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
+    const env = options.env ?? process.env
+    const identity = nonEmpty(options.identity)
+    const identityFile = nonEmpty(options.identityFile)
+    const fromEnv: IdentitySource = identity !== undefined || identityFile !== undefined
+        ? { identity, identityFile }
+        : {
+            identity: nonEmpty(env.KEYFLEET_AGE_KEY) ?? nonEmpty(env.SOPS_AGE_KEY),
+            identityFile: nonEmpty(env.KEYFLEET_AGE_KEY_FILE) ?? nonEmpty(env.SOPS_AGE_KEY_FILE),
+        }
+    return {
+        path: nonEmpty(options.path) ?? nonEmpty(env.KEYFLEET_SECRETS_PATH),
+        env,
+        identity: fromEnv,
+        index: indexCatalog(options.catalog ?? builtinCatalog),
+        signal: options.signal,
+        debounceMs: ms(options.debounceMs, 0, 0),
+        pollIntervalMs: ms(options.pollIntervalMs, 1000, 10),
+        settleMs: ms(options.settleMs, 50, 0),
+        watch: options.watch === undefined ? nodeWatch : options.watch,
+    }
+}

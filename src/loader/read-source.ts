@@ -1,0 +1,142 @@
+/**
+ * Reads a source path once, synchronously, into either a key map or an
+ * encrypted payload still to be opened. Synchronous on purpose: sources are a
+ * few small files on a local or tmpfs mount, sync reads avoid a thread-pool
+ * round trip per file (the swap-to-get latency goal is 1 ms), and a read that
+ * cannot interleave with other JS makes the snapshot trivially consistent.
+ */
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { isKeyfleetError } from '../errors.js'
+import { LoaderCode, errnoOf, loaderError, systemCause } from './errors.js'
+import { parseDotenv, parseJsonSource } from './parse.js'
+
+/** What one read of the source found. */
+export type RawSource =
+    | { readonly kind: 'missing' }
+    | { readonly kind: 'directory' | 'dotenv' | 'json'; readonly entries: Map<string, string>; readonly fingerprint: string }
+    | { readonly kind: 'sops'; readonly store: 'dotenv' | 'json' | 'yaml'; readonly text: string; readonly fingerprint: string }
+    | { readonly kind: 'age-bundle'; readonly bytes: Buffer; readonly fingerprint: string }
+
+/** The kinds of source the loader understands. */
+export type SourceKind = Exclude<RawSource['kind'], 'missing'>
+
+const DATA_LINK = '..data'
+const MAX_ATTEMPTS = 8
+
+// Secret-volume files are written by `kubectl create secret --from-file` and
+// `echo key > file`; a trailing newline is never part of an API key.
+const trimValue = (text: string): string => text.replace(/[\r\n]+$/, '')
+
+const unreadable = (path: string, error: unknown): Error => {
+    const code = errnoOf(error)
+    const hint = code === 'EACCES' || code === 'EPERM'
+        ? 'give the agent read permission (file mode or pod fsGroup)'
+        : 'check the mount'
+    return loaderError(LoaderCode.SOURCE_UNREADABLE, `cannot read ${path} (${code ?? 'error'}); ${hint}`, { file: path, cause: systemCause(error) })
+}
+
+const isGone = (error: unknown): boolean => {
+    const code = errnoOf(error)
+    return code === 'ENOENT' || code === 'ENOTDIR'
+}
+
+/** Reads every non-dot regular file of `dir` into a map; dot-entries (`..data`, `..2026_…`) and subdirectories are skipped. */
+const readFlatDir = (dir: string): Map<string, string> => {
+    const entries = new Map<string, string>()
+    for (const name of readdirSync(dir).sort()) {
+        if (name.startsWith('.')) continue
+        let text: string
+        try {
+            text = readFileSync(join(dir, name), 'utf8')
+        } catch (error) {
+            const code = errnoOf(error)
+            // A subdirectory, or a per-key link whose target vanished mid-swap: not a key.
+            if (code === 'EISDIR' || code === 'ENOENT') continue
+            throw error
+        }
+        entries.set(name, trimValue(text))
+    }
+    return entries
+}
+
+const fingerprintOf = (entries: Map<string, string>): string => {
+    // Length-prefixed so that no two different maps share a fingerprint.
+    let out = ''
+    for (const [name, value] of entries) out += `${name.length}:${name}${value.length}:${value}`
+    return out
+}
+
+/**
+ * Reads a Secret-volume style directory. When the kubelet's `..data` link is
+ * present the files are read from the timestamped directory it points to, and
+ * the link is read again afterwards: if it moved (a swap happened mid-read) the
+ * read is repeated, so the result is always one whole payload, never a mix.
+ */
+const readDirectory = (path: string): Map<string, string> => {
+    for (let attempt = 0; ; attempt++) {
+        let link: string | undefined
+        try {
+            link = readlinkSync(join(path, DATA_LINK))
+        } catch (error) {
+            if (!isGone(error) && errnoOf(error) !== 'EINVAL') throw error
+        }
+        if (link === undefined) return readFlatDir(path)
+        try {
+            const entries = readFlatDir(resolve(path, link))
+            if (readlinkSync(join(path, DATA_LINK)) === link) return entries
+        } catch (error) {
+            // The old payload directory was removed under us: the swap finished, read again.
+            if (!isGone(error) || attempt >= MAX_ATTEMPTS) throw error
+        }
+        if (attempt >= MAX_ATTEMPTS) return readFlatDir(path)
+    }
+}
+
+const SOPS_DOTENV = /^sops_mac=/m
+const SOPS_JSON = /"sops"\s*:/
+const SOPS_YAML = /^sops:/m
+const AGE_ARMOR = '-----BEGIN AGE ENCRYPTED FILE-----'
+const AGE_BINARY = 'age-encryption.org/v1\n'
+
+const readFile = (path: string): RawSource => {
+    const bytes = readFileSync(path)
+    const head = bytes.subarray(0, 64).toString('latin1')
+    if (head.startsWith(AGE_BINARY) || head.trimStart().startsWith(AGE_ARMOR)) {
+        return { kind: 'age-bundle', bytes, fingerprint: bytes.toString('latin1') }
+    }
+    const text = bytes.toString('utf8')
+    if (text.trim() === '') {
+        throw loaderError(LoaderCode.SOURCE_EMPTY, `${path} is empty (an editor mid-save?); keeping the last good keys until it has content`, { file: path })
+    }
+    const trimmed = text.trimStart()
+    if (SOPS_DOTENV.test(text)) return { kind: 'sops', store: 'dotenv', text, fingerprint: text }
+    if (trimmed.startsWith('{') && SOPS_JSON.test(text)) return { kind: 'sops', store: 'json', text, fingerprint: text }
+    if (SOPS_YAML.test(text)) return { kind: 'sops', store: 'yaml', text, fingerprint: text }
+    if (trimmed.startsWith('{')) return { kind: 'json', entries: parseJsonSource(text, path), fingerprint: text }
+    return { kind: 'dotenv', entries: parseDotenv(text, path), fingerprint: text }
+}
+
+/**
+ * Reads `path` once: a directory (one file per key, kubelet layout aware) or a
+ * single file whose format is recognised by content (age armor or magic, SOPS
+ * marker `sops_mac=` / `"sops":` / `sops:`, a JSON object, else dotenv).
+ * @returns `{ kind: 'missing' }` when the path does not exist.
+ * @throws KeyfleetError `LOADER_SOURCE_UNREADABLE` (EACCES …), `LOADER_SOURCE_EMPTY`,
+ *   `LOADER_PARSE_FAILED`.
+ */
+export const readSource = (path: string): RawSource => {
+    try {
+        const stat = statSync(path, { throwIfNoEntry: false })
+        if (!stat) return { kind: 'missing' }
+        if (stat.isDirectory()) {
+            const entries = readDirectory(path)
+            return { kind: 'directory', entries, fingerprint: fingerprintOf(entries) }
+        }
+        return readFile(path)
+    } catch (error) {
+        if (isKeyfleetError(error)) throw error
+        if (isGone(error)) return { kind: 'missing' }
+        throw unreadable(path, error)
+    }
+}

@@ -1,0 +1,254 @@
+/**
+ * The live key store: reads the source, swaps whole snapshots, watches
+ * directories (or polls), and reports problems while serving the last good keys.
+ */
+import { formatHint, keyHint } from '../catalog/index.js'
+import { KeyfleetError, isKeyfleetError } from '../errors.js'
+import { openBundle, openSops, type BundleInfo } from './decrypt.js'
+import { TypedEmitter } from './emitter.js'
+import { LoaderCode, loaderError, systemCause } from './errors.js'
+import type { ResolvedOptions } from './options.js'
+import { Pool, type KeyChoice } from './pool.js'
+import { readSource, type SourceKind } from './read-source.js'
+import { buildSnapshot, changedNames, type Snapshot } from './snapshot.js'
+import type { FailureOptions, KeyStore, KeyStoreEvents, KeyView, SourceStatus } from './types.js'
+import { DirWatchers, watchTargets } from './watch.js'
+
+const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
+
+const valueOf = (entry: KeyChoice | Pool | undefined): string | undefined =>
+    entry === undefined ? undefined : entry instanceof Pool ? entry.next().value : entry.value
+
+const choiceOf = (entry: KeyChoice | Pool | undefined): KeyChoice | undefined =>
+    entry === undefined ? undefined : entry instanceof Pool ? entry.next() : entry
+
+/** The {@link KeyStore} implementation; built by `openKeys`. */
+export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeyStore {
+    readonly #o: ResolvedOptions
+    #snapshot: Snapshot
+    #entries: ReadonlyMap<string, string> = new Map()
+    #fingerprint: string | undefined
+    #kind: SourceKind | undefined
+    #bundle: BundleInfo | undefined
+    #problem: KeyfleetError | undefined
+    #reported: string | undefined
+    #failStreak = 0
+    readonly #cooldowns = new Map<string, { until: number; value: string }>()
+    #watchers: DirWatchers | undefined
+    #mode: SourceStatus['mode']
+    #scheduled = false
+    #reloading = false
+    #dirty = false
+    #closed = false
+    #pollTimer: NodeJS.Timeout | undefined
+    #retryTimer: NodeJS.Timeout | undefined
+    readonly #onAbort = (): void => { void this.close() }
+
+    /** @internal Use `openKeys`. */
+    constructor(options: ResolvedOptions) {
+        super()
+        this.#o = options
+        this.#snapshot = this.#build(new Map(), 0)
+        this.#mode = options.path === undefined ? 'none' : options.watch === false ? 'poll' : 'watch'
+    }
+
+    /** @internal Arms the watches, then reads once (in that order, so no change slips in between). */
+    async start(): Promise<void> {
+        this.#o.signal?.addEventListener('abort', this.#onAbort, { once: true })
+        if (this.#o.path === undefined) return
+        if (this.#o.watch === false) this.#startPolling()
+        else this.#watchers = new DirWatchers(this.#o.watch, () => { this.#schedule() }, (reason) => { this.#fallback(reason) })
+        this.#syncWatches()
+        await this.#reload()
+    }
+
+    get(nameOrService: string): string | undefined {
+        return valueOf(this.#snapshot.lookup.get(nameOrService))
+    }
+
+    require(nameOrService: string): string {
+        const value = this.get(nameOrService)
+        if (value !== undefined) return value
+        const r = this.#o.index.resolve(nameOrService)
+        const names = r ? [r.name, ...r.spec.aliases.map((a) => (r.poolIndex === 1 ? a : `${a}_${r.poolIndex}`))] : [nameOrService]
+        const where = this.#o.path === undefined
+            ? 'no source is configured (set KEYFLEET_SECRETS_PATH or pass path)'
+            : `${this.#o.path}${this.#problem ? ` (source problem: ${this.#problem.code})` : ''}`
+        throw loaderError(LoaderCode.KEY_MISSING, `no usable value for "${nameOrService}": looked for ${names.join(', ')} in the environment (placeholders ignored) and in ${where}; add the key to the environment's secrets and deployment`, this.#o.path === undefined ? {} : { file: this.#o.path })
+    }
+
+    pick(nameOrService: string): KeyChoice | undefined {
+        return choiceOf(this.#snapshot.lookup.get(nameOrService))
+    }
+
+    reportFailure(key: string | KeyChoice, options: FailureOptions = {}): boolean {
+        const name = typeof key === 'string' ? key : key.name
+        const choice = this.#snapshot.lookup.get(name)
+        if (choice === undefined || choice instanceof Pool) return false
+        const r = this.#o.index.resolve(choice.name)
+        const pool = r && this.#snapshot.lookup.get(r.spec.service)
+        if (!(pool instanceof Pool)) return false
+        const until = Date.now() + Math.max(0, options.cooldownMs ?? 60_000)
+        this.#cooldowns.set(choice.name, { until, value: choice.value })
+        return pool.coolDown(choice.name, until)
+    }
+
+    hint(nameOrService: string): string | undefined {
+        const entry = this.#snapshot.lookup.get(nameOrService)
+        const choice = entry instanceof Pool ? entry.members[0] : entry
+        return choice && formatHint(keyHint(choice.name, choice.value, this.#o.index))
+    }
+
+    names(): string[] {
+        return [...this.#snapshot.values.keys()]
+    }
+
+    get generation(): number {
+        return this.#snapshot.generation
+    }
+
+    view(): KeyView {
+        const snapshot = this.#snapshot
+        return Object.freeze({
+            generation: snapshot.generation,
+            get: (nameOrService: string) => valueOf(snapshot.lookup.get(nameOrService)),
+            names: () => [...snapshot.values.keys()],
+        })
+    }
+
+    get source(): SourceStatus {
+        return { path: this.#o.path, kind: this.#kind, bundle: this.#bundle, mode: this.#closed ? 'none' : this.#mode, problem: this.#problem }
+    }
+
+    async close(): Promise<void> {
+        if (this.#closed) return
+        this.#closed = true
+        this.#o.signal?.removeEventListener('abort', this.#onAbort)
+        this.#watchers?.close()
+        clearInterval(this.#pollTimer)
+        clearTimeout(this.#retryTimer)
+        this.removeAll()
+    }
+
+    async [asyncDispose](): Promise<void> {
+        await this.close()
+    }
+
+    #build(entries: ReadonlyMap<string, string>, generation: number): Snapshot {
+        const now = Date.now()
+        return buildSnapshot(entries, this.#o.env, this.#o.index, generation, (choice) => {
+            const c = this.#cooldowns.get(choice.name)
+            // A rotated key starts fresh: the cool-down belonged to the old value.
+            return c && c.value === choice.value && c.until > now ? c.until : 0
+        })
+    }
+
+    // Coalesces a burst of events into one read on the next turn (or after debounceMs).
+    #schedule(): void {
+        if (this.#scheduled || this.#closed) return
+        this.#scheduled = true
+        const run = (): void => { this.#scheduled = false; void this.#reload() }
+        if (this.#o.debounceMs > 0) setTimeout(run, this.#o.debounceMs).unref()
+        else setImmediate(run)
+    }
+
+    // Reads are serialised: an event during an (async) decrypt marks the store dirty and reads again.
+    async #reload(): Promise<void> {
+        if (this.#closed) return
+        if (this.#reloading) { this.#dirty = true; return }
+        this.#reloading = true
+        try {
+            do {
+                this.#dirty = false
+                await this.#reloadOnce()
+                if (this.#syncWatches()) this.#dirty = true
+            } while (this.#dirty && !this.#closed)
+        } finally {
+            this.#reloading = false
+        }
+    }
+
+    async #reloadOnce(): Promise<void> {
+        const path = this.#o.path as string
+        try {
+            const raw = readSource(path)
+            if (raw.kind === 'missing') {
+                this.#fail(loaderError(LoaderCode.SOURCE_MISSING, `${path} does not exist (yet); serving ${this.#snapshot.values.size} last known keys and waiting for it to appear`, { file: path }))
+                return
+            }
+            if (raw.fingerprint === this.#fingerprint) { this.#healthy(); return }
+            let entries: ReadonlyMap<string, string>
+            let bundle: BundleInfo | undefined
+            if (raw.kind === 'sops') entries = await openSops(raw.text, raw.store, this.#o.identity, path)
+            else if (raw.kind === 'age-bundle') ({ entries, info: bundle } = await openBundle(raw.bytes, this.#o.identity, path))
+            else entries = raw.entries
+            if (this.#closed) return
+            this.#fingerprint = raw.fingerprint
+            this.#kind = raw.kind
+            this.#bundle = bundle
+            this.#apply(entries)
+            this.#healthy()
+        } catch (error) {
+            this.#fail(isKeyfleetError(error)
+                ? error
+                : new KeyfleetError('LOADER_INTERNAL', `unexpected failure while reading ${path}; keeping the last good keys (please report this)`, { file: path, cause: systemCause(error) }))
+        }
+    }
+
+    #apply(entries: ReadonlyMap<string, string>): void {
+        this.#entries = entries
+        const before = this.#snapshot
+        const next = this.#build(entries, before.generation + 1)
+        const names = changedNames(before, next)
+        if (names.length === 0) return
+        this.#snapshot = next
+        this.emit('change', { names, generation: next.generation })
+    }
+
+    #healthy(): void {
+        this.#problem = undefined
+        this.#reported = undefined
+        this.#failStreak = 0
+        clearTimeout(this.#retryTimer)
+        this.#retryTimer = undefined
+    }
+
+    // A problem is reported only if it is still there after settleMs (an editor's
+    // truncate-then-write is not worth an event); meanwhile the store retries on a timer.
+    #fail(error: KeyfleetError): void {
+        this.#problem = error
+        this.#failStreak++
+        if (this.#failStreak > 1 || this.#o.settleMs === 0) {
+            const key = `${error.code}\0${error.message}`
+            if (key !== this.#reported) {
+                this.#reported = key
+                this.emit('error', error)
+            }
+        }
+        clearTimeout(this.#retryTimer)
+        const delay = this.#failStreak === 1 && this.#o.settleMs > 0 ? this.#o.settleMs : this.#o.pollIntervalMs
+        this.#retryTimer = setTimeout(() => { this.#retryTimer = undefined; void this.#reload() }, delay).unref()
+    }
+
+    #syncWatches(): boolean {
+        if (!this.#watchers || this.#watchers.failed || this.#closed) return false
+        try {
+            return this.#watchers.sync(watchTargets(this.#o.path as string))
+        } catch {
+            // A path component vanished mid-check: the retry timer or the next event re-syncs.
+            return false
+        }
+    }
+
+    #fallback(reason: string): void {
+        this.#mode = 'poll'
+        this.#startPolling()
+        const error = loaderError(LoaderCode.POLLING_FALLBACK, `cannot watch ${this.#o.path as string} (${reason}: inotify watches or instances exhausted?); polling every ${this.#o.pollIntervalMs} ms instead. Raise fs.inotify.max_user_watches / max_user_instances to restore instant reloads`, { file: this.#o.path })
+        this.emit('fallback', { reason, intervalMs: this.#o.pollIntervalMs, error })
+    }
+
+    #startPolling(): void {
+        if (this.#pollTimer || this.#closed) return
+        this.#pollTimer = setInterval(() => { void this.#reload() }, this.#o.pollIntervalMs).unref()
+    }
+}

@@ -1,0 +1,36 @@
+/**
+ * The generation id of an agent's key set: a short, stable fingerprint that
+ * changes exactly when one of the agent's keys is added, removed or changed.
+ *
+ * Formula (docs/render.md): the first 16 hex digits of
+ * `sha256("keyfleet/generation/v1\n" + for each name in code-unit order: name + "\n" + sha256hex(value) + "\n")`.
+ * It depends on nothing but the key set, so the loader can compute the same id
+ * from the files it mounted and confirm which render it is serving.
+ *
+ * Why an unkeyed hash may be published (Secret annotation, CI summary): it is a
+ * hash of secrets, so it lets anyone confirm a guess of *every* value of the
+ * set at the cost of one hash per guess. Provider API keys carry well over 128
+ * bits of entropy, so guessing is hopeless; 64 bits of output reveal nothing
+ * usable. A keyed hash would need a secret key CI does not otherwise have.
+ * Do not use it for a set that consists only of low-entropy values.
+ *
+ * Dependency-free (node:crypto only) so that the loader may copy or import it.
+ */
+import { createHash } from 'node:crypto'
+
+/** Domain separator, versioned so a change of formula can never collide with old ids. */
+const DOMAIN = 'keyfleet/generation/v1\n'
+
+/**
+ * Generation id of a key set.
+ * @param entries - name/value pairs in any order; names must be unique.
+ * @returns 16 lowercase hex digits; the same set always gives the same id.
+ */
+export const generationId = (entries: Iterable<readonly [name: string, value: string]>): string => {
+    const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    const outer = createHash('sha256').update(DOMAIN)
+    for (const [name, value] of sorted) {
+        outer.update(`${name}\n${createHash('sha256').update(value, 'utf8').digest('hex')}\n`)
+    }
+    return outer.digest('hex').slice(0, 16)
+}

@@ -1,0 +1,64 @@
+/**
+ * The registry as text (a terminal table), JSON and markdown (tables plus a
+ * mermaid `graph LR` that GitHub draws in step summaries and pull requests).
+ * Every form holds names, targets and public recipients only: never a value.
+ */
+import { shortRecipient } from '../age/index.js'
+import type { Registry, RegistryAgent } from './registry.js'
+
+const where = (a: RegistryAgent): string =>
+    a.target === 'kubernetes' ? `namespace ${a.namespace ?? '?'}` : `recipient ${shortRecipient(a.recipient ?? '?')}`
+
+const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => {
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+    const line = (cells: readonly string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()
+    return [line(head), ...rows.map(line)]
+}
+
+/** A plain-text report: the agents table, then which agents read each key. Ends with a newline. */
+export const registryText = (registry: Registry): string => {
+    const lines = [`environment ${registry.environment}: ${registry.agents.length} agent(s), ${registry.keys.length} key(s)`, '']
+    lines.push(...table(['AGENT', 'CLOUD', 'TARGET', 'WHERE', 'KEYS'],
+        registry.agents.map((a) => [a.name, a.cloud, a.target, where(a), a.keys.join(', ') || '(none)'])))
+    lines.push('')
+    lines.push(...table(['KEY', 'SERVICE', 'READ BY (a rotation touches these agents)'],
+        registry.keys.map((k) => [k.name, k.service, k.agents.length > 0 ? k.agents.join(', ') : `(no agent${k.required ? '; required here' : ''})`])))
+    return `${lines.join('\n')}\n`
+}
+
+/** The registry as pretty JSON (2-space indent), ending with a newline. */
+export const registryJson = (registry: Registry): string => `${JSON.stringify(registry, null, 2)}\n`
+
+// Markdown cells and mermaid labels: names are [A-Za-z0-9_-] already; escape anyway so a catalog title cannot break the table.
+const cell = (s: string): string => s.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`)
+const label = (s: string): string => s.replace(/["<>#]/g, (c) => `#${c.charCodeAt(0)};`)
+
+/** The mermaid `graph LR` source: key nodes on the left, arrows to the agents that read them. */
+export const registryMermaid = (registry: Registry): string => {
+    const lines = ['graph LR']
+    const agentId = new Map(registry.agents.map((a, i) => [a.name, `a${i}`]))
+    registry.keys.forEach((k, i) => lines.push(`    k${i}(["${label(k.name)}"])`))
+    registry.agents.forEach((a, i) => {
+        const place = a.target === 'kubernetes' ? `${a.namespace ?? ''}` : 'bundle'
+        lines.push(`    a${i}["${label(a.name)}<br/>${label(a.cloud)} · ${label(place)}"]`)
+    })
+    registry.keys.forEach((k, i) => {
+        for (const agent of k.agents) lines.push(`    k${i} --> ${agentId.get(agent) ?? 'unknown'}`)
+    })
+    return lines.join('\n')
+}
+
+/** A markdown section: heading, agents table, keys table and the mermaid graph. Ends with a newline. */
+export const registryMarkdown = (registry: Registry): string => {
+    const lines = [`### Agents and keys: ${cell(registry.environment)}`, '']
+    lines.push('| agent | cloud | target | where | keys |', '|---|---|---|---|---|')
+    for (const a of registry.agents) {
+        lines.push(`| ${cell(a.name)} | ${a.cloud} | ${a.target} | ${cell(where(a))} | ${a.keys.map((k) => `\`${k}\``).join(', ') || '(none)'} |`)
+    }
+    lines.push('', '| key | service | read by (a rotation touches) |', '|---|---|---|')
+    for (const k of registry.keys) {
+        lines.push(`| \`${k.name}\` | ${cell(k.service)} | ${k.agents.length > 0 ? k.agents.map(cell).join(', ') : `(no agent${k.required ? '; required here' : ''})`} |`)
+    }
+    lines.push('', '```mermaid', registryMermaid(registry), '```')
+    return `${lines.join('\n')}\n`
+}

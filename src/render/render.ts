@@ -1,0 +1,94 @@
+/**
+ * renderEnvironment: from a decrypted environment and its deployment.yaml to
+ * the files each agent mounts. Pure apart from age's randomness in bundles:
+ * the same inputs give byte-identical manifests.
+ */
+import type { Catalog } from '../catalog/index.js'
+import { KeyfleetError } from '../errors.js'
+import { bundlePath, bundlePlaintext, sealBundle } from './bundle.js'
+import { generationId } from './generation.js'
+import { deploymentPatch, environmentComponent, namespaceComponent, patchPath, secretManifest, secretPath } from './kubernetes.js'
+import { buildRegistry } from './registry.js'
+import { registryJson, registryMarkdown } from './registry-format.js'
+import type { AgentSpec, Deployment, RenderedFile, RenderOutput } from './types.js'
+import { validateDeploymentPatch, validateSecret } from './validate-manifest.js'
+import { emitYaml } from './yaml-emit.js'
+
+/** Inputs of {@link renderEnvironment}. */
+export interface RenderInput {
+    /** Environment name; must equal `deployment.environment`. */
+    readonly env: string
+    /** The decrypted environment: canonical name to value. */
+    readonly values: ReadonlyMap<string, string>
+    readonly deployment: Deployment
+    readonly catalog: Catalog
+    /** Called after each agent with (agents done, agents total); for progress display only. */
+    readonly onProgress?: (done: number, total: number) => void
+}
+
+/** Mode of files holding plaintext secrets. */
+export const SENSITIVE_MODE = 0o600
+/** Mode of files safe to publish (patches, kustomizations, registry, age bundles). */
+export const PUBLIC_MODE = 0o644
+
+const HEADER = '# Rendered by keyfleet from deployment.yaml. Do not edit: re-run `keyfleet render`.\n'
+
+const entriesOf = (agent: AgentSpec, values: ReadonlyMap<string, string>): [string, string][] =>
+    agent.keys.map((name) => [name, values.get(name) as string])
+
+/**
+ * Renders an environment: per kubernetes agent a Secret (0600) and a
+ * Deployment patch, per namespace a kustomize Component, one top-level
+ * Component, per bundle agent `bundles/<agent>.keys.age`, and the registry as
+ * `registry.json` and `registry.md`. Every manifest is validated against the
+ * Kubernetes schema before it is returned.
+ * @throws KeyfleetError `RENDER_ENV_MISMATCH` when deployment.yaml is for another
+ *   environment; `RENDER_MISSING_KEYS` naming every agent/key the environment
+ *   lacks (names only); `RENDER_INVALID_MANIFEST`; `AGE_BAD_RECIPIENT`.
+ */
+export const renderEnvironment = async (input: RenderInput): Promise<RenderOutput> => {
+    const { env, values, deployment, catalog } = input
+    if (deployment.environment !== env) {
+        throw new KeyfleetError('RENDER_ENV_MISMATCH', `${deployment.file} is for environment "${deployment.environment}", not "${env}": fix its \`environment\` field`, { file: deployment.file })
+    }
+    const missing = deployment.agents.flatMap((a) => a.keys.filter((k) => !values.has(k)).map((k) => `${a.name}: ${k}`))
+    if (missing.length > 0) {
+        throw new KeyfleetError('RENDER_MISSING_KEYS', `environment ${env} lacks keys its agents read (${missing.join(', ')}); add them with \`keyfleet set ${env} NAME\` or remove them from ${deployment.file}`, { file: deployment.file })
+    }
+    const files: RenderedFile[] = []
+    const generation: Record<string, string> = {}
+    const namespaces = new Map<string, AgentSpec[]>()
+    const total = deployment.agents.length
+    let done = 0
+    for (const agent of deployment.agents) {
+        const entries = entriesOf(agent, values)
+        const id = generationId(entries)
+        generation[agent.name] = id
+        if (agent.target === 'kubernetes') {
+            const secret = secretManifest(env, agent, entries, id)
+            validateSecret(secret, `the Secret of agent ${agent.name}`)
+            const patch = deploymentPatch(agent)
+            validateDeploymentPatch(patch, `the Deployment patch of agent ${agent.name}`)
+            files.push({ path: secretPath(agent), content: HEADER + emitYaml(secret), mode: SENSITIVE_MODE, sensitive: true })
+            files.push({ path: patchPath(agent), content: HEADER + emitYaml(patch), mode: PUBLIC_MODE, sensitive: false })
+            const list = namespaces.get(agent.namespace as string) ?? []
+            list.push(agent)
+            namespaces.set(agent.namespace as string, list)
+        } else {
+            const sealed = await sealBundle(bundlePlaintext(env, agent.name, id, entries), agent.recipient as string)
+            files.push({ path: bundlePath(agent.name), content: sealed, mode: PUBLIC_MODE, sensitive: false })
+        }
+        input.onProgress?.(++done, total)
+    }
+    for (const [namespace, agents] of namespaces) {
+        files.push({ path: `${namespace}/kustomization.yaml`, content: HEADER + emitYaml(namespaceComponent(agents)), mode: PUBLIC_MODE, sensitive: false })
+    }
+    if (namespaces.size > 0) {
+        files.push({ path: 'kustomization.yaml', content: HEADER + emitYaml(environmentComponent([...namespaces.keys()])), mode: PUBLIC_MODE, sensitive: false })
+    }
+    const registry = buildRegistry(env, deployment, catalog)
+    files.push({ path: 'registry.json', content: registryJson(registry), mode: PUBLIC_MODE, sensitive: false })
+    files.push({ path: 'registry.md', content: registryMarkdown(registry), mode: PUBLIC_MODE, sensitive: false })
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    return { environment: env, files, generation, registry }
+}

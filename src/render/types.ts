@@ -1,0 +1,72 @@
+/**
+ * The data model of `deployment.yaml` and of a render: which agents an
+ * environment deploys, where, and the files a render produces.
+ */
+
+/** Where an agent runs. Informational (registry, docs); every cloud accepts both targets. */
+export type Cloud = 'aws' | 'azure' | 'gcp' | 'onprem' | 'local'
+
+/** How an agent receives its keys: a mounted Kubernetes Secret or an age-encrypted bundle file. */
+export type Target = 'kubernetes' | 'bundle'
+
+/** Every accepted {@link Cloud}, in documentation order. */
+export const CLOUDS: readonly Cloud[] = ['aws', 'azure', 'gcp', 'onprem', 'local']
+
+/** Every accepted {@link Target}. */
+export const TARGETS: readonly Target[] = ['kubernetes', 'bundle']
+
+/** Where the Secret volume is mounted when `mountPath` is not given. */
+export const DEFAULT_MOUNT_PATH = '/var/run/keyfleet/secrets'
+
+/** One agent of `deployment.yaml`, validated and with its keys resolved to canonical names. */
+export interface AgentSpec {
+    /** RFC 1123 label, unique within the environment; names the Secret, the bundle and the registry node. */
+    readonly name: string
+    readonly cloud: Cloud
+    readonly target: Target
+    /** Kubernetes namespace (RFC 1123 label); set exactly when `target` is `kubernetes`. */
+    readonly namespace: string | undefined
+    /** The host's age recipient; set exactly when `target` is `bundle`. */
+    readonly recipient: string | undefined
+    /** Canonical env names this agent may read, sorted and unique (aliases and services resolved). */
+    readonly keys: readonly string[]
+    /** The Deployment to patch (kubernetes target); defaults to `name`. */
+    readonly deployment: string
+    /** The container in that Deployment that gets the mount; defaults to `name`. */
+    readonly container: string
+    /** Absolute directory the Secret is mounted at; defaults to {@link DEFAULT_MOUNT_PATH}. */
+    readonly mountPath: string
+    /** 1-based line of the agent's entry in deployment.yaml. */
+    readonly line: number
+}
+
+/** A parsed, valid `environments/<env>/deployment.yaml`. */
+export interface Deployment {
+    /** The `environment:` field: must name the directory the file lives in. */
+    readonly environment: string
+    /** Agents in file order. */
+    readonly agents: readonly AgentSpec[]
+    /** The path the file was read from, as given to `parseDeployment`. */
+    readonly file: string
+}
+
+/** One file of a render, relative to the output directory. */
+export interface RenderedFile {
+    /** Relative path with forward slashes, e.g. `agents-dev/support-bot.secret.yaml`. */
+    readonly path: string
+    readonly content: string | Uint8Array
+    /** Permission bits the file is created with (0o600 for plaintext secrets). */
+    readonly mode: number
+    /** True when the content holds secret values in plaintext (Secret manifests). */
+    readonly sensitive: boolean
+}
+
+/** Everything a render produces; pure data until {@link writeRenderOutput} puts it on disk. */
+export interface RenderOutput {
+    readonly environment: string
+    /** Files in a stable order (sorted by path). */
+    readonly files: readonly RenderedFile[]
+    /** Generation id per agent name (see docs/render.md: how it is computed and why it may be published). */
+    readonly generation: Readonly<Record<string, string>>
+    readonly registry: import('./registry.js').Registry
+}

@@ -1,0 +1,66 @@
+/**
+ * Unwraps the sops data key from the file's age entries with age-encryption
+ * (X25519 `age1…` and ML-KEM-768 hybrid `age1pq1…`). src/age/ exposes
+ * `open()` for general payloads; this file stays on the library directly so
+ * that it can tell "no identity matched" from "entry damaged" per entry.
+ */
+import { armor, Decrypter } from 'age-encryption'
+import { nativeError } from './errors.js'
+import type { SopsMetadata } from './types.js'
+
+const NO_MATCH = "no identity matched any of the file's recipients"
+
+const decrypterFor = (identities: readonly string[], file: string | undefined): Decrypter => {
+    const decrypter = new Decrypter()
+    identities.forEach((identity, i) => {
+        try {
+            decrypter.addIdentity(identity)
+        } catch {
+            // Never echo the identity: it is a private key.
+            throw nativeError('NATIVE_NO_MATCHING_IDENTITY', file, `identity #${i + 1} is not an age identity (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…; plugin and SSH identities are not supported natively)`)
+        }
+    })
+    return decrypter
+}
+
+/**
+ * Returns the 32-byte data key from the first age entry one of `identities` opens.
+ * @throws KeyfleetError NATIVE_UNSUPPORTED_KEY_SOURCE when the file has no age entry but other key sources;
+ *   NATIVE_NO_MATCHING_IDENTITY when no identity opens any entry (or an identity is not an age key);
+ *   NATIVE_MALFORMED when a matching entry is damaged or holds something other than a 32-byte key.
+ */
+export const unwrapDataKey = async (metadata: SopsMetadata, identities: readonly string[], file: string | undefined): Promise<Uint8Array> => {
+    if (metadata.age.length === 0) {
+        if (metadata.otherKeySources.length > 0) {
+            throw nativeError('NATIVE_UNSUPPORTED_KEY_SOURCE', file, `the data key is wrapped only for ${metadata.otherKeySources.join(', ')}; native decryption supports age. Use \`--engine sops\` or add an age recipient with \`sops updatekeys\``)
+        }
+        throw nativeError('NATIVE_MALFORMED', file, 'the sops metadata lists no key at all; the file is damaged')
+    }
+    if (identities.length === 0) {
+        throw nativeError('NATIVE_NO_MATCHING_IDENTITY', file, `no age identity given; the file is encrypted to ${metadata.age.map((a) => a.recipient).join(', ')}. Pass --identity-file or set SOPS_AGE_KEY / SOPS_AGE_KEY_FILE`)
+    }
+    const decrypter = decrypterFor(identities, file)
+    let damaged: number | undefined
+    for (const [index, stanza] of metadata.age.entries()) {
+        let blob: Uint8Array
+        try {
+            blob = armor.decode(stanza.enc.trim().startsWith('-----BEGIN') ? stanza.enc : `-----BEGIN AGE ENCRYPTED FILE-----\n${stanza.enc}`)
+        } catch {
+            damaged ??= index
+            continue
+        }
+        let key: Uint8Array
+        try {
+            key = await decrypter.decrypt(blob)
+        } catch (error) {
+            if (!(error instanceof Error && error.message === NO_MATCH)) damaged ??= index
+            continue
+        }
+        if (key.length !== 32) throw nativeError('NATIVE_MALFORMED', file, `sops.age[${index}] does not hold a 32-byte data key`)
+        return key
+    }
+    if (damaged !== undefined) {
+        throw nativeError('NATIVE_MALFORMED', file, `sops.age[${damaged}] (recipient ${metadata.age[damaged]?.recipient ?? '?'}) is damaged and no other entry opens with the given identities`)
+    }
+    throw nativeError('NATIVE_NO_MATCHING_IDENTITY', file, `none of the ${identities.length} given identities opens the data key; the file is encrypted to ${metadata.age.map((a) => a.recipient).join(', ')}`)
+}

@@ -1,0 +1,128 @@
+/**
+ * The YAML store. Parses with the `yaml` package in the failsafe schema (every
+ * scalar stays text) and types plain scalars with yaml.v3's rules, so values
+ * hash as sops hashes them. Comments become tree comments in document order
+ * (approximating yaml.v3's head/line/foot attachment; they never enter the MAC).
+ */
+import { Alias, isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
+import { nativeError } from './errors.js'
+import { resolvePlain, UNSUPPORTED_UINT } from './yaml-resolve.js'
+import { scalarNode, type CommentNode, type MapEntry, type MapNode, type Scalar, type TreeNode } from './tree.js'
+
+/** Parsed YAML documents: one branch per document, and the first document's `sops` block. */
+export interface YamlDocuments { readonly branches: readonly MapNode[]; readonly metadataBlock: unknown }
+
+const STR_TAG = 'tag:yaml.org,2002:str'
+
+const comments = (text: string | null | undefined, line: number | undefined): CommentNode[] =>
+    text ? text.split('\n').filter((l) => l !== '').map((l) => ({ kind: 'comment', text: l, line })) : []
+
+class Converter {
+    constructor(readonly doc: Document, readonly lines: LineCounter, readonly file: string | undefined) {}
+
+    lineOf(node: Node | null | undefined): number | undefined {
+        return node?.range ? this.lines.linePos(node.range[0]).line : undefined
+    }
+
+    fail(message: string, node: Node | null | undefined): never {
+        throw nativeError('NATIVE_MALFORMED', this.file, message, this.lineOf(node))
+    }
+
+    deref(node: unknown, depth: number): unknown {
+        if (!isAlias(node)) return node
+        if (depth > 64) this.fail('alias chain too deep', node as Alias)
+        return this.deref((node as Alias).resolve(this.doc), depth + 1)
+    }
+
+    scalar(node: YamlScalar): Scalar {
+        const text = String(node.value ?? '')
+        const quoted = node.type !== undefined && node.type !== 'PLAIN'
+        if (quoted || node.tag === STR_TAG || node.tag === 'tag:yaml.org,2002:binary') return { type: 'str', value: text }
+        const resolved = resolvePlain(node.source ?? text)
+        if (resolved === UNSUPPORTED_UINT) this.fail('an integer above the int64 range; sops cannot hash it', node)
+        return resolved
+    }
+
+    key(node: unknown, path: readonly string[]): string {
+        const key = this.deref(node, 0)
+        if (!isScalar(key)) this.fail(`a non-scalar key under ${path.join('.') || '(root)'}; sops supports string keys only`, key as Node)
+        const s = this.scalar(key)
+        if (s.type !== 'str') this.fail(`a non-string key under ${path.join('.') || '(root)'}; sops supports string keys only (quote it)`, key)
+        return s.value
+    }
+
+    value(raw: unknown, path: readonly string[], depth: number): TreeNode {
+        if (depth > 256) this.fail('nesting deeper than 256 levels', raw as Node)
+        const node = this.deref(raw, 0)
+        if (node === null || node === undefined) return scalarNode({ type: 'null' }, '', undefined)
+        if (isMap(node)) return this.map(node as unknown as { items: { key: unknown; value: unknown }[] } & Node, path, depth)
+        if (isSeq(node)) {
+            const items: (TreeNode | CommentNode)[] = [...comments((node as Node).commentBefore, this.lineOf(node as Node))]
+            for (const item of (node as unknown as { items: unknown[] }).items) {
+                const n = item as Node | null
+                items.push(...comments(n?.commentBefore, this.lineOf(n)))
+                items.push(this.value(item, path, depth + 1))
+                if (n && isScalar(n)) items.push(...comments(n.comment, this.lineOf(n)))
+            }
+            items.push(...comments((node as Node).comment, undefined))
+            return { kind: 'list', items }
+        }
+        if (isScalar(node)) return scalarNode(this.scalar(node), String(node.source ?? node.value ?? ''), this.lineOf(node))
+        return this.fail('an unsupported YAML node', node as Node)
+    }
+
+    map(node: { items: { key: unknown; value: unknown }[] } & Node, path: readonly string[], depth: number): MapNode {
+        const items: (MapEntry | CommentNode)[] = [...comments(node.commentBefore, this.lineOf(node))]
+        for (const pair of node.items) {
+            const keyNode = pair.key as Node | null
+            items.push(...comments(keyNode?.commentBefore, this.lineOf(keyNode)))
+            const key = this.key(pair.key, path)
+            const valueNode = this.deref(pair.value, 0) as Node | null
+            const isLeaf = valueNode === null || isScalar(valueNode)
+            if (isLeaf) items.push(...comments(valueNode?.commentBefore, this.lineOf(valueNode)))
+            items.push({ kind: 'entry', key, value: this.value(pair.value, [...path, key], depth + 1), line: this.lineOf(keyNode) })
+            if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode)))
+        }
+        items.push(...comments(node.comment, undefined))
+        return { kind: 'map', items }
+    }
+}
+
+/**
+ * Parses YAML text (one or more documents).
+ * @throws KeyfleetError NATIVE_MALFORMED with a line for syntax errors, duplicate keys, top-level sequences or scalars.
+ */
+export const parseYaml = (text: string, file: string | undefined): YamlDocuments => {
+    const lines = new LineCounter()
+    const parsed = parseAllDocuments(text, { schema: 'failsafe', lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true })
+    const docs = Array.isArray(parsed) ? parsed : []
+    if (!Array.isArray(parsed)) throw nativeError('NATIVE_MALFORMED', file, 'invalid YAML')
+    const branches: MapNode[] = []
+    let metadataBlock: unknown
+    docs.forEach((doc, index) => {
+        const error = doc.errors[0]
+        if (error) {
+            // Only the error code: yaml's messages quote source text, which may be a value.
+            throw nativeError('NATIVE_MALFORMED', file, `invalid YAML (${error.code})`, lines.linePos(error.pos[0]).line)
+        }
+        const converter = new Converter(doc, lines, file)
+        const contents = doc.contents as Node | null
+        const head = comments(doc.commentBefore, 1)
+        if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
+            branches.push({ kind: 'map', items: [...head, ...comments(doc.comment, undefined)] })
+            return
+        }
+        if (!isMap(contents)) converter.fail('the top level of a sops YAML document must be a mapping', contents)
+        const root = converter.map(contents as unknown as { items: { key: unknown; value: unknown }[] } & Node, [], 0)
+        const items = [...head, ...root.items, ...comments(doc.comment, undefined)].filter((item) => {
+            if (item.kind === 'entry' && item.key === 'sops') {
+                // Metadata fields are Go strings: take the text as written (failsafe schema), not the typed tree.
+                if (index === 0) metadataBlock = (doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>).sops
+                return false
+            }
+            return true
+        })
+        branches.push({ kind: 'map', items })
+    })
+    return { branches, metadataBlock }
+}

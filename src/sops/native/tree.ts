@@ -1,0 +1,28 @@
+/**
+ * The store-independent document model, mirroring sops' TreeBranch: ordered
+ * maps, lists, typed scalars and comments. Parsers build it; the walker,
+ * decryptor and formatter consume it. Internal to `sops/native`.
+ */
+
+/** A scalar with sops' Go type, so that MAC bytes come out exactly as `ToBytes` makes them. */
+export type Scalar =
+    | { readonly type: 'str'; readonly value: string }
+    | { readonly type: 'int'; readonly value: bigint }
+    | { readonly type: 'float'; readonly value: number }
+    | { readonly type: 'bool'; readonly value: boolean }
+    /** `text` is Go's `time.MarshalText` form (RFC 3339 with nanoseconds trimmed). */
+    | { readonly type: 'time'; readonly text: string }
+    | { readonly type: 'null' }
+
+export interface ScalarNode { readonly kind: 'scalar'; readonly scalar: Scalar; readonly raw: string; readonly line: number | undefined }
+export interface CommentNode { readonly kind: 'comment'; readonly text: string; readonly line: number | undefined }
+export interface MapEntry { readonly kind: 'entry'; readonly key: string; readonly value: TreeNode; readonly line: number | undefined }
+export interface MapNode { readonly kind: 'map'; readonly items: readonly (MapEntry | CommentNode)[] }
+export interface ListNode { readonly kind: 'list'; readonly items: readonly (TreeNode | CommentNode)[] }
+export type TreeNode = MapNode | ListNode | ScalarNode
+
+/** A whole document set: one branch per YAML document (other stores have one). */
+export type Branches = readonly MapNode[]
+
+export const scalarNode = (scalar: Scalar, raw: string, line: number | undefined): ScalarNode => ({ kind: 'scalar', scalar, raw, line })
+export const str = (value: string): Scalar => ({ type: 'str', value })

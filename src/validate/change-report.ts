@@ -1,0 +1,190 @@
+/**
+ * The pull-request change report: per environment, which names were added,
+ * removed, changed (ciphertext changed) or left alone, which recipients came
+ * and went, and whether only metadata moved. Key-less by default; with an
+ * environment's identity, each added or changed key also gets a hint
+ * (provider, length, last four) and nothing more.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { builtinCatalog, formatHint, indexCatalog, keyHint, parseCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
+import { isKeyfleetError } from '../errors.js'
+import { parseSopsFile } from '../sops/native/index.js'
+import type { ParsedSopsFile } from '../sops/native/types.js'
+import { readDeployment } from './deployment.js'
+import { filesAtRef, resolveRef, showFile } from './git.js'
+import { decryptEnv } from './keyed.js'
+import { CATALOG_PATH, deploymentPath } from './repository.js'
+
+/** What happened to the env.secrets file as a whole. */
+export type FileStatus = 'added' | 'removed' | 'modified' | 'unchanged'
+
+/** The change of one environment between base and head. Names and public recipients only. */
+export interface EnvChange {
+    readonly env: string
+    /** Repo-relative path of env.secrets. */
+    readonly file: string
+    readonly status: FileStatus
+    readonly added: readonly string[]
+    readonly removed: readonly string[]
+    /** Names whose ciphertext changed. */
+    readonly changed: readonly string[]
+    readonly unchanged: readonly string[]
+    readonly recipientsAdded: readonly string[]
+    readonly recipientsRemoved: readonly string[]
+    /** The file changed but no value did: a data-key rotation, re-wrap or a new `lastmodified`/`mac` only. */
+    readonly metadataOnly: boolean
+    /** Every value kept its name but got a new ciphertext: the data key was rotated (`sops rotate`). */
+    readonly dataKeyRotated: boolean
+    /** Keyed only: changed names whose value is the same (re-encrypted, not replaced). */
+    readonly reencrypted: readonly string[]
+    /** Keyed only: hint (`openai, 51 chars, …wxyz`) for each added or really changed name. */
+    readonly hints: Readonly<Record<string, string>>
+    /** Whether the identity of this environment was used. */
+    readonly keyed: boolean
+    /** Why the keyed part could not run (code and safe message), when an identity was given. */
+    readonly keyedError?: string
+    /** Agents of deployment.yaml that read an added, removed or changed key. */
+    readonly agentsAffected: readonly string[]
+    /** Key-less parse problem with either version (KF100 message), when there was one. */
+    readonly parseError?: string
+}
+
+/** The whole report. */
+export interface ChangeReport {
+    readonly base: string
+    /** `working tree` when no head ref was given. */
+    readonly head: string
+    readonly baseCommit: string
+    readonly headCommit: string | undefined
+    /** Environments whose env.secrets exists at base or head, sorted by the catalog's order. */
+    readonly environments: readonly EnvChange[]
+}
+
+/** Options of {@link changeReport}. */
+export interface ChangeReportOptions {
+    /** Repository root (git work tree). */
+    readonly root: string
+    /** Base git ref, e.g. `origin/main`. */
+    readonly base: string
+    /** Head git ref; default: the working tree. */
+    readonly head?: string
+    /** Environment → age identities; gives hints for that environment. */
+    readonly identities?: Readonly<Record<string, readonly string[]>>
+}
+
+const SECRETS = /^environments\/([^/]+)\/env\.secrets$/
+
+/**
+ * Builds the change report between `base` and `head`.
+ * @throws KeyfleetError `GIT_FAILED` naming a ref that does not exist, `GIT_MISSING` without git.
+ */
+export const changeReport = async (options: ChangeReportOptions): Promise<ChangeReport> => {
+    const { root, base, head, identities = {} } = options
+    const baseCommit = await resolveRef(root, base)
+    const headCommit = head === undefined ? undefined : await resolveRef(root, head)
+    const readHead = async (path: string): Promise<string | undefined> => {
+        if (head !== undefined) return (await showFile(root, head, path))?.toString('utf8')
+        return existsSync(join(root, path)) ? readFileSync(join(root, path), 'utf8') : undefined
+    }
+    const readBase = async (path: string): Promise<string | undefined> => (await showFile(root, base, path))?.toString('utf8')
+    const catalog = catalogFrom(await readHead(CATALOG_PATH))
+    const index = indexCatalog(catalog)
+    const envs = new Set<string>()
+    for (const path of await filesAtRef(root, base, 'environments')) addEnv(envs, path)
+    if (head !== undefined) for (const path of await filesAtRef(root, head, 'environments')) addEnv(envs, path)
+    else if (existsSync(join(root, 'environments'))) {
+        for (const e of readdirSync(join(root, 'environments'))) addEnv(envs, `environments/${e}/env.secrets`, existsSync(join(root, 'environments', e, 'env.secrets')))
+    }
+    const order = (env: string): number => { const i = catalog.environments.indexOf(env); return i < 0 ? Number.MAX_SAFE_INTEGER : i }
+    const sorted = [...envs].sort((a, b) => order(a) - order(b) || a.localeCompare(b))
+    const environments: EnvChange[] = []
+    for (const env of sorted) {
+        const file = `environments/${env}/env.secrets`
+        const before = await readBase(file)
+        const after = await readHead(file)
+        const change = await compareEnv(env, file, before, after, identities[env], index)
+        const deployment = (await readHead(deploymentPath(env))) ?? (await readBase(deploymentPath(env)))
+        const touched = new Set([...change.added, ...change.removed, ...change.changed.filter((n) => !change.reencrypted.includes(n))].map((n) => index.resolve(n)?.name ?? n))
+        let agentsAffected: string[] = []
+        if (deployment !== undefined && touched.size > 0) {
+            const read = await readDeployment(deployment, deploymentPath(env), env, catalog)
+            agentsAffected = read.agents.filter((a) => a.keys.some((k) => touched.has(index.resolve(k)?.name ?? k))).map((a) => a.name)
+        }
+        environments.push({ ...change, agentsAffected })
+    }
+    return { base, head: head ?? 'working tree', baseCommit, headCommit, environments }
+}
+
+const addEnv = (envs: Set<string>, path: string, exists = true): void => {
+    const m = SECRETS.exec(path)
+    if (m && exists) envs.add(m[1] as string)
+}
+
+const catalogFrom = (text: string | undefined): Catalog => {
+    if (text === undefined) return builtinCatalog
+    return parseCatalog(text, CATALOG_PATH).catalog ?? builtinCatalog
+}
+
+const tryParse = (text: string | undefined, file: string): { parsed?: ParsedSopsFile; error?: string } => {
+    if (text === undefined) return {}
+    try {
+        return { parsed: parseSopsFile(text, { store: 'dotenv', file }) }
+    } catch (error) {
+        return { error: isKeyfleetError(error) ? error.message : `${file} could not be parsed` }
+    }
+}
+
+const valuesOf = (parsed: ParsedSopsFile | undefined): Map<string, string> =>
+    new Map((parsed?.leaves ?? []).map((leaf) => [leaf.path.join('.'), leaf.raw]))
+
+/** Compares two versions of one env.secrets. Exported for tests; never throws for bad content. */
+export const compareEnv = async (
+    env: string, file: string, before: string | undefined, after: string | undefined,
+    identities: readonly string[] | undefined, index: CatalogIndex,
+): Promise<Omit<EnvChange, 'agentsAffected'>> => {
+    const status: FileStatus = before === undefined ? 'added' : after === undefined ? 'removed' : before === after ? 'unchanged' : 'modified'
+    const old = tryParse(before, file)
+    const neu = tryParse(after, file)
+    const oldValues = valuesOf(old.parsed)
+    const newValues = valuesOf(neu.parsed)
+    const added = [...newValues.keys()].filter((n) => !oldValues.has(n))
+    const removed = [...oldValues.keys()].filter((n) => !newValues.has(n))
+    const common = [...newValues.keys()].filter((n) => oldValues.has(n))
+    const changed = common.filter((n) => oldValues.get(n) !== newValues.get(n))
+    const unchanged = common.filter((n) => oldValues.get(n) === newValues.get(n))
+    const oldRecipients = new Set(old.parsed?.metadata.age.map((a) => a.recipient) ?? [])
+    const newRecipients = new Set(neu.parsed?.metadata.age.map((a) => a.recipient) ?? [])
+    const bothExist = old.parsed !== undefined && neu.parsed !== undefined
+    const dataKeyRotated = bothExist && common.length > 0 && changed.length === common.length
+    let reencrypted: string[] = []
+    const hints: Record<string, string> = {}
+    let keyedError: string | undefined
+    const keyed = identities !== undefined && identities.length > 0
+    if (keyed && (added.length > 0 || changed.length > 0)) {
+        try {
+            const newPlain = after === undefined ? new Map<string, string>() : await decryptEnv(after, file, identities)
+            const oldPlain = before === undefined || changed.length === 0 ? new Map<string, string>() : await decryptEnv(before, file, identities)
+            reencrypted = changed.filter((n) => oldPlain.has(n) && oldPlain.get(n) === newPlain.get(n))
+            for (const name of [...added, ...changed.filter((n) => !reencrypted.includes(n))]) {
+                const value = newPlain.get(name)
+                if (value !== undefined) hints[name] = formatHint(keyHint(name, value, index))
+            }
+        } catch (error) {
+            reencrypted = []
+            keyedError = isKeyfleetError(error) ? `${error.code}: ${error.message}` : 'decryption failed'
+            for (const key of Object.keys(hints)) delete hints[key]
+        }
+    }
+    const metadataOnly = status === 'modified' && added.length === 0 && removed.length === 0
+        && (changed.length === 0 || (keyed && keyedError === undefined && reencrypted.length === changed.length))
+    const parseError = old.error ?? neu.error
+    return {
+        env, file, status, added, removed, changed, unchanged,
+        recipientsAdded: [...newRecipients].filter((r) => !oldRecipients.has(r)),
+        recipientsRemoved: [...oldRecipients].filter((r) => !newRecipients.has(r)),
+        metadataOnly, dataKeyRotated, reencrypted, hints, keyed,
+        ...(keyedError === undefined ? {} : { keyedError }),
+        ...(parseError === undefined ? {} : { parseError }),
+    }
+}

@@ -1,0 +1,113 @@
+/**
+ * The git reads validation needs: tracked files, changed files, staged
+ * content and old versions. Every call runs `git` through execa with
+ * `cwd` = the repository root and never surfaces git's stdout in an error,
+ * because the content of a file (possibly a leaked key) is stdout here.
+ */
+import { execa } from 'execa'
+import { KeyfleetError } from '../errors.js'
+
+/** Runs git and returns stdout; maps failures to typed, content-free errors. */
+const git = async (root: string, args: readonly string[], what: string): Promise<string> => {
+    const result = await execa('git', [...args], {
+        cwd: root, reject: false, stripFinalNewline: false, verbose: 'none', maxBuffer: 256 * 1024 * 1024,
+    })
+    if (result.failed) {
+        if ((result as { code?: string }).code === 'ENOENT') {
+            throw new KeyfleetError('GIT_MISSING', 'git could not be run: install git and make sure it is on PATH')
+        }
+        // stderr of these read-only commands names refs and paths, never content; keep its first line.
+        const reason = String(result.stderr ?? '').split('\n')[0]?.trim() ?? ''
+        throw new KeyfleetError('GIT_FAILED', `git could not ${what}${reason ? ` (${reason})` : ''}: check the ref names and that ${root} is a git repository`)
+    }
+    return String(result.stdout)
+}
+
+/** Splits NUL-separated `-z` output. */
+const zList = (out: string): string[] => out.split('\0').filter((p) => p.length > 0)
+
+/**
+ * Whether `root` is inside a git work tree.
+ * @returns false for a plain directory or when git is missing; never throws.
+ */
+export const isGitRepo = async (root: string): Promise<boolean> => {
+    try {
+        return (await git(root, ['rev-parse', '--is-inside-work-tree'], 'inspect the repository')).trim() === 'true'
+    } catch {
+        return false
+    }
+}
+
+/**
+ * Every tracked file (`git ls-files`), repository-relative with forward slashes.
+ * @throws KeyfleetError `GIT_FAILED` / `GIT_MISSING`.
+ */
+export const trackedFiles = async (root: string): Promise<string[]> =>
+    zList(await git(root, ['ls-files', '-z'], 'list tracked files'))
+
+/**
+ * Files added, copied, modified or renamed between `base` and `head`
+ * (the merge base of the two, as a pull request sees it). Without `head`,
+ * compares against the working tree and includes untracked, non-ignored files.
+ * @throws KeyfleetError `GIT_FAILED` when a ref does not exist.
+ */
+export const changedFiles = async (root: string, base: string, head?: string): Promise<string[]> => {
+    if (head !== undefined) {
+        return zList(await git(root, ['diff', '--name-only', '-z', '--diff-filter=ACMR', `${base}...${head}`, '--'], `compare ${base} with ${head}`))
+    }
+    // Diff from the merge base, as a pull request does, so commits that landed on base since are not counted.
+    await resolveRef(root, base)
+    const mergeBase = (await execa('git', ['merge-base', base, 'HEAD'], { cwd: root, reject: false, verbose: 'none' })).stdout.trim()
+    const from = mergeBase || base
+    const changed = zList(await git(root, ['diff', '--name-only', '-z', '--diff-filter=ACMR', from, '--'], `compare ${base} with the working tree`))
+    const untracked = zList(await git(root, ['ls-files', '-z', '--others', '--exclude-standard'], 'list untracked files'))
+    return [...new Set([...changed, ...untracked])]
+}
+
+/**
+ * Files staged for the next commit (added, copied, modified, renamed).
+ * @throws KeyfleetError `GIT_FAILED`.
+ */
+export const stagedFiles = async (root: string): Promise<string[]> =>
+    zList(await git(root, ['diff', '--cached', '--name-only', '-z', '--diff-filter=ACMR', '--'], 'list staged files'))
+
+/**
+ * Content of `path` at `ref` (`git show <ref>:<path>`); `ref` '' reads the
+ * index (staged content). Returns undefined when the path does not exist
+ * there, so callers can tell "added" from "changed".
+ * @throws KeyfleetError `GIT_FAILED` when `ref` itself does not exist.
+ */
+export const showFile = async (root: string, ref: string, path: string): Promise<Buffer | undefined> => {
+    const spec = `${ref}:${path}`
+    const exists = await execa('git', ['cat-file', '-e', spec], { cwd: root, reject: false, verbose: 'none' })
+    if (exists.failed) {
+        if (ref !== '') await resolveRef(root, ref)
+        return undefined
+    }
+    const result = await execa('git', ['show', spec], { cwd: root, reject: false, encoding: 'buffer', verbose: 'none', maxBuffer: 256 * 1024 * 1024 })
+    if (result.failed) throw new KeyfleetError('GIT_FAILED', `git could not read ${path} at ${ref || 'the index'}`)
+    return Buffer.from(result.stdout)
+}
+
+/**
+ * Files under `dir` at `ref` (`git ls-tree -r`).
+ * @throws KeyfleetError `GIT_FAILED` when `ref` does not exist.
+ */
+export const filesAtRef = async (root: string, ref: string, dir: string): Promise<string[]> =>
+    zList(await git(root, ['ls-tree', '-r', '-z', '--name-only', ref, '--', dir], `list ${dir} at ${ref}`))
+
+/**
+ * The commit id `ref` names.
+ * @throws KeyfleetError `GIT_FAILED` naming the ref when it does not exist.
+ */
+export const resolveRef = async (root: string, ref: string): Promise<string> =>
+    (await git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], `find the revision "${ref}"`)).trim()
+
+/**
+ * The directory git runs hooks from (honours `core.hooksPath`), absolute.
+ * @throws KeyfleetError `GIT_FAILED` outside a repository.
+ */
+export const hooksDir = async (root: string): Promise<string> => {
+    const out = (await git(root, ['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], 'find the hooks directory')).trim()
+    return out
+}

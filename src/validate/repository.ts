@@ -1,0 +1,131 @@
+/**
+ * `validateRepository`: every rule over a repository checkout, key-less by
+ * default, keyed for the environments whose identities are given.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { builtinCatalog, indexCatalog, parseCatalog, type Catalog } from '../catalog/index.js'
+import { KeyfleetError } from '../errors.js'
+import { sortFindings, type Finding } from '../findings.js'
+import { finding } from './codes.js'
+import { readDeployment } from './deployment.js'
+import { checkKeyed, type KeyedEnvInput } from './keyed.js'
+import { checkNames } from './names.js'
+import { scanForPlaintextKeys } from './scan.js'
+import { checkSecretsFile } from './secrets-file.js'
+import { parseSopsConfig, type SopsConfig } from './sops-config.js'
+
+/** Where things live in a keyfleet repository. */
+export const CATALOG_PATH = 'environments/keyfleet.yaml'
+export const SOPS_CONFIG_PATH = '.sops.yaml'
+export const secretsPath = (env: string): string => `environments/${env}/env.secrets`
+export const deploymentPath = (env: string): string => `environments/${env}/deployment.yaml`
+
+/** Options of {@link validateRepository}. */
+export interface ValidateOptions {
+    /** Repository root (where `.sops.yaml` and `environments/` are). */
+    readonly root: string
+    /** Check only these environments; default: every environment of the catalog or with a directory. */
+    readonly environments?: readonly string[]
+    /** Environment → age identities; keyed checks run for each environment listed. */
+    readonly identities?: Readonly<Record<string, readonly string[]>>
+    /** Scan every tracked file for plaintext keys. */
+    readonly all?: boolean
+    /** Scan the files changed since this git ref (merge base, working tree included). */
+    readonly base?: string
+}
+
+/** The catalog of `root`, with KF120 findings when it is broken (the built-in one stands in). */
+export const readRepoCatalog = (root: string): { catalog: Catalog; findings: Finding[]; valid: boolean } => {
+    const path = join(root, CATALOG_PATH)
+    if (!existsSync(path)) return { catalog: builtinCatalog, findings: [], valid: true }
+    const { catalog, problems } = parseCatalog(readFileSync(path, 'utf8'), CATALOG_PATH)
+    if (catalog) return { catalog, findings: [], valid: true }
+    return {
+        catalog: builtinCatalog,
+        valid: false,
+        findings: problems.map((p) => finding('KF120', CATALOG_PATH, p.line, `${p.message} (see docs/catalog.md)`)),
+    }
+}
+
+/** `.sops.yaml` of `root`, or a KF122 finding when it is missing. */
+export const readRepoSopsConfig = (root: string): { config: SopsConfig | undefined; findings: readonly Finding[] } => {
+    const path = join(root, SOPS_CONFIG_PATH)
+    if (!existsSync(path)) {
+        return { config: undefined, findings: [finding('KF122', SOPS_CONFIG_PATH, undefined, '.sops.yaml is missing: run `keyfleet init` to create one rule per environment')] }
+    }
+    return parseSopsConfig(readFileSync(path, 'utf8'), SOPS_CONFIG_PATH)
+}
+
+/** Environments of the catalog plus every directory of `environments/` holding env.secrets or deployment.yaml. */
+export const discoverEnvironments = (root: string, catalog: Catalog): string[] => {
+    const found = new Set(catalog.environments)
+    const dir = join(root, 'environments')
+    if (existsSync(dir)) {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+            if (entry.isDirectory() && (existsSync(join(root, secretsPath(entry.name))) || existsSync(join(root, deploymentPath(entry.name))))) found.add(entry.name)
+        }
+    }
+    return [...found]
+}
+
+/**
+ * Validates the repository at `root`.
+ * @returns every finding, sorted by file and line; messages carry names, never values.
+ * @throws KeyfleetError `USAGE` for an environment that does not exist; `GIT_FAILED` /
+ *   `GIT_MISSING` when a scan was asked for and git cannot list the files.
+ */
+export const validateRepository = async (options: ValidateOptions): Promise<Finding[]> => {
+    const { root } = options
+    const repoCatalog = readRepoCatalog(root)
+    const { catalog } = repoCatalog
+    const index = indexCatalog(catalog)
+    const sops = readRepoSopsConfig(root)
+    const findings: Finding[] = [...repoCatalog.findings, ...sops.findings]
+    const known = discoverEnvironments(root, catalog)
+    const envs = options.environments ?? known
+    for (const env of envs) {
+        if (!known.includes(env)) throw new KeyfleetError('USAGE', `unknown environment "${env}": expected one of ${known.join(', ')}`)
+    }
+    for (const env of Object.keys(options.identities ?? {})) {
+        if (!known.includes(env)) throw new KeyfleetError('USAGE', `an identity was given for unknown environment "${env}": expected one of ${known.join(', ')}`)
+    }
+    const keyed: KeyedEnvInput[] = []
+    for (const env of envs) {
+        const file = secretsPath(env)
+        const deploymentFile = deploymentPath(env)
+        let deployment
+        if (existsSync(join(root, deploymentFile))) {
+            deployment = await readDeployment(readFileSync(join(root, deploymentFile), 'utf8'), deploymentFile, env, catalog)
+            findings.push(...deployment.findings)
+        }
+        if (!existsSync(join(root, file))) {
+            findings.push(finding('KF106', file, undefined, `environment ${env} has no env.secrets: create it with \`keyfleet set ${env} <NAME>\` or remove ${env} from the catalog`))
+            continue
+        }
+        const text = readFileSync(join(root, file), 'utf8')
+        const check = checkSecretsFile(text, file, sops.config)
+        findings.push(...check.findings)
+        const nameFindings = checkNames({
+            env, file, names: check.names, index,
+            ...(deployment ? { deploymentFile, deploymentKeys: deployment.keys, unknownKeysReported: deployment.fullSchema } : {}),
+        })
+        // With a broken catalog the built-in one stands in; its verdict on names would mislead.
+        findings.push(...(repoCatalog.valid ? nameFindings : nameFindings.filter((f) => f.code === 'KF110' || f.code === 'KF111')))
+        const identities = options.identities?.[env]
+        if (identities && identities.length > 0) {
+            const lines = new Map(check.names.map((n) => [n.name, n.line]))
+            keyed.push({ env, file, text, identities, lineOf: (name) => lines.get(name) })
+        }
+    }
+    if (keyed.length > 0) findings.push(...await checkKeyed(keyed, index, catalog.environments.at(-1)))
+    if (options.all) findings.push(...await scanForPlaintextKeys({ root, scope: { kind: 'all' }, catalog }))
+    else if (options.base !== undefined) findings.push(...await scanForPlaintextKeys({ root, scope: { kind: 'changed', base: options.base }, catalog }))
+    return sortFindings(dedupe(findings))
+}
+
+/** A plaintext value in env.secrets is found by KF101 and by the scan: report it once. */
+const dedupe = (findings: readonly Finding[]): Finding[] => {
+    const kf101 = new Set(findings.filter((f) => f.code === 'KF101').map((f) => `${f.file}:${f.line}`))
+    return findings.filter((f) => !(f.code === 'KF130' && kf101.has(`${f.file}:${f.line}`)))
+}

@@ -1,0 +1,108 @@
+/**
+ * Key-less checks of one `env.secrets`: it parses as a SOPS dotenv file with
+ * complete metadata, every value is encrypted, and its age recipients are
+ * exactly those of the `.sops.yaml` rule that matches its path.
+ */
+import { isKeyfleetError } from '../errors.js'
+import type { Finding } from '../findings.js'
+import { parseSopsFile } from '../sops/native/index.js'
+import type { ParsedSopsFile } from '../sops/native/types.js'
+import { finding } from './codes.js'
+import { isEncryptedValue, isMetadataName, readDotenvLines } from './dotenv-lines.js'
+import type { NamedLine } from './names.js'
+import { matchRule, type SopsConfig } from './sops-config.js'
+
+/** What {@link checkSecretsFile} learned, for the rules that follow. */
+export interface SecretsFileCheck {
+    readonly findings: Finding[]
+    /** Data names with their lines, in file order (metadata excluded). */
+    readonly names: NamedLine[]
+    /** The key-less parse, when the file parsed. */
+    readonly parsed: ParsedSopsFile | undefined
+}
+
+/**
+ * Runs the key-less file rules (KF100-KF105) on `text`, the content of the
+ * repo-relative `file`. `config` is the parsed `.sops.yaml`, or undefined
+ * when it is missing (reported elsewhere, as KF122). Never throws; never
+ * puts a value in a message.
+ */
+export const checkSecretsFile = (text: string, file: string, config: SopsConfig | undefined): SecretsFileCheck => {
+    const findings: Finding[] = []
+    const lines = readDotenvLines(text)
+    const lineOfName = new Map<string, number>()
+    for (const l of lines) if (!lineOfName.has(l.name)) lineOfName.set(l.name, l.line)
+
+    let parsed: ParsedSopsFile | undefined
+    try {
+        parsed = parseSopsFile(text, { store: 'dotenv', file })
+    } catch (error) {
+        // Native messages name the file, line and path only (src/sops/native/errors.ts), so they are safe to show.
+        const why = isKeyfleetError(error) ? error.message : 'it could not be parsed'
+        findings.push(finding('KF100', file, isKeyfleetError(error) ? error.line : undefined,
+            `not a valid SOPS dotenv file (${why}): re-create it with \`keyfleet set\` or restore it from git`))
+    }
+
+    const names: NamedLine[] = []
+    if (parsed) {
+        for (const leaf of parsed.leaves) {
+            const name = leaf.path.join('.')
+            names.push({ name, line: leaf.line ?? lineOfName.get(name) })
+            if (!isEncryptedValue(leaf.raw) || !leaf.encrypted) {
+                findings.push(finding('KF101', file, leaf.line ?? lineOfName.get(name),
+                    `${name} holds a plaintext value: encrypt it with \`keyfleet set\` (the value is now in your working tree; if it was pushed, rotate it at the provider)`))
+            }
+        }
+        findings.push(...metadataFindings(parsed, file, lineOfName))
+        if (config) findings.push(...recipientFindings(parsed, file, config, lines))
+    } else {
+        // The parser refused the file: still locate plaintext values and names line by line.
+        for (const l of lines) {
+            if (isMetadataName(l.name)) continue
+            names.push({ name: l.name, line: l.line })
+            if (!isEncryptedValue(l.value)) {
+                findings.push(finding('KF101', file, l.line, `${l.name} holds a plaintext value: encrypt it with \`keyfleet set\` (if it was pushed, rotate it at the provider)`))
+            }
+        }
+    }
+    return { findings, names, parsed }
+}
+
+const metadataFindings = (parsed: ParsedSopsFile, file: string, lineOf: Map<string, number>): Finding[] => {
+    const out: Finding[] = []
+    const { metadata } = parsed
+    const missing = (what: string, key: string): void => {
+        out.push(finding('KF102', file, lineOf.get(key), `the SOPS metadata lacks ${what}: the file was hand-edited or truncated; restore it from git or re-create it with \`keyfleet set\``))
+    }
+    if (!metadata.version) missing('`sops_version`', 'sops_version')
+    if (!metadata.lastmodified) missing('`sops_lastmodified`', 'sops_lastmodified')
+    if (!metadata.mac || !isEncryptedValue(metadata.mac)) missing('an encrypted `sops_mac`', 'sops_mac')
+    if (metadata.age.length === 0) missing('age recipients (`sops_age__list_N__map_*`)', 'sops_version')
+    metadata.age.forEach((stanza, i) => {
+        if (!stanza.recipient || !stanza.enc) missing(`the recipient or wrapped key of age entry ${i}`, `sops_age__list_${i}__map_recipient`)
+    })
+    return out
+}
+
+const recipientFindings = (parsed: ParsedSopsFile, file: string, config: SopsConfig, lines: ReturnType<typeof readDotenvLines>): Finding[] => {
+    const rule = matchRule(config, file)
+    if (!rule) {
+        return [finding('KF105', file, undefined, `no creation rule in ${config.file} matches ${file}: add a rule whose path_regex matches it, then run \`sops updatekeys\``)]
+    }
+    const want = new Set(rule.age)
+    const have = new Set(parsed.metadata.age.map((a) => a.recipient))
+    const out: Finding[] = []
+    const ruleRef = `${config.file}:${rule.line}`
+    for (const r of want) {
+        if (!have.has(r)) {
+            out.push(finding('KF103', file, undefined, `recipient ${r} (in the rule at ${ruleRef}) cannot decrypt this file: it was added to .sops.yaml without re-encrypting; run \`keyfleet recipients\` or \`sops updatekeys\``))
+        }
+    }
+    for (const r of have) {
+        if (!want.has(r)) {
+            const line = lines.find((l) => /^sops_age__list_\d+__map_recipient$/.test(l.name) && l.value === r)?.line
+            out.push(finding('KF104', file, line, `recipient ${r} can still decrypt this file but is not in the rule at ${ruleRef}: it was removed without re-encrypting; run \`sops updatekeys\` (and rotate the keys if that person should lose access)`))
+        }
+    }
+    return out
+}

@@ -1,0 +1,87 @@
+/**
+ * Reads `.sops.yaml` the way sops does for creation rules: rules in order,
+ * the first whose `path_regex` matches (unanchored) the repo-relative path
+ * wins, a rule without `path_regex` matches everything, `age:` is a list or
+ * a comma-separated string, and `key_groups` (when present) replaces the
+ * flat key lists.
+ */
+import { isMap, isSeq } from 'yaml'
+import type { Finding } from '../findings.js'
+import { parseYamlSource } from '../yaml-source.js'
+import { finding } from './codes.js'
+
+/** One creation rule with the line it starts on. */
+export interface CreationRule {
+    readonly pathRegex: RegExp | undefined
+    /** Age recipients, trimmed, in file order, without duplicates. */
+    readonly age: readonly string[]
+    readonly line: number
+}
+
+/** A parsed `.sops.yaml`. */
+export interface SopsConfig {
+    readonly file: string
+    readonly rules: readonly CreationRule[]
+}
+
+/** Result of {@link parseSopsConfig}: rules that parsed, plus findings for those that did not. */
+export interface ParsedSopsConfig {
+    readonly config: SopsConfig
+    readonly findings: readonly Finding[]
+}
+
+const splitAge = (value: unknown): string[] | undefined => {
+    if (typeof value === 'string') return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((s: string) => s.trim()).filter((s) => s.length > 0)
+    return undefined
+}
+
+/**
+ * Parses `.sops.yaml` text. Never throws: problems become KF122 findings and
+ * the broken rule is left out (so matching falls through as sops would not;
+ * the finding says so).
+ */
+export const parseSopsConfig = (text: string, file = '.sops.yaml'): ParsedSopsConfig => {
+    const src = parseYamlSource(text, file)
+    const findings: Finding[] = src.syntaxErrors.map((e) => finding('KF122', file, e.line, `YAML syntax: ${e.message}`))
+    if (findings.length > 0) return { config: { file, rules: [] }, findings }
+    const rulesNode = src.doc.get('creation_rules', true)
+    if (!isSeq(rulesNode)) {
+        findings.push(finding('KF122', file, src.lineOf(['creation_rules']), '`creation_rules` must be a list of rules with `path_regex` and `age`'))
+        return { config: { file, rules: [] }, findings }
+    }
+    const rules: CreationRule[] = []
+    rulesNode.items.forEach((node, i) => {
+        const line = src.lineOf(['creation_rules', i])
+        if (!isMap(node)) { findings.push(finding('KF122', file, line, `creation rule ${i + 1} must be a mapping`)); return }
+        const raw = (node.toJSON() ?? {}) as Record<string, unknown>
+        let pathRegex: RegExp | undefined
+        if (raw.path_regex !== undefined) {
+            try {
+                if (typeof raw.path_regex !== 'string') throw new TypeError('not a string')
+                pathRegex = new RegExp(raw.path_regex)
+            } catch {
+                findings.push(finding('KF122', file, src.lineOf(['creation_rules', i, 'path_regex']), `creation rule ${i + 1}: \`path_regex\` is not a valid regular expression`))
+                return
+            }
+        }
+        let age: string[] = []
+        if (Array.isArray(raw.key_groups)) {
+            // Several groups: the file is encrypted to every age recipient of every group.
+            for (const group of raw.key_groups as unknown[]) {
+                const list = splitAge((group as Record<string, unknown> | null)?.age ?? [])
+                if (list) age.push(...list)
+            }
+        } else if (raw.age !== undefined) {
+            const list = splitAge(raw.age)
+            if (!list) { findings.push(finding('KF122', file, src.lineOf(['creation_rules', i, 'age']), `creation rule ${i + 1}: \`age\` must be a list or a comma-separated string of recipients`)); return }
+            age = list
+        }
+        rules.push({ pathRegex, age: [...new Set(age)], line })
+    })
+    return { config: { file, rules }, findings }
+}
+
+/** The first rule matching `path` (repo-relative, forward slashes), as sops picks it. */
+export const matchRule = (config: SopsConfig, path: string): CreationRule | undefined =>
+    config.rules.find((rule) => rule.pathRegex === undefined || rule.pathRegex.test(path))

@@ -1,0 +1,67 @@
+/**
+ * Runs the keyfleet CLI in-process against a throwaway copy of the demo
+ * repository, capturing stdout and stderr.
+ */
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough, Readable } from 'node:stream'
+import { runCli } from '../../src/cli/run.js'
+import { repoRoot, sopsPath } from './tools.js'
+
+/** A git repository holding a copy of the demo .sops.yaml, environments/ and examples/demo-keys/. */
+export const makeDemoRepo = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyfleet-repo-'))
+    for (const part of ['.sops.yaml', 'environments', 'examples/demo-keys']) {
+        cpSync(join(repoRoot, part), join(dir, part), { recursive: true })
+    }
+    git(dir, 'init', '-q', '-b', 'main')
+    git(dir, 'add', '-A')
+    git(dir, 'commit', '-q', '-m', 'demo')
+    return dir
+}
+
+/** Runs git in `dir` with a fixed identity. */
+export const git = (dir: string, ...args: string[]): string =>
+    execFileSync('git', args, {
+        cwd: dir, encoding: 'utf8',
+        env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    })
+
+/** Demo identity file path inside a demo repo copy. */
+export const demoKey = (repo: string, who: 'dev' | 'stage' | 'prod' | 'admin' | 'laptop-alice'): string =>
+    join(repo, 'examples', 'demo-keys', `${who}.agekey`)
+
+/** Result of one CLI run. */
+export interface CliResult {
+    readonly code: number
+    readonly stdout: string
+    readonly stderr: string
+}
+
+/** Options of {@link keyfleet}. */
+export interface RunOptions {
+    readonly cwd: string
+    readonly stdin?: string
+    readonly env?: Record<string, string | undefined>
+}
+
+/** Runs `keyfleet <argv>` in-process; sops is the pinned binary, found as CI finds it. */
+export const keyfleet = async (argv: string[], options: RunOptions): Promise<CliResult> => {
+    const stdout = new PassThrough()
+    const stderr = new PassThrough()
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    stdout.on('data', (c: Buffer) => out.push(c))
+    stderr.on('data', (c: Buffer) => err.push(c))
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, KEYFLEET_SOPS: sopsPath(), ...options.env }
+    const code = await runCli(argv, {
+        cwd: options.cwd,
+        env,
+        stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+        stdout,
+        stderr,
+    })
+    return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }
+}
