@@ -16,8 +16,23 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const outIndex = process.argv.indexOf('--out')
 const outDir = outIndex > 0 ? resolve(process.argv[outIndex + 1] ?? '') : join(root, '.github', 'actions', 'keyfleet', 'dist')
 
+// @actions/core imports @actions/http-client (and through it undici, ~0.9 MB)
+// only for getIDToken (OIDC), which keyfleet never calls. A stub keeps the
+// bundle small; calling getIDToken would throw a clear error.
+const noHttpClient = {
+    name: 'no-http-client',
+    setup(b) {
+        b.onResolve({ filter: /^@actions\/http-client(\/lib\/auth)?$/ }, (args) => ({ path: args.path, namespace: 'kf-stub' }))
+        b.onLoad({ filter: /.*/, namespace: 'kf-stub' }, () => ({
+            contents: "const no = () => { throw new Error('keyfleet action: @actions/http-client is not bundled (OIDC is not used)') }\nexport class HttpClient { constructor() { no() } }\nexport class BearerCredentialHandler { constructor() { no() } }\n",
+            loader: 'js',
+        }))
+    },
+}
+
 /** Options shared by the build and its byte-for-byte check. */
-export const options = {
+const options = {
+    plugins: [noHttpClient],
     absWorkingDir: root,
     entryPoints: ['src/action/index.ts'],
     bundle: true,

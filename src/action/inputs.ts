@@ -7,7 +7,7 @@ import * as core from '@actions/core'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { parseIdentityFile } from '../age/index.js'
 import { KeyfleetError } from '../errors.js'
-import { maskAll } from './mask.js'
+import { maskAll, type SetSecret } from './mask.js'
 
 /** Commands the action runs. `check` (live provider probes) is reserved. */
 export const COMMANDS = ['validate', 'diff', 'render'] as const
@@ -37,15 +37,19 @@ const usage = (message: string): KeyfleetError => new KeyfleetError('ACTION_BAD_
  * Reads, masks and checks the inputs.
  *
  * @param env The process environment (for `GITHUB_WORKSPACE`).
+ * @param setSecret Issues a mask; `core.setSecret` unless a caller dedupes it.
  * @throws KeyfleetError `ACTION_BAD_INPUT` for an unknown command, a bad
  *   environment name or a missing input a command needs; `AGE_BAD_IDENTITY_FILE`
  *   when `age-key` is not a keys.txt-style identity list (the message names a
  *   line number, never its content).
  */
-export const readInputs = (env: NodeJS.ProcessEnv): ActionInputs => {
-    // Mask first: even a malformed key must not reach the log.
-    const ageKey = core.getInput('age-key')
-    maskAll([ageKey, ...ageKey.split(/\r?\n/).map((line) => line.trim())], core.setSecret)
+export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.setSecret): ActionInputs => {
+    // Mask first: even a malformed key must not reach the log. The whole
+    // input as it is (the runner also masks each of its lines), then every
+    // non-comment line in all its encoded forms.
+    const ageKey = core.getInput('age-key', { trimWhitespace: false })
+    if (ageKey !== '') setSecret(ageKey)
+    maskAll(ageKey.split(/\r?\n/).map((line) => line.trim()).filter((line) => !line.startsWith('#')), setSecret)
 
     const command = core.getInput('command', { required: true })
     if (command === 'check') throw usage('command "check" (live provider probes) is not available in this version of the action; use validate, diff or render.')

@@ -19,6 +19,7 @@ import { runRender } from './commands/render.js'
 import type { CommandContext, CommandResult } from './commands/types.js'
 import { runValidate } from './commands/validate.js'
 import { readInputs, type ActionCommand, type ActionInputs } from './inputs.js'
+import { onceEach } from './mask.js'
 import { Workspace } from './workspace.js'
 
 const commands: Record<ActionCommand, (ctx: CommandContext) => Promise<CommandResult>> = {
@@ -45,10 +46,11 @@ export const run = async (env: NodeJS.ProcessEnv = process.env): Promise<void> =
     let workspace: Workspace | undefined
     let inputs: ActionInputs | undefined
     try {
-        inputs = readInputs(env)
+        const setSecret = onceEach(core.setSecret)
+        inputs = readInputs(env, setSecret)
         const ctx: CommandContext = {
             inputs,
-            setSecret: core.setSecret,
+            setSecret,
             workspace: () => (workspace ??= Workspace.create(env.RUNNER_TEMP)),
         }
         const result = await commands[inputs.command](ctx)

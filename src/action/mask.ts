@@ -89,3 +89,17 @@ export const maskAll = (values: Iterable<string>, setSecret: SetSecret): number 
     }
     return done.size
 }
+
+/**
+ * Wraps `setSecret` so each distinct string is sent once per process: the
+ * same value is met again when a later step of the command decrypts it, and
+ * repeating the mask only lengthens the log.
+ */
+export const onceEach = (setSecret: SetSecret): SetSecret => {
+    const sent = new Set<string>()
+    return (secret) => {
+        if (sent.has(secret)) return
+        sent.add(secret)
+        setSecret(secret)
+    }
+}

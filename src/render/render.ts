@@ -3,7 +3,7 @@
  * the files each agent mounts. Pure apart from age's randomness in bundles:
  * the same inputs give byte-identical manifests.
  */
-import type { Catalog } from '../catalog/index.js'
+import { indexCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { bundlePath, bundlePlaintext, sealBundle } from './bundle.js'
 import { generationId } from './generation.js'
@@ -33,8 +33,21 @@ export const PUBLIC_MODE = 0o644
 
 const HEADER = '# Rendered by keyfleet from deployment.yaml. Do not edit: re-run `keyfleet render`.\n'
 
-const entriesOf = (agent: AgentSpec, values: ReadonlyMap<string, string>): [string, string][] =>
-    agent.keys.map((name) => [name, values.get(name) as string])
+/**
+ * The value of canonical `name`: under that name, or else under one of its
+ * catalog aliases (an env.secrets may still say CLAUDE_API_KEY).
+ */
+const lookup = (name: string, values: ReadonlyMap<string, string>, index: CatalogIndex): string | undefined => {
+    const direct = values.get(name)
+    if (direct !== undefined) return direct
+    const resolved = index.resolve(name)
+    if (!resolved || resolved.poolIndex !== 1) return undefined
+    for (const alias of resolved.spec.aliases) {
+        const value = values.get(alias)
+        if (value !== undefined) return value
+    }
+    return undefined
+}
 
 /**
  * Renders an environment: per kubernetes agent a Secret (0600) and a
@@ -51,7 +64,8 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
     if (deployment.environment !== env) {
         throw new KeyfleetError('RENDER_ENV_MISMATCH', `${deployment.file} is for environment "${deployment.environment}", not "${env}": fix its \`environment\` field`, { file: deployment.file })
     }
-    const missing = deployment.agents.flatMap((a) => a.keys.filter((k) => !values.has(k)).map((k) => `${a.name}: ${k}`))
+    const index = indexCatalog(catalog)
+    const missing = deployment.agents.flatMap((a) => a.keys.filter((k) => lookup(k, values, index) === undefined).map((k) => `${a.name}: ${k}`))
     if (missing.length > 0) {
         throw new KeyfleetError('RENDER_MISSING_KEYS', `environment ${env} lacks keys its agents read (${missing.join(', ')}); add them with \`keyfleet set ${env} NAME\` or remove them from ${deployment.file}`, { file: deployment.file })
     }
@@ -61,7 +75,7 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
     const total = deployment.agents.length
     let done = 0
     for (const agent of deployment.agents) {
-        const entries = entriesOf(agent, values)
+        const entries = agent.keys.map((name): [string, string] => [name, lookup(name, values, index) as string])
         const id = generationId(entries)
         generation[agent.name] = id
         if (agent.target === 'kubernetes') {

@@ -84,7 +84,7 @@ export const showFile = async (root: string, ref: string, path: string): Promise
         if (ref !== '') await resolveRef(root, ref)
         return undefined
     }
-    const result = await execa('git', ['show', spec], { cwd: root, reject: false, encoding: 'buffer', verbose: 'none', maxBuffer: 256 * 1024 * 1024 })
+    const result = await execa('git', ['show', spec], { cwd: root, reject: false, encoding: 'buffer', stripFinalNewline: false, verbose: 'none', maxBuffer: 256 * 1024 * 1024 })
     if (result.failed) throw new KeyfleetError('GIT_FAILED', `git could not read ${path} at ${ref || 'the index'}`)
     return Buffer.from(result.stdout)
 }

@@ -8,7 +8,7 @@ import type { Finding } from '../findings.js'
 import { parseSopsFile } from '../sops/native/index.js'
 import type { ParsedSopsFile } from '../sops/native/types.js'
 import { finding } from './codes.js'
-import { isEncryptedValue, isMetadataName, readDotenvLines } from './dotenv-lines.js'
+import { isEncryptedValue, isMetadataName, readDotenvLines, type DotenvLine } from './dotenv-lines.js'
 import type { NamedLine } from './names.js'
 import { matchRule, type SopsConfig } from './sops-config.js'
 
@@ -33,14 +33,19 @@ export const checkSecretsFile = (text: string, file: string, config: SopsConfig 
     const lineOfName = new Map<string, number>()
     for (const l of lines) if (!lineOfName.has(l.name)) lineOfName.set(l.name, l.line)
 
+    // Check the metadata lines first: a missing one is KF102 (what is missing), not the parser's generic refusal.
+    const incomplete = missingMetadata(lines, file)
+    findings.push(...incomplete)
     let parsed: ParsedSopsFile | undefined
     try {
         parsed = parseSopsFile(text, { store: 'dotenv', file })
     } catch (error) {
         // Native messages name the file, line and path only (src/sops/native/errors.ts), so they are safe to show.
         const why = isKeyfleetError(error) ? error.message : 'it could not be parsed'
-        findings.push(finding('KF100', file, isKeyfleetError(error) ? error.line : undefined,
-            `not a valid SOPS dotenv file (${why}): re-create it with \`keyfleet set\` or restore it from git`))
+        if (incomplete.length === 0) {
+            findings.push(finding('KF100', file, isKeyfleetError(error) ? error.line : undefined,
+                `not a valid SOPS dotenv file (${why}): re-create it with \`keyfleet set\` or restore it from git`))
+        }
     }
 
     const names: NamedLine[] = []
@@ -53,7 +58,6 @@ export const checkSecretsFile = (text: string, file: string, config: SopsConfig 
                     `${name} holds a plaintext value: encrypt it with \`keyfleet set\` (the value is now in your working tree; if it was pushed, rotate it at the provider)`))
             }
         }
-        findings.push(...metadataFindings(parsed, file, lineOfName))
         if (config) findings.push(...recipientFindings(parsed, file, config, lines))
     } else {
         // The parser refused the file: still locate plaintext values and names line by line.
@@ -68,23 +72,27 @@ export const checkSecretsFile = (text: string, file: string, config: SopsConfig 
     return { findings, names, parsed }
 }
 
-const metadataFindings = (parsed: ParsedSopsFile, file: string, lineOf: Map<string, number>): Finding[] => {
+/** KF102 for each metadata line a complete sops dotenv file has and this one lacks (none when it has no metadata at all: KF100). */
+const missingMetadata = (lines: readonly DotenvLine[], file: string): Finding[] => {
+    const meta = new Map(lines.filter((l) => isMetadataName(l.name)).map((l) => [l.name, l.value]))
+    if (meta.size === 0) return []
     const out: Finding[] = []
-    const { metadata } = parsed
-    const missing = (what: string, key: string): void => {
-        out.push(finding('KF102', file, lineOf.get(key), `the SOPS metadata lacks ${what}: the file was hand-edited or truncated; restore it from git or re-create it with \`keyfleet set\``))
+    const missing = (what: string): void => {
+        out.push(finding('KF102', file, undefined, `the SOPS metadata lacks ${what}: the file was hand-edited or truncated; restore it from git or re-create it with \`keyfleet set\``))
     }
-    if (!metadata.version) missing('`sops_version`', 'sops_version')
-    if (!metadata.lastmodified) missing('`sops_lastmodified`', 'sops_lastmodified')
-    if (!metadata.mac || !isEncryptedValue(metadata.mac)) missing('an encrypted `sops_mac`', 'sops_mac')
-    if (metadata.age.length === 0) missing('age recipients (`sops_age__list_N__map_*`)', 'sops_version')
-    metadata.age.forEach((stanza, i) => {
-        if (!stanza.recipient || !stanza.enc) missing(`the recipient or wrapped key of age entry ${i}`, `sops_age__list_${i}__map_recipient`)
-    })
+    if (!meta.get('sops_version')) missing('`sops_version`')
+    if (!meta.get('sops_lastmodified')) missing('`sops_lastmodified`')
+    if (!isEncryptedValue(meta.get('sops_mac') ?? '')) missing('an encrypted `sops_mac`')
+    const indexes = new Set([...meta.keys()].map((k) => /^sops_age__list_(\d+)__map_/.exec(k)?.[1]).filter((i) => i !== undefined))
+    if (indexes.size === 0) missing('age recipients (`sops_age__list_N__map_recipient` / `_enc`)')
+    for (const i of indexes) {
+        if (!meta.get(`sops_age__list_${i}__map_recipient`)) missing(`the recipient of age entry ${i} (\`sops_age__list_${i}__map_recipient\`)`)
+        if (!meta.get(`sops_age__list_${i}__map_enc`)) missing(`the wrapped data key of age entry ${i} (\`sops_age__list_${i}__map_enc\`)`)
+    }
     return out
 }
 
-const recipientFindings = (parsed: ParsedSopsFile, file: string, config: SopsConfig, lines: ReturnType<typeof readDotenvLines>): Finding[] => {
+const recipientFindings = (parsed: ParsedSopsFile, file: string, config: SopsConfig, lines: readonly DotenvLine[]): Finding[] => {
     const rule = matchRule(config, file)
     if (!rule) {
         return [finding('KF105', file, undefined, `no creation rule in ${config.file} matches ${file}: add a rule whose path_regex matches it, then run \`sops updatekeys\``)]

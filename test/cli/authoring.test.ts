@@ -24,7 +24,7 @@ describe('keyfleet set / ls / get / unset', () => {
         const set = await keyfleet(['set', 'dev', 'OPENAI_API_KEY'], { cwd: repo, stdin: `${NEW_OPENAI}\n`, env })
         expect(set.stderr).not.toContain('error')
         expect(set.code).toBe(0)
-        expect(set.stdout).toContain('set OPENAI_API_KEY in dev (openai, 43 chars, …0123)')
+        expect(set.stdout).toContain(`set OPENAI_API_KEY in dev (openai, ${NEW_OPENAI.length} chars, …0123)`)
         const ls = await keyfleet(['ls', 'dev'], { cwd: repo, env: {} })
         expect(ls.code).toBe(0)
         expect(ls.stdout).toContain('OPENAI_API_KEY')

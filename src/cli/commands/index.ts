@@ -10,6 +10,11 @@ import { command as importEnv } from './import.js'
 import { command as edit } from './edit.js'
 import { command as keygen } from './keygen.js'
 import { command as init } from './init.js'
+import { command as render } from './render.js'
+import { command as registry } from './registry.js'
+import { command as ls } from './ls.js'
+import { command as get } from './get.js'
+import { command as decrypt } from './decrypt.js'
 
 export const commands: readonly Command[] = [
     validate,
@@ -22,4 +27,9 @@ export const commands: readonly Command[] = [
     edit,
     keygen,
     init,
+    render,
+    registry,
+    ls,
+    get,
+    decrypt,
 ]

@@ -1,0 +1,40 @@
+/** `keyfleet get <env> <NAME>`: one value on stdout, for scripts. */
+import { readFileSync } from 'node:fs'
+import { parseIdentityFile } from '../../age/index.js'
+import { KeyfleetError } from '../../errors.js'
+import { decryptSopsFile } from '../../sops/native/index.js'
+import type { Command } from '../command.js'
+import { ExitCode } from '../exit-codes.js'
+import { identityFrom, identityStrings, openRepo } from '../repo-context.js'
+import { secretsTarget } from '../secret-target.js'
+
+export const command: Command = {
+    name: 'get',
+    summary: 'Print one value (for scripts); decrypts in process, no sops needed',
+    usage: 'get <env> <NAME> [--identity-file FILE]',
+    positionals: [2, 2],
+    help: `Prints the value of NAME (or of the key an alias or service name stands for)
+followed by a newline. The file's MAC is verified first. Avoid it in CI logs;
+the GitHub Action masks values for you.
+
+Example:
+  SOPS_AGE_KEY_FILE=examples/demo-keys/dev.agekey keyfleet get dev openai`,
+    options: {
+        'identity-file': { type: 'string', arg: 'FILE', description: 'age identity file (default: SOPS_AGE_KEY_FILE / SOPS_AGE_KEY)' },
+    },
+    run: async ({ positionals, values }, ctx) => {
+        const [env, rawName] = positionals as [string, string]
+        const repo = openRepo(ctx)
+        const target = secretsTarget(repo, env)
+        if (!target.exists) throw new KeyfleetError('ENV_NO_SECRETS', `${target.paths.secrets} does not exist`)
+        const identities = identityStrings(identityFrom(ctx, values['identity-file'] as string | undefined), parseIdentityFile)
+        if (identities.length === 0) throw new KeyfleetError('IDENTITY_MISSING', 'no age identity: pass --identity-file or set SOPS_AGE_KEY_FILE / SOPS_AGE_KEY')
+        const decrypted = await decryptSopsFile(readFileSync(target.file, 'utf8'), { store: 'dotenv', identities, file: target.paths.secrets })
+        const values_ = decrypted.toEnvMap()
+        const name = repo.index.resolve(rawName)?.name ?? rawName
+        const value = values_.get(name)
+        if (value === undefined) throw new KeyfleetError('GET_NOT_FOUND', `${name} is not set in ${env}; \`keyfleet ls ${env}\` lists its names`)
+        ctx.stdout.write(`${value}\n`)
+        return ExitCode.ok
+    },
+}

@@ -1,0 +1,166 @@
+/**
+ * End-to-end: the committed bundle, run as the runner runs it, against a git
+ * copy of the demo repository. The canary tests are the contract of issue 6:
+ * masks come first, and no form of a value escapes anywhere but the
+ * rendered Secret manifests.
+ */
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { filesUnder, findLeaks, makeCanary } from '../helpers/canary.js'
+import { commitAll, demoKey, makeSandbox, runAction, sopsSet, type ActionRun, type Sandbox } from './harness.js'
+
+const sandboxes: Sandbox[] = []
+const sandbox = (): Sandbox => {
+    const sb = makeSandbox()
+    sandboxes.push(sb)
+    return sb
+}
+afterEach(() => {
+    for (const sb of sandboxes.splice(0)) rmSync(sb.base, { recursive: true, force: true })
+})
+
+const lines = (run: ActionRun): string[] => run.stdout.split('\n').filter((l) => l !== '')
+
+/** Asserts that no line other than a mask command precedes any mask command. */
+const expectMasksFirst = (run: ActionRun): void => {
+    const all = lines(run)
+    const lastMask = all.map((l) => l.startsWith('::add-mask::')).lastIndexOf(true)
+    const firstOther = all.findIndex((l) => !l.startsWith('::add-mask::'))
+    if (firstOther !== -1) expect(lastMask, `mask after "${all[firstOther]}"`).toBeLessThan(firstOther)
+}
+
+/** Every haystack a run could leak into, except `allowed` paths under out-dir. */
+const haystacks = (sb: Sandbox, run: ActionRun, allowed: (path: string) => boolean = () => false): Record<string, string | Buffer> => ({
+    stdout: run.stdout,
+    stderr: run.stderr,
+    'GITHUB_OUTPUT': run.outputFile,
+    'GITHUB_STEP_SUMMARY': run.summary,
+    'GITHUB_ENV': run.envFile,
+    ...filesUnder(sb.runnerTemp),
+    ...filesUnder(sb.workspace, (p) => p.endsWith('/.git')),
+    ...(existsSync(sb.outDir) ? filesUnder(sb.outDir, allowed) : {}),
+})
+
+describe('keyfleet action: render', () => {
+    it('masks the key and every value before any other output, and leaks a canary nowhere but the rendered Secrets', async () => {
+        const sb = sandbox()
+        const before = commitAll(sb, 'base') || 'HEAD'
+        const canary = makeCanary()
+        sopsSet(sb, 'dev', 'OPENAI_API_KEY', canary)
+        commitAll(sb, 'rotate OPENAI_API_KEY')
+
+        const run = await runAction(sb, { command: 'render', environment: 'dev', 'age-key': demoKey('dev'), 'base-ref': before, 'out-dir': sb.outDir })
+        expect(run.code, run.stdout + run.stderr).toBe(0)
+
+        expectMasksFirst(run)
+        expect(lines(run)[0]).toMatch(/^::add-mask::/)
+        expect(lines(run)).toContain(`::add-mask::${canary}`)
+        expect(lines(run)).toContain(`::add-mask::${Buffer.from(canary).toString('base64').replace(/=+$/, '')}`)
+
+        // The Secrets of the agents that read OPENAI_API_KEY hold it (base64, as Kubernetes wants); nothing else does.
+        const expected = ['agents-dev/secrets/research-agent.yaml', 'agents-dev/secrets/support-bot.yaml']
+        const holders = Object.entries(filesUnder(sb.outDir)).filter(([, content]) => findLeaks(canary, { f: content }).length > 0).map(([p]) => relative(sb.outDir, p)).sort()
+        expect(holders).toEqual(expected)
+        for (const p of expected) expect(statSync(join(sb.outDir, p)).mode & 0o777).toBe(0o600)
+        expect(findLeaks(canary, haystacks(sb, run, (p) => expected.some((e) => p === join(sb.outDir, e))))).toEqual([])
+
+        expect(readdirSync(sb.runnerTemp)).toEqual([])
+        expect(run.outputs.changed).toBe('OPENAI_API_KEY')
+        expect(run.outputs.findings).toBe('0')
+        expect(run.outputs.generation).toMatch(/^[0-9a-f]{16}$/)
+        const artifacts = (run.outputs.artifacts ?? '').split('\n')
+        expect(artifacts).toContain(join(sb.outDir, 'bundles/alice-laptop.keys.age'))
+        expect(artifacts.some((p) => p.includes('/secrets/'))).toBe(false)
+        const agents = JSON.parse(run.outputs.agents ?? '[]') as { name: string; namespace: string | null; generation: string }[]
+        expect(agents.find((a) => a.name === 'support-bot')).toMatchObject({ namespace: 'agents-dev', generation: expect.stringMatching(/^[0-9a-f]{16}$/) })
+        expect(run.summary).toContain('OPENAI_API_KEY')
+        expect(run.summary).toContain('support-bot')
+    })
+
+    it('fails a tampered env.secrets with an error annotation on the file and leaves no plaintext', async () => {
+        const sb = sandbox()
+        const file = join(sb.workspace, 'environments/dev/env.secrets')
+        const text = readFileSync(file, 'utf8')
+        // Flip one character inside the first encrypted value's data.
+        const tampered = text.replace(/ENC\[AES256_GCM,data:(.)/, (_m, c: string) => `ENC[AES256_GCM,data:${c === 'A' ? 'B' : 'A'}`)
+        expect(tampered).not.toBe(text)
+        writeFileSync(file, tampered)
+
+        const run = await runAction(sb, { command: 'render', environment: 'dev', 'age-key': demoKey('dev'), 'out-dir': sb.outDir })
+        expect(run.code).toBe(1)
+        expect(run.stdout).toMatch(/^::error title=[A-Z_]+,file=environments\/dev\/env\.secrets/m)
+        expect(readdirSync(sb.runnerTemp)).toEqual([])
+        expect(existsSync(sb.outDir) ? readdirSync(sb.outDir) : []).toEqual([])
+        expect(run.outputs.rendered).toBeUndefined()
+    })
+
+    it('renders a dry run into RUNNER_TEMP and removes it when no out-dir is given', async () => {
+        const sb = sandbox()
+        const run = await runAction(sb, { command: 'render', environment: 'dev', 'age-key': demoKey('dev') })
+        expect(run.code, run.stdout).toBe(0)
+        expect(run.summary).toContain('Dry run')
+        expect(run.outputs.rendered).toBeUndefined()
+        expect(readdirSync(sb.runnerTemp)).toEqual([])
+    })
+
+    it('refuses an out-dir inside the repository checkout', async () => {
+        const sb = sandbox()
+        const run = await runAction(sb, { command: 'render', environment: 'dev', 'age-key': demoKey('dev'), 'out-dir': 'rendered' })
+        expect(run.code).toBe(1)
+        expect(run.stdout).toMatch(/^::error title=ACTION_BAD_INPUT::.*outside the repository/m)
+        expect(existsSync(join(sb.workspace, 'rendered'))).toBe(false)
+    })
+
+    it('does not print a malformed age-key, not even in the error', async () => {
+        const sb = sandbox()
+        const bogus = `AGE-SECRET-KEY-1${makeCanary('NOTBECH32')}`
+        const run = await runAction(sb, { command: 'render', environment: 'dev', 'age-key': bogus, 'out-dir': sb.outDir })
+        expect(run.code).toBe(1)
+        expectMasksFirst(run)
+        expect(run.stdout).toMatch(/^::error title=AGE_BAD_IDENTITY_FILE::/m)
+        expect(findLeaks(bogus, { stdout: run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), stderr: run.stderr, summary: run.summary })).toEqual([])
+    })
+})
+
+describe('keyfleet action: validate and diff', () => {
+    it('validates every environment without a key', async () => {
+        const sb = sandbox()
+        const run = await runAction(sb, { command: 'validate' })
+        expect(run.code, run.stdout).toBe(0)
+        expect(run.outputs.findings).toBe('0')
+        expect(run.stdout).not.toContain('::add-mask::')
+        expect(run.summary).toContain('Validation: all environments (key-less)')
+    })
+
+    it('annotates findings at their file and line and fails on errors', async () => {
+        const sb = sandbox()
+        const file = join(sb.workspace, 'environments/dev/deployment.yaml')
+        writeFileSync(file, readFileSync(file, 'utf8').replace('keys: [openai]', 'keys: [no-such-service]'))
+        const run = await runAction(sb, { command: 'validate', environment: 'dev' })
+        expect(run.code).toBe(1)
+        expect(run.stdout).toMatch(/^::error title=KF\d+,file=environments\/dev\/deployment\.yaml,line=\d+::/m)
+        expect(Number(run.outputs.findings)).toBeGreaterThan(0)
+    })
+
+    it('reports changed names key-less, with the agents affected, and never a value', async () => {
+        const sb = sandbox()
+        const base = commitAll(sb, 'base') || 'HEAD'
+        const canary = makeCanary()
+        sopsSet(sb, 'dev', 'OPENAI_API_KEY', canary)
+        commitAll(sb, 'rotate')
+        const run = await runAction(sb, { command: 'diff', 'base-ref': base })
+        expect(run.code, run.stdout).toBe(0)
+        expect(run.outputs.changed).toBe('OPENAI_API_KEY')
+        expect(run.summary).toMatch(/OPENAI_API_KEY/)
+        expect(run.summary).toMatch(/research-agent/)
+        expect(findLeaks(canary, haystacks(sb, run))).toEqual([])
+    })
+
+    it('rejects an unknown command with an annotation and exit code 1', async () => {
+        const sb = sandbox()
+        const run = await runAction(sb, { command: 'deploy' })
+        expect(run.code).toBe(1)
+        expect(run.stdout).toMatch(/^::error title=ACTION_BAD_INPUT::unknown command "deploy"/m)
+    })
+})

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadCatalog, type Catalog } from '../../src/catalog/index.js'
+import {
+    agentsAffectedBy, buildRegistry, parseDeployment, registryJson, registryMarkdown, registryText, type Deployment,
+} from '../../src/render/index.js'
+import { repoRoot } from '../helpers/tools.js'
+
+let catalog: Catalog
+let prod: Deployment
+beforeAll(() => {
+    catalog = loadCatalog(join(repoRoot, 'environments', 'keyfleet.yaml'))
+    const file = 'environments/prod/deployment.yaml'
+    const parsed = parseDeployment(readFileSync(join(repoRoot, file), 'utf8'), file, catalog)
+    if (!parsed.deployment) throw new Error('demo prod deployment.yaml is invalid')
+    prod = parsed.deployment
+})
+
+describe('registry', () => {
+    it('maps each key to the agents that read it, and lists required keys no agent reads', () => {
+        const registry = buildRegistry('prod', prod, catalog)
+        const readers = Object.fromEntries(registry.keys.map((k) => [k.name, k.agents]))
+        expect(readers).toEqual({
+            AGENT_GATEWAY_TOKEN: [],
+            ANTHROPIC_API_KEY: ['alice-laptop', 'research-agent', 'support-bot'],
+            DEEPINFRA_API_KEY: ['batch-summarizer'],
+            FIREWORKS_API_KEY: ['batch-summarizer'],
+            GEMINI_API_KEY: ['research-agent'],
+            OPENAI_API_KEY: ['alice-laptop', 'support-bot'],
+        })
+        expect(registry.keys.find((k) => k.name === 'AGENT_GATEWAY_TOKEN')?.required).toBe(true)
+        expect(registry.agents.map((a) => a.name)).toEqual(['alice-laptop', 'batch-summarizer', 'research-agent', 'support-bot'])
+    })
+
+    it('answers which agents a rotation touches, by name, alias or service', () => {
+        const registry = buildRegistry('prod', prod, catalog)
+        const names = (keys: string[]): string[] => agentsAffectedBy(registry, keys).map((a) => a.name)
+        expect(names(['OPENAI_API_KEY'])).toEqual(['alice-laptop', 'support-bot'])
+        expect(names(['CLAUDE_API_KEY'])).toEqual(['alice-laptop', 'research-agent', 'support-bot'])
+        expect(names(['fireworks', 'GEMINI_API_KEY'])).toEqual(['batch-summarizer', 'research-agent'])
+        expect(names(['AGENT_GATEWAY_TOKEN', 'NOT_A_KEY'])).toEqual([])
+    })
+
+    it('renders text, JSON and markdown with a mermaid graph LR, deterministically', () => {
+        const registry = buildRegistry('prod', prod, catalog)
+        const text = registryText(registry)
+        expect(text).toMatch(/^support-bot +aws +kubernetes +namespace agents-prod +ANTHROPIC_API_KEY, OPENAI_API_KEY$/m)
+        expect(text).toMatch(/^alice-laptop +local +bundle +recipient age1hmkk…yrguyu +ANTHROPIC_API_KEY, OPENAI_API_KEY$/m)
+        expect(text).toMatch(/^AGENT_GATEWAY_TOKEN +gateway +\(no agent; required here\)$/m)
+        expect(JSON.parse(registryJson(registry))).toEqual(registry)
+        const md = registryMarkdown(registry)
+        expect(md).toContain('```mermaid\ngraph LR\n')
+        const graph = md.slice(md.indexOf('graph LR'), md.lastIndexOf('```'))
+        // One edge per (key, reader): 3 + 1 + 1 + 1 + 2.
+        expect(graph.match(/ --> /g)).toHaveLength(8)
+        expect(graph).toMatch(/k\d+\(\["OPENAI_API_KEY"\]\)/)
+        expect(registryMarkdown(buildRegistry('prod', prod, catalog))).toBe(md)
+    })
+})

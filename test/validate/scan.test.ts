@@ -1,0 +1,105 @@
+/**
+ * The plaintext-key scan (KF130): detectors, exclusions and git scopes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { builtinCatalog, parseCatalog } from '../../src/catalog/index.js'
+import { createScanner, scanForPlaintextKeys } from '../../src/validate/index.js'
+import { findLeaks } from '../helpers/canary.js'
+import { CATALOG, alnum, fakeKey, makeFixture } from './fixture.js'
+
+const catalog = parseCatalog(CATALOG).catalog ?? builtinCatalog
+const scanner = createScanner(catalog)
+
+describe('scanText', () => {
+    test.each(Object.entries({
+        claude: fakeKey.claude, openai: fakeKey.openai, gemini: fakeKey.gemini, fireworks: fakeKey.fireworks, gateway: fakeKey.gateway,
+    }))('finds a %s key by its prefix, in code, with file, line and a hint but never the key', (service, make) => {
+        const key = make()
+        const text = `const a = 1\nclient = new Client({ apiKey: "${key}" })\n`
+        const out = scanner.scanText(text, 'src/app.ts')
+        expect(out).toHaveLength(1)
+        expect(out[0]).toMatchObject({ code: 'KF130', severity: 'error', file: 'src/app.ts', line: 2 })
+        expect(out[0]?.message).toContain(`${key.length} chars, …${key.slice(-4)}`)
+        expect(out[0]?.message).toContain(`plaintext ${service} key (${service},`)
+        expect(findLeaks(key, { out: JSON.stringify(out) })).toEqual([])
+    })
+
+    test('a key without a prefix (DeepInfra) is found only when assigned to its name', () => {
+        const key = fakeKey.deepinfra()
+        expect(scanner.scanText(`DEEPINFRA_API_KEY=${key}\n`, '.env').map((f) => f.line)).toEqual([1])
+        expect(scanner.scanText(`  "DEEPINFRA_TOKEN": "${key}",\n`, 'x.json')).toHaveLength(0) // alias not in this catalog
+        expect(scanner.scanText(`checksum: ${key}\n`, 'x.yaml')).toEqual([])
+    })
+
+    test('an assignment of an alias or pool member is checked against the canonical format', () => {
+        expect(scanner.scanText(`export CLAUDE_API_KEY='${fakeKey.claude()}'\nOPENAI_API_KEY_2=${fakeKey.openai()}\n`, 'run.sh')).toHaveLength(2)
+    })
+
+    test('no finding for placeholders, short look-alikes, words ending in sk- and SOPS ciphertext', () => {
+        const text = [
+            'OPENAI_API_KEY=sk-...',
+            'ANTHROPIC_API_KEY=<your-key>',
+            'DEEPINFRA_API_KEY=changeme',
+            'task-abcdefghijklmnopqrstuvwxyz0123',
+            'sk-ant-api03-short',
+            `OPENAI_API_KEY=ENC[AES256_GCM,data:${alnum(40)},iv:x,tag:y,type:str]`,
+            `value: ENC[AES256_GCM,data:sk-proj-${alnum(40)},iv:x,tag:y,type:str]`,
+            '-----BEGIN AGE ENCRYPTED FILE-----',
+            `AIza${alnum(35)}`,
+            '-----END AGE ENCRYPTED FILE-----',
+            `sops_age__list_0__map_enc=-----BEGIN AGE ENCRYPTED FILE-----\\nfw_${alnum(30)}\\n-----END AGE ENCRYPTED FILE-----\\n`,
+        ].join('\n')
+        expect(scanner.scanText(text, 'environments/dev/env.secrets')).toEqual([])
+    })
+
+    test('a line marked keyfleet:allow is skipped; the next line is not', () => {
+        const out = scanner.scanText(`k = "${fakeKey.openai()}" # keyfleet:allow\nk2 = "${fakeKey.openai()}"\n`, 'x.py')
+        expect(out.map((f) => f.line)).toEqual([2])
+    })
+
+    test('two keys on one line are two findings; an Anthropic key is not also reported as OpenAI', () => {
+        const out = scanner.scanText(`${fakeKey.claude()} ${fakeKey.openai()}\n`, 'x')
+        expect(out).toHaveLength(2)
+        expect(out[0]?.message).toContain('claude')
+        expect(out[1]?.message).toContain('openai')
+    })
+})
+
+describe('scanForPlaintextKeys over git', () => {
+    type F = Awaited<ReturnType<typeof makeFixture>>
+    let f: F
+    beforeAll(async () => { f = await makeFixture() })
+    afterAll(() => f.cleanup())
+
+    test('scopes: changed since a ref, staged content, every tracked file; .age files and ciphertext excluded', async () => {
+        const committed = fakeKey.gemini()
+        f.write('docs/old.md', `old leak ${committed}\n`)
+        f.write('secret.age', `AIza${alnum(35)}\n`)
+        f.commit('old leak')
+        const base = f.git('rev-parse', 'HEAD').trim()
+        expect(await scanForPlaintextKeys({ root: f.root, scope: { kind: 'changed', base }, catalog })).toEqual([])
+        const all = await scanForPlaintextKeys({ root: f.root, scope: { kind: 'all' }, catalog })
+        expect(all.map((x) => [x.file, x.line])).toEqual([['docs/old.md', 1]])
+
+        const fresh = fakeKey.claude()
+        f.write('src/new.ts', `// nothing\nexport const key = '${fresh}'\n`)
+        const changed = await scanForPlaintextKeys({ root: f.root, scope: { kind: 'changed', base }, catalog })
+        expect(changed.map((x) => [x.file, x.line])).toEqual([['src/new.ts', 2]])
+        expect(await scanForPlaintextKeys({ root: f.root, scope: { kind: 'staged' }, catalog })).toEqual([])
+        f.git('add', 'src/new.ts')
+        // The staged version is what gets committed: fixing only the working tree does not help.
+        f.write('src/new.ts', 'export const key = process.env.KEY\n')
+        const staged = await scanForPlaintextKeys({ root: f.root, scope: { kind: 'staged' }, catalog })
+        expect(staged.map((x) => [x.file, x.line])).toEqual([['src/new.ts', 2]])
+        f.git('commit', '-q', '-m', 'leak')
+        const atHead = await scanForPlaintextKeys({ root: f.root, scope: { kind: 'changed', base, head: 'HEAD' }, catalog })
+        expect(atHead.map((x) => x.file)).toEqual(['src/new.ts'])
+        expect(findLeaks(fresh, { out: JSON.stringify([...changed, ...staged, ...atHead]) })).toEqual([])
+        expect(findLeaks(committed, { out: JSON.stringify(all) })).toEqual([])
+    })
+
+    test('an unknown base ref is a typed error naming the ref', async () => {
+        await expect(scanForPlaintextKeys({ root: f.root, scope: { kind: 'changed', base: 'no-such-ref' }, catalog }))
+            .rejects.toMatchObject({ code: 'GIT_FAILED', message: expect.stringContaining('no-such-ref') })
+    })
+})
