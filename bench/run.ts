@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { BenchRow, BenchSuite } from './types.js'
 
 const suites: Record<string, () => Promise<{ run: BenchSuite }>> = {
+    'render': () => import('./render.js'),
 }
 
 const only = process.argv.slice(2)

@@ -8,6 +8,8 @@ import * as core from '@actions/core'
 import { isKeyfleetError } from '../errors.js'
 import { sortFindings, type Finding } from '../findings.js'
 
+const REPO_PATH = /^(?!\.\.?\/)[\w.-]+(\/[\w.-]+)*$/
+
 const emit = { error: core.error, warning: core.warning, notice: core.notice } as const
 
 /**
@@ -43,7 +45,8 @@ export const safeMessage = (error: unknown): string => {
  */
 export const annotateFailure = (error: unknown): void => {
     const props: core.AnnotationProperties = { title: isKeyfleetError(error) ? error.code : 'keyfleet' }
-    if (isKeyfleetError(error) && error.file !== undefined) {
+    // Only a repository path can carry an annotation ("the age-key input" cannot).
+    if (isKeyfleetError(error) && error.file !== undefined && REPO_PATH.test(error.file)) {
         props.file = error.file
         if (error.line !== undefined) props.startLine = error.line
     }

@@ -1,7 +1,8 @@
 /**
  * sops operations on an environment's dotenv file. Every call passes
- * `--input-type dotenv --output-type dotenv`, because `env.secrets` has no
- * extension sops recognises (it would otherwise treat it as a binary blob).
+ * `--input-type dotenv` (and `--output-type dotenv` where sops has the flag;
+ * updatekeys does not), because `env.secrets` has no extension sops
+ * recognises: it would otherwise treat the file as a binary blob.
  */
 import { KeyfleetError } from '../errors.js'
 import { runSops, type SopsOptions } from './run.js'
@@ -55,9 +56,9 @@ export const sopsEncryptNew = async (file: string, entries: ReadonlyMap<string, 
     return runSops({ operation: 'encrypt', file, args: ['encrypt', ...DOTENV, '--filename-override', file], input: plaintext }, options)
 }
 
-/** Re-syncs the file's recipients with `.sops.yaml` (no new data key). */
+/** Re-syncs the file's recipients with `.sops.yaml` (no new data key). updatekeys takes no --output-type. */
 export const sopsUpdateKeys = async (file: string, options: SopsOptions): Promise<void> => {
-    await runSops({ operation: 'updatekeys', file, args: ['updatekeys', '--yes', ...DOTENV, file] }, options)
+    await runSops({ operation: 'updatekeys', file, args: ['updatekeys', '--yes', '--input-type', 'dotenv', file] }, options)
 }
 
 /** Replaces the data key and re-encrypts every value in place (`sops rotate -i`). */

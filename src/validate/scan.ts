@@ -64,7 +64,8 @@ const scanText = (text: string, file: string, detectors: readonly Detector[], in
         const line = raw.replace(ENC_VALUE, (m) => ' '.repeat(m.length))
         for (const match of matchLine(line, detectors, index)) {
             const spec = index.byService(match.service)
-            const hint = formatHint(keyHint(spec?.name ?? match.service, match.value, index))
+            // The detector knows the provider even when the catalog does not list it (well-known prefixes).
+            const hint = formatHint({ ...keyHint(match.service, match.value), provider: match.service })
             const title = spec?.title ?? match.service
             findings.push(finding('KF130', file, i + 1,
                 `plaintext ${title} key (${hint}) at column ${match.start + 1}: remove it and store it with \`keyfleet set\`; if it was ever committed or pushed, rotate it at the provider`))

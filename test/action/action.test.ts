@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync 
 import { join, relative } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { filesUnder, findLeaks, makeCanary } from '../helpers/canary.js'
-import { commitAll, demoKey, makeSandbox, runAction, sopsSet, type ActionRun, type Sandbox } from './harness.js'
+import { commitAll, demoKey, headCommit, makeSandbox, runAction, sopsSet, type ActionRun, type Sandbox } from './harness.js'
 
 const sandboxes: Sandbox[] = []
 const sandbox = (): Sandbox => {
@@ -30,9 +30,13 @@ const expectMasksFirst = (run: ActionRun): void => {
     if (firstOther !== -1) expect(lastMask, `mask after "${all[firstOther]}"`).toBeLessThan(firstOther)
 }
 
-/** Every haystack a run could leak into, except `allowed` paths under out-dir. */
+/**
+ * Every haystack a run could leak into, except `allowed` paths under out-dir.
+ * `::add-mask::` lines are the masking itself: the runner consumes them and
+ * never shows them, so they are the one place a value may appear in stdout.
+ */
 const haystacks = (sb: Sandbox, run: ActionRun, allowed: (path: string) => boolean = () => false): Record<string, string | Buffer> => ({
-    stdout: run.stdout,
+    stdout: lines(run).filter((l) => !l.startsWith('::add-mask::')).join('\n'),
     stderr: run.stderr,
     'GITHUB_OUTPUT': run.outputFile,
     'GITHUB_STEP_SUMMARY': run.summary,
@@ -45,7 +49,7 @@ const haystacks = (sb: Sandbox, run: ActionRun, allowed: (path: string) => boole
 describe('keyfleet action: render', () => {
     it('masks the key and every value before any other output, and leaks a canary nowhere but the rendered Secrets', async () => {
         const sb = sandbox()
-        const before = commitAll(sb, 'base') || 'HEAD'
+        const before = headCommit(sb)
         const canary = makeCanary()
         sopsSet(sb, 'dev', 'OPENAI_API_KEY', canary)
         commitAll(sb, 'rotate OPENAI_API_KEY')
@@ -108,7 +112,7 @@ describe('keyfleet action: render', () => {
         const sb = sandbox()
         const run = await runAction(sb, { command: 'render', environment: 'dev', 'age-key': demoKey('dev'), 'out-dir': 'rendered' })
         expect(run.code).toBe(1)
-        expect(run.stdout).toMatch(/^::error title=ACTION_BAD_INPUT::.*outside the repository/m)
+        expect(run.stdout).toMatch(/^::error title=ACTION_BAD_INPUT::ACTION_BAD_INPUT: out-dir must be outside the repository/m)
         expect(existsSync(join(sb.workspace, 'rendered'))).toBe(false)
     })
 
@@ -118,8 +122,8 @@ describe('keyfleet action: render', () => {
         const run = await runAction(sb, { command: 'render', environment: 'dev', 'age-key': bogus, 'out-dir': sb.outDir })
         expect(run.code).toBe(1)
         expectMasksFirst(run)
-        expect(run.stdout).toMatch(/^::error title=AGE_BAD_IDENTITY_FILE::/m)
-        expect(findLeaks(bogus, { stdout: run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), stderr: run.stderr, summary: run.summary })).toEqual([])
+        expect(run.stdout).toMatch(/^::error title=AGE_BAD_IDENTITY_FILE::AGE_BAD_IDENTITY_FILE: the age-key input:1 is not an age identity/m)
+        expect(findLeaks(bogus, haystacks(sb, run))).toEqual([])
     })
 })
 
@@ -145,7 +149,7 @@ describe('keyfleet action: validate and diff', () => {
 
     it('reports changed names key-less, with the agents affected, and never a value', async () => {
         const sb = sandbox()
-        const base = commitAll(sb, 'base') || 'HEAD'
+        const base = headCommit(sb)
         const canary = makeCanary()
         sopsSet(sb, 'dev', 'OPENAI_API_KEY', canary)
         commitAll(sb, 'rotate')
@@ -161,6 +165,6 @@ describe('keyfleet action: validate and diff', () => {
         const sb = sandbox()
         const run = await runAction(sb, { command: 'deploy' })
         expect(run.code).toBe(1)
-        expect(run.stdout).toMatch(/^::error title=ACTION_BAD_INPUT::unknown command "deploy"/m)
+        expect(run.stdout).toMatch(/^::error title=ACTION_BAD_INPUT::ACTION_BAD_INPUT: unknown command "deploy"/m)
     })
 })

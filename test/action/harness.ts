@@ -31,6 +31,9 @@ export const commitAll = (sb: Sandbox, message: string): string => {
     return git(sb.workspace, 'rev-parse', 'HEAD').trim()
 }
 
+/** The sandbox repo's current commit id. */
+export const headCommit = (sb: Sandbox): string => git(sb.workspace, 'rev-parse', 'HEAD').trim()
+
 /** Copies .sops.yaml, environments/ and examples/demo-keys into a fresh git repo. */
 export const makeSandbox = (): Sandbox => {
     const base = mkdtempSync(join(tmpdir(), 'kf-action-'))

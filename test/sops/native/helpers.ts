@@ -18,6 +18,9 @@ export const newKey = async (kind: 'x25519' | 'hybrid' = 'x25519'): Promise<Test
     return { identity, recipient: await identityToRecipient(identity) }
 }
 
+const GLOBAL = ['--mac-only-encrypted', '--encrypted-comment-regex', '--unencrypted-comment-regex']
+const isGlobal = (flag: string): boolean => GLOBAL.includes(flag)
+
 const EXT: Record<StoreKind, string> = { dotenv: 'env', yaml: 'yaml', json: 'json', binary: 'bin' }
 
 /** Runs sops in a fresh temp dir holding `name` = `text`; returns status, stdout, stderr. */
@@ -36,9 +39,10 @@ const inTemp = (name: string, text: string, args: (file: string) => string[], en
 /**
  * Encrypts `plaintext` with the real sops for `recipients`.
  * @param extra extra sops flags, e.g. ['--encrypted-regex', '^data$'] or ['--mac-only-encrypted'].
+ *   Global flags (--mac-only-encrypted, the comment regexes) are moved before the subcommand, where sops reads them.
  */
 export const sopsEncrypt = (plaintext: string, store: StoreKind, recipients: readonly string[], extra: readonly string[] = []): string => {
-    const r = inTemp(`plain.${EXT[store]}`, plaintext, (file) => ['encrypt', '--age', recipients.join(','), ...extra, '--input-type', store, '--output-type', store, file], {})
+    const r = inTemp(`plain.${EXT[store]}`, plaintext, (file) => [...extra.filter(isGlobal), 'encrypt', '--age', recipients.join(','), ...extra.filter((f, i) => !isGlobal(f) && !isGlobal(extra[i - 1] ?? '')), '--input-type', store, '--output-type', store, file], {})
     if (r.status !== 0) throw new Error(`sops encrypt failed (${r.status}): ${r.stderr}`)
     return r.stdout
 }
