@@ -26,7 +26,7 @@ const rotationOf = (value: string | undefined): number => Number(/rotation-(\d{6
 
 describe('torn reads', () => {
     it(`${INTERLEAVED} interleaved rotations, ${READERS} readers: every pair from one rotation, views hold across await`, async () => {
-        const vol = new KubeletVolume(join(tempDir(), 'keys'))
+        const vol = new KubeletVolume(join(tempDir('torn', { tmpfs: true }), 'keys'))
         vol.write(payload(0))
         await using keys = await openKeys({ path: vol.dir, env: {} })
         const errors: KeyfleetError[] = []
@@ -77,7 +77,7 @@ describe('torn reads', () => {
     // The kubelet is another process: its writes land in the middle of the
     // loader's (synchronous) directory read. A worker thread reproduces that.
     it(`${ROTATIONS} rotations by a concurrent writer thread, ${READERS} readers: zero torn reads`, async () => {
-        const root = tempDir()
+        const root = tempDir('torn', { tmpfs: true })
         const vol = new KubeletVolume(join(root, 'keys'))
         vol.write(payload(0))
         await using keys = await openKeys({ path: vol.dir, env: {} })

@@ -42,7 +42,7 @@ const inTemp = (name: string, text: string, args: (file: string) => string[], en
  *   Global flags (--mac-only-encrypted, the comment regexes) are moved before the subcommand, where sops reads them.
  */
 export const sopsEncrypt = (plaintext: string, store: StoreKind, recipients: readonly string[], extra: readonly string[] = []): string => {
-    const r = inTemp(`plain.${EXT[store]}`, plaintext, (file) => [...extra.filter(isGlobal), 'encrypt', '--age', recipients.join(','), ...extra.filter((f, i) => !isGlobal(f) && !isGlobal(extra[i - 1] ?? '')), '--input-type', store, '--output-type', store, file], {})
+    const r = inTemp(`plain.${EXT[store]}`, plaintext, (file) => [...extra.filter((f, i) => isGlobal(f) || (isGlobal(extra[i - 1] ?? '') && extra[i - 1] !== '--mac-only-encrypted')), 'encrypt', '--age', recipients.join(','), ...extra.filter((f, i) => !isGlobal(f) && !(isGlobal(extra[i - 1] ?? '') && extra[i - 1] !== '--mac-only-encrypted')), '--input-type', store, '--output-type', store, file], {})
     if (r.status !== 0) throw new Error(`sops encrypt failed (${r.status}): ${r.stderr}`)
     return r.stdout
 }

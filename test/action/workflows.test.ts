@@ -1,0 +1,92 @@
+/**
+ * The workflows and the action metadata: actionlint finds nothing, and the
+ * security rules a reviewer relies on hold (pinned actions, no secrets or
+ * pull_request_target in PR checks, minimal permissions, gated promotion).
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { describe, expect, it } from 'vitest'
+import { repoRoot } from '../helpers/tools.js'
+
+const workflowsDir = join(repoRoot, '.github', 'workflows')
+const actionDir = join(repoRoot, '.github', 'actions', 'keyfleet')
+const workflows = readdirSync(workflowsDir).filter((f) => f.endsWith('.yml'))
+type Yaml = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+const load = (file: string): Yaml => parse(readFileSync(file, 'utf8')) as Yaml
+const text = (name: string): string => readFileSync(join(workflowsDir, name), 'utf8')
+
+const actionlint = (): string => {
+    const out = execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-tools.sh'), '--with-actionlint'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    const line = out.split('\n').find((l) => l.startsWith('actionlint='))
+    if (!line) throw new Error('scripts/ensure-tools.sh printed no actionlint path')
+    return line.slice('actionlint='.length)
+}
+
+describe('workflows', () => {
+    it('pass actionlint v1.7.12 (which also checks the local action metadata they use)', () => {
+        const result = spawnSync(actionlint(), ['-no-color', ...workflows.map((f) => join('.github', 'workflows', f))], { cwd: repoRoot, encoding: 'utf8' })
+        expect(result.stdout + result.stderr).toBe('')
+        expect(result.status).toBe(0)
+    })
+
+    it('pin every third-party action to a full commit SHA', () => {
+        for (const file of workflows) {
+            for (const m of text(file).matchAll(/^\s*(?:-\s*)?uses:\s*(\S+)/gm)) {
+                const ref = m[1] as string
+                if (ref.startsWith('./')) continue
+                expect(ref, `${file}: ${ref}`).toMatch(/^[\w.-]+\/[\w./-]+@[0-9a-f]{40}$/)
+            }
+        }
+    })
+
+    it('check pull requests with a read-only token, no secrets and never pull_request_target', () => {
+        const pr = load(join(workflowsDir, 'pr.yml'))
+        expect(Object.keys(pr.on)).toEqual(['pull_request'])
+        expect(pr.on.pull_request.paths).toEqual(['environments/**', '.sops.yaml'])
+        expect(pr.permissions).toEqual({ contents: 'read' })
+        const code = text('pr.yml').split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n')
+        expect(code).not.toMatch(/pull_request_target|secrets\./)
+        const steps = pr.jobs.check.steps as Yaml[]
+        expect(steps.filter((s) => s.uses === './.github/actions/keyfleet').map((s) => s.with.command)).toEqual(['validate', 'diff'])
+        expect(steps.every((s) => s.with?.['age-key'] === undefined)).toBe(true)
+    })
+
+    it('promote dev -> stage -> prod, each bound to its GitHub environment, one run per environment at a time', () => {
+        const deploy = load(join(workflowsDir, 'deploy.yml'))
+        expect(deploy.on.push).toEqual({ branches: ['main'], paths: ['environments/**', '.sops.yaml'] })
+        expect(deploy.permissions).toEqual({ contents: 'read' })
+        expect(deploy.jobs.dev.with.environment).toBe('dev')
+        expect(deploy.jobs.stage).toMatchObject({ needs: 'dev', with: { environment: 'stage' } })
+        expect(deploy.jobs.prod).toMatchObject({ needs: 'stage', with: { environment: 'prod' } })
+        const stage = load(join(workflowsDir, 'deploy-environment.yml'))
+        const job = stage.jobs.deploy
+        expect(job.environment).toBe('${{ inputs.environment }}')
+        expect(job.concurrency).toEqual({ group: 'keyfleet-deploy-${{ inputs.environment }}', 'cancel-in-progress': false })
+        expect(stage.permissions).toEqual({ contents: 'read' })
+        const last = (job.steps as Yaml[]).at(-1) as Yaml
+        expect(last.if).toBe('${{ always() }}')
+        expect(last.run).toContain('rm -rf')
+    })
+
+    it('verify the sops download against the same sha256 as scripts/ensure-tools.sh', () => {
+        const stage = load(join(workflowsDir, 'deploy-environment.yml'))
+        const tools = readFileSync(join(repoRoot, 'scripts', 'ensure-tools.sh'), 'utf8')
+        const pinned = /\[linux\.amd64\]="\$\{KEYFLEET_SOPS_SHA256_LINUX_AMD64:-([0-9a-f]{64})\}"/.exec(tools)?.[1]
+        expect(pinned).toBeDefined()
+        expect(stage.env.SOPS_SHA256).toBe(pinned)
+        expect(stage.env.SOPS_VERSION).toBe('3.13.2')
+        expect(text('deploy-environment.yml')).toContain('sha256sum --check --strict')
+    })
+})
+
+describe('action metadata', () => {
+    it('runs the committed bundle on node24 and declares the documented inputs and outputs', () => {
+        const action = load(join(actionDir, 'action.yml'))
+        expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
+        expect(existsSync(join(actionDir, 'dist', 'index.js'))).toBe(true)
+        expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir'])
+        expect(Object.keys(action.outputs)).toEqual(['findings', 'changed', 'rendered', 'artifacts', 'generation', 'agents'])
+    })
+})
