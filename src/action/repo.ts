@@ -4,19 +4,12 @@
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { loadCatalog, type Catalog } from '../catalog/index.js'
+import type { Catalog } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { parseDeployment } from '../render/index.js'
 
-/** Repository-relative path of the catalog. */
+/** Repository-relative path of the catalog, for messages. */
 export const CATALOG_FILE = 'environments/keyfleet.yaml'
-
-/**
- * The repository's catalog.
- *
- * @throws KeyfleetError `CATALOG_NOT_FOUND` / `CATALOG_INVALID`.
- */
-export const repoCatalog = (root: string): Catalog => loadCatalog(join(root, CATALOG_FILE))
 
 /** Repository-relative path of an environment's deployment.yaml. */
 export const deploymentFile = (env: string): string => `environments/${env}/deployment.yaml`

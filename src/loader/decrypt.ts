@@ -42,14 +42,6 @@ const wrap = (source: string, what: string) => (error: unknown): never => {
     })
 }
 
-// PENDING: literal specifier once src/sops/native/index.ts lands (a teammate is writing it).
-const SOPS_NATIVE = '../sops/native/index.js'
-
-/** The part of `src/sops/native` the loader relies on. */
-interface SopsNative {
-    decryptSopsFile(text: string, options: { store: 'dotenv' | 'json' | 'yaml'; identities: string[]; file: string }): Promise<{ toEnvMap(): Map<string, string> }>
-}
-
 /**
  * Decrypts a SOPS file (dotenv, JSON or YAML store) and flattens it to env names.
  * @throws KeyfleetError `LOADER_NO_IDENTITY` when no identity is configured,
@@ -58,8 +50,8 @@ interface SopsNative {
 export const openSops = async (text: string, store: 'dotenv' | 'json' | 'yaml', from: IdentitySource, file: string): Promise<Map<string, string>> => {
     try {
         const identities = await identitiesOf(from, file)
-        const native = await import(SOPS_NATIVE) as SopsNative
-        const tree = await native.decryptSopsFile(text, { store, identities, file })
+        const { decryptSopsFile } = await import('../sops/native/index.js')
+        const tree = await decryptSopsFile(text, { store, identities, file })
         return tree.toEnvMap()
     } catch (error) {
         return wrap(file, 'the SOPS file')(error)

@@ -4,7 +4,11 @@
  * `KEYFLEET_SECRETS_PATH` and overridden by real environment variables is its
  * documented contract. Pass `env` to make it read something else.
  */
-import { builtinCatalog, indexCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
+// Direct module imports, not catalog/index.js: that re-exports the YAML catalog
+// reader, and an agent bundle should not carry a YAML parser it never uses.
+import { builtinCatalog } from '../catalog/builtin.js'
+import { indexCatalog, type CatalogIndex } from '../catalog/resolve.js'
+import type { Catalog } from '../catalog/types.js'
 import type { IdentitySource } from './decrypt.js'
 import type { EnvLike } from './snapshot.js'
 import { nodeWatch, type WatchFunction } from './watch.js'

@@ -93,9 +93,9 @@ const readDirectory = (path: string): Map<string, string> => {
     }
 }
 
-const SOPS_DOTENV = /^sops_mac=/m
-const SOPS_JSON = /"sops"\s*:/
-const SOPS_YAML = /^sops:/m
+const SOPS_DOTENV = /^sops_(?:mac|version|lastmodified)=|^[^=\s]+=ENC\[AES256_GCM,/m
+const SOPS_JSON = /"sops"\s*:|"ENC\[AES256_GCM,/
+const SOPS_YAML = /^sops:|:\s*ENC\[AES256_GCM,/m
 const AGE_ARMOR = '-----BEGIN AGE ENCRYPTED FILE-----'
 const AGE_BINARY = 'age-encryption.org/v1\n'
 
@@ -110,9 +110,15 @@ const readFile = (path: string): RawSource => {
         throw loaderError(LoaderCode.SOURCE_EMPTY, `${path} is empty (an editor mid-save?); keeping the last good keys until it has content`, { file: path })
     }
     const trimmed = text.trimStart()
-    if (SOPS_DOTENV.test(text)) return { kind: 'sops', store: 'dotenv', text, fingerprint: text }
-    if (trimmed.startsWith('{') && SOPS_JSON.test(text)) return { kind: 'sops', store: 'json', text, fingerprint: text }
-    if (SOPS_YAML.test(text)) return { kind: 'sops', store: 'yaml', text, fingerprint: text }
+    // Any SOPS trace counts, not only the MAC line: a SOPS file cut short before
+    // its metadata must fail as SOPS, never be served as plaintext `ENC[…]` values.
+    if (trimmed.startsWith('{')) {
+        if (SOPS_JSON.test(text)) return { kind: 'sops', store: 'json', text, fingerprint: text }
+    } else if (SOPS_DOTENV.test(text)) {
+        return { kind: 'sops', store: 'dotenv', text, fingerprint: text }
+    } else if (SOPS_YAML.test(text)) {
+        return { kind: 'sops', store: 'yaml', text, fingerprint: text }
+    }
     if (trimmed.startsWith('{')) return { kind: 'json', entries: parseJsonSource(text, path), fingerprint: text }
     return { kind: 'dotenv', entries: parseDotenv(text, path), fingerprint: text }
 }

@@ -4,7 +4,8 @@
  * is empty or a placeholder), aliases, service names and pools are resolved
  * once here, so that a lookup is a single Map read.
  */
-import { isPlaceholder, type CatalogIndex } from '../catalog/index.js'
+import { isPlaceholder } from '../catalog/placeholder.js'
+import type { CatalogIndex } from '../catalog/resolve.js'
 import { Pool, type KeyChoice } from './pool.js'
 
 /** Where an effective value came from. */

@@ -2,7 +2,7 @@
  * The live key store: reads the source, swaps whole snapshots, watches
  * directories (or polls), and reports problems while serving the last good keys.
  */
-import { formatHint, keyHint } from '../catalog/index.js'
+import { formatHint, keyHint } from '../catalog/hint.js'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
 import { openBundle, openSops, type BundleInfo } from './decrypt.js'
 import { TypedEmitter } from './emitter.js'

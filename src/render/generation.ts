@@ -21,16 +21,20 @@ import { createHash } from 'node:crypto'
 /** Domain separator, versioned so a change of formula can never collide with old ids. */
 const DOMAIN = 'keyfleet/generation/v1\n'
 
+/** sha256 of one value, lowercase hex: the per-value input of {@link generationId}. */
+export const valueDigest = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex')
+
 /**
  * Generation id of a key set.
  * @param entries - name/value pairs in any order; names must be unique.
+ * @param digest - computes {@link valueDigest}; a render passes a memoised one, since many agents share values.
  * @returns 16 lowercase hex digits; the same set always gives the same id.
  */
-export const generationId = (entries: Iterable<readonly [name: string, value: string]>): string => {
+export const generationId = (
+    entries: Iterable<readonly [name: string, value: string]>, digest: (value: string) => string = valueDigest,
+): string => {
     const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    const outer = createHash('sha256').update(DOMAIN)
-    for (const [name, value] of sorted) {
-        outer.update(`${name}\n${createHash('sha256').update(value, 'utf8').digest('hex')}\n`)
-    }
-    return outer.digest('hex').slice(0, 16)
+    let text = DOMAIN
+    for (const [name, value] of sorted) text += `${name}\n${digest(value)}\n`
+    return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16)
 }

@@ -35,14 +35,21 @@ export const secretLabels = (env: string, agent: string): Record<string, string>
     'keyfleet.dev/environment': env,
 })
 
+/** The base64 form of a value, as Secret `data` holds it. */
+export const toBase64 = (value: string): string => Buffer.from(value, 'utf8').toString('base64')
+
 /**
  * An Opaque Secret with one `data` entry (base64) per key: the kubelet turns
  * each into a file named after the key, which the loader reads.
  * @param entries - the agent's keys, sorted by name.
+ * @param encode - computes {@link toBase64}; a render passes a memoised one.
  */
-export const secretManifest = (env: string, agent: AgentSpec, entries: readonly (readonly [string, string])[], generation: string): { [key: string]: Json } => {
+export const secretManifest = (
+    env: string, agent: AgentSpec, entries: readonly (readonly [string, string])[], generation: string,
+    encode: (value: string) => string = toBase64,
+): { [key: string]: Json } => {
     const data: Record<string, string> = {}
-    for (const [name, value] of entries) data[name] = Buffer.from(value, 'utf8').toString('base64')
+    for (const [name, value] of entries) data[name] = encode(value)
     return {
         apiVersion: 'v1',
         kind: 'Secret',

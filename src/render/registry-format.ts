@@ -29,13 +29,25 @@ export const registryText = (registry: Registry): string => {
 /** The registry as pretty JSON (2-space indent), ending with a newline. */
 export const registryJson = (registry: Registry): string => `${JSON.stringify(registry, null, 2)}\n`
 
-// Markdown cells and mermaid labels: names are [A-Za-z0-9_-] already; escape anyway so a catalog title cannot break the table.
+// Markdown cells and mermaid labels. Agent names are RFC 1123 labels and key names UPPER_SNAKE (in backticks),
+// so only free-form text (environment, service, recipients) goes through cell().
 const cell = (s: string): string => s.replace(/[|\\`*_<>[\]]/g, (c) => `\\${c}`)
 const label = (s: string): string => s.replace(/["<>#]/g, (c) => `#${c.charCodeAt(0)};`)
 
-/** The mermaid `graph LR` source: key nodes on the left, arrows to the agents that read them. */
+/** Above this many edges GitHub's mermaid refuses to draw (its default maxEdges is 500). */
+export const MERMAID_MAX_EDGES = 400
+
+/**
+ * The mermaid `graph LR` source: key nodes on the left, arrows to the agents
+ * that read them. A fleet too large to draw gets a one-node graph saying so.
+ */
 export const registryMermaid = (registry: Registry): string => {
     const lines = ['graph LR']
+    const edges = registry.keys.reduce((n, k) => n + k.agents.length, 0)
+    if (edges > MERMAID_MAX_EDGES) {
+        lines.push(`    note["${registry.agents.length} agents, ${registry.keys.length} keys, ${edges} edges: too many to draw; see the tables"]`)
+        return lines.join('\n')
+    }
     const agentId = new Map(registry.agents.map((a, i) => [a.name, `a${i}`]))
     registry.keys.forEach((k, i) => lines.push(`    k${i}(["${label(k.name)}"])`))
     registry.agents.forEach((a, i) => {
@@ -57,7 +69,7 @@ export const registryMarkdown = (registry: Registry): string => {
     }
     lines.push('', '| key | service | read by (a rotation touches) |', '|---|---|---|')
     for (const k of registry.keys) {
-        lines.push(`| \`${k.name}\` | ${cell(k.service)} | ${k.agents.length > 0 ? k.agents.map(cell).join(', ') : `(no agent${k.required ? '; required here' : ''})`} |`)
+        lines.push(`| \`${k.name}\` | ${cell(k.service)} | ${k.agents.length > 0 ? k.agents.join(', ') : `(no agent${k.required ? '; required here' : ''})`} |`)
     }
     lines.push('', '```mermaid', registryMermaid(registry), '```')
     return `${lines.join('\n')}\n`

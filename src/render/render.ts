@@ -6,8 +6,8 @@
 import { indexCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { bundlePath, bundlePlaintext, sealBundle } from './bundle.js'
-import { generationId } from './generation.js'
-import { deploymentPatch, environmentComponent, namespaceComponent, patchPath, secretManifest, secretPath } from './kubernetes.js'
+import { generationId, valueDigest } from './generation.js'
+import { deploymentPatch, environmentComponent, namespaceComponent, patchPath, secretManifest, secretPath, toBase64 } from './kubernetes.js'
 import { buildRegistry } from './registry.js'
 import { registryJson, registryMarkdown } from './registry-format.js'
 import type { AgentSpec, Deployment, RenderedFile, RenderOutput } from './types.js'
@@ -69,6 +69,17 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
     if (missing.length > 0) {
         throw new KeyfleetError('RENDER_MISSING_KEYS', `environment ${env} lacks keys its agents read (${missing.join(', ')}); add them with \`keyfleet set ${env} NAME\` or remove them from ${deployment.file}`, { file: deployment.file })
     }
+    // Many agents share each value: hash and encode each value once per render, not once per agent.
+    const memo = (fn: (value: string) => string): ((value: string) => string) => {
+        const cache = new Map<string, string>()
+        return (value) => {
+            let out = cache.get(value)
+            if (out === undefined) cache.set(value, out = fn(value))
+            return out
+        }
+    }
+    const digest = memo(valueDigest)
+    const encode = memo(toBase64)
     const files: RenderedFile[] = []
     const generation: Record<string, string> = {}
     const namespaces = new Map<string, AgentSpec[]>()
@@ -76,10 +87,10 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
     let done = 0
     for (const agent of deployment.agents) {
         const entries = agent.keys.map((name): [string, string] => [name, lookup(name, values, index) as string])
-        const id = generationId(entries)
+        const id = generationId(entries, digest)
         generation[agent.name] = id
         if (agent.target === 'kubernetes') {
-            const secret = secretManifest(env, agent, entries, id)
+            const secret = secretManifest(env, agent, entries, id, encode)
             validateSecret(secret, `the Secret of agent ${agent.name}`)
             const patch = deploymentPatch(agent)
             validateDeploymentPatch(patch, `the Deployment patch of agent ${agent.name}`)

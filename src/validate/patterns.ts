@@ -69,6 +69,21 @@ const literalLength = (source: string): number =>
 /** `NAME = 'value'`, `NAME: value`, `"NAME": "value"`, `export NAME=value`; group 1 name, group 2 value. */
 const ASSIGNMENT = /(?<![A-Za-z0-9_])["']?([A-Z][A-Z0-9_]*)["']?\s*[:=]\s*["']?([^\s"',;`]+)/g
 
+const ASCENDING = '0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+/**
+ * Whether a match is an obvious test fake rather than a key: an ascending
+ * run of six (`abcdef`, `123456`), one character six times in a row, or a
+ * chunk of five or more repeated back to back (`leakedleaked`, `OLDoldOLDold`).
+ * A random key of 20+ characters has each property with probability below
+ * 1e-4 (hex) and far below for base62, so real leaks are still caught;
+ * repository tests and docs full of fakes are not flagged.
+ */
+export const looksFake = (value: string): boolean => {
+    for (let i = 0; i + 6 <= value.length; i++) if (ASCENDING.includes(value.slice(i, i + 6))) return true
+    return /(.)\1{5}/.test(value) || /(.{5,})\1/i.test(value)
+}
+
 /** A raw match in one line: where it is and which service it belongs to. */
 export interface RawMatch {
     readonly service: string
@@ -80,7 +95,7 @@ export interface RawMatch {
 
 /**
  * Every plaintext key in `line`, non-overlapping, most specific detector
- * first. Placeholders (`sk-...`, `<your-key>`) never match.
+ * first. Placeholders (`sk-...`, `<your-key>`) and obvious fakes ({@link looksFake}) never match.
  */
 export const matchLine = (line: string, detectors: readonly Detector[], index: CatalogIndex): RawMatch[] => {
     const found: RawMatch[] = []
@@ -90,7 +105,7 @@ export const matchLine = (line: string, detectors: readonly Detector[], index: C
         for (const m of line.matchAll(detector.regex)) {
             const start = m.index
             const end = start + m[0].length
-            if (!overlaps(start, end) && !isPlaceholder(m[0])) found.push({ service: detector.service, start, end, value: m[0] })
+            if (!overlaps(start, end) && !isPlaceholder(m[0]) && !looksFake(m[0])) found.push({ service: detector.service, start, end, value: m[0] })
         }
     }
     for (const m of line.matchAll(ASSIGNMENT)) {
@@ -100,7 +115,7 @@ export const matchLine = (line: string, detectors: readonly Detector[], index: C
         if (!spec?.format) continue
         const start = m.index + m[0].length - value.length
         const end = start + value.length
-        if (spec.format.test(value) && !isPlaceholder(value) && !overlaps(start, end)) found.push({ service: spec.service, start, end, value })
+        if (spec.format.test(value) && !isPlaceholder(value) && !looksFake(value) && !overlaps(start, end)) found.push({ service: spec.service, start, end, value })
     }
     return found.sort((a, b) => a.start - b.start)
 }

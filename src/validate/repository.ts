@@ -82,7 +82,8 @@ export const validateRepository = async (options: ValidateOptions): Promise<Find
     const index = indexCatalog(catalog)
     const sops = readRepoSopsConfig(root)
     const findings: Finding[] = [...repoCatalog.findings, ...sops.findings]
-    const known = discoverEnvironments(root, catalog)
+    // A broken catalog's stand-in would invent environments (the built-in dev/stage/prod): trust the directories.
+    const known = discoverEnvironments(root, repoCatalog.valid ? catalog : { ...catalog, environments: [] })
     const envs = options.environments ?? known
     for (const env of envs) {
         if (!known.includes(env)) throw new KeyfleetError('USAGE', `unknown environment "${env}": expected one of ${known.join(', ')}`)

@@ -161,6 +161,25 @@ describe('keyfleet action: validate and diff', () => {
         expect(findLeaks(canary, haystacks(sb, run))).toEqual([])
     })
 
+    it('masks the values of the base revision too when the diff is keyed', async () => {
+        const sb = sandbox()
+        const old = makeCanary()
+        sopsSet(sb, 'dev', 'OPENAI_API_KEY', old)
+        const base = commitAll(sb, 'old key')
+        const fresh = makeCanary()
+        sopsSet(sb, 'dev', 'OPENAI_API_KEY', fresh)
+        commitAll(sb, 'rotate')
+        const run = await runAction(sb, { command: 'diff', environment: 'dev', 'age-key': demoKey('dev'), 'base-ref': base })
+        expect(run.code, run.stdout).toBe(0)
+        expectMasksFirst(run)
+        expect(lines(run)).toContain(`::add-mask::${old}`)
+        expect(lines(run)).toContain(`::add-mask::${fresh}`)
+        expect(run.outputs.changed).toBe('OPENAI_API_KEY')
+        expect(run.summary).toContain(`…${fresh.slice(-4)}`)
+        expect(findLeaks(old, haystacks(sb, run))).toEqual([])
+        expect(findLeaks(fresh, haystacks(sb, run))).toEqual([])
+    })
+
     it('rejects an unknown command with an annotation and exit code 1', async () => {
         const sb = sandbox()
         const run = await runAction(sb, { command: 'deploy' })

@@ -15,7 +15,7 @@ const key = (n: number): string => `sk-proj-${String(n).padStart(4, '0')}abcdefg
 
 describe('kubelet AtomicWriter helper', () => {
     it('lays out the volume like the kubelet: per-key links into ..data, one timestamped dir', () => {
-        const vol = new KubeletVolume(join(tempDir(), 'keys'))
+        const vol = new KubeletVolume(join(tempDir('vol', { tmpfs: true }), 'keys'))
         vol.write({ OPENAI_API_KEY: key(1) })
         vol.write({ OPENAI_API_KEY: key(2), GEMINI_API_KEY: 'AIza' + 'x'.repeat(35) })
         const entries = readdirSync(vol.dir).sort()
@@ -32,7 +32,7 @@ describe('kubelet AtomicWriter helper', () => {
 
 describe('openKeys on a Secret volume', () => {
     it('sees 100 of 100 kubelet swaps', async () => {
-        const vol = new KubeletVolume(join(tempDir(), 'keys'))
+        const vol = new KubeletVolume(join(tempDir('vol', { tmpfs: true }), 'keys'))
         vol.write({ OPENAI_API_KEY: key(0), ANTHROPIC_API_KEY: 'sk-ant-api03-' + 'a'.repeat(40) })
         await using keys = await openKeys({ path: vol.dir, env: {} })
         expect(keys.get('openai')).toBe(key(0))
@@ -51,7 +51,7 @@ describe('openKeys on a Secret volume', () => {
     })
 
     it('follows keys added and removed from the Secret', async () => {
-        const vol = new KubeletVolume(join(tempDir(), 'keys'))
+        const vol = new KubeletVolume(join(tempDir('vol', { tmpfs: true }), 'keys'))
         vol.write({ OPENAI_API_KEY: key(1) })
         await using keys = await openKeys({ path: vol.dir, env: {} })
         const added = changeOf(keys, 'FIREWORKS_API_KEY')
@@ -66,7 +66,7 @@ describe('openKeys on a Secret volume', () => {
     })
 
     it('reads a single file mounted from a Secret volume (file -> ..data/file) across swaps', async () => {
-        const vol = new KubeletVolume(join(tempDir(), 'keys'))
+        const vol = new KubeletVolume(join(tempDir('vol', { tmpfs: true }), 'keys'))
         vol.write({ 'env.secrets': `OPENAI_API_KEY=${key(1)}\n` })
         await using keys = await openKeys({ path: join(vol.dir, 'env.secrets'), env: {} })
         expect(keys.get('openai')).toBe(key(1))

@@ -16,7 +16,7 @@ import { cleanupTemp, tempDir, turn, untilValue } from './helpers.js'
 afterAll(cleanupTemp)
 
 const ROTATIONS = 10_000
-const INTERLEAVED = 2_000
+const INTERLEAVED = 10_000
 const READERS = 8
 const payload = (i: number): Record<string, string> => ({
     OPENAI_API_KEY: `sk-proj-rotation-${String(i).padStart(6, '0')}-aaaaaaaaaaaa`,

@@ -101,7 +101,13 @@ export interface Fixture {
  * Creates a fixture with the catalog, deployments and a valid env.secrets
  * per environment, committed once. `values` holds the plaintext it used.
  */
-export const makeFixture = async (): Promise<Fixture & { values: Record<'dev' | 'prod', Record<string, string>> }> => {
+/** The plaintext a fixture starts with. */
+export interface FixtureValues {
+    readonly dev: { readonly ANTHROPIC_API_KEY: string; readonly OPENAI_API_KEY: string }
+    readonly prod: { readonly ANTHROPIC_API_KEY: string; readonly OPENAI_API_KEY: string; readonly AGENT_GATEWAY_TOKEN: string; readonly DEEPINFRA_API_KEY: string }
+}
+
+export const makeFixture = async (): Promise<Fixture & { values: FixtureValues }> => {
     const root = mkdtempSync(join(tmpdir(), 'keyfleet-validate-'))
     const ids = { dev: await newId(), prod: await newId(), admin: await newId(), stranger: await newId() }
     const sops = sopsPath()
@@ -143,7 +149,7 @@ export const makeFixture = async (): Promise<Fixture & { values: Record<'dev' | 
     write('environments/keyfleet.yaml', CATALOG)
     write('environments/dev/deployment.yaml', DEPLOYMENT('dev'))
     write('environments/prod/deployment.yaml', DEPLOYMENT('prod'))
-    const values = {
+    const values: FixtureValues = {
         dev: { ANTHROPIC_API_KEY: fakeKey.claude(), OPENAI_API_KEY: fakeKey.openai() },
         prod: { ANTHROPIC_API_KEY: fakeKey.claude(), OPENAI_API_KEY: fakeKey.openai(), AGENT_GATEWAY_TOKEN: fakeKey.gateway(), DEEPINFRA_API_KEY: fakeKey.deepinfra() },
     }

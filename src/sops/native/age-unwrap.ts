@@ -4,17 +4,26 @@
  * `open()` for general payloads; this file stays on the library directly so
  * that it can tell "no identity matched" from "entry damaged" per entry.
  */
-import { armor, Decrypter } from 'age-encryption'
+import { armor, Decrypter, type Identity } from 'age-encryption'
 import { nativeError } from './errors.js'
 import type { SopsMetadata } from './types.js'
+import { nodeX25519Identity } from './x25519-identity.js'
 
 const NO_MATCH = "no identity matched any of the file's recipients"
+
+// Parsed identities, reused across calls: the loader decrypts the same file with the same key on every change.
+const parsedCache = new Map<string, Identity>()
 
 const decrypterFor = (identities: readonly string[], file: string | undefined): Decrypter => {
     const decrypter = new Decrypter()
     identities.forEach((identity, i) => {
         try {
-            decrypter.addIdentity(identity)
+            let fast = parsedCache.get(identity)
+            if (!fast) {
+                fast = nodeX25519Identity(identity)
+                if (fast && parsedCache.size < 64) parsedCache.set(identity, fast)
+            }
+            decrypter.addIdentity(fast ?? identity)
         } catch {
             // Never echo the identity: it is a private key.
             throw nativeError('NATIVE_NO_MATCHING_IDENTITY', file, `identity #${i + 1} is not an age identity (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…; plugin and SSH identities are not supported natively)`)

@@ -1,0 +1,84 @@
+/**
+ * Native decryption vs the sops binary, end to end and in the same run:
+ * read a 50-key env.secrets (written by sops here) and decrypt it, against
+ * spawning `sops decrypt` on the same file. Goal: native >= 20x faster.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { generateIdentity, identityToRecipient } from 'age-encryption'
+import { decryptSopsFile } from '../src/sops/native/index.js'
+import type { BenchRow, BenchSuite } from './types.js'
+
+const RUNS = 20
+const KEYS = 50
+
+const findRoot = (): string => {
+    // Compiled to dist/bench/native.js; run from source it is bench/native.ts.
+    const here = dirname(fileURLToPath(import.meta.url))
+    return here.includes(`${join('dist', 'bench')}`) ? join(here, '..', '..') : join(here, '..')
+}
+
+const sopsBinary = (root: string): string => {
+    const out = execFileSync('bash', [join(root, 'scripts', 'ensure-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    const line = out.split('\n').find((l) => l.startsWith('sops='))
+    if (!line) throw new Error('scripts/ensure-tools.sh printed no sops path')
+    return line.slice('sops='.length)
+}
+
+const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b)
+    return s[Math.floor(s.length / 2)] as number
+}
+
+export const run: BenchSuite = async (progress) => {
+    const sops = sopsBinary(findRoot())
+    const dir = mkdtempSync(join(tmpdir(), 'keyfleet-bench-native-'))
+    try {
+        const identity = await generateIdentity()
+        const recipient = await identityToRecipient(identity)
+        const plain = Array.from({ length: KEYS }, (_, i) => `PROVIDER_${i}_API_KEY=sk-bench-${i}-${'x'.repeat(40)}`).join('\n')
+        writeFileSync(join(dir, 'plain.env'), `${plain}\n`, { mode: 0o600 })
+        const env = { PATH: process.env.PATH ?? '', HOME: dir, SOPS_DISABLE_VERSION_CHECK: '1', SOPS_AGE_KEY: identity }
+        const enc = spawnSync(sops, ['encrypt', '--age', recipient, '--input-type', 'dotenv', '--output-type', 'dotenv', 'plain.env'], { cwd: dir, env, encoding: 'utf8' })
+        if (enc.status !== 0) throw new Error(`sops encrypt failed: ${enc.stderr}`)
+        const file = join(dir, 'env.secrets')
+        writeFileSync(file, enc.stdout, { mode: 0o600 })
+
+        progress(`native decrypt x${RUNS}`)
+        const nativeOnce = async (): Promise<number> => {
+            const t0 = performance.now()
+            const d = await decryptSopsFile(readFileSync(file, 'utf8'), { store: 'dotenv', identities: [identity] })
+            if (d.toEnvMap().size !== KEYS) throw new Error('native decrypt returned the wrong number of keys')
+            return performance.now() - t0
+        }
+        for (let i = 0; i < 3; i++) await nativeOnce()
+        const native: number[] = []
+        for (let i = 0; i < RUNS; i++) native.push(await nativeOnce())
+
+        progress(`sops decrypt (spawn) x${RUNS}`)
+        const sopsOnce = (): number => {
+            const t0 = performance.now()
+            const r = spawnSync(sops, ['decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', file], { cwd: dir, env, encoding: 'utf8' })
+            if (r.status !== 0) throw new Error('sops decrypt failed')
+            return performance.now() - t0
+        }
+        sopsOnce()
+        const spawned: number[] = []
+        for (let i = 0; i < RUNS; i++) spawned.push(sopsOnce())
+
+        const n = median(native)
+        const s = median(spawned)
+        const ratio = s / n
+        const rows: BenchRow[] = [{
+            suite: 'native', name: `decrypt ${KEYS}-key env.secrets (read + decrypt + MAC), median of ${RUNS}`, value: n, unit: 'ms',
+            baseline: { name: 'sops decrypt (spawn)', value: s }, ratio, goal: '>= 20x faster than sops', met: ratio >= 20,
+            note: 'native: readFileSync + decryptSopsFile in process (age X25519 unwrap once per file); sops: spawnSync of the pinned binary',
+        }]
+        return rows
+    } finally {
+        rmSync(dir, { recursive: true, force: true })
+    }
+}

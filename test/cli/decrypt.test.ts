@@ -1,0 +1,71 @@
+/** `keyfleet decrypt`, run in process with captured streams. */
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { runCli } from '../../src/cli/run.js'
+import { findLeaks, makeCanary } from '../helpers/canary.js'
+import { sopsPath, vector } from '../helpers/tools.js'
+import { newKey, sopsEncrypt } from '../sops/native/helpers.js'
+
+const run = async (argv: string[], env: Record<string, string> = {}, cwd = process.cwd()) => {
+    const stdout = new PassThrough(); const stderr = new PassThrough()
+    let out = ''; let err = ''
+    stdout.on('data', (c: Buffer) => { out += c.toString() })
+    stderr.on('data', (c: Buffer) => { err += c.toString() })
+    const code = await runCli(argv, { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, KEYFLEET_SOPS: sopsPath(), ...env }, stdin: new PassThrough(), stdout, stderr })
+    return { code, out, err }
+}
+
+describe('keyfleet decrypt', () => {
+    it('prints a vector as sops would, with --identity-file; --json gives a flat object', async () => {
+        const r = await run(['decrypt', vector('sops-age-dotenv/secret.enc.env'), '--identity-file', vector('sops-age-dotenv/key.txt')])
+        expect(r).toMatchObject({ code: 0, out: 'secret=this is a secret\nanother_secret=7\n' })
+        const j = await run(['decrypt', vector('sops-age-yaml/secret.enc.yaml'), '--identity-file', vector('sops-age-yaml/key.txt'), '--json'])
+        expect(JSON.parse(j.out)).toEqual({ secret: 'this is a secret', string: 'string', int: '7', float: '3.14', boolean: 'true' })
+    })
+
+    it('reads SOPS_AGE_KEY_FILE and SOPS_AGE_KEY from the context env; --input-type overrides the extension', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'keyfleet-decrypt-'))
+        const key = await newKey()
+        writeFileSync(join(dir, 'env.secrets'), sopsEncrypt('A=1\n', 'dotenv', [key.recipient]))
+        writeFileSync(join(dir, 'copy.txt'), sopsEncrypt('A=1\n', 'dotenv', [key.recipient]))
+        writeFileSync(join(dir, 'keys.txt'), `${key.identity}\n`)
+        expect(await run(['decrypt', 'env.secrets'], { SOPS_AGE_KEY_FILE: 'keys.txt' }, dir)).toMatchObject({ code: 0, out: 'A=1\n' })
+        expect(await run(['decrypt', 'copy.txt', '--input-type', 'dotenv'], { SOPS_AGE_KEY: key.identity }, dir)).toMatchObject({ code: 0, out: 'A=1\n' })
+        expect((await run(['decrypt', 'copy.txt', '--input-type', 'toml'], {}, dir)).code).toBe(2)
+    })
+
+    it('--engine sops prints the same as the native engine', async () => {
+        const args = ['decrypt', vector('sops-age-yaml/secret.enc.yaml'), '--identity-file', vector('sops-age-yaml/key.txt')]
+        const native = await run(args)
+        const sops = await run([...args, '--engine', 'sops'])
+        expect(sops.code).toBe(0)
+        expect(sops.out).toBe(native.out)
+        const nativeJson = await run([...args, '--json'])
+        expect((await run([...args, '--engine', 'sops', '--json'])).out).toBe(nativeJson.out)
+    })
+
+    it('a tampered file exits 3 with a clean message and writes no file', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'keyfleet-decrypt-'))
+        const key = await newKey()
+        const canary = makeCanary()
+        const text = sopsEncrypt(`OPENAI_API_KEY=${canary}\nB=x\n`, 'dotenv', [key.recipient])
+        const a = /^OPENAI_API_KEY=(.*)$/m.exec(text)?.[1] as string
+        writeFileSync(join(dir, 'env.secrets'), text.replace(/^B=.*$/m, `B=${a}`))
+        const r = await run(['decrypt', 'env.secrets'], { SOPS_AGE_KEY: key.identity }, dir)
+        expect(r.code).toBe(3)
+        expect(r.err).toContain('[NATIVE_MAC_MISMATCH]')
+        expect(r.out).toBe('')
+        expect(findLeaks(canary, { out: r.out, err: r.err })).toEqual([])
+        expect(r.err.includes(a)).toBe(false)
+        expect(readdirSync(dir)).toEqual(['env.secrets'])
+    })
+
+    it('no identity exits 3 and says how to provide one', async () => {
+        const r = await run(['decrypt', vector('flux-dotenv/env.env')])
+        expect(r.code).toBe(3)
+        expect(r.err).toContain('SOPS_AGE_KEY')
+    })
+})
