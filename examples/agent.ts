@@ -34,9 +34,8 @@ export const startAgent = async (log: (line: string) => void, options: OpenKeysO
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+    // The open store keeps the process alive (like fs.watch); closing it lets the agent exit.
     const keys = await startAgent((line) => { console.log(line) })
-    // Keep running like a real agent until interrupted (the store itself never holds the process open).
-    const alive = setInterval(() => undefined, 60_000)
-    process.once('SIGINT', () => { clearInterval(alive); void keys.close() })
-    process.once('SIGTERM', () => { clearInterval(alive); void keys.close() })
+    process.once('SIGINT', () => { void keys.close() })
+    process.once('SIGTERM', () => { void keys.close() })
 }

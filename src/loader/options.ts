@@ -50,6 +50,11 @@ export interface OpenKeysOptions {
     readonly settleMs?: number | undefined
     /** Directory watch function (tests inject failures); `false` polls only. Default: `fs.watch`. */
     readonly watch?: WatchFunction | false | undefined
+    /**
+     * Whether the open store keeps the process alive (its watches and poll
+     * timers are referenced), as `fs.watch` does. Default true; `close()` releases it.
+     */
+    readonly persistent?: boolean | undefined
 }
 
 /** Options with every default applied. */
@@ -63,6 +68,7 @@ export interface ResolvedOptions {
     readonly pollIntervalMs: number
     readonly settleMs: number
     readonly watch: WatchFunction | false
+    readonly persistent: boolean
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
@@ -90,6 +96,7 @@ export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
         debounceMs: ms(options.debounceMs, 0, 0),
         pollIntervalMs: ms(options.pollIntervalMs, 1000, 10),
         settleMs: ms(options.settleMs, 50, 0),
-        watch: options.watch === undefined ? nodeWatch : options.watch,
+        watch: options.watch === undefined ? nodeWatch(options.persistent ?? true) : options.watch,
+        persistent: options.persistent ?? true,
     }
 }

@@ -249,6 +249,8 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
 
     #startPolling(): void {
         if (this.#pollTimer || this.#closed) return
-        this.#pollTimer = setInterval(() => { void this.#reload() }, this.#o.pollIntervalMs).unref()
+        this.#pollTimer = setInterval(() => { void this.#reload() }, this.#o.pollIntervalMs)
+        // Polling stands in for the watch, so it holds the process the way the watch would have.
+        if (!this.#o.persistent) this.#pollTimer.unref()
     }
 }

@@ -24,11 +24,11 @@ export interface WatchHandle {
 export type WatchFunction = (dir: string, listener: (eventType: string, filename: string | null) => void) => WatchHandle
 
 /**
- * `fs.watch` on a directory, non-persistent: the store never keeps a process
- * alive by itself (an agent's server does; a script that forgets `close()` still exits).
+ * `fs.watch` on a directory. Persistent by default, like `fs.watch` itself: an
+ * open store keeps the process alive until `close()`.
  */
-export const nodeWatch: WatchFunction = (dir, listener) =>
-    watch(dir, { persistent: false }, (eventType, filename) => { listener(eventType, filename === null ? null : String(filename)) })
+export const nodeWatch = (persistent = true): WatchFunction => (dir, listener) =>
+    watch(dir, { persistent }, (eventType, filename) => { listener(eventType, filename === null ? null : String(filename)) })
 
 /** A directory to watch and which entry names in it matter. */
 export interface WatchTarget {

@@ -81,7 +81,8 @@ const ASCENDING = '0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVW
  */
 export const looksFake = (value: string): boolean => {
     for (let i = 0; i + 6 <= value.length; i++) if (ASCENDING.includes(value.slice(i, i + 6))) return true
-    return /(.)\1{5}/.test(value) || /(.{5,})\1/i.test(value)
+    // The back-reference search is quadratic: real keys are short, so only short matches get it.
+    return /(.)\1{5}/.test(value) || (value.length <= 256 && /(.{5,})\1/i.test(value))
 }
 
 /** A raw match in one line: where it is and which service it belongs to. */

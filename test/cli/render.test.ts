@@ -1,9 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { PassThrough, Readable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { open, parseIdentityFile } from '../../src/age/index.js'
+import { runCli } from '../../src/cli/run.js'
 import { RENDER_MANIFEST } from '../../src/render/index.js'
 import { findLeaks, filesUnder, makeCanary } from '../helpers/canary.js'
 import { demoKey, keyfleet, makeDemoRepo } from '../helpers/cli.js'
@@ -97,6 +99,31 @@ describe('keyfleet render', () => {
         expect(ok.code, ok.stderr).toBe(0)
         const bad = await keyfleet(['render', 'dev', '--out', outDir(), '--registry', 'yaml'], { cwd: repo })
         expect(bad.code).toBe(2)
+    })
+})
+
+describe('keyfleet render progress', () => {
+    it('draws a progress line on stderr when it is a terminal and the fleet is large, never on stdout', async () => {
+        const path = join(repo, 'environments/dev/deployment.yaml')
+        const original = readFileSync(path, 'utf8')
+        const agents = Array.from({ length: 60 }, (_, i) => `  - { name: bot-${i}, cloud: aws, target: kubernetes, namespace: agents-dev, keys: [openai] }`)
+        const chunks = { out: '', err: '' }
+        const stdout = new PassThrough()
+        const stderr = Object.assign(new PassThrough(), { isTTY: true })
+        stdout.on('data', (c: Buffer) => { chunks.out += c.toString() })
+        stderr.on('data', (c: Buffer) => { chunks.err += c.toString() })
+        try {
+            writeFileSync(path, `environment: dev\nagents:\n${agents.join('\n')}\n`)
+            const code = await runCli(['render', 'dev', '--out', outDir(), '--identity-file', demoKey(repo, 'dev')], {
+                cwd: repo, env: { PATH: process.env.PATH }, stdin: Readable.from([]), stdout, stderr,
+            })
+            expect(code, chunks.err).toBe(0)
+        } finally {
+            writeFileSync(path, original)
+        }
+        expect(chunks.err).toContain('\rrendering dev: 60/60 agents\n')
+        expect(chunks.out).not.toContain('rendering dev:')
+        expect(findLeaks(canary, { stdout: chunks.out, stderr: chunks.err })).toEqual([])
     })
 })
 

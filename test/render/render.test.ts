@@ -42,8 +42,11 @@ const SPELLINGS: Record<string, string[]> = {
 }
 const NAMES = Object.keys(SPELLINGS)
 
-const agentArb = fc.record({
-    target: fc.constantFrom('kubernetes', 'kubernetes', 'bundle'),
+/** One generated agent: its target, where it runs, which host identity (bundles) and which keys, spelled how. */
+interface GenAgent { target: 'kubernetes' | 'bundle'; cloud: string; namespace: string; host: number; keys: string[]; spelling: number }
+
+const agentArb: fc.Arbitrary<GenAgent> = fc.record({
+    target: fc.constantFrom<GenAgent['target']>('kubernetes', 'kubernetes', 'bundle'),
     cloud: fc.constantFrom('aws', 'azure', 'gcp', 'onprem', 'local'),
     namespace: fc.constantFrom('agents', 'batch', 'ml-prod'),
     host: fc.nat(2),
@@ -53,7 +56,7 @@ const agentArb = fc.record({
 const deploymentArb = fc.array(agentArb, { minLength: 1, maxLength: 6 })
 
 /** Writes generated agents as deployment.yaml text and parses it, exactly as the CLI would. */
-const deploymentOf = (agents: fc.infer<typeof deploymentArb>): Deployment => {
+const deploymentOf = (agents: GenAgent[]): Deployment => {
     const doc = {
         environment: 'dev',
         agents: agents.map((a, i) => ({

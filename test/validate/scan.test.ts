@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { builtinCatalog, parseCatalog } from '../../src/catalog/index.js'
 import { createScanner, scanForPlaintextKeys } from '../../src/validate/index.js'
+import { looksFake } from '../../src/validate/patterns.js'
 import { findLeaks } from '../helpers/canary.js'
 import { CATALOG, alnum, fakeKey, makeFixture } from './fixture.js'
 
@@ -50,6 +51,13 @@ describe('scanText', () => {
             `sops_age__list_0__map_enc=-----BEGIN AGE ENCRYPTED FILE-----\\nfw_${alnum(30)}\\n-----END AGE ENCRYPTED FILE-----\\n`,
         ].join('\n')
         expect(scanner.scanText(text, 'environments/dev/env.secrets')).toEqual([])
+    })
+
+    test('obvious fakes (ascending runs, repeated characters or chunks) are not flagged; random keys are', () => {
+        const fakes = ['sk-proj-abcdefghijklmnopqrstuv', 'AIzaSyA-1234567890ab' + 'x'.repeat(15), 'sk-proj-leakedleakedleaked', 'sk-proj-OLDoldOLDoldOLDold12', 'sk-proj-fromTheFile0000000001']
+        for (const fake of fakes) expect(looksFake(fake), fake).toBe(true)
+        expect(scanner.scanText(fakes.join('\n'), 'test/x.test.ts')).toEqual([])
+        for (let i = 0; i < 200; i++) expect(looksFake(fakeKey.openai())).toBe(false)
     })
 
     test('a line marked keyfleet:allow is skipped; the next line is not', () => {

@@ -15,6 +15,12 @@ import { command as registry } from './registry.js'
 import { command as ls } from './ls.js'
 import { command as get } from './get.js'
 import { command as decrypt } from './decrypt.js'
+import { command as check } from './check.js'
+import { command as propose } from './propose.js'
+import { command as proposals } from './proposals.js'
+import { command as recipients } from './recipients.js'
+import { command as rotate } from './rotate.js'
+import { command as agent } from './agent.js'
 
 export const commands: readonly Command[] = [
     validate,
@@ -32,4 +38,10 @@ export const commands: readonly Command[] = [
     ls,
     get,
     decrypt,
+    check,
+    propose,
+    proposals,
+    recipients,
+    rotate,
+    agent,
 ]

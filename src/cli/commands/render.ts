@@ -105,7 +105,8 @@ Examples:
         }
         await writeRenderOutput(out, dir)
         const counts = new Map(deployment.agents.map((a) => [a.name, a.keys.length]))
-        summary(out, relative(ctx.cwd, dir) || '.', ctx, counts)
+        const shown = relative(ctx.cwd, dir)
+        summary(out, shown === '' ? '.' : shown.startsWith('..') ? dir : shown, ctx, counts)
         if (registryFormat !== undefined) ctx.stdout.write(`\n${formatRegistry(out.registry, registryFormat, '--registry')}`)
         return ExitCode.ok
     },

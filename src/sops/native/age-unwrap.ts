@@ -4,12 +4,39 @@
  * `open()` for general payloads; this file stays on the library directly so
  * that it can tell "no identity matched" from "entry damaged" per entry.
  */
+import { createDecipheriv, createHash, hkdfSync } from 'node:crypto'
 import { armor, Decrypter, type Identity } from 'age-encryption'
 import { nativeError } from './errors.js'
 import type { SopsMetadata } from './types.js'
 import { nodeX25519Identity } from './x25519-identity.js'
 
 const NO_MATCH = "no identity matched any of the file's recipients"
+const PAYLOAD_LABEL = Buffer.from('payload')
+const LAST_CHUNK_NONCE = Buffer.from('0000000000000000000000' + '01', 'hex')
+
+/**
+ * Opens an age file whose payload is one 32-byte key. age-encryption parses the header and checks its MAC
+ * (decryptHeader); the single STREAM chunk is opened here with node:crypto, which avoids web-stream overhead.
+ * @throws Error from age-encryption, or 'invalid payload' for anything but a 32-byte payload that authenticates.
+ */
+const openDataKey = async (decrypter: Decrypter, blob: Uint8Array): Promise<Uint8Array> => {
+    const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)
+    const macLine = bytes.indexOf('\n--- ')
+    const headerEnd = macLine === -1 ? -1 : bytes.indexOf('\n', macLine + 1)
+    if (headerEnd === -1) return decrypter.decrypt(blob)
+    const fileKey = await decrypter.decryptHeader(bytes.subarray(0, headerEnd + 1))
+    const payload = bytes.subarray(headerEnd + 1)
+    // 16-byte nonce, then one final chunk: 32 bytes of key plus a 16-byte tag.
+    if (payload.length !== 16 + 32 + 16) throw new Error('invalid payload')
+    const streamKey = Buffer.from(hkdfSync('sha256', fileKey, payload.subarray(0, 16), PAYLOAD_LABEL, 32))
+    const d = createDecipheriv('chacha20-poly1305', streamKey, LAST_CHUNK_NONCE, { authTagLength: 16 })
+    d.setAuthTag(payload.subarray(48))
+    try {
+        return Buffer.concat([d.update(payload.subarray(16, 48)), d.final()])
+    } catch {
+        throw new Error('invalid payload')
+    }
+}
 
 // Parsed identities, reused across calls: the loader decrypts the same file with the same key on every change.
 const parsedCache = new Map<string, Identity>()
@@ -39,6 +66,23 @@ const decrypterFor = (identities: readonly string[], file: string | undefined): 
  *   NATIVE_MALFORMED when a matching entry is damaged or holds something other than a 32-byte key.
  */
 export const unwrapDataKey = async (metadata: SopsMetadata, identities: readonly string[], file: string | undefined): Promise<Uint8Array> => {
+    // The unwrap is a pure function of (stanza bytes, identities): reuse it when the loader re-reads a file whose
+    // data key did not change (sops keeps it across set/edit). Keyed by a hash, so no stanza text is retained.
+    const memoKey = createHash('sha256').update(identities.join('\n')).update('\0').update(metadata.age.map((a) => a.enc).join('\0')).digest('hex')
+    const memo = dataKeyMemo.get(memoKey)
+    if (memo) return memo
+    const key = await unwrapUncached(metadata, identities, file)
+    if (dataKeyMemo.size >= 32) dataKeyMemo.delete(dataKeyMemo.keys().next().value as string)
+    dataKeyMemo.set(memoKey, key)
+    return key
+}
+
+const dataKeyMemo = new Map<string, Uint8Array>()
+
+/** Forgets memoized data keys (benchmarks measure the cold path with it). */
+export const clearDataKeyMemo = (): void => dataKeyMemo.clear()
+
+const unwrapUncached = async (metadata: SopsMetadata, identities: readonly string[], file: string | undefined): Promise<Uint8Array> => {
     if (metadata.age.length === 0) {
         if (metadata.otherKeySources.length > 0) {
             throw nativeError('NATIVE_UNSUPPORTED_KEY_SOURCE', file, `the data key is wrapped only for ${metadata.otherKeySources.join(', ')}; native decryption supports age. Use \`--engine sops\` or add an age recipient with \`sops updatekeys\``)
@@ -60,7 +104,7 @@ export const unwrapDataKey = async (metadata: SopsMetadata, identities: readonly
         }
         let key: Uint8Array
         try {
-            key = await decrypter.decrypt(blob)
+            key = await openDataKey(decrypter, blob)
         } catch (error) {
             if (!(error instanceof Error && error.message === NO_MATCH)) damaged ??= index
             continue

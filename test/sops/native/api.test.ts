@@ -8,9 +8,11 @@ import { newKey, sopsEncrypt } from './helpers.js'
 describe('storeForPath', () => {
     it('follows sops by extension, env.secrets is dotenv', () => {
         expect(storeForPath('environments/prod/env.secrets')).toBe('dotenv')
-        expect(storeForPath('a/.env')).toBe('binary') // sops: ".env" has no extension, it is the whole name
+        expect(storeForPath('a/.env')).toBe('dotenv') // sops tests the suffix, not the extension
         expect(storeForPath('x.env')).toBe('dotenv')
-        expect(storeForPath('x.YML')).toBe('yaml')
+        expect(storeForPath('x.env.prod')).toBe('binary')
+        expect(storeForPath('x.YML')).toBe('binary') // case-sensitive, like sops
+        expect(storeForPath('x.yml')).toBe('yaml')
         expect(storeForPath('x.yaml')).toBe('yaml')
         expect(storeForPath('x.json')).toBe('json')
         expect(storeForPath('x.secrets')).toBe('binary')

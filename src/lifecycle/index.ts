@@ -1,0 +1,24 @@
+/**
+ * The key lifecycle: write-only proposals (change a key without reading the
+ * environment), recipients joining and leaving, data-key rotation and agent
+ * registration. See docs/lifecycle.md.
+ *
+ * Validation should import the key-less check from `./proposal-check.js`
+ * directly: it pulls in no sops binary code.
+ */
+export { LIFECYCLE_CODES, lifecycleFinding, type LifecycleCode } from './codes.js'
+export { inspectAgeFile, type AgeInspection, type AgeStanzaHeader } from './age-header.js'
+export { PROPOSAL_FORMAT, PROPOSAL_FILE, proposalPath, encodePayload, decodePayload, type ProposalPayload } from './proposal-format.js'
+export { checkProposalsKeyless, listProposalDir } from './proposal-check.js'
+export { createProposal, type ProposeInput, type ProposeResult } from './propose.js'
+export { openProposals, foldProposals, proposedValueProblem, type OpenedProposal, type FoldOptions, type FoldResult } from './fold.js'
+export {
+    readEnvironmentRule, proposalRecipients, addRuleRecipient, removeRuleRecipient,
+    type EnvironmentRule, type RuleRecipient,
+} from './sops-rules.js'
+export {
+    addRecipient, removeRecipient, listRecipients, environmentsWithRecipient, namesIn,
+    type RecipientChangeInput, type RecipientChangeResult, type RecipientRemoval, type RecipientRow,
+} from './recipients.js'
+export { rotateDataKey } from './rotate.js'
+export { registerAgent, type AgentRegistration } from './agent.js'
