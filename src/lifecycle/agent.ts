@@ -56,7 +56,7 @@ export const registerAgent = (text: string, file: string, agent: AgentRegistrati
     // The demo files write keys as [claude, openai]; keep that style.
     if (isSeq(keys)) keys.flow = true
     agents.items.push(node)
-    const out = doc.toString({ lineWidth: 0 })
+    const out = doc.toString({ lineWidth: 0, flowCollectionPadding: false })
     const before = parseDeployment(text, file, catalog).findings
     const after = parseDeployment(out, file, catalog).findings
     const known = new Set(before.map((f) => `${f.code} ${f.message}`))

@@ -122,7 +122,7 @@ export const addRuleRecipient = (configText: string, env: string, recipient: str
     const item = new Scalar(recipient)
     if (comment !== undefined && comment.trim() !== '') item.comment = ` ${comment.trim().replace(/[\r\n]+/g, ' ')}`
     ageSeq(doc, rule).items.push(item)
-    return doc.toString({ lineWidth: 0 })
+    return doc.toString({ lineWidth: 0, flowCollectionPadding: false })
 }
 
 /**
@@ -140,5 +140,5 @@ export const removeRuleRecipient = (configText: string, env: string, recipient: 
     if (before.length === 1) throw new KeyfleetError('RECIPIENT_LAST', `${recipient} is the only recipient of ${env}; add its replacement first (\`keyfleet recipients add ${env} age1…\`)`)
     const seq = ageSeq(doc, rule)
     seq.items = seq.items.filter((item) => !(isScalar(item) && typeof item.value === 'string' && item.value.trim() === recipient))
-    return { text: doc.toString({ lineWidth: 0 }), removed }
+    return { text: doc.toString({ lineWidth: 0, flowCollectionPadding: false }), removed }
 }

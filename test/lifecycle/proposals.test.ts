@@ -2,7 +2,7 @@
  * Write-only proposals: made with public keys only, checked without keys,
  * folded with the environment's CI identity, read back with the real sops.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generateIdentity, seal } from '../../src/age/index.js'
@@ -46,6 +46,12 @@ describe('proposals', () => {
         expect(result.applied).toEqual(['OPENAI_API_KEY', 'OPENAI_API_KEY_2'])
         const values = realDecrypt(repo, 'dev', demoKey(repo, 'dev')).values
         expect([values.get('OPENAI_API_KEY'), values.get('OPENAI_API_KEY_2')]).toEqual([a, b])
+
+        rmSync(join(repo, 'environments/stage/env.secrets'))
+        await createProposal({ root: repo, env: 'stage', name: 'OPENAI_API_KEY', value: a })
+        const created = await foldProposals({ root: repo, env: 'stage', identities: identitiesOf(repo, 'stage'), sops: sopsWith(repo, 'stage'), catalog: catalogOf(repo) })
+        expect(created.applied).toEqual(['OPENAI_API_KEY'])
+        expect(realDecrypt(repo, 'stage', demoKey(repo, 'admin')).values).toEqual(new Map([['OPENAI_API_KEY', a]]))
     }, 60_000)
 
     it('refuses a bad value, a proposal moved to another environment, and a failed live check, changing nothing', async () => {
