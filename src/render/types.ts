@@ -2,6 +2,7 @@
  * The data model of `deployment.yaml` and of a render: which agents an
  * environment deploys, where, and the files a render produces.
  */
+import type { Registry } from './registry.js'
 
 /** Where an agent runs. Informational (registry, docs); every cloud accepts both targets. */
 export type Cloud = 'aws' | 'azure' | 'gcp' | 'onprem' | 'local'
@@ -68,5 +69,6 @@ export interface RenderOutput {
     readonly files: readonly RenderedFile[]
     /** Generation id per agent name (see docs/render.md: how it is computed and why it may be published). */
     readonly generation: Readonly<Record<string, string>>
-    readonly registry: import('./registry.js').Registry
+    /** The agent/key registry of the environment (names only). */
+    readonly registry: Registry
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { loadCatalog, type Catalog } from '../../src/catalog/index.js'
 import {
-    agentsAffectedBy, buildRegistry, parseDeployment, registryJson, registryMarkdown, registryText, type Deployment,
+    agentsAffectedBy, registryMermaid, buildRegistry, parseDeployment, registryJson, registryMarkdown, registryText, type Deployment,
 } from '../../src/render/index.js'
 import { repoRoot } from '../helpers/tools.js'
 
@@ -56,5 +56,16 @@ describe('registry', () => {
         expect(graph.match(/ --> /g)).toHaveLength(8)
         expect(graph).toMatch(/k\d+\(\["OPENAI_API_KEY"\]\)/)
         expect(registryMarkdown(buildRegistry('prod', prod, catalog))).toBe(md)
+    })
+
+    it('replaces the graph by a note when it has more edges than GitHub draws', () => {
+        const agents = Array.from({ length: 201 }, (_, i) => ({
+            name: `bot-${i}`, cloud: 'aws' as const, target: 'kubernetes' as const, namespace: 'ns', recipient: undefined,
+            keys: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], deployment: `bot-${i}`, container: `bot-${i}`, mountPath: '/k', line: i + 1,
+        }))
+        const graph = registryMermaid(buildRegistry('prod', { environment: 'prod', file: 'f', agents }, catalog))
+        expect(graph).toBe('graph LR\n    note["201 agents, 6 keys, 402 edges: too many to draw; see the tables"]')
+        const small = registryMermaid(buildRegistry('prod', { environment: 'prod', file: 'f', agents: agents.slice(0, 200) }, catalog))
+        expect(small.match(/ --> /g)).toHaveLength(400)
     })
 })
