@@ -8,7 +8,7 @@
  *   3. run a tiny agent on a kubelet-style Secret volume and rotate a key under it.
  * It prints hints, never values. The demo identities are published: demo only.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,6 +25,8 @@ const log = (line = ''): void => { process.stdout.write(`${line}\n`) }
 const catalog = loadCatalog(join(root, 'environments', 'keyfleet.yaml'))
 const index = indexCatalog(catalog)
 const outRoot = mkdtempSync(join(tmpdir(), 'keyfleet-demo-'))
+// The rendered Secrets hold (demo) plaintext: remove them however the demo ends.
+process.on('exit', () => rmSync(outRoot, { recursive: true, force: true }))
 
 log('keyfleet demo: DEMO identities from examples/demo-keys/ (published; never protect a real key with them)\n')
 log('1. Decrypt every environment in process (MAC verified), names and hints only')
@@ -58,7 +60,8 @@ for (const env of catalog.environments) {
     }
     const out = await renderEnvironment({ env, values: decrypted.get(env) ?? new Map(), deployment: parsed.deployment, catalog })
     await writeRenderOutput(out, join(outRoot, env))
-    log(`   ${env}: ${out.files.length} files in ${join(outRoot, env)}`)
+    const agents = Object.keys(out.generation).length
+    log(`   ${env}: ${agents} agents -> ${out.files.length} files (Secrets 0600, patches, kustomize components, age bundles, registry)`)
     if (env === 'prod') {
         log()
         log(registryText(out.registry))

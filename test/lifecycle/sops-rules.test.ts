@@ -54,3 +54,10 @@ describe('.sops.yaml rule editing', () => {
         expect(() => addRuleRecipient(groups, 'dev', NEW)).toThrow(expect.objectContaining({ code: 'SOPS_KEY_GROUPS_UNSUPPORTED' }))
     })
 })
+
+describe('.sops.yaml flow lists', () => {
+    it('keeps the [a, b] style of a flow age list', () => {
+        const flow = `creation_rules:\n  - path_regex: ^environments/dev/\n    age: [${CI}, ${ADMIN}] # ci first\n`
+        expect(addRuleRecipient(flow, 'dev', NEW)).toBe(`creation_rules:\n  - path_regex: ^environments/dev/\n    age: [${CI}, ${ADMIN}, ${NEW}] # ci first\n`)
+    })
+})

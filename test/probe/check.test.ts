@@ -33,10 +33,8 @@ describe('probeKeys batches', () => {
     })
 
     it('stops at the total deadline: in-flight and unstarted keys are unknown', async () => {
-        const server = await serve((_req, res) => { setTimeout(() => json(res, 200, {}), 5000) })
-        const started = Date.now()
-        const results = await probeKeys(pool(4), builtinCatalog, { concurrency: 2, deadlineMs: 150, timeoutMs: 10_000, baseUrls: { openai: server.url } })
-        expect(Date.now() - started).toBeLessThan(2000)
+        const server = await serve((_req, res) => { setTimeout(() => json(res, 200, {}), 60_000) })
+        const results = await probeKeys(pool(4), builtinCatalog, { concurrency: 2, deadlineMs: 150, timeoutMs: 60_000, baseUrls: { openai: server.url } })
         expect(results.map((r) => r.status)).toEqual(['unknown', 'unknown', 'unknown', 'unknown'])
         expect(results[0]?.detail).toBe('stopped at the total deadline')
         expect(results[3]?.detail).toBe('not probed: the total deadline of 150 ms was reached')
@@ -45,9 +43,8 @@ describe('probeKeys batches', () => {
 
     it('the deadline also cuts a retry backoff short', async () => {
         const server = await serve((_req, res) => json(res, 503, {}, { 'retry-after': '30' }))
-        const started = Date.now()
+        // Without the deadline this would wait 30 s and outlive the test's timeout.
         const [r] = await probeKeys(pool(1), builtinCatalog, { deadlineMs: 200, maxRetryAfterMs: 30_000, baseUrls: { openai: server.url } })
-        expect(Date.now() - started).toBeLessThan(2000)
         expect(r?.status).toBe('unknown')
         expect(r?.detail).toContain('total deadline reached before another attempt')
         expect(server.seen).toHaveLength(1)
@@ -104,7 +101,7 @@ custom:
     })
 
     it('an aborted signal cancels the batch', async () => {
-        const server = await serve((_req, res) => { setTimeout(() => json(res, 200, {}), 5000) })
+        const server = await serve((_req, res) => { setTimeout(() => json(res, 200, {}), 60_000) })
         const controller = new AbortController()
         setTimeout(() => controller.abort(), 50)
         const results = await probeKeys(pool(2), builtinCatalog, { signal: controller.signal, baseUrls: { openai: server.url } })

@@ -64,7 +64,7 @@ describe('registry', () => {
             keys: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], deployment: `bot-${i}`, container: `bot-${i}`, mountPath: '/k', line: i + 1,
         }))
         const graph = registryMermaid(buildRegistry('prod', { environment: 'prod', file: 'f', agents }, catalog))
-        expect(graph).toBe('graph LR\n    note["201 agents, 6 keys, 402 edges: too many to draw; see the tables"]')
+        expect(graph).toBe('graph LR\n    note["201 agents, 4 keys, 402 edges: too many to draw; see the tables"]')
         const small = registryMermaid(buildRegistry('prod', { environment: 'prod', file: 'f', agents: agents.slice(0, 200) }, catalog))
         expect(small.match(/ --> /g)).toHaveLength(400)
     })
