@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes the pinned sops (and, with --with-actionlint, actionlint) available and
+# Makes the pinned sops (and, with --with-actionlint / --with-age, actionlint and
+# the age CLI used by tests) available and
 # prints the absolute path of each on stdout, one `name=path` per line.
 #
 # Order, for each tool:
@@ -13,6 +14,8 @@ set -euo pipefail
 
 SOPS_VERSION="3.13.2"
 ACTIONLINT_VERSION="1.7.12"
+# The age CLI is used only by tests, to cross-check bundles keyfleet writes.
+AGE_VERSION="1.3.1"
 # sha256 of the official release binaries (https://github.com/getsops/sops/releases/tag/v3.13.2).
 declare -A SOPS_SHA256=(
   [linux.amd64]="${KEYFLEET_SOPS_SHA256_LINUX_AMD64:-154dfe4cd70554bdd82b98e4cd4acf191d43d01ead6f00a73477aa44c4ac42ef}"
@@ -24,9 +27,11 @@ declare -A SOPS_SHA256=(
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools_dir="${KEYFLEET_TOOLS_DIR:-$root/.tools/bin}"
 with_actionlint=0
+with_age=0
 for arg in "$@"; do
   case "$arg" in
     --with-actionlint) with_actionlint=1 ;;
+    --with-age) with_age=1 ;;
     -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ensure-tools: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -99,5 +104,16 @@ ensure_actionlint() {
   exit 3
 }
 
+ensure_age() {
+  local path
+  if path="$(find_pinned age "$AGE_VERSION")"; then echo "age=$path"; return; fi
+  if go_install filippo.io/age/cmd/age "$AGE_VERSION" age; then
+    echo "age=$tools_dir/age"; return
+  fi
+  say "cannot provide age v$AGE_VERSION: go install filippo.io/age/cmd/age@v$AGE_VERSION"
+  exit 3
+}
+
 ensure_sops
 if [ "$with_actionlint" = 1 ]; then ensure_actionlint; fi
+if [ "$with_age" = 1 ]; then ensure_age; fi

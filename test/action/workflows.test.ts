@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { repoRoot } from '../helpers/tools.js'
+import { repoRoot, toolPath } from '../helpers/tools.js'
 
 const workflowsDir = join(repoRoot, '.github', 'workflows')
 const actionDir = join(repoRoot, '.github', 'actions', 'keyfleet')
@@ -17,12 +17,7 @@ type Yaml = Record<string, any> // eslint-disable-line @typescript-eslint/no-exp
 const load = (file: string): Yaml => parse(readFileSync(file, 'utf8')) as Yaml
 const text = (name: string): string => readFileSync(join(workflowsDir, name), 'utf8')
 
-const actionlint = (): string => {
-    const out = execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-tools.sh'), '--with-actionlint'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-    const line = out.split('\n').find((l) => l.startsWith('actionlint='))
-    if (!line) throw new Error('scripts/ensure-tools.sh printed no actionlint path')
-    return line.slice('actionlint='.length)
-}
+const actionlint = (): string => toolPath('actionlint')
 
 describe('workflows', () => {
     it('pass actionlint v1.7.12 (which also checks the local action metadata they use)', () => {

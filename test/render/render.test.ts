@@ -11,7 +11,7 @@ import { generateIdentity, open } from '../../src/age/index.js'
 import { loadCatalog, type Catalog } from '../../src/catalog/index.js'
 import { isKeyfleetError } from '../../src/errors.js'
 import { generationId, parseDeployment, renderEnvironment, type Deployment, type RenderOutput } from '../../src/render/index.js'
-import { repoRoot } from '../helpers/tools.js'
+import { repoRoot, toolPath } from '../helpers/tools.js'
 
 let catalog: Catalog
 const hosts: { identity: string; recipient: string }[] = []
@@ -189,9 +189,9 @@ describe('renderEnvironment', () => {
         expect(seen).toEqual(['1/3', '2/3', '3/3'])
     })
 
-    // The reference implementation, when installed: proves the bundle is a standard age file.
-    const ageBinary = (() => { try { return execFileSync('which', ['age'], { encoding: 'utf8' }).trim() } catch { return '' } })()
-    it.runIf(ageBinary !== '')('bundles open with `age -d` and the host identity file', async () => {
+    // The reference implementation (pinned by scripts/ensure-tools.sh): proves the bundle is a standard age file.
+    it('bundles open with `age -d` and the host identity file', async () => {
+        const ageBinary = toolPath('age')
         const deployment = deploymentOf([{ target: 'bundle', cloud: 'local', namespace: 'x', host: 2, keys: ['ANTHROPIC_API_KEY'], spelling: 1 }])
         const out = await renderEnvironment({ env: 'dev', values: VALUES, deployment, catalog })
         const dir = mkdtempSync(join(tmpdir(), 'keyfleet-age-'))
