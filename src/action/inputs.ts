@@ -9,8 +9,8 @@ import { parseIdentityFile } from '../age/index.js'
 import { KeyfleetError } from '../errors.js'
 import { maskAll, type SetSecret } from './mask.js'
 
-/** Commands the action runs. `check` (live provider probes) is reserved. */
-export const COMMANDS = ['validate', 'diff', 'render'] as const
+/** Commands the action runs. */
+export const COMMANDS = ['validate', 'diff', 'render', 'check'] as const
 /** One of {@link COMMANDS}. */
 export type ActionCommand = (typeof COMMANDS)[number]
 
@@ -27,11 +27,56 @@ export interface ActionInputs {
     readonly outDir: string | undefined
     /** Absolute repository root: `GITHUB_WORKSPACE`, else the working directory. */
     readonly root: string
+    /** check: ask each provider whether its key works (input `live`, default true for check). */
+    readonly live: boolean
+    /** check: a key that could not be checked (unknown) is an error (input `strict`, default false). */
+    readonly strict: boolean
+    /** check: provider (service or name) -> base URL replacing the catalog's (input `base-urls`). */
+    readonly baseUrls: Readonly<Record<string, string>>
 }
 
 const ENV_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/
 
 const usage = (message: string): KeyfleetError => new KeyfleetError('ACTION_BAD_INPUT', message)
+
+// The YAML 1.2 core schema booleans, as core.getBooleanInput accepts them.
+const TRUE = ['true', 'True', 'TRUE']
+const FALSE = ['false', 'False', 'FALSE']
+
+/**
+ * A boolean input; empty means `fallback`.
+ * @throws KeyfleetError `ACTION_BAD_INPUT` for anything but true/false.
+ */
+export const booleanInput = (name: string, fallback: boolean): boolean => {
+    const raw = core.getInput(name)
+    if (raw === '') return fallback
+    if (TRUE.includes(raw)) return true
+    if (FALSE.includes(raw)) return false
+    throw usage(`input ${name} must be true or false (got "${raw.slice(0, 20)}").`)
+}
+
+/**
+ * The `base-urls` input: one `PROVIDER=URL` per line (blank lines and `#`
+ * comments ignored). Only the shape is checked here; the provider names and
+ * URLs are checked against the catalog before any key is sent.
+ * @throws KeyfleetError `ACTION_BAD_INPUT` for a line without `=`, or a provider given twice.
+ */
+export const parseBaseUrls = (text: string): Record<string, string> => {
+    const out: Record<string, string> = {}
+    for (const [i, raw] of text.split(/\r?\n/).entries()) {
+        const line = raw.trim()
+        if (line === '' || line.startsWith('#')) continue
+        const eq = line.indexOf('=')
+        const provider = line.slice(0, Math.max(eq, 0)).trim()
+        const url = line.slice(eq + 1).trim()
+        if (eq <= 0 || provider === '' || url === '') {
+            throw usage(`base-urls line ${i + 1} is not PROVIDER=URL, e.g. openai=https://llm-gateway.internal/openai.`)
+        }
+        if (Object.hasOwn(out, provider)) throw usage(`base-urls names ${provider.slice(0, 40)} twice (line ${i + 1}).`)
+        out[provider] = url
+    }
+    return out
+}
 
 /**
  * Reads, masks and checks the inputs.
@@ -52,7 +97,6 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
     maskAll(ageKey.split(/\r?\n/).map((line) => line.trim()).filter((line) => !line.startsWith('#')), setSecret)
 
     const command = core.getInput('command', { required: true })
-    if (command === 'check') throw usage('command "check" (live provider probes) is not available in this version of the action; use validate, diff or render.')
     if (!(COMMANDS as readonly string[]).includes(command)) {
         throw usage(`unknown command "${command}": expected one of ${COMMANDS.join(', ')}.`)
     }
@@ -75,11 +119,23 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
         if (environment === undefined) throw usage('command "render" needs the environment input (one of the environments in environments/keyfleet.yaml).')
         if (identities.length === 0) throw usage('command "render" needs the age-key input: pass the environment\'s CI identity, e.g. `age-key: ${{ secrets.SOPS_AGE_KEY }}`.')
     }
+    const isCheck = command === 'check'
+    const live = booleanInput('live', isCheck)
+    const strict = booleanInput('strict', false)
+    const baseUrls = parseBaseUrls(core.getInput('base-urls'))
+    if (!isCheck && (core.getInput('live') !== '' || core.getInput('strict') !== '' || Object.keys(baseUrls).length > 0)) {
+        throw usage('the inputs live, strict and base-urls apply to command "check" only.')
+    }
+    if (isCheck) {
+        if (environment === undefined) throw usage('command "check" needs the environment input (one of the environments in environments/keyfleet.yaml).')
+        if (identities.length === 0) throw usage('command "check" needs the age-key input: pass the environment\'s CI identity, e.g. `age-key: ${{ secrets.SOPS_AGE_KEY }}`.')
+        if (!live && Object.keys(baseUrls).length > 0) throw usage('base-urls only applies with live: true.')
+    }
     if (command === 'diff' && baseRef === undefined) {
         throw usage('command "diff" needs the base-ref input, e.g. `base-ref: ${{ github.event.pull_request.base.sha }}`.')
     }
     if (identities.length > 0 && environment === undefined) {
         throw usage('the age-key input decrypts one environment: set the environment input as well.')
     }
-    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root }
+    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root, live: isCheck && live, strict, baseUrls }
 }

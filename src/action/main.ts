@@ -14,6 +14,7 @@ import * as core from '@actions/core'
 import { isAbsolute, relative } from 'node:path'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
 import { annotateFailure, annotateFindings } from './annotations.js'
+import { runCheck } from './commands/check.js'
 import { runDiff } from './commands/diff.js'
 import { runRender } from './commands/render.js'
 import type { CommandContext, CommandResult } from './commands/types.js'
@@ -26,6 +27,7 @@ const commands: Record<ActionCommand, (ctx: CommandContext) => Promise<CommandRe
     validate: runValidate,
     diff: runDiff,
     render: runRender,
+    check: runCheck,
 }
 
 /** Makes an error's file repository-relative, as annotations require. */

@@ -65,6 +65,18 @@ describe('workflows', () => {
         expect(last.run).toContain('rm -rf')
     })
 
+    it('run the live key check before rendering only when vars.KEYFLEET_LIVE_CHECK is true', () => {
+        const steps = load(join(workflowsDir, 'deploy-environment.yml')).jobs.deploy.steps as Yaml[]
+        const check = steps.findIndex((s) => s.with?.command === 'check')
+        const render = steps.findIndex((s) => s.with?.command === 'render')
+        expect(check).toBeGreaterThan(-1)
+        expect(check).toBeLessThan(render)
+        const step = steps[check] as Yaml
+        expect(step.if).toBe("${{ vars.KEYFLEET_LIVE_CHECK == 'true' }}")
+        expect(step.uses).toBe('./.github/actions/keyfleet')
+        expect(step.with).toMatchObject({ environment: '${{ inputs.environment }}', 'age-key': '${{ secrets.SOPS_AGE_KEY }}', live: true })
+    })
+
     it('verify the sops download against the same sha256 as scripts/ensure-tools.sh', () => {
         const stage = load(join(workflowsDir, 'deploy-environment.yml'))
         const tools = readFileSync(join(repoRoot, 'scripts', 'ensure-tools.sh'), 'utf8')
@@ -81,7 +93,7 @@ describe('action metadata', () => {
         const action = load(join(actionDir, 'action.yml'))
         expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
         expect(existsSync(join(actionDir, 'dist', 'index.js'))).toBe(true)
-        expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir'])
+        expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir', 'live', 'strict', 'base-urls'])
         expect(Object.keys(action.outputs)).toEqual(['findings', 'changed', 'rendered', 'artifacts', 'generation', 'agents'])
     })
 })

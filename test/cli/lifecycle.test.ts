@@ -35,6 +35,8 @@ describe('keyfleet propose / proposals', () => {
         expect(fold).toMatchObject({ code: 0, stdout: `applied OPENAI_API_KEY to dev (openai, ${value.length} chars, …${value.slice(-4)})\n` })
         expect(realDecrypt(repo, 'dev', demoKey(repo, 'admin')).values.get('OPENAI_API_KEY')).toBe(value)
         expect(git(repo, 'status', '--porcelain').trimEnd().split('\n').sort()).toEqual([' M environments/dev/env.secrets'])
+        // Nothing left to fold: succeeds without any identity (the deploy step can always run).
+        expect(await keyfleet(['proposals', 'fold', 'dev'], { cwd: repo, env: keyless() })).toMatchObject({ code: 0, stdout: 'no proposals for dev\n' })
     }, 60_000)
 
     it('check exits 1 with a finding for a bad proposal; propose refuses unknown names and bad values', async () => {

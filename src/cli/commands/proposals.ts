@@ -56,6 +56,11 @@ Examples:
             ctx.stderr.write(`${count} proposal(s) in ${env}, ${findings.length} finding(s)\n`)
             return hasErrors(findings) ? ExitCode.findings : ExitCode.ok
         }
+        if (listProposalDir(repo.root, env).proposals.length === 0) {
+            // Nothing to fold: no identity needed, so a deploy job can run this step unconditionally.
+            ctx.stdout.write(`no proposals for ${env}\n`)
+            return ExitCode.ok
+        }
         const identity = identityFrom(ctx, values['identity-file'] as string | undefined)
         const identities = identityStrings(identity, parseIdentityFile)
         if (identities.length === 0) {

@@ -14,7 +14,7 @@ import { canonicalName, checkValue, secretsTarget } from '../secret-target.js'
 export const command: Command = {
     name: 'propose',
     summary: 'Propose a new value for a key without access to the environment (write-only)',
-    usage: 'propose <env> <NAME> [--force] [--all-recipients]',
+    usage: 'propose <env> <NAME> [--all-recipients]',
     positionals: [2, 2],
     help: `Seals the value with age to the environment's CI recipient (the one commented
 \`# ci:<env>\` in .sops.yaml; every recipient of the rule when none is marked) and
@@ -28,7 +28,6 @@ Examples:
   pbpaste | keyfleet propose prod CLAUDE_API_KEY          # alias: proposes ANTHROPIC_API_KEY
   keyfleet propose prod OPENAI_API_KEY_2 < key.txt        # a second key of the OpenAI pool`,
     options: {
-        force: { type: 'boolean', description: 'Propose a value that fails the provider format rule or looks like a placeholder (the fold still refuses it)' },
         'all-recipients': { type: 'boolean', description: 'Seal to every recipient of the rule (admins can then fold locally), not only the CI one' },
     },
     run: async ({ positionals, values }, ctx) => {
@@ -39,7 +38,9 @@ Examples:
         const { name, note } = canonicalName(repo, rawName, false)
         if (note) ctx.stderr.write(`note: ${note}\n`)
         const value = await readSecretValue(ctx, name)
-        checkValue(repo, name, value, values.force === true)
+        // No --force: the fold refuses such a value anyway. If the provider changed its key
+        // format, update the catalog's rule in the same pull request.
+        checkValue(repo, name, value, false)
         const result = await createProposal({ root: repo.root, env: target.paths.env, name, value, allRecipients: values['all-recipients'] === true })
         ctx.stdout.write(`proposed ${name} for ${env} (${formatHint(keyHint(name, value, repo.index))}) in ${result.file}\n`)
         if (result.replaced) ctx.stderr.write(`note: replaced the earlier proposal for ${name}\n`)
