@@ -18,7 +18,7 @@ export const ExitCode = {
 
 /** Maps a stable error code to an exit code. */
 export const exitCodeFor = (code: string): number => {
-    if (/^(SOPS_MAC_MISMATCH|SOPS_NO_MATCHING_IDENTITY|SOPS_COULD_NOT_RETRIEVE_KEY|NATIVE_MAC_MISMATCH|NATIVE_NO_MATCHING_IDENTITY|NATIVE_)/.test(code)) return ExitCode.decrypt
+    if (/^(SOPS_MAC_MISMATCH|SOPS_NO_MATCHING_IDENTITY|SOPS_COULD_NOT_RETRIEVE_KEY|NATIVE_MAC_MISMATCH|NATIVE_NO_MATCHING_IDENTITY|NATIVE_|AGE_NO_MATCHING_IDENTITY|PROPOSAL_NO_IDENTITY)/.test(code)) return ExitCode.decrypt
     if (/^(SOPS_MISSING|SOPS_WRONG_VERSION|GIT_MISSING|TOOL_)/.test(code)) return ExitCode.tool
     if (code === 'INTERRUPTED') return ExitCode.interrupted
     return ExitCode.usage

@@ -9,6 +9,7 @@ import { KeyfleetError } from '../errors.js'
 import { sortFindings, type Finding } from '../findings.js'
 import { finding } from './codes.js'
 import { readDeployment } from './deployment.js'
+import { checkProposalsKeyless } from '../lifecycle/proposal-check.js'
 import { checkKeyed, type KeyedEnvInput } from './keyed.js'
 import { checkNames } from './names.js'
 import { scanForPlaintextKeys } from './scan.js'
@@ -100,6 +101,8 @@ export const validateRepository = async (options: ValidateOptions): Promise<Find
             deployment = await readDeployment(readFileSync(join(root, deploymentFile), 'utf8'), deploymentFile, env, catalog)
             findings.push(...deployment.findings)
         }
+        // Write-only proposals travel in the PR: check them without any key (docs/lifecycle.md).
+        if (repoCatalog.valid) findings.push(...checkProposalsKeyless(root, env, catalog))
         if (!existsSync(join(root, file))) {
             findings.push(finding('KF106', file, undefined, `environment ${env} has no env.secrets: create it with \`keyfleet set ${env} <NAME>\` or remove ${env} from the catalog`))
             continue
