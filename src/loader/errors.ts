@@ -22,6 +22,10 @@ export const LoaderCode = {
     NO_IDENTITY: 'LOADER_NO_IDENTITY',
     /** Watching is impossible (ENOSPC/EMFILE from fs.watch): the store polls instead. */
     POLLING_FALLBACK: 'LOADER_POLLING_FALLBACK',
+    /** The live check (`check` option): the provider rejected a key (401/403); the event names the key, never its value. */
+    KEY_REJECTED: 'LOADER_KEY_REJECTED',
+    /** The live check with `strict`: a key could not be checked (timeout, network error, 5xx). */
+    KEY_UNVERIFIED: 'LOADER_KEY_UNVERIFIED',
     /** `openKeys` was called with an already aborted signal. */
     ABORTED: 'LOADER_ABORTED',
 } as const

@@ -9,6 +9,7 @@
 import { builtinCatalog } from '../catalog/builtin.js'
 import { indexCatalog, type CatalogIndex } from '../catalog/resolve.js'
 import type { Catalog } from '../catalog/types.js'
+import type { LoaderCheckOptions } from './check.js'
 import type { IdentitySource } from './decrypt.js'
 import type { EnvLike } from './snapshot.js'
 import { nodeWatch, type WatchFunction } from './watch.js'
@@ -55,6 +56,13 @@ export interface OpenKeysOptions {
      * timers are referenced), as `fs.watch` does. Default true; `close()` releases it.
      */
     readonly persistent?: boolean | undefined
+    /**
+     * Live key check: once the first keys are served (and after each change with
+     * `onChange`), try each provider key with its provider's cheapest
+     * authenticated call. Results arrive as `check` events; a rejected key also
+     * as an `error` event `LOADER_KEY_REJECTED`. Default: no check (and src/probe is not loaded).
+     */
+    readonly check?: LoaderCheckOptions | undefined
 }
 
 /** Options with every default applied. */
@@ -69,6 +77,8 @@ export interface ResolvedOptions {
     readonly settleMs: number
     readonly watch: WatchFunction | false
     readonly persistent: boolean
+    /** The check options when a live check was asked for (`live: true`), else undefined. */
+    readonly check: LoaderCheckOptions | undefined
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
@@ -98,5 +108,6 @@ export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
         settleMs: ms(options.settleMs, 50, 0),
         watch: options.watch === undefined ? nodeWatch(options.persistent ?? true) : options.watch,
         persistent: options.persistent ?? true,
+        check: options.check?.live === true ? options.check : undefined,
     }
 }

@@ -23,6 +23,32 @@ export interface FallbackEvent {
     readonly error: KeyfleetError
 }
 
+/** One key's live-check outcome (`check` event). Names, status and a hint: never the value. */
+export interface KeyCheckResult {
+    /** Canonical name, e.g. `OPENAI_API_KEY_2`. */
+    readonly name: string
+    /** Catalog service, e.g. `openai`; `custom` for names the catalog does not know. */
+    readonly service: string
+    /** `valid` (2xx), `invalid` (401/403), `limited` (429, quota), `unknown` (timeout, 5xx, network), `skipped` (not sent). */
+    readonly status: 'valid' | 'invalid' | 'limited' | 'unknown' | 'skipped'
+    /** HTTP status of the last answer, when one arrived. */
+    readonly httpStatus?: number
+    /** Why, e.g. `HTTP 401 invalid_api_key`; never provider message text. */
+    readonly detail: string
+    /** Safe hint: provider, length, last four characters. */
+    readonly hint: string
+    /** Wall time spent on this key, in ms. */
+    readonly ms: number
+}
+
+/** Payload of the `check` event. */
+export interface CheckEvent {
+    /** The generation whose keys were checked. */
+    readonly generation: number
+    /** One result per key served in that generation, in name order. */
+    readonly results: readonly KeyCheckResult[]
+}
+
 /** Events of a {@link KeyStore}. */
 export interface KeyStoreEvents {
     /** The effective key set changed; the new snapshot is already being served. */
@@ -31,6 +57,8 @@ export interface KeyStoreEvents {
     error: KeyfleetError
     /** Watching failed (inotify limits); the store polls from now on. */
     fallback: FallbackEvent
+    /** The live key check finished (only with the `check` option). */
+    check: CheckEvent
 }
 
 /** A consistent, immutable view of one generation: use it to read several keys across `await`s. */
@@ -102,6 +130,8 @@ export interface KeyStore {
     view(): KeyView
     /** Source path, kind, watch mode and current problem. */
     readonly source: SourceStatus
+    /** The last completed live key check (`check` option), or undefined before one. */
+    readonly lastCheck: CheckEvent | undefined
     /** Subscribes to an event; returns the unsubscribe function. */
     on<K extends keyof KeyStoreEvents>(event: K, listener: (payload: KeyStoreEvents[K]) => void): Unsubscribe
     /** Unsubscribes. */
