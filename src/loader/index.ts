@@ -3,8 +3,9 @@
  * from a mounted Secret volume, a dotenv/JSON file, a SOPS file or an
  * age-encrypted bundle, and to pick up rotated keys without a restart.
  *
- * Ships alone: imports node built-ins, the catalog, and (lazily, only for
- * encrypted sources) the age and native SOPS readers; never execa,
+ * Ships alone: imports node built-ins, the catalog, (lazily, only for
+ * encrypted sources) the age and native SOPS readers, and (lazily, only with
+ * the `check` option) the live key probes of src/probe; never execa,
  * @actions/core or the CLI.
  *
  * @example
@@ -13,13 +14,15 @@
  *   keys.on('change', ({ names, generation }) => console.log('rotated', names, generation))
  *   const apiKey = keys.require('claude')
  */
+import { prepareCheck } from './check.js'
 import { LoaderCode, loaderError } from './errors.js'
 import { resolveOptions, type OpenKeysOptions } from './options.js'
 import { LiveKeyStore } from './store.js'
 import type { KeyStore } from './types.js'
 
 export type { OpenKeysOptions } from './options.js'
-export type { ChangeEvent, FallbackEvent, FailureOptions, KeyStore, KeyStoreEvents, KeyView, SourceStatus } from './types.js'
+export type { LoaderCheckOptions } from './check.js'
+export type { CheckEvent, KeyCheckResult, ChangeEvent, FallbackEvent, FailureOptions, KeyStore, KeyStoreEvents, KeyView, SourceStatus } from './types.js'
 export type { KeyChoice } from './pool.js'
 export type { SourceKind } from './read-source.js'
 export type { BundleInfo } from './decrypt.js'
@@ -38,11 +41,20 @@ export { KeyfleetError, isKeyfleetError } from '../errors.js'
  * half-written, failing its MAC) likewise resolves with what the environment
  * provides and reports through `error` and `store.source.problem`.
  *
- * @throws KeyfleetError `LOADER_ABORTED` when `options.signal` is already aborted.
+ * With `check: { live: true, … }` the provider keys are also tried once the
+ * first keys are served (see docs/loader.md, "Live key check"); results
+ * arrive as `check` events after `openKeys` resolves.
+ *
+ * @throws KeyfleetError `LOADER_ABORTED` when `options.signal` is already aborted;
+ *   `PROBE_BASE_URL_INVALID`, `PROBE_UNKNOWN_PROVIDER`, `PROBE_OPTION_INVALID`
+ *   for a bad `check` option (nothing is sent then).
  */
 export const openKeys = async (options: OpenKeysOptions = {}): Promise<KeyStore> => {
     if (options.signal?.aborted) throw loaderError(LoaderCode.ABORTED, 'openKeys was aborted before it started')
-    const store = new LiveKeyStore(resolveOptions(options))
+    const resolved = resolveOptions(options)
+    // Loads src/probe only when asked, and refuses a bad base URL before any key is read.
+    if (resolved.check) await prepareCheck(resolved.check, resolved.index.catalog)
+    const store = new LiveKeyStore(resolved)
     await store.start()
     return store
 }

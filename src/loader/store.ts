@@ -4,6 +4,7 @@
  */
 import { formatHint, keyHint } from '../catalog/hint.js'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
+import { KeyChecker } from './check.js'
 import { openBundle, openSops, type BundleInfo } from './decrypt.js'
 import { TypedEmitter } from './emitter.js'
 import { LoaderCode, loaderError, systemCause } from './errors.js'
@@ -11,7 +12,7 @@ import type { ResolvedOptions } from './options.js'
 import { Pool, type KeyChoice } from './pool.js'
 import { readSource, type SourceKind } from './read-source.js'
 import { buildSnapshot, changedNames, type Snapshot } from './snapshot.js'
-import type { FailureOptions, KeyStore, KeyStoreEvents, KeyView, SourceStatus } from './types.js'
+import type { CheckEvent, FailureOptions, KeyStore, KeyStoreEvents, KeyView, SourceStatus } from './types.js'
 import { DirWatchers, watchTargets } from './watch.js'
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
@@ -42,6 +43,10 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     #closed = false
     #pollTimer: NodeJS.Timeout | undefined
     #retryTimer: NodeJS.Timeout | undefined
+    readonly #checker: KeyChecker | undefined
+    // With `check` set: the first keys are not served yet, so the first change runs the first check.
+    #checkAwaitsKeys = false
+    #started = false
     readonly #onAbort = (): void => { void this.close() }
 
     /** @internal Use `openKeys`. */
@@ -50,16 +55,28 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#o = options
         this.#snapshot = this.#build(new Map(), 0)
         this.#mode = options.path === undefined ? 'none' : options.watch === false ? 'poll' : 'watch'
+        this.#checker = options.check && new KeyChecker(options.check, options.index.catalog, {
+            current: () => this.#snapshot,
+            emitCheck: (event) => { this.emit('check', event) },
+            emitError: (error) => { this.emit('error', error) },
+            rejected: (name, value) => { this.#rejected(name, value) },
+        })
     }
 
     /** @internal Arms the watches, then reads once (in that order, so no change slips in between). */
     async start(): Promise<void> {
         this.#o.signal?.addEventListener('abort', this.#onAbort, { once: true })
-        if (this.#o.path === undefined) return
-        if (this.#o.watch === false) this.#startPolling()
-        else this.#watchers = new DirWatchers(this.#o.watch, () => { this.#schedule() }, (reason) => { this.#fallback(reason) })
-        this.#syncWatches()
-        await this.#reload()
+        if (this.#o.path !== undefined) {
+            if (this.#o.watch === false) this.#startPolling()
+            else this.#watchers = new DirWatchers(this.#o.watch, () => { this.#schedule() }, (reason) => { this.#fallback(reason) })
+            this.#syncWatches()
+            await this.#reload()
+        }
+        this.#started = true
+        if (this.#checker) {
+            if (this.#snapshot.values.size > 0) this.#checker.request()
+            else this.#checkAwaitsKeys = true
+        }
     }
 
     get(nameOrService: string): string | undefined {
@@ -116,6 +133,10 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         })
     }
 
+    get lastCheck(): CheckEvent | undefined {
+        return this.#checker?.last
+    }
+
     get source(): SourceStatus {
         return { path: this.#o.path, kind: this.#kind, bundle: this.#bundle, mode: this.#closed ? 'none' : this.#mode, problem: this.#problem }
     }
@@ -127,6 +148,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#watchers?.close()
         clearInterval(this.#pollTimer)
         clearTimeout(this.#retryTimer)
+        this.#checker?.close()
         this.removeAll()
     }
 
@@ -203,6 +225,18 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         if (names.length === 0) return
         this.#snapshot = next
         this.emit('change', { names, generation: next.generation })
+        if (this.#checker && this.#started && (this.#o.check?.onChange === true || this.#checkAwaitsKeys) && next.values.size > 0) {
+            this.#checkAwaitsKeys = false
+            this.#checker.request()
+        }
+    }
+
+    // A key its provider rejected sits out of its pool until it is rotated (a
+    // cool-down is dropped when the value changes), if it is still the value served.
+    #rejected(name: string, value: string): void {
+        const choice = this.#snapshot.lookup.get(name)
+        if (choice === undefined || choice instanceof Pool || choice.value !== value) return
+        this.reportFailure(choice, { cooldownMs: Infinity })
     }
 
     #healthy(): void {

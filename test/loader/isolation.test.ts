@@ -14,7 +14,7 @@ import { cleanupTemp, tempDir } from './helpers.js'
 
 afterAll(cleanupTemp)
 
-const bundleLoader = (outDir: string): { file: string; inputs: string[] } => {
+const bundleLoader = (outDir: string): { file: string; inputs: string[]; imports: Record<string, { path: string; kind: string }[]> } => {
     const file = join(outDir, 'loader.mjs')
     const result = buildSync({
         entryPoints: [join(repoRoot, 'src/loader/index.ts')], bundle: true, platform: 'node', format: 'esm',
@@ -22,7 +22,8 @@ const bundleLoader = (outDir: string): { file: string; inputs: string[] } => {
         // yaml (used by the native SOPS YAML store) is CommonJS and calls require().
         banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     })
-    return { file, inputs: Object.keys(result.metafile.inputs) }
+    const imports = Object.fromEntries(Object.entries(result.metafile.inputs).map(([path, input]) => [path, input.imports.map((i) => ({ path: i.path, kind: i.kind }))]))
+    return { file, inputs: Object.keys(result.metafile.inputs), imports }
 }
 
 describe('keyfleet/loader as a standalone bundle', () => {
@@ -30,6 +31,20 @@ describe('keyfleet/loader as a standalone bundle', () => {
         const { inputs } = bundleLoader(tempDir('iso'))
         expect(inputs.some((i) => i.includes('src/loader/index.ts'))).toBe(true)
         expect(inputs.filter((i) => /node_modules\/(execa|@actions)\/|src\/cli\/|src\/sops\/(run|binary|commands)\.ts/.test(i))).toEqual([])
+    })
+
+    it('loads the live check (src/probe) only by dynamic import, and src/probe imports nothing beyond catalog, errors, findings and node built-ins', () => {
+        const { imports } = bundleLoader(tempDir('iso'))
+        const probeFiles = Object.keys(imports).filter((p) => p.startsWith('src/probe/'))
+        expect(probeFiles).toContain('src/probe/check.ts')
+        // Who imports src/probe, and how: only the loader's check module, lazily.
+        const edges = Object.entries(imports).flatMap(([from, list]) => list.filter((i) => i.path.startsWith('src/probe/') && !from.startsWith('src/probe/')).map((i) => `${from} ${i.kind}`))
+        expect(edges).toEqual(['src/loader/check.ts dynamic-import'])
+        for (const file of probeFiles) {
+            const outside = (imports[file] ?? []).map((i) => i.path)
+                .filter((p) => !/^(src\/probe\/|src\/catalog\/|src\/errors\.ts$|src\/findings\.ts$|node:)/.test(p))
+            expect(outside, file).toEqual([])
+        }
     })
 
     it('serves the last good keys through chmod 000 and recovers when the mode is restored (as an unprivileged user)', async () => {
