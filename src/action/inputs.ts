@@ -10,7 +10,7 @@ import { KeyfleetError } from '../errors.js'
 import { maskAll, type SetSecret } from './mask.js'
 
 /** Commands the action runs. */
-export const COMMANDS = ['validate', 'diff', 'render', 'check'] as const
+export const COMMANDS = ['validate', 'diff', 'render', 'check', 'fold'] as const
 /** One of {@link COMMANDS}. */
 export type ActionCommand = (typeof COMMANDS)[number]
 
@@ -27,11 +27,11 @@ export interface ActionInputs {
     readonly outDir: string | undefined
     /** Absolute repository root: `GITHUB_WORKSPACE`, else the working directory. */
     readonly root: string
-    /** check: ask each provider whether its key works (input `live`, default true for check). */
+    /** check, fold: ask each provider whether a key works (input `live`; default true for check, false for fold). */
     readonly live: boolean
-    /** check: a key that could not be checked (unknown) is an error (input `strict`, default false). */
+    /** check, fold: a key that could not be checked (unknown) is an error (input `strict`, default false). */
     readonly strict: boolean
-    /** check: provider (service or name) -> base URL replacing the catalog's (input `base-urls`). */
+    /** check, fold: provider (service or name) -> base URL replacing the catalog's (input `base-urls`). */
     readonly baseUrls: Readonly<Record<string, string>>
 }
 
@@ -119,16 +119,17 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
         if (environment === undefined) throw usage('command "render" needs the environment input (one of the environments in environments/keyfleet.yaml).')
         if (identities.length === 0) throw usage('command "render" needs the age-key input: pass the environment\'s CI identity, e.g. `age-key: ${{ secrets.SOPS_AGE_KEY }}`.')
     }
-    const isCheck = command === 'check'
-    const live = booleanInput('live', isCheck)
+    // check and fold both hold values a provider can be asked about; fold only when asked.
+    const probes = command === 'check' || command === 'fold'
+    const live = booleanInput('live', command === 'check')
     const strict = booleanInput('strict', false)
     const baseUrls = parseBaseUrls(core.getInput('base-urls'))
-    if (!isCheck && (core.getInput('live') !== '' || core.getInput('strict') !== '' || Object.keys(baseUrls).length > 0)) {
-        throw usage('the inputs live, strict and base-urls apply to command "check" only.')
+    if (!probes && (core.getInput('live') !== '' || core.getInput('strict') !== '' || Object.keys(baseUrls).length > 0)) {
+        throw usage('the inputs live, strict and base-urls apply to commands "check" and "fold" only.')
     }
-    if (isCheck) {
-        if (environment === undefined) throw usage('command "check" needs the environment input (one of the environments in environments/keyfleet.yaml).')
-        if (identities.length === 0) throw usage('command "check" needs the age-key input: pass the environment\'s CI identity, e.g. `age-key: ${{ secrets.SOPS_AGE_KEY }}`.')
+    if (probes) {
+        if (environment === undefined) throw usage(`command "${command}" needs the environment input (one of the environments in environments/keyfleet.yaml).`)
+        if (identities.length === 0) throw usage(`command "${command}" needs the age-key input: pass the environment's CI identity, e.g. \`age-key: \${{ secrets.SOPS_AGE_KEY }}\`.`)
         if (!live && Object.keys(baseUrls).length > 0) throw usage('base-urls only applies with live: true.')
     }
     if (command === 'diff' && baseRef === undefined) {
@@ -137,5 +138,5 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
     if (identities.length > 0 && environment === undefined) {
         throw usage('the age-key input decrypts one environment: set the environment input as well.')
     }
-    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root, live: isCheck && live, strict, baseUrls }
+    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root, live: probes && live, strict, baseUrls }
 }

@@ -16,6 +16,7 @@ import { KeyfleetError, isKeyfleetError } from '../errors.js'
 import { annotateFailure, annotateFindings } from './annotations.js'
 import { runCheck } from './commands/check.js'
 import { runDiff } from './commands/diff.js'
+import { runFold } from './commands/fold.js'
 import { runRender } from './commands/render.js'
 import type { CommandContext, CommandResult } from './commands/types.js'
 import { runValidate } from './commands/validate.js'
@@ -28,6 +29,7 @@ const commands: Record<ActionCommand, (ctx: CommandContext) => Promise<CommandRe
     diff: runDiff,
     render: runRender,
     check: runCheck,
+    fold: runFold,
 }
 
 /** Makes an error's file repository-relative, as annotations require. */
@@ -54,6 +56,7 @@ export const run = async (env: NodeJS.ProcessEnv = process.env): Promise<void> =
             inputs,
             setSecret,
             workspace: () => (workspace ??= Workspace.create(env.RUNNER_TEMP)),
+            env,
         }
         const result = await commands[inputs.command](ctx)
         const errors = annotateFindings(result.findings)

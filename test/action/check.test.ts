@@ -170,7 +170,7 @@ describe('keyfleet action: check', () => {
         expect(noKey.stdout).toMatch(/^::error title=ACTION_BAD_INPUT::ACTION_BAD_INPUT: command "check" needs the age-key input/m)
         const stray = await runAction(sb, { command: 'validate', strict: 'true' })
         expect(stray.code).toBe(1)
-        expect(stray.stdout).toMatch(/apply to command "check" only/)
+        expect(stray.stdout).toMatch(/apply to commands "check" and "fold" only/)
         const badBool = await runAction(sb, { command: 'check', environment: 'dev', 'age-key': demoKey('dev'), live: 'yes' })
         expect(badBool.code).toBe(1)
         expect(badBool.stdout).toMatch(/input live must be true or false/)

@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, dirname, join } from 'node:path'
 import { repoRoot, sopsPath } from '../helpers/tools.js'
 
 /** The committed bundle under test. */
@@ -81,12 +81,15 @@ const parseOutputs = (text: string): Record<string, string> => {
     return out
 }
 
-/** Runs the bundle with `inputs` (names as in action.yml) in the sandbox. */
-export const runAction = (sb: Sandbox, inputs: Record<string, string>): Promise<ActionRun> => {
+/** PATH with the pinned sops first, as the deploy workflow's install step leaves it. */
+export const pathWithSops = (): string => [dirname(sopsPath()), process.env.PATH ?? ''].join(delimiter)
+
+/** Runs the bundle with `inputs` (names as in action.yml) in the sandbox; `extraEnv` adds to or replaces the step's environment. */
+export const runAction = (sb: Sandbox, inputs: Record<string, string>, extraEnv: Record<string, string> = {}): Promise<ActionRun> => {
     const files = { GITHUB_OUTPUT: join(sb.base, 'github-output'), GITHUB_STEP_SUMMARY: join(sb.base, 'step-summary'), GITHUB_ENV: join(sb.base, 'github-env') }
     for (const file of Object.values(files)) writeFileSync(file, '')
     const env: Record<string, string> = {
-        PATH: process.env.PATH ?? '', HOME: sb.base, ...files, RUNNER_TEMP: sb.runnerTemp, GITHUB_WORKSPACE: sb.workspace,
+        PATH: process.env.PATH ?? '', HOME: sb.base, ...files, RUNNER_TEMP: sb.runnerTemp, GITHUB_WORKSPACE: sb.workspace, ...extraEnv,
     }
     for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
     return new Promise((resolve, reject) => {

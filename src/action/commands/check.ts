@@ -21,7 +21,7 @@ import type { CommandContext, CommandResult } from './types.js'
  * a probe of no keys validates every override first.
  * @throws KeyfleetError `PROBE_UNKNOWN_PROVIDER`, `PROBE_BASE_URL_INVALID`, reworded for the input.
  */
-const checkBaseUrls = async (catalog: Catalog, baseUrls: Readonly<Record<string, string>>): Promise<void> => {
+export const checkBaseUrls = async (catalog: Catalog, baseUrls: Readonly<Record<string, string>>): Promise<void> => {
     try {
         await probeKeys(new Map(), catalog, { baseUrls })
     } catch (error) {

@@ -14,6 +14,8 @@ export interface CommandContext {
     readonly setSecret: SetSecret
     /** The private plaintext scratch directory, created on first use. */
     readonly workspace: () => Workspace
+    /** The step's process environment (PATH, HOME, KEYFLEET_SOPS), for locating tools. */
+    readonly env: NodeJS.ProcessEnv
 }
 
 /** Returned by a command. Nothing here may hold a secret value. */
