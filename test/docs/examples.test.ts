@@ -24,6 +24,17 @@ export const shellOf = (markdown: string): string => {
     }).join('\n')
 }
 
+// One private copy of node_modules per run: a doc command that reinstalls
+// (npm ci) must never reach the real one through a link.
+let modules: string | undefined
+const privateModules = (): string => {
+    if (!modules) {
+        modules = join(mkdtempSync(join(tmpdir(), 'keyfleet-docs-modules-')), 'node_modules')
+        cpSync(join(repoRoot, 'node_modules'), modules, { recursive: true, verbatimSymlinks: true })
+    }
+    return modules
+}
+
 const copyRepo = (): string => {
     const dir = mkdtempSync(join(tmpdir(), 'keyfleet-docs-'))
     const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: repoRoot, encoding: 'utf8' }).split('\n').filter(Boolean)
@@ -32,7 +43,7 @@ const copyRepo = (): string => {
         try { cpSync(join(repoRoot, file), join(dir, file)) } catch { /* deleted in the work tree */ }
     }
     cpSync(join(repoRoot, 'dist'), join(dir, 'dist'), { recursive: true })
-    symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'))
+    symlinkSync(privateModules(), join(dir, 'node_modules'))
     const git = (...args: string[]): void => { execFileSync('git', args, { cwd: dir, stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_NAME: 'd', GIT_AUTHOR_EMAIL: 'd@d', GIT_COMMITTER_NAME: 'd', GIT_COMMITTER_EMAIL: 'd@d' } }) }
     git('init', '-q', '-b', 'main'); git('add', '-A'); git('commit', '-qm', 'docs'); git('commit', '-q', '--allow-empty', '-m', 'second')
     return dir
