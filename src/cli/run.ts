@@ -5,7 +5,7 @@
 import { isKeyfleetError } from '../errors.js'
 import { parseCommandArgs, renderHelp } from './args.js'
 import type { CliContext, Command } from './command.js'
-import { commands } from './commands/index.js'
+import { commandGroups, commands } from './commands/index.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
 
 const VERSION = '0.1.0'
@@ -17,9 +17,7 @@ const overview = (): string => {
         '',
         'Usage: keyfleet <command> [options]',
         '',
-        'Commands:',
-        ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-        '',
+        ...commandGroups.flatMap(([title, group]) => [`${title}:`, ...group.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '']),
         'Run `keyfleet <command> --help` for a command\'s options and examples.',
         'Exit codes: 0 ok, 1 findings, 2 usage/input error, 3 cannot decrypt, 4 tool missing.',
         '',
@@ -48,7 +46,9 @@ export const runCli = async (argv: readonly string[], ctx: CliContext): Promise<
     }
     const found = match(argv)
     if (!found) {
-        ctx.stderr.write(`keyfleet: unknown command "${argv[0]}". Run \`keyfleet --help\` for the list.\n`)
+        const nested = commands.filter((c) => c.name.startsWith(`${argv[0]} `)).map((c) => `keyfleet ${c.name}`)
+        const hint = nested.length > 0 ? `; did you mean ${nested.join(' or ')}?` : '. Run `keyfleet --help` for the list.'
+        ctx.stderr.write(`keyfleet: unknown command "${String(argv[0]).slice(0, 40)}"${hint}\n`)
         return ExitCode.usage
     }
     const [command, rest] = found

@@ -1,4 +1,4 @@
-/** Every keyfleet subcommand, in the order `keyfleet --help` lists them. */
+/** Every keyfleet subcommand, registered here once. */
 import type { Command } from '../command.js'
 import { command as validate } from './validate.js'
 import { command as diff } from './diff.js'
@@ -22,26 +22,14 @@ import { command as recipients } from './recipients.js'
 import { command as rotate } from './rotate.js'
 import { command as agent } from './agent.js'
 
-export const commands: readonly Command[] = [
-    validate,
-    diff,
-    scan,
-    hookInstall,
-    set,
-    unset,
-    importEnv,
-    edit,
-    keygen,
-    init,
-    render,
-    registry,
-    ls,
-    get,
-    decrypt,
-    check,
-    propose,
-    proposals,
-    recipients,
-    rotate,
-    agent,
+/** Commands by the job they serve, as `keyfleet --help` lists them. */
+export const commandGroups: readonly (readonly [title: string, commands: readonly Command[]])[] = [
+    ['Change keys', [set, unset, importEnv, edit, get, ls, decrypt]],
+    ['Check a change (PR)', [validate, diff, scan, hookInstall, check]],
+    ['Key lifecycle', [propose, proposals, recipients, rotate, agent]],
+    ['Deploy', [render, registry]],
+    ['Set up', [init, keygen]],
 ]
+
+/** Every subcommand. */
+export const commands: readonly Command[] = commandGroups.flatMap(([, group]) => group)

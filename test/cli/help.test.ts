@@ -1,0 +1,33 @@
+/** `--help` answers on every command, and the overview lists every command. */
+import { describe, expect, it } from 'vitest'
+import { commands } from '../../src/cli/commands/index.js'
+import { keyfleet } from '../helpers/cli.js'
+import { repoRoot } from '../helpers/tools.js'
+
+describe('keyfleet --help', () => {
+    it('lists every command by group', async () => {
+        const result = await keyfleet(['--help'], { cwd: repoRoot })
+        expect(result.code).toBe(0)
+        for (const command of commands) expect(result.stdout).toContain(`  ${command.name} `)
+        expect(result.stdout).toContain('Exit codes:')
+    })
+
+    for (const command of commands) {
+        it(`keyfleet ${command.name} --help`, async () => {
+            const result = await keyfleet([...command.name.split(' '), '--help'], { cwd: repoRoot })
+            expect(result.code).toBe(0)
+            expect(result.stdout).toContain(`Usage: keyfleet ${command.name}`)
+            expect(result.stdout).toContain('-h, --help')
+            expect(result.stdout.length).toBeGreaterThan(200) // a paragraph, not just a usage line
+        })
+    }
+
+    it('points a partial command to its subcommands and rejects unknown options', async () => {
+        const partial = await keyfleet(['hook'], { cwd: repoRoot })
+        expect(partial.code).toBe(2)
+        expect(partial.stderr).toContain('did you mean keyfleet hook install?')
+        const unknown = await keyfleet(['ls', '--colour'], { cwd: repoRoot })
+        expect(unknown.code).toBe(2)
+        expect(unknown.stderr).toContain('[USAGE]')
+    })
+})
