@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync 
 import { join, relative } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { filesUnder, findLeaks, makeCanary } from '../helpers/canary.js'
-import { commitAll, demoKey, headCommit, makeSandbox, runAction, sopsSet, type ActionRun, type Sandbox } from './harness.js'
+import { type ActionRun, commitAll, demoKey, expectMasksFirst, headCommit, leakHaystacks, makeSandbox, outputLines, runAction, type Sandbox, sopsSet } from './harness.js'
 
 const sandboxes: Sandbox[] = []
 const sandbox = (): Sandbox => {
@@ -18,32 +18,6 @@ const sandbox = (): Sandbox => {
 }
 afterEach(() => {
     for (const sb of sandboxes.splice(0)) rmSync(sb.base, { recursive: true, force: true })
-})
-
-const lines = (run: ActionRun): string[] => run.stdout.split('\n').filter((l) => l !== '')
-
-/** Asserts that no line other than a mask command precedes any mask command. */
-const expectMasksFirst = (run: ActionRun): void => {
-    const all = lines(run)
-    const lastMask = all.map((l) => l.startsWith('::add-mask::')).lastIndexOf(true)
-    const firstOther = all.findIndex((l) => !l.startsWith('::add-mask::'))
-    if (firstOther !== -1) expect(lastMask, `mask after "${all[firstOther]}"`).toBeLessThan(firstOther)
-}
-
-/**
- * Every haystack a run could leak into, except `allowed` paths under out-dir.
- * `::add-mask::` lines are the masking itself: the runner consumes them and
- * never shows them, so they are the one place a value may appear in stdout.
- */
-const haystacks = (sb: Sandbox, run: ActionRun, allowed: (path: string) => boolean = () => false): Record<string, string | Buffer> => ({
-    stdout: lines(run).filter((l) => !l.startsWith('::add-mask::')).join('\n'),
-    stderr: run.stderr,
-    'GITHUB_OUTPUT': run.outputFile,
-    'GITHUB_STEP_SUMMARY': run.summary,
-    'GITHUB_ENV': run.envFile,
-    ...filesUnder(sb.runnerTemp),
-    ...filesUnder(sb.workspace, (p) => p.endsWith('/.git')),
-    ...(existsSync(sb.outDir) ? filesUnder(sb.outDir, allowed) : {}),
 })
 
 describe('keyfleet action: render', () => {
@@ -58,16 +32,16 @@ describe('keyfleet action: render', () => {
         expect(run.code, run.stdout + run.stderr).toBe(0)
 
         expectMasksFirst(run)
-        expect(lines(run)[0]).toMatch(/^::add-mask::/)
-        expect(lines(run)).toContain(`::add-mask::${canary}`)
-        expect(lines(run)).toContain(`::add-mask::${Buffer.from(canary).toString('base64').replace(/=+$/, '')}`)
+        expect(outputLines(run)[0]).toMatch(/^::add-mask::/)
+        expect(outputLines(run)).toContain(`::add-mask::${canary}`)
+        expect(outputLines(run)).toContain(`::add-mask::${Buffer.from(canary).toString('base64').replace(/=+$/, '')}`)
 
         // The Secrets of the agents that read OPENAI_API_KEY hold it (base64, as Kubernetes wants); nothing else does.
         const expected = ['agents-dev/secrets/research-agent.yaml', 'agents-dev/secrets/support-bot.yaml']
         const holders = Object.entries(filesUnder(sb.outDir)).filter(([, content]) => findLeaks(canary, { f: content }).length > 0).map(([p]) => relative(sb.outDir, p)).sort()
         expect(holders).toEqual(expected)
         for (const p of expected) expect(statSync(join(sb.outDir, p)).mode & 0o777).toBe(0o600)
-        expect(findLeaks(canary, haystacks(sb, run, (p) => expected.some((e) => p === join(sb.outDir, e))))).toEqual([])
+        expect(findLeaks(canary, leakHaystacks(sb, run, (p) => expected.some((e) => p === join(sb.outDir, e))))).toEqual([])
 
         expect(readdirSync(sb.runnerTemp)).toEqual([])
         expect(run.outputs.changed).toBe('OPENAI_API_KEY')
@@ -123,7 +97,7 @@ describe('keyfleet action: render', () => {
         expect(run.code).toBe(1)
         expectMasksFirst(run)
         expect(run.stdout).toMatch(/^::error title=AGE_BAD_IDENTITY_FILE::AGE_BAD_IDENTITY_FILE: the age-key input:1 is not an age identity/m)
-        expect(findLeaks(bogus, haystacks(sb, run))).toEqual([])
+        expect(findLeaks(bogus, leakHaystacks(sb, run))).toEqual([])
     })
 })
 
@@ -158,7 +132,7 @@ describe('keyfleet action: validate and diff', () => {
         expect(run.outputs.changed).toBe('OPENAI_API_KEY')
         expect(run.summary).toMatch(/OPENAI_API_KEY/)
         expect(run.summary).toMatch(/research-agent/)
-        expect(findLeaks(canary, haystacks(sb, run))).toEqual([])
+        expect(findLeaks(canary, leakHaystacks(sb, run))).toEqual([])
     })
 
     it('masks the values of the base revision too when the diff is keyed', async () => {
@@ -172,12 +146,12 @@ describe('keyfleet action: validate and diff', () => {
         const run = await runAction(sb, { command: 'diff', environment: 'dev', 'age-key': demoKey('dev'), 'base-ref': base })
         expect(run.code, run.stdout).toBe(0)
         expectMasksFirst(run)
-        expect(lines(run)).toContain(`::add-mask::${old}`)
-        expect(lines(run)).toContain(`::add-mask::${fresh}`)
+        expect(outputLines(run)).toContain(`::add-mask::${old}`)
+        expect(outputLines(run)).toContain(`::add-mask::${fresh}`)
         expect(run.outputs.changed).toBe('OPENAI_API_KEY')
         expect(run.summary).toContain(`…${fresh.slice(-4)}`)
-        expect(findLeaks(old, haystacks(sb, run))).toEqual([])
-        expect(findLeaks(fresh, haystacks(sb, run))).toEqual([])
+        expect(findLeaks(old, leakHaystacks(sb, run))).toEqual([])
+        expect(findLeaks(fresh, leakHaystacks(sb, run))).toEqual([])
     })
 
     it('rejects an unknown command with an annotation and exit code 1', async () => {

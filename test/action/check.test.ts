@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { filesUnder, findLeaks, makeCanary } from '../helpers/canary.js'
 import { fakeProvider, json, keyFrom, rejection, specOf, startServer, type FakeServer, type Handler } from '../probe/fake-provider.js'
-import { commitAll, demoKey, makeSandbox, runAction, sopsSet, type ActionRun, type Sandbox } from './harness.js'
+import { type ActionRun, commitAll, demoKey, expectMasksFirst, leakHaystacks, makeSandbox, outputLines, runAction, type Sandbox, sopsSet } from './harness.js'
 
 const SERVICES = ['claude', 'openai', 'gemini', 'fireworks', 'deepinfra'] as const
 type Service = typeof SERVICES[number]
@@ -45,29 +45,9 @@ const sandbox = (): Sandbox => {
     return sb
 }
 
-const lines = (run: ActionRun): string[] => run.stdout.split('\n').filter((l) => l !== '')
-
 /** The 1-based line of NAME in the sandbox's env.secrets. */
 const lineOf = (sb: Sandbox, env: string, name: string): number =>
     readFileSync(join(sb.workspace, 'environments', env, 'env.secrets'), 'utf8').split('\n').findIndex((l) => l.startsWith(`${name}=`)) + 1
-
-const expectMasksFirst = (run: ActionRun): void => {
-    const all = lines(run)
-    const lastMask = all.map((l) => l.startsWith('::add-mask::')).lastIndexOf(true)
-    const firstOther = all.findIndex((l) => !l.startsWith('::add-mask::'))
-    if (firstOther !== -1) expect(lastMask, `mask after "${all[firstOther]}"`).toBeLessThan(firstOther)
-}
-
-/** Everything the run printed or left behind, mask commands excepted (the runner consumes them). */
-const haystacks = (sb: Sandbox, run: ActionRun): Record<string, string | Buffer> => ({
-    stdout: lines(run).filter((l) => !l.startsWith('::add-mask::')).join('\n'),
-    stderr: run.stderr,
-    GITHUB_OUTPUT: run.outputFile,
-    GITHUB_STEP_SUMMARY: run.summary,
-    GITHUB_ENV: run.envFile,
-    ...filesUnder(sb.runnerTemp),
-    ...filesUnder(sb.workspace, (p) => p.endsWith('/.git')),
-})
 
 describe('keyfleet action: check', () => {
     it('fails the step on a key the provider rejects, annotated at its line, and leaks the key nowhere', async () => {
@@ -95,9 +75,9 @@ describe('keyfleet action: check', () => {
         expect(run.summary).toMatch(/\| `ANTHROPIC_API_KEY` \| claude \| /)
 
         expectMasksFirst(run)
-        expect(lines(run)).toContain(`::add-mask::${canary}`)
+        expect(outputLines(run)).toContain(`::add-mask::${canary}`)
         // The fake provider echoes the key in its error body: none of it may surface.
-        expect(findLeaks(canary, haystacks(sb, run))).toEqual([])
+        expect(findLeaks(canary, leakHaystacks(sb, run))).toEqual([])
         expect(readdirSync(sb.runnerTemp)).toEqual([])
     })
 
@@ -117,7 +97,7 @@ describe('keyfleet action: check', () => {
         expect(run.stdout).not.toMatch(/^::error/m)
         expect(run.outputs.findings).toMatch(/^\d+$/)
         expectMasksFirst(run)
-        expect(findLeaks(canary, haystacks(sb, run))).toEqual([])
+        expect(findLeaks(canary, leakHaystacks(sb, run))).toEqual([])
     })
 
     it('reports a rate-limited key as a warning without failing, and an unreachable provider as an error only with strict', async () => {

@@ -16,7 +16,7 @@ import { keyfleet } from '../helpers/cli.js'
 import { filesUnder, findLeaks, makeCanary } from '../helpers/canary.js'
 import { sopsPath } from '../helpers/tools.js'
 import { fakeProvider, startServer, type FakeServer } from '../probe/fake-provider.js'
-import { commitAll, demoKey, makeSandbox, pathWithSops, runAction, type ActionRun, type Sandbox } from './harness.js'
+import { type ActionRun, commitAll, demoKey, expectMasksFirst, leakHaystacks, makeSandbox, outputLines, pathWithSops, runAction, type Sandbox } from './harness.js'
 
 const sandboxes: Sandbox[] = []
 const servers: FakeServer[] = []
@@ -33,7 +33,6 @@ const sandbox = (): Sandbox => {
 const SECRETS = 'environments/dev/env.secrets'
 const proposalOf = (name: string, env = 'dev'): string => `environments/${env}/proposals/${name}.age`
 const read = (sb: Sandbox, path: string): string => readFileSync(join(sb.workspace, path), 'utf8')
-const lines = (run: ActionRun): string[] => run.stdout.split('\n').filter((l) => l !== '')
 const fold = (sb: Sandbox, inputs: Record<string, string> = {}, env: Record<string, string> = { PATH: pathWithSops() }): Promise<ActionRun> =>
     runAction(sb, { command: 'fold', environment: 'dev', 'age-key': demoKey('dev'), ...inputs }, env)
 
@@ -52,25 +51,6 @@ const decrypt = (sb: Sandbox, env = 'dev'): Map<string, string> => {
 }
 
 const git = (sb: Sandbox, ...args: string[]): string => execFileSync('git', args, { cwd: sb.workspace, encoding: 'utf8' })
-
-/** Asserts that no line other than a mask command precedes any mask command. */
-const expectMasksFirst = (run: ActionRun): void => {
-    const all = lines(run)
-    const lastMask = all.map((l) => l.startsWith('::add-mask::')).lastIndexOf(true)
-    const firstOther = all.findIndex((l) => !l.startsWith('::add-mask::'))
-    if (firstOther !== -1) expect(lastMask, `mask after "${all[firstOther]}"`).toBeLessThan(firstOther)
-}
-
-/** Everything the run printed or left behind, mask commands excepted (the runner consumes them). env.secrets included: sops wrote it encrypted. */
-const haystacks = (sb: Sandbox, run: ActionRun): Record<string, string | Buffer> => ({
-    stdout: lines(run).filter((l) => !l.startsWith('::add-mask::')).join('\n'),
-    stderr: run.stderr,
-    GITHUB_OUTPUT: run.outputFile,
-    GITHUB_STEP_SUMMARY: run.summary,
-    GITHUB_ENV: run.envFile,
-    ...filesUnder(sb.runnerTemp),
-    ...filesUnder(sb.workspace, (p) => p.endsWith('/.git')),
-})
 
 /**
  * Asserts the run changed nothing in the checkout (env.secrets and every
@@ -113,11 +93,11 @@ describe('keyfleet action: fold', () => {
         expect(existsSync(join(sb.workspace, 'environments/dev/proposals'))).toBe(false)
 
         expectMasksFirst(run)
-        expect(lines(run)[0]).toMatch(/^::add-mask::/)
-        expect(lines(run)).toContain(`::add-mask::${canary}`)
-        expect(lines(run)).toContain(`::add-mask::${Buffer.from(canary).toString('base64').replace(/=+$/, '')}`)
-        expect(findLeaks(canary, haystacks(sb, run))).toEqual([])
-        expect(findLeaks(other, haystacks(sb, run))).toEqual([])
+        expect(outputLines(run)[0]).toMatch(/^::add-mask::/)
+        expect(outputLines(run)).toContain(`::add-mask::${canary}`)
+        expect(outputLines(run)).toContain(`::add-mask::${Buffer.from(canary).toString('base64').replace(/=+$/, '')}`)
+        expect(findLeaks(canary, leakHaystacks(sb, run))).toEqual([])
+        expect(findLeaks(other, leakHaystacks(sb, run))).toEqual([])
         expect(readdirSync(sb.runnerTemp)).toEqual([])
 
         // The summary names what was applied, with the reviewers' hint.
@@ -146,7 +126,7 @@ describe('keyfleet action: fold', () => {
         expectUnchanged(sb, run)
         expect(decrypt(sb).get('OPENAI_API_KEY')).not.toBe(canary)
         expectMasksFirst(run)
-        expect(findLeaks(canary, haystacks(sb, run))).toEqual([])
+        expect(findLeaks(canary, leakHaystacks(sb, run))).toEqual([])
     })
 
     it('fails on a foreign proposal (sealed for another environment) with an annotation, and changes nothing', async () => {
@@ -163,7 +143,7 @@ describe('keyfleet action: fold', () => {
         expect(run.code).toBe(1)
         expect(run.stdout).toMatch(new RegExp(`^::error title=PROPOSAL_MISPLACED,file=${proposalOf('GEMINI_API_KEY').replace(/\./g, '\\.')}::`, 'm'))
         expectUnchanged(sb, run)
-        expect(findLeaks(canary, haystacks(sb, run))).toEqual([])
+        expect(findLeaks(canary, leakHaystacks(sb, run))).toEqual([])
     })
 
     it('fails with PROPOSAL_NO_IDENTITY on a proposal sealed to another environment\'s CI recipient', async () => {
@@ -195,8 +175,8 @@ describe('keyfleet action: fold', () => {
         expect(run.summary).toContain('Nothing was applied: 2 proposal(s) stay in `environments/dev/proposals/`.')
         expectUnchanged(sb, run)
         expectMasksFirst(run)
-        expect(lines(run)).toContain(`::add-mask::${canary}`)
-        expect(findLeaks(canary, haystacks(sb, run))).toEqual([])
+        expect(outputLines(run)).toContain(`::add-mask::${canary}`)
+        expect(findLeaks(canary, leakHaystacks(sb, run))).toEqual([])
     })
 
     it('with live: true, a key its provider rejects is not applied; an accepted one is', async () => {
@@ -213,7 +193,7 @@ describe('keyfleet action: fold', () => {
         expect(rejected.stdout).toMatch(/^::error title=KF500,file=environments\/dev\/proposals\/OPENAI_API_KEY\.age::OPENAI_API_KEY \(openai, /m)
         expectUnchanged(sb, rejected)
         expectMasksFirst(rejected)
-        expect(findLeaks(canary, haystacks(sb, rejected))).toEqual([])
+        expect(findLeaks(canary, leakHaystacks(sb, rejected))).toEqual([])
 
         const good = await startServer(fakeProvider('openai', [canary]))
         servers.push(good)
@@ -222,7 +202,7 @@ describe('keyfleet action: fold', () => {
         expect(accepted.outputs.folded).toBe('OPENAI_API_KEY')
         expect(accepted.summary).toMatch(/\| `OPENAI_API_KEY` \| openai \| ✅ valid \| 200 \|/)
         expect(decrypt(sb).get('OPENAI_API_KEY')).toBe(canary)
-        expect(findLeaks(canary, haystacks(sb, accepted))).toEqual([])
+        expect(findLeaks(canary, leakHaystacks(sb, accepted))).toEqual([])
     })
 
     it('without sops on PATH fails with SOPS_MISSING and changes nothing', async () => {

@@ -5,9 +5,11 @@
  * repository.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
+import { expect } from 'vitest'
+import { filesUnder } from '../helpers/canary.js'
 import { repoRoot, sopsPath } from '../helpers/tools.js'
 
 /** The committed bundle under test. */
@@ -110,3 +112,30 @@ export const runAction = (sb: Sandbox, inputs: Record<string, string>, extraEnv:
         })
     })
 }
+
+/** Non-empty stdout lines of a run. */
+export const outputLines = (run: ActionRun): string[] => run.stdout.split('\n').filter((l) => l !== '')
+
+/** Asserts that no line other than a mask command precedes any mask command. */
+export const expectMasksFirst = (run: ActionRun): void => {
+    const all = outputLines(run)
+    const lastMask = all.map((l) => l.startsWith('::add-mask::')).lastIndexOf(true)
+    const firstOther = all.findIndex((l) => !l.startsWith('::add-mask::'))
+    if (firstOther !== -1) expect(lastMask, `mask after "${all[firstOther]}"`).toBeLessThan(firstOther)
+}
+
+/**
+ * Every haystack a run could leak into, except `allowed` paths under out-dir.
+ * `::add-mask::` lines are the masking itself: the runner consumes them and
+ * never shows them, so they are the one place a value may appear in stdout.
+ */
+export const leakHaystacks = (sb: Sandbox, run: ActionRun, allowed: (path: string) => boolean = () => false): Record<string, string | Buffer> => ({
+    stdout: outputLines(run).filter((l) => !l.startsWith('::add-mask::')).join('\n'),
+    stderr: run.stderr,
+    GITHUB_OUTPUT: run.outputFile,
+    GITHUB_STEP_SUMMARY: run.summary,
+    GITHUB_ENV: run.envFile,
+    ...filesUnder(sb.runnerTemp),
+    ...filesUnder(sb.workspace, (p) => p.endsWith('/.git')),
+    ...(existsSync(sb.outDir) ? filesUnder(sb.outDir, allowed) : {}),
+})

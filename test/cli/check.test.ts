@@ -2,20 +2,12 @@
  * `keyfleet check` end to end, in process, against a copy of the demo
  * repository and fake providers on loopback (--base-url).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findLeaks, makeCanary } from '../helpers/canary.js'
 import { demoKey, keyfleet, makeDemoRepo } from '../helpers/cli.js'
-import { fakeProvider, json, startServer, type FakeServer, type Handler } from '../probe/fake-provider.js'
+import { fakeProvider, json, useFakeServers } from '../probe/fake-provider.js'
 
-const servers: FakeServer[] = []
-const serve = async (handler: Handler): Promise<FakeServer> => {
-    const server = await startServer(handler)
-    servers.push(server)
-    return server
-}
-afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const serve = useFakeServers()
 
 describe('keyfleet check', () => {
     let repo: string

@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { builtinCatalog, parseCatalog } from '../../src/catalog/index.js'
 import { checkEnvironment, probeKeys, type ProbeProgress } from '../../src/probe/index.js'
-import { json, sampleKey, startServer, type FakeServer, type Handler } from './fake-provider.js'
+import { json, sampleKey, useFakeServers } from './fake-provider.js'
 
-const servers: FakeServer[] = []
-const serve = async (handler: Handler): Promise<FakeServer> => {
-    const server = await startServer(handler)
-    servers.push(server)
-    return server
-}
-afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const serve = useFakeServers()
 
 /** n OpenAI pool keys: OPENAI_API_KEY, OPENAI_API_KEY_2, … */
 const pool = (n: number): Map<string, string> =>

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterEach } from 'vitest'
 import { builtinSecrets, type SecretSpec } from '../../src/catalog/index.js'
 
 /** One request as the server saw it. */
@@ -116,5 +117,21 @@ export const sampleKey = (service: string, tag = 'A'): string => {
         case 'gemini': return `AIza${pad(35)}`
         case 'fireworks': return `fw_${pad(30)}`
         default: return pad(32)
+    }
+}
+
+/**
+ * A `serve(handler)` for one test file: every server it starts is closed after
+ * each test. Call it at module level.
+ */
+export const useFakeServers = (): ((handler: Handler) => Promise<FakeServer>) => {
+    const servers: FakeServer[] = []
+    afterEach(async () => {
+        await Promise.all(servers.splice(0).map((s) => s.close()))
+    })
+    return async (handler) => {
+        const server = await startServer(handler)
+        servers.push(server)
+        return server
     }
 }

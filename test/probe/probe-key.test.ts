@@ -1,17 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { probeKey } from '../../src/probe/index.js'
 import { findLeaks, makeCanary } from '../helpers/canary.js'
-import { fakeProvider, json, sampleKey, specOf, startServer, type FakeServer, type Handler } from './fake-provider.js'
+import { fakeProvider, json, sampleKey, specOf, useFakeServers } from './fake-provider.js'
 
-const servers: FakeServer[] = []
-const serve = async (handler: Handler): Promise<FakeServer> => {
-    const server = await startServer(handler)
-    servers.push(server)
-    return server
-}
-afterEach(async () => {
-    await Promise.all(servers.splice(0).map((s) => s.close()))
-})
+const serve = useFakeServers()
 
 const fast = { retries: 2, backoffMs: 5, timeoutMs: 2000 }
 const SERVICES = ['claude', 'openai', 'gemini', 'fireworks', 'deepinfra'] as const
