@@ -2,7 +2,11 @@
  * Probing a set of keys (one environment, or the keys an agent loaded): which
  * keys are probed at all, a concurrency limit and a total deadline.
  */
-import { formatHint, indexCatalog, isPlaceholder, keyHint, type Catalog } from '../catalog/index.js'
+// Single catalog modules, not catalog/index.js, which re-exports the YAML catalog reader: the loader imports this.
+import { formatHint, keyHint } from '../catalog/hint.js'
+import { isPlaceholder } from '../catalog/placeholder.js'
+import { indexCatalog } from '../catalog/resolve.js'
+import type { Catalog } from '../catalog/types.js'
 import { KeyfleetError } from '../errors.js'
 import { probeKey, PROBE_DEFAULTS } from './probe-key.js'
 import { DEADLINE_REASON } from './request.js'

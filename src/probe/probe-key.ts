@@ -3,7 +3,8 @@
  * backoff while the answer is `unknown` (timeouts, network errors, 5xx), never
  * for a definite answer.
  */
-import { formatHint, keyHint, type ProbeSpec, type SecretSpec } from '../catalog/index.js'
+import { formatHint, keyHint } from '../catalog/hint.js'
+import type { ProbeSpec, SecretSpec } from '../catalog/types.js'
 import { attempt, DEADLINE_REASON, type Attempt } from './request.js'
 import type { FetchLike, ProbeOptions, ProbeResult } from './types.js'
 import { probeUrl } from './url.js'

@@ -33566,7 +33566,7 @@ var probeUrl = (baseUrl, path6) => {
 };
 
 // src/probe/probe-key.ts
-init_catalog();
+init_hint();
 
 // src/probe/request.ts
 var DEADLINE_REASON = "keyfleet:probe-deadline";
@@ -33722,7 +33722,9 @@ var probeKey = async (spec, value, options = {}) => {
 };
 
 // src/probe/check.ts
-init_catalog();
+init_hint();
+init_placeholder();
+init_resolve();
 init_errors();
 var BATCH_DEFAULTS = { concurrency: 4, deadlineMs: 6e4 };
 var positive = (value, fallback, what2) => {
