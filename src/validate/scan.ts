@@ -6,8 +6,9 @@
  * (the pre-commit hook).
  */
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { builtinCatalog, indexCatalog, keyHint, formatHint, type Catalog, type CatalogIndex } from '../catalog/index.js'
+import { KeyfleetError } from '../errors.js'
 import type { Finding } from '../findings.js'
 import { finding } from './codes.js'
 import { changedFiles, showFile, stagedFiles, trackedFiles } from './git.js'
@@ -83,7 +84,8 @@ const skipPath = (path: string): boolean => path.endsWith('.age')
 /**
  * Scans the files `scope` selects for plaintext provider keys.
  * @returns KF130 findings, sorted by file and line; each names file, line and a hint, never the key.
- * @throws KeyfleetError `GIT_FAILED` / `GIT_MISSING` when git cannot list or read the files.
+ * @throws KeyfleetError `GIT_FAILED` / `GIT_MISSING` when git cannot list or read the files;
+ *   `FILE_NOT_READABLE` when a file named in a `files` scope cannot be read (missing, a directory).
  */
 export const scanForPlaintextKeys = async (options: ScanOptions): Promise<Finding[]> => {
     const { root, scope } = options
@@ -95,7 +97,16 @@ export const scanForPlaintextKeys = async (options: ScanOptions): Promise<Findin
     }
     switch (scope.kind) {
         case 'all': files = await trackedFiles(root); read = fromDisk; break
-        case 'files': files = scope.files; read = fromDisk; break
+        case 'files':
+            // Files the user named must exist: a typo must not pass as "no keys found".
+            // Absolute paths are allowed (resolve, not join).
+            files = scope.files
+            read = async (path) => {
+                try { return await readFile(resolve(root, path)) } catch (cause) {
+                    throw new KeyfleetError('FILE_NOT_READABLE', `cannot read ${path}; check the path and its permissions`, { cause, file: path })
+                }
+            }
+            break
         case 'staged': files = await stagedFiles(root); read = (path) => showFile(root, '', path); break
         case 'changed': {
             files = await changedFiles(root, scope.base, scope.head)

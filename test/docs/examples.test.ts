@@ -3,24 +3,32 @@
  * runs, in order, in one bash process inside a throwaway copy of the
  * repository (built once here: `npm run build` lines are no-ops). A command
  * that fails fails the test, except where the doc says so with a
- * `# exit N` comment, which is then checked.
+ * `# exit N` comment: that command must then exit with exactly N (a doc that
+ * says "exit 1" about a command that succeeds is wrong too).
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { readFileSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { repoRoot, toolPath } from '../helpers/tools.js'
 
-const pages = ['README.md', ...['authoring', 'repository', 'lifecycle', 'validation', 'change-report', 'render', 'deployment', 'live-check', 'loader', 'native-decryption'].map((p) => `docs/${p}.md`)]
+const pages = ['README.md', ...['authoring', 'repository', 'lifecycle', 'validation', 'change-report', 'render', 'deployment', 'live-check', 'loader', 'native-decryption', 'github-action', 'ci-setup'].map((p) => `docs/${p}.md`)]
+
+it('every doc page with ```sh blocks is in the list', () => {
+    const withShell = readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)
+        .filter((f) => shellOf(readFileSync(join(repoRoot, f), 'utf8')).trim() !== '')
+    expect(withShell.filter((f) => !pages.includes(f))).toEqual([])
+})
 
 /** The ```sh blocks of a markdown page, each line annotated for expected exit codes. */
 export const shellOf = (markdown: string): string => {
     const blocks = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string)
     return blocks.join('\n').split('\n').map((line) => {
         const expected = /^(.*?\S)\s+#\s*exit (\d+)\b/.exec(line)
-        return expected ? `${expected[1]} || [ $? -eq ${expected[2]} ]` : line
+        // `cmd && rc=0 || rc=$?` keeps a failing cmd from tripping the ERR trap; the status is then compared.
+        return expected ? `${expected[1]} && __kf_rc=0 || __kf_rc=$?; __kf_expect $LINENO "$__kf_rc" ${expected[2]}` : line
     }).join('\n')
 }
 
@@ -49,24 +57,54 @@ const copyRepo = (): string => {
     return dir
 }
 
+/** Runs a page's script in `dir` the way a reader would, after the harness's preamble; returns the DOCFAIL lines. */
+const runScript = (dir: string, script: string): { failures: string[], stderr: string, signal: NodeJS.Signals | null } => {
+    const preamble = [
+        'set -o pipefail',
+        'trap \'echo "DOCFAIL line $LINENO: $BASH_COMMAND" >&2\' ERR',
+        '__kf_expect() { [ "$2" -eq "$3" ] || echo "DOCFAIL line $1: exit status $2, the doc says # exit $3" >&2; }',
+        // The harness built once and links node_modules; `npm ci` / `npm test` are what CI
+        // itself runs (and `npm test` is this suite), so those three are no-ops here.
+        'npm() { case "$*" in "run build"|ci|"test") return 0 ;; esac; command npm "$@"; }',
+        // The pinned tools as CI has them (scripts/ensure-tools.sh); pages say where they come from.
+        `export PATH="${dirname(toolPath('sops'))}:${dirname(toolPath('age'))}:$PATH"`,
+        'unset SOPS_AGE_KEY SOPS_AGE_KEY_FILE',
+    ].join('\n')
+    writeFileSync(join(dir, 'doc.sh'), `${preamble}\n${script}\n`)
+    const run = spawnSync('bash', ['doc.sh'], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, HOME: dir } })
+    const stderr = run.stderr ?? ''
+    return { failures: stderr.split('\n').filter((l) => l.startsWith('DOCFAIL')), stderr, signal: run.signal }
+}
+
+const scratch: string[] = []
+afterAll(() => {
+    for (const dir of scratch) rmSync(dir, { recursive: true, force: true })
+    if (modules) rmSync(dirname(modules), { recursive: true, force: true })
+})
+
+describe('the harness', () => {
+    it('fails a failing command, and a `# exit N` that is not exactly N; passes the right N', () => {
+        const dir = mkdtempSync(join(tmpdir(), 'keyfleet-docs-self-'))
+        scratch.push(dir)
+        const run = runScript(dir, shellOf([
+            '```sh', 'false', 'true   # exit 1', 'sh -c "exit 3"   # exit 2', 'sh -c "exit 3" | cat   # exit 3', 'printf "a\\n" \\', '  | grep -q b   # exit 1', '```',
+        ].join('\n')))
+        expect(run.failures).toEqual([
+            'DOCFAIL line 7: false',
+            'DOCFAIL line 8: exit status 0, the doc says # exit 1',
+            'DOCFAIL line 9: exit status 3, the doc says # exit 2',
+        ])
+    })
+})
+
 describe('doc examples run as written', () => {
     for (const page of pages) {
         it(page, () => {
             const script = shellOf(readFileSync(join(repoRoot, page), 'utf8'))
             const dir = copyRepo()
-            const preamble = [
-                'set -o pipefail',
-                'trap \'echo "DOCFAIL line $LINENO: $BASH_COMMAND" >&2\' ERR',
-                // The harness built once and links node_modules; `npm ci` / `npm test` are what CI
-                // itself runs (and `npm test` is this suite), so those three are no-ops here.
-                'npm() { case "$*" in "run build"|ci|"test") return 0 ;; esac; command npm "$@"; }',
-                `export PATH="${dirname(toolPath('sops'))}:$PATH"`,
-                'unset SOPS_AGE_KEY SOPS_AGE_KEY_FILE',
-            ].join('\n')
-            writeFileSync(join(dir, 'doc.sh'), `${preamble}\n${script}\n`)
-            const run = spawnSync('bash', ['doc.sh'], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...process.env, HOME: dir } })
-            const failures = (run.stderr ?? '').split('\n').filter((l) => l.startsWith('DOCFAIL'))
-            expect(failures, `${page}\n${run.stderr}`).toEqual([])
+            scratch.push(dir)
+            const run = runScript(dir, script)
+            expect(run.failures, `${page}\n${run.stderr}`).toEqual([])
             expect(run.signal, `${page} did not finish`).toBeNull()
         }, 150_000)
     }

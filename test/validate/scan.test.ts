@@ -1,6 +1,7 @@
 /**
  * The plaintext-key scan (KF130): detectors, exclusions and git scopes.
  */
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { builtinCatalog, parseCatalog } from '../../src/catalog/index.js'
 import { createScanner, scanForPlaintextKeys } from '../../src/validate/index.js'
@@ -104,6 +105,19 @@ describe('scanForPlaintextKeys over git', () => {
         expect(atHead.map((x) => x.file)).toEqual(['src/new.ts'])
         expect(findLeaks(fresh, { out: JSON.stringify([...changed, ...staged, ...atHead]) })).toEqual([])
         expect(findLeaks(committed, { out: JSON.stringify(all) })).toEqual([])
+    })
+
+    test('named files: relative to the root or absolute; a file that cannot be read is an error, not a clean scan', async () => {
+        const key = fakeKey.openai()
+        f.write('named/notes.txt', `OPENAI_API_KEY=${key}\n`)
+        const relative = await scanForPlaintextKeys({ root: f.root, scope: { kind: 'files', files: ['named/notes.txt'] }, catalog })
+        expect(relative.map((x) => [x.file, x.line])).toEqual([['named/notes.txt', 1]])
+        const absolute = join(f.root, 'named', 'notes.txt')
+        const found = await scanForPlaintextKeys({ root: f.root, scope: { kind: 'files', files: [absolute] }, catalog })
+        expect(found.map((x) => [x.file, x.line])).toEqual([[absolute, 1]])
+        await expect(scanForPlaintextKeys({ root: f.root, scope: { kind: 'files', files: ['named/no-such-file.txt'] }, catalog }))
+            .rejects.toMatchObject({ code: 'FILE_NOT_READABLE', message: expect.stringContaining('named/no-such-file.txt') })
+        expect(findLeaks(key, { out: JSON.stringify([...relative, ...found]) })).toEqual([])
     })
 
     test('an unknown base ref is a typed error naming the ref', async () => {

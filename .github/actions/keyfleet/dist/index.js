@@ -7659,7 +7659,7 @@ var init_resolve = __esm({
         for (const alias of spec.aliases) byName2.set(alias, spec);
         services.set(spec.service, spec);
       }
-      const resolve2 = (input) => {
+      const resolve3 = (input) => {
         const service = services.get(input);
         if (service) return { spec: service, name: service.name, poolIndex: 1 };
         const direct = byName2.get(input);
@@ -7671,7 +7671,7 @@ var init_resolve = __esm({
         }
         return void 0;
       };
-      return { catalog, resolve: resolve2, byService: (s) => services.get(s) };
+      return { catalog, resolve: resolve3, byService: (s) => services.get(s) };
     };
   }
 });
@@ -18569,7 +18569,7 @@ var require_uri_all = __commonJS({
         target.fragment = relative5.fragment;
         return target;
       }
-      function resolve2(baseURI, relativeURI, options) {
+      function resolve3(baseURI, relativeURI, options) {
         var schemelessOptions = assign({ scheme: "null" }, options);
         return serialize2(resolveComponents(parse(baseURI, schemelessOptions), parse(relativeURI, schemelessOptions), schemelessOptions, true), schemelessOptions);
       }
@@ -18834,7 +18834,7 @@ var require_uri_all = __commonJS({
       exports2.removeDotSegments = removeDotSegments;
       exports2.serialize = serialize2;
       exports2.resolveComponents = resolveComponents;
-      exports2.resolve = resolve2;
+      exports2.resolve = resolve3;
       exports2.normalize = normalize;
       exports2.equal = equal;
       exports2.escapeComponent = escapeComponent;
@@ -32560,12 +32560,12 @@ var require_isexe = __commonJS({
         if (typeof Promise !== "function") {
           throw new TypeError("callback not provided");
         }
-        return new Promise(function(resolve2, reject) {
+        return new Promise(function(resolve3, reject) {
           isexe(path6, options || {}, function(er, is) {
             if (er) {
               reject(er);
             } else {
-              resolve2(is);
+              resolve3(is);
             }
           });
         });
@@ -32631,27 +32631,27 @@ var require_which = __commonJS({
         opt = {};
       const { pathEnv, pathExt, pathExtExe } = getPathInfo(cmd, opt);
       const found = [];
-      const step = (i2) => new Promise((resolve2, reject) => {
+      const step = (i2) => new Promise((resolve3, reject) => {
         if (i2 === pathEnv.length)
-          return opt.all && found.length ? resolve2(found) : reject(getNotFoundError(cmd));
+          return opt.all && found.length ? resolve3(found) : reject(getNotFoundError(cmd));
         const ppRaw = pathEnv[i2];
         const pathPart = /^".*"$/.test(ppRaw) ? ppRaw.slice(1, -1) : ppRaw;
         const pCmd = path6.join(pathPart, cmd);
         const p = !pathPart && /^\.[\\\/]/.test(cmd) ? cmd.slice(0, 2) + pCmd : pCmd;
-        resolve2(subStep(p, i2, 0));
+        resolve3(subStep(p, i2, 0));
       });
-      const subStep = (p, i2, ii) => new Promise((resolve2, reject) => {
+      const subStep = (p, i2, ii) => new Promise((resolve3, reject) => {
         if (ii === pathExt.length)
-          return resolve2(step(i2 + 1));
+          return resolve3(step(i2 + 1));
         const ext = pathExt[ii];
         isexe(p + ext, { pathExt: pathExtExe }, (er, is) => {
           if (!er && is) {
             if (opt.all)
               found.push(p + ext);
             else
-              return resolve2(p + ext);
+              return resolve3(p + ext);
           }
-          return resolve2(subStep(p, i2, ii + 1));
+          return resolve3(subStep(p, i2, ii + 1));
         });
       });
       return cb ? step(0).then((res) => cb(null, res), cb) : step(0);
@@ -33070,11 +33070,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve2) {
-      resolve2(value);
+    return value instanceof P ? value : new P(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve2, reject) {
+  return new (P || (P = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -33090,7 +33090,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -33668,12 +33668,12 @@ var probeHeaders = (probe3, value) => {
   else headers[probe3.auth] = value;
   return headers;
 };
-var sleep = (ms, signal) => new Promise((resolve2) => {
-  if (signal?.aborted) return resolve2();
+var sleep = (ms, signal) => new Promise((resolve3) => {
+  if (signal?.aborted) return resolve3();
   const done = () => {
     clearTimeout(timer);
     signal?.removeEventListener("abort", done);
-    resolve2();
+    resolve3();
   };
   const timer = setTimeout(done, ms);
   signal?.addEventListener("abort", done, { once: true });
@@ -35258,8 +35258,9 @@ var checkNames = (input) => {
 
 // src/validate/scan.ts
 init_catalog();
+init_errors();
 import { readFile as readFile2 } from "node:fs/promises";
-import { join as join3 } from "node:path";
+import { join as join3, resolve } from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject2(value) {
@@ -36829,8 +36830,8 @@ var disconnect = (anyProcess) => {
 // node_modules/execa/lib/utils/deferred.js
 var createDeferred = () => {
   const methods = {};
-  const promise = new Promise((resolve2, reject) => {
-    Object.assign(methods, { resolve: resolve2, reject });
+  const promise = new Promise((resolve3, reject) => {
+    Object.assign(methods, { resolve: resolve3, reject });
   });
   return Object.assign(promise, methods);
 };
@@ -41473,11 +41474,11 @@ var addConcurrentStream = (concurrentStreams, stream2, waitName) => {
   const promises3 = weakMap.get(stream2);
   const promise = createDeferred();
   promises3.push(promise);
-  const resolve2 = promise.resolve.bind(promise);
-  return { resolve: resolve2, promises: promises3 };
+  const resolve3 = promise.resolve.bind(promise);
+  return { resolve: resolve3, promises: promises3 };
 };
-var waitForConcurrentStreams = async ({ resolve: resolve2, promises: promises3 }, subprocess) => {
-  resolve2();
+var waitForConcurrentStreams = async ({ resolve: resolve3, promises: promises3 }, subprocess) => {
+  resolve3();
   const [isSubprocessExit] = await Promise.race([
     Promise.allSettled([true, subprocess]),
     Promise.all([false, ...promises3])
@@ -42166,7 +42167,13 @@ var scanForPlaintextKeys = async (options) => {
       break;
     case "files":
       files = scope.files;
-      read2 = fromDisk;
+      read2 = async (path6) => {
+        try {
+          return await readFile2(resolve(root, path6));
+        } catch (cause) {
+          throw new KeyfleetError("FILE_NOT_READABLE", `cannot read ${path6}; check the path and its permissions`, { cause, file: path6 });
+        }
+      };
       break;
     case "staged":
       files = await stagedFiles(root);
@@ -43277,7 +43284,7 @@ var runValidate = async ({ inputs, setSecret: setSecret2 }) => {
 // src/action/inputs.ts
 init_age();
 init_errors();
-import { isAbsolute as isAbsolute2, relative as relative2, resolve } from "node:path";
+import { isAbsolute as isAbsolute2, relative as relative2, resolve as resolve2 } from "node:path";
 var COMMANDS = ["validate", "diff", "render", "check", "fold"];
 var ENV_NAME2 = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 var usage = (message) => new KeyfleetError("ACTION_BAD_INPUT", message);
@@ -43319,9 +43326,9 @@ var readInputs = (env, setSecret2 = setSecret) => {
     throw usage(`environment "${environment}" is not a valid environment name (lowercase letters, digits, "-" and "_").`);
   }
   const identities = ageKey.trim() === "" ? [] : parseIdentityFile(ageKey, "the age-key input");
-  const root = resolve(env.GITHUB_WORKSPACE || process.cwd());
+  const root = resolve2(env.GITHUB_WORKSPACE || process.cwd());
   const outInput = getInput("out-dir");
-  const outDir = outInput === "" ? void 0 : isAbsolute2(outInput) ? outInput : resolve(root, outInput);
+  const outDir = outInput === "" ? void 0 : isAbsolute2(outInput) ? outInput : resolve2(root, outInput);
   const baseRef = getInput("base-ref") || void 0;
   if (outDir !== void 0 && !relative2(root, outDir).startsWith("..") && !isAbsolute2(relative2(root, outDir))) {
     throw usage("out-dir must be outside the repository checkout (rendered Secrets hold plaintext keys): use e.g. `${{ runner.temp }}/keyfleet-render`.");
