@@ -12,7 +12,7 @@ export const renderHelp = (command: Command): string => {
     if (command.help) lines.push(command.help.trimEnd(), '')
     const entries: [string, string][] = Object.entries(command.options).map(([name, spec]) => [
         `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` ${spec.arg ?? 'VALUE'}` : ''}`,
-        spec.description + (spec.multiple ? ' (repeatable)' : ''),
+        spec.description + (spec.multiple && !/repeatable/.test(spec.description) ? ' (repeatable)' : ''),
     ])
     entries.push(['-h, --help', 'Show this help'])
     const width = Math.max(...entries.map(([flag]) => flag.length))

@@ -38,8 +38,20 @@ export const secretsTarget = (repo: RepoContext, env: string): SecretsTarget => 
     return { paths, file, exists: existsSync(file) }
 }
 
-/** Shows a name safely in messages (names are not secret, but may hold control characters). */
-const shown = (name: string): string => JSON.stringify(name.slice(0, 60))
+/**
+ * A name as messages may show it. A well-formed name or service name is shown;
+ * anything else is described, never echoed: `set dev OPENAI_API_KEY=sk-…`
+ * would otherwise print the key that was pasted after the `=`.
+ */
+export const describeName = (name: string): string => {
+    if (NAME_PATTERN.test(name) || /^[a-z][a-z0-9-]{0,40}$/.test(name)) return name
+    const traits = [
+        name.includes('=') ? 'an "="' : '',
+        /\s/.test(name) ? 'whitespace' : '',
+        /[a-z]/.test(name) && /[A-Z_]/.test(name) ? 'lowercase letters' : '',
+    ].filter(Boolean)
+    return `the name you gave (${[...name].length} characters${traits.length > 0 ? `, with ${traits.join(' and ')}` : ''}; not shown, it may hold a value)`
+}
 
 /**
  * Checks a name and maps aliases to the canonical name.
@@ -48,7 +60,7 @@ const shown = (name: string): string => JSON.stringify(name.slice(0, 60))
  */
 export const canonicalName = (repo: RepoContext, name: string, allowUnknown: boolean): { name: string; note?: string } => {
     if (!NAME_PATTERN.test(name) || name.startsWith('SOPS_') || name.startsWith('sops_')) {
-        throw new KeyfleetError('NAME_INVALID', `${shown(name)} is not a valid key name: use UPPER_SNAKE letters, digits and _ (no =, spaces or newlines; not starting with SOPS_)`)
+        throw new KeyfleetError('NAME_INVALID', `${describeName(name)} is not a valid key name: use UPPER_SNAKE letters, digits and _ (no =, spaces or newlines; not starting with SOPS_)`)
     }
     const resolved = repo.index.resolve(name)
     if (!resolved) {

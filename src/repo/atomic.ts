@@ -12,12 +12,22 @@ import { KeyfleetError, isKeyfleetError } from '../errors.js'
 export const tempPathFor = (target: string): string =>
     join(dirname(target), `.${basename(target)}.kf-${randomBytes(6).toString('hex')}.tmp`)
 
+// Temp files in flight, so that an interrupted process (Ctrl-C) can remove them: `finally` does not run on exit.
+const pending = new Set<string>()
+
+/** Removes every temp file an operation in flight still holds. Safe to call from an exit or signal handler. */
+export const removePendingTemps = (): void => {
+    for (const path of pending) rmSync(path, { force: true })
+    pending.clear()
+}
+
 /**
  * Writes `content` to `target` atomically with `mode` (default 0600: keyfleet
  * writes secrets or their ciphertext, which need no wider access).
  */
 export const writeFileAtomic = (target: string, content: string | Uint8Array, mode = 0o600): void => {
     const temp = tempPathFor(target)
+    pending.add(temp)
     try {
         const fd = openSync(temp, 'wx', mode)
         try {
@@ -32,6 +42,8 @@ export const writeFileAtomic = (target: string, content: string | Uint8Array, mo
     } catch (error) {
         rmSync(temp, { force: true })
         throw error
+    } finally {
+        pending.delete(temp)
     }
 }
 
@@ -43,6 +55,7 @@ export const writeFileAtomic = (target: string, content: string | Uint8Array, mo
  */
 export const changeViaTempCopy = async <T>(target: string, change: (tempPath: string) => Promise<T>): Promise<T> => {
     const temp = tempPathFor(target)
+    pending.add(temp)
     try {
         copyFileSync(target, temp)
         const result = await change(temp)
@@ -56,5 +69,6 @@ export const changeViaTempCopy = async <T>(target: string, change: (tempPath: st
         throw error
     } finally {
         rmSync(temp, { force: true })
+        pending.delete(temp)
     }
 }

@@ -9,14 +9,18 @@ import { runSops, type SopsOptions } from './run.js'
 
 const DOTENV = ['--input-type', 'dotenv', '--output-type', 'dotenv'] as const
 
-/** Parses sops's dotenv output into an ordered name -> value map (`\n` escapes undone). */
+/**
+ * Parses sops's dotenv output into an ordered name -> value map. `\n` is kept
+ * as written: keyfleet refuses values with real newlines, so a backslash-n in
+ * a value is literal, exactly as native decryption returns it.
+ */
 export const parseDotenvOutput = (text: string): Map<string, string> => {
     const values = new Map<string, string>()
     for (const line of text.split('\n')) {
         if (line === '' || line.startsWith('#')) continue
         const eq = line.indexOf('=')
         if (eq <= 0) continue
-        values.set(line.slice(0, eq), line.slice(eq + 1).replace(/\\n/g, '\n'))
+        values.set(line.slice(0, eq), line.slice(eq + 1))
     }
     return values
 }

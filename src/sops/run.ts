@@ -61,7 +61,8 @@ export const runSops = async (call: SopsCall, options: SopsOptions): Promise<str
         env,
         extendEnv: false,
         reject: false,
-        timeout: options.timeoutMs ?? 60_000,
+        // An editor session takes as long as the person editing needs.
+        ...(call.interactive ? {} : { timeout: options.timeoutMs ?? 60_000 }),
         verbose: 'none',
         stripFinalNewline: false,
         ...(call.interactive

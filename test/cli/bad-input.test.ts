@@ -40,7 +40,9 @@ const cases: Case[] = [
     { name: 'unknown environment', argv: ['set', 'qa', 'OPENAI_API_KEY'], code: 'ENV_UNKNOWN', exit: 2 },
     { name: 'malformed .sops.yaml', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'SOPS_CONFIG_INVALID', exit: 2, prepare: (r) => writeFileSync(join(r, '.sops.yaml'), 'creation_rules:\n  - path_regex: [unclosed\n') },
     { name: 'no creation rule', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'SOPS_NO_CREATION_RULE', exit: 2, prepare: (r) => writeFileSync(join(r, '.sops.yaml'), 'creation_rules:\n  - path_regex: ^elsewhere/\n    age: age1kjtzx7zxsjl0nm50nvwmch68tc8r7kwn80gawllcf24lcz87f4hsc0w2ks\n') },
-    { name: 'name with =', argv: ['set', 'dev', 'OPENAI_API_KEY=x', '--allow-unknown'], code: 'NAME_INVALID', exit: 2 },
+    // A value pasted after the name must not come back in the error.
+    { name: 'name with = and a value after it', argv: ['set', 'dev', `OPENAI_API_KEY=${VALUE}`, '--allow-unknown'], code: 'NAME_INVALID', exit: 2 },
+    { name: 'get of a pasted value instead of a name', argv: ['get', 'dev', VALUE], code: 'GET_NOT_FOUND', exit: 2 },
     { name: 'name with a newline', argv: ['set', 'dev', 'OPENAI\nAPI_KEY', '--allow-unknown'], code: 'NAME_INVALID', exit: 2 },
     { name: 'empty value', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'VALUE_EMPTY', exit: 2, stdin: '\n' },
     { name: 'multi-line value', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'VALUE_MULTILINE', exit: 2, stdin: `${VALUE}\n${VALUE}\n` },

@@ -3,10 +3,11 @@
  * .sops.yaml, and demo identities that no longer open anything.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { demoKey, keyfleet, makeDemoRepo } from '../helpers/cli.js'
+import { demoKey, git, keyfleet, makeDemoRepo } from '../helpers/cli.js'
 import { sopsPath } from '../helpers/tools.js'
 
 const sopsDecrypt = (repo: string, env: string, keyFile: string): { code: number; out: string } => {
@@ -24,11 +25,12 @@ describe('keyfleet init', () => {
     it('re-keys every environment so the demo identities no longer open it, keeping every value', async () => {
         const repo = makeDemoRepo()
         const before = sopsDecrypt(repo, 'prod', demoKey(repo, 'admin')).out
-        const result = await keyfleet(['init', '--keys-dir', 'keys', '--replace-demo', '--identity-file', demoKey(repo, 'admin')], { cwd: repo })
+        const keys = mkdtempSync(join(tmpdir(), 'keyfleet-keys-'))
+        const result = await keyfleet(['init', '--keys-dir', keys, '--replace-demo', '--identity-file', demoKey(repo, 'admin')], { cwd: repo })
         expect(result.stderr).not.toContain('[')
         expect(result.code).toBe(0)
         for (const who of ['admin', 'dev', 'stage', 'prod']) {
-            const file = join(repo, 'keys', `${who}.agekey`)
+            const file = join(keys, `${who}.agekey`)
             expect(existsSync(file)).toBe(true)
             expect(statSync(file).mode & 0o777).toBe(0o600)
         }
@@ -37,9 +39,28 @@ describe('keyfleet init', () => {
         for (const env of ['dev', 'stage', 'prod']) {
             expect(sopsDecrypt(repo, env, demoKey(repo, 'admin')).code).toBe(128)
             expect(sopsDecrypt(repo, env, demoKey(repo, env as 'dev')).code).toBe(128)
-            expect(sopsDecrypt(repo, env, join(repo, 'keys', `${env}.agekey`)).code).toBe(0)
+            expect(sopsDecrypt(repo, env, join(keys, `${env}.agekey`)).code).toBe(0)
         }
-        expect(sopsDecrypt(repo, 'prod', join(repo, 'keys', 'admin.agekey')).out).toBe(before)
+        expect(sopsDecrypt(repo, 'prod', join(keys, 'admin.agekey')).out).toBe(before)
+    })
+
+    it('changes nothing when the identity cannot open every environment', async () => {
+        const repo = makeDemoRepo()
+        const keys = mkdtempSync(join(tmpdir(), 'keyfleet-keys-'))
+        const result = await keyfleet(['init', '--keys-dir', keys, '--replace-demo', '--identity-file', demoKey(repo, 'dev')], { cwd: repo })
+        expect(result.code).toBe(3)
+        expect(result.stderr).toContain('environments/stage/env.secrets')
+        expect(git(repo, 'status', '--porcelain')).toBe('')
+        expect(readdirSync(keys)).toEqual([])
+    })
+
+    it('refuses to write private keys inside the repository', async () => {
+        const repo = makeDemoRepo()
+        const result = await keyfleet(['init', '--keys-dir', 'keys', '--replace-demo', '--identity-file', demoKey(repo, 'admin')], { cwd: repo })
+        expect(result.code).toBe(2)
+        expect(result.stderr).toContain('inside the repository')
+        expect(existsSync(join(repo, 'keys'))).toBe(false)
+        expect(git(repo, 'status', '--porcelain')).toBe('')
     })
 
     it('refuses to run without saying where the identities go', async () => {

@@ -6,7 +6,7 @@ import { decryptSopsFile } from '../../sops/native/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { identityFrom, identityStrings, openRepo } from '../repo-context.js'
-import { secretsTarget } from '../secret-target.js'
+import { describeName, secretsTarget } from '../secret-target.js'
 
 export const command: Command = {
     name: 'get',
@@ -33,7 +33,7 @@ Example:
         const values_ = decrypted.toEnvMap()
         const name = repo.index.resolve(rawName)?.name ?? rawName
         const value = values_.get(name)
-        if (value === undefined) throw new KeyfleetError('GET_NOT_FOUND', `${name} is not set in ${env}; \`keyfleet ls ${env}\` lists its names`)
+        if (value === undefined) throw new KeyfleetError('GET_NOT_FOUND', `${describeName(name)} is not set in ${env}; \`keyfleet ls ${env}\` lists its names`)
         ctx.stdout.write(`${value}\n`)
         return ExitCode.ok
     },

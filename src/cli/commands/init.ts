@@ -1,16 +1,38 @@
 /** `keyfleet init`: make a repository yours — new identities, new .sops.yaml, demo keys retired. */
-import { existsSync, mkdirSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
-import { assertRecipient, generateIdentity } from '../../age/index.js'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { isAbsolute, join, relative, resolve } from 'node:path'
+import { assertRecipient, generateIdentity, parseIdentityFile } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { changeViaTempCopy, writeFileAtomic } from '../../repo/atomic.js'
 import { environmentPaths, SOPS_CONFIG_PATH } from '../../repo/layout.js'
 import { renderSopsConfig, type EnvironmentRecipients } from '../../repo/sops-config.js'
-import { sopsRotate, sopsUpdateKeys } from '../../sops/index.js'
+import { sopsRotate, sopsUpdateKeys, type SopsIdentity } from '../../sops/index.js'
+import { decryptSopsFile } from '../../sops/native/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { identityFrom, openRepo, sopsOptions } from '../repo-context.js'
+import { identityFrom, identityStrings, openRepo, sopsOptions, type RepoContext } from '../repo-context.js'
 import { identityFileText } from './keygen.js'
+
+/** True when `path` is `root` or below it. */
+const isInside = (root: string, path: string): boolean => {
+    const rel = relative(root, path)
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+}
+
+/**
+ * --replace-demo rewrites .sops.yaml and re-keys file after file: check first,
+ * natively, that the identity opens every one, so a wrong identity changes nothing.
+ * @throws KeyfleetError `IDENTITY_MISSING`, or the decryption error naming the file it cannot open.
+ */
+const assertOpensAll = async (repo: RepoContext, identity: SopsIdentity): Promise<void> => {
+    const identities = identityStrings(identity, parseIdentityFile)
+    if (identities.length === 0) throw new KeyfleetError('IDENTITY_MISSING', '--replace-demo needs an identity that opens every environment today: --identity-file FILE (for the demo: examples/demo-keys/admin.agekey)')
+    for (const env of repo.catalog.environments) {
+        const file = environmentPaths(env).secrets
+        if (!existsSync(join(repo.root, file))) continue
+        await decryptSopsFile(readFileSync(join(repo.root, file), 'utf8'), { store: 'dotenv', identities, file })
+    }
+}
 
 export const command: Command = {
     name: 'init',
@@ -43,6 +65,10 @@ Example:
         const repo = openRepo(ctx)
         const keysDir = values['keys-dir'] as string | undefined
         if (!keysDir && values.print !== true) throw new KeyfleetError('USAGE', 'say where the new identities go: --keys-dir DIR (written 0600) or --print (shown once)')
+        if (keysDir && isInside(repo.root, resolve(ctx.cwd, keysDir))) {
+            throw new KeyfleetError('USAGE', `--keys-dir ${keysDir} is inside the repository: private keys must never be one \`git add\` away from a commit. Choose a directory outside it, e.g. ~/keyfleet-keys`)
+        }
+        if (values['replace-demo'] === true) await assertOpensAll(repo, identityFrom(ctx, values['identity-file'] as string | undefined))
         const admins = ((values.admin as string[] | undefined) ?? [])
         admins.forEach((a) => assertRecipient(a, '--admin'))
         const secretsOut: { label: string; identity: string; recipient: string }[] = []
