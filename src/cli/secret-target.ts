@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { NAME_PATTERN, formatHint, isPlaceholder, keyHint } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { SOPS_CONFIG_PATH, assertEnvironment, type EnvironmentPaths } from '../repo/layout.js'
+import { parseSopsFile } from '../sops/native/index.js'
 import { matchRule, parseSopsConfig } from '../validate/sops-config.js'
 import type { RepoContext } from './repo-context.js'
 
@@ -21,7 +22,8 @@ export interface SecretsTarget {
 /**
  * Resolves `env` to its secrets file and checks, before anything is written,
  * that `.sops.yaml` parses and has a creation rule for it.
- * @throws KeyfleetError `ENV_UNKNOWN`, `ENV_INVALID_NAME`, `SOPS_CONFIG_NOT_FOUND`, `SOPS_CONFIG_INVALID`, `SOPS_NO_CREATION_RULE`.
+ * @throws KeyfleetError `ENV_UNKNOWN`, `ENV_INVALID_NAME`, `SOPS_CONFIG_NOT_FOUND`, `SOPS_CONFIG_INVALID`,
+ *   `SOPS_NO_CREATION_RULE`, or a `NATIVE_*` code when env.secrets is not a well-formed SOPS dotenv file.
  */
 export const secretsTarget = (repo: RepoContext, env: string): SecretsTarget => {
     const paths = assertEnvironment(repo.root, env, repo.catalog.environments)
@@ -35,7 +37,10 @@ export const secretsTarget = (repo: RepoContext, env: string): SecretsTarget => 
     if (!rule || rule.age.length === 0) {
         throw new KeyfleetError('SOPS_NO_CREATION_RULE', `no creation rule with age recipients in ${SOPS_CONFIG_PATH} matches ${paths.secrets}; add one (path_regex: ^environments/${env}/[^/]+$)`)
     }
-    return { paths, file, exists: existsSync(file) }
+    const exists = existsSync(file)
+    // Key-less parse first: a damaged or hand-made file gets a precise error naming the line, not a generic sops failure.
+    if (exists) parseSopsFile(readFileSync(file, 'utf8'), { store: 'dotenv', file: paths.secrets })
+    return { paths, file, exists }
 }
 
 /**

@@ -36,6 +36,7 @@ const cases: Case[] = [
             writeFileSync(path, text.replace(`sops_mac=ENC[AES256_GCM,data:${mac[1]}`, `sops_mac=ENC[AES256_GCM,data:${flipped}`))
         },
     },
+    { name: 'env.secrets that is not a SOPS file', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'NATIVE_MALFORMED', exit: 3, prepare: (r) => writeFileSync(join(r, SECRETS), 'garbage line\n') },
     { name: 'sops missing', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'SOPS_MISSING', exit: 4, env: (r) => ({ ...adminEnv(r), KEYFLEET_SOPS: '/nonexistent/sops' }) },
     { name: 'unknown environment', argv: ['set', 'qa', 'OPENAI_API_KEY'], code: 'ENV_UNKNOWN', exit: 2 },
     { name: 'malformed .sops.yaml', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'SOPS_CONFIG_INVALID', exit: 2, prepare: (r) => writeFileSync(join(r, '.sops.yaml'), 'creation_rules:\n  - path_regex: [unclosed\n') },
