@@ -1,4 +1,8 @@
-/** Replacing an environment's data key (`sops rotate`): every value is re-encrypted, no value changes. */
+/**
+ * Replacing an environment's data key (`sops rotate`): every value is re-encrypted, no value changes.
+ * The key-less change report cannot tell that from a changed value, so it lists every name as
+ * `reencrypted` (values not compared); the keyed report shows metadata only.
+ */
 import { existsSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { KeyfleetError } from '../errors.js'

@@ -1,9 +1,14 @@
 /**
  * The pull-request change report: per environment, which names were added,
- * removed, changed (ciphertext changed) or left alone, which recipients came
- * and went, and whether only metadata moved. Key-less by default; with an
+ * removed, changed, re-encrypted or left alone, which recipients came and
+ * went, and whether only metadata moved. Key-less by default; with an
  * environment's identity, each added or changed key also gets a hint
  * (provider, length, last four) and nothing more.
+ *
+ * Key-less, a new ciphertext means a new value, except after a data-key
+ * rotation (`sops rotate`): then every value has a new ciphertext whether it
+ * changed or not, so those names are reported `reencrypted` (not compared),
+ * never as unchanged and never as changed. Only a keyed report can tell.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -19,6 +24,14 @@ import { CATALOG_PATH, deploymentPath } from './repository.js'
 /** What happened to the env.secrets file as a whole. */
 export type FileStatus = 'added' | 'removed' | 'modified' | 'unchanged'
 
+/**
+ * What happened to one name:
+ * - `changed`: keyed, the value differs; key-less, the ciphertext changed while the data key stayed.
+ * - `reencrypted`: key-less, the data key was rotated, so the value could not be compared.
+ * - `reencrypted-same-value`: keyed, a new ciphertext of the same value.
+ */
+export type NameStatus = 'added' | 'removed' | 'changed' | 'reencrypted' | 'reencrypted-same-value' | 'unchanged'
+
 /** The change of one environment between base and head. Names and public recipients only. */
 export interface EnvChange {
     readonly env: string
@@ -27,24 +40,36 @@ export interface EnvChange {
     readonly status: FileStatus
     readonly added: readonly string[]
     readonly removed: readonly string[]
-    /** Names whose ciphertext changed. */
+    /**
+     * Names whose value changed (keyed: compared; key-less: the ciphertext changed
+     * while the data key stayed). Never a name of {@link EnvChange.reencrypted}.
+     */
     readonly changed: readonly string[]
     readonly unchanged: readonly string[]
     readonly recipientsAdded: readonly string[]
     readonly recipientsRemoved: readonly string[]
-    /** The file changed but no value did: a data-key rotation, re-wrap or a new `lastmodified`/`mac` only. */
+    /**
+     * The file changed and no value did, as far as can be proven: a re-wrap, a new
+     * `lastmodified`/`mac`, or (keyed only) a data-key rotation. False key-less after a rotation.
+     */
     readonly metadataOnly: boolean
-    /** Every value kept its name but got a new ciphertext: the data key was rotated (`sops rotate`). */
+    /** Every value kept its name but got a new ciphertext and the age stanzas changed: the data key was rotated (`sops rotate`). */
     readonly dataKeyRotated: boolean
-    /** Keyed only: changed names whose value is the same (re-encrypted, not replaced). */
+    /**
+     * Names with a new ciphertext that are not counted as changed: keyed, the value is
+     * the same; key-less, the data key was rotated and the value was not compared (see
+     * {@link EnvChange.statuses}). The deploy job's keyed report compares them.
+     */
     readonly reencrypted: readonly string[]
+    /** Every name of base and head with its {@link NameStatus}, in the order added, changed, re-encrypted, removed, unchanged. */
+    readonly statuses: Readonly<Record<string, NameStatus>>
     /** Keyed only: hint (`openai, 51 chars, …wxyz`) for each added or really changed name. */
     readonly hints: Readonly<Record<string, string>>
     /** Whether the identity of this environment was used. */
     readonly keyed: boolean
     /** Why the keyed part could not run (code and safe message), when an identity was given. */
     readonly keyedError?: string
-    /** Agents of deployment.yaml that read an added, removed or changed key. */
+    /** Agents of deployment.yaml that read an added, removed or changed key (not a re-encrypted one). */
     readonly agentsAffected: readonly string[]
     /** Key-less parse problem with either version (KF100 message), when there was one. */
     readonly parseError?: string
@@ -105,7 +130,7 @@ export const changeReport = async (options: ChangeReportOptions): Promise<Change
         const after = await readHead(file)
         const change = await compareEnv(env, file, before, after, identities[env], index)
         const deployment = (await readHead(deploymentPath(env))) ?? (await readBase(deploymentPath(env)))
-        const touched = new Set([...change.added, ...change.removed, ...change.changed.filter((n) => !change.reencrypted.includes(n))].map((n) => index.resolve(n)?.name ?? n))
+        const touched = new Set([...change.added, ...change.removed, ...change.changed].map((n) => index.resolve(n)?.name ?? n))
         let agentsAffected: string[] = []
         if (deployment !== undefined && touched.size > 0) {
             const read = await readDeployment(deployment, deploymentPath(env), env, catalog)
@@ -135,6 +160,10 @@ const tryParse = (text: string | undefined, file: string): { parsed?: ParsedSops
     }
 }
 
+/** The age stanzas (recipient and wrapped data key) as one comparable string. */
+const stanzasOf = (parsed: ParsedSopsFile | undefined): string =>
+    JSON.stringify((parsed?.metadata.age ?? []).map((a) => [a.recipient, a.enc]).sort())
+
 const valuesOf = (parsed: ParsedSopsFile | undefined): Map<string, string> =>
     new Map((parsed?.leaves ?? []).map((leaf) => [leaf.path.join('.'), leaf.raw]))
 
@@ -151,39 +180,53 @@ export const compareEnv = async (
     const added = [...newValues.keys()].filter((n) => !oldValues.has(n))
     const removed = [...oldValues.keys()].filter((n) => !newValues.has(n))
     const common = [...newValues.keys()].filter((n) => oldValues.has(n))
-    const changed = common.filter((n) => oldValues.get(n) !== newValues.get(n))
+    const newCiphertext = common.filter((n) => oldValues.get(n) !== newValues.get(n))
     const unchanged = common.filter((n) => oldValues.get(n) === newValues.get(n))
     const oldRecipients = new Set(old.parsed?.metadata.age.map((a) => a.recipient) ?? [])
     const newRecipients = new Set(neu.parsed?.metadata.age.map((a) => a.recipient) ?? [])
     const bothExist = old.parsed !== undefined && neu.parsed !== undefined
-    const dataKeyRotated = bothExist && common.length > 0 && changed.length === common.length
-    let reencrypted: string[] = []
+    // sops keeps the ciphertext and the age stanzas of a value it does not touch (`set`), and
+    // re-wraps the same data key on `updatekeys` without touching values; only a new data key
+    // changes both. Checking the stanzas keeps a one-value file's `set` from looking like a rotation.
+    const dataKeyRotated = bothExist && common.length > 0 && newCiphertext.length === common.length
+        && stanzasOf(old.parsed) !== stanzasOf(neu.parsed)
+    let sameValue: string[] = []
     const hints: Record<string, string> = {}
     let keyedError: string | undefined
     const keyed = identities !== undefined && identities.length > 0
-    if (keyed && (added.length > 0 || changed.length > 0)) {
+    if (keyed && (added.length > 0 || newCiphertext.length > 0)) {
         try {
             const newPlain = after === undefined ? new Map<string, string>() : await decryptEnv(after, file, identities)
-            const oldPlain = before === undefined || changed.length === 0 ? new Map<string, string>() : await decryptEnv(before, file, identities)
-            reencrypted = changed.filter((n) => oldPlain.has(n) && oldPlain.get(n) === newPlain.get(n))
-            for (const name of [...added, ...changed.filter((n) => !reencrypted.includes(n))]) {
+            const oldPlain = before === undefined || newCiphertext.length === 0 ? new Map<string, string>() : await decryptEnv(before, file, identities)
+            sameValue = newCiphertext.filter((n) => oldPlain.has(n) && oldPlain.get(n) === newPlain.get(n))
+            for (const name of [...added, ...newCiphertext.filter((n) => !sameValue.includes(n))]) {
                 const value = newPlain.get(name)
                 if (value !== undefined) hints[name] = formatHint(keyHint(name, value, index))
             }
         } catch (error) {
-            reencrypted = []
+            sameValue = []
             keyedError = isKeyfleetError(error) ? `${error.code}: ${error.message}` : 'decryption failed'
             for (const key of Object.keys(hints)) delete hints[key]
         }
     }
-    const metadataOnly = status === 'modified' && added.length === 0 && removed.length === 0
-        && (changed.length === 0 || (keyed && keyedError === undefined && reencrypted.length === changed.length))
+    const compared = keyed && keyedError === undefined
+    // Key-less after a rotation nothing can be said about a value: not changed, not unchanged.
+    const notCompared = !compared && dataKeyRotated ? newCiphertext : []
+    const reencrypted = compared ? sameValue : notCompared
+    const changed = newCiphertext.filter((n) => !reencrypted.includes(n))
+    const statuses: Record<string, NameStatus> = {}
+    for (const n of added) statuses[n] = 'added'
+    for (const n of changed) statuses[n] = 'changed'
+    for (const n of reencrypted) statuses[n] = compared ? 'reencrypted-same-value' : 'reencrypted'
+    for (const n of removed) statuses[n] = 'removed'
+    for (const n of unchanged) statuses[n] = 'unchanged'
+    const metadataOnly = status === 'modified' && added.length === 0 && removed.length === 0 && changed.length === 0 && notCompared.length === 0
     const parseError = old.error ?? neu.error
     return {
         env, file, status, added, removed, changed, unchanged,
         recipientsAdded: [...newRecipients].filter((r) => !oldRecipients.has(r)),
         recipientsRemoved: [...oldRecipients].filter((r) => !newRecipients.has(r)),
-        metadataOnly, dataKeyRotated, reencrypted, hints, keyed,
+        metadataOnly, dataKeyRotated, reencrypted, statuses, hints, keyed,
         ...(keyedError === undefined ? {} : { keyedError }),
         ...(parseError === undefined ? {} : { parseError }),
     }

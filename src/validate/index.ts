@@ -4,7 +4,7 @@
  * job); the plaintext-key scan; and the change report between two revisions.
  * Codes are documented in docs/validation.md, the report in docs/change-report.md.
  */
-export { CODES, finding, type FindingCode } from './codes.js'
+export { CODES, finding, LIFECYCLE_CODES, lifecycleFinding, type FindingCode, type LifecycleCode } from './codes.js'
 export {
     validateRepository, readRepoCatalog, readRepoSopsConfig, discoverEnvironments,
     secretsPath, deploymentPath, CATALOG_PATH, SOPS_CONFIG_PATH, type ValidateOptions,
@@ -15,7 +15,9 @@ export { checkKeyed, decryptEnv, type KeyedEnvInput } from './keyed.js'
 export { readDeployment, type DeploymentRead } from './deployment.js'
 export { parseSopsConfig, matchRule, type SopsConfig, type CreationRule, type ParsedSopsConfig } from './sops-config.js'
 export { scanForPlaintextKeys, createScanner, ALLOW_MARKER, type ScanOptions, type ScanScope, type Scanner } from './scan.js'
-export { changeReport, compareEnv, type ChangeReport, type ChangeReportOptions, type EnvChange, type FileStatus } from './change-report.js'
-export { changeReportText, changeReportMarkdown, summarizeEnv, mdEscape, type MarkdownOptions } from './report-format.js'
-export { installHook, hookScript, HOOK_MARKER, type HookInstall } from './hook.js'
+export { changeReport, compareEnv, type ChangeReport, type ChangeReportOptions, type EnvChange, type FileStatus, type NameStatus } from './change-report.js'
+export { changeReportText, changeReportMarkdown, summarizeEnv, mdEscape, REENCRYPTED_NOTE, type MarkdownOptions } from './report-format.js'
+export { installHook, hookScript, HOOK_MARKER, type HookCli, type HookInstall } from './hook.js'
 export { isGitRepo, resolveRef } from './git.js'
+export { checkProposalsKeyless, listProposalDir, proposalsDir } from './proposals.js'
+export { inspectAgeFile, type AgeInspection, type AgeStanzaHeader } from './age-header.js'

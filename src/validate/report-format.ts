@@ -20,17 +20,26 @@ export interface MarkdownOptions {
 
 interface Row { name: string; status: string; hint: string }
 
+/** Whether `e` holds re-encrypted names whose values were not compared (key-less, data key rotated). */
+const notCompared = (e: EnvChange): boolean => e.reencrypted.some((n) => e.statuses[n] === 'reencrypted')
+
+/** Why key-less re-encrypted names are neither changed nor unchanged; shown under the table. */
+export const REENCRYPTED_NOTE = 'data key rotated; values cannot be compared without a key — the deploy job\'s keyed report compares them'
+
+const reencryptedLabel = (e: EnvChange, name: string): string =>
+    e.statuses[name] === 'reencrypted' ? 're-encrypted' : 're-encrypted (same value)'
+
 const rowsOf = (e: EnvChange): Row[] => [
     ...e.added.map((name) => ({ name, status: 'added', hint: e.hints[name] ?? '' })),
-    ...e.changed.map((name) => ({
-        name,
-        status: e.reencrypted.includes(name) ? 're-encrypted (same value)' : 'changed',
-        hint: e.hints[name] ?? '',
-    })),
+    ...e.changed.map((name) => ({ name, status: 'changed', hint: e.hints[name] ?? '' })),
+    ...e.reencrypted.map((name) => ({ name, status: reencryptedLabel(e, name), hint: '' })),
     ...e.removed.map((name) => ({ name, status: 'removed', hint: '' })),
 ]
 
-/** One-line summary of an environment's change. */
+/**
+ * One-line summary of an environment's change, e.g. `1 changed` or, key-less
+ * after `sops rotate`, `data key rotated, 6 re-encrypted (values not compared key-less)`.
+ */
 export const summarizeEnv = (e: EnvChange): string => {
     if (e.status === 'unchanged') return 'no change'
     if (e.status === 'added') return `new file, ${e.added.length} name(s)`
@@ -41,6 +50,7 @@ export const summarizeEnv = (e: EnvChange): string => {
     if (e.removed.length) parts.push(`${e.removed.length} removed`)
     if (e.recipientsAdded.length || e.recipientsRemoved.length) parts.push(`recipients +${e.recipientsAdded.length}/-${e.recipientsRemoved.length}`)
     if (e.dataKeyRotated) parts.push('data key rotated')
+    if (e.reencrypted.length) parts.push(`${e.reencrypted.length} re-encrypted (${notCompared(e) ? 'values not compared key-less' : 'same value'})`)
     if (e.metadataOnly) parts.push('metadata only')
     return parts.length > 0 ? parts.join(', ') : 'metadata only'
 }
@@ -67,7 +77,8 @@ export const changeReportText = (report: ChangeReport): string => {
         if (e.unchanged.length > 0) out.push(`  unchanged: ${e.unchanged.join(', ')}`)
         if (e.recipientsAdded.length > 0) out.push(`  recipients added: ${e.recipientsAdded.join(', ')}`)
         if (e.recipientsRemoved.length > 0) out.push(`  recipients removed: ${e.recipientsRemoved.join(', ')}`)
-        if (e.dataKeyRotated) out.push('  every value has a new ciphertext: the data key was rotated')
+        if (notCompared(e)) out.push(`  ${REENCRYPTED_NOTE}`)
+        else if (e.dataKeyRotated) out.push('  every value has a new ciphertext: the data key was rotated')
         if (e.agentsAffected.length > 0) out.push(`  agents affected: ${e.agentsAffected.join(', ')}`)
         if (e.parseError) out.push(`  warning: ${e.parseError}`)
         if (e.keyedError) out.push(`  no hints: ${e.keyedError}`)
@@ -103,7 +114,8 @@ export const changeReportMarkdown = (report: ChangeReport, options: MarkdownOpti
         if (e.unchanged.length > 0) out.push(`- Unchanged: ${e.unchanged.map(code).join(', ')}`)
         if (e.recipientsAdded.length > 0) out.push(`- Recipients added: ${e.recipientsAdded.map(code).join(', ')}`)
         if (e.recipientsRemoved.length > 0) out.push(`- Recipients removed: ${e.recipientsRemoved.map(code).join(', ')}`)
-        if (e.dataKeyRotated) out.push('- Every value has a new ciphertext: the data key was rotated.')
+        if (notCompared(e)) out.push(`- ${REENCRYPTED_NOTE.charAt(0).toUpperCase()}${REENCRYPTED_NOTE.slice(1)}.`)
+        else if (e.dataKeyRotated) out.push('- Every value has a new ciphertext: the data key was rotated.')
         const agents = agentsFor(e, options.agentsAffected)
         if (agents && agents.length > 0) out.push(`- Agents affected: ${agents.map(code).join(', ')}`)
         if (e.parseError) out.push(`- ⚠️ ${mdEscape(e.parseError)}`)

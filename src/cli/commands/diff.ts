@@ -13,10 +13,12 @@ export const command: Command = {
     name: 'diff',
     summary: 'Report which secret names changed between two git revisions (never the values)',
     usage: 'diff --base <ref> [--head <ref>] [options]',
-    help: `Per environment: names added, removed, changed (ciphertext changed) and unchanged,
-recipients added and removed, and whether only metadata changed (data key rotated,
-lastmodified). With an identity, each added or changed key gets a hint: provider, length,
-last four characters. Without --head the working tree is compared. See docs/change-report.md.
+    help: `Per environment: names added, removed, changed (ciphertext changed) and unchanged, and
+recipients added and removed. When the data key was rotated every ciphertext changes: without a
+key those names are listed as re-encrypted (values not compared); with the identity each is
+either changed or re-encrypted with the same value (metadata only). With an identity, each added
+or changed key gets a hint: provider, length, last four characters. Without --head the working
+tree is compared. See docs/change-report.md.
 
 Examples:
   keyfleet diff --base origin/main
