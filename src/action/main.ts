@@ -60,6 +60,7 @@ export const run = async (env: NodeJS.ProcessEnv = process.env): Promise<void> =
         }
         const result = await commands[inputs.command](ctx)
         const errors = annotateFindings(result.findings)
+        for (const w of result.warnings ?? []) core.warning(w.message, { title: w.title })
         core.setOutput('findings', String(result.findings.length))
         for (const [name, value] of Object.entries(result.outputs)) core.setOutput(name, value)
         if (result.summary.length > 0 && env.GITHUB_STEP_SUMMARY) {

@@ -50,10 +50,43 @@ describe('keyfleet action: render', () => {
         const artifacts = (run.outputs.artifacts ?? '').split('\n')
         expect(artifacts).toContain(join(sb.outDir, 'bundles/alice-laptop.keys.age'))
         expect(artifacts.some((p) => p.includes('/secrets/'))).toBe(false)
-        const agents = JSON.parse(run.outputs.agents ?? '[]') as { name: string; namespace: string | null; generation: string }[]
-        expect(agents.find((a) => a.name === 'support-bot')).toMatchObject({ namespace: 'agents-dev', generation: expect.stringMatching(/^[0-9a-f]{16}$/) })
+        const agents = JSON.parse(run.outputs.agents ?? '[]') as { name: string; namespace: string | null; deployment: string | null; generation: string }[]
+        expect(agents.find((a) => a.name === 'support-bot')).toMatchObject({ target: 'kubernetes', namespace: 'agents-dev', deployment: 'support-bot', generation: expect.stringMatching(/^[0-9a-f]{16}$/) })
+        expect(agents.find((a) => a.name === 'alice-laptop')).toMatchObject({ target: 'bundle', namespace: null, deployment: null })
         expect(run.summary).toContain('OPENAI_API_KEY')
         expect(run.summary).toContain('support-bot')
+    })
+
+    it('renders without the change table, with a warning, when base-ref is not in the history (first push, force-push)', async () => {
+        const sb = sandbox()
+        const canary = makeCanary()
+        sopsSet(sb, 'dev', 'OPENAI_API_KEY', canary)
+        // An agent whose Deployment has another name: the agents output carries it for the pod refresh.
+        const file = join(sb.workspace, 'environments/dev/deployment.yaml')
+        writeFileSync(file, readFileSync(file, 'utf8').replace('namespace: agents-dev\n    keys: [claude, openai]', 'namespace: agents-dev\n    deployment: chat-frontend\n    keys: [claude, openai]'))
+        commitAll(sb, 'rotate, rename the Deployment')
+        const zeros = '0000000000000000000000000000000000000000'
+
+        const run = await runAction(sb, { command: 'render', environment: 'dev', 'age-key': demoKey('dev'), 'base-ref': zeros, 'out-dir': sb.outDir })
+        expect(run.code, run.stdout + run.stderr).toBe(0)
+        expect(run.stdout).toMatch(new RegExp(`^::warning title=keyfleet change table skipped::base-ref "${zeros}" is not in the fetched history`, 'm'))
+        expect(run.stdout).not.toMatch(/^::error/m)
+        expect(run.summary).toContain('Change table skipped')
+        expect(run.outputs.changed).toBeUndefined()
+        expect(existsSync(join(sb.outDir, 'agents-dev/secrets/support-bot.yaml'))).toBe(true)
+        const agents = JSON.parse(run.outputs.agents ?? '[]') as unknown[]
+        expect(agents).toContainEqual(expect.objectContaining({ name: 'support-bot', namespace: 'agents-dev', deployment: 'chat-frontend' }))
+        expect(agents).toContainEqual(expect.objectContaining({ name: 'research-agent', namespace: 'agents-dev', deployment: 'research-agent' }))
+        expectMasksFirst(run)
+        const secrets = ['agents-dev/secrets/research-agent.yaml', 'agents-dev/secrets/support-bot.yaml'].map((p) => join(sb.outDir, p))
+        expect(findLeaks(canary, leakHaystacks(sb, run, (p) => secrets.includes(p)))).toEqual([])
+    })
+
+    it('still fails diff on a base-ref that is not in the history: there the report is the point', async () => {
+        const sb = sandbox()
+        const run = await runAction(sb, { command: 'diff', 'base-ref': '0000000000000000000000000000000000000000' })
+        expect(run.code).toBe(1)
+        expect(run.stdout).toMatch(/^::error title=GIT_FAILED::/m)
     })
 
     it('fails a tampered env.secrets with an error annotation on the file and leaves no plaintext', async () => {

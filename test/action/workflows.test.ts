@@ -65,6 +65,43 @@ describe('workflows', () => {
         expect(last.run).toContain('rm -rf')
     })
 
+    it('pass every secret a called workflow reads: declared under on.workflow_call.secrets and mapped by each caller job', () => {
+        // Comments may name secrets; only the code counts.
+        const code = (name: string): string => text(name).split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n')
+        // GITHUB_TOKEN is the one secret GitHub provides to every workflow without passing.
+        const used = (name: string): string[] => [...new Set([...code(name).matchAll(/\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] as string))].filter((n) => n !== 'GITHUB_TOKEN').sort()
+        expect(used('deploy-environment.yml')).toEqual(['KEYFLEET_PUSH_TOKEN', 'KUBECONFIG', 'SOPS_AGE_KEY'])
+        let callers = 0
+        for (const file of workflows) {
+            for (const [id, job] of Object.entries(load(join(workflowsDir, file)).jobs as Record<string, Yaml>)) {
+                const called = /^\.\/\.github\/workflows\/([\w.-]+\.ya?ml)$/.exec(String(job.uses ?? ''))?.[1]
+                if (called === undefined) continue
+                callers++
+                const needed = used(called)
+                // A secret the called workflow does not declare is empty there even in a job bound to an environment.
+                const declared = (load(join(workflowsDir, called)).on.workflow_call.secrets ?? {}) as Yaml
+                expect(Object.keys(declared).sort(), `${called} declares`).toEqual(needed)
+                // Explicit mapping, not `secrets: inherit`: the called workflow gets these and no other secret (docs/ci-setup.md).
+                expect(job.secrets, `${file}: job ${id}`).toEqual(Object.fromEntries(needed.map((n) => [n, `\${{ secrets.${n} }}`])))
+            }
+        }
+        expect(callers).toBe(3)
+    })
+
+    it('stop with a pointer to the environment secret when SOPS_AGE_KEY arrives empty', () => {
+        const steps = load(join(workflowsDir, 'deploy-environment.yml')).jobs.deploy.steps as Yaml[]
+        const check = steps.find((s) => String(s.name).startsWith('Cross-check')) as Yaml
+        const result = spawnSync('bash', ['-c', check.run as string], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', SOPS_AGE_KEY: '', ENVIRONMENT: 'prod' } })
+        expect(result.status).toBe(1)
+        expect(result.stdout).toContain('::error title=keyfleet::the secret SOPS_AGE_KEY is empty: store the CI identity as a secret of the GitHub environment prod')
+    })
+
+    it('give the render no base-ref on the first push of a branch (all-zeros before), where there is nothing to compare with', () => {
+        const steps = load(join(workflowsDir, 'deploy-environment.yml')).jobs.deploy.steps as Yaml[]
+        const render = steps.find((s) => s.with?.command === 'render') as Yaml
+        expect(render.with['base-ref']).toBe("${{ github.event_name == 'push' && github.event.before != '0000000000000000000000000000000000000000' && github.event.before || '' }}")
+    })
+
     it('run the live key check before rendering only when vars.KEYFLEET_LIVE_CHECK is true', () => {
         const steps = load(join(workflowsDir, 'deploy-environment.yml')).jobs.deploy.steps as Yaml[]
         const check = steps.findIndex((s) => s.with?.command === 'check')

@@ -9,9 +9,19 @@ import { changeReport, changeReportMarkdown, type ChangeReport } from '../../val
 import { decryptAndMask, maskValuesAt } from '../secrets.js'
 import type { CommandContext, CommandResult } from './types.js'
 
-/** Every name added, changed or removed in `report`, sorted, each once. */
+/**
+ * Every name added, changed or removed in `report`, sorted, each once. A name
+ * re-encrypted under a new data key whose value could not be compared (no key)
+ * counts as changed: it may have changed, and a rotation must not hide that.
+ */
 export const changedNames = (report: ChangeReport): string[] =>
-    [...new Set(report.environments.flatMap((e) => [...e.added, ...e.changed, ...e.removed]))].sort()
+    [...new Set(report.environments.flatMap((e) => [
+        ...e.added, ...e.changed, ...e.removed, ...e.reencrypted.filter((name) => e.statuses[name] === 'reencrypted'),
+    ]))].sort()
+
+/** Every name re-encrypted under a new data key (value compared with a key or not), sorted, each once. */
+export const reencryptedNames = (report: ChangeReport): string[] =>
+    [...new Set(report.environments.flatMap((e) => e.reencrypted))].sort()
 
 /**
  * Builds the change report for one environment or all of them.
@@ -41,7 +51,7 @@ export const runDiff = async (ctx: CommandContext): Promise<CommandResult> => {
     return {
         findings: [],
         summary: [changeReportMarkdown(report)],
-        outputs: { changed: changedNames(report).join(',') },
+        outputs: { changed: changedNames(report).join(','), reencrypted: reencryptedNames(report).join(',') },
         failed: false,
     }
 }

@@ -27,4 +27,15 @@ export interface CommandResult {
     readonly outputs: Readonly<Record<string, string>>
     /** True when the step must fail (error findings, or a refused render). */
     readonly failed: boolean
+    /**
+     * Warnings that belong to no file (e.g. a skipped change table); main
+     * emits each as a `::warning` annotation. Names only, never values.
+     */
+    readonly warnings?: readonly ActionWarning[]
+}
+
+/** A warning annotation without a file. */
+export interface ActionWarning {
+    readonly title: string
+    readonly message: string
 }

@@ -33924,18 +33924,18 @@ var unflattenMetadata = (flat) => {
   for (const [key, value] of flat) {
     const tokens = key.split(/(__map_|__list_)/);
     let container = root;
-    let pending = tokens[0] ?? "";
+    let pending2 = tokens[0] ?? "";
     for (let i2 = 1; i2 + 1 < tokens.length; i2 += 2) {
       const isList = tokens[i2] === "__list_";
       const next = isList ? Number.parseInt(tokens[i2 + 1] ?? "", 10) : tokens[i2 + 1] ?? "";
-      const existing = container[pending];
+      const existing = container[pending2];
       const child = isList ? Array.isArray(existing) ? existing : [] : isRecord2(existing) ? existing : /* @__PURE__ */ Object.create(null);
-      container[pending] = child;
+      container[pending2] = child;
       container = child;
-      pending = Number.isNaN(next) ? 0 : next;
+      pending2 = Number.isNaN(next) ? 0 : next;
     }
     ;
-    container[pending] = value;
+    container[pending2] = value;
   }
   return root;
 };
@@ -34825,6 +34825,7 @@ var CODES = {
   KF120: { severity: "error", keyed: false, title: "keyfleet.yaml breaks its schema" },
   KF121: { severity: "error", keyed: false, title: "deployment.yaml breaks its schema" },
   KF122: { severity: "error", keyed: false, title: ".sops.yaml is missing or invalid" },
+  KF123: { severity: "error", keyed: false, title: "keyfleet.yaml (the catalog) is missing" },
   KF130: { severity: "error", keyed: false, title: "plaintext provider key in a file" },
   KF140: { severity: "error", keyed: true, title: "cannot decrypt, or the MAC does not verify" },
   KF141: { severity: "error", keyed: true, title: "value fails its provider format rule" },
@@ -34833,6 +34834,13 @@ var CODES = {
   KF144: { severity: "error", keyed: true, title: "one value under two names" }
 };
 var finding = (code2, file, line, message, severity) => line === void 0 ? { code: code2, severity: severity ?? CODES[code2].severity, file, message } : { code: code2, severity: severity ?? CODES[code2].severity, file, line, message };
+var LIFECYCLE_CODES = {
+  KF150: { severity: "error", title: "proposal is not a well-formed age file" },
+  KF151: { severity: "error", title: "proposal file name is not a canonical catalog name" },
+  KF152: { severity: "error", title: "plaintext provider key in a proposal" },
+  KF153: { severity: "error", title: "unexpected file in proposals/" }
+};
+var lifecycleFinding = (code2, file, line, message) => line === void 0 ? { code: code2, severity: LIFECYCLE_CODES[code2].severity, file, message } : { code: code2, severity: LIFECYCLE_CODES[code2].severity, file, line, message };
 
 // src/validate/keyed.ts
 var decryptEnv = async (text, file, identities) => {
@@ -34976,20 +34984,64 @@ var readDeployment = async (text, file, env, catalog) => {
   }
 };
 
-// src/lifecycle/proposal-check.ts
+// src/validate/proposals.ts
 init_catalog();
+init_errors();
 import { existsSync as existsSync2, readdirSync, readFileSync, statSync } from "node:fs";
 import { join as join2 } from "node:path";
 
-// src/repo/layout.ts
-init_errors();
-var ENV_NAME = /^[a-z][a-z0-9-]*$/;
-var environmentPaths = (env) => {
-  if (!ENV_NAME.test(env)) {
-    throw new KeyfleetError("ENV_INVALID_NAME", `"${env.slice(0, 40)}" is not an environment name (lowercase letters, digits, dashes; e.g. prod)`);
+// src/validate/age-header.ts
+init_dist();
+var ARMOR_BEGIN2 = "-----BEGIN AGE ENCRYPTED FILE-----";
+var ARMOR_END = "-----END AGE ENCRYPTED FILE-----";
+var VERSION_LINE = "age-encryption.org/v1";
+var MIN_PAYLOAD = 32;
+var STANZA_ARG = /^[\x21-\x7e]+$/;
+var B64_LINE = /^[A-Za-z0-9+/]*$/;
+var fail2 = (reason) => ({ ok: false, reason });
+var readLine = (data, offset) => {
+  const end = data.indexOf(10, offset);
+  if (end < 0) return void 0;
+  return { line: Buffer.from(data.subarray(offset, end)).toString("latin1"), next: end + 1 };
+};
+var inspectAgeFile = (text) => {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith(ARMOR_BEGIN2)) return fail2(`does not start with "${ARMOR_BEGIN2}" (proposals are armored age files)`);
+  if (!trimmed.endsWith(ARMOR_END)) return fail2(`does not end with "${ARMOR_END}"`);
+  let binary;
+  try {
+    binary = armor_exports.decode(`${trimmed}
+`);
+  } catch {
+    return fail2("the armor is damaged (bad base64, line length or padding)");
   }
-  const dir = `environments/${env}`;
-  return { env, dir, secrets: `${dir}/env.secrets`, deployment: `${dir}/deployment.yaml`, proposals: `${dir}/proposals` };
+  const first = readLine(binary, 0);
+  if (first?.line !== VERSION_LINE) return fail2(`the header does not start with "${VERSION_LINE}"`);
+  const stanzas = [];
+  let offset = first.next;
+  for (; ; ) {
+    const current = readLine(binary, offset);
+    if (!current) return fail2('the header ends without its "---" MAC line');
+    offset = current.next;
+    if (current.line.startsWith("--- ")) {
+      if (!/^--- [A-Za-z0-9+/]{43}$/.test(current.line)) return fail2("the header MAC line is malformed");
+      break;
+    }
+    if (!current.line.startsWith("-> ")) return fail2('the header has a line that is neither a stanza ("-> ") nor the MAC ("--- ")');
+    const [type, ...args] = current.line.slice(3).split(" ");
+    if (type === void 0 || !STANZA_ARG.test(type) || !args.every((arg) => STANZA_ARG.test(arg))) return fail2("a recipient stanza has a malformed type or argument");
+    for (; ; ) {
+      const body = readLine(binary, offset);
+      if (!body) return fail2("a recipient stanza body is cut off");
+      offset = body.next;
+      if (body.line.length > 64 || !B64_LINE.test(body.line)) return fail2("a recipient stanza body is not base64 in 64-column lines");
+      if (body.line.length < 64) break;
+    }
+    stanzas.push({ type, args });
+  }
+  if (stanzas.length === 0) return fail2("the header has no recipient stanza");
+  if (binary.length - offset < MIN_PAYLOAD) return fail2("the encrypted payload is missing or too short");
+  return { ok: true, stanzas, binary };
 };
 
 // src/validate/patterns.ts
@@ -35055,94 +35107,18 @@ var matchLine = (line, detectors, index2) => {
   return found.sort((a2, b) => a2.start - b.start);
 };
 
-// src/lifecycle/age-header.ts
-init_dist();
-var ARMOR_BEGIN2 = "-----BEGIN AGE ENCRYPTED FILE-----";
-var ARMOR_END = "-----END AGE ENCRYPTED FILE-----";
-var VERSION_LINE = "age-encryption.org/v1";
-var MIN_PAYLOAD = 32;
-var STANZA_ARG = /^[\x21-\x7e]+$/;
-var B64_LINE = /^[A-Za-z0-9+/]*$/;
-var fail2 = (reason) => ({ ok: false, reason });
-var readLine = (data, offset) => {
-  const end = data.indexOf(10, offset);
-  if (end < 0) return void 0;
-  return { line: Buffer.from(data.subarray(offset, end)).toString("latin1"), next: end + 1 };
-};
-var inspectAgeFile = (text) => {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith(ARMOR_BEGIN2)) return fail2(`does not start with "${ARMOR_BEGIN2}" (proposals are armored age files)`);
-  if (!trimmed.endsWith(ARMOR_END)) return fail2(`does not end with "${ARMOR_END}"`);
-  let binary;
-  try {
-    binary = armor_exports.decode(`${trimmed}
-`);
-  } catch {
-    return fail2("the armor is damaged (bad base64, line length or padding)");
-  }
-  const first = readLine(binary, 0);
-  if (first?.line !== VERSION_LINE) return fail2(`the header does not start with "${VERSION_LINE}"`);
-  const stanzas = [];
-  let offset = first.next;
-  for (; ; ) {
-    const current = readLine(binary, offset);
-    if (!current) return fail2('the header ends without its "---" MAC line');
-    offset = current.next;
-    if (current.line.startsWith("--- ")) {
-      if (!/^--- [A-Za-z0-9+/]{43}$/.test(current.line)) return fail2("the header MAC line is malformed");
-      break;
-    }
-    if (!current.line.startsWith("-> ")) return fail2('the header has a line that is neither a stanza ("-> ") nor the MAC ("--- ")');
-    const [type, ...args] = current.line.slice(3).split(" ");
-    if (type === void 0 || !STANZA_ARG.test(type) || !args.every((arg) => STANZA_ARG.test(arg))) return fail2("a recipient stanza has a malformed type or argument");
-    for (; ; ) {
-      const body = readLine(binary, offset);
-      if (!body) return fail2("a recipient stanza body is cut off");
-      offset = body.next;
-      if (body.line.length > 64 || !B64_LINE.test(body.line)) return fail2("a recipient stanza body is not base64 in 64-column lines");
-      if (body.line.length < 64) break;
-    }
-    stanzas.push({ type, args });
-  }
-  if (stanzas.length === 0) return fail2("the header has no recipient stanza");
-  if (binary.length - offset < MIN_PAYLOAD) return fail2("the encrypted payload is missing or too short");
-  return { ok: true, stanzas, binary };
-};
-
-// src/lifecycle/codes.ts
-var LIFECYCLE_CODES = {
-  KF150: { severity: "error", title: "proposal is not a well-formed age file" },
-  KF151: { severity: "error", title: "proposal file name is not a canonical catalog name" },
-  KF152: { severity: "error", title: "plaintext provider key in a proposal" },
-  KF153: { severity: "error", title: "unexpected file in proposals/" }
-};
-var lifecycleFinding = (code2, file, line, message) => line === void 0 ? { code: code2, severity: LIFECYCLE_CODES[code2].severity, file, message } : { code: code2, severity: LIFECYCLE_CODES[code2].severity, file, line, message };
-
-// src/lifecycle/proposal-format.ts
-init_errors();
-var PROPOSAL_FORMAT = "proposal/v1";
-var PROPOSAL_FILE = /^([A-Za-z0-9_]+)\.age$/;
-var decodePayload = (bytes, file, env, name) => {
-  let raw;
-  try {
-    raw = JSON.parse(Buffer.from(bytes).toString("utf8"));
-  } catch {
-    throw new KeyfleetError("PROPOSAL_MALFORMED", `${file} opens but does not hold a keyfleet proposal (not JSON); make it again with \`keyfleet propose\``, { file });
-  }
-  const p = raw;
-  if (typeof p !== "object" || p === null || p.keyfleet !== PROPOSAL_FORMAT || typeof p.env !== "string" || typeof p.name !== "string" || typeof p.value !== "string" || typeof p.created !== "string") {
-    throw new KeyfleetError("PROPOSAL_MALFORMED", `${file} opens but is not a ${PROPOSAL_FORMAT} proposal (fields keyfleet, env, name, value, created); make it again with \`keyfleet propose\``, { file });
-  }
-  if (p.env !== env || p.name !== name) {
-    throw new KeyfleetError("PROPOSAL_MISPLACED", `${file} was made for ${p.name.slice(0, 60)} in ${p.env.slice(0, 40)}, not ${name} in ${env}; proposals cannot be moved or renamed — make it again with \`keyfleet propose ${env} ${name}\``, { file });
-  }
-  return { keyfleet: PROPOSAL_FORMAT, env: p.env, name: p.name, value: p.value, created: p.created };
-};
-
-// src/lifecycle/proposal-check.ts
+// src/validate/proposals.ts
 var MAX_BYTES = 64 * 1024;
+var ENV_NAME = /^[a-z][a-z0-9-]*$/;
+var PROPOSAL_FILE_NAME = /^([A-Za-z0-9_]+)\.age$/;
+var proposalsDir = (env) => {
+  if (!ENV_NAME.test(env)) {
+    throw new KeyfleetError("ENV_INVALID_NAME", `"${env.slice(0, 40)}" is not an environment name (lowercase letters, digits, dashes; e.g. prod)`);
+  }
+  return `environments/${env}/proposals`;
+};
 var listProposalDir = (root, env) => {
-  const dir = join2(root, environmentPaths(env).proposals);
+  const dir = join2(root, proposalsDir(env));
   if (!existsSync2(dir)) return { proposals: [], others: [] };
   const proposals = [];
   const others = [];
@@ -35172,7 +35148,7 @@ var plaintextFindings = (text, file, where2, detectors, index2) => {
 var checkProposalsKeyless = (root, env, catalog) => {
   const index2 = indexCatalog(catalog);
   const detectors = prefixDetectors(index2);
-  const dirPath = environmentPaths(env).proposals;
+  const dirPath = proposalsDir(env);
   const { proposals, others } = listProposalDir(root, env);
   const findings = others.map((entry) => lifecycleFinding(
     "KF153",
@@ -35183,7 +35159,7 @@ var checkProposalsKeyless = (root, env, catalog) => {
   for (const entry of proposals) {
     const file = `${dirPath}/${entry}`;
     const bytes = readFileSync(join2(root, file));
-    const name = PROPOSAL_FILE.exec(entry)?.[1];
+    const name = PROPOSAL_FILE_NAME.exec(entry)?.[1];
     const resolved = name === void 0 ? void 0 : index2.resolve(name);
     if (name === void 0 || !resolved) {
       findings.push(lifecycleFinding("KF151", file, void 0, `"${entry.slice(0, 80)}" is not <NAME>.age for a name in the catalog (environments/keyfleet.yaml); declare the name or remove the file`));
@@ -42131,7 +42107,7 @@ var scanText = (text, file, detectors, index2) => {
       return;
     }
     if (raw.includes(ARMOR_BEGIN3) || raw.includes(ALLOW_MARKER)) return;
-    const line = raw.replace(ENC_VALUE, (m) => " ".repeat(m.length));
+    const line = raw.replace(ENC_VALUE, (m) => parseEncValue(m) ? " ".repeat(m.length) : m);
     for (const match of matchLine(line, detectors, index2)) {
       const spec = index2.byService(match.service);
       const hint = formatHint({ ...keyHint(match.service, match.value), provider: match.service });
@@ -42200,7 +42176,8 @@ var scanForPlaintextKeys = async (options) => {
 init_errors();
 
 // src/validate/dotenv-lines.ts
-var isEncryptedValue = (value) => value.startsWith("ENC[") && value.endsWith("]");
+var isEncryptedValue = (value) => parseEncValue(value) !== void 0;
+var looksLikeEncValue = (value) => value.startsWith("ENC[") && value.endsWith("]");
 var isMetadataName = (name) => name.startsWith("sops_");
 var readDotenvLines = (text) => {
   const out = [];
@@ -42295,11 +42272,12 @@ var checkSecretsFile = (text, file, config) => {
       const name = leaf.path.join(".");
       names.push({ name, line: leaf.line ?? lineOfName.get(name) });
       if (!isEncryptedValue(leaf.raw) || !leaf.encrypted) {
-        findings.push(finding(
-          "KF101",
+        findings.push(plaintextFinding(
+          name,
           file,
           leaf.line ?? lineOfName.get(name),
-          `${name} holds a plaintext value: encrypt it with \`keyfleet set\` (the value is now in your working tree; if it was pushed, rotate it at the provider)`
+          leaf.raw,
+          "(the value is now in your working tree; if it was pushed, rotate it at the provider)"
         ));
       }
     }
@@ -42308,13 +42286,12 @@ var checkSecretsFile = (text, file, config) => {
     for (const l of lines) {
       if (isMetadataName(l.name)) continue;
       names.push({ name: l.name, line: l.line });
-      if (!isEncryptedValue(l.value)) {
-        findings.push(finding("KF101", file, l.line, `${l.name} holds a plaintext value: encrypt it with \`keyfleet set\` (if it was pushed, rotate it at the provider)`));
-      }
+      if (!isEncryptedValue(l.value)) findings.push(plaintextFinding(l.name, file, l.line, l.value, "(if it was pushed, rotate it at the provider)"));
     }
   }
   return { findings, names, parsed };
 };
+var plaintextFinding = (name, file, line, value, rotate) => finding("KF101", file, line, looksLikeEncValue(value) ? `${name} holds a malformed ENC[...] value, not a SOPS ciphertext (sops writes ENC[AES256_GCM,data:<base64>,iv:<32 bytes>,tag:<16 bytes>,type:<str|int|…>]): treat it as plaintext and encrypt it with \`keyfleet set\` ${rotate}` : `${name} holds a plaintext value: encrypt it with \`keyfleet set\` ${rotate}`);
 var missingMetadata = (lines, file) => {
   const meta = new Map(lines.filter((l) => isMetadataName(l.name)).map((l) => [l.name, l.value]));
   if (meta.size === 0) return [];
@@ -42363,7 +42340,18 @@ var secretsPath = (env) => `environments/${env}/env.secrets`;
 var deploymentPath = (env) => `environments/${env}/deployment.yaml`;
 var readRepoCatalog = (root) => {
   const path6 = join4(root, CATALOG_PATH);
-  if (!existsSync3(path6)) return { catalog: builtinCatalog, findings: [], valid: true };
+  if (!existsSync3(path6)) {
+    return {
+      catalog: builtinCatalog,
+      valid: false,
+      findings: [finding(
+        "KF123",
+        CATALOG_PATH,
+        void 0,
+        `catalog missing: ${CATALOG_PATH} does not exist, so its rules (environments, required names, custom keys) cannot be checked; restore it from git (\`git checkout <ref> -- ${CATALOG_PATH}\`) or write one (docs/catalog.md)`
+      )]
+    };
+  }
   const { catalog, problems } = parseCatalog(readFileSync4(path6, "utf8"), CATALOG_PATH);
   if (catalog) return { catalog, findings: [], valid: true };
   return {
@@ -42660,7 +42648,7 @@ var changeReport = async (options) => {
     const after2 = await readHead(file);
     const change = await compareEnv(env, file, before2, after2, identities[env], index2);
     const deployment = await readHead(deploymentPath(env)) ?? await readBase(deploymentPath(env));
-    const touched = new Set([...change.added, ...change.removed, ...change.changed.filter((n2) => !change.reencrypted.includes(n2))].map((n2) => index2.resolve(n2)?.name ?? n2));
+    const touched = new Set([...change.added, ...change.removed, ...change.changed].map((n2) => index2.resolve(n2)?.name ?? n2));
     let agentsAffected = [];
     if (deployment !== void 0 && touched.size > 0) {
       const read2 = await readDeployment(deployment, deploymentPath(env), env, catalog);
@@ -42686,6 +42674,7 @@ var tryParse = (text, file) => {
     return { error: isKeyfleetError(error2) ? error2.message : `${file} could not be parsed` };
   }
 };
+var stanzasOf = (parsed) => JSON.stringify((parsed?.metadata.age ?? []).map((a2) => [a2.recipient, a2.enc]).sort());
 var valuesOf = (parsed) => new Map((parsed?.leaves ?? []).map((leaf) => [leaf.path.join("."), leaf.raw]));
 var compareEnv = async (env, file, before2, after2, identities, index2) => {
   const status = before2 === void 0 ? "added" : after2 === void 0 ? "removed" : before2 === after2 ? "unchanged" : "modified";
@@ -42696,32 +42685,42 @@ var compareEnv = async (env, file, before2, after2, identities, index2) => {
   const added = [...newValues.keys()].filter((n2) => !oldValues.has(n2));
   const removed = [...oldValues.keys()].filter((n2) => !newValues.has(n2));
   const common2 = [...newValues.keys()].filter((n2) => oldValues.has(n2));
-  const changed = common2.filter((n2) => oldValues.get(n2) !== newValues.get(n2));
+  const newCiphertext = common2.filter((n2) => oldValues.get(n2) !== newValues.get(n2));
   const unchanged = common2.filter((n2) => oldValues.get(n2) === newValues.get(n2));
   const oldRecipients = new Set(old.parsed?.metadata.age.map((a2) => a2.recipient) ?? []);
   const newRecipients = new Set(neu.parsed?.metadata.age.map((a2) => a2.recipient) ?? []);
   const bothExist = old.parsed !== void 0 && neu.parsed !== void 0;
-  const dataKeyRotated = bothExist && common2.length > 0 && changed.length === common2.length;
-  let reencrypted = [];
+  const dataKeyRotated = bothExist && common2.length > 0 && newCiphertext.length === common2.length && stanzasOf(old.parsed) !== stanzasOf(neu.parsed);
+  let sameValue = [];
   const hints = {};
   let keyedError;
   const keyed = identities !== void 0 && identities.length > 0;
-  if (keyed && (added.length > 0 || changed.length > 0)) {
+  if (keyed && (added.length > 0 || newCiphertext.length > 0)) {
     try {
       const newPlain = after2 === void 0 ? /* @__PURE__ */ new Map() : await decryptEnv(after2, file, identities);
-      const oldPlain = before2 === void 0 || changed.length === 0 ? /* @__PURE__ */ new Map() : await decryptEnv(before2, file, identities);
-      reencrypted = changed.filter((n2) => oldPlain.has(n2) && oldPlain.get(n2) === newPlain.get(n2));
-      for (const name of [...added, ...changed.filter((n2) => !reencrypted.includes(n2))]) {
+      const oldPlain = before2 === void 0 || newCiphertext.length === 0 ? /* @__PURE__ */ new Map() : await decryptEnv(before2, file, identities);
+      sameValue = newCiphertext.filter((n2) => oldPlain.has(n2) && oldPlain.get(n2) === newPlain.get(n2));
+      for (const name of [...added, ...newCiphertext.filter((n2) => !sameValue.includes(n2))]) {
         const value = newPlain.get(name);
         if (value !== void 0) hints[name] = formatHint(keyHint(name, value, index2));
       }
     } catch (error2) {
-      reencrypted = [];
+      sameValue = [];
       keyedError = isKeyfleetError(error2) ? `${error2.code}: ${error2.message}` : "decryption failed";
       for (const key of Object.keys(hints)) delete hints[key];
     }
   }
-  const metadataOnly = status === "modified" && added.length === 0 && removed.length === 0 && (changed.length === 0 || keyed && keyedError === void 0 && reencrypted.length === changed.length);
+  const compared = keyed && keyedError === void 0;
+  const notCompared2 = !compared && dataKeyRotated ? newCiphertext : [];
+  const reencrypted = compared ? sameValue : notCompared2;
+  const changed = newCiphertext.filter((n2) => !reencrypted.includes(n2));
+  const statuses = {};
+  for (const n2 of added) statuses[n2] = "added";
+  for (const n2 of changed) statuses[n2] = "changed";
+  for (const n2 of reencrypted) statuses[n2] = compared ? "reencrypted-same-value" : "reencrypted";
+  for (const n2 of removed) statuses[n2] = "removed";
+  for (const n2 of unchanged) statuses[n2] = "unchanged";
+  const metadataOnly = status === "modified" && added.length === 0 && removed.length === 0 && changed.length === 0 && notCompared2.length === 0;
   const parseError = old.error ?? neu.error;
   return {
     env,
@@ -42736,6 +42735,7 @@ var compareEnv = async (env, file, before2, after2, identities, index2) => {
     metadataOnly,
     dataKeyRotated,
     reencrypted,
+    statuses,
     hints,
     keyed,
     ...keyedError === void 0 ? {} : { keyedError },
@@ -42744,13 +42744,13 @@ var compareEnv = async (env, file, before2, after2, identities, index2) => {
 };
 
 // src/validate/report-format.ts
+var notCompared = (e) => e.reencrypted.some((n2) => e.statuses[n2] === "reencrypted");
+var REENCRYPTED_NOTE = "data key rotated; values cannot be compared without a key — the deploy job's keyed report compares them";
+var reencryptedLabel = (e, name) => e.statuses[name] === "reencrypted" ? "re-encrypted" : "re-encrypted (same value)";
 var rowsOf = (e) => [
   ...e.added.map((name) => ({ name, status: "added", hint: e.hints[name] ?? "" })),
-  ...e.changed.map((name) => ({
-    name,
-    status: e.reencrypted.includes(name) ? "re-encrypted (same value)" : "changed",
-    hint: e.hints[name] ?? ""
-  })),
+  ...e.changed.map((name) => ({ name, status: "changed", hint: e.hints[name] ?? "" })),
+  ...e.reencrypted.map((name) => ({ name, status: reencryptedLabel(e, name), hint: "" })),
   ...e.removed.map((name) => ({ name, status: "removed", hint: "" }))
 ];
 var summarizeEnv = (e) => {
@@ -42763,6 +42763,7 @@ var summarizeEnv = (e) => {
   if (e.removed.length) parts.push(`${e.removed.length} removed`);
   if (e.recipientsAdded.length || e.recipientsRemoved.length) parts.push(`recipients +${e.recipientsAdded.length}/-${e.recipientsRemoved.length}`);
   if (e.dataKeyRotated) parts.push("data key rotated");
+  if (e.reencrypted.length) parts.push(`${e.reencrypted.length} re-encrypted (${notCompared(e) ? "values not compared key-less" : "same value"})`);
   if (e.metadataOnly) parts.push("metadata only");
   return parts.length > 0 ? parts.join(", ") : "metadata only";
 };
@@ -42790,7 +42791,8 @@ var changeReportMarkdown = (report, options = {}) => {
     if (e.unchanged.length > 0) out.push(`- Unchanged: ${e.unchanged.map(code).join(", ")}`);
     if (e.recipientsAdded.length > 0) out.push(`- Recipients added: ${e.recipientsAdded.map(code).join(", ")}`);
     if (e.recipientsRemoved.length > 0) out.push(`- Recipients removed: ${e.recipientsRemoved.map(code).join(", ")}`);
-    if (e.dataKeyRotated) out.push("- Every value has a new ciphertext: the data key was rotated.");
+    if (notCompared(e)) out.push(`- ${REENCRYPTED_NOTE.charAt(0).toUpperCase()}${REENCRYPTED_NOTE.slice(1)}.`);
+    else if (e.dataKeyRotated) out.push("- Every value has a new ciphertext: the data key was rotated.");
     const agents = agentsFor(e, options.agentsAffected);
     if (agents && agents.length > 0) out.push(`- Agents affected: ${agents.map(code).join(", ")}`);
     if (e.parseError) out.push(`- ⚠️ ${mdEscape(e.parseError)}`);
@@ -42804,7 +42806,13 @@ var changeReportMarkdown = (report, options = {}) => {
 init_errors();
 
 // src/action/commands/diff.ts
-var changedNames = (report) => [...new Set(report.environments.flatMap((e) => [...e.added, ...e.changed, ...e.removed]))].sort();
+var changedNames = (report) => [...new Set(report.environments.flatMap((e) => [
+  ...e.added,
+  ...e.changed,
+  ...e.removed,
+  ...e.reencrypted.filter((name) => e.statuses[name] === "reencrypted")
+]))].sort();
+var reencryptedNames = (report) => [...new Set(report.environments.flatMap((e) => e.reencrypted))].sort();
 var reportChanges = async ({ inputs, setSecret: setSecret2 }, baseRef) => {
   const { root, environment, identities } = inputs;
   const keyed = identities.length > 0 && environment !== void 0;
@@ -42822,7 +42830,7 @@ var runDiff = async (ctx) => {
   return {
     findings: [],
     summary: [changeReportMarkdown(report)],
-    outputs: { changed: changedNames(report).join(",") },
+    outputs: { changed: changedNames(report).join(","), reencrypted: reencryptedNames(report).join(",") },
     failed: false
   };
 };
@@ -42831,6 +42839,40 @@ var runDiff = async (ctx) => {
 init_catalog();
 init_errors();
 init_findings();
+
+// src/lifecycle/proposal-format.ts
+init_errors();
+
+// src/repo/layout.ts
+init_errors();
+var ENV_NAME2 = /^[a-z][a-z0-9-]*$/;
+var environmentPaths = (env) => {
+  if (!ENV_NAME2.test(env)) {
+    throw new KeyfleetError("ENV_INVALID_NAME", `"${env.slice(0, 40)}" is not an environment name (lowercase letters, digits, dashes; e.g. prod)`);
+  }
+  const dir = `environments/${env}`;
+  return { env, dir, secrets: `${dir}/env.secrets`, deployment: `${dir}/deployment.yaml`, proposals: `${dir}/proposals` };
+};
+
+// src/lifecycle/proposal-format.ts
+var PROPOSAL_FORMAT = "proposal/v1";
+var PROPOSAL_FILE = /^([A-Za-z0-9_]+)\.age$/;
+var decodePayload = (bytes, file, env, name) => {
+  let raw;
+  try {
+    raw = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    throw new KeyfleetError("PROPOSAL_MALFORMED", `${file} opens but does not hold a keyfleet proposal (not JSON); make it again with \`keyfleet propose\``, { file });
+  }
+  const p = raw;
+  if (typeof p !== "object" || p === null || p.keyfleet !== PROPOSAL_FORMAT || typeof p.env !== "string" || typeof p.name !== "string" || typeof p.value !== "string" || typeof p.created !== "string") {
+    throw new KeyfleetError("PROPOSAL_MALFORMED", `${file} opens but is not a ${PROPOSAL_FORMAT} proposal (fields keyfleet, env, name, value, created); make it again with \`keyfleet propose\``, { file });
+  }
+  if (p.env !== env || p.name !== name) {
+    throw new KeyfleetError("PROPOSAL_MISPLACED", `${file} was made for ${p.name.slice(0, 60)} in ${p.env.slice(0, 40)}, not ${name} in ${env}; proposals cannot be moved or renamed — make it again with \`keyfleet propose ${env} ${name}\``, { file });
+  }
+  return { keyfleet: PROPOSAL_FORMAT, env: p.env, name: p.name, value: p.value, created: p.created };
+};
 
 // src/lifecycle/propose.ts
 init_age();
@@ -42842,8 +42884,10 @@ import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync, write
 import { basename, dirname as dirname2, join as join8 } from "node:path";
 import { randomBytes as randomBytes8 } from "node:crypto";
 var tempPathFor = (target) => join8(dirname2(target), `.${basename(target)}.kf-${randomBytes8(6).toString("hex")}.tmp`);
+var pending = /* @__PURE__ */ new Set();
 var writeFileAtomic = (target, content, mode = 384) => {
   const temp = tempPathFor(target);
+  pending.add(temp);
   try {
     const fd = openSync(temp, "wx", mode);
     try {
@@ -42858,10 +42902,13 @@ var writeFileAtomic = (target, content, mode = 384) => {
   } catch (error2) {
     rmSync(temp, { force: true });
     throw error2;
+  } finally {
+    pending.delete(temp);
   }
 };
 var changeViaTempCopy = async (target, change) => {
   const temp = tempPathFor(target);
+  pending.add(temp);
   try {
     copyFileSync(target, temp);
     const result = await change(temp);
@@ -42874,6 +42921,7 @@ var changeViaTempCopy = async (target, change) => {
     throw error2;
   } finally {
     rmSync(temp, { force: true });
+    pending.delete(temp);
   }
 };
 
@@ -42896,13 +42944,13 @@ var PINNED_SOPS_VERSION = "3.13.2";
 var MINIMUM = [3, 11, 0];
 var checked = /* @__PURE__ */ new Map();
 var checkSops = (path6) => {
-  let pending = checked.get(path6);
-  if (!pending) {
-    pending = probe2(path6);
-    checked.set(path6, pending);
-    pending.catch(() => checked.delete(path6));
+  let pending2 = checked.get(path6);
+  if (!pending2) {
+    pending2 = probe2(path6);
+    checked.set(path6, pending2);
+    pending2.catch(() => checked.delete(path6));
   }
-  return pending;
+  return pending2;
 };
 var probe2 = async (path6) => {
   const result = await execa(path6, ["--version", "--disable-version-check"], { reject: false, timeout: 15e3, extendEnv: false, env: {}, stdin: "ignore" });
@@ -43001,7 +43049,8 @@ var runSops = async (call, options) => {
     env,
     extendEnv: false,
     reject: false,
-    timeout: options.timeoutMs ?? 6e4,
+    // An editor session takes as long as the person editing needs.
+    ...call.interactive ? {} : { timeout: options.timeoutMs ?? 6e4 },
     verbose: "none",
     stripFinalNewline: false,
     ...call.interactive ? { stdio: "inherit" } : { input: call.input ?? "", stdout: "pipe", stderr: "pipe" }
@@ -43215,35 +43264,55 @@ init_errors();
 init_findings();
 init_render2();
 import { join as join11 } from "node:path";
-var agentsOutput = (out) => JSON.stringify(out.registry.agents.map((a2) => ({
-  name: a2.name,
-  target: a2.target,
-  namespace: a2.namespace ?? null,
-  generation: out.generation[a2.name] ?? null
-})));
+var agentsOutput = (out, agents) => {
+  const byName2 = new Map(agents.map((a2) => [a2.name, a2]));
+  const entries = out.registry.agents.map((a2) => ({
+    name: a2.name,
+    target: a2.target,
+    namespace: a2.namespace ?? null,
+    deployment: a2.target === "kubernetes" ? byName2.get(a2.name)?.deployment ?? a2.name : null,
+    generation: out.generation[a2.name] ?? null
+  }));
+  return JSON.stringify(entries);
+};
+var optionalChangeReport = async (ctx, baseRef) => {
+  try {
+    return await reportChanges(ctx, baseRef);
+  } catch (error2) {
+    if (!(isKeyfleetError(error2) && error2.code === "GIT_FAILED")) throw error2;
+    return { skipped: `base-ref "${baseRef}" is not in the fetched history (a first push, or a force-push), so there is no change table; the render went on. ${error2.message}` };
+  }
+};
 var runRender = async (ctx) => {
   const { root, environment, identities, baseRef, outDir } = ctx.inputs;
   const env = environment;
   const values = await decryptAndMask(root, env, identities, ctx.setSecret);
   const summary2 = [];
   const outputs = {};
+  const warnings = [];
   if (baseRef !== void 0) {
-    const report = await reportChanges(ctx, baseRef);
-    summary2.push(changeReportMarkdown(report));
-    outputs.changed = changedNames(report).join(",");
+    const report = await optionalChangeReport(ctx, baseRef);
+    if ("skipped" in report) {
+      warnings.push({ title: "keyfleet change table skipped", message: report.skipped });
+      summary2.push(`_Change table skipped: ${report.skipped}_
+`);
+    } else {
+      summary2.push(changeReportMarkdown(report));
+      outputs.changed = changedNames(report).join(",");
+    }
   }
   const { catalog } = readRepoCatalog(root);
   assertEnvironment(catalog, env);
   const findings = await validateRepository({ root, environments: [env], identities: { [env]: [...identities] } });
   summary2.unshift(findingsMarkdown(`Validation: ${env} (keyed)`, findings));
-  if (hasErrors(findings)) return { findings, summary: summary2, outputs, failed: true };
+  if (hasErrors(findings)) return { findings, summary: summary2, outputs, failed: true, warnings };
   const parsed = await readDeployment2(root, env, catalog);
   if (parsed === void 0) {
     throw new KeyfleetError("RENDER_NO_DEPLOYMENT", `${deploymentFile(env)} does not exist: describe the agents of ${env} there (see docs/deployment.md).`, { file: deploymentFile(env) });
   }
   if (parsed.deployment === void 0) {
     const extra = parsed.findings.filter((f) => !findings.some((g) => g.code === f.code && g.line === f.line && g.file === f.file));
-    return { findings: [...findings, ...extra], summary: summary2, outputs, failed: true };
+    return { findings: [...findings, ...extra], summary: summary2, outputs, failed: true, warnings };
   }
   const out = await renderEnvironment({ env, values, deployment: parsed.deployment, catalog });
   const target = outDir ?? ctx.workspace().path(join11("render", env));
@@ -43256,8 +43325,8 @@ var runRender = async (ctx) => {
     outputs.artifacts = paths.filter((p) => !p.sensitive).map((p) => p.path).join("\n");
   }
   outputs.generation = generationId(Object.entries(out.generation));
-  outputs.agents = agentsOutput(out);
-  return { findings, summary: summary2, outputs, failed: false };
+  outputs.agents = agentsOutput(out, parsed.deployment.agents);
+  return { findings, summary: summary2, outputs, failed: false, warnings };
 };
 
 // src/action/commands/validate.ts
@@ -43286,7 +43355,7 @@ init_age();
 init_errors();
 import { isAbsolute as isAbsolute2, relative as relative2, resolve as resolve2 } from "node:path";
 var COMMANDS = ["validate", "diff", "render", "check", "fold"];
-var ENV_NAME2 = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+var ENV_NAME3 = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 var usage = (message) => new KeyfleetError("ACTION_BAD_INPUT", message);
 var TRUE = ["true", "True", "TRUE"];
 var FALSE = ["false", "False", "FALSE"];
@@ -43322,7 +43391,7 @@ var readInputs = (env, setSecret2 = setSecret) => {
     throw usage(`unknown command "${command}": expected one of ${COMMANDS.join(", ")}.`);
   }
   const environment = getInput("environment") || void 0;
-  if (environment !== void 0 && !ENV_NAME2.test(environment)) {
+  if (environment !== void 0 && !ENV_NAME3.test(environment)) {
     throw usage(`environment "${environment}" is not a valid environment name (lowercase letters, digits, "-" and "_").`);
   }
   const identities = ageKey.trim() === "" ? [] : parseIdentityFile(ageKey, "the age-key input");
@@ -43477,6 +43546,7 @@ var run = async (env = process.env) => {
     };
     const result = await commands[inputs.command](ctx);
     const errors = annotateFindings(result.findings);
+    for (const w of result.warnings ?? []) warning(w.message, { title: w.title });
     setOutput("findings", String(result.findings.length));
     for (const [name, value] of Object.entries(result.outputs)) setOutput(name, value);
     if (result.summary.length > 0 && env.GITHUB_STEP_SUMMARY) {
