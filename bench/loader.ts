@@ -2,7 +2,7 @@
  * Loader benchmarks (issue 7), each next to a baseline measured in the same run:
  * - rotation latency, kubelet swap -> get() returns the new key, p50/p99 over 1,000
  *   swaps, vs a bare fs.watch(directory) + readFileSync;
- * - get() ns/op vs process.env[NAME];
+ * - get() ns/op vs process.env[NAME] (median of several rounds, each measure its own loop);
  * - RSS growth holding 1,000 keys vs a plain Map of the same keys;
  * - CPU time while idle-watching for 10 s vs the same process not watching.
  * Volumes live on tmpfs (/dev/shm) when present, as Secret volumes do.
@@ -11,7 +11,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, rmSync, watch, writeF
 import { tmpdir } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { join } from 'node:path'
-import { openKeys } from '../src/loader/index.js'
+import { openKeys, type KeyStore } from '../src/loader/index.js'
 import { KubeletVolume } from '../test/loader/kubelet.js'
 import type { BenchRow, BenchSuite } from './types.js'
 
@@ -99,30 +99,58 @@ const rotationRows = async (progress: (m: string) => void): Promise<BenchRow[]> 
     }
 }
 
+// Each measured lookup has its own loop, written out: one shared timing loop
+// calling a closure would make its call site polymorphic across the measures,
+// and whichever ran first would be timed on different code than the others.
+const GET_ROUNDS = 9
+const GET_WARMUP = 200_000
+let sink = 0
+
+const loopEnv = (n: number): number => {
+    let s = 0
+    for (let i = 0; i < n; i++) s += process.env.KEYFLEET_BENCH_KEY?.length ?? 0
+    return s
+}
+const loopByName = (keys: KeyStore, n: number): number => {
+    let s = 0
+    for (let i = 0; i < n; i++) s += keys.get('OPENAI_API_KEY')?.length ?? 0
+    return s
+}
+const loopByService = (keys: KeyStore, n: number): number => {
+    let s = 0
+    for (let i = 0; i < n; i++) s += keys.get('claude')?.length ?? 0
+    return s
+}
+
+/** Median ns/op over {@link GET_ROUNDS} rounds of `GETS` calls, after a warm-up. */
+const medianNs = (loop: (n: number) => number): number => {
+    sink += loop(GET_WARMUP)
+    const rounds: number[] = []
+    for (let r = 0; r < GET_ROUNDS; r++) {
+        const t = process.hrtime.bigint()
+        sink += loop(GETS)
+        rounds.push(Number(process.hrtime.bigint() - t) / GETS)
+    }
+    return rounds.sort((a, b) => a - b)[GET_ROUNDS >> 1] as number
+}
+
 const getRows = async (progress: (m: string) => void): Promise<BenchRow[]> => {
     const dir = root()
     try {
         writeFileSync(join(dir, 'env'), `OPENAI_API_KEY=${key(1)}\nANTHROPIC_API_KEY=sk-ant-api03-${'y'.repeat(40)}\n`)
         const keys = await openKeys({ path: join(dir, 'env'), env: {} })
         process.env.KEYFLEET_BENCH_KEY = key(1)
-        const time = (fn: () => string | undefined): number => {
-            let sink = 0
-            for (let i = 0; i < 100_000; i++) sink += fn()?.length ?? 0 // warm-up
-            const t = process.hrtime.bigint()
-            for (let i = 0; i < GETS; i++) sink += fn()?.length ?? 0
-            const ns = Number(process.hrtime.bigint() - t) / GETS
-            if (sink === -1) progress('unreachable')
-            return ns
-        }
-        progress(`get() vs process.env, ${GETS} lookups each`)
-        const env = time(() => process.env.KEYFLEET_BENCH_KEY)
-        const byName = time(() => keys.get('OPENAI_API_KEY'))
-        const byService = time(() => keys.get('claude'))
+        progress(`get() vs process.env, median of ${GET_ROUNDS} rounds of ${GETS} lookups each`)
+        const env = medianNs(loopEnv)
+        const byName = medianNs((n) => loopByName(keys, n))
+        const byService = medianNs((n) => loopByService(keys, n))
         delete process.env.KEYFLEET_BENCH_KEY
         await keys.close()
+        if (sink === -1) progress('unreachable')
+        const note = `median of ${GET_ROUNDS} rounds x ${GETS} calls after ${GET_WARMUP} warm-up calls; each measure has its own loop, baseline measured the same way`
         return [
-            { suite: 'loader', name: "get('OPENAI_API_KEY')", value: byName, unit: 'ns/op', baseline: { name: 'process.env[NAME]', value: env }, ratio: env / byName, goal: '>= 10x faster than process.env', met: env / byName >= 10 },
-            { suite: 'loader', name: "get('claude') (service)", value: byService, unit: 'ns/op', baseline: { name: 'process.env[NAME]', value: env }, ratio: env / byService, goal: '>= 10x faster than process.env', met: env / byService >= 10 },
+            { suite: 'loader', name: "get('OPENAI_API_KEY')", value: byName, unit: 'ns/op', baseline: { name: 'process.env[NAME]', value: env }, ratio: env / byName, goal: '>= 10x faster than process.env', met: env / byName >= 10, note },
+            { suite: 'loader', name: "get('claude') (service)", value: byService, unit: 'ns/op', baseline: { name: 'process.env[NAME]', value: env }, ratio: env / byService, goal: '>= 10x faster than process.env', met: env / byService >= 10, note },
         ]
     } finally {
         rmSync(dir, { recursive: true, force: true })

@@ -44,9 +44,16 @@ export interface OpenKeysOptions {
      */
     readonly pollIntervalMs?: number | undefined
     /**
-     * Grace before a source problem is reported, in ms. Default 50: a
-     * truncate-then-write save is empty for a moment, which is not worth an
-     * error event. The last good keys are served either way.
+     * Settle time in ms, default 50; 0 turns both uses off. (1) Grace before a
+     * source problem is reported: a truncate-then-write save is empty for a
+     * moment, which is not worth an error event. (2) Stability check for
+     * single-file sources (dotenv, JSON, SOPS, age): new content is served only
+     * once the file has not changed for this long (its mtime is that old, or a
+     * re-read after the rest of the time finds the same bytes, size and mtime),
+     * so a prefix of an in-place write is never served. A change to a single
+     * file therefore reaches `get()` about `settleMs` after its last write.
+     * Directory sources (kubelet `..data` swaps are atomic) are not delayed.
+     * The last good keys are served either way.
      */
     readonly settleMs?: number | undefined
     /** Directory watch function (tests inject failures); `false` polls only. Default: `fs.watch`. */

@@ -5,18 +5,32 @@
  * round trip per file (the swap-to-get latency goal is 1 ms), and a read that
  * cannot interleave with other JS makes the snapshot trivially consistent.
  */
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { isKeyfleetError } from '../errors.js'
 import { LoaderCode, errnoOf, loaderError, systemCause } from './errors.js'
 import { parseDotenv, parseJsonSource } from './parse.js'
 
-/** What one read of the source found. */
+/** Size and modification time of a single-file source, taken (fstat) right after its bytes were read. */
+export interface FileStamp {
+    readonly size: number
+    readonly mtimeMs: number
+}
+
+/**
+ * What one read of the source found. `fingerprint` identifies the content: for
+ * a single file it is its exact bytes (latin1, lossless), for a directory the
+ * length-prefixed name/value pairs.
+ */
 export type RawSource =
     | { readonly kind: 'missing' }
-    | { readonly kind: 'directory' | 'dotenv' | 'json'; readonly entries: Map<string, string>; readonly fingerprint: string }
-    | { readonly kind: 'sops'; readonly store: 'dotenv' | 'json' | 'yaml'; readonly text: string; readonly fingerprint: string }
-    | { readonly kind: 'age-bundle'; readonly bytes: Buffer; readonly fingerprint: string }
+    | { readonly kind: 'directory'; readonly entries: Map<string, string>; readonly fingerprint: string }
+    | { readonly kind: 'dotenv' | 'json'; readonly entries: Map<string, string>; readonly fingerprint: string; readonly stamp: FileStamp }
+    | { readonly kind: 'sops'; readonly store: 'dotenv' | 'json' | 'yaml'; readonly text: string; readonly fingerprint: string; readonly stamp: FileStamp }
+    | { readonly kind: 'age-bundle'; readonly bytes: Buffer; readonly fingerprint: string; readonly stamp: FileStamp }
+
+/** A read of a single-file source (everything but a directory or a missing path). */
+export type FileSource = Extract<RawSource, { readonly stamp: FileStamp }>
 
 /** The kinds of source the loader understands. */
 export type SourceKind = Exclude<RawSource['kind'], 'missing'>
@@ -72,9 +86,11 @@ const fingerprintOf = (entries: Map<string, string>): string => {
  * present the files are read from the timestamped directory it points to, and
  * the link is read again afterwards: if it moved (a swap happened mid-read) the
  * read is repeated, so the result is always one whole payload, never a mix.
+ * @throws KeyfleetError `LOADER_SOURCE_UNREADABLE` (transient) when `..data` moved
+ *   during every one of `MAX_ATTEMPTS` reads.
  */
 const readDirectory = (path: string): Map<string, string> => {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         let link: string | undefined
         try {
             link = readlinkSync(join(path, DATA_LINK))
@@ -87,10 +103,12 @@ const readDirectory = (path: string): Map<string, string> => {
             if (readlinkSync(join(path, DATA_LINK)) === link) return entries
         } catch (error) {
             // The old payload directory was removed under us: the swap finished, read again.
-            if (!isGone(error) || attempt >= MAX_ATTEMPTS) throw error
+            if (!isGone(error)) throw error
         }
-        if (attempt >= MAX_ATTEMPTS) return readFlatDir(path)
     }
+    // Never fall back to the per-key links here: under this much churn they can
+    // point into two payloads at once. The store keeps its last good snapshot and retries.
+    throw loaderError(LoaderCode.SOURCE_UNREADABLE, `${path}: ..data moved during each of ${MAX_ATTEMPTS} reads (the volume is being rewritten faster than it can be read); keeping the last good keys and retrying`, { file: path })
 }
 
 const SOPS_DOTENV = /^sops_(?:mac|version|lastmodified)=|^[^=\s]+=ENC\[AES256_GCM,/m
@@ -99,11 +117,22 @@ const SOPS_YAML = /^sops:|:\s*ENC\[AES256_GCM,/m
 const AGE_ARMOR = '-----BEGIN AGE ENCRYPTED FILE-----'
 const AGE_BINARY = 'age-encryption.org/v1\n'
 
-const readFile = (path: string): RawSource => {
-    const bytes = readFileSync(path)
+const readFile = (path: string): FileSource => {
+    const fd = openSync(path, 'r')
+    let bytes: Buffer
+    let stamp: FileStamp
+    try {
+        bytes = readFileSync(fd)
+        // After the read: a write that lands during it moves mtime past the read.
+        const stat = fstatSync(fd)
+        stamp = { size: stat.size, mtimeMs: stat.mtimeMs }
+    } finally {
+        closeSync(fd)
+    }
+    const fingerprint = bytes.toString('latin1')
     const head = bytes.subarray(0, 64).toString('latin1')
     if (head.startsWith(AGE_BINARY) || head.trimStart().startsWith(AGE_ARMOR)) {
-        return { kind: 'age-bundle', bytes, fingerprint: bytes.toString('latin1') }
+        return { kind: 'age-bundle', bytes, fingerprint, stamp }
     }
     const text = bytes.toString('utf8')
     if (text.trim() === '') {
@@ -113,14 +142,14 @@ const readFile = (path: string): RawSource => {
     // Any SOPS trace counts, not only the MAC line: a SOPS file cut short before
     // its metadata must fail as SOPS, never be served as plaintext `ENC[…]` values.
     if (trimmed.startsWith('{')) {
-        if (SOPS_JSON.test(text)) return { kind: 'sops', store: 'json', text, fingerprint: text }
+        if (SOPS_JSON.test(text)) return { kind: 'sops', store: 'json', text, fingerprint, stamp }
     } else if (SOPS_DOTENV.test(text)) {
-        return { kind: 'sops', store: 'dotenv', text, fingerprint: text }
+        return { kind: 'sops', store: 'dotenv', text, fingerprint, stamp }
     } else if (SOPS_YAML.test(text)) {
-        return { kind: 'sops', store: 'yaml', text, fingerprint: text }
+        return { kind: 'sops', store: 'yaml', text, fingerprint, stamp }
     }
-    if (trimmed.startsWith('{')) return { kind: 'json', entries: parseJsonSource(text, path), fingerprint: text }
-    return { kind: 'dotenv', entries: parseDotenv(text, path), fingerprint: text }
+    if (trimmed.startsWith('{')) return { kind: 'json', entries: parseJsonSource(text, path), fingerprint, stamp }
+    return { kind: 'dotenv', entries: parseDotenv(text, path), fingerprint, stamp }
 }
 
 /**
@@ -128,7 +157,8 @@ const readFile = (path: string): RawSource => {
  * single file whose format is recognised by content (age armor or magic, SOPS
  * marker `sops_mac=` / `"sops":` / `sops:`, a JSON object, else dotenv).
  * @returns `{ kind: 'missing' }` when the path does not exist.
- * @throws KeyfleetError `LOADER_SOURCE_UNREADABLE` (EACCES …), `LOADER_SOURCE_EMPTY`,
+ * @throws KeyfleetError `LOADER_SOURCE_UNREADABLE` (EACCES …, or a Secret volume
+ *   swapped during every attempt to read it), `LOADER_SOURCE_EMPTY`,
  *   `LOADER_PARSE_FAILED`.
  */
 export const readSource = (path: string): RawSource => {

@@ -3,6 +3,12 @@
  * precedence (a real environment variable beats the mounted source unless it
  * is empty or a placeholder), aliases, service names and pools are resolved
  * once here, so that a lookup is a single Map read.
+ *
+ * `get()` is the hot path (issue 7: at least 10x faster than `process.env`),
+ * so it reads `direct`, a Map whose values are all strings: one monomorphic
+ * Map read, no type check and no allocation for every name, alias, spelling
+ * and single-key service. Only a service with a pool of two or more keys
+ * lives in the small `pools` map, tried after a miss.
  */
 import { isPlaceholder } from '../catalog/placeholder.js'
 import type { CatalogIndex } from '../catalog/resolve.js'
@@ -21,6 +27,10 @@ export interface Snapshot {
     readonly origins: ReadonlyMap<string, Origin>
     /** Every accepted lookup string (canonical name, alias, source spelling, service) -> its key or pool. */
     readonly lookup: ReadonlyMap<string, KeyChoice | Pool>
+    /** The hot path of `get`: every lookup string that resolves to one key -> its value (strings only). */
+    readonly direct: ReadonlyMap<string, string>
+    /** Services with a pool of two or more keys -> the pool; disjoint from `direct`. */
+    readonly pools: ReadonlyMap<string, Pool>
 }
 
 /** Environment variables as `process.env` holds them. */
@@ -93,7 +103,23 @@ export const buildSnapshot = (
         const members = sparse.filter((m): m is KeyChoice => m !== undefined)
         lookup.set(service, members.length === 1 ? members[0] as KeyChoice : new Pool(members, coolUntil))
     }
-    return { generation, values: sorted, origins: sortedOrigins, lookup }
+    const direct = new Map<string, string>()
+    const pooled = new Map<string, Pool>()
+    for (const [name, entry] of lookup) {
+        if (entry instanceof Pool) pooled.set(name, entry)
+        else direct.set(name, entry.value)
+    }
+    return { generation, values: sorted, origins: sortedOrigins, lookup, direct, pools: pooled }
+}
+
+/**
+ * The value `name` resolves to in `snapshot`: a string Map read, then (only on
+ * a miss, only for a pool service) the pool's next member. Allocates nothing.
+ */
+export const valueIn = (snapshot: Snapshot, name: string): string | undefined => {
+    const value = snapshot.direct.get(name)
+    if (value !== undefined || snapshot.pools.size === 0) return value
+    return snapshot.pools.get(name)?.next().value
 }
 
 /** Canonical names whose effective value differs between two snapshots (added, changed or removed), sorted. */

@@ -10,15 +10,13 @@ import { TypedEmitter } from './emitter.js'
 import { LoaderCode, loaderError, systemCause } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { Pool, type KeyChoice } from './pool.js'
-import { readSource, type SourceKind } from './read-source.js'
-import { buildSnapshot, changedNames, type Snapshot } from './snapshot.js'
+import { readSource, type RawSource, type SourceKind } from './read-source.js'
+import { readSettled } from './settle.js'
+import { buildSnapshot, changedNames, valueIn, type Snapshot } from './snapshot.js'
 import type { CheckEvent, FailureOptions, KeyStore, KeyStoreEvents, KeyView, SourceStatus } from './types.js'
 import { DirWatchers, watchTargets } from './watch.js'
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
-
-const valueOf = (entry: KeyChoice | Pool | undefined): string | undefined =>
-    entry === undefined ? undefined : entry instanceof Pool ? entry.next().value : entry.value
 
 const choiceOf = (entry: KeyChoice | Pool | undefined): KeyChoice | undefined =>
     entry === undefined ? undefined : entry instanceof Pool ? entry.next() : entry
@@ -43,6 +41,8 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     #closed = false
     #pollTimer: NodeJS.Timeout | undefined
     #retryTimer: NodeJS.Timeout | undefined
+    #settleTimer: NodeJS.Timeout | undefined
+    #settleWake: (() => void) | undefined
     readonly #checker: KeyChecker | undefined
     // With `check` set: the first keys are not served yet, so the first change runs the first check.
     #checkAwaitsKeys = false
@@ -80,7 +80,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     }
 
     get(nameOrService: string): string | undefined {
-        return valueOf(this.#snapshot.lookup.get(nameOrService))
+        return valueIn(this.#snapshot, nameOrService)
     }
 
     require(nameOrService: string): string {
@@ -128,7 +128,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         const snapshot = this.#snapshot
         return Object.freeze({
             generation: snapshot.generation,
-            get: (nameOrService: string) => valueOf(snapshot.lookup.get(nameOrService)),
+            get: (nameOrService: string) => valueIn(snapshot, nameOrService),
             names: () => [...snapshot.values.keys()],
         })
     }
@@ -148,6 +148,8 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#watchers?.close()
         clearInterval(this.#pollTimer)
         clearTimeout(this.#retryTimer)
+        clearTimeout(this.#settleTimer)
+        this.#settleWake?.()
         this.#checker?.close()
         this.removeAll()
     }
@@ -193,12 +195,16 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     async #reloadOnce(): Promise<void> {
         const path = this.#o.path as string
         try {
-            const raw = readSource(path)
-            if (raw.kind === 'missing') {
-                this.#fail(loaderError(LoaderCode.SOURCE_MISSING, `${path} does not exist (yet); serving ${this.#snapshot.values.size} last known keys and waiting for it to appear`, { file: path }))
-                return
-            }
+            let raw: RawSource | undefined = readSource(path)
+            if (raw.kind === 'missing') { this.#missing(path); return }
             if (raw.fingerprint === this.#fingerprint) { this.#healthy(); return }
+            // A single file may be mid-write (a prefix that parses): swap only once it is stable.
+            if (raw.kind !== 'directory' && this.#o.settleMs > 0) {
+                raw = await readSettled(path, raw, this.#o.settleMs, (ms) => this.#pause(ms))
+                if (raw === undefined || this.#closed) return
+                if (raw.kind === 'missing') { this.#missing(path); return }
+                if (raw.fingerprint === this.#fingerprint) { this.#healthy(); return }
+            }
             let entries: ReadonlyMap<string, string>
             let bundle: BundleInfo | undefined
             if (raw.kind === 'sops') entries = await openSops(raw.text, raw.store, this.#o.identity, path)
@@ -215,6 +221,25 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
                 ? error
                 : new KeyfleetError('LOADER_INTERNAL', `unexpected failure while reading ${path}; keeping the last good keys (please report this)`, { file: path, cause: systemCause(error) }))
         }
+    }
+
+    #missing(path: string): void {
+        this.#fail(loaderError(LoaderCode.SOURCE_MISSING, `${path} does not exist (yet); serving ${this.#snapshot.values.size} last known keys and waiting for it to appear`, { file: path }))
+    }
+
+    // The stability check's wait; close() cuts it short. Resolves false once the store is closed.
+    #pause(ms: number): Promise<boolean> {
+        return new Promise((resolve) => {
+            const wake = (): void => {
+                clearTimeout(this.#settleTimer)
+                this.#settleTimer = undefined
+                this.#settleWake = undefined
+                resolve(!this.#closed)
+            }
+            this.#settleWake = wake
+            this.#settleTimer = setTimeout(wake, ms)
+            if (!this.#o.persistent) this.#settleTimer.unref()
+        })
     }
 
     #apply(entries: ReadonlyMap<string, string>): void {
