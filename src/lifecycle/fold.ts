@@ -12,7 +12,7 @@ import { formatFinding, hasErrors, type Finding } from '../findings.js'
 import { changeViaTempCopy, writeFileAtomic } from '../repo/atomic.js'
 import { environmentPaths } from '../repo/layout.js'
 import { sopsEncryptNew, sopsSet, type SopsOptions } from '../sops/index.js'
-import { checkProposalsKeyless, listProposalDir } from './proposal-check.js'
+import { checkProposalsKeyless, listProposalDir } from '../validate/proposals.js'
 import { PROPOSAL_FILE, decodePayload } from './proposal-format.js'
 
 /** One opened proposal. `value` is a secret: never print it. */

@@ -21,8 +21,8 @@ export interface ProposalPayload {
     readonly created: string
 }
 
-/** File names in proposals/: `<NAME>.age`. */
-export const PROPOSAL_FILE = /^([A-Za-z0-9_]+)\.age$/
+/** File names in proposals/: `<NAME>.age` (the key-less check in validate owns the shape). */
+export { PROPOSAL_FILE_NAME as PROPOSAL_FILE } from '../validate/proposals.js'
 
 /** Repository-relative path of the proposal for `name` in `env`. @throws KeyfleetError `ENV_INVALID_NAME`. */
 export const proposalPath = (env: string, name: string): string => `${environmentPaths(env).proposals}/${name}.age`

@@ -22,6 +22,7 @@ export const CODES = {
     KF120: { severity: 'error', keyed: false, title: 'keyfleet.yaml breaks its schema' },
     KF121: { severity: 'error', keyed: false, title: 'deployment.yaml breaks its schema' },
     KF122: { severity: 'error', keyed: false, title: '.sops.yaml is missing or invalid' },
+    KF123: { severity: 'error', keyed: false, title: 'keyfleet.yaml (the catalog) is missing' },
     KF130: { severity: 'error', keyed: false, title: 'plaintext provider key in a file' },
     KF140: { severity: 'error', keyed: true, title: 'cannot decrypt, or the MAC does not verify' },
     KF141: { severity: 'error', keyed: true, title: 'value fails its provider format rule' },
@@ -38,3 +39,24 @@ export const finding = (code: FindingCode, file: string, line: number | undefine
     line === undefined
         ? { code, severity: severity ?? CODES[code].severity, file, message }
         : { code, severity: severity ?? CODES[code].severity, file, line, message }
+
+/**
+ * The key-less proposal codes (KF150-KF153). They are validation findings of
+ * the PR check but documented with the lifecycle in docs/lifecycle.md;
+ * src/lifecycle re-exports them under the same names.
+ */
+export const LIFECYCLE_CODES = {
+    KF150: { severity: 'error', title: 'proposal is not a well-formed age file' },
+    KF151: { severity: 'error', title: 'proposal file name is not a canonical catalog name' },
+    KF152: { severity: 'error', title: 'plaintext provider key in a proposal' },
+    KF153: { severity: 'error', title: 'unexpected file in proposals/' },
+} as const satisfies Record<string, { severity: Severity; title: string }>
+
+/** A proposal (lifecycle) finding code. */
+export type LifecycleCode = keyof typeof LIFECYCLE_CODES
+
+/** Builds a proposal finding with the code's default severity. */
+export const lifecycleFinding = (code: LifecycleCode, file: string, line: number | undefined, message: string): Finding =>
+    line === undefined
+        ? { code, severity: LIFECYCLE_CODES[code].severity, file, message }
+        : { code, severity: LIFECYCLE_CODES[code].severity, file, line, message }

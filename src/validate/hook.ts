@@ -10,15 +10,37 @@ import { hooksDir } from './git.js'
 /** The line that marks a hook as ours; a hook without it is someone else's. */
 export const HOOK_MARKER = '# keyfleet pre-commit hook'
 
-/** The hook script. Prefers a keyfleet on PATH, then the project's own (npx, no download). */
-export const hookScript = (): string => `#!/bin/sh
+/** The keyfleet CLI that installs the hook: the node binary and the CLI script, both absolute. */
+export interface HookCli {
+    /** Absolute path of node (`process.execPath` in the CLI). */
+    readonly node: string
+    /** Absolute path of keyfleet's CLI script (dist/src/cli/main.js). */
+    readonly script: string
+}
+
+/** Quotes `text` for sh: single quotes, with embedded ones closed, escaped and reopened. */
+const shQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`
+
+/**
+ * The hook script. It runs the very CLI that installed it, by absolute path:
+ * no PATH lookup and never npx (which may contact the registry and bury the
+ * result in npm noise). When that CLI is gone (moved, upgraded, an npx cache
+ * cleared) the commit is blocked with a message saying how to reinstall.
+ */
+export const hookScript = (cli: HookCli): string => `#!/bin/sh
 ${HOOK_MARKER} (installed by \`keyfleet hook install\`; remove this file to disable)
-# Scans the staged content for plaintext provider keys. To commit a known fake
-# key (tests, docs), put "keyfleet:allow" on its line.
-if command -v keyfleet >/dev/null 2>&1; then
-    exec keyfleet scan --staged
+# Runs \`keyfleet scan --staged\`: scans the staged content for plaintext provider
+# keys. To commit a known fake key (tests, docs), put "keyfleet:allow" on its line.
+KEYFLEET_NODE=${shQuote(cli.node)}
+KEYFLEET_CLI=${shQuote(cli.script)}
+if [ -x "$KEYFLEET_NODE" ] && [ -f "$KEYFLEET_CLI" ]; then
+    exec "$KEYFLEET_NODE" "$KEYFLEET_CLI" scan --staged
 fi
-exec npx --no-install keyfleet scan --staged
+echo 'keyfleet pre-commit hook: the keyfleet that installed this hook no longer exists:' >&2
+echo "    $KEYFLEET_NODE $KEYFLEET_CLI" >&2
+echo 'Reinstall the hook with the keyfleet you use now (keyfleet hook install), or delete this file to stop scanning commits:' >&2
+echo "    $0" >&2
+exit 1
 `
 
 /** What {@link installHook} did. */
@@ -31,11 +53,12 @@ export interface HookInstall {
 
 /**
  * Installs the pre-commit hook into the repository at `root` (honouring
- * `core.hooksPath`), atomically and executable.
+ * `core.hooksPath`), atomically and executable. `cli` is the keyfleet the hook
+ * will run (the CLI passes its own node and script; the core reads no process state).
  * @throws KeyfleetError `HOOK_EXISTS` when a pre-commit hook not written by
  *   keyfleet exists and `force` is false; `GIT_FAILED` outside a repository.
  */
-export const installHook = async (root: string, options: { force?: boolean } = {}): Promise<HookInstall> => {
+export const installHook = async (root: string, options: { cli: HookCli; force?: boolean }): Promise<HookInstall> => {
     const dir = await hooksDir(root)
     const path = join(dir, 'pre-commit')
     let action: HookInstall['action'] = 'created'
@@ -48,7 +71,7 @@ export const installHook = async (root: string, options: { force?: boolean } = {
     }
     mkdirSync(dir, { recursive: true })
     const tmp = join(dir, `.keyfleet-tmp-pre-commit-${process.pid}`)
-    writeFileSync(tmp, hookScript(), { mode: 0o755 })
+    writeFileSync(tmp, hookScript(options.cli), { mode: 0o755 })
     chmodSync(tmp, 0o755)
     renameSync(tmp, path)
     return { path, action }

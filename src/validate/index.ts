@@ -19,5 +19,5 @@ export { changeReport, compareEnv, type ChangeReport, type ChangeReportOptions, 
 export { changeReportText, changeReportMarkdown, summarizeEnv, mdEscape, REENCRYPTED_NOTE, type MarkdownOptions } from './report-format.js'
 export { installHook, hookScript, HOOK_MARKER, type HookCli, type HookInstall } from './hook.js'
 export { isGitRepo, resolveRef } from './git.js'
-export { checkProposalsKeyless, listProposalDir, proposalsDir } from './proposals.js'
+export { checkProposalsKeyless, listProposalDir, PROPOSAL_FILE_NAME } from './proposals.js'
 export { inspectAgeFile, type AgeInspection, type AgeStanzaHeader } from './age-header.js'

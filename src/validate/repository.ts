@@ -9,7 +9,7 @@ import { KeyfleetError } from '../errors.js'
 import { sortFindings, type Finding } from '../findings.js'
 import { finding } from './codes.js'
 import { readDeployment } from './deployment.js'
-import { checkProposalsKeyless } from '../lifecycle/proposal-check.js'
+import { checkProposalsKeyless } from './proposals.js'
 import { checkKeyed, type KeyedEnvInput } from './keyed.js'
 import { checkNames } from './names.js'
 import { scanForPlaintextKeys } from './scan.js'
@@ -36,10 +36,23 @@ export interface ValidateOptions {
     readonly base?: string
 }
 
-/** The catalog of `root`, with KF120 findings when it is broken (the built-in one stands in). */
+/**
+ * The catalog of `root`. When it is missing (KF123) or broken (KF120) the
+ * built-in one stands in so that key-less structure checks still run, but
+ * `valid` is false and the findings are errors: the built-in catalog lacks the
+ * repository's own rules (required names, custom keys), so falling back to it
+ * silently would weaken validation.
+ */
 export const readRepoCatalog = (root: string): { catalog: Catalog; findings: Finding[]; valid: boolean } => {
     const path = join(root, CATALOG_PATH)
-    if (!existsSync(path)) return { catalog: builtinCatalog, findings: [], valid: true }
+    if (!existsSync(path)) {
+        return {
+            catalog: builtinCatalog,
+            valid: false,
+            findings: [finding('KF123', CATALOG_PATH, undefined,
+                `catalog missing: ${CATALOG_PATH} does not exist, so its rules (environments, required names, custom keys) cannot be checked; restore it from git (\`git checkout <ref> -- ${CATALOG_PATH}\`) or write one (docs/catalog.md)`)],
+        }
+    }
     const { catalog, problems } = parseCatalog(readFileSync(path, 'utf8'), CATALOG_PATH)
     if (catalog) return { catalog, findings: [], valid: true }
     return {
@@ -112,7 +125,7 @@ export const validateRepository = async (options: ValidateOptions): Promise<Find
         findings.push(...check.findings)
         const nameFindings = checkNames({
             env, file, names: check.names, index,
-            ...(deployment ? { deploymentFile, deploymentKeys: deployment.keys, unknownKeysReported: deployment.fullSchema } : {}),
+            ...(deployment ? { deploymentFile, deploymentKeys: deployment.keys, unknownKeysReported: true } : {}),
         })
         // With a broken catalog the built-in one stands in; its verdict on names would mislead.
         findings.push(...(repoCatalog.valid ? nameFindings : nameFindings.filter((f) => f.code === 'KF110' || f.code === 'KF111')))

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { builtinCatalog, indexCatalog, keyHint, formatHint, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
+import { parseEncValue } from '../sops/native/enc-value.js'
 import type { Finding } from '../findings.js'
 import { finding } from './codes.js'
 import { changedFiles, showFile, stagedFiles, trackedFiles } from './git.js'
@@ -42,7 +43,7 @@ const ARMOR_END = '-----END AGE ENCRYPTED FILE-----'
 export interface Scanner {
     /**
      * Findings (KF130) for `text`, reported against `file`. Never throws.
-     * Ciphertext (`ENC[...]` values and armored age blocks) is skipped.
+     * Ciphertext (well-formed `ENC[AES256_GCM,…]` values and armored age blocks) is skipped.
      */
     scanText(text: string, file: string): Finding[]
 }
@@ -62,7 +63,8 @@ const scanText = (text: string, file: string, detectors: readonly Detector[], in
         if (raw.includes(ARMOR_BEGIN)) inArmor = !raw.includes(ARMOR_END)
         else if (inArmor) { if (raw.includes(ARMOR_END)) inArmor = false; return }
         if (raw.includes(ARMOR_BEGIN) || raw.includes(ALLOW_MARKER)) return
-        const line = raw.replace(ENC_VALUE, (m) => ' '.repeat(m.length))
+        // Only well-formed ciphertext is blanked: `ENC[<key>]` is a key in a wrapper, and is scanned.
+        const line = raw.replace(ENC_VALUE, (m) => (parseEncValue(m) ? ' '.repeat(m.length) : m))
         for (const match of matchLine(line, detectors, index)) {
             const spec = index.byService(match.service)
             // The detector knows the provider even when the catalog does not list it (well-known prefixes).

@@ -8,7 +8,7 @@ import type { Finding } from '../findings.js'
 import { parseSopsFile } from '../sops/native/index.js'
 import type { ParsedSopsFile } from '../sops/native/types.js'
 import { finding } from './codes.js'
-import { isEncryptedValue, isMetadataName, readDotenvLines, type DotenvLine } from './dotenv-lines.js'
+import { isEncryptedValue, isMetadataName, looksLikeEncValue, readDotenvLines, type DotenvLine } from './dotenv-lines.js'
 import type { NamedLine } from './names.js'
 import { matchRule, type SopsConfig } from './sops-config.js'
 
@@ -54,8 +54,8 @@ export const checkSecretsFile = (text: string, file: string, config: SopsConfig 
             const name = leaf.path.join('.')
             names.push({ name, line: leaf.line ?? lineOfName.get(name) })
             if (!isEncryptedValue(leaf.raw) || !leaf.encrypted) {
-                findings.push(finding('KF101', file, leaf.line ?? lineOfName.get(name),
-                    `${name} holds a plaintext value: encrypt it with \`keyfleet set\` (the value is now in your working tree; if it was pushed, rotate it at the provider)`))
+                findings.push(plaintextFinding(name, file, leaf.line ?? lineOfName.get(name), leaf.raw,
+                    '(the value is now in your working tree; if it was pushed, rotate it at the provider)'))
             }
         }
         if (config) findings.push(...recipientFindings(parsed, file, config, lines))
@@ -64,13 +64,21 @@ export const checkSecretsFile = (text: string, file: string, config: SopsConfig 
         for (const l of lines) {
             if (isMetadataName(l.name)) continue
             names.push({ name: l.name, line: l.line })
-            if (!isEncryptedValue(l.value)) {
-                findings.push(finding('KF101', file, l.line, `${l.name} holds a plaintext value: encrypt it with \`keyfleet set\` (if it was pushed, rotate it at the provider)`))
-            }
+            if (!isEncryptedValue(l.value)) findings.push(plaintextFinding(l.name, file, l.line, l.value, '(if it was pushed, rotate it at the provider)'))
         }
     }
     return { findings, names, parsed }
 }
+
+/**
+ * KF101 for a value that is not a well-formed SOPS ciphertext. A value merely wrapped in `ENC[...]`
+ * (hand-written, or a key pasted into a ciphertext's data field) is said to be malformed; either way
+ * the message names the variable and line, never the value.
+ */
+const plaintextFinding = (name: string, file: string, line: number | undefined, value: string, rotate: string): Finding =>
+    finding('KF101', file, line, looksLikeEncValue(value)
+        ? `${name} holds a malformed ENC[...] value, not a SOPS ciphertext (sops writes ENC[AES256_GCM,data:<base64>,iv:<32 bytes>,tag:<16 bytes>,type:<str|int|…>]): treat it as plaintext and encrypt it with \`keyfleet set\` ${rotate}`
+        : `${name} holds a plaintext value: encrypt it with \`keyfleet set\` ${rotate}`)
 
 /** KF102 for each metadata line a complete sops dotenv file has and this one lacks (none when it has no metadata at all: KF100). */
 const missingMetadata = (lines: readonly DotenvLine[], file: string): Finding[] => {

@@ -131,6 +131,6 @@ describe('action metadata', () => {
         expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
         expect(existsSync(join(actionDir, 'dist', 'index.js'))).toBe(true)
         expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir', 'live', 'strict', 'base-urls'])
-        expect(Object.keys(action.outputs)).toEqual(['findings', 'changed', 'rendered', 'artifacts', 'generation', 'agents', 'folded'])
+        expect(Object.keys(action.outputs)).toEqual(['findings', 'changed', 'reencrypted', 'rendered', 'artifacts', 'generation', 'agents', 'folded'])
     })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { generateIdentity, seal } from '../../src/age/index.js'
-import { inspectAgeFile } from '../../src/lifecycle/index.js'
+import { inspectAgeFile } from '../../src/validate/index.js'
 
 describe('inspectAgeFile (key-less)', () => {
     it('accepts a real armored age file and lists one stanza per recipient', async () => {

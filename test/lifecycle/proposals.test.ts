@@ -6,7 +6,8 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { generateIdentity, seal } from '../../src/age/index.js'
-import { checkProposalsKeyless, createProposal, foldProposals, openProposals } from '../../src/lifecycle/index.js'
+import { createProposal, foldProposals, openProposals } from '../../src/lifecycle/index.js'
+import { checkProposalsKeyless } from '../../src/validate/index.js'
 import { demoKey, makeDemoRepo } from '../helpers/cli.js'
 import { catalogOf, identitiesOf, openaiKey, realDecrypt, sopsWith } from './helpers.js'
 

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { keyfleet, makeDemoRepo } from '../helpers/cli.js'
+import { repoRoot } from '../helpers/tools.js'
 
 describe('validate checks proposals key-less', () => {
     it('accepts a real proposal and flags broken or unknown ones', async () => {
@@ -23,5 +24,27 @@ describe('validate checks proposals key-less', () => {
         expect(broken.code).toBe(1)
         expect(broken.stdout).toContain('KF150')
         expect(broken.stdout).toContain('KF151')
+    })
+})
+
+describe('the key-less proposal check lives in validate (module boundary)', () => {
+    it('lifecycle and validate share one proposal file-name shape', async () => {
+        const { PROPOSAL_FILE } = await import('../../src/lifecycle/index.js')
+        const { PROPOSAL_FILE_NAME } = await import('../../src/validate/proposals.js')
+        expect(PROPOSAL_FILE).toBe(PROPOSAL_FILE_NAME)
+    })
+
+    it('validate imports only sops, catalog, repo and render (never lifecycle), and lifecycle re-exports the same functions', async () => {
+        const { readFileSync, readdirSync } = await import('node:fs')
+        const dir = join(repoRoot, 'src', 'validate')
+        for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
+            const imports = [...readFileSync(join(dir, file), 'utf8').matchAll(/from '(\.\.\/[^']+)'/g)].map((m) => m[1])
+            for (const spec of imports) expect(spec, `${file} imports ${spec}`).toMatch(/^\.\.\/(sops|catalog|repo|render)\/|^\.\.\/(errors|findings|yaml-source)\.js$/)
+        }
+        const lifecycle = await import('../../src/lifecycle/index.js')
+        const validate = await import('../../src/validate/index.js')
+        expect(lifecycle.checkProposalsKeyless).toBe(validate.checkProposalsKeyless)
+        expect(lifecycle.inspectAgeFile).toBe(validate.inspectAgeFile)
+        expect(lifecycle.LIFECYCLE_CODES).toBe(validate.LIFECYCLE_CODES)
     })
 })

@@ -12,6 +12,10 @@ import { CATALOG, alnum, fakeKey, makeFixture } from './fixture.js'
 const catalog = parseCatalog(CATALOG).catalog ?? builtinCatalog
 const scanner = createScanner(catalog)
 
+/** A value with sops' exact ENC structure (base64 data, 32-byte iv, 16-byte tag): what the scan skips. */
+const wellFormedEnc = (plain: string): string =>
+    `ENC[AES256_GCM,data:${Buffer.from(plain).toString('base64')},iv:${Buffer.alloc(32, 1).toString('base64')},tag:${Buffer.alloc(16, 2).toString('base64')},type:str]`
+
 describe('scanText', () => {
     test.each(Object.entries({
         claude: fakeKey.claude, openai: fakeKey.openai, gemini: fakeKey.gemini, fireworks: fakeKey.fireworks, gateway: fakeKey.gateway,
@@ -44,14 +48,21 @@ describe('scanText', () => {
             'DEEPINFRA_API_KEY=changeme',
             'task-abcdefghijklmnopqrstuvwxyz0123',
             'sk-ant-api03-short',
-            `OPENAI_API_KEY=ENC[AES256_GCM,data:${alnum(40)},iv:x,tag:y,type:str]`,
-            `value: ENC[AES256_GCM,data:sk-proj-${alnum(40)},iv:x,tag:y,type:str]`,
+            `OPENAI_API_KEY=${wellFormedEnc(alnum(40))}`,
+            `value: ${wellFormedEnc(`sk-proj-${alnum(40)}`)}`,
             '-----BEGIN AGE ENCRYPTED FILE-----',
             `AIza${alnum(35)}`,
             '-----END AGE ENCRYPTED FILE-----',
             `sops_age__list_0__map_enc=-----BEGIN AGE ENCRYPTED FILE-----\\nfw_${alnum(30)}\\n-----END AGE ENCRYPTED FILE-----\\n`,
         ].join('\n')
         expect(scanner.scanText(text, 'environments/dev/env.secrets')).toEqual([])
+    })
+
+    test('a key inside a malformed ENC[...] (not sops structure) is not treated as ciphertext', () => {
+        const key = `sk-proj-${alnum(40)}`
+        const found = scanner.scanText(`value: ENC[AES256_GCM,data:${key},iv:x,tag:y,type:str]\n`, 'config.yaml')
+        expect(found.map((x) => [x.code, x.line])).toEqual([['KF130', 1]])
+        expect(findLeaks(key, { found: JSON.stringify(found) })).toEqual([])
     })
 
     test('obvious fakes (ascending runs, repeated characters or chunks) are not flagged; random keys are', () => {

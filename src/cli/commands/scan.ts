@@ -13,8 +13,10 @@ import { rootOf } from './validate.js'
 export const command: Command = {
     name: 'scan',
     summary: 'Find plaintext provider keys in staged, changed or tracked files',
-    usage: 'scan [--staged | --all | --base <ref> [--head <ref>] | FILE...] [--json]',
-    help: `Looks for provider keys by their prefixes (sk-ant-, sk-proj-, AIza, fw_ and the
+    // One scope is required (no silent default: a bare \`keyfleet scan\` that looked at nothing would pass).
+    usage: 'scan (--staged | --all | --base <ref> [--head <ref>] | FILE...) [--json] [--root DIR]',
+    help: `Choose exactly one scope: --staged, --all, --base <ref> or the files to scan.
+Looks for provider keys by their prefixes (sk-ant-, sk-proj-, AIza, fw_ and the
 catalog's format rules) and for NAME=value assignments of catalog names. SOPS ciphertext
 (ENC[...] values, armored age blocks) and .age files are skipped. Put "keyfleet:allow" on a
 line to accept a known fake key there. Exit 1 when a key is found.
@@ -35,7 +37,9 @@ Examples:
     run: async (args, ctx) => {
         const root = rootOf(args, ctx)
         const modes = [args.values.staged === true, args.values.all === true, typeof args.values.base === 'string', args.positionals.length > 0].filter(Boolean).length
-        if (modes !== 1) throw new KeyfleetError('USAGE', 'choose exactly one of --staged, --all, --base <ref> or a list of files')
+        if (modes !== 1) {
+            throw new KeyfleetError('USAGE', `${modes === 0 ? 'say what to scan' : 'choose only one scope'}: exactly one of --staged, --all, --base <ref> or a list of files (usage: keyfleet scan (--staged | --all | --base <ref> [--head <ref>] | FILE...))`)
+        }
         if (typeof args.values.head === 'string' && typeof args.values.base !== 'string') throw new KeyfleetError('USAGE', '--head needs --base')
         const scope: ScanScope = args.values.staged === true ? { kind: 'staged' }
             : args.values.all === true ? { kind: 'all' }

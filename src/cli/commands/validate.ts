@@ -5,11 +5,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
-import { parseIdentityFile, recipientOf } from '../../age/index.js'
+import { isIdentity, parseIdentityFile, recipientOf } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
-import { formatFinding, hasErrors } from '../../findings.js'
+import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { parseSopsFile } from '../../sops/native/index.js'
-import { discoverEnvironments, isGitRepo, readRepoCatalog, resolveRef, secretsPath, validateRepository } from '../../validate/index.js'
+import { discoverEnvironments, finding, isGitRepo, readRepoCatalog, resolveRef, secretsPath, validateRepository } from '../../validate/index.js'
 import type { CliContext, Command, CommandArgs } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 
@@ -33,16 +33,43 @@ const readIdentities = (path: string, cwd: string): string[] => {
     return parseIdentityFile(text, path)
 }
 
+/** What {@link gatherIdentityDetail} found. */
+export interface IdentityDetail {
+    /** Environment → identities to run the keyed checks with. */
+    readonly identities: Record<string, string[]>
+    /** Where identities for any environment came from (`--identity-file FILE`, `SOPS_AGE_KEY`, …); empty when none. */
+    readonly anySources: readonly string[]
+    /** Environments given an identity from {@link anySources} (not from `--identity ENV=FILE`). */
+    readonly anyAssigned: readonly string[]
+}
+
+const AGE_KEY_HELP = 'expected AGE-SECRET-KEY-1… identities, one per line or separated by spaces, # comments allowed; fix or unset it, or pass --keyless'
+
+/**
+ * The identities in `SOPS_AGE_KEY`, as sops reads it (whitespace separated, `#` lines skipped).
+ * @throws KeyfleetError `USAGE` naming the variable (never its content) when any word is not an age identity or none is there.
+ */
+const identitiesFromVariable = async (value: string): Promise<string[]> => {
+    const words = value.split(/\r?\n/).filter((line) => !line.trim().startsWith('#')).flatMap((line) => line.split(/\s+/)).filter((w) => w !== '')
+    if (words.length === 0) throw new KeyfleetError('USAGE', `SOPS_AGE_KEY is set but holds no identity: ${AGE_KEY_HELP}`)
+    for (const word of words) {
+        const ok = isIdentity(word) && await recipientOf(word).then(() => true, () => false)
+        if (!ok) throw new KeyfleetError('USAGE', `SOPS_AGE_KEY is set but is not a valid age identity (value withheld): ${AGE_KEY_HELP}`)
+    }
+    return words
+}
+
 /**
  * Collects identities per environment: `--identity env=FILE` for that
  * environment; `--identity-file`, `SOPS_AGE_KEY` and `SOPS_AGE_KEY_FILE` for
  * every environment (of `envs`) whose env.secrets lists their recipient, or
  * for all of `envs` when the user named them explicitly.
- * @throws KeyfleetError `USAGE` for a malformed `--identity`, `IDENTITY_NOT_FOUND` for an unreadable file.
+ * @throws KeyfleetError `USAGE` for a malformed `--identity` or `SOPS_AGE_KEY`,
+ *   `IDENTITY_NOT_FOUND` for an unreadable file, `AGE_BAD_IDENTITY_FILE` for a file that is not keys.txt format.
  */
-export const gatherIdentities = async (
+export const gatherIdentityDetail = async (
     args: CommandArgs, ctx: CliContext, root: string, envs: readonly string[], explicitEnvs: boolean,
-): Promise<Record<string, string[]>> => {
+): Promise<IdentityDetail> => {
     const out: Record<string, string[]> = {}
     for (const spec of list(args.values.identity)) {
         const eq = spec.indexOf('=')
@@ -51,29 +78,59 @@ export const gatherIdentities = async (
         out[env] = [...(out[env] ?? []), ...readIdentities(spec.slice(eq + 1), ctx.cwd)]
     }
     const global: string[] = []
-    for (const file of list(args.values['identity-file'])) global.push(...readIdentities(file, ctx.cwd))
-    if (args.values.keyless !== true) {
-        const fromEnv = ctx.env.SOPS_AGE_KEY
-        if (fromEnv) global.push(...fromEnv.split(/\s+/).filter((s) => s.startsWith('AGE-SECRET-KEY-')))
-        const keyFile = ctx.env.SOPS_AGE_KEY_FILE
-        if (keyFile) global.push(...readIdentities(keyFile, ctx.cwd))
+    const anySources: string[] = []
+    for (const file of list(args.values['identity-file'])) {
+        global.push(...readIdentities(file, ctx.cwd))
+        anySources.push(`--identity-file ${file}`)
     }
-    if (global.length === 0) return out
+    if (args.values.keyless !== true) {
+        // Set but empty counts as unset, as in sops.
+        const fromEnv = ctx.env.SOPS_AGE_KEY
+        if (fromEnv !== undefined && fromEnv.trim() !== '') {
+            global.push(...await identitiesFromVariable(fromEnv))
+            anySources.push('SOPS_AGE_KEY')
+        }
+        const keyFile = ctx.env.SOPS_AGE_KEY_FILE
+        if (keyFile) {
+            global.push(...readIdentities(keyFile, ctx.cwd))
+            anySources.push(`SOPS_AGE_KEY_FILE (${keyFile})`)
+        }
+    }
+    const anyAssigned: string[] = []
+    if (global.length === 0) return { identities: out, anySources, anyAssigned }
     const recipients = new Set<string>()
     for (const identity of global) recipients.add(await recipientOf(identity))
     for (const env of envs) {
         if (out[env]) continue
         const file = join(root, secretsPath(env))
-        if (explicitEnvs) { out[env] = global; continue }
+        if (explicitEnvs) { out[env] = global; anyAssigned.push(env); continue }
         if (!existsSync(file)) continue
         try {
             const { metadata } = parseSopsFile(readFileSync(file, 'utf8'), { store: 'dotenv', file: secretsPath(env) })
-            if (metadata.age.some((a) => recipients.has(a.recipient))) out[env] = global
+            if (metadata.age.some((a) => recipients.has(a.recipient))) { out[env] = global; anyAssigned.push(env) }
         } catch {
             // Key-less validation reports the broken file; no identity is assigned to it.
         }
     }
-    return out
+    return { identities: out, anySources, anyAssigned }
+}
+
+/** {@link gatherIdentityDetail}, identities only. @throws as gatherIdentityDetail. */
+export const gatherIdentities = async (
+    args: CommandArgs, ctx: CliContext, root: string, envs: readonly string[], explicitEnvs: boolean,
+): Promise<Record<string, string[]>> => (await gatherIdentityDetail(args, ctx, root, envs, explicitEnvs)).identities
+
+/**
+ * KF140 for each environment validated when identities were supplied for any
+ * environment and they open none: a deploy job with a wrong key must not pass
+ * as a clean key-less run. Environments with their own `--identity` or no
+ * env.secrets (KF106) are left to their own findings.
+ */
+const unopenedFindings = (detail: IdentityDetail, root: string, envs: readonly string[]): Finding[] => {
+    if (detail.anySources.length === 0 || detail.anyAssigned.length > 0) return []
+    return envs.filter((env) => !detail.identities[env] && existsSync(join(root, secretsPath(env)))).map((env) =>
+        finding('KF140', secretsPath(env), undefined,
+            `no identity given opens ${env}: ${detail.anySources.join(', ')} ${detail.anySources.length > 1 ? 'hold' : 'holds'} no identity of this file's recipients, so the keyed checks could not run; use the environment's identity (e.g. --identity ${env}=FILE), or give none for a key-less run (--keyless ignores SOPS_AGE_KEY and SOPS_AGE_KEY_FILE)`))
 }
 
 /** `--root` or the working directory. */
@@ -91,6 +148,8 @@ deployment.yaml follow their schemas; no plaintext provider key in the change (-
 every tracked file (--all) or, by default, in uncommitted changes.
 With an identity (--identity-file, --identity ENV=FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_FILE) the
 environments it can open are also checked keyed: MAC, formats, placeholders, shared keys.
+An identity that opens none of the environments checked is an error (KF140), not a
+silent key-less run; a malformed SOPS_AGE_KEY is a usage error (exit 2).
 Codes: docs/validation.md. Exit: 0 clean, 1 error findings, 2 usage or internal error.
 
 Examples:
@@ -115,13 +174,18 @@ Examples:
         if (base === undefined && !all && await isGitRepo(root)) {
             base = await resolveRef(root, 'HEAD').then(() => 'HEAD', () => undefined)
         }
-        const known = discoverEnvironments(root, readRepoCatalog(root).catalog)
-        const identities = await gatherIdentities(args, ctx, root, envs.length > 0 ? envs : known, envs.length > 0)
-        const findings = await validateRepository({
+        // A missing or broken catalog's built-in stand-in would invent environments: trust the directories then.
+        const repoCatalog = readRepoCatalog(root)
+        const known = discoverEnvironments(root, repoCatalog.valid ? repoCatalog.catalog : { ...repoCatalog.catalog, environments: [] })
+        const targets = envs.length > 0 ? envs : known
+        const detail = await gatherIdentityDetail(args, ctx, root, targets, envs.length > 0)
+        const { identities } = detail
+        const repoFindings = await validateRepository({
             root, identities, all,
             ...(envs.length > 0 ? { environments: envs } : {}),
             ...(base === undefined ? {} : { base }),
         })
+        const findings = sortFindings([...repoFindings, ...unopenedFindings(detail, root, targets)])
         const keyed = Object.keys(identities).sort()
         const errors = findings.filter((f) => f.severity === 'error').length
         const warnings = findings.filter((f) => f.severity === 'warning').length

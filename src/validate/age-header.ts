@@ -2,7 +2,9 @@
  * Reading an age file's header without any key: armor, the
  * `age-encryption.org/v1` version line, the recipient stanzas and the header
  * MAC line. This is all a key-less check (a pull request) can verify about a
- * proposal; whether the payload opens is the keyed fold's job.
+ * proposal; whether the payload opens is the keyed fold's job. It lives in
+ * validate (not lifecycle) because the key-less PR check uses it and
+ * validate may import only sops/ and catalog/ (DESIGN.md).
  */
 import { armor } from 'age-encryption'
 

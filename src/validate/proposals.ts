@@ -2,21 +2,26 @@
  * Key-less checks of an environment's proposals, for the pull request (which
  * holds no private key): every file is a well-formed armored age file, is
  * named after a canonical catalog name, and carries no plaintext provider key.
+ * src/lifecycle re-exports this for the keyed fold.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { formatHint, indexCatalog, keyHint, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import type { Finding } from '../findings.js'
-import { environmentPaths } from '../repo/layout.js'
-import { matchLine, prefixDetectors, type Detector } from '../validate/patterns.js'
 import { inspectAgeFile } from './age-header.js'
 import { lifecycleFinding } from './codes.js'
-import { PROPOSAL_FILE } from './proposal-format.js'
+import { environmentPaths } from '../repo/layout.js'
+import { matchLine, prefixDetectors, type Detector } from './patterns.js'
 
 // A proposal is a few hundred bytes; anything far larger is not one.
 const MAX_BYTES = 64 * 1024
+/** File names in proposals/: `<NAME>.age`. */
+export const PROPOSAL_FILE_NAME = /^([A-Za-z0-9_]+)\.age$/
 
-/** Proposal files (`*.age`) and other entries of `environments/<env>/proposals/`, sorted. */
+/**
+ * Proposal files (`*.age`) and other entries of `environments/<env>/proposals/`, sorted.
+ * @throws KeyfleetError `ENV_INVALID_NAME` for a malformed environment name.
+ */
 export const listProposalDir = (root: string, env: string): { proposals: string[]; others: string[] } => {
     const dir = join(root, environmentPaths(env).proposals)
     if (!existsSync(dir)) return { proposals: [], others: [] }
@@ -63,7 +68,7 @@ export const checkProposalsKeyless = (root: string, env: string, catalog: Catalo
     for (const entry of proposals) {
         const file = `${dirPath}/${entry}`
         const bytes = readFileSync(join(root, file))
-        const name = PROPOSAL_FILE.exec(entry)?.[1]
+        const name = PROPOSAL_FILE_NAME.exec(entry)?.[1]
         const resolved = name === undefined ? undefined : index.resolve(name)
         if (name === undefined || !resolved) {
             findings.push(lifecycleFinding('KF151', file, undefined, `"${entry.slice(0, 80)}" is not <NAME>.age for a name in the catalog (environments/keyfleet.yaml); declare the name or remove the file`))
