@@ -19,6 +19,23 @@ export interface Finding {
     readonly message: string
 }
 
+/** One entry of a module's table of finding codes. */
+export interface CodeSpec {
+    readonly severity: Severity
+    readonly title: string
+}
+
+/**
+ * A finding builder for a table of codes (validation KF1xx, deployment KF3xx,
+ * live checks KF5xx): each finding gets its code's default severity unless
+ * `severity` overrides it, and `line` only when it is known.
+ */
+export const findingBuilder = <C extends string>(codes: Readonly<Record<C, CodeSpec>>) =>
+    (code: C, file: string, line: number | undefined, message: string, severity?: Severity): Finding =>
+        line === undefined
+            ? { code, severity: severity ?? codes[code].severity, file, message }
+            : { code, severity: severity ?? codes[code].severity, file, line, message }
+
 /** True when any finding is error-level. */
 export const hasErrors = (findings: readonly Finding[]): boolean => findings.some((f) => f.severity === 'error')
 

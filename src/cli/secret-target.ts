@@ -44,6 +44,16 @@ export const secretsTarget = (repo: RepoContext, env: string): SecretsTarget => 
 }
 
 /**
+ * {@link secretsTarget} for commands that need the file to exist already.
+ * @throws KeyfleetError `ENV_NO_SECRETS` saying how to create it, and everything secretsTarget throws.
+ */
+export const existingSecrets = (repo: RepoContext, env: string): SecretsTarget => {
+    const target = secretsTarget(repo, env)
+    if (!target.exists) throw new KeyfleetError('ENV_NO_SECRETS', `${target.paths.secrets} does not exist; create it with \`keyfleet set ${env} <NAME>\` or \`keyfleet import ${env} <file.env>\``)
+    return target
+}
+
+/**
  * A name as messages may show it. A well-formed name or service name is shown;
  * anything else is described, never echoed: `set dev OPENAI_API_KEY=sk-…`
  * would otherwise print the key that was pasted after the `=`.

@@ -3,7 +3,7 @@
  * a markdown table for the action's step summary, and plain text for the CLI.
  * Everything here is built from names, statuses, hints and details; never values.
  */
-import type { Finding, Severity } from '../findings.js'
+import { findingBuilder, type Finding, type Severity } from '../findings.js'
 import type { ProbeResult, ProbeStatus } from './types.js'
 
 /** The live-check finding codes, documented in docs/live-check.md. Never renamed or reused. */
@@ -13,6 +13,8 @@ export const PROBE_CODES = {
     KF502: { severity: 'notice', title: 'the provider could not be asked (timeout, network, 5xx, redirect); an error with --strict' },
     KF503: { severity: 'notice', title: 'the key was not probed (no probe in the catalog, placeholder, malformed)' },
 } as const satisfies Record<string, { severity: Severity; title: string }>
+
+const probeFinding = findingBuilder(PROBE_CODES)
 
 const CODE_OF: Record<Exclude<ProbeStatus, 'valid'>, keyof typeof PROBE_CODES> = {
     invalid: 'KF500', limited: 'KF501', unknown: 'KF502', skipped: 'KF503',
@@ -51,9 +53,7 @@ export const probeFindings = (
     for (const r of results) {
         if (r.status === 'valid') continue
         const code = CODE_OF[r.status]
-        const severity: Severity = r.status === 'unknown' && options.strict === true ? 'error' : PROBE_CODES[code].severity
-        const line = lineOf(r.name)
-        findings.push({ code, severity, file, ...(line === undefined ? {} : { line }), message: messageOf(r) })
+        findings.push(probeFinding(code, file, lineOf(r.name), messageOf(r), r.status === 'unknown' && options.strict === true ? 'error' : undefined))
     }
     return findings
 }

@@ -2,7 +2,7 @@
  * The stable finding codes of `deployment.yaml` (KF3xx). A code is never
  * renamed or reused once released; docs/deployment.md lists each one.
  */
-import type { Finding, Severity } from '../findings.js'
+import { findingBuilder, type Finding, type Severity } from '../findings.js'
 
 /** Every deployment.yaml code with its default severity and a title for docs. */
 export const DEPLOYMENT_CODES = {
@@ -30,5 +30,4 @@ export const DEPLOYMENT_CODES = {
 export type DeploymentCode = keyof typeof DEPLOYMENT_CODES
 
 /** Builds a finding with the code's default severity. */
-export const deploymentFinding = (code: DeploymentCode, file: string, line: number, message: string): Finding =>
-    ({ code, severity: DEPLOYMENT_CODES[code].severity, file, line, message })
+export const deploymentFinding: (code: DeploymentCode, file: string, line: number, message: string) => Finding = findingBuilder(DEPLOYMENT_CODES)

@@ -3,7 +3,7 @@
  * is never renamed or reused once released; docs/validation.md documents
  * each one. Keeping them in one table lets tests and docs check coverage.
  */
-import type { Finding, Severity } from '../findings.js'
+import { findingBuilder, type Finding, type Severity } from '../findings.js'
 
 /** Every code, its default severity and whether it needs the environment's identity. */
 export const CODES = {
@@ -35,10 +35,7 @@ export const CODES = {
 export type FindingCode = keyof typeof CODES
 
 /** Builds a finding with the code's default severity unless `severity` overrides it. */
-export const finding = (code: FindingCode, file: string, line: number | undefined, message: string, severity?: Severity): Finding =>
-    line === undefined
-        ? { code, severity: severity ?? CODES[code].severity, file, message }
-        : { code, severity: severity ?? CODES[code].severity, file, line, message }
+export const finding: (code: FindingCode, file: string, line: number | undefined, message: string, severity?: Severity) => Finding = findingBuilder(CODES)
 
 /**
  * The key-less proposal codes (KF150-KF153). They are validation findings of
@@ -56,7 +53,4 @@ export const LIFECYCLE_CODES = {
 export type LifecycleCode = keyof typeof LIFECYCLE_CODES
 
 /** Builds a proposal finding with the code's default severity. */
-export const lifecycleFinding = (code: LifecycleCode, file: string, line: number | undefined, message: string): Finding =>
-    line === undefined
-        ? { code, severity: LIFECYCLE_CODES[code].severity, file, message }
-        : { code, severity: LIFECYCLE_CODES[code].severity, file, line, message }
+export const lifecycleFinding: (code: LifecycleCode, file: string, line: number | undefined, message: string) => Finding = findingBuilder(LIFECYCLE_CODES)

@@ -13,7 +13,7 @@ import { checkKeyed } from '../../validate/keyed.js'
 import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { identityFrom, identityStrings, openRepo } from '../repo-context.js'
-import { secretsTarget } from '../secret-target.js'
+import { existingSecrets } from '../secret-target.js'
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [])
 
@@ -92,9 +92,8 @@ Examples:
         }
 
         const repo = openRepo(ctx)
-        const target = secretsTarget(repo, env)
+        const target = existingSecrets(repo, env)
         const file = target.paths.secrets
-        if (!target.exists) throw new KeyfleetError('ENV_NO_SECRETS', `${file} does not exist; add keys with \`keyfleet set ${env} NAME\``)
         const identities = identityStrings(identityFrom(ctx, values['identity-file'] as string | undefined), parseIdentityFile)
         if (identities.length === 0) throw new KeyfleetError('IDENTITY_MISSING', `no age identity for ${env}: pass --identity-file or set SOPS_AGE_KEY_FILE / SOPS_AGE_KEY`)
         const text = readFileSync(target.file, 'utf8')

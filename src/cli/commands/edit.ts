@@ -6,7 +6,7 @@ import { sopsEdit } from '../../sops/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { identityFrom, openRepo, sopsOptions } from '../repo-context.js'
-import { secretsTarget } from '../secret-target.js'
+import { existingSecrets } from '../secret-target.js'
 
 export const command: Command = {
     name: 'edit',
@@ -25,8 +25,7 @@ Example:
     },
     run: async ({ positionals, values }, ctx) => {
         const repo = openRepo(ctx)
-        const target = secretsTarget(repo, positionals[0] as string)
-        if (!target.exists) throw new KeyfleetError('ENV_NO_SECRETS', `${target.paths.secrets} does not exist; create it with \`keyfleet set\` or \`keyfleet import\``)
+        const target = existingSecrets(repo, positionals[0] as string)
         const editor = ctx.env.EDITOR || ctx.env.VISUAL || 'vi'
         const options = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))
         try {

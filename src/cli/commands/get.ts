@@ -6,7 +6,7 @@ import { decryptSopsFile } from '../../sops/native/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { identityFrom, identityStrings, openRepo } from '../repo-context.js'
-import { describeName, secretsTarget } from '../secret-target.js'
+import { describeName, existingSecrets } from '../secret-target.js'
 
 export const command: Command = {
     name: 'get',
@@ -25,8 +25,7 @@ Example:
     run: async ({ positionals, values }, ctx) => {
         const [env, rawName] = positionals as [string, string]
         const repo = openRepo(ctx)
-        const target = secretsTarget(repo, env)
-        if (!target.exists) throw new KeyfleetError('ENV_NO_SECRETS', `${target.paths.secrets} does not exist`)
+        const target = existingSecrets(repo, env)
         const identities = identityStrings(identityFrom(ctx, values['identity-file'] as string | undefined), parseIdentityFile)
         if (identities.length === 0) throw new KeyfleetError('IDENTITY_MISSING', 'no age identity: pass --identity-file or set SOPS_AGE_KEY_FILE / SOPS_AGE_KEY')
         const decrypted = await decryptSopsFile(readFileSync(target.file, 'utf8'), { store: 'dotenv', identities, file: target.paths.secrets })

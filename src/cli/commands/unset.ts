@@ -1,12 +1,11 @@
 /** `keyfleet unset <env> <NAME>`: remove one key through sops. */
 import { relative } from 'node:path'
-import { KeyfleetError } from '../../errors.js'
 import { changeViaTempCopy } from '../../repo/atomic.js'
 import { sopsUnset } from '../../sops/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { identityFrom, openRepo, sopsOptions } from '../repo-context.js'
-import { canonicalName, secretsTarget } from '../secret-target.js'
+import { canonicalName, existingSecrets } from '../secret-target.js'
 
 export const command: Command = {
     name: 'unset',
@@ -24,8 +23,7 @@ Example:
     run: async ({ positionals, values }, ctx) => {
         const [env, rawName] = positionals as [string, string]
         const repo = openRepo(ctx)
-        const target = secretsTarget(repo, env)
-        if (!target.exists) throw new KeyfleetError('ENV_NO_SECRETS', `${target.paths.secrets} does not exist; nothing to remove`)
+        const target = existingSecrets(repo, env)
         const { name } = canonicalName(repo, rawName, true)
         const options = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))
         await changeViaTempCopy(target.file, (temp) => sopsUnset(relative(repo.root, temp), name, options))

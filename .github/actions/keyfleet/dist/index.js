@@ -16819,6 +16819,7 @@ var KeyfleetError = class extends Error {
 var isKeyfleetError = (value) => typeof value === "object" && value !== null && value[brand] === true;
 
 // src/findings.ts
+var findingBuilder = (codes) => (code2, file, line, message, severity) => line === void 0 ? { code: code2, severity: severity ?? codes[code2].severity, file, message } : { code: code2, severity: severity ?? codes[code2].severity, file, line, message };
 var hasErrors = (findings) => findings.some((f) => f.severity === "error");
 var formatFinding = (f) => `${f.file}${f.line === void 0 ? "" : `:${f.line}`}: ${f.severity} ${f.code} ${f.message}`;
 var sortFindings = (findings) => [...findings].sort((a2, b) => a2.file.localeCompare(b.file) || (a2.line ?? 0) - (b.line ?? 0) || a2.code.localeCompare(b.code));
@@ -17464,6 +17465,7 @@ var PROBE_CODES = {
   KF502: { severity: "notice", title: "the provider could not be asked (timeout, network, 5xx, redirect); an error with --strict" },
   KF503: { severity: "notice", title: "the key was not probed (no probe in the catalog, placeholder, malformed)" }
 };
+var probeFinding = findingBuilder(PROBE_CODES);
 var CODE_OF = {
   invalid: "KF500",
   limited: "KF501",
@@ -17489,9 +17491,7 @@ var probeFindings = (results, file, lines, options = {}) => {
   for (const r of results) {
     if (r.status === "valid") continue;
     const code2 = CODE_OF[r.status];
-    const severity = r.status === "unknown" && options.strict === true ? "error" : PROBE_CODES[code2].severity;
-    const line = lineOf(r.name);
-    findings.push({ code: code2, severity, file, ...line === void 0 ? {} : { line }, message: messageOf(r) });
+    findings.push(probeFinding(code2, file, lineOf(r.name), messageOf(r), r.status === "unknown" && options.strict === true ? "error" : void 0));
   }
   return findings;
 };
@@ -27468,14 +27468,14 @@ var CODES = {
   KF143: { severity: "error", keyed: true, title: "production key shared with a lower environment" },
   KF144: { severity: "error", keyed: true, title: "one value under two names" }
 };
-var finding = (code2, file, line, message, severity) => line === void 0 ? { code: code2, severity: severity ?? CODES[code2].severity, file, message } : { code: code2, severity: severity ?? CODES[code2].severity, file, line, message };
+var finding = findingBuilder(CODES);
 var LIFECYCLE_CODES = {
   KF150: { severity: "error", title: "proposal is not a well-formed age file" },
   KF151: { severity: "error", title: "proposal file name is not a canonical catalog name" },
   KF152: { severity: "error", title: "plaintext provider key in a proposal" },
   KF153: { severity: "error", title: "unexpected file in proposals/" }
 };
-var lifecycleFinding = (code2, file, line, message) => line === void 0 ? { code: code2, severity: LIFECYCLE_CODES[code2].severity, file, message } : { code: code2, severity: LIFECYCLE_CODES[code2].severity, file, line, message };
+var lifecycleFinding = findingBuilder(LIFECYCLE_CODES);
 
 // src/validate/keyed.ts
 var decryptEnv = async (text, file, identities) => {
@@ -27637,7 +27637,7 @@ var DEPLOYMENT_CODES = {
   KF316: { severity: "warning", title: "agent reads no keys" },
   KF317: { severity: "error", title: "two agents patch the same Deployment" }
 };
-var deploymentFinding = (code2, file, line, message) => ({ code: code2, severity: DEPLOYMENT_CODES[code2].severity, file, line, message });
+var deploymentFinding = findingBuilder(DEPLOYMENT_CODES);
 
 // src/render/types.ts
 var CLOUDS = ["aws", "azure", "gcp", "onprem", "local"];
