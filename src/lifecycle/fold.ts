@@ -12,6 +12,7 @@ import { formatFinding, hasErrors, type Finding } from '../findings.js'
 import { changeViaTempCopy, writeFileAtomic } from '../repo/atomic.js'
 import { environmentPaths } from '../repo/layout.js'
 import { sopsEncryptNew, sopsSet, type SopsOptions } from '../sops/index.js'
+import { checkProposalReplays } from '../validate/proposal-replays.js'
 import { checkProposalsKeyless, listProposalDir } from '../validate/proposals.js'
 import { PROPOSAL_FILE, decodePayload } from './proposal-format.js'
 
@@ -99,14 +100,15 @@ export interface FoldResult {
  * All or nothing: when any proposal fails a check, or sops fails, env.secrets
  * and the proposals stay as they were.
  * @returns `applied: []` when there are no proposals (nothing is touched).
- * @throws KeyfleetError `PROPOSALS_INVALID` (key-less findings), `PROPOSAL_REJECTED` (format rule,
+ * @throws KeyfleetError `PROPOSALS_INVALID` (key-less findings, including KF154 replays), `PROPOSAL_REJECTED` (format rule,
  *   placeholder or `check` findings), the errors of {@link openProposals}, and sops errors
  *   (e.g. `SOPS_COULD_NOT_RETRIEVE_KEY` when the sops identity cannot open env.secrets).
  */
 export const foldProposals = async (options: FoldOptions): Promise<FoldResult> => {
     const { root, env, catalog } = options
     const index = indexCatalog(catalog)
-    const keyless = checkProposalsKeyless(root, env, catalog)
+    // Replays (KF154) are refused here too: the deploy job may fold without the PR check having run.
+    const keyless = [...checkProposalsKeyless(root, env, catalog), ...await checkProposalReplays(root, env)]
     if (hasErrors(keyless)) {
         throw new KeyfleetError('PROPOSALS_INVALID', `the proposals of ${env} fail their checks; nothing was applied:\n${keyless.map((f) => `  ${formatFinding(f)}`).join('\n')}`)
     }

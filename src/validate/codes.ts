@@ -38,7 +38,7 @@ export type FindingCode = keyof typeof CODES
 export const finding: (code: FindingCode, file: string, line: number | undefined, message: string, severity?: Severity) => Finding = findingBuilder(CODES)
 
 /**
- * The key-less proposal codes (KF150-KF153). They are validation findings of
+ * The key-less proposal codes (KF150-KF154; KF154 needs git history). They are validation findings of
  * the PR check but documented with the lifecycle in docs/lifecycle.md;
  * src/lifecycle re-exports them under the same names.
  */
@@ -47,6 +47,7 @@ export const LIFECYCLE_CODES = {
     KF151: { severity: 'error', title: 'proposal file name is not a canonical catalog name' },
     KF152: { severity: 'error', title: 'plaintext provider key in a proposal' },
     KF153: { severity: 'error', title: 'unexpected file in proposals/' },
+    KF154: { severity: 'error', title: 'proposal replays one that was applied and removed before' },
 } as const satisfies Record<string, { severity: Severity; title: string }>
 
 /** A proposal (lifecycle) finding code. */

@@ -111,3 +111,24 @@ export const hooksDir = async (root: string): Promise<string> => {
     const out = (await git(root, ['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], 'find the hooks directory')).trim()
     return out
 }
+
+/**
+ * The git blob id of the working-tree file `path` (`git hash-object`), as it
+ * would be stored if committed; `path` is relative to `root`.
+ * @throws KeyfleetError `GIT_FAILED` when the file cannot be read.
+ */
+export const blobIdOf = async (root: string, path: string): Promise<string> =>
+    (await git(root, ['hash-object', '--', path], `hash ${path}`)).trim()
+
+/**
+ * Commits reachable from HEAD that deleted the blob `blob` under `dir`
+ * (`git log --diff-filter=D --find-object`), newest first. A repository
+ * without commits has no history: returns [].
+ * @throws KeyfleetError `GIT_FAILED` / `GIT_MISSING`.
+ */
+export const commitsDeletingBlob = async (root: string, blob: string, dir: string): Promise<string[]> => {
+    const head = await execa('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: root, reject: false, verbose: 'none' })
+    if (head.failed) return []
+    const out = await git(root, ['log', '--format=%H', '--diff-filter=D', `--find-object=${blob}`, 'HEAD', '--', dir], `search the history of ${dir}`)
+    return out.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
+}

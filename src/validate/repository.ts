@@ -9,6 +9,7 @@ import { KeyfleetError } from '../errors.js'
 import { sortFindings, type Finding } from '../findings.js'
 import { finding } from './codes.js'
 import { readDeployment } from './deployment.js'
+import { checkProposalReplays } from './proposal-replays.js'
 import { checkProposalsKeyless } from './proposals.js'
 import { checkKeyed, type KeyedEnvInput } from './keyed.js'
 import { checkNames } from './names.js'
@@ -116,6 +117,8 @@ export const validateRepository = async (options: ValidateOptions): Promise<Find
         }
         // Write-only proposals travel in the PR: check them without any key (docs/lifecycle.md).
         if (repoCatalog.valid) findings.push(...checkProposalsKeyless(root, env, catalog))
+        // A proposal restored from history would re-apply an old (maybe revoked) value.
+        findings.push(...await checkProposalReplays(root, env))
         if (!existsSync(join(root, file))) {
             findings.push(finding('KF106', file, undefined, `environment ${env} has no env.secrets: create it with \`keyfleet set ${env} <NAME>\` or remove ${env} from the catalog`))
             continue

@@ -13,7 +13,7 @@
 import { indexCatalog, isPlaceholder, type Catalog } from '../../catalog/index.js'
 import { isKeyfleetError } from '../../errors.js'
 import { hasErrors, type Finding } from '../../findings.js'
-import { checkProposalsKeyless, foldProposals, listProposalDir, openProposals, proposedValueProblem, type OpenedProposal } from '../../lifecycle/index.js'
+import { checkProposalReplays, checkProposalsKeyless, foldProposals, listProposalDir, openProposals, proposedValueProblem, type OpenedProposal } from '../../lifecycle/index.js'
 import { checkEnvironment, checkMarkdown, probeFindings, type ProbeResult } from '../../probe/index.js'
 import { environmentPaths } from '../../repo/layout.js'
 import { finding } from '../../validate/codes.js'
@@ -97,7 +97,7 @@ export const runFold = async (ctx: CommandContext): Promise<CommandResult> => {
     if ('findings' in opened) return { findings: opened.findings, summary: [findingsMarkdown(title, opened.findings)], outputs: UNCHANGED, failed: true }
     const { proposals } = opened
 
-    const findings: Finding[] = [...checkProposalsKeyless(root, env, catalog), ...offlineFindings(catalog, proposals)]
+    const findings: Finding[] = [...checkProposalsKeyless(root, env, catalog), ...await checkProposalReplays(root, env), ...offlineFindings(catalog, proposals)]
     let results: ProbeResult[] | undefined
     // A value that fails offline is never sent to a provider.
     if (live && !hasErrors(findings)) {

@@ -6,7 +6,7 @@
 import { parseIdentityFile } from '../../age/index.js'
 import { KeyfleetError, isKeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors } from '../../findings.js'
-import { checkProposalsKeyless, foldProposals, listProposalDir } from '../../lifecycle/index.js'
+import { checkProposalReplays, checkProposalsKeyless, foldProposals, listProposalDir } from '../../lifecycle/index.js'
 import { assertEnvironment } from '../../repo/layout.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
@@ -50,7 +50,7 @@ Examples:
             return ExitCode.ok
         }
         if (action === 'check') {
-            const findings = checkProposalsKeyless(repo.root, env, repo.catalog)
+            const findings = [...checkProposalsKeyless(repo.root, env, repo.catalog), ...await checkProposalReplays(repo.root, env)]
             for (const f of findings) ctx.stdout.write(`${formatFinding(f)}\n`)
             const count = listProposalDir(repo.root, env).proposals.length
             ctx.stderr.write(`${count} proposal(s) in ${env}, ${findings.length} finding(s)\n`)

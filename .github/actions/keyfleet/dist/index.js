@@ -27473,7 +27473,8 @@ var LIFECYCLE_CODES = {
   KF150: { severity: "error", title: "proposal is not a well-formed age file" },
   KF151: { severity: "error", title: "proposal file name is not a canonical catalog name" },
   KF152: { severity: "error", title: "plaintext provider key in a proposal" },
-  KF153: { severity: "error", title: "unexpected file in proposals/" }
+  KF153: { severity: "error", title: "unexpected file in proposals/" },
+  KF154: { severity: "error", title: "proposal replays one that was applied and removed before" }
 };
 var lifecycleFinding = findingBuilder(LIFECYCLE_CODES);
 
@@ -27854,63 +27855,6 @@ var readDeployment = async (text, file, env, catalog) => {
   return { keys, agents, findings: [...placement, ...findings] };
 };
 
-// src/validate/proposals.ts
-import { existsSync as existsSync2, readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-
-// src/validate/age-header.ts
-var ARMOR_BEGIN2 = "-----BEGIN AGE ENCRYPTED FILE-----";
-var ARMOR_END = "-----END AGE ENCRYPTED FILE-----";
-var VERSION_LINE = "age-encryption.org/v1";
-var MIN_PAYLOAD = 32;
-var STANZA_ARG = /^[\x21-\x7e]+$/;
-var B64_LINE = /^[A-Za-z0-9+/]*$/;
-var fail = (reason) => ({ ok: false, reason });
-var readLine = (data, offset) => {
-  const end = data.indexOf(10, offset);
-  if (end < 0) return void 0;
-  return { line: Buffer.from(data.subarray(offset, end)).toString("latin1"), next: end + 1 };
-};
-var inspectAgeFile = (text) => {
-  const trimmed = text.trim();
-  if (!trimmed.startsWith(ARMOR_BEGIN2)) return fail(`does not start with "${ARMOR_BEGIN2}" (proposals are armored age files)`);
-  if (!trimmed.endsWith(ARMOR_END)) return fail(`does not end with "${ARMOR_END}"`);
-  let binary;
-  try {
-    binary = armor_exports.decode(`${trimmed}
-`);
-  } catch {
-    return fail("the armor is damaged (bad base64, line length or padding)");
-  }
-  const first = readLine(binary, 0);
-  if (first?.line !== VERSION_LINE) return fail(`the header does not start with "${VERSION_LINE}"`);
-  const stanzas = [];
-  let offset = first.next;
-  for (; ; ) {
-    const current = readLine(binary, offset);
-    if (!current) return fail('the header ends without its "---" MAC line');
-    offset = current.next;
-    if (current.line.startsWith("--- ")) {
-      if (!/^--- [A-Za-z0-9+/]{43}$/.test(current.line)) return fail("the header MAC line is malformed");
-      break;
-    }
-    if (!current.line.startsWith("-> ")) return fail('the header has a line that is neither a stanza ("-> ") nor the MAC ("--- ")');
-    const [type, ...args] = current.line.slice(3).split(" ");
-    if (type === void 0 || !STANZA_ARG.test(type) || !args.every((arg) => STANZA_ARG.test(arg))) return fail("a recipient stanza has a malformed type or argument");
-    for (; ; ) {
-      const body = readLine(binary, offset);
-      if (!body) return fail("a recipient stanza body is cut off");
-      offset = body.next;
-      if (body.line.length > 64 || !B64_LINE.test(body.line)) return fail("a recipient stanza body is not base64 in 64-column lines");
-      if (body.line.length < 64) break;
-    }
-    stanzas.push({ type, args });
-  }
-  if (stanzas.length === 0) return fail("the header has no recipient stanza");
-  if (binary.length - offset < MIN_PAYLOAD) return fail("the encrypted payload is missing or too short");
-  return { ok: true, stanzas, binary };
-};
-
 // src/repo/layout.ts
 var ENV_NAME = /^[a-z][a-z0-9-]*$/;
 var environmentPaths = (env) => {
@@ -27920,189 +27864,6 @@ var environmentPaths = (env) => {
   const dir = `environments/${env}`;
   return { env, dir, secrets: `${dir}/env.secrets`, deployment: `${dir}/deployment.yaml`, proposals: `${dir}/proposals` };
 };
-
-// src/validate/patterns.ts
-var KEY_CHAR = "A-Za-z0-9_\\-";
-var before = `(?<![${KEY_CHAR}])`;
-var after = `(?![${KEY_CHAR}])`;
-var WELL_KNOWN = [
-  { service: "claude", source: "sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{32,}" },
-  { service: "openai", source: "sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}" },
-  { service: "gemini", source: "AIza[0-9A-Za-z_-]{35}" },
-  { service: "fireworks", source: "fw_[A-Za-z0-9]{20,}" }
-];
-var unanchor = (format2) => {
-  let source = format2.source;
-  if (source.startsWith("^")) source = source.slice(1);
-  if (source.endsWith("$") && !source.endsWith("\\$")) source = source.slice(0, -1);
-  const prefix = /^(?:[A-Za-z0-9_-]|\\-)*/.exec(source)?.[0].replace(/\\/g, "") ?? "";
-  return prefix.length >= 3 ? source : void 0;
-};
-var prefixDetectors = (index2) => {
-  const out = [];
-  const seen = /* @__PURE__ */ new Set();
-  const add2 = (service, source) => {
-    if (seen.has(source)) return;
-    seen.add(source);
-    out.push({ service, regex: new RegExp(`${before}(?:${source})${after}`, "g") });
-  };
-  for (const spec of index2.catalog.secrets) {
-    const source = spec.format ? unanchor(spec.format) : void 0;
-    if (source) add2(spec.service, source);
-  }
-  for (const { service, source } of WELL_KNOWN) add2(service, source);
-  return out.sort((a2, b) => literalLength(b.regex.source) - literalLength(a2.regex.source));
-};
-var literalLength = (source) => (/^(?:\(\?<!\[[^\]]*\]\))?\(\?:((?:[A-Za-z0-9_-]|\\-)*)/.exec(source)?.[1] ?? "").length;
-var ASSIGNMENT = /(?<![A-Za-z0-9_])["']?([A-Z][A-Z0-9_]*)["']?\s*[:=]\s*["']?([^\s"',;`]+)/g;
-var ASCENDING = "0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-var looksFake = (value) => {
-  for (let i2 = 0; i2 + 6 <= value.length; i2++) if (ASCENDING.includes(value.slice(i2, i2 + 6))) return true;
-  return /(.)\1{5}/.test(value) || value.length <= 256 && /(.{5,})\1/i.test(value);
-};
-var matchLine = (line, detectors, index2) => {
-  const found = [];
-  const overlaps = (start, end) => found.some((m) => start < m.end && end > m.start);
-  for (const detector of detectors) {
-    detector.regex.lastIndex = 0;
-    for (const m of line.matchAll(detector.regex)) {
-      const start = m.index;
-      const end = start + m[0].length;
-      if (!overlaps(start, end) && !isPlaceholder(m[0]) && !looksFake(m[0])) found.push({ service: detector.service, start, end, value: m[0] });
-    }
-  }
-  for (const m of line.matchAll(ASSIGNMENT)) {
-    const name = m[1];
-    const value = m[2];
-    const spec = index2.resolve(name)?.spec;
-    if (!spec?.format) continue;
-    const start = m.index + m[0].length - value.length;
-    const end = start + value.length;
-    if (spec.format.test(value) && !isPlaceholder(value) && !looksFake(value) && !overlaps(start, end)) found.push({ service: spec.service, start, end, value });
-  }
-  return found.sort((a2, b) => a2.start - b.start);
-};
-
-// src/validate/proposals.ts
-var MAX_BYTES = 64 * 1024;
-var PROPOSAL_FILE_NAME = /^([A-Za-z0-9_]+)\.age$/;
-var listProposalDir = (root, env) => {
-  const dir = join(root, environmentPaths(env).proposals);
-  if (!existsSync2(dir)) return { proposals: [], others: [] };
-  const proposals = [];
-  const others = [];
-  for (const entry of readdirSync(dir).sort()) {
-    if (entry === ".gitkeep") continue;
-    const isFile = statSync(join(dir, entry), { throwIfNoEntry: false })?.isFile() === true;
-    if (isFile && entry.endsWith(".age")) proposals.push(entry);
-    else others.push(entry);
-  }
-  return { proposals, others };
-};
-var plaintextFindings = (text, file, where2, detectors, index2) => {
-  const findings = [];
-  text.split(/\r?\n/).forEach((line, i2) => {
-    for (const match of matchLine(line, detectors, index2)) {
-      const hint = formatHint({ ...keyHint(match.service, match.value), provider: match.service });
-      findings.push(lifecycleFinding(
-        "KF152",
-        file,
-        where2 === "text" ? i2 + 1 : void 0,
-        `plaintext ${match.service} key (${hint}) ${where2 === "text" ? "in the file" : "inside the armor (the file is not encrypted)"}: delete this file, rotate the key at the provider if it was pushed, and make the proposal with \`keyfleet propose\``
-      ));
-    }
-  });
-  return findings;
-};
-var checkProposalsKeyless = (root, env, catalog) => {
-  const index2 = indexCatalog(catalog);
-  const detectors = prefixDetectors(index2);
-  const dirPath = environmentPaths(env).proposals;
-  const { proposals, others } = listProposalDir(root, env);
-  const findings = others.map((entry) => lifecycleFinding(
-    "KF153",
-    `${dirPath}/${entry}`,
-    void 0,
-    `only proposal files (<NAME>.age, made by \`keyfleet propose\`) belong in ${dirPath}/; remove this entry`
-  ));
-  for (const entry of proposals) {
-    const file = `${dirPath}/${entry}`;
-    const bytes = readFileSync(join(root, file));
-    const name = PROPOSAL_FILE_NAME.exec(entry)?.[1];
-    const resolved = name === void 0 ? void 0 : index2.resolve(name);
-    if (name === void 0 || !resolved) {
-      findings.push(lifecycleFinding("KF151", file, void 0, `"${entry.slice(0, 80)}" is not <NAME>.age for a name in the catalog (environments/keyfleet.yaml); declare the name or remove the file`));
-    } else if (resolved.name !== name) {
-      findings.push(lifecycleFinding("KF151", file, void 0, `${name} is ${resolved.spec.service === name ? "the service" : "an alias"} of ${resolved.name}; name the proposal ${resolved.name}.age (\`keyfleet propose ${env} ${resolved.name}\`)`));
-    }
-    if (bytes.length > MAX_BYTES) {
-      findings.push(lifecycleFinding("KF150", file, void 0, `${bytes.length} bytes is far too large for a proposal; make it again with \`keyfleet propose\``));
-      continue;
-    }
-    const text = bytes.toString("utf8");
-    const leaks = plaintextFindings(text, file, "text", detectors, index2);
-    const inspected = inspectAgeFile(text);
-    if (!inspected.ok) {
-      findings.push(lifecycleFinding("KF150", file, void 0, `not a well-formed age file: ${inspected.reason}. Make it again with \`keyfleet propose ${env} ${name ?? "NAME"}\``));
-    } else {
-      leaks.push(...plaintextFindings(Buffer.from(inspected.binary).toString("latin1"), file, "armor", detectors, index2));
-    }
-    findings.push(...leaks);
-  }
-  return findings;
-};
-
-// src/validate/names.ts
-var checkNames = (input) => {
-  const { env, file, index: index2 } = input;
-  const findings = [];
-  const present = /* @__PURE__ */ new Map();
-  const written = /* @__PURE__ */ new Map();
-  for (const entry of input.names) {
-    const { name, line } = entry;
-    const earlier = written.get(name);
-    if (earlier) {
-      findings.push(finding("KF111", file, line, `${name} is defined twice (also on line ${earlier.line ?? "?"}): keep one line and delete the other with \`keyfleet unset\``));
-      continue;
-    }
-    written.set(name, entry);
-    if (!NAME_PATTERN.test(name)) {
-      findings.push(finding("KF110", file, line, `"${name}" is not an UPPER_SNAKE name (A-Z, 0-9, _; starting with a letter): rename it`));
-      continue;
-    }
-    const resolved = index2.resolve(name);
-    if (!resolved) {
-      findings.push(finding("KF112", file, line, `${name} is not in the catalog: add it under \`custom:\` in environments/keyfleet.yaml, or use the provider's name (e.g. OPENAI_API_KEY)`));
-      continue;
-    }
-    const same = present.get(resolved.name);
-    if (same) {
-      findings.push(finding("KF111", file, line, `${name} and ${same.name} (line ${same.line ?? "?"}) are the same secret ${resolved.name}: keep only ${resolved.name}`));
-      continue;
-    }
-    present.set(resolved.name, entry);
-  }
-  for (const spec of index2.catalog.secrets) {
-    if (spec.requiredIn.includes(env) && !present.has(spec.name)) {
-      findings.push(finding("KF113", file, void 0, `${spec.name} (${spec.title}) is required in ${env} but missing: add it with \`keyfleet set ${env} ${spec.name}\``));
-    }
-  }
-  for (const ref of input.deploymentKeys ?? []) {
-    const where2 = input.deploymentFile ?? file;
-    const resolved = index2.resolve(ref.key);
-    if (!resolved) {
-      if (input.unknownKeysReported) continue;
-      findings.push(finding("KF114", where2, ref.line, `agent ${ref.agent} reads "${ref.key}", which is neither a catalog name nor a service: fix the name or declare it under \`custom:\``));
-    } else if (!present.has(resolved.name)) {
-      findings.push(finding("KF114", where2, ref.line, `agent ${ref.agent} reads ${resolved.name}${ref.key === resolved.name ? "" : ` ("${ref.key}")`}, which ${file} does not define: add it with \`keyfleet set ${env} ${resolved.name}\` or remove it from the agent`));
-    }
-  }
-  return findings;
-};
-
-// src/validate/scan.ts
-import { readFile } from "node:fs/promises";
-import { join as join2, resolve } from "node:path";
 
 // node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
@@ -30313,7 +30074,7 @@ var ENCODING_ALIASES = {
 var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encoding}"` : String(encoding);
 
 // node_modules/execa/lib/arguments/cwd.js
-import { statSync as statSync2 } from "node:fs";
+import { statSync } from "node:fs";
 import path4 from "node:path";
 import process5 from "node:process";
 var normalizeCwd = (cwd = getDefaultCwd()) => {
@@ -30335,7 +30096,7 @@ var fixCwdError = (originalMessage, cwd) => {
   }
   let cwdStat;
   try {
-    cwdStat = statSync2(cwd);
+    cwdStat = statSync(cwd);
   } catch (error2) {
     return `The "cwd" option is invalid: ${cwd}.
 ${error2.message}
@@ -31341,7 +31102,7 @@ var handleResult = (result, verboseInfo, { reject }) => {
 };
 
 // node_modules/execa/lib/stdio/handle-sync.js
-import { readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 
 // node_modules/execa/lib/stdio/type.js
 var getStdioItemType = (value, optionName) => {
@@ -31671,7 +31432,7 @@ var normalizeStdioSync = (stdioArray, buffer, verboseInfo) => stdioArray.map((st
 var isOutputPipeOnly = (stdioOption) => stdioOption === "pipe" || Array.isArray(stdioOption) && stdioOption.every((item) => item === "pipe");
 
 // node_modules/execa/lib/stdio/native.js
-import { readFileSync as readFileSync2 } from "node:fs";
+import { readFileSync } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream = ({ stdioItem, stdioItem: { type }, isStdioArray, fdNumber, direction, isSync }) => {
   if (!isStdioArray || type !== "native") {
@@ -31705,7 +31466,7 @@ var getTargetFd = ({ value, optionName, fdNumber, direction }) => {
   if (tty2.isatty(targetFdNumber)) {
     throw new TypeError(`The \`${optionName}: ${serializeOptionValue(value)}\` option is invalid: it cannot be a TTY with synchronous methods.`);
   }
-  return { type: "uint8Array", value: bufferToUint8Array(readFileSync2(targetFdNumber)), optionName };
+  return { type: "uint8Array", value: bufferToUint8Array(readFileSync(targetFdNumber)), optionName };
 };
 var getTargetFdNumber = (value, fdNumber) => {
   if (value === "inherit") {
@@ -32038,8 +31799,8 @@ var addProperties = {
 var addPropertiesSync = {
   input: {
     ...addProperties,
-    fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync3(value))] }),
-    filePath: ({ value: { file } }) => ({ contents: [bufferToUint8Array(readFileSync3(file))] }),
+    fileUrl: ({ value }) => ({ contents: [bufferToUint8Array(readFileSync2(value))] }),
+    filePath: ({ value: { file } }) => ({ contents: [bufferToUint8Array(readFileSync2(file))] }),
     fileNumber: forbiddenIfSync,
     iterable: ({ value }) => ({ contents: [...value] }),
     string: ({ value }) => ({ contents: [value] }),
@@ -34924,6 +34685,13 @@ var git = async (root, args, what2) => {
   return String(result.stdout);
 };
 var zList = (out) => out.split("\0").filter((p) => p.length > 0);
+var isGitRepo = async (root) => {
+  try {
+    return (await git(root, ["rev-parse", "--is-inside-work-tree"], "inspect the repository")).trim() === "true";
+  } catch {
+    return false;
+  }
+};
 var trackedFiles = async (root) => zList(await git(root, ["ls-files", "-z"], "list tracked files"));
 var changedFiles = async (root, base, head) => {
   if (head !== void 0) {
@@ -34950,8 +34718,275 @@ var showFile = async (root, ref, path6) => {
 };
 var filesAtRef = async (root, ref, dir) => zList(await git(root, ["ls-tree", "-r", "-z", "--name-only", ref, "--", dir], `list ${dir} at ${ref}`));
 var resolveRef = async (root, ref) => (await git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], `find the revision "${ref}"`)).trim();
+var blobIdOf = async (root, path6) => (await git(root, ["hash-object", "--", path6], `hash ${path6}`)).trim();
+var commitsDeletingBlob = async (root, blob, dir) => {
+  const head = await execa("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: root, reject: false, verbose: "none" });
+  if (head.failed) return [];
+  const out = await git(root, ["log", "--format=%H", "--diff-filter=D", `--find-object=${blob}`, "HEAD", "--", dir], `search the history of ${dir}`);
+  return out.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+};
+
+// src/validate/proposals.ts
+import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync3, statSync as statSync2 } from "node:fs";
+import { join } from "node:path";
+
+// src/validate/age-header.ts
+var ARMOR_BEGIN2 = "-----BEGIN AGE ENCRYPTED FILE-----";
+var ARMOR_END = "-----END AGE ENCRYPTED FILE-----";
+var VERSION_LINE = "age-encryption.org/v1";
+var MIN_PAYLOAD = 32;
+var STANZA_ARG = /^[\x21-\x7e]+$/;
+var B64_LINE = /^[A-Za-z0-9+/]*$/;
+var fail = (reason) => ({ ok: false, reason });
+var readLine = (data, offset) => {
+  const end = data.indexOf(10, offset);
+  if (end < 0) return void 0;
+  return { line: Buffer.from(data.subarray(offset, end)).toString("latin1"), next: end + 1 };
+};
+var inspectAgeFile = (text) => {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith(ARMOR_BEGIN2)) return fail(`does not start with "${ARMOR_BEGIN2}" (proposals are armored age files)`);
+  if (!trimmed.endsWith(ARMOR_END)) return fail(`does not end with "${ARMOR_END}"`);
+  let binary;
+  try {
+    binary = armor_exports.decode(`${trimmed}
+`);
+  } catch {
+    return fail("the armor is damaged (bad base64, line length or padding)");
+  }
+  const first = readLine(binary, 0);
+  if (first?.line !== VERSION_LINE) return fail(`the header does not start with "${VERSION_LINE}"`);
+  const stanzas = [];
+  let offset = first.next;
+  for (; ; ) {
+    const current = readLine(binary, offset);
+    if (!current) return fail('the header ends without its "---" MAC line');
+    offset = current.next;
+    if (current.line.startsWith("--- ")) {
+      if (!/^--- [A-Za-z0-9+/]{43}$/.test(current.line)) return fail("the header MAC line is malformed");
+      break;
+    }
+    if (!current.line.startsWith("-> ")) return fail('the header has a line that is neither a stanza ("-> ") nor the MAC ("--- ")');
+    const [type, ...args] = current.line.slice(3).split(" ");
+    if (type === void 0 || !STANZA_ARG.test(type) || !args.every((arg) => STANZA_ARG.test(arg))) return fail("a recipient stanza has a malformed type or argument");
+    for (; ; ) {
+      const body = readLine(binary, offset);
+      if (!body) return fail("a recipient stanza body is cut off");
+      offset = body.next;
+      if (body.line.length > 64 || !B64_LINE.test(body.line)) return fail("a recipient stanza body is not base64 in 64-column lines");
+      if (body.line.length < 64) break;
+    }
+    stanzas.push({ type, args });
+  }
+  if (stanzas.length === 0) return fail("the header has no recipient stanza");
+  if (binary.length - offset < MIN_PAYLOAD) return fail("the encrypted payload is missing or too short");
+  return { ok: true, stanzas, binary };
+};
+
+// src/validate/patterns.ts
+var KEY_CHAR = "A-Za-z0-9_\\-";
+var before = `(?<![${KEY_CHAR}])`;
+var after = `(?![${KEY_CHAR}])`;
+var WELL_KNOWN = [
+  { service: "claude", source: "sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{32,}" },
+  { service: "openai", source: "sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}" },
+  { service: "gemini", source: "AIza[0-9A-Za-z_-]{35}" },
+  { service: "fireworks", source: "fw_[A-Za-z0-9]{20,}" }
+];
+var unanchor = (format2) => {
+  let source = format2.source;
+  if (source.startsWith("^")) source = source.slice(1);
+  if (source.endsWith("$") && !source.endsWith("\\$")) source = source.slice(0, -1);
+  const prefix = /^(?:[A-Za-z0-9_-]|\\-)*/.exec(source)?.[0].replace(/\\/g, "") ?? "";
+  return prefix.length >= 3 ? source : void 0;
+};
+var prefixDetectors = (index2) => {
+  const out = [];
+  const seen = /* @__PURE__ */ new Set();
+  const add2 = (service, source) => {
+    if (seen.has(source)) return;
+    seen.add(source);
+    out.push({ service, regex: new RegExp(`${before}(?:${source})${after}`, "g") });
+  };
+  for (const spec of index2.catalog.secrets) {
+    const source = spec.format ? unanchor(spec.format) : void 0;
+    if (source) add2(spec.service, source);
+  }
+  for (const { service, source } of WELL_KNOWN) add2(service, source);
+  return out.sort((a2, b) => literalLength(b.regex.source) - literalLength(a2.regex.source));
+};
+var literalLength = (source) => (/^(?:\(\?<!\[[^\]]*\]\))?\(\?:((?:[A-Za-z0-9_-]|\\-)*)/.exec(source)?.[1] ?? "").length;
+var ASSIGNMENT = /(?<![A-Za-z0-9_])["']?([A-Z][A-Z0-9_]*)["']?\s*[:=]\s*["']?([^\s"',;`]+)/g;
+var ASCENDING = "0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+var looksFake = (value) => {
+  for (let i2 = 0; i2 + 6 <= value.length; i2++) if (ASCENDING.includes(value.slice(i2, i2 + 6))) return true;
+  return /(.)\1{5}/.test(value) || value.length <= 256 && /(.{5,})\1/i.test(value);
+};
+var matchLine = (line, detectors, index2) => {
+  const found = [];
+  const overlaps = (start, end) => found.some((m) => start < m.end && end > m.start);
+  for (const detector of detectors) {
+    detector.regex.lastIndex = 0;
+    for (const m of line.matchAll(detector.regex)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      if (!overlaps(start, end) && !isPlaceholder(m[0]) && !looksFake(m[0])) found.push({ service: detector.service, start, end, value: m[0] });
+    }
+  }
+  for (const m of line.matchAll(ASSIGNMENT)) {
+    const name = m[1];
+    const value = m[2];
+    const spec = index2.resolve(name)?.spec;
+    if (!spec?.format) continue;
+    const start = m.index + m[0].length - value.length;
+    const end = start + value.length;
+    if (spec.format.test(value) && !isPlaceholder(value) && !looksFake(value) && !overlaps(start, end)) found.push({ service: spec.service, start, end, value });
+  }
+  return found.sort((a2, b) => a2.start - b.start);
+};
+
+// src/validate/proposals.ts
+var MAX_BYTES = 64 * 1024;
+var PROPOSAL_FILE_NAME = /^([A-Za-z0-9_]+)\.age$/;
+var listProposalDir = (root, env) => {
+  const dir = join(root, environmentPaths(env).proposals);
+  if (!existsSync2(dir)) return { proposals: [], others: [] };
+  const proposals = [];
+  const others = [];
+  for (const entry of readdirSync(dir).sort()) {
+    if (entry === ".gitkeep") continue;
+    const isFile = statSync2(join(dir, entry), { throwIfNoEntry: false })?.isFile() === true;
+    if (isFile && entry.endsWith(".age")) proposals.push(entry);
+    else others.push(entry);
+  }
+  return { proposals, others };
+};
+var plaintextFindings = (text, file, where2, detectors, index2) => {
+  const findings = [];
+  text.split(/\r?\n/).forEach((line, i2) => {
+    for (const match of matchLine(line, detectors, index2)) {
+      const hint = formatHint({ ...keyHint(match.service, match.value), provider: match.service });
+      findings.push(lifecycleFinding(
+        "KF152",
+        file,
+        where2 === "text" ? i2 + 1 : void 0,
+        `plaintext ${match.service} key (${hint}) ${where2 === "text" ? "in the file" : "inside the armor (the file is not encrypted)"}: delete this file, rotate the key at the provider if it was pushed, and make the proposal with \`keyfleet propose\``
+      ));
+    }
+  });
+  return findings;
+};
+var checkProposalsKeyless = (root, env, catalog) => {
+  const index2 = indexCatalog(catalog);
+  const detectors = prefixDetectors(index2);
+  const dirPath = environmentPaths(env).proposals;
+  const { proposals, others } = listProposalDir(root, env);
+  const findings = others.map((entry) => lifecycleFinding(
+    "KF153",
+    `${dirPath}/${entry}`,
+    void 0,
+    `only proposal files (<NAME>.age, made by \`keyfleet propose\`) belong in ${dirPath}/; remove this entry`
+  ));
+  for (const entry of proposals) {
+    const file = `${dirPath}/${entry}`;
+    const bytes = readFileSync3(join(root, file));
+    const name = PROPOSAL_FILE_NAME.exec(entry)?.[1];
+    const resolved = name === void 0 ? void 0 : index2.resolve(name);
+    if (name === void 0 || !resolved) {
+      findings.push(lifecycleFinding("KF151", file, void 0, `"${entry.slice(0, 80)}" is not <NAME>.age for a name in the catalog (environments/keyfleet.yaml); declare the name or remove the file`));
+    } else if (resolved.name !== name) {
+      findings.push(lifecycleFinding("KF151", file, void 0, `${name} is ${resolved.spec.service === name ? "the service" : "an alias"} of ${resolved.name}; name the proposal ${resolved.name}.age (\`keyfleet propose ${env} ${resolved.name}\`)`));
+    }
+    if (bytes.length > MAX_BYTES) {
+      findings.push(lifecycleFinding("KF150", file, void 0, `${bytes.length} bytes is far too large for a proposal; make it again with \`keyfleet propose\``));
+      continue;
+    }
+    const text = bytes.toString("utf8");
+    const leaks = plaintextFindings(text, file, "text", detectors, index2);
+    const inspected = inspectAgeFile(text);
+    if (!inspected.ok) {
+      findings.push(lifecycleFinding("KF150", file, void 0, `not a well-formed age file: ${inspected.reason}. Make it again with \`keyfleet propose ${env} ${name ?? "NAME"}\``));
+    } else {
+      leaks.push(...plaintextFindings(Buffer.from(inspected.binary).toString("latin1"), file, "armor", detectors, index2));
+    }
+    findings.push(...leaks);
+  }
+  return findings;
+};
+
+// src/validate/proposal-replays.ts
+var checkProposalReplays = async (root, env) => {
+  const { proposals } = listProposalDir(root, env);
+  if (proposals.length === 0 || !await isGitRepo(root)) return [];
+  const dir = environmentPaths(env).proposals;
+  const findings = [];
+  for (const entry of proposals) {
+    const file = `${dir}/${entry}`;
+    const deleted = await commitsDeletingBlob(root, await blobIdOf(root, file), `${dir}/`);
+    const commit = deleted[0];
+    if (commit === void 0) continue;
+    const name = PROPOSAL_FILE_NAME.exec(entry)?.[1] ?? entry;
+    findings.push(lifecycleFinding(
+      "KF154",
+      file,
+      void 0,
+      `proposal ${name} was applied and removed before (commit ${commit.slice(0, 12)}): a replay of an old value; make a new proposal (\`keyfleet propose ${env} ${name}\`)`
+    ));
+  }
+  return findings;
+};
+
+// src/validate/names.ts
+var checkNames = (input) => {
+  const { env, file, index: index2 } = input;
+  const findings = [];
+  const present = /* @__PURE__ */ new Map();
+  const written = /* @__PURE__ */ new Map();
+  for (const entry of input.names) {
+    const { name, line } = entry;
+    const earlier = written.get(name);
+    if (earlier) {
+      findings.push(finding("KF111", file, line, `${name} is defined twice (also on line ${earlier.line ?? "?"}): keep one line and delete the other with \`keyfleet unset\``));
+      continue;
+    }
+    written.set(name, entry);
+    if (!NAME_PATTERN.test(name)) {
+      findings.push(finding("KF110", file, line, `"${name}" is not an UPPER_SNAKE name (A-Z, 0-9, _; starting with a letter): rename it`));
+      continue;
+    }
+    const resolved = index2.resolve(name);
+    if (!resolved) {
+      findings.push(finding("KF112", file, line, `${name} is not in the catalog: add it under \`custom:\` in environments/keyfleet.yaml, or use the provider's name (e.g. OPENAI_API_KEY)`));
+      continue;
+    }
+    const same = present.get(resolved.name);
+    if (same) {
+      findings.push(finding("KF111", file, line, `${name} and ${same.name} (line ${same.line ?? "?"}) are the same secret ${resolved.name}: keep only ${resolved.name}`));
+      continue;
+    }
+    present.set(resolved.name, entry);
+  }
+  for (const spec of index2.catalog.secrets) {
+    if (spec.requiredIn.includes(env) && !present.has(spec.name)) {
+      findings.push(finding("KF113", file, void 0, `${spec.name} (${spec.title}) is required in ${env} but missing: add it with \`keyfleet set ${env} ${spec.name}\``));
+    }
+  }
+  for (const ref of input.deploymentKeys ?? []) {
+    const where2 = input.deploymentFile ?? file;
+    const resolved = index2.resolve(ref.key);
+    if (!resolved) {
+      if (input.unknownKeysReported) continue;
+      findings.push(finding("KF114", where2, ref.line, `agent ${ref.agent} reads "${ref.key}", which is neither a catalog name nor a service: fix the name or declare it under \`custom:\``));
+    } else if (!present.has(resolved.name)) {
+      findings.push(finding("KF114", where2, ref.line, `agent ${ref.agent} reads ${resolved.name}${ref.key === resolved.name ? "" : ` ("${ref.key}")`}, which ${file} does not define: add it with \`keyfleet set ${env} ${resolved.name}\` or remove it from the agent`));
+    }
+  }
+  return findings;
+};
 
 // src/validate/scan.ts
+import { readFile } from "node:fs/promises";
+import { join as join2, resolve } from "node:path";
 var ALLOW_MARKER = "keyfleet:allow";
 var MAX_BYTES2 = 20 * 1024 * 1024;
 var ENC_VALUE = /ENC\[[^\]]*\]/g;
@@ -35263,6 +35298,7 @@ var validateRepository = async (options) => {
       findings.push(...deployment.findings);
     }
     if (repoCatalog.valid) findings.push(...checkProposalsKeyless(root, env, catalog));
+    findings.push(...await checkProposalReplays(root, env));
     if (!existsSync3(join3(root, file))) {
       findings.push(finding("KF106", file, void 0, `environment ${env} has no env.secrets: create it with \`keyfleet set ${env} <NAME>\` or remove ${env} from the catalog`));
       continue;
@@ -41563,7 +41599,7 @@ var proposedValueProblem = (index2, name, value) => {
 var foldProposals = async (options) => {
   const { root, env, catalog } = options;
   const index2 = indexCatalog(catalog);
-  const keyless = checkProposalsKeyless(root, env, catalog);
+  const keyless = [...checkProposalsKeyless(root, env, catalog), ...await checkProposalReplays(root, env)];
   if (hasErrors(keyless)) {
     throw new KeyfleetError("PROPOSALS_INVALID", `the proposals of ${env} fail their checks; nothing was applied:
 ${keyless.map((f) => `  ${formatFinding(f)}`).join("\n")}`);
@@ -41675,7 +41711,7 @@ No proposals in \`${environmentPaths(env).proposals}/\`.
   const opened = await openAndMask(ctx, env, () => catalog);
   if ("findings" in opened) return { findings: opened.findings, summary: [findingsMarkdown(title, opened.findings)], outputs: UNCHANGED, failed: true };
   const { proposals } = opened;
-  const findings = [...checkProposalsKeyless(root, env, catalog), ...offlineFindings(catalog, proposals)];
+  const findings = [...checkProposalsKeyless(root, env, catalog), ...await checkProposalReplays(root, env), ...offlineFindings(catalog, proposals)];
   let results;
   if (live2 && !hasErrors(findings)) {
     await checkBaseUrls(catalog, baseUrls);
