@@ -59,6 +59,13 @@ export interface OpenKeysOptions {
     /** Directory watch function (tests inject failures); `false` polls only. Default: `fs.watch`. */
     readonly watch?: WatchFunction | false | undefined
     /**
+     * After a polling fallback (ENOSPC/EMFILE), how often to try watching again:
+     * first after `initialMs` (default 30 000), then doubling up to `maxMs`
+     * (default 300 000), until a watch works (`watching` event) or the store is
+     * closed. `false` polls for good after a fallback.
+     */
+    readonly rewatch?: RewatchOptions | false | undefined
+    /**
      * Whether the open store keeps the process alive (its watches and poll
      * timers are referenced), as `fs.watch` does. Default true; `close()` releases it.
      */
@@ -72,6 +79,14 @@ export interface OpenKeysOptions {
     readonly check?: LoaderCheckOptions | undefined
 }
 
+/** The re-watch backoff schedule of {@link OpenKeysOptions.rewatch}. */
+export interface RewatchOptions {
+    /** Delay before the first attempt, in ms. Default 30 000 (minimum 10). */
+    readonly initialMs?: number | undefined
+    /** Cap of the doubling delay, in ms. Default 300 000 (never below `initialMs`). */
+    readonly maxMs?: number | undefined
+}
+
 /** Options with every default applied. */
 export interface ResolvedOptions {
     readonly path: string | undefined
@@ -83,6 +98,7 @@ export interface ResolvedOptions {
     readonly pollIntervalMs: number
     readonly settleMs: number
     readonly watch: WatchFunction | false
+    readonly rewatch: { readonly initialMs: number; readonly maxMs: number } | false
     readonly persistent: boolean
     /** The check options when a live check was asked for (`live: true`), else undefined. */
     readonly check: LoaderCheckOptions | undefined
@@ -92,6 +108,12 @@ const nonEmpty = (value: string | undefined): string | undefined => (value === u
 
 const ms = (value: number | undefined, fallback: number, min: number): number =>
     value === undefined || !Number.isFinite(value) ? fallback : Math.max(min, value)
+
+const resolveRewatch = (rewatch: RewatchOptions | false | undefined): ResolvedOptions['rewatch'] => {
+    if (rewatch === false) return false
+    const initialMs = ms(rewatch?.initialMs, 30_000, 10)
+    return { initialMs, maxMs: Math.max(initialMs, ms(rewatch?.maxMs, 300_000, initialMs)) }
+}
 
 /** Applies the defaults of {@link OpenKeysOptions}. */
 export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
@@ -114,6 +136,7 @@ export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
         pollIntervalMs: ms(options.pollIntervalMs, 1000, 10),
         settleMs: ms(options.settleMs, 50, 0),
         watch: options.watch === undefined ? nodeWatch(options.persistent ?? true) : options.watch,
+        rewatch: resolveRewatch(options.rewatch),
         persistent: options.persistent ?? true,
         check: options.check?.live === true ? options.check : undefined,
     }

@@ -41,6 +41,11 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     #closed = false
     #pollTimer: NodeJS.Timeout | undefined
     #retryTimer: NodeJS.Timeout | undefined
+    #rewatchTimer: NodeJS.Timeout | undefined
+    // Set while polling after a fallback: when it began, the current backoff delay, attempts so far.
+    #fallbackAt: number | undefined
+    #rewatchDelay = 0
+    #rewatchAttempts = 0
     #settleTimer: NodeJS.Timeout | undefined
     #settleWake: (() => void) | undefined
     readonly #checker: KeyChecker | undefined
@@ -148,6 +153,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#watchers?.close()
         clearInterval(this.#pollTimer)
         clearTimeout(this.#retryTimer)
+        clearTimeout(this.#rewatchTimer)
         clearTimeout(this.#settleTimer)
         this.#settleWake?.()
         this.#checker?.close()
@@ -300,10 +306,47 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     }
 
     #fallback(reason: string): void {
+        if (this.#closed) return
         this.#mode = 'poll'
         this.#startPolling()
+        // A failed re-watch attempt: still polling, already announced; just back off further.
+        if (this.#fallbackAt !== undefined) { this.#scheduleRewatch(); return }
+        this.#fallbackAt = Date.now()
+        this.#rewatchDelay = 0
+        this.#rewatchAttempts = 0
         const error = loaderError(LoaderCode.POLLING_FALLBACK, `cannot watch ${this.#o.path as string} (${reason}: inotify watches or instances exhausted?); polling every ${this.#o.pollIntervalMs} ms instead. Raise fs.inotify.max_user_watches / max_user_instances to restore instant reloads`, { file: this.#o.path })
         this.emit('fallback', { reason, intervalMs: this.#o.pollIntervalMs, error })
+        this.#scheduleRewatch()
+    }
+
+    // inotify pressure is often temporary (another pod's leak, a burst of watchers), so
+    // polling is not forever: retry the watch with a doubling delay up to the cap.
+    #scheduleRewatch(): void {
+        const schedule = this.#o.rewatch
+        if (schedule === false || this.#closed) return
+        this.#rewatchDelay = this.#rewatchDelay === 0 ? schedule.initialMs : Math.min(schedule.maxMs, this.#rewatchDelay * 2)
+        clearTimeout(this.#rewatchTimer)
+        this.#rewatchTimer = setTimeout(() => { this.#rewatchTimer = undefined; this.#rewatch() }, this.#rewatchDelay)
+        if (!this.#o.persistent) this.#rewatchTimer.unref()
+    }
+
+    #rewatch(): void {
+        const watchers = this.#watchers
+        if (this.#closed || watchers === undefined || this.#fallbackAt === undefined) return
+        this.#rewatchAttempts++
+        watchers.rearm()
+        this.#syncWatches()
+        // Failed again: #fallback has already scheduled the next attempt.
+        if (watchers.failed) return
+        const afterMs = Date.now() - this.#fallbackAt
+        this.#fallbackAt = undefined
+        this.#rewatchDelay = 0
+        clearInterval(this.#pollTimer)
+        this.#pollTimer = undefined
+        this.#mode = 'watch'
+        this.emit('watching', { afterMs, attempts: this.#rewatchAttempts })
+        // The watch exists now; read once so a change since the last poll is not missed.
+        void this.#reload()
     }
 
     #startPolling(): void {

@@ -23,6 +23,14 @@ export interface FallbackEvent {
     readonly error: KeyfleetError
 }
 
+/** Payload of the `watching` event: after a polling fallback, a directory watch works again and polling stopped. */
+export interface WatchingEvent {
+    /** Milliseconds from the `fallback` event to the watch working again. */
+    readonly afterMs: number
+    /** Re-watch attempts it took, the successful one included. */
+    readonly attempts: number
+}
+
 /** One key's live-check outcome (`check` event). Names, status and a hint: never the value. */
 export interface KeyCheckResult {
     /** Canonical name, e.g. `OPENAI_API_KEY_2`. */
@@ -55,8 +63,10 @@ export interface KeyStoreEvents {
     change: ChangeEvent
     /** The source is bad (missing, unreadable, half-written, MAC failure …); the last good keys stay in use. Never carries a value. */
     error: KeyfleetError
-    /** Watching failed (inotify limits); the store polls from now on. */
+    /** Watching failed (inotify limits); the store polls, and retries watching with backoff (`rewatch` option). */
     fallback: FallbackEvent
+    /** A re-watch attempt after a fallback succeeded: polling stopped, and the source is re-read at once. */
+    watching: WatchingEvent
     /** The live key check finished (only with the `check` option). */
     check: CheckEvent
 }

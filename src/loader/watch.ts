@@ -97,8 +97,8 @@ export class DirWatchers {
 
     /**
      * @param onEvent - called for every relevant event (the store debounces).
-     * @param onFallback - called once when watching becomes impossible (the reason is an errno code);
-     *   every watch is closed and the store must poll from then on.
+     * @param onFallback - called when watching becomes impossible (the reason is an errno code);
+     *   every watch is closed and the store must poll until a re-armed sync succeeds.
      */
     constructor(watchFn: WatchFunction, onEvent: () => void, onFallback: (reason: string) => void) {
         this.#watch = watchFn
@@ -106,9 +106,18 @@ export class DirWatchers {
         this.#onFallback = onFallback
     }
 
-    /** True once watching has failed for good (the store polls). */
+    /** True once watching has failed (the store polls until {@link DirWatchers.rearm} and a successful sync). */
     get failed(): boolean {
         return this.#failed
+    }
+
+    /**
+     * Clears the failed state so the next {@link DirWatchers.sync} tries to
+     * arm again (the store's re-watch attempt after a polling fallback). If
+     * that sync fails too, `onFallback` is called again.
+     */
+    rearm(): void {
+        this.#failed = false
     }
 
     /**
