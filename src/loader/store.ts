@@ -9,6 +9,7 @@ import { openBundle, openSops, type BundleInfo } from './decrypt.js'
 import { TypedEmitter } from './emitter.js'
 import { LoaderCode, loaderError, systemCause } from './errors.js'
 import type { ResolvedOptions } from './options.js'
+import { Polling } from './polling.js'
 import { Pool, type KeyChoice } from './pool.js'
 import { readSource, type RawSource, type SourceKind } from './read-source.js'
 import { readSettled } from './settle.js'
@@ -39,13 +40,8 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     #reloading = false
     #dirty = false
     #closed = false
-    #pollTimer: NodeJS.Timeout | undefined
+    readonly #polling: Polling
     #retryTimer: NodeJS.Timeout | undefined
-    #rewatchTimer: NodeJS.Timeout | undefined
-    // Set while polling after a fallback: when it began, the current backoff delay, attempts so far.
-    #fallbackAt: number | undefined
-    #rewatchDelay = 0
-    #rewatchAttempts = 0
     #settleTimer: NodeJS.Timeout | undefined
     #settleWake: (() => void) | undefined
     readonly #checker: KeyChecker | undefined
@@ -60,6 +56,21 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#o = options
         this.#snapshot = this.#build(new Map(), 0)
         this.#mode = options.path === undefined ? 'none' : options.watch === false ? 'poll' : 'watch'
+        this.#polling = new Polling(options, {
+            reload: () => { void this.#reload() },
+            rearm: () => {
+                if (this.#closed || !this.#watchers) return false
+                this.#watchers.rearm()
+                this.#syncWatches()
+                return !this.#watchers.failed
+            },
+            watching: (afterMs, attempts) => {
+                this.#mode = 'watch'
+                this.emit('watching', { afterMs, attempts })
+                // The watch exists now; read once so a change since the last poll is not missed.
+                void this.#reload()
+            },
+        })
         this.#checker = options.check && new KeyChecker(options.check, options.index.catalog, {
             current: () => this.#snapshot,
             emitCheck: (event) => { this.emit('check', event) },
@@ -72,7 +83,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     async start(): Promise<void> {
         this.#o.signal?.addEventListener('abort', this.#onAbort, { once: true })
         if (this.#o.path !== undefined) {
-            if (this.#o.watch === false) this.#startPolling()
+            if (this.#o.watch === false) this.#polling.start()
             else this.#watchers = new DirWatchers(this.#o.watch, () => { this.#schedule() }, (reason) => { this.#fallback(reason) })
             this.#syncWatches()
             await this.#reload()
@@ -151,9 +162,8 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#closed = true
         this.#o.signal?.removeEventListener('abort', this.#onAbort)
         this.#watchers?.close()
-        clearInterval(this.#pollTimer)
+        this.#polling.stop()
         clearTimeout(this.#retryTimer)
-        clearTimeout(this.#rewatchTimer)
         clearTimeout(this.#settleTimer)
         this.#settleWake?.()
         this.#checker?.close()
@@ -308,51 +318,9 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     #fallback(reason: string): void {
         if (this.#closed) return
         this.#mode = 'poll'
-        this.#startPolling()
-        // A failed re-watch attempt: still polling, already announced; just back off further.
-        if (this.#fallbackAt !== undefined) { this.#scheduleRewatch(); return }
-        this.#fallbackAt = Date.now()
-        this.#rewatchDelay = 0
-        this.#rewatchAttempts = 0
+        // A failed re-watch attempt: still polling, already announced.
+        if (!this.#polling.fallback()) return
         const error = loaderError(LoaderCode.POLLING_FALLBACK, `cannot watch ${this.#o.path as string} (${reason}: inotify watches or instances exhausted?); polling every ${this.#o.pollIntervalMs} ms instead. Raise fs.inotify.max_user_watches / max_user_instances to restore instant reloads`, { file: this.#o.path })
         this.emit('fallback', { reason, intervalMs: this.#o.pollIntervalMs, error })
-        this.#scheduleRewatch()
-    }
-
-    // inotify pressure is often temporary (another pod's leak, a burst of watchers), so
-    // polling is not forever: retry the watch with a doubling delay up to the cap.
-    #scheduleRewatch(): void {
-        const schedule = this.#o.rewatch
-        if (schedule === false || this.#closed) return
-        this.#rewatchDelay = this.#rewatchDelay === 0 ? schedule.initialMs : Math.min(schedule.maxMs, this.#rewatchDelay * 2)
-        clearTimeout(this.#rewatchTimer)
-        this.#rewatchTimer = setTimeout(() => { this.#rewatchTimer = undefined; this.#rewatch() }, this.#rewatchDelay)
-        if (!this.#o.persistent) this.#rewatchTimer.unref()
-    }
-
-    #rewatch(): void {
-        const watchers = this.#watchers
-        if (this.#closed || watchers === undefined || this.#fallbackAt === undefined) return
-        this.#rewatchAttempts++
-        watchers.rearm()
-        this.#syncWatches()
-        // Failed again: #fallback has already scheduled the next attempt.
-        if (watchers.failed) return
-        const afterMs = Date.now() - this.#fallbackAt
-        this.#fallbackAt = undefined
-        this.#rewatchDelay = 0
-        clearInterval(this.#pollTimer)
-        this.#pollTimer = undefined
-        this.#mode = 'watch'
-        this.emit('watching', { afterMs, attempts: this.#rewatchAttempts })
-        // The watch exists now; read once so a change since the last poll is not missed.
-        void this.#reload()
-    }
-
-    #startPolling(): void {
-        if (this.#pollTimer || this.#closed) return
-        this.#pollTimer = setInterval(() => { void this.#reload() }, this.#o.pollIntervalMs)
-        // Polling stands in for the watch, so it holds the process the way the watch would have.
-        if (!this.#o.persistent) this.#pollTimer.unref()
     }
 }
