@@ -37,6 +37,8 @@ const cases: Case[] = [
         },
     },
     { name: 'env.secrets that is not a SOPS file', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'NATIVE_MALFORMED', exit: 3, prepare: (r) => writeFileSync(join(r, SECRETS), 'garbage line\n') },
+    { name: 'identity file that is not one (get)', argv: ['get', 'dev', 'OPENAI_API_KEY', '--identity-file', 'environments/keyfleet.yaml'], code: 'AGE_BAD_IDENTITY_FILE', exit: 2 },
+    { name: 'identity file that is not one (decrypt)', argv: ['decrypt', SECRETS, '--identity-file', 'environments/keyfleet.yaml'], code: 'AGE_BAD_IDENTITY_FILE', exit: 2 },
     { name: 'sops missing', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'SOPS_MISSING', exit: 4, env: (r) => ({ ...adminEnv(r), KEYFLEET_SOPS: '/nonexistent/sops' }) },
     { name: 'unknown environment', argv: ['set', 'qa', 'OPENAI_API_KEY'], code: 'ENV_UNKNOWN', exit: 2 },
     { name: 'malformed .sops.yaml', argv: ['set', 'dev', 'OPENAI_API_KEY'], code: 'SOPS_CONFIG_INVALID', exit: 2, prepare: (r) => writeFileSync(join(r, '.sops.yaml'), 'creation_rules:\n  - path_regex: [unclosed\n') },

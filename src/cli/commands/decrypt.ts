@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
 import { runSops } from '../../sops/index.js'
-import { decryptSopsFile, formatDecrypted, identitiesFromEnv, identitiesFromText, storeForPath, type StoreKind } from '../../sops/native/index.js'
+import { parseIdentityFile } from '../../age/index.js'
+import { decryptSopsFile, formatDecrypted, identitiesFromEnv, storeForPath, type StoreKind } from '../../sops/native/index.js'
 import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { identityFrom, sopsOptions } from '../repo-context.js'
@@ -24,7 +25,8 @@ const readText = (path: string, what: string): string => {
 
 /** Identities for native decryption: --identity-file, else SOPS_AGE_KEY and SOPS_AGE_KEY_FILE (resolved from cwd). */
 const nativeIdentities = (ctx: CliContext, identityFile: string | undefined): string[] => {
-    if (identityFile) return identitiesFromText(readText(resolve(ctx.cwd, identityFile), 'identity file'))
+    // A file named on the command line is read strictly: a wrong file gets an error naming its bad line.
+    if (identityFile) return parseIdentityFile(readText(resolve(ctx.cwd, identityFile), 'identity file'), identityFile)
     return identitiesFromEnv(ctx.env, (path) => readText(resolve(ctx.cwd, path), 'SOPS_AGE_KEY_FILE'))
 }
 
