@@ -8,6 +8,7 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { indexCatalog, loadCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH } from '../repo/layout.js'
+import { parseIdentityFile } from '../age/index.js'
 import type { SopsIdentity, SopsOptions } from '../sops/index.js'
 import type { CliContext } from './command.js'
 
@@ -54,12 +55,23 @@ export const identityFrom = (ctx: CliContext, identityFile: string | undefined):
     return fromEnv
 }
 
-/** Identity strings (for native decryption) from the same sources as {@link identityFrom}. */
-export const identityStrings = (identity: SopsIdentity, parse: (text: string, file: string) => string[]): string[] => {
+/** Identity strings (for native decryption) from the same sources as {@link identityFrom}; files are read strictly. */
+export const identityStrings = (identity: SopsIdentity): string[] => {
     const out: string[] = []
     if (identity.ageKey) out.push(...identity.ageKey.split(/\s+/).filter((s) => s.startsWith('AGE-SECRET-KEY')))
-    if (identity.ageKeyFile) out.push(...parse(readFileSync(identity.ageKeyFile, 'utf8'), identity.ageKeyFile))
+    if (identity.ageKeyFile) out.push(...parseIdentityFile(readFileSync(identity.ageKeyFile, 'utf8'), identity.ageKeyFile))
     return out
+}
+
+/**
+ * Identities for native decryption: every `--identity-file` given (repeatable),
+ * else SOPS_AGE_KEY / SOPS_AGE_KEY_FILE. One rule for every command that decrypts in process.
+ * @throws KeyfleetError `IDENTITY_NOT_FOUND`, `AGE_BAD_IDENTITY_FILE`.
+ */
+export const nativeIdentities = (ctx: CliContext, identityFiles: string | readonly string[] | undefined): string[] => {
+    const files = identityFiles === undefined ? [] : typeof identityFiles === 'string' ? [identityFiles] : identityFiles
+    if (files.length === 0) return identityStrings(identityFrom(ctx, undefined))
+    return files.flatMap((file) => identityStrings(identityFrom(ctx, file)))
 }
 
 /**

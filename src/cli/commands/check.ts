@@ -4,7 +4,6 @@
  * each key tried against its provider (src/probe). See docs/live-check.md.
  */
 import { readFileSync } from 'node:fs'
-import { parseIdentityFile } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { BATCH_DEFAULTS, checkEnvironment, checkText, PROBE_DEFAULTS, probeFindings, type ProbeResult } from '../../probe/index.js'
@@ -12,7 +11,7 @@ import { decryptSopsFile, parseSopsFile } from '../../sops/native/index.js'
 import { checkKeyed } from '../../validate/keyed.js'
 import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { identityFrom, identityStrings, openRepo } from '../repo-context.js'
+import { nativeIdentities, openRepo } from '../repo-context.js'
 import { existingSecrets } from '../secret-target.js'
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [])
@@ -94,7 +93,7 @@ Examples:
         const repo = openRepo(ctx)
         const target = existingSecrets(repo, env)
         const file = target.paths.secrets
-        const identities = identityStrings(identityFrom(ctx, values['identity-file'] as string | undefined), parseIdentityFile)
+        const identities = nativeIdentities(ctx, values['identity-file'] as string | undefined)
         if (identities.length === 0) throw new KeyfleetError('IDENTITY_MISSING', `no age identity for ${env}: pass --identity-file or set SOPS_AGE_KEY_FILE / SOPS_AGE_KEY`)
         const text = readFileSync(target.file, 'utf8')
         const lines = new Map<string, number>()

@@ -7,11 +7,10 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
 import { runSops } from '../../sops/index.js'
-import { parseIdentityFile } from '../../age/index.js'
-import { decryptSopsFile, formatDecrypted, identitiesFromEnv, storeForPath, type StoreKind } from '../../sops/native/index.js'
-import type { CliContext, Command } from '../command.js'
+import { decryptSopsFile, formatDecrypted, storeForPath, type StoreKind } from '../../sops/native/index.js'
+import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { identityFrom, sopsOptions } from '../repo-context.js'
+import { identityFrom, nativeIdentities, sopsOptions } from '../repo-context.js'
 
 const STORES: readonly StoreKind[] = ['dotenv', 'yaml', 'json', 'binary']
 
@@ -21,13 +20,6 @@ const readText = (path: string, what: string): string => {
     } catch {
         throw new KeyfleetError('FILE_NOT_READABLE', `cannot read ${what} ${path}; check the path and its permissions`, { file: path })
     }
-}
-
-/** Identities for native decryption: --identity-file, else SOPS_AGE_KEY and SOPS_AGE_KEY_FILE (resolved from cwd). */
-const nativeIdentities = (ctx: CliContext, identityFile: string | undefined): string[] => {
-    // A file named on the command line is read strictly: a wrong file gets an error naming its bad line.
-    if (identityFile) return parseIdentityFile(readText(resolve(ctx.cwd, identityFile), 'identity file'), identityFile)
-    return identitiesFromEnv(ctx.env, (path) => readText(resolve(ctx.cwd, path), 'SOPS_AGE_KEY_FILE'))
 }
 
 export const command: Command = {

@@ -1,11 +1,10 @@
 /** `keyfleet get <env> <NAME>`: one value on stdout, for scripts. */
 import { readFileSync } from 'node:fs'
-import { parseIdentityFile } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { decryptSopsFile } from '../../sops/native/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { identityFrom, identityStrings, openRepo } from '../repo-context.js'
+import { nativeIdentities, openRepo } from '../repo-context.js'
 import { describeName, existingSecrets } from '../secret-target.js'
 
 export const command: Command = {
@@ -26,7 +25,7 @@ Example:
         const [env, rawName] = positionals as [string, string]
         const repo = openRepo(ctx)
         const target = existingSecrets(repo, env)
-        const identities = identityStrings(identityFrom(ctx, values['identity-file'] as string | undefined), parseIdentityFile)
+        const identities = nativeIdentities(ctx, values['identity-file'] as string | undefined)
         if (identities.length === 0) throw new KeyfleetError('IDENTITY_MISSING', 'no age identity: pass --identity-file or set SOPS_AGE_KEY_FILE / SOPS_AGE_KEY')
         const decrypted = await decryptSopsFile(readFileSync(target.file, 'utf8'), { store: 'dotenv', identities, file: target.paths.secrets })
         const values_ = decrypted.toEnvMap()

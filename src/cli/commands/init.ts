@@ -1,7 +1,7 @@
 /** `keyfleet init`: make a repository yours — new identities, new .sops.yaml, demo keys retired. */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
-import { assertRecipient, generateIdentity, parseIdentityFile } from '../../age/index.js'
+import { assertRecipient, generateIdentity } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { changeViaTempCopy, writeFileAtomic } from '../../repo/atomic.js'
 import { environmentPaths, SOPS_CONFIG_PATH } from '../../repo/layout.js'
@@ -25,7 +25,7 @@ const isInside = (root: string, path: string): boolean => {
  * @throws KeyfleetError `IDENTITY_MISSING`, or the decryption error naming the file it cannot open.
  */
 const assertOpensAll = async (repo: RepoContext, identity: SopsIdentity): Promise<void> => {
-    const identities = identityStrings(identity, parseIdentityFile)
+    const identities = identityStrings(identity)
     if (identities.length === 0) throw new KeyfleetError('IDENTITY_MISSING', '--replace-demo needs an identity that opens every environment today: --identity-file FILE (for the demo: examples/demo-keys/admin.agekey)')
     for (const env of repo.catalog.environments) {
         const file = environmentPaths(env).secrets

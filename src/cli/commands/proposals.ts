@@ -3,7 +3,6 @@
  * environment's proposals (what the pull request runs), and the keyed fold
  * into env.secrets (what the deploy job runs, or an admin locally).
  */
-import { parseIdentityFile } from '../../age/index.js'
 import { KeyfleetError, isKeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors } from '../../findings.js'
 import { checkProposalReplays, checkProposalsKeyless, foldProposals, listProposalDir } from '../../lifecycle/index.js'
@@ -62,7 +61,7 @@ Examples:
             return ExitCode.ok
         }
         const identity = identityFrom(ctx, values['identity-file'] as string | undefined)
-        const identities = identityStrings(identity, parseIdentityFile)
+        const identities = identityStrings(identity)
         if (identities.length === 0) {
             throw new KeyfleetError('IDENTITY_MISSING', `fold needs the ${env} CI identity: pass --identity-file or set SOPS_AGE_KEY_FILE / SOPS_AGE_KEY`)
         }

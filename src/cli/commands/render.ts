@@ -5,29 +5,14 @@
  */
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
-import { parseIdentityFile } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { renderEnvironment, writeRenderOutput, type RenderOutput } from '../../render/index.js'
 import { environmentPaths } from '../../repo/layout.js'
-import { decryptSopsFile, identitiesFromEnv } from '../../sops/native/index.js'
-import type { CliContext, Command, CommandArgs } from '../command.js'
+import { decryptSopsFile } from '../../sops/native/index.js'
+import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
+import { nativeIdentities } from '../repo-context.js'
 import { formatRegistry, loadDeployment, rootFrom } from './registry.js'
-
-const readText = (path: string, what: string): string => {
-    try {
-        return readFileSync(path, 'utf8')
-    } catch (cause) {
-        throw new KeyfleetError('IDENTITY_NOT_FOUND', `cannot read ${what} ${path}: check the path and its permissions`, { cause: (cause as NodeJS.ErrnoException).code })
-    }
-}
-
-/** Identities from `--identity-file` (repeatable), else from SOPS_AGE_KEY / SOPS_AGE_KEY_FILE. */
-const identitiesFor = (args: CommandArgs, ctx: CliContext): string[] => {
-    const files = ([] as unknown[]).concat(args.values['identity-file'] ?? []).map(String)
-    if (files.length > 0) return files.flatMap((f) => parseIdentityFile(readText(isAbsolute(f) ? f : resolve(ctx.cwd, f), 'the identity file'), f))
-    return identitiesFromEnv(ctx.env, (path) => readText(isAbsolute(path) ? path : resolve(ctx.cwd, path), 'SOPS_AGE_KEY_FILE'))
-}
 
 /** The summary table: one row per agent; names, targets, paths and counts only. */
 const summary = (out: RenderOutput, shownDir: string, ctx: CliContext, keyCount: Map<string, number>): void => {
@@ -74,7 +59,7 @@ Examples:
         const root = rootFrom(args, ctx)
         const { catalog, deployment } = loadDeployment(root, env, ctx)
         if (!deployment) return ExitCode.findings
-        const identities = identitiesFor(args, ctx)
+        const identities = nativeIdentities(ctx, ([] as unknown[]).concat(args.values['identity-file'] ?? []).map(String))
         const secretsFile = environmentPaths(env).secrets
         if (identities.length === 0) {
             throw new KeyfleetError('NATIVE_NO_MATCHING_IDENTITY', `no age identity to decrypt ${secretsFile}: pass --identity-file FILE or set SOPS_AGE_KEY / SOPS_AGE_KEY_FILE`)
