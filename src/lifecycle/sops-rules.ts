@@ -7,6 +7,7 @@ import { isMap, isScalar, isSeq, parseDocument, Scalar, YAMLSeq, type Document, 
 import { assertRecipient } from '../age/index.js'
 import { KeyfleetError } from '../errors.js'
 import { SOPS_CONFIG_PATH, environmentPaths } from '../repo/layout.js'
+import { matchRule, parseSopsConfig } from '../validate/sops-config.js'
 
 /** One recipient of a rule with the role its comment gives it. */
 export interface RuleRecipient {
@@ -41,22 +42,20 @@ const parseConfig = (text: string): Document => {
  */
 const findRule = (doc: Document, env: string): { index: number; rule: YAMLMap } => {
     const secrets = environmentPaths(env).secrets
+    // Rule matching is validation's (the PR check and this edit must pick the same rule); the Document is for editing.
+    const { config, findings } = parseSopsConfig(doc.toString(), SOPS_CONFIG_PATH)
+    const problem = findings[0]
+    if (problem) throw new KeyfleetError('SOPS_CONFIG_INVALID', `${SOPS_CONFIG_PATH}:${problem.line ?? 1}: ${problem.message}; fix it first`, { file: SOPS_CONFIG_PATH, line: problem.line })
+    const match = matchRule(config, secrets)
     const rules = doc.get('creation_rules', true)
-    if (!isSeq(rules)) throw new KeyfleetError('SOPS_CONFIG_INVALID', `${SOPS_CONFIG_PATH} has no \`creation_rules\` list; run \`keyfleet init\` or restore it from git`, { file: SOPS_CONFIG_PATH })
-    for (const [index, rule] of rules.items.entries()) {
-        if (!isMap(rule)) continue
-        const regex = rule.get('path_regex')
-        let matches = regex === undefined
-        if (typeof regex === 'string') {
-            try { matches = new RegExp(regex).test(secrets) } catch { matches = false }
-        }
-        if (!matches) continue
-        if (rule.has('key_groups')) {
-            throw new KeyfleetError('SOPS_KEY_GROUPS_UNSUPPORTED', `the ${SOPS_CONFIG_PATH} rule for ${secrets} uses key_groups; keyfleet edits flat \`age:\` lists only — edit this rule by hand, then run \`sops updatekeys\``, { file: SOPS_CONFIG_PATH })
-        }
-        return { index, rule }
+    const rule = match && isSeq(rules) ? rules.items[match.index] : undefined
+    if (!match || !isMap(rule)) {
+        throw new KeyfleetError('SOPS_NO_CREATION_RULE', `no creation rule in ${SOPS_CONFIG_PATH} matches ${secrets}; add one (path_regex: ^environments/${env}/[^/]+$)`, { file: SOPS_CONFIG_PATH })
     }
-    throw new KeyfleetError('SOPS_NO_CREATION_RULE', `no creation rule in ${SOPS_CONFIG_PATH} matches ${secrets}; add one (path_regex: ^environments/${env}/[^/]+$)`, { file: SOPS_CONFIG_PATH })
+    if (rule.has('key_groups')) {
+        throw new KeyfleetError('SOPS_KEY_GROUPS_UNSUPPORTED', `the ${SOPS_CONFIG_PATH} rule for ${secrets} uses key_groups; keyfleet edits flat \`age:\` lists only — edit this rule by hand, then run \`sops updatekeys\``, { file: SOPS_CONFIG_PATH })
+    }
+    return { index: match.index, rule }
 }
 
 /** The rule's `age` as a sequence node, converting a comma-separated string into a list. */

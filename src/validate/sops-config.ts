@@ -16,6 +16,8 @@ export interface CreationRule {
     /** Age recipients, trimmed, in file order, without duplicates. */
     readonly age: readonly string[]
     readonly line: number
+    /** Position in `creation_rules` (rules that failed to parse are left out of the list but keep their index). */
+    readonly index: number
 }
 
 /** A parsed `.sops.yaml`. */
@@ -77,7 +79,7 @@ export const parseSopsConfig = (text: string, file = '.sops.yaml'): ParsedSopsCo
             if (!list) { findings.push(finding('KF122', file, src.lineOf(['creation_rules', i, 'age']), `creation rule ${i + 1}: \`age\` must be a list or a comma-separated string of recipients`)); return }
             age = list
         }
-        rules.push({ pathRegex, age: [...new Set(age)], line })
+        rules.push({ pathRegex, age: [...new Set(age)], line, index: i })
     })
     return { config: { file, rules }, findings }
 }

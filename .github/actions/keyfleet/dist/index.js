@@ -35134,7 +35134,7 @@ var parseSopsConfig = (text, file = ".sops.yaml") => {
       }
       age = list;
     }
-    rules.push({ pathRegex, age: [...new Set(age)], line });
+    rules.push({ pathRegex, age: [...new Set(age)], line, index: i2 });
   });
   return { config: { file, rules }, findings };
 };
