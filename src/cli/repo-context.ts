@@ -10,6 +10,7 @@ import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH } from '../repo/layout.js'
 import { parseIdentityFile } from '../age/index.js'
 import type { SopsIdentity, SopsOptions } from '../sops/index.js'
+import { identitiesFromEnv } from '../sops/native/index.js'
 import type { CliContext } from './command.js'
 
 /** The repository a command works on. */
@@ -58,7 +59,8 @@ export const identityFrom = (ctx: CliContext, identityFile: string | undefined):
 /** Identity strings (for native decryption) from the same sources as {@link identityFrom}; files are read strictly. */
 export const identityStrings = (identity: SopsIdentity): string[] => {
     const out: string[] = []
-    if (identity.ageKey) out.push(...identity.ageKey.split(/\s+/).filter((s) => s.startsWith('AGE-SECRET-KEY')))
+    // SOPS_AGE_KEY is split the way sops does it (native/identities.ts); files are read strictly.
+    if (identity.ageKey) out.push(...identitiesFromEnv({ SOPS_AGE_KEY: identity.ageKey }, () => ''))
     if (identity.ageKeyFile) out.push(...parseIdentityFile(readFileSync(identity.ageKeyFile, 'utf8'), identity.ageKeyFile))
     return out
 }
