@@ -7,10 +7,13 @@ import * as core from '@actions/core'
 import { isAbsolute, relative, resolve } from 'node:path'
 import { parseIdentityFile } from '../age/index.js'
 import { KeyfleetError } from '../errors.js'
+import type { AgentOutput } from './commands/render.js'
 import { maskAll, type SetSecret } from './mask.js'
 
 /** Commands the action runs. */
-export const COMMANDS = ['validate', 'diff', 'render', 'check', 'fold'] as const
+export const COMMANDS = ['validate', 'diff', 'render', 'check', 'fold', 'guard', 'catch-up', 'apply', 'push-fold'] as const
+/** The deploy workflow's steps (docs/github-action.md, "Deploy steps"): they take no age-key. */
+const DEPLOY_STEPS: readonly string[] = ['guard', 'catch-up', 'apply', 'push-fold']
 /** One of {@link COMMANDS}. */
 export type ActionCommand = (typeof COMMANDS)[number]
 
@@ -33,6 +36,14 @@ export interface ActionInputs {
     readonly strict: boolean
     /** check, fold: provider (service or name) -> base URL replacing the catalog's (input `base-urls`). */
     readonly baseUrls: Readonly<Record<string, string>>
+    /** catch-up, push-fold: the token git fetches and pushes with (input `token`); masked as read. */
+    readonly token: string
+    /** apply: the kubeconfig (input `kubeconfig`); masked as read, empty means nothing is applied. */
+    readonly kubeconfig: string
+    /** apply: the render step's `agents` output (input `agents`). */
+    readonly agents: readonly AgentOutput[]
+    /** push-fold: the fold step's `folded` output, for the commit body (input `folded`). */
+    readonly folded: string
 }
 
 const ENV_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/
@@ -79,6 +90,21 @@ export const parseBaseUrls = (text: string): Record<string, string> => {
 }
 
 /**
+ * The `agents` input (render's `agents` output).
+ * @throws KeyfleetError `ACTION_BAD_INPUT` when it is not that JSON array.
+ */
+export const parseAgents = (text: string): AgentOutput[] => {
+    if (text.trim() === '') return []
+    let parsed: unknown
+    try { parsed = JSON.parse(text) } catch { throw usage('input agents is not JSON: pass the render step\'s agents output, e.g. `agents: ${{ steps.render.outputs.agents }}`.') }
+    const str = (v: unknown): boolean => v === null || typeof v === 'string'
+    if (!Array.isArray(parsed) || !parsed.every((a) => a !== null && typeof a === 'object' && typeof a.name === 'string' && (a.target === 'kubernetes' || a.target === 'bundle') && str(a.namespace) && str(a.deployment) && str(a.generation))) {
+        throw usage('input agents must be the render step\'s agents output (a JSON array of {name, target, namespace, deployment, generation}).')
+    }
+    return parsed as AgentOutput[]
+}
+
+/**
  * Reads, masks and checks the inputs.
  *
  * @param env The process environment (for `GITHUB_WORKSPACE`).
@@ -95,6 +121,11 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
     const ageKey = core.getInput('age-key', { trimWhitespace: false })
     if (ageKey !== '') setSecret(ageKey)
     maskAll(ageKey.split(/\r?\n/).map((line) => line.trim()).filter((line) => !line.startsWith('#')), setSecret)
+    const token = core.getInput('token')
+    if (token !== '') setSecret(token)
+    const kubeconfig = core.getInput('kubeconfig', { trimWhitespace: false })
+    if (kubeconfig.trim() !== '') setSecret(kubeconfig)
+    maskAll(kubeconfig.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length >= 16), setSecret)
 
     const command = core.getInput('command', { required: true })
     if (!(COMMANDS as readonly string[]).includes(command)) {
@@ -107,11 +138,14 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
     }
 
     const identities = ageKey.trim() === '' ? [] : parseIdentityFile(ageKey, 'the age-key input')
-    const root = resolve(env.GITHUB_WORKSPACE || process.cwd())
+    const workspaceRoot = resolve(env.GITHUB_WORKSPACE || process.cwd())
+    // repository-path: the checkout to work on when the action's own code comes from another checkout.
+    const root = resolve(workspaceRoot, core.getInput('repository-path') || '.')
     const outInput = core.getInput('out-dir')
     const outDir = outInput === '' ? undefined : isAbsolute(outInput) ? outInput : resolve(root, outInput)
     const baseRef = core.getInput('base-ref') || undefined
-    if (outDir !== undefined && !relative(root, outDir).startsWith('..') && !isAbsolute(relative(root, outDir))) {
+    const inside = (base: string): boolean => outDir !== undefined && !relative(base, outDir).startsWith('..') && !isAbsolute(relative(base, outDir))
+    if (inside(root) || inside(workspaceRoot)) {
         throw usage('out-dir must be outside the repository checkout (rendered Secrets hold plaintext keys): use e.g. `${{ runner.temp }}/keyfleet-render`.')
     }
 
@@ -135,8 +169,11 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
     if (command === 'diff' && baseRef === undefined) {
         throw usage('command "diff" needs the base-ref input, e.g. `base-ref: ${{ github.event.pull_request.base.sha }}`.')
     }
+    if (DEPLOY_STEPS.includes(command) && identities.length > 0) throw usage(`command "${command}" takes no age-key input: it never decrypts.`)
+    if ((command === 'apply' || command === 'push-fold') && environment === undefined) throw usage(`command "${command}" needs the environment input.`)
+    const agents = parseAgents(core.getInput('agents'))
     if (identities.length > 0 && environment === undefined) {
         throw usage('the age-key input decrypts one environment: set the environment input as well.')
     }
-    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root, live: probes && live, strict, baseUrls }
+    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root, live: probes && live, strict, baseUrls, token, kubeconfig, agents, folded: core.getInput('folded') }
 }

@@ -14,9 +14,13 @@ import * as core from '@actions/core'
 import { isAbsolute, relative } from 'node:path'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
 import { annotateFailure, annotateFindings } from './annotations.js'
+import { runApply } from './commands/apply.js'
+import { runCatchUp } from './commands/catch-up.js'
 import { runCheck } from './commands/check.js'
 import { runDiff } from './commands/diff.js'
 import { runFold } from './commands/fold.js'
+import { runGuard } from './commands/guard.js'
+import { runPushFold } from './commands/push-fold.js'
 import { runRender } from './commands/render.js'
 import type { CommandContext, CommandResult } from './commands/types.js'
 import { runValidate } from './commands/validate.js'
@@ -30,6 +34,10 @@ const commands: Record<ActionCommand, (ctx: CommandContext) => Promise<CommandRe
     render: runRender,
     check: runCheck,
     fold: runFold,
+    guard: runGuard,
+    'catch-up': runCatchUp,
+    apply: runApply,
+    'push-fold': runPushFold,
 }
 
 /** Makes an error's file repository-relative, as annotations require. */
