@@ -1,35 +1,31 @@
 /**
- * The deploy workflow's fold steps, run as written: the `run:` scripts of
- * "Catch up with folds pushed by earlier runs" and "Commit the fold back to
- * the branch" are taken from deploy-environment.yml and executed with bash
- * against local clones of a bare origin, to show the promotion race (dev,
- * stage and prod each pushing a fold) is handled.
+ * The deploy workflow's git steps, run the way the runner does: the bundled
+ * action (`node dist/index.js`, INPUT_* variables) with the commands
+ * `catch-up` and `push-fold`, against local clones of a bare origin. Covers
+ * the promotion race (dev, stage and prod each pushing a fold), and the
+ * attacks of issue 13: a force-push-removed commit must not come back
+ * (finding 4), and catch-up must not be fooled by a merge commit or a
+ * forged fold subject (finding 5).
  */
-import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parse } from 'yaml'
 import { afterEach, describe, expect, it } from 'vitest'
-import { repoRoot } from '../helpers/tools.js'
-
-type Step = { name: string; if?: string; run?: string; env?: Record<string, string> }
-const workflow = parse(readFileSync(join(repoRoot, '.github', 'workflows', 'deploy-environment.yml'), 'utf8')) as { jobs: { deploy: { steps: Step[]; permissions: unknown } } }
-const steps = workflow.jobs.deploy.steps
-const script = (name: string): string => {
-    const step = steps.find((s) => s.name === name)
-    if (step?.run === undefined) throw new Error(`no run step "${name}"`)
-    return step.run
-}
+import { BOT_EMAIL, BOT_NAME, foldSubject } from '../../src/action/deploy/constants.js'
+import { runAction, type ActionRun, type Sandbox } from './harness.js'
 
 const dirs: string[] = []
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }) })
 
 const git = (cwd: string, ...args: string[]): string =>
     execFileSync('git', ['-c', 'user.name=dev', '-c', 'user.email=dev@example.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+const asBot = (cwd: string, ...args: string[]): string => git(cwd, '-c', `user.name=${BOT_NAME}`, '-c', `user.email=${BOT_EMAIL}`, ...args)
+
+interface Origin { base: string; bare: string; clone: (name: string) => string; log: () => string[]; files: () => string[] }
 
 /** A bare origin holding env.secrets and one proposal for dev and stage, and a clone factory. */
-const origin = (): { clone: (name: string) => string; log: () => string[] } => {
+const origin = (): Origin => {
     const base = mkdtempSync(join(tmpdir(), 'kf-fold-push-'))
     dirs.push(base)
     const seed = join(base, 'seed')
@@ -42,9 +38,12 @@ const origin = (): { clone: (name: string) => string; log: () => string[] } => {
     git(seed, 'add', '-A')
     git(seed, 'commit', '-q', '-m', 'seed')
     git(base, 'clone', '-q', '--bare', seed, 'origin.git')
+    const bare = join(base, 'origin.git')
     return {
+        base, bare,
         clone: (name) => { git(base, 'clone', '-q', 'origin.git', name); return join(base, name) },
-        log: () => git(join(base, 'origin.git'), 'log', '--format=%s', 'main').trim().split('\n'),
+        log: () => git(bare, 'log', '--format=%s', 'main').trim().split('\n'),
+        files: () => git(bare, 'ls-tree', '-r', '--name-only', 'main').trim().split('\n'),
     }
 }
 
@@ -54,91 +53,183 @@ const foldIn = (repo: string, env: string, content: string): void => {
     rmSync(join(repo, 'environments', env, 'proposals'), { recursive: true })
 }
 
-const run = (repo: string, name: string, env: Record<string, string>): { code: number | null; out: string } => {
-    const result = spawnSync('bash', ['-c', script(name)], {
-        cwd: repo, encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '', HOME: repo, GITHUB_SERVER_URL: 'https://github.com', GITHUB_REF: 'refs/heads/main', GITHUB_SHA: 'sha', BRANCH: 'main', REF_TYPE: 'branch', GH_TOKEN: 'test-token', FOLDED: 'OPENAI_API_KEY', ...env },
+const head = (repo: string): string => git(repo, 'rev-parse', 'HEAD').trim()
+
+/** Runs one action command in `repo` as the runner would, for a push to main at `sha` (default: the clone's HEAD). */
+const step = (o: Origin, repo: string, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> => {
+    const runnerTemp = mkdtempSync(join(o.base, 'runner-temp-'))
+    const sb: Sandbox = { base: mkdtempSync(join(o.base, 'step-')), workspace: repo, runnerTemp, outDir: join(o.base, 'out') }
+    return runAction(sb, { token: 'test-token-value', ...inputs }, {
+        GITHUB_SERVER_URL: 'https://github.com', GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main', GITHUB_REF_TYPE: 'branch', GITHUB_SHA: head(repo), ...env,
     })
-    return { code: result.status, out: result.stdout + result.stderr }
 }
-const push = (repo: string, env: string): { code: number | null; out: string } => run(repo, 'Commit the fold back to the branch', { ENVIRONMENT: env })
+const push = (o: Origin, repo: string, env: string, extra: Record<string, string> = {}): Promise<ActionRun> =>
+    step(o, repo, { command: 'push-fold', environment: env, folded: 'OPENAI_API_KEY' }, extra)
+const catchUp = (o: Origin, repo: string): Promise<ActionRun> => step(o, repo, { command: 'catch-up' })
+const out = (r: ActionRun): string => r.stdout + r.stderr
 
-describe('deploy workflow: pushing the fold back', () => {
-    it('runs only when the fold changed something, and only after the fold, check, render and apply', () => {
-        const names = steps.map((s) => s.name)
-        const at = (prefix: string): number => names.findIndex((n) => n.startsWith(prefix))
-        expect(at('Fold write-only proposals')).toBeGreaterThan(at('Install sops'))
-        expect(at('Fold write-only proposals')).toBeLessThan(at('Check the keys'))
-        expect(at('Fold write-only proposals')).toBeLessThan(at('Decrypt, validate (keyed) and render'))
-        expect(at('Commit the fold back')).toBeGreaterThan(at('Apply to the cluster'))
-        expect(steps[at('Commit the fold back')]?.if).toBe("${{ steps.fold.outputs.changed == 'true' }}")
-        expect(workflow.jobs.deploy.permissions).toEqual({ contents: 'write' })
-        // The token reaches git through the environment of the steps that push or fetch, never argv or .git/config.
-        expect(script('Commit the fold back to the branch')).not.toMatch(/x-access-token:\$\{?GH_TOKEN\}?@/)
-    })
-
-    it('commits env.secrets and the removed proposals with [skip ci], and survives the promotion race by rebasing', () => {
+describe('push-fold', () => {
+    it('commits env.secrets and the removed proposals with [skip ci], and survives the promotion race', async () => {
         const o = origin()
         const dev = o.clone('dev')
         const stage = o.clone('stage')
         foldIn(dev, 'dev', 'dev v2\n')
         foldIn(stage, 'stage', 'stage v2\n')
 
-        const first = push(dev, 'dev')
-        expect(first.code, first.out).toBe(0)
-        expect(first.out).toContain('::add-mask::')
-        expect(first.out).not.toContain('test-token')
-        // stage started from the same commit: its push is refused, rebased over dev's fold, and retried.
-        const second = push(stage, 'stage')
-        expect(second.code, second.out).toBe(0)
-        expect(o.log()).toEqual(['keyfleet: fold proposals for stage [skip ci]', 'keyfleet: fold proposals for dev [skip ci]', 'seed'])
-
+        const first = await push(o, dev, 'dev')
+        expect(first.code, out(first)).toBe(0)
+        expect(first.stdout).toContain('::add-mask::')
+        expect(out(first).split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('test-token-value')
+        // stage started from the same commit: its fold is re-applied on top of dev's and pushed.
+        const second = await push(o, stage, 'stage')
+        expect(second.code, out(second)).toBe(0)
+        expect(o.log()).toEqual([foldSubject('stage'), foldSubject('dev'), 'seed'])
+        expect(git(o.bare, 'log', '-1', '--format=%an <%ae>', 'main').trim()).toBe(`${BOT_NAME} <${BOT_EMAIL}>`)
+        expect(o.files()).toEqual(['environments/dev/env.secrets', 'environments/stage/env.secrets'])
         const check = o.clone('check')
-        expect(readFileSync(join(check, 'environments/dev/env.secrets'), 'utf8')).toBe('dev v2\n')
         expect(readFileSync(join(check, 'environments/stage/env.secrets'), 'utf8')).toBe('stage v2\n')
-        expect(git(check, 'ls-files', 'environments').trim().split('\n')).toEqual(['environments/dev/env.secrets', 'environments/stage/env.secrets'])
     })
 
-    it('a later run catches up with the folds of earlier runs before folding, so its push does not conflict', () => {
+    it('refuses to commit anything but env.secrets and proposals of its environment', async () => {
         const o = origin()
-        const later = o.clone('later')          // triggered before the earlier run pushed its fold
-        const earlier = o.clone('earlier')
-        foldIn(earlier, 'dev', 'dev v2\n')
-        expect(push(earlier, 'dev').code).toBe(0)
-
-        const caught = run(later, 'Catch up with folds pushed by earlier runs', {})
-        expect(caught.code, caught.out).toBe(0)
-        expect(caught.out).toContain('caught up with 1 fold commit(s)')
-        expect(readFileSync(join(later, 'environments/dev/env.secrets'), 'utf8')).toBe('dev v2\n')
+        const repo = o.clone('repo')
+        foldIn(repo, 'dev', 'dev v2\n')
+        writeFileSync(join(repo, 'environments/dev/deployment.yaml'), 'x: 1\n')
+        const pushed = await push(o, repo, 'dev')
+        expect(pushed.code).toBe(1)
+        expect(pushed.stdout).toMatch(/::error.*unexpected staged changes \(environments\/dev\/deployment\.yaml\)/)
+        expect(pushed.stdout).toContain('ACTION_FOLD_NOT_PUSHED')
+        expect(o.log()).toEqual(['seed'])
     })
 
-    it('does not catch up past a commit that is not a fold, and drops its own fold on a conflict with such a commit', () => {
+    it('drops its fold on a conflict with a newer commit to the environment', async () => {
         const o = origin()
         const run1 = o.clone('run1')
         const human = o.clone('human')
         writeFileSync(join(human, 'environments/dev/env.secrets'), 'dev set by hand\n')
         git(human, 'commit', '-q', '-am', 'set a key')
         git(human, 'push', '-q', 'origin', 'main')
-
-        const caught = run(run1, 'Catch up with folds pushed by earlier runs', {})
-        expect(caught.out).toContain('newer commits that are not folds')
         foldIn(run1, 'dev', 'dev v2\n')
-        const pushed = push(run1, 'dev')
-        expect(pushed.code, pushed.out).toBe(0)
-        expect(pushed.out).toMatch(/::warning title=keyfleet fold not pushed::a newer commit on main changed environments\/dev/)
+        const pushed = await push(o, run1, 'dev')
+        expect(pushed.code, out(pushed)).toBe(0)
+        expect(pushed.stdout).toMatch(/::warning title=keyfleet fold not pushed::a newer commit on main changed environments\/dev/)
         expect(o.log()).toEqual(['set a key', 'seed'])
     })
 
-    it('refuses to commit anything but env.secrets and proposals', () => {
+    it('does not bring back a commit that a force-push removed from the branch (only the fold commit moves)', async () => {
+        const o = origin()
+        const run = o.clone('run')
+        const trigger = head(run)
+        // The run's checkout holds a commit the branch no longer has: a plaintext key, removed by a force-push.
+        writeFileSync(join(run, 'leak.env'), 'OPENAI_API_KEY=sk-leaked\n')
+        git(run, 'add', 'leak.env')
+        git(run, 'commit', '-q', '-m', 'oops: plaintext key')
+        const admin = o.clone('admin')
+        writeFileSync(join(admin, 'README'), 'rewritten history\n')
+        git(admin, 'add', 'README')
+        git(admin, 'commit', '-q', '-m', 'clean history')
+        git(admin, 'push', '-q', '--force', 'origin', 'main')
+
+        foldIn(run, 'dev', 'dev v2\n')
+        const pushed = await push(o, run, 'dev', { GITHUB_SHA: trigger })
+        expect(pushed.code, out(pushed)).toBe(0)
+        expect(o.log()).toEqual([foldSubject('dev'), 'clean history', 'seed'])
+        expect(o.files()).not.toContain('leak.env')
+    })
+
+    it('refuses to push when the commit it deployed is no longer on the branch (force-pushed away)', async () => {
+        const o = origin()
+        const dev = o.clone('dev')
+        writeFileSync(join(dev, 'leak.env'), 'OPENAI_API_KEY=sk-leaked\n')
+        git(dev, 'add', 'leak.env')
+        git(dev, 'commit', '-q', '-m', 'oops: plaintext key')
+        git(dev, 'push', '-q', 'origin', 'main')
+        const run = o.clone('run')            // triggered by the leaking commit
+        git(dev, 'reset', '-q', '--hard', 'HEAD~1')
+        git(dev, 'push', '-q', '--force', 'origin', 'main')   // removed again
+
+        foldIn(run, 'dev', 'dev v2\n')
+        const pushed = await push(o, run, 'dev')
+        expect(pushed.code, out(pushed)).toBe(1)
+        expect(pushed.stdout).toMatch(/::error.*main no longer contains the commit this run deployed/)
+        expect(o.log()).toEqual(['seed'])
+        expect(o.files()).not.toContain('leak.env')
+    })
+
+    it('warns and pushes nothing for a tag', async () => {
         const o = origin()
         const repo = o.clone('repo')
         foldIn(repo, 'dev', 'dev v2\n')
-        git(repo, 'add', '-A')
-        writeFileSync(join(repo, 'stray.txt'), 'x\n')
-        git(repo, 'add', 'stray.txt')
-        const pushed = push(repo, 'dev')
-        expect(pushed.code).toBe(1)
-        expect(pushed.out).toMatch(/::error title=keyfleet fold::unexpected staged changes/)
+        const r = await push(o, repo, 'dev', { GITHUB_REF: 'refs/tags/v1', GITHUB_REF_NAME: 'v1', GITHUB_REF_TYPE: 'tag' })
+        expect(r.code).toBe(0)
+        expect(r.stdout).toContain('refs/tags/v1 is not a branch')
         expect(o.log()).toEqual(['seed'])
+    })
+})
+
+describe('catch-up', () => {
+    it('fast-forwards to the folds of earlier runs, so the later push does not conflict', async () => {
+        const o = origin()
+        const later = o.clone('later')          // triggered before the earlier run pushed its fold
+        const earlier = o.clone('earlier')
+        foldIn(earlier, 'dev', 'dev v2\n')
+        expect((await push(o, earlier, 'dev')).code).toBe(0)
+
+        const caught = await catchUp(o, later)
+        expect(caught.code, out(caught)).toBe(0)
+        expect(caught.stdout).toContain('caught up with 1 fold commit(s)')
+        expect(caught.outputs['caught-up']).toBe('1')
+        expect(readFileSync(join(later, 'environments/dev/env.secrets'), 'utf8')).toBe('dev v2\n')
+    })
+
+    it('does not catch up past a commit that is not a fold', async () => {
+        const o = origin()
+        const run = o.clone('run')
+        const human = o.clone('human')
+        writeFileSync(join(human, 'environments/dev/env.secrets'), 'dev set by hand\n')
+        git(human, 'commit', '-q', '-am', 'set a key')
+        git(human, 'push', '-q', 'origin', 'main')
+        const before = head(run)
+        const caught = await catchUp(o, run)
+        expect(caught.code, out(caught)).toBe(0)
+        expect(caught.stdout).toContain('newer commits that are not folds')
+        expect(head(run)).toBe(before)
+    })
+
+    it('refuses a merge commit with the fold subject that brings in other files (diff-tree lists none for a merge)', async () => {
+        const o = origin()
+        const run = o.clone('run')
+        const attacker = o.clone('attacker')
+        git(attacker, 'checkout', '-q', '-b', 'side')
+        mkdirSync(join(attacker, '.github/actions/keyfleet/dist'), { recursive: true })
+        writeFileSync(join(attacker, '.github/actions/keyfleet/dist/index.js'), 'steal()\n')
+        git(attacker, 'add', '-A')
+        git(attacker, 'commit', '-q', '-m', 'side')
+        git(attacker, 'checkout', '-q', 'main')
+        writeFileSync(join(attacker, 'environments/dev/env.secrets'), 'dev v2\n')
+        git(attacker, 'commit', '-q', '-am', foldSubject('dev'))
+        asBot(attacker, 'merge', '-q', '--no-ff', '-m', foldSubject('dev'), 'side')
+        git(attacker, 'push', '-q', 'origin', 'main')
+        expect(git(attacker, 'diff-tree', '--no-commit-id', '--name-only', '-r', 'HEAD').trim()).toBe('')
+
+        const before = head(run)
+        const caught = await catchUp(o, run)
+        expect(caught.code, out(caught)).toBe(0)
+        expect(caught.stdout).toMatch(/not folds \(merge commit [0-9a-f]{12}\)/)
+        expect(head(run)).toBe(before)
+    })
+
+    it('refuses a bot-authored fold commit whose range turns a fold path into a symlink', async () => {
+        const o = origin()
+        const run = o.clone('run')
+        const attacker = o.clone('attacker')
+        rmSync(join(attacker, 'environments/dev/env.secrets'))
+        symlinkSync('/etc/passwd', join(attacker, 'environments/dev/env.secrets'))
+        git(attacker, 'add', '-A')
+        asBot(attacker, 'commit', '-q', '-m', foldSubject('dev'))
+        git(attacker, 'push', '-q', 'origin', 'main')
+        const caught = await catchUp(o, run)
+        expect(caught.stdout).toContain('the range changes environments/dev/env.secrets')
+        expect(caught.outputs['caught-up']).toBe('0')
     })
 })
