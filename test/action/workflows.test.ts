@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import { describe, expect, it } from 'vitest'
 import { repoRoot, toolPath } from '../helpers/tools.js'
+import { BOT_EMAIL } from '../../src/action/deploy/constants.js'
+import { makeSandbox, runAction } from './harness.js'
 
 const workflowsDir = join(repoRoot, '.github', 'workflows')
 const actionDir = join(repoRoot, '.github', 'actions', 'keyfleet')
@@ -16,6 +18,8 @@ const workflows = readdirSync(workflowsDir).filter((f) => f.endsWith('.yml'))
 type Yaml = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
 const load = (file: string): Yaml => parse(readFileSync(file, 'utf8')) as Yaml
 const text = (name: string): string => readFileSync(join(workflowsDir, name), 'utf8')
+/** A workflow without its comment lines: what runs. */
+const codeOf = (name: string): string => text(name).split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n')
 
 const actionlint = (): string => toolPath('actionlint')
 
@@ -39,13 +43,40 @@ describe('workflows', () => {
     it('check pull requests with a read-only token, no secrets and never pull_request_target', () => {
         const pr = load(join(workflowsDir, 'pr.yml'))
         expect(Object.keys(pr.on)).toEqual(['pull_request'])
-        expect(pr.on.pull_request.paths).toEqual(['environments/**', '.sops.yaml'])
         expect(pr.permissions).toEqual({ contents: 'read' })
         const code = text('pr.yml').split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n')
         expect(code).not.toMatch(/pull_request_target|secrets\./)
         const steps = pr.jobs.check.steps as Yaml[]
-        expect(steps.filter((s) => s.uses === './.github/actions/keyfleet').map((s) => s.with.command)).toEqual(['validate', 'diff'])
+        expect(steps.filter((s) => String(s.uses).endsWith('/.github/actions/keyfleet')).map((s) => s.with.command)).toEqual(['validate', 'diff'])
         expect(steps.every((s) => s.with?.['age-key'] === undefined)).toBe(true)
+    })
+
+    // Issue 13, finding 1: the pull request must not grade itself with its own code.
+    it('always run both PR jobs (no path filter), so they can be required status checks', () => {
+        const pr = load(join(workflowsDir, 'pr.yml'))
+        expect(pr.on.pull_request ?? {}).not.toHaveProperty('paths')
+        expect(pr.on.pull_request ?? {}).not.toHaveProperty('paths-ignore')
+        expect(Object.fromEntries(Object.entries(pr.jobs as Record<string, Yaml>).map(([id, j]) => [id, j.name]))).toEqual({ bundle: 'Action bundle matches its source', check: 'Validate and report changes' })
+        for (const job of Object.values(pr.jobs as Record<string, Yaml>)) expect(job.if).toBeUndefined()
+    })
+
+    it('rebuild the action bundle from source in a PR job and fail on any byte of difference', () => {
+        const steps = load(join(workflowsDir, 'pr.yml')).jobs.bundle.steps as Yaml[]
+        expect(steps.map((s) => s.run).filter(Boolean)).toEqual(['npm ci --ignore-scripts --no-audit --no-fund', 'node scripts/check-action-bundle.mjs'])
+    })
+
+    it("run the key checks with the base branch's action code on the pull request's files", () => {
+        const steps = load(join(workflowsDir, 'pr.yml')).jobs.check.steps as Yaml[]
+        const base = steps.find((s) => s.with?.path === 'base') as Yaml
+        expect(base.with.ref).toBe('${{ github.event.pull_request.base.sha }}')
+        const head = steps.find((s) => s.with?.path === 'head') as Yaml
+        expect(head.with.ref).toBe('${{ github.event.pull_request.head.sha }}')
+        for (const s of steps.filter((x) => x.with?.command !== undefined)) {
+            expect(s.uses).toBe('./base/.github/actions/keyfleet')
+            expect(s.with['repository-path']).toBe('head')
+        }
+        // Nothing from the pull request's checkout is ever executed.
+        expect(steps.some((s) => String(s.uses ?? '').startsWith('./head') || s.run !== undefined)).toBe(false)
     })
 
     it('promote dev -> stage -> prod, each bound to its GitHub environment, one run per environment at a time', () => {
@@ -110,7 +141,7 @@ describe('workflows', () => {
         expect(check).toBeLessThan(render)
         const step = steps[check] as Yaml
         expect(step.if).toBe("${{ vars.KEYFLEET_LIVE_CHECK == 'true' }}")
-        expect(step.uses).toBe('./.github/actions/keyfleet')
+        expect(step.uses).toBe('./approved/.github/actions/keyfleet')
         expect(step.with).toMatchObject({ environment: '${{ inputs.environment }}', 'age-key': '${{ secrets.SOPS_AGE_KEY }}', live: true })
     })
 
@@ -125,12 +156,105 @@ describe('workflows', () => {
     })
 })
 
+/** CODEOWNERS patterns (the subset the template uses: anchored paths, `*` within a segment, trailing `/`). */
+const codeOwned = (path: string): boolean => {
+    const lines = readFileSync(join(repoRoot, '.github', 'CODEOWNERS'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+    return lines.some((line) => {
+        const [pattern = '', ...owners] = line.split(/\s+/)
+        const re = new RegExp(`^${pattern.replace(/^\//, '').replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\/$/, '/.*')}$`)
+        return owners.length > 0 && re.test(path)
+    })
+}
+
+describe('CODEOWNERS template', () => {
+    it('covers the workflows, the action, .sops.yaml, the catalog, every deployment.yaml and the bundle sources', () => {
+        for (const path of ['.github/workflows/pr.yml', '.github/actions/keyfleet/dist/index.js', '.github/CODEOWNERS', '.sops.yaml', 'environments/keyfleet.yaml', 'environments/prod/deployment.yaml', 'environments/dev/deployment.yaml', 'src/action/main.ts', 'scripts/build-action.mjs', 'package-lock.json']) {
+            expect(codeOwned(path), path).toBe(true)
+        }
+    })
+    it('leaves the keys themselves to ordinary review', () => {
+        for (const path of ['environments/prod/env.secrets', 'environments/dev/proposals/OPENAI_API_KEY.age']) expect(codeOwned(path), path).toBe(false)
+    })
+})
+
+const deploySteps = (): Yaml[] => load(join(workflowsDir, 'deploy-environment.yml')).jobs.deploy.steps as Yaml[]
+
+// Issue 13, findings 2, 5 and 12.
+describe('deploy workflow wiring', () => {
+    it('refuses any ref but main in its first keyfleet step, before any step or the job reads a secret', () => {
+        const wf = load(join(workflowsDir, 'deploy-environment.yml'))
+        expect(JSON.stringify(wf.jobs.deploy.env ?? {})).not.toContain('secrets.')
+        const steps = deploySteps()
+        const guard = steps.findIndex((s) => s.with?.command === 'guard')
+        expect(guard).toBeGreaterThan(-1)
+        expect(steps.findIndex((s) => String(s.uses ?? '').includes('actions/keyfleet'))).toBe(guard)
+        for (const s of steps.slice(0, guard + 1)) expect(JSON.stringify(s), String(s.name)).not.toContain('secrets.')
+        expect(steps[guard]?.if).toBeUndefined()
+    })
+
+    it('hands KEYFLEET_PUSH_TOKEN to the push step only; reads (catch-up) use GITHUB_TOKEN', () => {
+        const steps = deploySteps()
+        const holders = steps.filter((s) => JSON.stringify(s).includes('KEYFLEET_PUSH_TOKEN')).map((s) => s.with?.command)
+        expect(holders).toEqual(['push-fold'])
+        expect(steps.find((s) => s.with?.command === 'catch-up')?.with.token).toBe('${{ github.token }}')
+    })
+
+    it('runs every keyfleet step from the approved commit, checked out apart from the repository it works on', () => {
+        const steps = deploySteps()
+        const approved = steps.find((s) => s.with?.path === 'approved') as Yaml
+        expect(approved.with).toMatchObject({ ref: '${{ github.sha }}', 'persist-credentials': false })
+        expect(steps.findIndex((s) => s === approved)).toBe(0)
+        for (const s of steps.filter((x) => String(x.uses ?? '').includes('actions/keyfleet'))) {
+            expect(s.uses, String(s.name)).toBe('./approved/.github/actions/keyfleet')
+            if (s.with.command !== 'guard') expect(s.with['repository-path'], String(s.name)).toBe('repo')
+        }
+    })
+
+    it('applies server-side through the apply command, after render and before the push', () => {
+        const steps = deploySteps()
+        const at = (c: string): number => steps.findIndex((s) => s.with?.command === c)
+        expect(at('apply')).toBeGreaterThan(at('render'))
+        expect(at('push-fold')).toBeGreaterThan(at('apply'))
+        expect(steps[at('apply')]?.with).toMatchObject({ kubeconfig: '${{ secrets.KUBECONFIG }}', agents: '${{ steps.render.outputs.agents }}' })
+        expect(codeOf('deploy-environment.yml')).not.toMatch(/kubectl/)
+    })
+
+    it('keeps only short run: scripts (tool install, the sops cross-check, cleanup) and no copied constants', () => {
+        for (const file of workflows) {
+            const runs = Object.values(load(join(workflowsDir, file)).jobs as Record<string, Yaml>).flatMap((j) => (j.steps ?? []) as Yaml[]).filter((s) => s.run !== undefined)
+            for (const s of runs) expect(String(s.run).trim().split('\n').length, `${file}: ${s.name}`).toBeLessThanOrEqual(10)
+            const t = codeOf(file)
+            expect(t).not.toContain(BOT_EMAIL)
+            expect(t).not.toContain('proposals/[A-Za-z0-9_]+')
+            expect(t).not.toContain('x-access-token')
+            expect(t).not.toContain('fold proposals for')
+        }
+    })
+})
+
+describe('guard command', () => {
+    it('refuses a dispatch on another branch or a tag, and lets main through', async () => {
+        const sb = makeSandbox()
+        try {
+            for (const ref of ['refs/heads/feature', 'refs/tags/v1', 'refs/heads/main-old', 'refs/pull/1/merge', '']) {
+                const r = await runAction(sb, { command: 'guard' }, { GITHUB_REF: ref })
+                expect(r.code, ref).toBe(1)
+                expect(r.stdout, ref).toMatch(/::error title=ACTION_REF_REFUSED::ACTION_REF_REFUSED: refusing to deploy from .*deployments run from refs\/heads\/main only/)
+            }
+            const ok = await runAction(sb, { command: 'guard' }, { GITHUB_REF: 'refs/heads/main' })
+            expect(ok.code, ok.stdout).toBe(0)
+        } finally {
+            execFileSync('rm', ['-rf', sb.base])
+        }
+    })
+})
+
 describe('action metadata', () => {
     it('runs the committed bundle on node24 and declares the documented inputs and outputs', () => {
         const action = load(join(actionDir, 'action.yml'))
         expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
         expect(existsSync(join(actionDir, 'dist', 'index.js'))).toBe(true)
-        expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir', 'live', 'strict', 'base-urls'])
-        expect(Object.keys(action.outputs)).toEqual(['findings', 'changed', 'reencrypted', 'rendered', 'artifacts', 'generation', 'agents', 'folded'])
+        expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir', 'live', 'strict', 'base-urls', 'repository-path', 'token', 'kubeconfig', 'agents', 'folded'])
+        expect(Object.keys(action.outputs)).toEqual(['findings', 'changed', 'reencrypted', 'rendered', 'artifacts', 'generation', 'agents', 'folded', 'caught-up', 'applied', 'pushed'])
     })
 })
