@@ -21,7 +21,6 @@ import { execa } from 'execa'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
-import type { AgentOutput } from './render.js'
 import type { ActionWarning, CommandContext, CommandResult } from './types.js'
 
 /** The field manager of every keyfleet apply. */
@@ -78,19 +77,16 @@ export const runApply = async (ctx: CommandContext): Promise<CommandResult> => {
     for (const a of agents.filter((x) => x.target === 'kubernetes' && x.namespace !== null && x.deployment !== null)) {
         const ns = a.namespace as string
         const dep = a.deployment as string
-        const what = `agent ${a.name}: Deployment ${ns}/${dep}`
         const d = await run(['get', 'deployment', dep, '--namespace', ns, '-o', 'jsonpath={.spec.selector.matchLabels}'])
-        if (d.failed) { skip(`${what} cannot be read`); continue }
+        if (d.failed) { skip(`agent ${a.name}: cannot read Deployment ${ns}/${dep}`); continue }
         const selector = selectorOf(String(d.stdout).trim())
-        if (selector === undefined) { skip(`${what} has no selector.matchLabels`); continue }
+        if (selector === undefined) { skip(`agent ${a.name}: Deployment ${ns}/${dep} has no selector.matchLabels`); continue }
         const p = await run(['get', 'pods', '--namespace', ns, '-l', selector, '-o', 'name'])
-        if (p.failed) { skip(`${what}: cannot list its pods`); continue }
+        if (p.failed) { skip(`agent ${a.name}: cannot list the pods of Deployment ${ns}/${dep}`); continue }
         const pods = String(p.stdout).split('\n').map((l) => l.trim()).filter((l) => l !== '')
-        if (pods.length === 0) { core.info(`${what} has no pods to refresh`); continue }
+        if (pods.length === 0) { core.info(`agent ${a.name}: Deployment ${ns}/${dep} has no pods to refresh`); continue }
         const n = await run(['annotate', '--namespace', ns, ...pods, `keyfleet.dev/generation=${a.generation ?? ''}`, '--overwrite'])
-        if (n.failed) skip(`${what}: annotating its pods failed`)
+        if (n.failed) skip(`agent ${a.name}: annotating the pods of Deployment ${ns}/${dep} failed (${String(n.stderr).split('\n')[0]?.slice(0, 200)})`)
     }
     return { findings: [], summary: [], outputs: { applied: 'true' }, failed: false, warnings }
 }
-
-export type { AgentOutput }

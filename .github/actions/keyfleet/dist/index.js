@@ -23711,29 +23711,28 @@ var runApply = async (ctx) => {
   for (const a2 of agents.filter((x) => x.target === "kubernetes" && x.namespace !== null && x.deployment !== null)) {
     const ns = a2.namespace;
     const dep = a2.deployment;
-    const what2 = `agent ${a2.name}: Deployment ${ns}/${dep}`;
     const d = await run2(["get", "deployment", dep, "--namespace", ns, "-o", "jsonpath={.spec.selector.matchLabels}"]);
     if (d.failed) {
-      skip(`${what2} cannot be read`);
+      skip(`agent ${a2.name}: cannot read Deployment ${ns}/${dep}`);
       continue;
     }
     const selector2 = selectorOf(String(d.stdout).trim());
     if (selector2 === void 0) {
-      skip(`${what2} has no selector.matchLabels`);
+      skip(`agent ${a2.name}: Deployment ${ns}/${dep} has no selector.matchLabels`);
       continue;
     }
     const p = await run2(["get", "pods", "--namespace", ns, "-l", selector2, "-o", "name"]);
     if (p.failed) {
-      skip(`${what2}: cannot list its pods`);
+      skip(`agent ${a2.name}: cannot list the pods of Deployment ${ns}/${dep}`);
       continue;
     }
     const pods = String(p.stdout).split("\n").map((l) => l.trim()).filter((l) => l !== "");
     if (pods.length === 0) {
-      info(`${what2} has no pods to refresh`);
+      info(`agent ${a2.name}: Deployment ${ns}/${dep} has no pods to refresh`);
       continue;
     }
     const n2 = await run2(["annotate", "--namespace", ns, ...pods, `keyfleet.dev/generation=${a2.generation ?? ""}`, "--overwrite"]);
-    if (n2.failed) skip(`${what2}: annotating its pods failed`);
+    if (n2.failed) skip(`agent ${a2.name}: annotating the pods of Deployment ${ns}/${dep} failed (${String(n2.stderr).split("\n")[0]?.slice(0, 200)})`);
   }
   return { findings: [], summary: [], outputs: { applied: "true" }, failed: false, warnings };
 };
