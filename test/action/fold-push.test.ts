@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BOT_EMAIL, BOT_NAME, foldSubject } from '../../src/action/deploy/constants.js'
+import { filesUnder, findLeaks, makeCanary } from '../helpers/canary.js'
 import { runAction, type ActionRun, type Sandbox } from './harness.js'
 
 const dirs: string[] = []
@@ -88,6 +89,27 @@ describe('push-fold', () => {
         expect(o.files()).toEqual(['environments/dev/env.secrets', 'environments/stage/env.secrets'])
         const check = o.clone('check')
         expect(readFileSync(join(check, 'environments/stage/env.secrets'), 'utf8')).toBe('stage v2\n')
+    })
+
+    it('never lets the push token reach the log, the outputs, the summary or .git (canary, all encodings)', async () => {
+        const o = origin()
+        const dev = o.clone('dev')
+        const stage = o.clone('stage')
+        foldIn(dev, 'dev', 'dev v2\n')
+        foldIn(stage, 'stage', 'stage v2\n')
+        const token = makeCanary('ghp_CANARY')
+        expect((await push(o, dev, 'dev')).code).toBe(0)
+        // The second push goes through a refused push, a fetch and a rebase: every git path that runs with the token.
+        const r = await step(o, stage, { command: 'push-fold', environment: 'stage', folded: 'OPENAI_API_KEY', token })
+        expect(r.code, out(r)).toBe(0)
+        const haystacks = {
+            stdout: r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n'), stderr: r.stderr,
+            GITHUB_OUTPUT: r.outputFile, GITHUB_STEP_SUMMARY: r.summary, GITHUB_ENV: r.envFile,
+            ...filesUnder(join(stage, '.git'), (p) => p.includes('/objects/')), ...filesUnder(o.bare, (p) => p.includes('/objects/')),
+        }
+        expect(findLeaks(token, haystacks)).toEqual([])
+        expect(r.stdout).toContain(`::add-mask::${token}`)
+        expect(r.stdout).toContain(`::add-mask::${Buffer.from(`x-access-token:${token}`).toString('base64')}`)
     })
 
     it('refuses to commit anything but env.secrets and proposals of its environment', async () => {
