@@ -70,7 +70,8 @@ describe('workflows', () => {
         const base = steps.find((s) => s.with?.path === 'base') as Yaml
         expect(base.with.ref).toBe('${{ github.event.pull_request.base.sha }}')
         const head = steps.find((s) => s.with?.path === 'head') as Yaml
-        expect(head.with.ref).toBe('${{ github.event.pull_request.head.sha }}')
+        // The pull request merged into its base (the default ref), as GitHub would merge it.
+        expect(head.with.ref).toBeUndefined()
         for (const s of steps.filter((x) => x.with?.command !== undefined)) {
             expect(s.uses).toBe('./base/.github/actions/keyfleet')
             expect(s.with['repository-path']).toBe('head')
