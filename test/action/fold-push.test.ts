@@ -222,15 +222,19 @@ describe('catch-up', () => {
         const o = origin()
         const run = o.clone('run')
         const attacker = o.clone('attacker')
+        // Two genuine-looking folds on two lines of history, and a bot-authored "fold" merge of them
+        // whose tree also carries a doctored action bundle (an evil merge: in neither parent).
         git(attacker, 'checkout', '-q', '-b', 'side')
+        writeFileSync(join(attacker, 'environments/dev/env.secrets'), 'dev v2\n')
+        asBot(attacker, 'commit', '-q', '-am', foldSubject('dev'))
+        git(attacker, 'checkout', '-q', 'main')
+        writeFileSync(join(attacker, 'environments/stage/env.secrets'), 'stage v2\n')
+        asBot(attacker, 'commit', '-q', '-am', foldSubject('stage'))
+        asBot(attacker, 'merge', '-q', '--no-ff', '--no-commit', 'side')
         mkdirSync(join(attacker, '.github/actions/keyfleet/dist'), { recursive: true })
         writeFileSync(join(attacker, '.github/actions/keyfleet/dist/index.js'), 'steal()\n')
         git(attacker, 'add', '-A')
-        git(attacker, 'commit', '-q', '-m', 'side')
-        git(attacker, 'checkout', '-q', 'main')
-        writeFileSync(join(attacker, 'environments/dev/env.secrets'), 'dev v2\n')
-        git(attacker, 'commit', '-q', '-am', foldSubject('dev'))
-        asBot(attacker, 'merge', '-q', '--no-ff', '-m', foldSubject('dev'), 'side')
+        asBot(attacker, 'commit', '-q', '-m', foldSubject('dev'))
         git(attacker, 'push', '-q', 'origin', 'main')
         expect(git(attacker, 'diff-tree', '--no-commit-id', '--name-only', '-r', 'HEAD').trim()).toBe('')
 
@@ -239,6 +243,20 @@ describe('catch-up', () => {
         expect(caught.code, out(caught)).toBe(0)
         expect(caught.stdout).toMatch(/not folds \(merge commit [0-9a-f]{12}\)/)
         expect(head(run)).toBe(before)
+    })
+
+    it('refuses a bot-authored commit with the fold subject that changes anything else', async () => {
+        const o = origin()
+        const run = o.clone('run')
+        const attacker = o.clone('attacker')
+        writeFileSync(join(attacker, 'environments/dev/env.secrets'), 'dev v2\n')
+        writeFileSync(join(attacker, 'environments/keyfleet.yaml'), 'providers: {}\n')
+        git(attacker, 'add', '-A')
+        asBot(attacker, 'commit', '-q', '-m', foldSubject('dev'))
+        git(attacker, 'push', '-q', 'origin', 'main')
+        const caught = await catchUp(o, run)
+        expect(caught.stdout).toContain('the range changes environments/keyfleet.yaml')
+        expect(caught.outputs['caught-up']).toBe('0')
     })
 
     it('refuses a bot-authored fold commit whose range turns a fold path into a symlink', async () => {
