@@ -139,6 +139,36 @@ describe('apply: the Secrets, server-side', () => {
     })
 })
 
+describe('apply: failures', () => {
+    const bare = async (kubectl: string): Promise<{ code: number | null; out: string }> => {
+        const sb = makeSandbox()
+        sandboxes.push(sb)
+        const dir = join(sb.base, 'render')
+        mkdirSync(join(dir, 'agents-dev', 'secrets'), { recursive: true })
+        writeFileSync(join(dir, 'agents-dev', 'secrets', 'support-bot.yaml'), 'kind: Secret\n')
+        const r = await runAction(sb, { command: 'apply', environment: 'dev', kubeconfig: KUBECONFIG_TEXT, 'out-dir': dir, agents: '[]' }, { KEYFLEET_KUBECTL: kubectl })
+        return { code: r.code, out: r.stdout + r.stderr }
+    }
+
+    it('fails with ACTION_KUBECTL_FAILED when kubectl is missing', async () => {
+        const r = await bare('/nonexistent/kubectl')
+        expect(r.code).toBe(1)
+        expect(r.out).toContain('::error title=ACTION_KUBECTL_FAILED::ACTION_KUBECTL_FAILED: kubectl is not on this runner')
+    })
+
+    it('fails without repeating what kubectl printed (it can quote the manifest)', async () => {
+        const sb = makeSandbox()
+        sandboxes.push(sb)
+        const fake = join(sb.base, 'kubectl-fails')
+        writeFileSync(fake, '#!/usr/bin/env bash\necho "The Secret is invalid: data: Invalid value: sk-quoted-value" >&2\nexit 1\n')
+        chmodSync(fake, 0o755)
+        const r = await bare(fake)
+        expect(r.code).toBe(1)
+        expect(r.out).toContain('kubectl apply failed (exit 1)')
+        expect(r.out).not.toContain('sk-quoted-value')
+    })
+})
+
 describe('apply: refreshing the pods', () => {
     it('annotates the pods each Deployment selects, found through the selector of the Deployment the agent names', async () => {
         const run = await renderAndApply(FIXTURES.deployments, FIXTURES.pods)

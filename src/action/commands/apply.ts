@@ -69,7 +69,8 @@ export const runApply = async (ctx: CommandContext): Promise<CommandResult> => {
 
     const applied = await run(applyArgs(files))
     if ((applied as { code?: string }).code === 'ENOENT') throw new KeyfleetError('ACTION_KUBECTL_FAILED', 'kubectl is not on this runner; use an image that has it.')
-    if (applied.failed) throw new KeyfleetError('ACTION_KUBECTL_FAILED', `kubectl apply failed (${String(applied.stderr).split('\n')[0]?.slice(0, 300)}); check the kubeconfig and its RBAC (docs/ci-setup.md).`)
+    // kubectl's own message is not repeated: an invalid-object error can quote the manifest, i.e. a key.
+    if (applied.failed) throw new KeyfleetError('ACTION_KUBECTL_FAILED', `kubectl apply failed (exit ${String(applied.exitCode ?? '?')}); check the kubeconfig, the cluster and the Role of docs/ci-setup.md.`)
     if (String(applied.stdout) !== '') core.info(String(applied.stdout).trimEnd())
 
     const warnings: ActionWarning[] = []

@@ -23702,7 +23702,7 @@ var runApply = async (ctx) => {
   const run2 = (args) => execa(kubectl, [...args], { reject: false, verbose: "none", extendEnv: false, env: { ...ctx.env, KUBECONFIG: config } });
   const applied = await run2(applyArgs(files));
   if (applied.code === "ENOENT") throw new KeyfleetError("ACTION_KUBECTL_FAILED", "kubectl is not on this runner; use an image that has it.");
-  if (applied.failed) throw new KeyfleetError("ACTION_KUBECTL_FAILED", `kubectl apply failed (${String(applied.stderr).split("\n")[0]?.slice(0, 300)}); check the kubeconfig and its RBAC (docs/ci-setup.md).`);
+  if (applied.failed) throw new KeyfleetError("ACTION_KUBECTL_FAILED", `kubectl apply failed (exit ${String(applied.exitCode ?? "?")}); check the kubeconfig, the cluster and the Role of docs/ci-setup.md.`);
   if (String(applied.stdout) !== "") info(String(applied.stdout).trimEnd());
   const warnings = [];
   const skip = (message) => {
