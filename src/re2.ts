@@ -75,6 +75,13 @@ export const compilePattern = (source: string, what: string): Pattern => {
     return { source, test: (text: string): boolean => re.test(text) }
 }
 
+/**
+ * A pattern compiled on first use, for keyfleet's own constants (the built-in
+ * catalog), so that importing a module costs no compile time; test/re2.test.ts
+ * proves each of them compiles.
+ */
+export const lazyPattern = (source: string): Pattern => ({ source, test: (text: string): boolean => compileRaw(source).test(text) })
+
 /** Compiles like {@link compilePattern}, returning undefined instead of throwing. */
 export const tryCompilePattern = (source: string): Pattern | undefined => {
     try {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { builtinCatalog, indexCatalog, parseCatalog } from '../src/catalog/index.js'
+import { builtinCatalog, builtinSecrets, indexCatalog, parseCatalog } from '../src/catalog/index.js'
 import { isKeyfleetError } from '../src/errors.js'
 import { compilePattern, findAll, patternError } from '../src/re2.js'
 import { matchLine, prefixDetectors } from '../src/validate/patterns.js'
@@ -45,6 +45,10 @@ describe('compilePattern', () => {
         expect(evil.test(`${'A'.repeat(5000)}!`)).toBe(false)
         expect(evil.test('A'.repeat(5000))).toBe(true)
         expect(compilePattern('(x+x+)+y', 't').test('x'.repeat(10_000))).toBe(false)
+    })
+
+    it('every built-in catalog format (compiled lazily) is valid RE2', () => {
+        for (const spec of builtinSecrets) expect(patternError(spec.format?.source ?? ''), spec.name).toBeUndefined()
     })
 
     it('findAll returns UTF-16 offsets and group spans', () => {
