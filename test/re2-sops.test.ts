@@ -1,6 +1,6 @@
 /**
  * The selection regexes mean what they mean to sops (Go RE2), checked against
- * the real sops 3.13.2: it encrypts JSON files with `--encrypted-regex` /
+ * the real sops 3.13.2: it encrypts JSON and dotenv files with `--encrypted-regex` /
  * `--unencrypted-regex` over key names holding non-breaking spaces, control
  * characters, astral-plane characters and case-folding traps; then
  * - which keys sops encrypted (ENC[…] in its output) must equal what
@@ -49,25 +49,30 @@ describe(`selection regexes agree with sops 3.13.2 (seed ${SEED})`, () => {
         const key = await newKey()
         let jsDisagrees = 0
         for (const pattern of PATTERNS) {
-            for (const flag of ['--encrypted-regex', '--unencrypted-regex'] as const) {
-                const names = randomKeys(rand, 6)
+            for (const [flag, store] of [['--encrypted-regex', 'json'], ['--unencrypted-regex', 'json'], ['--encrypted-regex', 'dotenv']] as const) {
+                // dotenv: a name is everything before the first `=` of a line that is not a comment.
+                const names = randomKeys(rand, 6).filter((n) => store === 'json' || !/[=\n\r]|^#/.test(n))
                 const plain = Object.fromEntries(names.map((name, i) => [name, `v${i}`]))
-                const encrypted = sopsEncrypt(JSON.stringify(plain), 'json', [key.recipient], [flag, pattern])
-                const doc = JSON.parse(encrypted) as Record<string, unknown>
+                const text = store === 'json' ? JSON.stringify(plain) : names.map((n, i) => `${n}=v${i}\n`).join('')
+                const encrypted = sopsEncrypt(text, store, [key.recipient], [flag, pattern])
+                const doc = store === 'json'
+                    ? JSON.parse(encrypted) as Record<string, unknown>
+                    : Object.fromEntries(encrypted.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
                 const re2 = compilePattern(pattern, 'test pattern')
                 for (const name of names) {
+                    expect(Object.hasOwn(doc, name), `seed ${SEED}: sops kept the name ${JSON.stringify(name)}`).toBe(true)
                     const sopsEncrypted = String(doc[name]).startsWith('ENC[')
                     const matches = re2.test(name)
                     const ours = flag === '--encrypted-regex' ? matches : !matches
-                    expect(ours, `seed ${SEED}: ${flag} ${JSON.stringify(pattern)} on ${JSON.stringify(name)}`).toBe(sopsEncrypted)
+                    expect(ours, `seed ${SEED}: ${store} ${flag} ${JSON.stringify(pattern)} on ${JSON.stringify(name)}`).toBe(sopsEncrypted)
                     let js: boolean | undefined
                     try { js = new RegExp(pattern, 'u').test(name) } catch { js = undefined }
                     if (js !== matches) jsDisagrees++
                 }
-                const native = await decryptSopsFile(encrypted, { store: 'json', identities: [key.identity] })
-                const reference = sopsDecryptText(encrypted, 'json', key.identity)
+                const native = await decryptSopsFile(encrypted, { store, identities: [key.identity] })
+                const reference = sopsDecryptText(encrypted, store, key.identity)
                 expect(reference.status).toBe(0)
-                expect(formatDecrypted(native), `seed ${SEED}: ${flag} ${JSON.stringify(pattern)}`).toBe(reference.stdout)
+                expect(formatDecrypted(native), `seed ${SEED}: ${store} ${flag} ${JSON.stringify(pattern)}`).toBe(reference.stdout)
             }
         }
         // The test can tell the engines apart: JavaScript's RegExp gets some of these names wrong (or cannot compile the pattern).
