@@ -4,6 +4,7 @@
  * uses these defaults inside agents, which carry no catalog file.
  * test/catalog/builtin.test.ts keeps the two in agreement.
  */
+import { lazyPattern } from '../re2.js'
 import type { Catalog, ProbeSpec, SecretSpec } from './types.js'
 
 const probe = (baseUrl: string, path: string, auth: ProbeSpec['auth'], headers: Record<string, string> = {}): ProbeSpec =>
@@ -12,7 +13,7 @@ const probe = (baseUrl: string, path: string, auth: ProbeSpec['auth'], headers: 
 const provider = (
     service: string, title: string, name: string, aliases: string[], format: string, probeSpec: ProbeSpec,
 ): SecretSpec => ({
-    name, service, title, aliases, format: new RegExp(format), requiredIn: [], probe: probeSpec, custom: false,
+    name, service, title, aliases, format: lazyPattern(format), requiredIn: [], probe: probeSpec, custom: false,
 })
 
 /** Built-in provider secrets, in catalog order. */

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { isMap, isSeq, type YAMLMap } from 'yaml'
 import { KeyfleetError } from '../errors.js'
+import { patternError, tryCompilePattern, type Pattern } from '../re2.js'
 import { parseYamlSource } from '../yaml-source.js'
 import type { Catalog, CatalogProblem, ProbeSpec, SecretSpec } from './types.js'
 
@@ -126,14 +127,12 @@ const readSpec = (
     requiredIn.forEach((env, i) => {
         if (!environments.includes(env)) report([...path, 'required_in', i], `"${env}" is not one of the environments (${environments.join(', ')})`)
     })
-    let format: RegExp | undefined
+    let format: Pattern | undefined
     if (raw.format !== undefined) {
-        try {
-            if (typeof raw.format !== 'string') throw new TypeError('not a string')
-            format = new RegExp(raw.format)
-        } catch {
-            report([...path, 'format'], '`format` must be a valid regular expression string')
-        }
+        // RE2, not RegExp: the catalog is PR-controlled and a backtracking rule could stall the check (src/re2.ts).
+        const reason = typeof raw.format === 'string' ? patternError(raw.format) : 'not a string'
+        format = reason === undefined ? tryCompilePattern(raw.format as string) : undefined
+        if (format === undefined) report([...path, 'format'], `\`format\` must be a valid RE2 regular expression string (${reason ?? 'does not compile'}); use Go regexp syntax: no look-around or back-references`)
     }
     const probe = custom ? undefined : readProbe(raw.probe, [...path, 'probe'], report)
     const title = typeof raw.title === 'string' ? raw.title : service

@@ -15,6 +15,8 @@ export interface ProbeSpec {
     readonly headers: Readonly<Record<string, string>>
 }
 
+import type { Pattern } from '../re2.js'
+
 /** One secret the fleet may hold: a provider key or a declared custom secret. */
 export interface SecretSpec {
     /** Canonical environment-variable name, UPPER_SNAKE, e.g. `OPENAI_API_KEY`. */
@@ -25,8 +27,12 @@ export interface SecretSpec {
     readonly title: string
     /** Other names that mean this secret, e.g. `CLAUDE_API_KEY`. */
     readonly aliases: readonly string[]
-    /** Format rule every value must match, if the catalog gives one. */
-    readonly format: RegExp | undefined
+    /**
+     * Format rule every value must match, if the catalog gives one: Go RE2
+     * syntax, run in a linear-time engine (src/re2.ts); `test` searches
+     * unanchored, so rules anchor themselves with `^…$`.
+     */
+    readonly format: Pattern | undefined
     /** Environments in which this secret must be present. */
     readonly requiredIn: readonly string[]
     /** Live probe, for provider keys. */

@@ -145,7 +145,7 @@ const readAgent = (
             fail('KF309', at, `agent ${label}: a bundle target needs \`recipient\`, the host's age public key (age1…; see \`keyfleet keygen\`)`)
         } else if (recipient !== undefined && !isRecipient(recipient)) {
             const shown = recipient.startsWith('AGE-SECRET-KEY') ? 'an age SECRET key (never put it in git; give its public key)' : `"${recipient.slice(0, 12)}${recipient.length > 12 ? '…' : ''}"`
-            fail('KF310', [...at, 'recipient'], `agent ${label}: recipient ${shown} is not an age recipient (age1… or age1pq1…)`)
+            fail('KF310', [...at, 'recipient'], `agent ${label}: recipient ${shown} is not an age recipient (age1… or age1pq1…, with a valid checksum: copy it again from \`keyfleet keygen\` output)`)
         }
         for (const field of ['namespace', 'deployment', 'container', 'mountPath']) {
             if (raw[field] !== undefined) report('KF315', [...at, field], `agent ${label}: \`${field}\` is ignored for target bundle`)

@@ -1,12 +1,15 @@
 /**
  * Puts a {@link RenderOutput} on disk: each file written atomically (temp file
  * in the same directory, then rename) with its mode, stale files of an earlier
- * render of the same environment removed, nothing half-written left behind.
+ * render of the same environment removed, nothing half-written left behind,
+ * and nothing written or deleted through a symbolic link (src/render/safe-dir.ts).
  */
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, open, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { chmod, open, readdir, rename, rm, rmdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { KeyfleetError } from '../errors.js'
+import { assertNoLinks, mkdirInside, prepareOutputDir } from './safe-dir.js'
 import type { RenderOutput } from './types.js'
 
 /** The file that records what a render wrote, so the next render can remove what is stale. */
@@ -26,9 +29,12 @@ const assertSafe = (path: string): void => {
 const readManifest = async (dir: string): Promise<RenderManifest | undefined> => {
     let text: string
     try {
-        text = await readFile(join(dir, RENDER_MANIFEST), 'utf8')
-    } catch {
-        return undefined
+        // O_NOFOLLOW: a manifest planted as a link is refused, not read (ELOOP below).
+        const handle = await open(join(dir, RENDER_MANIFEST), constants.O_RDONLY | constants.O_NOFOLLOW)
+        try { text = await handle.readFile('utf8') } finally { await handle.close() }
+    } catch (cause) {
+        if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+        throw new KeyfleetError('RENDER_SYMLINK', `${join(dir, RENDER_MANIFEST)} cannot be read as a plain file (${(cause as NodeJS.ErrnoException).code ?? 'error'}); remove it and render again`)
     }
     try {
         const parsed = JSON.parse(text) as RenderManifest
@@ -41,8 +47,8 @@ const readManifest = async (dir: string): Promise<RenderManifest | undefined> =>
 const writeAtomic = async (path: string, content: string | Uint8Array, mode: number, temps: Set<string>): Promise<void> => {
     const temp = join(dirname(path), `.${randomBytes(6).toString('hex')}.keyfleet-tmp`)
     temps.add(temp)
-    // `wx` with mode 0600 at creation: the plaintext is never readable by others, not even briefly.
-    const handle = await open(temp, 'wx', 0o600)
+    // Exclusive, no-follow, mode 0600 at creation: the plaintext is never readable by others, not even briefly.
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
     try {
         await handle.writeFile(content)
         await handle.sync()
@@ -65,30 +71,34 @@ const removeEmptyDirs = async (dir: string, relative: string): Promise<void> => 
 }
 
 /**
- * Writes `out` into `dir` (created 0700 when missing). Files of an earlier
+ * Writes `out` into `dir` (created 0700 when missing; an existing one must be
+ * a real directory the user owns with mode 0700). Files of an earlier
  * render of the same environment that this render no longer produces are
  * removed; files keyfleet did not write are left alone.
  * @throws KeyfleetError `RENDER_OUT_DIR_IN_USE` when `dir` holds a render of
- *   another environment, `RENDER_OUT_DIR_CORRUPT`, `RENDER_BAD_PATH`, or
+ *   another environment, `RENDER_OUT_DIR_UNSAFE` (a link, not owned, or open
+ *   to group/others), `RENDER_SYMLINK` (a link inside it; nothing written),
+ *   `RENDER_OUT_DIR_CORRUPT`, `RENDER_BAD_PATH`, or
  *   `RENDER_WRITE_FAILED` (with every temp file removed).
  */
 export const writeRenderOutput = async (out: RenderOutput, dir: string): Promise<void> => {
     for (const file of out.files) assertSafe(file.path)
-    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await prepareOutputDir(dir)
     const previous = await readManifest(dir)
     if (previous && previous.environment !== out.environment) {
         throw new KeyfleetError('RENDER_OUT_DIR_IN_USE', `${dir} holds the render of environment ${previous.environment}; render ${out.environment} into its own directory`)
     }
+    const now = new Set(out.files.map((f) => f.path))
+    const stales = (previous?.files ?? []).filter((stale) => !now.has(stale) && SAFE_PATH.test(stale) && !stale.split('/').includes('..'))
+    // Every path is checked before anything is written, so a planted link refuses the whole render and changes nothing.
+    for (const path of [...now, ...stales, RENDER_MANIFEST]) await assertNoLinks(dir, path)
     const temps = new Set<string>()
     try {
         for (const file of out.files) {
-            const path = join(dir, ...file.path.split('/'))
-            await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-            await writeAtomic(path, file.content, file.mode, temps)
+            await mkdirInside(dir, file.path)
+            await writeAtomic(join(dir, ...file.path.split('/')), file.content, file.mode, temps)
         }
-        const now = new Set(out.files.map((f) => f.path))
-        for (const stale of previous?.files ?? []) {
-            if (now.has(stale) || !SAFE_PATH.test(stale) || stale.split('/').includes('..')) continue
+        for (const stale of stales) {
             await rm(join(dir, ...stale.split('/')), { force: true })
             await removeEmptyDirs(dir, stale)
         }

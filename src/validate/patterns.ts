@@ -14,18 +14,28 @@
  */
 import type { CatalogIndex } from '../catalog/index.js'
 import { isPlaceholder } from '../catalog/index.js'
+import { findFrom } from '../re2.js'
 
-/** A detector with a global, unanchored regex. */
+/**
+ * A detector: an RE2 pattern (from the catalog or {@link WELL_KNOWN}) that
+ * must not be glued to other key characters on either side. Catalog rules are
+ * PR-controlled, so they run in the linear-time engine (src/re2.ts), never in RegExp.
+ */
 export interface Detector {
     /** Service the match belongs to, e.g. `claude`. */
     readonly service: string
-    readonly regex: RegExp
+    /** The unanchored RE2 pattern the key itself matches. */
+    readonly source: string
+    /** `source` wrapped with its boundaries; group 1 is the key. */
+    readonly wrapped: string
+    /** Text every match contains (a cheap pre-check before running the engine), or '' when none is known. */
+    readonly required: string
 }
 
 /** Characters that continue a key: a match must not be glued to them. */
 const KEY_CHAR = 'A-Za-z0-9_\\-'
-const before = `(?<![${KEY_CHAR}])`
-const after = `(?![${KEY_CHAR}])`
+// RE2 has no look-around: the boundaries are consumed, and the search resumes right after the key (see findKeys).
+const wrap = (source: string): string => `(?:^|[^${KEY_CHAR}])(${source})(?:[^${KEY_CHAR}]|$)`
 
 /** Prefixes scanned whatever the catalog says; ordered most specific first. */
 export const WELL_KNOWN: readonly { service: string; source: string }[] = [
@@ -35,14 +45,25 @@ export const WELL_KNOWN: readonly { service: string; source: string }[] = [
     { service: 'fireworks', source: 'fw_[A-Za-z0-9]{20,}' },
 ]
 
+/** Literal prefix of a pattern: characters that are not regex syntax, before the first metacharacter. */
+const literalPrefix = (source: string): string => /^(?:[A-Za-z0-9_-]|\\-)*/.exec(source)?.[0].replace(/\\/g, '') ?? ''
+
+/** Literal text every match of `source` contains ('' when unsure): its literal prefix, minus a last character a quantifier applies to. */
+const requiredText = (source: string): string => {
+    if (source.includes('|')) return ''
+    const raw = /^(?:[A-Za-z0-9_-]|\\-)*/.exec(source)?.[0] ?? ''
+    const prefix = raw.replace(/\\/g, '')
+    // `abc?`, `abc*`, `abc{0,2}` may match without the `c`.
+    const next = source.charAt(raw.length)
+    return next !== '' && '?*{+'.includes(next) ? prefix.slice(0, -1) : prefix
+}
+
 /** Removes `^`/`$` anchors at the ends of a format rule; undefined when it has no literal prefix of 3+ chars. */
-export const unanchor = (format: RegExp): string | undefined => {
+export const unanchor = (format: { readonly source: string }): string | undefined => {
     let source = format.source
     if (source.startsWith('^')) source = source.slice(1)
     if (source.endsWith('$') && !source.endsWith('\\$')) source = source.slice(0, -1)
-    // A literal prefix: characters that are not regex syntax, before the first metacharacter.
-    const prefix = /^(?:[A-Za-z0-9_-]|\\-)*/.exec(source)?.[0].replace(/\\/g, '') ?? ''
-    return prefix.length >= 3 ? source : undefined
+    return literalPrefix(source).length >= 3 ? source : undefined
 }
 
 /** Builds the prefix detectors for a catalog: catalog rules first, then the well-known ones. */
@@ -52,7 +73,7 @@ export const prefixDetectors = (index: CatalogIndex): Detector[] => {
     const add = (service: string, source: string): void => {
         if (seen.has(source)) return
         seen.add(source)
-        out.push({ service, regex: new RegExp(`${before}(?:${source})${after}`, 'g') })
+        out.push({ service, source, wrapped: wrap(source), required: requiredText(source) })
     }
     for (const spec of index.catalog.secrets) {
         const source = spec.format ? unanchor(spec.format) : undefined
@@ -60,11 +81,24 @@ export const prefixDetectors = (index: CatalogIndex): Detector[] => {
     }
     for (const { service, source } of WELL_KNOWN) add(service, source)
     // Longest literal prefix first, so `sk-ant-…` is attributed to claude rather than openai's `sk-…`.
-    return out.sort((a, b) => literalLength(b.regex.source) - literalLength(a.regex.source))
+    return out.sort((a, b) => literalPrefix(b.source).length - literalPrefix(a.source).length)
 }
 
-const literalLength = (source: string): number =>
-    (/^(?:\(\?<!\[[^\]]*\]\))?\(\?:((?:[A-Za-z0-9_-]|\\-)*)/.exec(source)?.[1] ?? '').length
+/** Every non-overlapping key `detector` finds in `line`, left to right. */
+const findKeys = (line: string, detector: Detector): { start: number; end: number; value: string }[] => {
+    const found: { start: number; end: number; value: string }[] = []
+    if (!line.includes(detector.required)) return found
+    let from = 0
+    for (;;) {
+        const m = findFrom(detector.wrapped, line, from, `the format rule of ${detector.service}`)
+        const span = m?.spans[0]
+        if (m === undefined || span === undefined) return found
+        // The trailing boundary character was consumed; it may begin the next match, so resume right after the key.
+        const [start, end] = span
+        found.push({ start, end, value: line.slice(start, end) })
+        from = end > from ? end : from + 1
+    }
+}
 
 /** `NAME = 'value'`, `NAME: value`, `"NAME": "value"`, `export NAME=value`; group 1 name, group 2 value. */
 const ASSIGNMENT = /(?<![A-Za-z0-9_])["']?([A-Z][A-Z0-9_]*)["']?\s*[:=]\s*["']?([^\s"',;`]+)/g
@@ -102,11 +136,8 @@ export const matchLine = (line: string, detectors: readonly Detector[], index: C
     const found: RawMatch[] = []
     const overlaps = (start: number, end: number): boolean => found.some((m) => start < m.end && end > m.start)
     for (const detector of detectors) {
-        detector.regex.lastIndex = 0
-        for (const m of line.matchAll(detector.regex)) {
-            const start = m.index
-            const end = start + m[0].length
-            if (!overlaps(start, end) && !isPlaceholder(m[0]) && !looksFake(m[0])) found.push({ service: detector.service, start, end, value: m[0] })
+        for (const m of findKeys(line, detector)) {
+            if (!overlaps(m.start, m.end) && !isPlaceholder(m.value) && !looksFake(m.value)) found.push({ service: detector.service, ...m })
         }
     }
     for (const m of line.matchAll(ASSIGNMENT)) {

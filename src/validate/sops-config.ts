@@ -7,12 +7,14 @@
  */
 import { isMap, isSeq } from 'yaml'
 import type { Finding } from '../findings.js'
+import { patternError, tryCompilePattern, type Pattern } from '../re2.js'
 import { parseYamlSource } from '../yaml-source.js'
 import { finding } from './codes.js'
 
 /** One creation rule with the line it starts on. */
 export interface CreationRule {
-    readonly pathRegex: RegExp | undefined
+    /** Go RE2, matched unanchored like sops' `regexp.MatchString` (src/re2.ts). */
+    readonly pathRegex: Pattern | undefined
     /** Age recipients, trimmed, in file order, without duplicates. */
     readonly age: readonly string[]
     readonly line: number
@@ -57,13 +59,13 @@ export const parseSopsConfig = (text: string, file = '.sops.yaml'): ParsedSopsCo
         const line = src.lineOf(['creation_rules', i])
         if (!isMap(node)) { findings.push(finding('KF122', file, line, `creation rule ${i + 1} must be a mapping`)); return }
         const raw = (node.toJSON() ?? {}) as Record<string, unknown>
-        let pathRegex: RegExp | undefined
-        if (raw.path_regex !== undefined) {
-            try {
-                if (typeof raw.path_regex !== 'string') throw new TypeError('not a string')
-                pathRegex = new RegExp(raw.path_regex)
-            } catch {
-                findings.push(finding('KF122', file, src.lineOf(['creation_rules', i, 'path_regex']), `creation rule ${i + 1}: \`path_regex\` is not a valid regular expression`))
+        let pathRegex: Pattern | undefined
+        // sops treats an empty (or null) path_regex as "matches everything", like a missing one (config.go parseCreationRuleForFile).
+        if (raw.path_regex !== undefined && raw.path_regex !== null && raw.path_regex !== '') {
+            const reason = typeof raw.path_regex === 'string' ? patternError(raw.path_regex) : 'not a string'
+            pathRegex = reason === undefined ? tryCompilePattern(raw.path_regex as string) : undefined
+            if (pathRegex === undefined) {
+                findings.push(finding('KF122', file, src.lineOf(['creation_rules', i, 'path_regex']), `creation rule ${i + 1}: \`path_regex\` is not a valid RE2 regular expression (${reason ?? 'does not compile'}); sops uses Go regexp syntax`))
                 return
             }
         }

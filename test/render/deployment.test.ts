@@ -63,6 +63,8 @@ describe('parseDeployment', () => {
         ['an unknown key', (t) => t.replace('- OPENAI_API_KEY_2', '- MISTRAL_API_KEY'), 'KF311', 14],
         ['a duplicate agent', (t) => t.replace('name: laptop', 'name: support-bot'), 'KF304', 8],
         ['a bad recipient', (t) => t.replace(recipient, 'age1notarecipient'), 'KF310', 11],
+        // Passes the charset and length rule; only the bech32 checksum catches it (issue 13.9).
+        ['a recipient with one changed character', (t) => t.replace(recipient, `${recipient.slice(0, 20)}${recipient[20] === 'q' ? 'p' : 'q'}${recipient.slice(21)}`), 'KF310', 11],
         ['an invalid namespace', (t) => t.replace('namespace: agents-dev', 'namespace: Agents_Dev'), 'KF306', 6],
         ['a namespace longer than 63 characters', (t) => t.replace('namespace: agents-dev', `namespace: ${'a'.repeat(64)}`), 'KF306', 6],
         ['an unknown cloud', (t) => t.replace('cloud: aws', 'cloud: digitalocean'), 'KF307', 4],

@@ -39,7 +39,7 @@ describe('the key-less proposal check lives in validate (module boundary)', () =
         const dir = join(repoRoot, 'src', 'validate')
         for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
             const imports = [...readFileSync(join(dir, file), 'utf8').matchAll(/from '(\.\.\/[^']+)'/g)].map((m) => m[1])
-            for (const spec of imports) expect(spec, `${file} imports ${spec}`).toMatch(/^\.\.\/(sops|catalog|repo|render)\/|^\.\.\/(errors|findings|yaml-source)\.js$/)
+            for (const spec of imports) expect(spec, `${file} imports ${spec}`).toMatch(/^\.\.\/(sops|catalog|repo|render)\/|^\.\.\/(errors|findings|yaml-source|re2)\.js$/)
         }
         const lifecycle = await import('../../src/lifecycle/index.js')
         const validate = await import('../../src/validate/index.js')
