@@ -36,7 +36,7 @@ Example:
         const target = secretsTarget(repo, env)
         const sourcePath = resolve(ctx.cwd, source)
         if (!existsSync(sourcePath)) throw new KeyfleetError('IMPORT_NOT_FOUND', `${source} does not exist`)
-        const parsed = parsePlainDotenv(readFileSync(sourcePath, 'utf8'), source)
+        const parsed = parsePlainDotenv(readFileSync(sourcePath), source)
         if (parsed.size === 0) throw new KeyfleetError('IMPORT_EMPTY', `${source} holds no NAME=value lines; nothing to import`)
         const entries = new Map<string, string>()
         for (const [rawName, value] of parsed) {
