@@ -1,9 +1,8 @@
 /** `keyfleet import <env> <file.env>`: bring an existing .env into an environment. */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
-import { changeViaTempCopy, writeFileAtomic } from '../../repo/atomic.js'
-import { sopsEncryptNew, sopsSet } from '../../sops/index.js'
+import { assertCarriable, writeSecretValues } from '../../sops/index.js'
 import type { Command } from '../command.js'
 import { parsePlainDotenv } from '../dotenv-file.js'
 import { ExitCode } from '../exit-codes.js'
@@ -45,22 +44,16 @@ Example:
             if (entries.has(name)) throw new KeyfleetError('IMPORT_DUPLICATE', `${source} sets ${name} twice (directly and through an alias); keep one`)
             if (value === '') throw new KeyfleetError('VALUE_EMPTY', `${source}: ${name} has an empty value; remove the line or fill it in (nothing was changed)`)
             checkValue(repo, name, value, values.force === true)
+            assertCarriable(name, value)
             entries.set(name, value)
         }
         const options = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))
         const progress = ctx.stderr.isTTY === true
-        if (target.exists) {
-            await changeViaTempCopy(target.file, async (temp) => {
-                let done = 0
-                for (const [name, value] of entries) {
-                    await sopsSet(relative(repo.root, temp), name, value, options)
-                    if (progress) ctx.stderr.write(`\r  ${++done}/${entries.size} ${name.padEnd(30)}`)
-                }
-                if (progress) ctx.stderr.write('\n')
-            })
-        } else {
-            writeFileAtomic(target.file, await sopsEncryptNew(target.paths.secrets, entries, options), 0o644)
-        }
+        // Checked with plain `sops decrypt` before the file is replaced; the source is removed only after that.
+        await writeSecretValues(repo.root, target.paths.secrets, entries, options, progress
+            ? (name, done) => { ctx.stderr.write(`\r  ${done}/${entries.size} ${name.padEnd(30)}`) }
+            : undefined)
+        if (progress && target.exists) ctx.stderr.write('\n')
         ctx.stdout.write(`imported ${entries.size} key${entries.size === 1 ? '' : 's'} into ${target.paths.secrets}: ${[...entries.keys()].join(', ')}\n`)
         if (values['remove-source'] === true) {
             rmSync(sourcePath)
