@@ -16,9 +16,9 @@ import { assertCarriable, assertSameValues, assertUnchangedLinesKept } from './v
 const DOTENV = ['--input-type', 'dotenv', '--output-type', 'dotenv'] as const
 
 /**
- * Parses sops's dotenv output into an ordered name -> value map, the way sops
- * itself reads it back: every `\n` becomes a newline (keyfleet refuses to
- * store a literal backslash-n, see verify.ts, so this is exact for what it writes).
+ * Parses sops's dotenv output into an ordered name -> value map, each value as
+ * printed (a `\n` may stand for a newline or for itself: the dotenv output
+ * cannot tell them apart; {@link sopsDecrypt} reads the exact values).
  */
 export const parseDotenvOutput = (text: string): Map<string, string> => {
     const values = new Map<string, string>()
@@ -26,7 +26,7 @@ export const parseDotenvOutput = (text: string): Map<string, string> => {
         if (line === '' || line.startsWith('#')) continue
         const eq = line.indexOf('=')
         if (eq <= 0) continue
-        values.set(line.slice(0, eq), line.slice(eq + 1).replaceAll('\\n', '\n'))
+        values.set(line.slice(0, eq), line.slice(eq + 1))
     }
     return values
 }

@@ -5,12 +5,16 @@
  *
  * The store (getsops/sops stores/dotenv/store.go, 3.13.2) writes a value's
  * newlines as the two characters `\n` and, reading dotenv text, turns every
- * `\n` back into a newline, with no escape for the backslash. Values inside an
- * encrypted file are exact, but every plaintext form — `sops decrypt`'s dotenv
- * output, `sops edit`'s temp file, `sops encrypt` of a .env — reads a literal
- * backslash-n as a newline: after any `sops edit`, `C:\new` would be `C:` and
- * a line `ew`. No encoding survives that text form unchanged, so such values
- * are refused. A real newline (PEM keys, JSON) is carried faithfully.
+ * `\n` back into a newline, with no escape for the backslash. Values inside the
+ * encrypted file are exact (`sops set` with a JSON value, `sops encrypt` of
+ * JSON), and so is `sops decrypt --output-type json`. The dotenv text
+ * (`sops decrypt`, `sops edit`) is exact for a value without newlines (shown
+ * as is: `C:\new\logs`, one-line service-account JSON) and for a value
+ * without a literal backslash-n (PEM keys, pretty-printed JSON without `\n`);
+ * a value holding both cannot be shown in it at all, so it is refused. One
+ * caveat remains, documented in docs/authoring.md: plain `sops edit` re-reads
+ * its text, so it turns a stored literal backslash-n into a newline on any
+ * save; `keyfleet edit` checks for exactly that and refuses.
  */
 import { KeyfleetError } from '../errors.js'
 
@@ -23,10 +27,10 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export const carriageProblem = (value: string): string | undefined => {
     if (LONE_SURROGATE.test(value)) return 'is not valid Unicode text (a lone surrogate); sops would store U+FFFD instead'
-    if (value.includes('\\n')) {
-        return 'holds a backslash followed by "n"; sops\'s dotenv format writes a newline as \\n and reads every \\n back as a newline '
-            + '(sops edit, sops decrypt, sops encrypt), so the value would come back changed. Store it with a real newline, or '
-            + 'escape the backslash the way your application expects (e.g. \\\\n), or use another separator'
+    if (value.includes('\n') && value.includes('\\n')) {
+        return 'spans several lines and also holds a backslash followed by "n"; sops\'s dotenv format writes a newline as \\n, '
+            + 'so sops decrypt could not show this value and would read it back changed. If it is JSON, store it on one line '
+            + '(e.g. `jq -c . file.json | keyfleet set …`); otherwise store it without one of the two'
     }
     return undefined
 }

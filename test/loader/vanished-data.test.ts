@@ -22,7 +22,7 @@ describe('a Secret volume whose data vanished', () => {
         vol.write({ OPENAI_API_KEY: OPENAI, GEMINI_API_KEY: GEMINI })
         await using keys = await openKeys({ path: vol.dir, env: {} })
         const changes: string[][] = []
-        keys.on('change', (e) => changes.push(e.names))
+        keys.on('change', (e) => changes.push([...e.names]))
         const failed = nextEvent(keys, 'error')
         const target = readlinkSync(join(vol.dir, '..data'))
         unlinkSync(join(vol.dir, '..data'))
@@ -71,7 +71,7 @@ describe('a Secret deliberately emptied', () => {
         keys.on('error', (e) => errors.push(e.code))
         const emptied = changeOf(keys, 'OPENAI_API_KEY')
         expect(vol.write({})).toBe(true)
-        expect((await emptied).names.sort()).toEqual(['GEMINI_API_KEY', 'OPENAI_API_KEY'])
+        expect([...(await emptied).names].sort()).toEqual(['GEMINI_API_KEY', 'OPENAI_API_KEY'])
         expect(keys.names()).toEqual([])
         expect(keys.get('OPENAI_API_KEY')).toBeUndefined()
         expect(errors).toEqual([])
