@@ -180,3 +180,26 @@ describe('edit', () => {
         expect(readFileSync(join(repo, DEV), 'utf8')).toBe(before)
     })
 })
+
+describe('refusals and mismatches never show the value', () => {
+    it('canary: VALUE_NOT_CARRIABLE, SOPS_WRITE_MISMATCH (new file) print no form of it, leave no file behind', async () => {
+        const { findLeaks, filesUnder, makeCanary } = await import('../helpers/canary.js')
+        const repo = makeDemoRepo()
+        const canary = makeCanary()
+        const env = { SOPS_AGE_KEY_FILE: demoKey(repo, 'admin') }
+        const before = filesUnder(join(repo, 'environments'))
+        const refused = await keyfleet(['set', 'dev', 'CANARY_TOKEN', '--allow-unknown'], { cwd: repo, stdin: `${canary}\n\\n${canary}`, env })
+        expect(refused.stderr).toContain('VALUE_NOT_CARRIABLE')
+        // A sops whose encrypt drops a character: the new file is never written.
+        rmSync(join(repo, STAGE))
+        const fake = join(repo, 'lying-sops.sh')
+        writeFileSync(fake, `#!/bin/sh\nif [ "$1" = encrypt ]; then sed 's/C/D/' | "${sopsPath()}" "$@"; else exec "${sopsPath()}" "$@"; fi\n`)
+        chmodSync(fake, 0o755)
+        const mismatch = await keyfleet(['set', 'stage', 'CANARY_TOKEN', '--allow-unknown'], { cwd: repo, stdin: canary, env: { ...env, KEYFLEET_SOPS: fake } })
+        expect(mismatch.stderr).toContain('SOPS_WRITE_MISMATCH')
+        expect(existsSync(join(repo, STAGE))).toBe(false)
+        const after = filesUnder(join(repo, 'environments'))
+        expect(Object.keys(after).sort()).toEqual(Object.keys(before).filter((f) => !f.endsWith('stage/env.secrets')).sort())
+        expect(findLeaks(canary, { ...after, refusedOut: refused.stdout, refusedErr: refused.stderr, out: mismatch.stdout, err: mismatch.stderr })).toEqual([])
+    })
+})
