@@ -203,3 +203,23 @@ describe('refusals and mismatches never show the value', () => {
         expect(findLeaks(canary, { ...after, refusedOut: refused.stdout, refusedErr: refused.stderr, out: mismatch.stdout, err: mismatch.stderr })).toEqual([])
     })
 })
+
+describe('fold', () => {
+    it('a sops that stores something else: SOPS_WRITE_MISMATCH, env.secrets and the proposal kept; a true sops folds it exactly', async () => {
+        const { createProposal, foldProposals } = await import('../../src/lifecycle/index.js')
+        const { catalogOf, identitiesOf, openaiKey, sopsWith } = await import('../lifecycle/helpers.js')
+        const repo = makeDemoRepo()
+        const value = openaiKey()
+        const made = await createProposal({ root: repo, env: 'dev', name: 'OPENAI_API_KEY', value })
+        const before = readFileSync(join(repo, DEV), 'utf8')
+        const fake = join(repo, 'lying-sops.sh')
+        writeFileSync(fake, `#!/bin/sh\nif [ "$1" = set ]; then sed 's/.$/"/; s/.\\(.\\)"$/\\1"/' | "${sopsPath()}" "$@"; else exec "${sopsPath()}" "$@"; fi\n`)
+        chmodSync(fake, 0o755)
+        const options = { root: repo, env: 'dev', identities: identitiesOf(repo, 'dev'), catalog: catalogOf(repo) }
+        await expect(foldProposals({ ...options, sops: { ...sopsWith(repo, 'dev'), sopsPath: fake } })).rejects.toMatchObject({ code: 'SOPS_WRITE_MISMATCH' })
+        expect(readFileSync(join(repo, DEV), 'utf8')).toBe(before)
+        expect(existsSync(join(repo, made.file))).toBe(true)
+        await foldProposals({ ...options, sops: sopsWith(repo, 'dev') })
+        expect(sopsDecrypt(repo, DEV, demoKey(repo, 'dev')).json.OPENAI_API_KEY).toBe(value)
+    }, 60_000)
+})
