@@ -19,7 +19,8 @@ value against its provider's format rule before anything is written; one bad lin
 stops the import with nothing changed. Values go to sops on stdin: no plaintext copy
 is written anywhere. A new environment file is created in the .env's order; an existing
 one gets each key set in place (its other keys keep their ciphertext).
---remove-source deletes the plaintext .env once the import succeeded.
+--remove-source deletes the plaintext .env only after plain sops decrypt of the written
+file gave back every value (see docs/authoring.md, "What goes in comes out").
 
 Example:
   keyfleet import dev .env --remove-source`,
