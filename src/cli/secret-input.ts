@@ -17,7 +17,12 @@ const readPipe = async (stdin: CliContext['stdin']): Promise<string> => {
         if (size > MAX_VALUE_BYTES) throw new KeyfleetError('VALUE_TOO_LARGE', 'the value on stdin is larger than 64 KiB; API keys are much shorter — check what you piped in')
         chunks.push(buf)
     }
-    return Buffer.concat(chunks).toString('utf8')
+    try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+    } catch {
+        // Decoding leniently would store U+FFFD in place of the bytes given.
+        throw new KeyfleetError('VALUE_NOT_UTF8', 'the value on stdin is not valid UTF-8 text; keyfleet stores text exactly as given and would have to change these bytes (nothing was changed)')
+    }
 }
 
 /** Prompts on the TTY with echo off; resolves at Enter, rejects at Ctrl-C. */
@@ -49,14 +54,14 @@ const readHidden = (ctx: CliContext, prompt: string): Promise<string> => new Pro
 
 /**
  * Reads one secret value for `name`: the whole of stdin when it is not a
- * terminal (one trailing newline removed), else a hidden prompt.
- * @throws KeyfleetError `VALUE_EMPTY`, `VALUE_MULTILINE`, `VALUE_TOO_LARGE`.
+ * terminal (one trailing newline removed; the value may span lines, e.g. a PEM
+ * key or service-account JSON), else a hidden prompt (one line).
+ * @throws KeyfleetError `VALUE_EMPTY`, `VALUE_WHITESPACE`, `VALUE_TOO_LARGE`, `VALUE_NOT_UTF8`.
  */
 export const readSecretValue = async (ctx: CliContext, name: string): Promise<string> => {
     const raw = ctx.stdin.isTTY ? await readHidden(ctx, `Value for ${name} (input hidden): `) : await readPipe(ctx.stdin)
     const value = raw.replace(/\r?\n$/, '')
     if (value.trim() === '') throw new KeyfleetError('VALUE_EMPTY', `no value given for ${name}: pipe it in (e.g. \`pbpaste | keyfleet set …\`) or type it at the prompt. To remove a key use \`keyfleet unset\``)
-    if (/[\r\n]/.test(value)) throw new KeyfleetError('VALUE_MULTILINE', `the value for ${name} spans several lines; API keys are one line — check what you piped in (nothing was changed)`)
     if (value !== value.trim()) throw new KeyfleetError('VALUE_WHITESPACE', `the value for ${name} has leading or trailing whitespace; remove it (nothing was changed)`)
     return value
 }

@@ -9,9 +9,8 @@ import { open } from '../age/index.js'
 import { formatHint, indexCatalog, isPlaceholder, keyHint, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
 import { formatFinding, hasErrors, type Finding } from '../findings.js'
-import { changeViaTempCopy, writeFileAtomic } from '../repo/atomic.js'
 import { environmentPaths } from '../repo/layout.js'
-import { sopsEncryptNew, sopsSet, type SopsOptions } from '../sops/index.js'
+import { writeSecretValues, type SopsOptions } from '../sops/index.js'
 import { checkProposalReplays } from '../validate/proposal-replays.js'
 import { checkProposalsKeyless, listProposalDir } from '../validate/proposals.js'
 import { PROPOSAL_FILE, decodePayload } from './proposal-format.js'
@@ -126,13 +125,8 @@ export const foldProposals = async (options: FoldOptions): Promise<FoldResult> =
     }
     const paths = environmentPaths(env)
     const secrets = join(root, paths.secrets)
-    if (existsSync(secrets)) {
-        await changeViaTempCopy(secrets, async (temp) => {
-            for (const p of proposals) await sopsSet(relative(root, temp), p.name, p.value, options.sops)
-        })
-    } else {
-        writeFileAtomic(secrets, await sopsEncryptNew(paths.secrets, new Map(proposals.map((p) => [p.name, p.value])), options.sops), 0o644)
-    }
+    // Checked with plain `sops decrypt` before env.secrets is replaced (src/sops/write-file.ts).
+    await writeSecretValues(root, paths.secrets, new Map(proposals.map((p) => [p.name, p.value])), options.sops)
     for (const p of proposals) rmSync(join(root, p.file), { force: true })
     const dir = join(root, paths.proposals)
     if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir)

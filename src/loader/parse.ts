@@ -4,19 +4,20 @@
  * rather than yield a partial key set. Errors name the file and line, never
  * the content of the line.
  */
-import { VARIABLE_NAME, parseDotenvEntries } from '../dotenv.js'
+import { VARIABLE_NAME, parseDotenvMap } from '../dotenv.js'
 import { LoaderCode, loaderError } from './errors.js'
 
 /**
- * Parses a dotenv source (syntax: src/dotenv.ts); a later line for the same name wins.
+ * Parses a dotenv source (syntax: src/dotenv.ts, dotenv-compatible; a repeated
+ * name, an empty value or `${X}` is refused rather than guessed).
  * @param file - shown in errors.
  * @throws KeyfleetError `LOADER_PARSE_FAILED` naming the first bad line (a line
- *   without `=`, a bad name, an unterminated quote): what a half-written file looks like.
+ *   without `=`, a bad name, an unterminated quote: what a half-written file looks like).
  */
 export const parseDotenv = (text: string, file: string): Map<string, string> =>
-    new Map(parseDotenvEntries(text, (line, why) => {
+    parseDotenvMap(text, (line, why) => {
         throw loaderError(LoaderCode.PARSE_FAILED, `${file}:${line}: ${why}; fix the line or write the file atomically (temp file + rename)`, { file, line })
-    }).map((entry) => [entry.name, entry.value]))
+    })
 
 /**
  * Parses a JSON source: a flat object of string values, or a keyfleet bundle

@@ -5,7 +5,7 @@
  * round trip per file (the swap-to-get latency goal is 1 ms), and a read that
  * cannot interleave with other JS makes the snapshot trivially consistent.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { isKeyfleetError } from '../errors.js'
 import { LoaderCode, errnoOf, loaderError, systemCause } from './errors.js'
@@ -74,11 +74,37 @@ const readFlatDir = (dir: string): Map<string, string> => {
     return entries
 }
 
+const readLinkOrUndefined = (link: string): string | undefined => {
+    try {
+        return readlinkSync(link)
+    } catch {
+        return undefined
+    }
+}
+
 const fingerprintOf = (entries: Map<string, string>): string => {
     // Length-prefixed so that no two different maps share a fingerprint.
     let out = ''
     for (const [name, value] of entries) out += `${name.length}:${name}${value.length}:${value}`
     return out
+}
+
+/**
+ * Without `..data`, a per-key link whose target is gone means the volume's
+ * data vanished (the kubelet's `..data` and its directory removed, the links
+ * left behind): a bad source, not a Secret with fewer keys. The kubelet's own
+ * way to empty a Secret is a new, empty `..data` directory and no links.
+ * @throws KeyfleetError `LOADER_SOURCE_UNREADABLE`.
+ */
+const assertNoDanglingLinks = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+        if (name.startsWith('.')) continue
+        const entry = join(dir, name)
+        if (lstatSync(entry, { throwIfNoEntry: false })?.isSymbolicLink() !== true) continue
+        if (statSync(entry, { throwIfNoEntry: false }) === undefined) {
+            throw loaderError(LoaderCode.SOURCE_UNREADABLE, `${dir}: ${name} links to data that is gone (..data vanished from the volume); keeping the last good keys — check the volume mount`, { file: dir })
+        }
+    }
 }
 
 /**
@@ -97,13 +123,20 @@ const readDirectory = (path: string): Map<string, string> => {
         } catch (error) {
             if (!isGone(error) && errnoOf(error) !== 'EINVAL') throw error
         }
-        if (link === undefined) return readFlatDir(path)
+        if (link === undefined) {
+            assertNoDanglingLinks(path)
+            return readFlatDir(path)
+        }
         try {
             const entries = readFlatDir(resolve(path, link))
             if (readlinkSync(join(path, DATA_LINK)) === link) return entries
         } catch (error) {
             // The old payload directory was removed under us: the swap finished, read again.
             if (!isGone(error)) throw error
+            // Unless ..data still points at it: then the data vanished, nothing is being swapped in.
+            if (readLinkOrUndefined(join(path, DATA_LINK)) === link && !existsSync(resolve(path, link))) {
+                throw loaderError(LoaderCode.SOURCE_UNREADABLE, `${path}: ..data points to a directory that is gone; keeping the last good keys — check the volume mount`, { file: path })
+            }
         }
     }
     // Never fall back to the per-key links here: under this much churn they can

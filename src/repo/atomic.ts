@@ -48,6 +48,29 @@ export const writeFileAtomic = (target: string, content: string | Uint8Array, mo
 }
 
 /**
+ * {@link writeFileAtomic} with a check between writing the temp file and the
+ * rename: `check` receives the temp path and throws to abandon the write (the
+ * target is left as it was, the temp file removed).
+ */
+export const writeFileAtomicChecked = async (target: string, content: string | Uint8Array, mode: number, check: (tempPath: string) => Promise<void>): Promise<void> => {
+    const temp = tempPathFor(target)
+    pending.add(temp)
+    try {
+        writeFileAtomic(temp, content, mode)
+        await check(temp)
+        renameSync(temp, target)
+    } catch (error) {
+        if (isKeyfleetError(error) && error.message.includes(basename(temp))) {
+            throw new KeyfleetError(error.code, error.message.replaceAll(basename(temp), basename(target)), { cause: error.cause, file: target })
+        }
+        throw error
+    } finally {
+        rmSync(temp, { force: true })
+        pending.delete(temp)
+    }
+}
+
+/**
  * Runs `change` on a temp copy of `target` and renames the copy over the
  * target only when `change` succeeds. Used around in-place sops operations
  * (set, unset, updatekeys, rotate), which otherwise rewrite the file in place.

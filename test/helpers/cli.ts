@@ -43,7 +43,8 @@ export interface CliResult {
 /** Options of {@link keyfleet}. */
 export interface RunOptions {
     readonly cwd: string
-    readonly stdin?: string
+    /** A string, or raw bytes (e.g. invalid UTF-8). */
+    readonly stdin?: string | Buffer
     readonly env?: Record<string, string | undefined>
 }
 
@@ -59,7 +60,7 @@ export const keyfleet = async (argv: string[], options: RunOptions): Promise<Cli
     const code = await runCli(argv, {
         cwd: options.cwd,
         env,
-        stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+        stdin: Readable.from(options.stdin === undefined ? [] : [typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin]),
         stdout,
         stderr,
     })

@@ -18,7 +18,8 @@ describe('dotenv', () => {
         expect(Object.fromEntries(parseDotenv(text, 'f'))).toEqual({
             OPENAI_API_KEY: 'sk-proj-abc',
             GEMINI_API_KEY: 'AIza123',
-            ANTHROPIC_API_KEY: 'sk-ant-with "quote" and # hash',
+            // dotenv keeps backslashes in double quotes; it expands only \n and \r.
+            ANTHROPIC_API_KEY: 'sk-ant-with \\"quote\\" and # hash',
             DEEPINFRA_API_KEY: 'single # kept',
             MULTI: 'a\nb',
             WINDOWS: 'crlf',

@@ -1,9 +1,8 @@
 /** `keyfleet import <env> <file.env>`: bring an existing .env into an environment. */
 import { existsSync, readFileSync, rmSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
-import { changeViaTempCopy, writeFileAtomic } from '../../repo/atomic.js'
-import { sopsEncryptNew, sopsSet } from '../../sops/index.js'
+import { assertCarriable, writeSecretValues } from '../../sops/index.js'
 import type { Command } from '../command.js'
 import { parsePlainDotenv } from '../dotenv-file.js'
 import { ExitCode } from '../exit-codes.js'
@@ -20,7 +19,8 @@ value against its provider's format rule before anything is written; one bad lin
 stops the import with nothing changed. Values go to sops on stdin: no plaintext copy
 is written anywhere. A new environment file is created in the .env's order; an existing
 one gets each key set in place (its other keys keep their ciphertext).
---remove-source deletes the plaintext .env once the import succeeded.
+--remove-source deletes the plaintext .env only after plain sops decrypt of the written
+file gave back every value (see docs/authoring.md, "What goes in comes out").
 
 Example:
   keyfleet import dev .env --remove-source`,
@@ -36,7 +36,7 @@ Example:
         const target = secretsTarget(repo, env)
         const sourcePath = resolve(ctx.cwd, source)
         if (!existsSync(sourcePath)) throw new KeyfleetError('IMPORT_NOT_FOUND', `${source} does not exist`)
-        const parsed = parsePlainDotenv(readFileSync(sourcePath, 'utf8'), source)
+        const parsed = parsePlainDotenv(readFileSync(sourcePath), source)
         if (parsed.size === 0) throw new KeyfleetError('IMPORT_EMPTY', `${source} holds no NAME=value lines; nothing to import`)
         const entries = new Map<string, string>()
         for (const [rawName, value] of parsed) {
@@ -45,22 +45,16 @@ Example:
             if (entries.has(name)) throw new KeyfleetError('IMPORT_DUPLICATE', `${source} sets ${name} twice (directly and through an alias); keep one`)
             if (value === '') throw new KeyfleetError('VALUE_EMPTY', `${source}: ${name} has an empty value; remove the line or fill it in (nothing was changed)`)
             checkValue(repo, name, value, values.force === true)
+            assertCarriable(name, value)
             entries.set(name, value)
         }
         const options = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))
         const progress = ctx.stderr.isTTY === true
-        if (target.exists) {
-            await changeViaTempCopy(target.file, async (temp) => {
-                let done = 0
-                for (const [name, value] of entries) {
-                    await sopsSet(relative(repo.root, temp), name, value, options)
-                    if (progress) ctx.stderr.write(`\r  ${++done}/${entries.size} ${name.padEnd(30)}`)
-                }
-                if (progress) ctx.stderr.write('\n')
-            })
-        } else {
-            writeFileAtomic(target.file, await sopsEncryptNew(target.paths.secrets, entries, options), 0o644)
-        }
+        // Checked with plain `sops decrypt` before the file is replaced; the source is removed only after that.
+        await writeSecretValues(repo.root, target.paths.secrets, entries, options, progress
+            ? (name, done) => { ctx.stderr.write(`\r  ${done}/${entries.size} ${name.padEnd(30)}`) }
+            : undefined)
+        if (progress && target.exists) ctx.stderr.write('\n')
         ctx.stdout.write(`imported ${entries.size} key${entries.size === 1 ? '' : 's'} into ${target.paths.secrets}: ${[...entries.keys()].join(', ')}\n`)
         if (values['remove-source'] === true) {
             rmSync(sourcePath)

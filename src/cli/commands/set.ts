@@ -1,8 +1,7 @@
 /** `keyfleet set <env> <NAME>`: store one key through sops, value from stdin or a hidden prompt. */
-import { relative } from 'node:path'
 import { formatHint, keyHint } from '../../catalog/index.js'
-import { changeViaTempCopy, writeFileAtomic } from '../../repo/atomic.js'
-import { sopsEncryptNew, sopsSet } from '../../sops/index.js'
+import { KeyfleetError } from '../../errors.js'
+import { writeSecretValues } from '../../sops/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { identityFrom, openRepo, sopsOptions } from '../repo-context.js'
@@ -18,6 +17,10 @@ export const command: Command = {
 from the command line, where \`ps\` and shell history would show it. sops re-encrypts
 only this key: the pull-request diff shows one changed line plus sops_mac/sops_lastmodified.
 Needs an identity that can open the environment (--identity-file, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY).
+
+A piped value may span lines (a PEM key, service-account JSON); one trailing newline
+is removed. A value holding a literal backslash-n is refused: sops's dotenv format
+could not give it back unchanged (see docs/authoring.md).
 
 Examples:
   keyfleet set prod OPENAI_API_KEY                       # prompts, input hidden
@@ -36,13 +39,14 @@ Examples:
         const { name, note } = canonicalName(repo, rawName, values['allow-unknown'] === true)
         if (note) ctx.stderr.write(`note: ${note}\n`)
         const value = await readSecretValue(ctx, name)
+        // An API key with a format rule is one line: several lines means the wrong thing was piped in.
+        if (/[\r\n]/.test(value) && repo.index.resolve(name)?.spec.format && values.force !== true) {
+            throw new KeyfleetError('VALUE_MULTILINE', `the value for ${name} spans several lines; ${name} keys are one line — check what you piped in (nothing was changed; --force to store it anyway)`)
+        }
         checkValue(repo, name, value, values.force === true)
         const options = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))
-        if (target.exists) {
-            await changeViaTempCopy(target.file, (temp) => sopsSet(relative(repo.root, temp), name, value, options))
-        } else {
-            writeFileAtomic(target.file, await sopsEncryptNew(target.paths.secrets, new Map([[name, value]]), options), 0o644)
-        }
+        // Checked with plain `sops decrypt` before the file is replaced (src/sops/write-file.ts).
+        await writeSecretValues(repo.root, target.paths.secrets, new Map([[name, value]]), options)
         ctx.stdout.write(`set ${name} in ${env} (${formatHint(keyHint(name, value, repo.index))})\n`)
         ctx.stderr.write(`next: review \`git diff ${target.paths.secrets}\`, commit it and open a pull request\n`)
         return ExitCode.ok
