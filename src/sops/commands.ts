@@ -10,7 +10,7 @@ import { runSops, type SopsOptions } from './run.js'
 const DOTENV = ['--input-type', 'dotenv', '--output-type', 'dotenv'] as const
 
 /**
- * Parses sops's dotenv output into an ordered name -> value map. `\n` is kept
+ * Parses sops's dotenv output into an ordered name → value map. `\n` is kept
  * as written: keyfleet refuses values with real newlines, so a backslash-n in
  * a value is literal, exactly as native decryption returns it.
  */
@@ -28,7 +28,7 @@ export const parseDotenvOutput = (text: string): Map<string, string> => {
 /**
  * Decrypts a dotenv SOPS file with the sops binary.
  * @param file - path relative to `options.cwd` (the repository root).
- * @returns name -> value in file order. The caller must not print it.
+ * @returns name → value in file order. The caller must not print it.
  */
 export const sopsDecrypt = async (file: string, options: SopsOptions): Promise<Map<string, string>> =>
     parseDotenvOutput(await runSops({ operation: 'decrypt', file, args: ['decrypt', ...DOTENV, file] }, options))

@@ -22,8 +22,8 @@ const applyStep = steps.find((s) => s.name === 'Apply to the cluster') as Step
 /**
  * A fake kubectl: appends its argv (one call per line, arguments joined by
  * U+001F) to $KUBECTL_LOG, and answers `get deployment` and `get pods` from
- * the JSON fixtures $KUBECTL_DEPLOYMENTS ({"ns/name": matchLabels | null})
- * and $KUBECTL_PODS ({"ns?selector": ["pod/a", ...]}), like the real one:
+ * the JSON fixtures $KUBECTL_DEPLOYMENTS (`{"ns/name": matchLabels | null}`)
+ * and $KUBECTL_PODS (`{"ns?selector": ["pod/a", ...]}`), like the real one:
  * the jsonpath of a map prints it as JSON, a missing Deployment exits 1.
  */
 const FAKE_KUBECTL = `#!/usr/bin/env bash

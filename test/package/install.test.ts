@@ -1,8 +1,8 @@
 /**
  * The published package installs alone (issue 15): `npm pack` the built package, install the
  * tarball in an empty directory with `--omit=dev` as an agent's project would, and check what
- * came with it. The loader's runtime needs age-encryption (and its @noble/@scure parts), yaml and
- * re2js; the CLI is a self-contained bundle, so execa, @actions/core and kubernetes-models must not
+ * came with it. The loader's runtime needs age-encryption (and its `@noble/@scure` parts), yaml and
+ * re2js; the CLI is a self-contained bundle, so execa, `@actions/core` and kubernetes-models must not
  * be installed. Every export is imported from the installed copy and the bin answers `--help`.
  * Needs `npm run build` first (npm test does it); uses the local npm cache first (--prefer-offline).
  */
