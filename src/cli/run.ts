@@ -7,6 +7,7 @@ import { parseCommandArgs, renderHelp } from './args.js'
 import type { CliContext } from './command.js'
 import { commandGroups, commands, type CommandEntry } from './commands/index.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
+import { withProgress } from './progress.js'
 
 const VERSION = '0.1.0'
 
@@ -59,7 +60,13 @@ export const runCli = async (argv: readonly string[], ctx: CliContext): Promise<
             ctx.stdout.write(renderHelp(command))
             return ExitCode.ok
         }
-        return await command.run(args, ctx)
+        if (!entry.progress) return await command.run(args, ctx)
+        const progress = withProgress(command.name, ctx)
+        try {
+            return await command.run(args, progress.ctx)
+        } finally {
+            progress.done()
+        }
     } catch (error) {
         if (isKeyfleetError(error)) {
             ctx.stderr.write(`keyfleet ${command.name}: ${error.message} [${error.code}]\n`)

@@ -16,10 +16,15 @@ export interface CommandEntry {
     readonly summary: string
     /** Loads the command's module (and only its dependencies). */
     readonly load: () => Promise<Command>
+    /** Waits on sops or git without a prompt: a terminal gets a progress line (cli/progress.ts). */
+    readonly progress: boolean
 }
 
+/** Commands that spawn sops or git and do not prompt (set, propose and edit talk to the terminal). */
+const WAITS_ON_TOOLS = new Set(['agent', 'decrypt', 'diff', 'import', 'init', 'proposals', 'recipients', 'rotate', 'scan', 'unset', 'validate'])
+
 const lazy = (name: string, summary: string, load: () => Promise<{ command: Command }>): CommandEntry =>
-    ({ name, summary, load: async () => (await load()).command })
+    ({ name, summary, load: async () => (await load()).command, progress: WAITS_ON_TOOLS.has(name) })
 
 /** Commands by the job they serve, as `keyfleet --help` lists them. */
 export const commandGroups: readonly (readonly [title: string, commands: readonly CommandEntry[]])[] = [
