@@ -35,21 +35,19 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
 
 interface Measured { readonly min: number; readonly median: number; readonly max: number; readonly rssMiB?: number }
 
-/** Runs `argv` RUNS times (plus a warm-up) from `cwd`; fails loudly on a non-zero exit. */
-const measure = (argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, rssFile: string): Measured => {
+/** One whole-process run of `argv` from `cwd`: wall ms and peak RSS; fails loudly on a non-zero exit. */
+const once = (argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, rssFile: string): { ms: number; rss?: number } => {
     const withTime = existsSync(TIME)
     const [file, args] = withTime ? [TIME, ['-f', '%M', '-o', rssFile, ...argv]] : [argv[0] as string, argv.slice(1)]
-    const once = (): { ms: number; rss?: number } => {
-        const t0 = performance.now()
-        const r = spawnSync(file, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] })
-        const ms = performance.now() - t0
-        if (r.status !== 0) throw new Error(`cold-start: ${argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 300)}`)
-        if (!withTime) return { ms }
-        const kib = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop())
-        return { ms, rss: kib / 1024 }
-    }
-    once()
-    const samples = Array.from({ length: RUNS }, once)
+    const t0 = performance.now()
+    const r = spawnSync(file, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] })
+    const ms = performance.now() - t0
+    if (r.status !== 0) throw new Error(`cold-start: ${argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 300)}`)
+    if (!withTime) return { ms }
+    return { ms, rss: Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 }
+}
+
+const summarise = (samples: readonly { ms: number; rss?: number }[]): Measured => {
     const times = samples.map((s) => s.ms)
     const rss = samples.flatMap((s) => (s.rss === undefined ? [] : [s.rss]))
     return { min: Math.min(...times), median: median(times), max: Math.max(...times), ...(rss.length > 0 ? { rssMiB: median(rss) } : {}) }
@@ -86,10 +84,13 @@ export const run: BenchSuite = async (progress) => {
             ['keyed', `keyfleet decrypt ${secrets}`, [node, cli, 'decrypt', secrets], keyed],
             ['keyed', 'keyfleet check dev', [node, cli, 'check', 'dev'], keyed],
         ]
-        const results = cases.map(([group, label, argv, env]) => {
-            progress(`${label} x${RUNS}`)
-            return [group, label, measure(argv, root, env, rssFile)] as const
-        })
+        // Round-robin: run i of every case before run i + 1 of any, so a load swing on a shared
+        // machine lands on the baseline and the commands alike instead of on one row.
+        progress(`${cases.length} commands x${RUNS}, interleaved, after one warm-up each`)
+        for (const [, , argv, env] of cases) once(argv, root, env, rssFile)
+        const samples = cases.map(() => [] as { ms: number; rss?: number }[])
+        for (let i = 0; i < RUNS; i++) cases.forEach(([, , argv, env], c) => samples[c]?.push(once(argv, root, env, rssFile)))
+        const results = cases.map(([group, label], c) => [group, label, summarise(samples[c] ?? [])] as const)
         const nodeRun = results[0]?.[2]
         if (!nodeRun) throw new Error('cold-start: no node baseline')
         const rssGoal = 1.3
