@@ -2,7 +2,8 @@
  * Cold start (issue 15): each `keyfleet` command as a whole process, as a person at a terminal or
  * a CI step runs it, against `node -e 0`, `sops --version`, `sops decrypt` of the same file and
  * `dotenvx get`, all in the same run. Five runs each after one warm-up (file cache), wall time
- * min/median/max and the median peak RSS (through /usr/bin/time when present). Goals as ratios to
+ * min/median/max, the median peak RSS and CPU time (through /usr/bin/time when present; CPU is
+ * the steadier number on a shared machine). Goals as ratios to
  * `node -e 0`: `--help` and key-less commands ≤ 1.5×, keyed in-process commands ≤ 2×, RSS ≤ 1.3×.
  *
  * `KEYFLEET_BENCH_CLI=path/to/main.js` measures another build of the CLI (e.g. the tsc output
@@ -33,24 +34,27 @@ const sopsBinary = (root: string): string => {
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 
-interface Measured { readonly min: number; readonly median: number; readonly max: number; readonly rssMiB?: number }
+interface Measured { readonly min: number; readonly median: number; readonly max: number; readonly rssMiB?: number; readonly cpuMs?: number }
+interface Sample { readonly ms: number; readonly rss?: number; readonly cpu?: number }
 
 /** One whole-process run of `argv` from `cwd`: wall ms and peak RSS; fails loudly on a non-zero exit. */
-const once = (argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, rssFile: string): { ms: number; rss?: number } => {
+const once = (argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, rssFile: string): Sample => {
     const withTime = existsSync(TIME)
-    const [file, args] = withTime ? [TIME, ['-f', '%M', '-o', rssFile, ...argv]] : [argv[0] as string, argv.slice(1)]
+    const [file, args] = withTime ? [TIME, ['-f', '%M %U %S', '-o', rssFile, ...argv]] : [argv[0] as string, argv.slice(1)]
     const t0 = performance.now()
     const r = spawnSync(file, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] })
     const ms = performance.now() - t0
     if (r.status !== 0) throw new Error(`cold-start: ${argv.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 300)}`)
     if (!withTime) return { ms }
-    return { ms, rss: Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) / 1024 }
+    const [kib, user, sys] = (readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number)
+    return { ms, rss: (kib ?? 0) / 1024, cpu: ((user ?? 0) + (sys ?? 0)) * 1000 }
 }
 
-const summarise = (samples: readonly { ms: number; rss?: number }[]): Measured => {
+const summarise = (samples: readonly Sample[]): Measured => {
     const times = samples.map((s) => s.ms)
     const rss = samples.flatMap((s) => (s.rss === undefined ? [] : [s.rss]))
-    return { min: Math.min(...times), median: median(times), max: Math.max(...times), ...(rss.length > 0 ? { rssMiB: median(rss) } : {}) }
+    const cpu = samples.flatMap((s) => (s.cpu === undefined ? [] : [s.cpu]))
+    return { min: Math.min(...times), median: median(times), max: Math.max(...times), ...(rss.length > 0 ? { rssMiB: median(rss) } : {}), ...(cpu.length > 0 ? { cpuMs: median(cpu) } : {}) }
 }
 
 export const run: BenchSuite = async (progress) => {
@@ -88,7 +92,7 @@ export const run: BenchSuite = async (progress) => {
         // machine lands on the baseline and the commands alike instead of on one row.
         progress(`${cases.length} commands x${RUNS}, interleaved, after one warm-up each`)
         for (const [, , argv, env] of cases) once(argv, root, env, rssFile)
-        const samples = cases.map(() => [] as { ms: number; rss?: number }[])
+        const samples = cases.map(() => [] as Sample[])
         for (let i = 0; i < RUNS; i++) cases.forEach(([, , argv, env], c) => samples[c]?.push(once(argv, root, env, rssFile)))
         const results = cases.map(([group, label], c) => [group, label, summarise(samples[c] ?? [])] as const)
         const nodeRun = results[0]?.[2]
@@ -104,7 +108,8 @@ export const run: BenchSuite = async (progress) => {
                 ...(limit === undefined ? {} : { goal: `<= ${limit}x node, RSS <= ${rssGoal}x`, met: ratio <= limit && rssOk }),
                 runs: { count: RUNS, min: m.min, median: m.median, max: m.max },
                 ...(m.rssMiB === undefined ? {} : { peakRssMiB: m.rssMiB }),
-                note: `whole process, median of ${RUNS} (min ${m.min.toFixed(1)}, max ${m.max.toFixed(1)} ms)${m.rssMiB === undefined ? '' : `, peak RSS ${m.rssMiB.toFixed(1)} MiB`}; ratio here is value / node -e 0 (lower is better)${label.startsWith('keyfleet') ? `; CLI ${cli.startsWith(root) ? cli.slice(root.length + 1) : cli}` : ''}`,
+                ...(m.cpuMs === undefined ? {} : { cpuMs: m.cpuMs }),
+                note: `whole process, median of ${RUNS} (min ${m.min.toFixed(1)}, max ${m.max.toFixed(1)} ms)${m.rssMiB === undefined ? '' : `, peak RSS ${m.rssMiB.toFixed(1)} MiB`}${m.cpuMs === undefined ? '' : `, CPU ${m.cpuMs.toFixed(0)} ms`}; ratio here is value / node -e 0 (lower is better)${label.startsWith('keyfleet') ? `; CLI ${cli.startsWith(root) ? cli.slice(root.length + 1) : cli}` : ''}`,
             }
         })
     } finally {

@@ -21,6 +21,8 @@ export interface BenchRow {
     readonly runs?: { readonly count: number; readonly min: number; readonly median: number; readonly max: number }
     /** Whole-process rows: median peak resident set size (MiB), when /usr/bin/time can report it. */
     readonly peakRssMiB?: number
+    /** Whole-process rows: median CPU time (user + system, ms), when /usr/bin/time can report it. */
+    readonly cpuMs?: number
 }
 
 /** A bench module: `bench/<suite>.ts` exports `run`. */
