@@ -16,6 +16,36 @@ const gluePatterns = [
     { regex: '(^|/)(cli|action)/', message: 'The core never imports cli/ or action/ (docs/architecture.md).' },
 ]
 
+/** The import boundaries of docs/architecture.md; test/lint/boundaries.test.ts lints samples with them. */
+export const boundaries = [
+    {
+        // The core: everything in src/ but the two glue layers.
+        files: ['src/**/*.ts'],
+        ignores: ['src/cli/**', 'src/action/**'],
+        rules: {
+            'no-restricted-imports': ['error', { paths: [{ name: '@actions/core', message: 'Only src/action/ imports @actions/core.' }], patterns: gluePatterns }],
+        },
+    },
+    {
+        // The loader ships to agents without the CLI's dependencies (test/package/install.test.ts).
+        files: ['src/loader/**/*.ts'],
+        rules: {
+            'no-restricted-imports': ['error', {
+                paths: [
+                    ...cliOnlyPackages,
+                    { name: 'kubernetes-models', message: 'The loader never loads kubernetes-models (render/ does).' },
+                ],
+                patterns: [
+                    ...gluePatterns,
+                    { group: ['kubernetes-models/*', 'execa/*', '@actions/core/*'], message: 'The loader never loads the CLI\'s dependencies.' },
+                    { regex: '^(\\.\\./)+sops/(?!native/)', message: 'src/sops/ runs the sops binary through execa; the loader uses src/sops/native/ only.' },
+                    { regex: '^(\\.\\./)+(render|validate|lifecycle)/', message: 'render/ brings kubernetes-models and validate/ and lifecycle/ bring execa; the loader must not.' },
+                ],
+            }],
+        },
+    },
+]
+
 export default tseslint.config(
     { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.github/actions/*/dist/**', 'coverage/**', 'bench/results/**'] },
     {
@@ -65,30 +95,5 @@ export default tseslint.config(
             '@typescript-eslint/unbound-method': 'off',
         },
     },
-    {
-        // The core: everything in src/ but the two glue layers.
-        files: ['src/**/*.ts'],
-        ignores: ['src/cli/**', 'src/action/**'],
-        rules: {
-            'no-restricted-imports': ['error', { paths: [{ name: '@actions/core', message: 'Only src/action/ imports @actions/core.' }], patterns: gluePatterns }],
-        },
-    },
-    {
-        // The loader ships to agents without the CLI's dependencies (test/package/install.test.ts).
-        files: ['src/loader/**/*.ts'],
-        rules: {
-            'no-restricted-imports': ['error', {
-                paths: [
-                    ...cliOnlyPackages,
-                    { name: 'kubernetes-models', message: 'The loader never loads kubernetes-models (render/ does).' },
-                ],
-                patterns: [
-                    ...gluePatterns,
-                    { group: ['kubernetes-models/*', 'execa/*', '@actions/core/*'], message: 'The loader never loads the CLI\'s dependencies.' },
-                    { regex: '^(\\.\\./)+sops/(?!native/)', message: 'src/sops/ runs the sops binary through execa; the loader uses src/sops/native/ only.' },
-                    { regex: '^(\\.\\./)+(render|validate|lifecycle)/', message: 'render/ brings kubernetes-models and validate/ and lifecycle/ bring execa; the loader must not.' },
-                ],
-            }],
-        },
-    },
+    ...boundaries,
 )
