@@ -1,6 +1,6 @@
 /**
  * Loader benchmarks (issue 7), each next to a baseline measured in the same run:
- * - rotation latency, kubelet swap -> get() returns the new key, p50/p99 over 1,000
+ * - rotation latency, kubelet swap → get() returns the new key, p50/p99 over 1,000
  *   swaps, vs a bare fs.watch(directory) + readFileSync;
  * - get() ns/op vs process.env[NAME] (median of several rounds, each measure its own loop);
  * - RSS growth holding 1,000 keys vs a plain Map of the same keys;

@@ -1,7 +1,7 @@
 /**
  * Native decryption vs the sops binary, end to end and in the same run:
  * read a 50-key env.secrets (written by sops here) and decrypt it, against
- * spawning `sops decrypt` on the same file. Goal: native >= 20x faster.
+ * spawning `sops decrypt` on the same file. Goal: native ≥ 20x faster.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -17,6 +17,12 @@ export interface BenchRow {
     /** Whether the goal was met in this run. */
     readonly met?: boolean
     readonly note?: string
+    /** Whole-process rows (cold start): min/median/max wall time in ms over the runs. */
+    readonly runs?: { readonly count: number; readonly min: number; readonly median: number; readonly max: number }
+    /** Whole-process rows: median peak resident set size (MiB), when /usr/bin/time can report it. */
+    readonly peakRssMiB?: number
+    /** Whole-process rows: median CPU time (user + system, ms), when /usr/bin/time can report it. */
+    readonly cpuMs?: number
 }
 
 /** A bench module: `bench/<suite>.ts` exports `run`. */

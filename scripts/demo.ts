@@ -4,7 +4,7 @@
  *   1. decrypt each environment in process with its demo CI identity and list
  *      every key by name with a safe hint (provider, length, last four);
  *   2. render each environment's manifests and bundles into a temp dir and show
- *      the agent <-> key registry;
+ *      the agent ↔ key registry;
  *   3. run a tiny agent on a kubelet-style Secret volume and rotate a key under it.
  * It prints hints, never values. The demo identities are published: demo only.
  */

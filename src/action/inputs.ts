@@ -34,7 +34,7 @@ export interface ActionInputs {
     readonly live: boolean
     /** check, fold: a key that could not be checked (unknown) is an error (input `strict`, default false). */
     readonly strict: boolean
-    /** check, fold: provider (service or name) -> base URL replacing the catalog's (input `base-urls`). */
+    /** check, fold: provider (service or name) → base URL replacing the catalog's (input `base-urls`). */
     readonly baseUrls: Readonly<Record<string, string>>
     /** catch-up, push-fold: the token git fetches and pushes with (input `token`); masked as read. */
     readonly token: string
@@ -107,8 +107,8 @@ export const parseAgents = (text: string): AgentOutput[] => {
 /**
  * Reads, masks and checks the inputs.
  *
- * @param env The process environment (for `GITHUB_WORKSPACE`).
- * @param setSecret Issues a mask; `core.setSecret` unless a caller dedupes it.
+ * @param env - The process environment (for `GITHUB_WORKSPACE`).
+ * @param setSecret - Issues a mask; `core.setSecret` unless a caller dedupes it.
  * @throws KeyfleetError `ACTION_BAD_INPUT` for an unknown command, a bad
  *   environment name or a missing input a command needs; `AGE_BAD_IDENTITY_FILE`
  *   when `age-key` is not a keys.txt-style identity list (the message names a

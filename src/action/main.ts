@@ -52,7 +52,7 @@ const relativeTo = (root: string | undefined, error: unknown): unknown => {
  * Runs the action once. Never throws: every failure becomes an error
  * annotation and exit code 1.
  *
- * @param env The process environment (RUNNER_TEMP, GITHUB_WORKSPACE).
+ * @param env - The process environment (RUNNER_TEMP, GITHUB_WORKSPACE).
  */
 export const run = async (env: NodeJS.ProcessEnv = process.env): Promise<void> => {
     let workspace: Workspace | undefined

@@ -43,7 +43,7 @@ const alignedFragment = (value: Buffer, k: 0 | 1 | 2, alphabet: 'base64' | 'base
  * Pure: no I/O. An empty value yields an empty list (there is nothing to
  * hide, and `::add-mask::` with nothing would be ignored).
  *
- * @param value A decrypted secret value (or an age identity).
+ * @param value - A decrypted secret value (or an age identity).
  * @returns The value, its non-blank lines, and its encoded forms.
  */
 export const maskForms = (value: string): string[] => {
@@ -75,8 +75,8 @@ export type SetSecret = (secret: string) => void
  * Masks every form of every value, in the order given, and returns how many
  * mask commands were issued. Call it before any other output of the step.
  *
- * @param values Decrypted values (a Map's values, an identity list, ...).
- * @param setSecret Issues one mask; must not throw for any string.
+ * @param values - Decrypted values (a Map's values, an identity list, ...).
+ * @param setSecret - Issues one mask; must not throw for any string.
  */
 export const maskAll = (values: Iterable<string>, setSecret: SetSecret): number => {
     const done = new Set<string>()

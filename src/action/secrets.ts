@@ -31,9 +31,9 @@ export const readSecretsText = async (root: string, env: string): Promise<string
 
 /**
  * Decrypts the text of an env.secrets file, masks every value and returns
- * NAME -> value.
+ * NAME → value.
  *
- * @param file Repository-relative path, for error messages and annotations.
+ * @param file - Repository-relative path, for error messages and annotations.
  * @throws KeyfleetError the native decryptor's errors (MAC mismatch, no
  *   matching identity, malformed file) unchanged, each naming the file.
  */
@@ -46,7 +46,7 @@ export const decryptTextAndMask = async (text: string, file: string, identities:
 
 /**
  * Decrypts `environments/<env>/env.secrets` under `root`, masks every value
- * and returns NAME -> value.
+ * and returns NAME → value.
  *
  * @throws KeyfleetError `ACTION_NO_SECRETS_FILE` when the file is missing;
  *   the native decryptor's errors (MAC mismatch, no matching identity,

@@ -14,7 +14,7 @@ import type { SopsOptions } from '../sops/index.js'
  * on PATH. Falls back to plain `sops`, which src/sops then reports as
  * `SOPS_MISSING` with the install instructions.
  *
- * @param env The step's environment.
+ * @param env - The step's environment.
  */
 export const locateSops = (env: NodeJS.ProcessEnv): string => {
     if (env.KEYFLEET_SOPS) return env.KEYFLEET_SOPS

@@ -14,7 +14,7 @@ const icon = { error: '❌ error', warning: '⚠️ warning', notice: 'ℹ️ no
 /**
  * A markdown section listing findings as a table, or a one-line all-clear.
  *
- * @param title Heading text, e.g. `Validation: prod (keyed)`.
+ * @param title - Heading text, e.g. `Validation: prod (keyed)`.
  */
 export const findingsMarkdown = (title: string, findings: readonly Finding[]): string => {
     const lines = [`### ${cell(title)}`, '']

@@ -37,8 +37,10 @@ const installHooks = (): void => {
  * A private temp directory for plaintext files.
  *
  * @example
- *   const ws = Workspace.create(process.env.RUNNER_TEMP)
- *   try { ws.write('render/x.yaml', text) } finally { ws.dispose() }
+ * ```ts
+ * const ws = Workspace.create(process.env.RUNNER_TEMP)
+ * try { ws.write('render/x.yaml', text) } finally { ws.dispose() }
+ * ```
  */
 export class Workspace {
     /** Absolute path of the private directory (mode 0700). */
@@ -53,7 +55,7 @@ export class Workspace {
      * Creates `keyfleet-<random>` under `parent` with mode 0700 and registers
      * it for removal at process exit.
      *
-     * @param parent Usually `RUNNER_TEMP`; must exist.
+     * @param parent - Usually `RUNNER_TEMP`; must exist.
      * @throws KeyfleetError `ACTION_NO_RUNNER_TEMP` when `parent` is empty.
      */
     static create(parent: string | undefined): Workspace {

@@ -3,7 +3,7 @@
  * schema problem with its line instead of stopping at the first.
  */
 import { readFileSync } from 'node:fs'
-import { isMap, isSeq, type YAMLMap } from 'yaml'
+import { isMap } from 'yaml'
 import { KeyfleetError } from '../errors.js'
 import { patternError, tryCompilePattern, type Pattern } from '../re2.js'
 import { parseYamlSource } from '../yaml-source.js'
@@ -55,7 +55,7 @@ export const parseCatalog = (text: string, file = 'environments/keyfleet.yaml'):
         const node = src.doc.get(section, true)
         if (node === undefined) { if (!custom) problem([], '`providers` is missing'); continue }
         if (!isMap(node)) { problem([section], `\`${section}\` must be a mapping`); continue }
-        for (const pair of (node as YAMLMap).items) {
+        for (const pair of node.items) {
             const key = String((pair.key as { value?: unknown })?.value ?? pair.key)
             const path = [section, key]
             const spec = readSpec(key, (root[section] as Record<string, unknown>)[key], custom, path, problem, environments)

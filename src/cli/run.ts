@@ -4,9 +4,10 @@
  */
 import { isKeyfleetError } from '../errors.js'
 import { parseCommandArgs, renderHelp } from './args.js'
-import type { CliContext, Command } from './command.js'
-import { commandGroups, commands } from './commands/index.js'
+import type { CliContext } from './command.js'
+import { commandGroups, commands, type CommandEntry } from './commands/index.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
+import { withProgress } from './progress.js'
 
 const VERSION = '0.1.0'
 
@@ -25,7 +26,7 @@ const overview = (): string => {
 }
 
 /** Finds the command for argv, longest name first (`hook install` before `hook`). */
-const match = (argv: readonly string[]): [Command, string[]] | undefined => {
+const match = (argv: readonly string[]): [CommandEntry, string[]] | undefined => {
     const sorted = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
     for (const command of sorted) {
         const words = command.name.split(' ')
@@ -51,14 +52,21 @@ export const runCli = async (argv: readonly string[], ctx: CliContext): Promise<
         ctx.stderr.write(`keyfleet: unknown command "${String(argv[0]).slice(0, 40)}"${hint}\n`)
         return ExitCode.usage
     }
-    const [command, rest] = found
+    const [entry, rest] = found
+    const command = await entry.load()
     try {
         const args = parseCommandArgs(command, rest)
         if (args.help) {
             ctx.stdout.write(renderHelp(command))
             return ExitCode.ok
         }
-        return await command.run(args, ctx)
+        if (!entry.progress) return await command.run(args, ctx)
+        const progress = withProgress(command.name, ctx)
+        try {
+            return await command.run(args, progress.ctx)
+        } finally {
+            progress.done()
+        }
     } catch (error) {
         if (isKeyfleetError(error)) {
             ctx.stderr.write(`keyfleet ${command.name}: ${error.message} [${error.code}]\n`)

@@ -18,13 +18,13 @@ export class TypedEmitter<Events extends { [K in keyof Events]: unknown }> {
     on<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): Unsubscribe {
         let set = this.#listeners.get(event)
         if (!set) this.#listeners.set(event, set = new Set())
-        set.add(listener as (payload: never) => void)
-        return () => { set.delete(listener as (payload: never) => void) }
+        set.add(listener)
+        return () => { set.delete(listener) }
     }
 
     /** Removes `listener` from `event`; a no-op when it was not added. */
     off<K extends keyof Events>(event: K, listener: (payload: Events[K]) => void): void {
-        this.#listeners.get(event)?.delete(listener as (payload: never) => void)
+        this.#listeners.get(event)?.delete(listener)
     }
 
     /** Number of listeners for `event`. */

@@ -6,13 +6,15 @@
  * Ships alone: imports node built-ins, the catalog, (lazily, only for
  * encrypted sources) the age and native SOPS readers, and (lazily, only with
  * the `check` option) the live key probes of src/probe; never execa,
- * @actions/core or the CLI.
+ * `@actions/core` or the CLI.
  *
  * @example
- *   import { openKeys } from 'keyfleet/loader'
- *   const keys = await openKeys({ path: '/var/run/keyfleet' })
- *   keys.on('change', ({ names, generation }) => console.log('rotated', names, generation))
- *   const apiKey = keys.require('claude')
+ * ```ts
+ * import { openKeys } from 'keyfleet/loader'
+ * const keys = await openKeys({ path: '/var/run/keyfleet' })
+ * keys.on('change', ({ names, generation }) => console.log('rotated', names, generation))
+ * const apiKey = keys.require('claude')
+ * ```
  */
 import { prepareCheck } from './check.js'
 import { LoaderCode, loaderError } from './errors.js'

@@ -21,15 +21,15 @@ export type Origin = 'env' | 'source'
 export interface Snapshot {
     /** Increases by one with every change of the effective key set. */
     readonly generation: number
-    /** Canonical name -> effective value, names sorted. */
+    /** Canonical name → effective value, names sorted. */
     readonly values: ReadonlyMap<string, string>
-    /** Canonical name -> where its value came from. */
+    /** Canonical name → where its value came from. */
     readonly origins: ReadonlyMap<string, Origin>
-    /** Every accepted lookup string (canonical name, alias, source spelling, service) -> its key or pool. */
+    /** Every accepted lookup string (canonical name, alias, source spelling, service) → its key or pool. */
     readonly lookup: ReadonlyMap<string, KeyChoice | Pool>
-    /** The hot path of `get`: every lookup string that resolves to one key -> its value (strings only). */
+    /** The hot path of `get`: every lookup string that resolves to one key → its value (strings only). */
     readonly direct: ReadonlyMap<string, string>
-    /** Services with a pool of two or more keys -> the pool; disjoint from `direct`. */
+    /** Services with a pool of two or more keys → the pool; disjoint from `direct`. */
     readonly pools: ReadonlyMap<string, Pool>
 }
 
@@ -40,7 +40,7 @@ const usable = (value: string | undefined): value is string => value !== undefin
 
 /**
  * Builds a snapshot from the source's entries and the environment.
- * @param entries - names as the source spells them (aliases allowed) -> values.
+ * @param entries - names as the source spells them (aliases allowed) → values.
  * @param coolUntil - cool-down end (epoch ms, 0 when none) for a pool member, carried across snapshots.
  */
 export const buildSnapshot = (

@@ -20,7 +20,7 @@ export const BATCH_DEFAULTS = { concurrency: 4, deadlineMs: 60_000 } as const
 export interface CheckEnvironmentOptions extends ProbeKeysOptions {
     /** The environment the values belong to (kept for the caller's reports). */
     readonly env: string
-    /** NAME -> value, as decrypted. */
+    /** NAME → value, as decrypted. */
     readonly values: ReadonlyMap<string, string>
     readonly catalog: Catalog
 }

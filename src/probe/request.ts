@@ -43,8 +43,9 @@ const readBounded = async (response: Response): Promise<string> => {
     let total = 0
     try {
         while (total < MAX_BODY) {
-            const { done, value } = await reader.read()
-            if (done) break
+            // @types/node 20 types the web stream's chunk as any; a fetch body yields bytes.
+            const { done, value } = await reader.read() as { done: boolean; value: Uint8Array | undefined }
+            if (done || !value) break
             chunks.push(value)
             total += value.byteLength
         }

@@ -1,4 +1,4 @@
-/** Rendering: deployment.yaml + a decrypted environment -> Kubernetes manifests, age bundles and the agent/key registry. */
+/** Rendering: deployment.yaml + a decrypted environment → Kubernetes manifests, age bundles and the agent/key registry. */
 export { parseDeployment, DNS_LABEL, type ParsedDeployment } from './deployment.js'
 export { DEPLOYMENT_CODES, type DeploymentCode } from './codes.js'
 export { renderEnvironment, SENSITIVE_MODE, PUBLIC_MODE, type RenderInput } from './render.js'

@@ -1,5 +1,5 @@
 /**
- * The agent <-> key registry of one environment: which agent reads which key,
+ * The agent ↔ key registry of one environment: which agent reads which key,
  * and which agents a rotation of a key touches. Built from deployment.yaml and
  * the catalog alone (no key needed), so pull-request checks can show it.
  */

@@ -30,7 +30,7 @@ const fail = (what: string, cause: unknown): never => {
  */
 export const validateSecret = (manifest: { [key: string]: Json }, what: string): void => {
     try {
-        new Secret(manifest as never).validate()
+        new Secret(manifest).validate()
     } catch (cause) {
         fail(what, cause)
     }

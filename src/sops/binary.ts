@@ -1,5 +1,5 @@
 /**
- * Finding and checking the sops binary. keyfleet needs sops >= 3.11 (for
+ * Finding and checking the sops binary. keyfleet needs sops ≥ 3.11 (for
  * `set --value-stdin`); the pinned, tested version is {@link PINNED_SOPS_VERSION}.
  */
 import { execa } from 'execa'
@@ -18,7 +18,7 @@ export interface SopsBinary {
 const checked = new Map<string, Promise<SopsBinary>>()
 
 /**
- * Checks that `path` (a command name or absolute path) runs sops >= 3.11.
+ * Checks that `path` (a command name or absolute path) runs sops ≥ 3.11.
  * Cached per path for the life of the process.
  * @throws KeyfleetError `SOPS_MISSING` when it cannot be run, `SOPS_WRONG_VERSION` when too old.
  */

@@ -16,7 +16,7 @@ import { assertCarriable, assertSameValues, assertUnchangedLinesKept } from './v
 const DOTENV = ['--input-type', 'dotenv', '--output-type', 'dotenv'] as const
 
 /**
- * Parses sops's dotenv output into an ordered name -> value map, each value as
+ * Parses sops's dotenv output into an ordered name → value map, each value as
  * printed (a `\n` may stand for a newline or for itself: the dotenv output
  * cannot tell them apart; {@link sopsDecrypt} reads the exact values).
  */
@@ -36,7 +36,7 @@ export const parseDotenvOutput = (text: string): Map<string, string> => {
  * `--output-type json`, whose strings carry every value as stored (the dotenv
  * output cannot tell a newline from a literal backslash-n).
  * @param file - path relative to `options.cwd` (the repository root).
- * @returns name -> value in file order. The caller must not print it.
+ * @returns name → value in file order. The caller must not print it.
  */
 export const sopsDecrypt = async (file: string, options: SopsOptions): Promise<Map<string, string>> => {
     const out = await runSops({ operation: 'decrypt', file, args: ['decrypt', '--input-type', 'dotenv', '--output-type', 'json', file] }, options)

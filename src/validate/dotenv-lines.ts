@@ -20,8 +20,8 @@ export const UNENCRYPTED_SUFFIX = '_unencrypted'
 
 /**
  * Whether a dotenv value is a well-formed SOPS ciphertext, checked without a
- * key by the native parser's own value parser: `ENC[AES256_GCM,data:…,iv:…,
- * tag:…,type:…]` with canonical base64, a 32-byte IV, a 16-byte tag and a
+ * key by the native parser's own value parser:
+ * `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]` with canonical base64, a 32-byte IV, a 16-byte tag and a
  * known type. Merely wrapping text in `ENC[...]` does not pass: a plaintext
  * key inside such a wrapper must still be reported.
  */

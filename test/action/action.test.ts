@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync 
 import { join, relative } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { filesUnder, findLeaks, makeCanary } from '../helpers/canary.js'
-import { type ActionRun, commitAll, demoKey, expectMasksFirst, headCommit, leakHaystacks, makeSandbox, outputLines, runAction, type Sandbox, sopsSet } from './harness.js'
+import { commitAll, demoKey, expectMasksFirst, headCommit, leakHaystacks, makeSandbox, outputLines, runAction, type Sandbox, sopsSet } from './harness.js'
 
 const sandboxes: Sandbox[] = []
 const sandbox = (): Sandbox => {

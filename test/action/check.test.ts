@@ -7,9 +7,9 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { filesUnder, findLeaks, makeCanary } from '../helpers/canary.js'
+import { findLeaks, makeCanary } from '../helpers/canary.js'
 import { fakeProvider, json, keyFrom, rejection, specOf, startServer, type FakeServer, type Handler } from '../probe/fake-provider.js'
-import { type ActionRun, commitAll, demoKey, expectMasksFirst, leakHaystacks, makeSandbox, outputLines, runAction, type Sandbox, sopsSet } from './harness.js'
+import { commitAll, demoKey, expectMasksFirst, leakHaystacks, makeSandbox, outputLines, runAction, type Sandbox, sopsSet } from './harness.js'
 
 const SERVICES = ['claude', 'openai', 'gemini', 'fireworks', 'deepinfra'] as const
 type Service = typeof SERVICES[number]

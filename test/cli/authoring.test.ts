@@ -1,5 +1,5 @@
 /**
- * The authoring round trip through the real sops: set -> ls -> get, unset,
+ * The authoring round trip through the real sops: set → ls → get, unset,
  * import, and the property reviewers rely on (a set changes one line plus
  * sops_mac / sops_lastmodified).
  */

@@ -12,6 +12,13 @@ describe('keyfleet --help', () => {
         expect(result.stdout).toContain('Exit codes:')
     })
 
+    it('registers each command under the name and summary its module declares (the lazy list cannot drift)', async () => {
+        for (const entry of commands) {
+            const command = await entry.load()
+            expect({ name: command.name, summary: command.summary }).toEqual({ name: entry.name, summary: entry.summary })
+        }
+    })
+
     for (const command of commands) {
         it(`keyfleet ${command.name} --help`, async () => {
             const result = await keyfleet([...command.name.split(' '), '--help'], { cwd: repoRoot })

@@ -1,5 +1,5 @@
 /**
- * The shell examples in the docs run as written. Every ```sh block of a page
+ * The shell examples in the docs run as written. Every sh-fenced block of a page
  * runs, in order, in one bash process inside a throwaway copy of the
  * repository (built once here: `npm run build` lines are no-ops). A command
  * that fails fails the test, except where the doc says so with a
@@ -22,7 +22,7 @@ it('every doc page with ```sh blocks is in the list', () => {
     expect(withShell.filter((f) => !pages.includes(f))).toEqual([])
 })
 
-/** The ```sh blocks of a markdown page, each line annotated for expected exit codes. */
+/** The sh-fenced blocks of a markdown page, each line annotated for expected exit codes. */
 export const shellOf = (markdown: string): string => {
     const blocks = [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string)
     return blocks.join('\n').split('\n').map((line) => {

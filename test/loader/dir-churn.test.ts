@@ -35,7 +35,7 @@ const A = { OPENAI_API_KEY: 'sk-proj-generation-A-aaaaaaaaaaaaaaaa', ANTHROPIC_A
 const B = { OPENAI_API_KEY: 'sk-proj-generation-B-bbbbbbbbbbbbbbbb', ANTHROPIC_API_KEY: 'sk-ant-api03-generation-B-bbbbbbbbbbbbbbbbbbbbbbbb' }
 
 /**
- * A kubelet-layout volume caught mid-swap: `..data` -> `..gen_a`, both payload
+ * A kubelet-layout volume caught mid-swap: `..data` → `..gen_a`, both payload
  * directories complete, and the per-key links split between them (what the
  * links resolve to while the kubelet is relinking under heavy churn).
  */

@@ -1,6 +1,6 @@
 /**
  * `keyfleet/loader` ships alone: bundling it pulls in no execa, no
- * @actions/core and no CLI code. The bundle also runs the one fault that needs
+ * `@actions/core` and no CLI code. The bundle also runs the one fault that needs
  * a non-root user: `chmod 000` on the source (root reads through it).
  */
 import { afterAll, describe, expect, it } from 'vitest'

@@ -6,7 +6,7 @@
  *   1. read the `..data` link;  2. byte-compare the payload, stop if equal;
  *   3. create `..2026_11_25_20_00_00.123456789` (UTC timestamp + random), chmod 0755;
  *   4. write every file into it;  5. (setPerms: nothing to do as one user);
- *   6. symlink `..data_tmp` -> the new dir, rename it over `..data`;
+ *   6. symlink `..data_tmp` → the new dir, rename it over `..data`;
  *   7. create missing per-key links `NAME -> ..data/NAME`, remove stale ones;
  *   8. RemoveAll the old timestamped dir.
  */
@@ -14,7 +14,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync,
 import { join } from 'node:path'
 import { randomInt } from 'node:crypto'
 
-/** One Secret payload: file name -> content. */
+/** One Secret payload: file name → content. */
 export type Payload = Readonly<Record<string, string>>
 
 const DATA = '..data'

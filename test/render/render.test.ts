@@ -87,7 +87,7 @@ describe('renderEnvironment', () => {
                 let got: Record<string, string>
                 if (a.target === 'kubernetes') {
                     const secret = parseYaml(text(out, `${a.namespace}/secrets/${name}.yaml`)) as { data: Record<string, string>; metadata: { annotations: Record<string, string> } }
-                    new Secret(secret as never).validate()
+                    new Secret(secret).validate()
                     got = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
                     expect(secret.metadata.annotations['keyfleet.dev/generation']).toBe(out.generation[name])
                     const patch = parseYaml(text(out, `${a.namespace}/patches/${name}.yaml`)) as { spec: { template: unknown } }

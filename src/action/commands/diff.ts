@@ -26,7 +26,7 @@ export const reencryptedNames = (report: ChangeReport): string[] =>
 /**
  * Builds the change report for one environment or all of them.
  *
- * @param baseRef The revision to compare with.
+ * @param baseRef - The revision to compare with.
  * @throws KeyfleetError `GIT_FAILED` for an unknown ref; decryption errors
  *   of the head revision when keyed.
  */

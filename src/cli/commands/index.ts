@@ -1,35 +1,65 @@
-/** Every keyfleet subcommand, registered here once. */
+/**
+ * Every keyfleet subcommand, registered here once, loaded only when it runs.
+ *
+ * Start-up budget (issue 15): `keyfleet --help` and a key-less command must not load every
+ * command and its dependencies (execa, kubernetes-models, age) up front. So the list holds each
+ * command's name and summary (what the overview and the matcher need) and a dynamic `import()`
+ * of its module; test/cli/help.test.ts checks that name and summary equal the loaded command's.
+ */
 import type { Command } from '../command.js'
-import { command as validate } from './validate.js'
-import { command as diff } from './diff.js'
-import { command as scan } from './scan.js'
-import { command as hookInstall } from './hook.js'
-import { command as set } from './set.js'
-import { command as unset } from './unset.js'
-import { command as importEnv } from './import.js'
-import { command as edit } from './edit.js'
-import { command as keygen } from './keygen.js'
-import { command as init } from './init.js'
-import { command as render } from './render.js'
-import { command as registry } from './registry.js'
-import { command as ls } from './ls.js'
-import { command as get } from './get.js'
-import { command as decrypt } from './decrypt.js'
-import { command as check } from './check.js'
-import { command as propose } from './propose.js'
-import { command as proposals } from './proposals.js'
-import { command as recipients } from './recipients.js'
-import { command as rotate } from './rotate.js'
-import { command as agent } from './agent.js'
+
+/** A registered command: enough to list and match it, and how to load the rest. */
+export interface CommandEntry {
+    /** As {@link Command.name}. */
+    readonly name: string
+    /** As {@link Command.summary}. */
+    readonly summary: string
+    /** Loads the command's module (and only its dependencies). */
+    readonly load: () => Promise<Command>
+    /** Waits on sops or git without a prompt: a terminal gets a progress line (cli/progress.ts). */
+    readonly progress: boolean
+}
+
+/** Commands that spawn sops or git and do not prompt (set, propose and edit talk to the terminal). */
+const WAITS_ON_TOOLS = new Set(['agent', 'decrypt', 'diff', 'import', 'init', 'proposals', 'recipients', 'rotate', 'scan', 'unset', 'validate'])
+
+const lazy = (name: string, summary: string, load: () => Promise<{ command: Command }>): CommandEntry =>
+    ({ name, summary, load: async () => (await load()).command, progress: WAITS_ON_TOOLS.has(name) })
 
 /** Commands by the job they serve, as `keyfleet --help` lists them. */
-export const commandGroups: readonly (readonly [title: string, commands: readonly Command[]])[] = [
-    ['Change keys', [set, unset, importEnv, edit, get, ls, decrypt]],
-    ['Check a change (PR)', [validate, diff, scan, hookInstall, check]],
-    ['Key lifecycle', [propose, proposals, recipients, rotate, agent]],
-    ['Deploy', [render, registry]],
-    ['Set up', [init, keygen]],
+export const commandGroups: readonly (readonly [title: string, commands: readonly CommandEntry[]])[] = [
+    ['Change keys', [
+        lazy('set', 'Add or change one key in an environment (value from stdin or a hidden prompt)', () => import('./set.js')),
+        lazy('unset', 'Remove one key from an environment', () => import('./unset.js')),
+        lazy('import', 'Import an existing .env file into an environment (order kept)', () => import('./import.js')),
+        lazy('edit', 'Edit an environment in $EDITOR (sops decrypts to a private temp file and re-encrypts)', () => import('./edit.js')),
+        lazy('get', 'Print one value (for scripts); decrypts in process, no sops needed', () => import('./get.js')),
+        lazy('ls', 'List key names per environment (no key needed)', () => import('./ls.js')),
+        lazy('decrypt', 'Decrypt any SOPS file in process (MAC verified) and print it like `sops decrypt`', () => import('./decrypt.js')),
+    ]],
+    ['Check a change (PR)', [
+        lazy('validate', 'Check the repository: encryption, recipients, names, schemas, plaintext keys (keyed with an identity)', () => import('./validate.js')),
+        lazy('diff', 'Report which secret names changed between two git revisions (never the values)', () => import('./diff.js')),
+        lazy('scan', 'Find plaintext provider keys in staged, changed or tracked files', () => import('./scan.js')),
+        lazy('hook install', 'Install a git pre-commit hook that blocks plaintext provider keys', () => import('./hook.js')),
+        lazy('check', 'Check one environment\'s keys: format and placeholders, and with --live ask each provider', () => import('./check.js')),
+    ]],
+    ['Key lifecycle', [
+        lazy('propose', 'Propose a new value for a key without access to the environment (write-only)', () => import('./propose.js')),
+        lazy('proposals', 'Check (key-less) or fold (keyed) the proposals of an environment', () => import('./proposals.js')),
+        lazy('recipients', 'List, add or remove the age recipients of an environment', () => import('./recipients.js')),
+        lazy('rotate', 'Replace the data key of an environment (sops rotate); values stay the same', () => import('./rotate.js')),
+        lazy('agent', 'Bootstrap an agent: create a host identity, or register an agent in deployment.yaml', () => import('./agent.js')),
+    ]],
+    ['Deploy', [
+        lazy('render', 'Render what each agent mounts: Kubernetes Secrets + Deployment patches, or age bundles', () => import('./render.js')),
+        lazy('registry', 'Show which agent reads which key, and which agents a key rotation touches (no key needed)', () => import('./registry.js')),
+    ]],
+    ['Set up', [
+        lazy('init', 'Make a repository yours: one new age identity per environment and a new .sops.yaml', () => import('./init.js')),
+        lazy('keygen', 'Generate an age identity (for a CI environment, an admin or a host)', () => import('./keygen.js')),
+    ]],
 ]
 
 /** Every subcommand. */
-export const commands: readonly Command[] = commandGroups.flatMap(([, group]) => group)
+export const commands: readonly CommandEntry[] = commandGroups.flatMap(([, group]) => group)

@@ -44,7 +44,7 @@ const define = (target: Record<string, unknown>, key: string, value: unknown): v
 
 const plainTree = (node: TreeNode, plain: Plaintexts): unknown => {
     if (node.kind === 'scalar') return jsValue(plain.scalars.get(node) ?? node.scalar)
-    if (node.kind === 'list') return node.items.filter((i) => i.kind !== 'comment').map((i) => plainTree(i as TreeNode, plain))
+    if (node.kind === 'list') return node.items.filter((i) => i.kind !== 'comment').map((i) => plainTree(i, plain))
     const out: Record<string, unknown> = {}
     for (const item of node.items) if (item.kind === 'entry') define(out, item.key, plainTree(item.value, plain))
     return out
@@ -104,7 +104,7 @@ const verifyMac = (parsed: ParsedInternal, key: Uint8Array, computed: string): v
 
 /**
  * Decrypts and verifies a sops file of any store.
- * @param options.identities age identities (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`); all are tried.
+ * @param options - `identities`: age identities (`AGE-SECRET-KEY-1…`, `AGE-SECRET-KEY-PQ-1…`); all are tried.
  * @throws KeyfleetError NATIVE_NOT_SOPS, NATIVE_MALFORMED, NATIVE_UNSUPPORTED_KEY_SOURCE,
  *   NATIVE_NO_MATCHING_IDENTITY, NATIVE_MAC_MISMATCH; messages name the file and tree path, never a value.
  */

@@ -15,7 +15,7 @@ export const identitiesFromText = (text: string): string[] =>
 /**
  * Collects identities like sops does: `SOPS_AGE_KEY` (whitespace/newline separated, `#` lines skipped)
  * and then the keys.txt file named by `SOPS_AGE_KEY_FILE`, all combined, duplicates removed.
- * @param readFile reads a file as UTF-8; its errors propagate (the caller maps them).
+ * @param readFile - reads a file as UTF-8; its errors propagate (the caller maps them).
  */
 export const identitiesFromEnv = (env: Readonly<Record<string, string | undefined>>, readFile: (path: string) => string): string[] => {
     const found: string[] = []

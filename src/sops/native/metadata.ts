@@ -63,7 +63,7 @@ export const readMetadata = (block: unknown, file: string | undefined): SopsMeta
 
 /**
  * Rebuilds the nested `sops` block from dotenv's flattened `sops_*` lines
- * (`age__list_0__map_enc` -> `{ age: [{ enc }] }`), as sops' unflatten does.
+ * (`age__list_0__map_enc` → `{ age: [{ enc }] }`), as sops' unflatten does.
  */
 export const unflattenMetadata = (flat: readonly (readonly [string, string])[]): Record<string, unknown> => {
     // Null-prototype objects: a crafted key such as `__proto__` must stay data.

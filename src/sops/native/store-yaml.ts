@@ -4,7 +4,7 @@
  * hash as sops hashes them. Comments become tree comments in document order
  * (approximating yaml.v3's head/line/foot attachment; they never enter the MAC).
  */
-import { Alias, isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
 import { nativeError } from './errors.js'
 import { resolvePlain, UNSUPPORTED_UINT } from './yaml-resolve.js'
 import { scalarNode, type CommentNode, type MapEntry, type MapNode, type Scalar, type TreeNode } from './tree.js'
@@ -30,8 +30,8 @@ class Converter {
 
     deref(node: unknown, depth: number): unknown {
         if (!isAlias(node)) return node
-        if (depth > 64) this.fail('alias chain too deep', node as Alias)
-        return this.deref((node as Alias).resolve(this.doc), depth + 1)
+        if (depth > 64) this.fail('alias chain too deep', node)
+        return this.deref(node.resolve(this.doc), depth + 1)
     }
 
     scalar(node: YamlScalar): Scalar {
@@ -55,9 +55,9 @@ class Converter {
         if (depth > 256) this.fail('nesting deeper than 256 levels', raw as Node)
         const node = this.deref(raw, 0)
         if (node === null || node === undefined) return scalarNode({ type: 'null' }, '', undefined)
-        if (isMap(node)) return this.map(node as unknown as { items: { key: unknown; value: unknown }[] } & Node, path, depth)
+        if (isMap(node)) return this.map(node, path, depth)
         if (isSeq(node)) {
-            const items: (TreeNode | CommentNode)[] = [...comments((node as Node).commentBefore, this.lineOf(node as Node))]
+            const items: (TreeNode | CommentNode)[] = [...comments((node as Node).commentBefore, this.lineOf(node))]
             for (const item of (node as unknown as { items: unknown[] }).items) {
                 const n = item as Node | null
                 items.push(...comments(n?.commentBefore, this.lineOf(n)))

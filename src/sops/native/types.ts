@@ -68,6 +68,6 @@ export interface DecryptedFile {
     readonly entries: readonly DecryptedEntry[]
     /** The plaintext document without the sops block (yaml/json: plain objects/arrays; dotenv: an ordered object; binary: the string). */
     readonly tree: unknown
-    /** dotenv: NAME -> value in file order; yaml/json: top-level scalar keys -> String(value); binary: `data`. */
+    /** dotenv: NAME → value in file order; yaml/json: top-level scalar keys → String(value); binary: `data`. */
     toEnvMap(): Map<string, string>
 }

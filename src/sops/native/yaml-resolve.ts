@@ -39,7 +39,7 @@ const parseIntBase0 = (text: string): bigint | typeof UNSUPPORTED_UINT | undefin
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/
 
 /**
- * Resolves a plain (unquoted, untagged) scalar the way yaml.v3 does when decoding into interface{}.
+ * Resolves a plain (unquoted, untagged) scalar the way yaml.v3 does when decoding into `interface{}`.
  * @returns the typed scalar, or {@link UNSUPPORTED_UINT}.
  */
 export const resolvePlain = (text: string): Scalar | typeof UNSUPPORTED_UINT => {

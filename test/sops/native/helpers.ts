@@ -38,7 +38,7 @@ const inTemp = (name: string, text: string, args: (file: string) => string[], en
 
 /**
  * Encrypts `plaintext` with the real sops for `recipients`.
- * @param extra extra sops flags, e.g. ['--encrypted-regex', '^data$'] or ['--mac-only-encrypted'].
+ * @param extra - extra sops flags, e.g. ['--encrypted-regex', '^data$'] or ['--mac-only-encrypted'].
  *   Global flags (--mac-only-encrypted, the comment regexes) are moved before the subcommand, where sops reads them.
  */
 export const sopsEncrypt = (plaintext: string, store: StoreKind, recipients: readonly string[], extra: readonly string[] = []): string => {
