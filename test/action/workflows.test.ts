@@ -3,7 +3,7 @@
  * security rules a reviewer relies on hold (pinned actions, no secrets or
  * pull_request_target in PR checks, minimal permissions, gated promotion).
  */
-import { spawnSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
