@@ -9,6 +9,7 @@ import { assertRecipient } from '../age/index.js'
 import { builtinSecrets } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH, environmentPaths } from '../repo/layout.js'
+import { demoIdentityOf } from '../repo/demo.js'
 import { renderSopsConfig } from '../repo/sops-config.js'
 import { runSops, type SopsOptions } from '../sops/index.js'
 import { readEnvironmentRule, type RuleRecipient } from './sops-rules.js'
@@ -100,7 +101,7 @@ export const starterCatalog = (envs: readonly string[]): string => {
     for (const s of builtinSecrets) {
         lines.push(`  ${s.service}:`, `    title: ${s.title}`, `    env: ${s.name}`)
         if (s.aliases.length > 0) lines.push(`    aliases: [${s.aliases.join(', ')}]`)
-        lines.push(`    format: ${q(s.format.source)}`)
+        if (s.format) lines.push(`    format: ${q(s.format.source)}`)
         if (s.probe) {
             const headers = Object.entries(s.probe.headers)
             lines.push(`    probe: { base_url: ${s.probe.baseUrl}, path: ${s.probe.path}, auth: ${s.probe.auth}${headers.length > 0 ? `, headers: { ${headers.map(([k, v]) => `${k}: ${q(v)}`).join(', ')} }` : ''} }`)
@@ -163,4 +164,23 @@ export const emptyDeployment = (env: string): string =>
 export const encryptEmptySecrets = (env: string, options: SopsOptions): Promise<string> => {
     const file = environmentPaths(env).secrets
     return runSops({ operation: 'encrypt', file, args: ['encrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', '--filename-override', file], input: '' }, options)
+}
+
+/**
+ * deployment.yaml text without the agents whose `recipient` is a published demo
+ * identity (src/repo/demo.ts); every other line as it was.
+ * @returns the text (unchanged when none) and the removed agents' names.
+ */
+export const removeDemoAgents = (deploymentText: string, file: string): { text: string; removed: string[] } => {
+    const doc = parse(deploymentText, file)
+    const agents = doc.get('agents', true)
+    if (!isSeq(agents)) return { text: deploymentText, removed: [] }
+    const removed: string[] = []
+    agents.items = agents.items.filter((agent) => {
+        const recipient = isMap(agent) ? agent.get('recipient') : undefined
+        if (typeof recipient !== 'string' || demoIdentityOf(recipient) === undefined) return true
+        removed.push(String(isMap(agent) ? agent.get('name') : '?'))
+        return false
+    })
+    return removed.length === 0 ? { text: deploymentText, removed } : { text: doc.toString(TO_STRING), removed }
 }

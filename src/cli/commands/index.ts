@@ -21,6 +21,7 @@ import { command as proposals } from './proposals.js'
 import { command as recipients } from './recipients.js'
 import { command as rotate } from './rotate.js'
 import { command as agent } from './agent.js'
+import { command as env } from './env.js'
 
 /** Commands by the job they serve, as `keyfleet --help` lists them. */
 export const commandGroups: readonly (readonly [title: string, commands: readonly Command[]])[] = [
@@ -28,7 +29,7 @@ export const commandGroups: readonly (readonly [title: string, commands: readonl
     ['Check a change (PR)', [validate, diff, scan, hookInstall, check]],
     ['Key lifecycle', [propose, proposals, recipients, rotate, agent]],
     ['Deploy', [render, registry]],
-    ['Set up', [init, keygen]],
+    ['Set up', [init, env, keygen]],
 ]
 
 /** Every subcommand. */
