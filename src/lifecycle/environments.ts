@@ -117,12 +117,16 @@ const envSeq = (doc: Document): YAMLSeq => {
     return node
 }
 
-/** Catalog text with `env` appended to `environments:` (last in promotion order); unchanged when listed. */
+/**
+ * Catalog text with `env` in `environments:`, just before the last one: the last is the
+ * production environment (KF143 guards it), and a new environment must not take its place.
+ * Unchanged when listed.
+ */
 export const addCatalogEnvironment = (catalogText: string, env: string): string => {
     const doc = parse(catalogText, CATALOG_PATH)
     const seq = envSeq(doc)
     if (seq.items.some((i) => isScalar(i) && i.value === env)) return catalogText
-    seq.items.push(new Scalar(env))
+    seq.items.splice(Math.max(0, seq.items.length - 1), 0, new Scalar(env))
     return doc.toString(TO_STRING)
 }
 
