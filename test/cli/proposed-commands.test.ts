@@ -70,6 +70,12 @@ const fill = (command: string): string => command
     .replace(/\bFILE\b/g, 'examples/demo-keys/admin.agekey')
     .replace(/age1…/g, RECIPIENT)
 
+/**
+ * Known bare references outside this helper's area, left for their owners:
+ * native decryption's "no age stanza" message (src/sops/native) is about any sops file, not only env.secrets.
+ */
+const KNOWN_BARE = new Set<string>(['src/sops/native/age-unwrap.ts:88'])
+
 const harvested = [...harvestSource(), ...harvestDocs()]
 
 describe('every proposed command runs as written', () => {
@@ -99,6 +105,10 @@ describe('every proposed command runs as written', () => {
     it.each(sopsLines)('sops: %s runs with the pinned sops', (raw) => {
         const args = fill(raw).split(/\s+/).slice(1)
         if (args.length === 1) {
+            // Bare in-place subcommands are what KF103/KF104 used to advise: on env.secrets sops
+            // then fails (no --input-type dotenv). Name the whole command line instead.
+            const where = harvested.filter((h) => h.command === raw).map((h) => h.where).filter((w) => !KNOWN_BARE.has(w))
+            if (['updatekeys', 'rotate', 'set', 'unset', 'edit'].includes(args[0] as string)) expect(where, `${raw}: give the full command line`).toEqual([])
             // A reference to a sops subcommand: it must exist.
             execFileSync(sopsPath(), [args[0] as string, '--help'], { stdio: 'ignore' })
             return
