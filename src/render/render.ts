@@ -79,7 +79,8 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
     if (input.allowDemoRecipients !== true) {
         const demo = deployment.agents.filter((a) => a.target === 'bundle' && a.recipient !== undefined && demoIdentityOf(a.recipient) !== undefined)
         if (demo.length > 0) {
-            throw new KeyfleetError('RENDER_DEMO_RECIPIENT', `refusing to seal a bundle to a published demo identity (${demo.map((a) => `${a.name}: ${demoIdentityOf(a.recipient as string) ?? ''}`).join(', ')}): anyone can open it; remove the agent from ${deployment.file} or give it its own recipient (\`keyfleet keygen\` on the host)`, { file: deployment.file })
+            const named = demo.map((a) => `${a.name}: ${demoIdentityOf(a.recipient as string) ?? ''}`).join(', ')
+            throw new KeyfleetError('RENDER_DEMO_RECIPIENT', `refusing to seal a bundle to a published demo identity (${named}): anyone can open it; remove the agent from ${deployment.file} or give it its own recipient (\`keyfleet keygen\` on the host)`, { file: deployment.file })
         }
     }
     // Many agents share each value: hash and encode each value once per render, not once per agent.

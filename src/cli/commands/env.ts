@@ -40,7 +40,8 @@ const remove = (env: string, force: boolean, ctx: CliContext): number => {
     const deployment = join(repo.root, paths.deployment)
     const agents = existsSync(deployment) && /^\s*-\s*name:/m.test(readFileSync(deployment, 'utf8'))
     if (!force && (names.length > 0 || agents)) {
-        throw new KeyfleetError('ENV_NOT_EMPTY', `environment ${env} still holds ${names.length > 0 ? `keys (${names.join(', ')})` : ''}${names.length > 0 && agents ? ' and ' : ''}${agents ? `agents (${paths.deployment})` : ''}; remove them first, or pass --force to delete them with the environment`)
+        const holds = [...(names.length > 0 ? [`keys (${names.join(', ')})`] : []), ...(agents ? [`agents (${paths.deployment})`] : [])].join(' and ')
+        throw new KeyfleetError('ENV_NOT_EMPTY', `environment ${env} still holds ${holds}; remove them first, or pass --force to delete them with the environment`)
     }
     const configPath = join(repo.root, SOPS_CONFIG_PATH)
     const changed: string[] = []
