@@ -1,7 +1,8 @@
 /**
  * KF107: a recipient whose private key is published (examples/demo-keys/).
- * Anything encrypted or sealed to it is public. In the demo repository itself
- * (src/repo/demo.ts) the finding is a warning; everywhere else an error.
+ * Anything encrypted or sealed to it is public: an error everywhere except the
+ * demo repository itself (src/repo/demo.ts), which exists to be opened with
+ * those keys and reports nothing (its walkthrough validates clean).
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -14,7 +15,7 @@ import { finding } from './codes.js'
  * and each `env.secrets` (its `sops_age` metadata) of `envs`. Key-less.
  */
 export const checkDemoRecipients = (root: string, envs: readonly string[]): Finding[] => {
-    const demo = isDemoRepository(root)
+    if (isDemoRepository(root)) return []
     const files = ['.sops.yaml', ...envs.flatMap((env) => [`environments/${env}/deployment.yaml`, `environments/${env}/env.secrets`])]
     const out: Finding[] = []
     for (const file of files) {
@@ -25,8 +26,7 @@ export const checkDemoRecipients = (root: string, envs: readonly string[]): Find
                 ? 'remove that agent or give it its own recipient (`keyfleet keygen` on the host)'
                 : 'run `keyfleet init --replace-demo --keys-dir DIR` (outside the repository) to re-key with your own identities'
             out.push(finding('KF107', file, line,
-                `recipient ${recipient} is a published demo identity (${demoIdentityOf(recipient) ?? 'examples/demo-keys/'}): anyone can open what is encrypted to it; ${advice}`,
-                demo ? 'warning' : 'error'))
+                `recipient ${recipient} is a published demo identity (${demoIdentityOf(recipient) ?? 'examples/demo-keys/'}): anyone can open what is encrypted to it; ${advice}`))
         }
     }
     return out
