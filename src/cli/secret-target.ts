@@ -35,7 +35,7 @@ export const secretsTarget = (repo: RepoContext, env: string): SecretsTarget => 
     if (first) throw new KeyfleetError('SOPS_CONFIG_INVALID', `${SOPS_CONFIG_PATH}:${first.line ?? 1}: ${first.message}; fix it before changing keys`, { file: SOPS_CONFIG_PATH, line: first.line })
     const rule = matchRule(config, paths.secrets)
     if (!rule || rule.age.length === 0) {
-        throw new KeyfleetError('SOPS_NO_CREATION_RULE', `no creation rule with age recipients in ${SOPS_CONFIG_PATH} matches ${paths.secrets}; add one (path_regex: ^environments/${env}/[^/]+$)`)
+        throw new KeyfleetError('SOPS_NO_CREATION_RULE', `no creation rule with age recipients in ${SOPS_CONFIG_PATH} matches ${paths.secrets}; create the rule with \`keyfleet env add ${env}\``)
     }
     const exists = existsSync(file)
     // Key-less parse first: a damaged or hand-made file gets a precise error naming the line, not a generic sops failure.

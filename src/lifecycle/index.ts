@@ -18,8 +18,8 @@ export {
     type EnvironmentRule, type RuleRecipient,
 } from './sops-rules.js'
 export {
-    addRecipient, removeRecipient, listRecipients, environmentsWithRecipient, namesIn,
-    type RecipientChangeInput, type RecipientChangeResult, type RecipientRemoval, type RecipientRow,
+    addRecipient, removeRecipient, syncRecipients, listRecipients, environmentsWithRecipient, namesIn,
+    type RecipientChangeInput, type RecipientChangeResult, type RecipientRemoval, type RecipientRow, type RecipientSync,
 } from './recipients.js'
 export { rotateDataKey } from './rotate.js'
 export { registerAgent, type AgentRegistration } from './agent.js'

@@ -146,3 +146,36 @@ export const environmentsWithRecipient = (root: string, envs: readonly string[],
         try { return readEnvironmentRule(config, env).recipients.some((r) => r.recipient === recipient) } catch { return false }
     })
 }
+
+/** What {@link syncRecipients} did. */
+export interface RecipientSync extends RecipientChangeResult {
+    /** Rule recipients that could not open the file before and now can. */
+    readonly added: readonly string[]
+    /** File recipients the rule no longer lists, now dropped. */
+    readonly removed: readonly string[]
+    /** True when the data key was replaced (a recipient was removed: it may have kept the old one). */
+    readonly rotated: boolean
+}
+
+/**
+ * Makes env.secrets follow its `.sops.yaml` rule (`sops updatekeys`); when that drops a
+ * recipient it also replaces the data key (`sops rotate`), as {@link removeRecipient} does.
+ * Values are unchanged; `.sops.yaml` is not touched. Nothing changes when the file already follows.
+ * @throws KeyfleetError `SECRETS_NOT_FOUND`, `SOPS_NO_CREATION_RULE`, `NATIVE_*`, sops errors — file unchanged after any.
+ */
+export const syncRecipients = async (input: Omit<RecipientChangeInput, 'recipient'>): Promise<RecipientSync> => {
+    const file = environmentPaths(input.env).secrets
+    const path = join(input.root, file)
+    const rule = readEnvironmentRule(readConfig(input.root), input.env).recipients.map((r) => r.recipient)
+    if (!existsSync(path)) throw new KeyfleetError('SECRETS_NOT_FOUND', `${file} does not exist: create it with \`keyfleet env add ${input.env}\``, { file })
+    const have = parseSopsFile(readFileSync(path, 'utf8'), { store: 'dotenv', file }).metadata.age.map((a) => a.recipient)
+    const added = rule.filter((r) => !have.includes(r))
+    const removed = have.filter((r) => !rule.includes(r))
+    if (added.length === 0 && removed.length === 0) return { file, fileUpdated: false, added, removed, rotated: false }
+    await changeViaTempCopy(path, async (temp) => {
+        const rel = relative(input.root, temp)
+        await sopsUpdateKeys(rel, input.sops)
+        if (removed.length > 0) await sopsRotate(rel, input.sops)
+    })
+    return { file, fileUpdated: true, added, removed, rotated: removed.length > 0 }
+}

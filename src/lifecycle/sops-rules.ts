@@ -50,10 +50,10 @@ const findRule = (doc: Document, env: string): { index: number; rule: YAMLMap } 
     const rules = doc.get('creation_rules', true)
     const rule = match && isSeq(rules) ? rules.items[match.index] : undefined
     if (!match || !isMap(rule)) {
-        throw new KeyfleetError('SOPS_NO_CREATION_RULE', `no creation rule in ${SOPS_CONFIG_PATH} matches ${secrets}; add one (path_regex: ^environments/${env}/[^/]+$)`, { file: SOPS_CONFIG_PATH })
+        throw new KeyfleetError('SOPS_NO_CREATION_RULE', `no creation rule in ${SOPS_CONFIG_PATH} matches ${secrets}; create the environment with \`keyfleet env add ${env}\` (it writes the rule)`, { file: SOPS_CONFIG_PATH })
     }
     if (rule.has('key_groups')) {
-        throw new KeyfleetError('SOPS_KEY_GROUPS_UNSUPPORTED', `the ${SOPS_CONFIG_PATH} rule for ${secrets} uses key_groups; keyfleet edits flat \`age:\` lists only — edit this rule by hand, then run \`sops updatekeys\``, { file: SOPS_CONFIG_PATH })
+        throw new KeyfleetError('SOPS_KEY_GROUPS_UNSUPPORTED', `the ${SOPS_CONFIG_PATH} rule for ${secrets} uses key_groups; keyfleet edits flat \`age:\` lists only — edit this rule by hand, then run \`sops updatekeys -y --input-type dotenv ${secrets}\``, { file: SOPS_CONFIG_PATH })
     }
     return { index: match.index, rule }
 }

@@ -5,6 +5,7 @@
  */
 import { indexCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
+import { demoIdentityOf } from '../repo/demo.js'
 import { bundlePath, bundlePlaintext, sealBundle } from './bundle.js'
 import { generationId, valueDigest } from './generation.js'
 import { deploymentPatch, environmentComponent, namespaceComponent, patchPath, secretManifest, secretPath, toBase64 } from './kubernetes.js'
@@ -24,6 +25,11 @@ export interface RenderInput {
     readonly catalog: Catalog
     /** Called after each agent with (agents done, agents total); for progress display only. */
     readonly onProgress?: (done: number, total: number) => void
+    /**
+     * Allow bundles sealed to a published demo recipient (src/repo/demo.ts). Only the
+     * demo repository itself passes true (`isDemoRepository`); default false: refuse.
+     */
+    readonly allowDemoRecipients?: boolean
 }
 
 /** Mode of files holding plaintext secrets. */
@@ -57,7 +63,8 @@ const lookup = (name: string, values: ReadonlyMap<string, string>, index: Catalo
  * Kubernetes schema before it is returned.
  * @throws KeyfleetError `RENDER_ENV_MISMATCH` when deployment.yaml is for another
  *   environment; `RENDER_MISSING_KEYS` naming every agent/key the environment
- *   lacks (names only); `RENDER_INVALID_MANIFEST`; `AGE_BAD_RECIPIENT`.
+ *   lacks (names only); `RENDER_INVALID_MANIFEST`; `AGE_BAD_RECIPIENT`; `RENDER_DEMO_RECIPIENT` when a
+ *   bundle agent's recipient is a published demo identity (unless `allowDemoRecipients`).
  */
 export const renderEnvironment = async (input: RenderInput): Promise<RenderOutput> => {
     const { env, values, deployment, catalog } = input
@@ -68,6 +75,13 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
     const missing = deployment.agents.flatMap((a) => a.keys.filter((k) => lookup(k, values, index) === undefined).map((k) => `${a.name}: ${k}`))
     if (missing.length > 0) {
         throw new KeyfleetError('RENDER_MISSING_KEYS', `environment ${env} lacks keys its agents read (${missing.join(', ')}); add them with \`keyfleet set ${env} NAME\` or remove them from ${deployment.file}`, { file: deployment.file })
+    }
+    if (input.allowDemoRecipients !== true) {
+        const demo = deployment.agents.filter((a) => a.target === 'bundle' && a.recipient !== undefined && demoIdentityOf(a.recipient) !== undefined)
+        if (demo.length > 0) {
+            const named = demo.map((a) => `${a.name}: ${demoIdentityOf(a.recipient as string) ?? ''}`).join(', ')
+            throw new KeyfleetError('RENDER_DEMO_RECIPIENT', `refusing to seal a bundle to a published demo identity (${named}): anyone can open it; remove the agent from ${deployment.file} or give it its own recipient (\`keyfleet keygen\` on the host)`, { file: deployment.file })
+        }
     }
     // Many agents share each value: hash and encode each value once per render, not once per agent.
     const memo = (fn: (value: string) => string): ((value: string) => string) => {

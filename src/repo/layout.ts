@@ -47,7 +47,7 @@ export const listEnvironmentDirs = (root: string): string[] => {
 export const assertEnvironment = (root: string, env: string, known: readonly string[]): EnvironmentPaths => {
     const paths = environmentPaths(env)
     if (!known.includes(env) && !listEnvironmentDirs(root).includes(env)) {
-        throw new KeyfleetError('ENV_UNKNOWN', `unknown environment "${env}"; known: ${[...new Set([...known, ...listEnvironmentDirs(root)])].join(', ') || 'none'}. Add it to environments/keyfleet.yaml and .sops.yaml first`)
+        throw new KeyfleetError('ENV_UNKNOWN', `unknown environment "${env}"; known: ${[...new Set([...known, ...listEnvironmentDirs(root)])].join(', ') || 'none'}. Create it with \`keyfleet env add ${env}\``)
     }
     return paths
 }

@@ -15,7 +15,7 @@ export interface EnvironmentRecipients {
 export const renderSopsConfig = (rules: readonly EnvironmentRecipients[]): string => {
     const lines = [
         '# One creation rule per environment: the environment\'s CI recipient, then its admins.',
-        '# After changing a list, run `keyfleet recipients` / `sops updatekeys` so the files follow.',
+        '# After changing a list by hand, run `keyfleet recipients sync <env>` so the file follows.',
         'creation_rules:',
     ]
     for (const rule of rules) {

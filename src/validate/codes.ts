@@ -14,6 +14,7 @@ export const CODES = {
     KF104: { severity: 'error', keyed: false, title: 'extra recipient in the file (run updatekeys)' },
     KF105: { severity: 'error', keyed: false, title: 'no .sops.yaml creation rule matches the file' },
     KF106: { severity: 'error', keyed: false, title: 'environment has no env.secrets' },
+    KF107: { severity: 'error', keyed: false, title: 'recipient is a published demo identity' },
     KF110: { severity: 'error', keyed: false, title: 'name is not UPPER_SNAKE' },
     KF111: { severity: 'error', keyed: false, title: 'name defined twice' },
     KF112: { severity: 'error', keyed: false, title: 'name unknown to the catalog' },

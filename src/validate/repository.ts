@@ -9,6 +9,7 @@ import { KeyfleetError } from '../errors.js'
 import { sortFindings, type Finding } from '../findings.js'
 import { finding } from './codes.js'
 import { readDeployment } from './deployment.js'
+import { checkDemoRecipients } from './demo-recipients.js'
 import { checkProposalReplays } from './proposal-replays.js'
 import { checkProposalsKeyless } from './proposals.js'
 import { checkKeyed, type KeyedEnvInput } from './keyed.js'
@@ -120,7 +121,7 @@ export const validateRepository = async (options: ValidateOptions): Promise<Find
         // A proposal restored from history would re-apply an old (maybe revoked) value.
         findings.push(...await checkProposalReplays(root, env))
         if (!existsSync(join(root, file))) {
-            findings.push(finding('KF106', file, undefined, `environment ${env} has no env.secrets: create it with \`keyfleet set ${env} <NAME>\` or remove ${env} from the catalog`))
+            findings.push(finding('KF106', file, undefined, `environment ${env} has no env.secrets: create it with \`keyfleet env add ${env}\` (then \`keyfleet set ${env} NAME\`) or remove the environment with \`keyfleet env rm ${env}\``))
             continue
         }
         const text = readFileSync(join(root, file), 'utf8')
@@ -138,6 +139,8 @@ export const validateRepository = async (options: ValidateOptions): Promise<Find
             keyed.push({ env, file, text, identities, lineOf: (name) => lines.get(name) })
         }
     }
+    // Published private keys protect nothing: report every recipient they open (KF107).
+    findings.push(...checkDemoRecipients(root, envs))
     if (keyed.length > 0) findings.push(...await checkKeyed(keyed, index, catalog.environments.at(-1)))
     if (options.all) findings.push(...await scanForPlaintextKeys({ root, scope: { kind: 'all' }, catalog }))
     else if (options.base !== undefined) findings.push(...await scanForPlaintextKeys({ root, scope: { kind: 'changed', base: options.base }, catalog }))

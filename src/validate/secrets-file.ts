@@ -21,6 +21,15 @@ export interface SecretsFileCheck {
     readonly parsed: ParsedSopsFile | undefined
 }
 
+/** The environment of `environments/<env>/env.secrets`, else undefined. */
+const envOf = (file: string): string | undefined => /^environments\/([a-z][a-z0-9-]*)\/env\.secrets$/.exec(file)?.[1]
+
+/** The command that makes `file` follow its rule, as it runs from the repository root. */
+const syncCommand = (file: string): string => {
+    const env = envOf(file)
+    return env ? `keyfleet recipients sync ${env}` : `sops updatekeys -y --input-type dotenv ${file}`
+}
+
 /**
  * Runs the key-less file rules (KF100-KF105) on `text`, the content of the
  * repo-relative `file`. `config` is the parsed `.sops.yaml`, or undefined
@@ -103,7 +112,7 @@ const missingMetadata = (lines: readonly DotenvLine[], file: string): Finding[] 
 const recipientFindings = (parsed: ParsedSopsFile, file: string, config: SopsConfig, lines: readonly DotenvLine[]): Finding[] => {
     const rule = matchRule(config, file)
     if (!rule) {
-        return [finding('KF105', file, undefined, `no creation rule in ${config.file} matches ${file}: add a rule whose path_regex matches it, then run \`sops updatekeys\``)]
+        return [finding('KF105', file, undefined, `no creation rule in ${config.file} matches ${file}: add a rule whose path_regex matches it${envOf(file) ? ` (\`keyfleet env add ${envOf(file)}\` writes one)` : ''}, then run \`${syncCommand(file)}\``)]
     }
     const want = new Set(rule.age)
     const have = new Set(parsed.metadata.age.map((a) => a.recipient))
@@ -111,13 +120,13 @@ const recipientFindings = (parsed: ParsedSopsFile, file: string, config: SopsCon
     const ruleRef = `${config.file}:${rule.line}`
     for (const r of want) {
         if (!have.has(r)) {
-            out.push(finding('KF103', file, undefined, `recipient ${r} (in the rule at ${ruleRef}) cannot decrypt this file: it was added to .sops.yaml without re-encrypting; run \`keyfleet recipients\` or \`sops updatekeys\``))
+            out.push(finding('KF103', file, undefined, `recipient ${r} (in the rule at ${ruleRef}) cannot decrypt this file: it was added to .sops.yaml without re-encrypting; run \`${syncCommand(file)}\``))
         }
     }
     for (const r of have) {
         if (!want.has(r)) {
             const line = lines.find((l) => /^sops_age__list_\d+__map_recipient$/.test(l.name) && l.value === r)?.line
-            out.push(finding('KF104', file, line, `recipient ${r} can still decrypt this file but is not in the rule at ${ruleRef}: it was removed without re-encrypting; run \`sops updatekeys\` (and rotate the keys if that person should lose access)`))
+            out.push(finding('KF104', file, line, `recipient ${r} can still decrypt this file but is not in the rule at ${ruleRef}: it was removed without re-encrypting; run \`${syncCommand(file)}\` (and rotate the keys if that person should lose access)`))
         }
     }
     return out

@@ -4,6 +4,7 @@
  * Without out-dir it is a dry run: the render goes to the private workspace
  * under RUNNER_TEMP and is deleted when the step ends.
  */
+import { isDemoRepository } from '../../repo/demo.js'
 import { KeyfleetError, isKeyfleetError } from '../../errors.js'
 import { hasErrors, type Finding } from '../../findings.js'
 import { generationId, registryMarkdown, renderEnvironment, writeRenderOutput, type AgentSpec, type RenderOutput } from '../../render/index.js'
@@ -104,7 +105,7 @@ export const runRender = async (ctx: CommandContext): Promise<CommandResult> => 
         return { findings: [...findings, ...extra], summary, outputs, failed: true, warnings }
     }
 
-    const out = await renderEnvironment({ env, values, deployment: parsed.deployment, catalog })
+    const out = await renderEnvironment({ env, values, deployment: parsed.deployment, catalog, allowDemoRecipients: isDemoRepository(root) })
     const target = outDir ?? ctx.workspace().path(join('render', env))
     await writeRenderOutput(out, target)
 

@@ -21,7 +21,7 @@ export interface CommandEntry {
 }
 
 /** Commands that spawn sops or git and do not prompt (set, propose and edit talk to the terminal). */
-const WAITS_ON_TOOLS = new Set(['agent', 'decrypt', 'diff', 'import', 'init', 'proposals', 'recipients', 'rotate', 'scan', 'unset', 'validate'])
+const WAITS_ON_TOOLS = new Set(['agent', 'decrypt', 'diff', 'env', 'import', 'init', 'proposals', 'recipients', 'rotate', 'scan', 'unset', 'validate'])
 
 const lazy = (name: string, summary: string, load: () => Promise<{ command: Command }>): CommandEntry =>
     ({ name, summary, load: async () => (await load()).command, progress: WAITS_ON_TOOLS.has(name) })
@@ -47,7 +47,7 @@ export const commandGroups: readonly (readonly [title: string, commands: readonl
     ['Key lifecycle', [
         lazy('propose', 'Propose a new value for a key without access to the environment (write-only)', () => import('./propose.js')),
         lazy('proposals', 'Check (key-less) or fold (keyed) the proposals of an environment', () => import('./proposals.js')),
-        lazy('recipients', 'List, add or remove the age recipients of an environment', () => import('./recipients.js')),
+        lazy('recipients', 'List, add, remove or sync the age recipients of an environment', () => import('./recipients.js')),
         lazy('rotate', 'Replace the data key of an environment (sops rotate); values stay the same', () => import('./rotate.js')),
         lazy('agent', 'Bootstrap an agent: create a host identity, or register an agent in deployment.yaml', () => import('./agent.js')),
     ]],
@@ -56,7 +56,8 @@ export const commandGroups: readonly (readonly [title: string, commands: readonl
         lazy('registry', 'Show which agent reads which key, and which agents a key rotation touches (no key needed)', () => import('./registry.js')),
     ]],
     ['Set up', [
-        lazy('init', 'Make a repository yours: one new age identity per environment and a new .sops.yaml', () => import('./init.js')),
+        lazy('init', 'Start keyfleet in a git repository (or retire the demo identities with --replace-demo)', () => import('./init.js')),
+        lazy('env', 'Add or remove an environment (catalog, .sops.yaml rule, CI identity, files)', () => import('./env.js')),
         lazy('keygen', 'Generate an age identity (for a CI environment, an admin or a host)', () => import('./keygen.js')),
     ]],
 ]

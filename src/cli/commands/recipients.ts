@@ -1,11 +1,11 @@
 /**
- * `keyfleet recipients ls|add|remove`: who can read each environment. Edits
+ * `keyfleet recipients ls|add|remove|sync`: who can read each environment. Edits
  * .sops.yaml (comments and order kept) and re-wraps env.secrets; `remove`
  * also replaces the data key and names the keys to rotate at the provider.
  */
 import { shortRecipient } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
-import { addRecipient, environmentsWithRecipient, listRecipients, removeRecipient } from '../../lifecycle/index.js'
+import { addRecipient, environmentsWithRecipient, listRecipients, removeRecipient, syncRecipients } from '../../lifecycle/index.js'
 import { assertEnvironment, listEnvironmentDirs } from '../../repo/layout.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
@@ -14,8 +14,8 @@ import { renderTable } from '../table.js'
 
 export const command: Command = {
     name: 'recipients',
-    summary: 'List, add or remove the age recipients of an environment',
-    usage: 'recipients <ls [<env>] | add <env> <age1…> | remove <env> <age1…>> [--comment TEXT] [--identity-file FILE] [--full]',
+    summary: 'List, add, remove or sync the age recipients of an environment',
+    usage: 'recipients <ls [<env>] | add <env> <age1…> | remove <env> <age1…> | sync <env>> [--comment TEXT] [--identity-file FILE] [--full]',
     positionals: [1, 3],
     help: `ls      table of recipients per environment, their role (the .sops.yaml comment)
         and whether env.secrets follows .sops.yaml (key-less)
@@ -24,14 +24,18 @@ add     append the recipient to the environment's rule (with --comment as its ro
 remove  drop the recipient, re-wrap, and replace the data key (sops rotate): neither
         its identity nor a data key it kept opens the new file. Prints the keys it
         could read: rotate those at the provider, since it may have copied them.
+sync    make env.secrets follow the rule already in .sops.yaml (after editing it by
+        hand; validate's KF103/KF104): sops updatekeys, plus sops rotate when a
+        recipient is dropped. Values are unchanged.
 
-add and remove need an identity that opens env.secrets (--identity-file,
+add, remove and sync need an identity that opens env.secrets (--identity-file,
 SOPS_AGE_KEY_FILE or SOPS_AGE_KEY). On any failure both files stay as they were.
 
 Examples:
   keyfleet recipients ls
   keyfleet recipients add prod age1… --comment admin:bob
-  keyfleet recipients remove prod age1…`,
+  keyfleet recipients remove prod age1…
+  keyfleet recipients sync prod`,
     options: {
         comment: { type: 'string', arg: 'TEXT', description: 'add: role comment written after the recipient (e.g. admin, ci:prod)' },
         'identity-file': { type: 'string', arg: 'FILE', description: 'age identity file (default: SOPS_AGE_KEY_FILE / SOPS_AGE_KEY)' },
@@ -48,12 +52,27 @@ Examples:
             const shown = (r: string): string => (values.full === true ? r : shortRecipient(r))
             ctx.stdout.write(renderTable(['ENV', 'RECIPIENT', 'ROLE', 'IN FILE'], rows.map((r) => [r.env, shown(r.recipient), r.role, r.inFile])))
             if (rows.some((r) => r.inFile === 'no' || r.role === '(not in .sops.yaml)')) {
-                ctx.stderr.write('note: env.secrets does not follow .sops.yaml everywhere; run `sops updatekeys` (or re-run recipients add/remove)\n')
+                ctx.stderr.write('note: env.secrets does not follow .sops.yaml everywhere; run `keyfleet recipients sync <env>`\n')
             }
             return ExitCode.ok
         }
+        if (action === 'sync') {
+            if (env === undefined || recipient !== undefined) throw new KeyfleetError('USAGE', 'expected: keyfleet recipients sync <env>')
+            assertEnvironment(repo.root, env, repo.catalog.environments)
+            if (values.comment !== undefined) throw new KeyfleetError('USAGE', '--comment applies to `recipients add` only')
+            const sops = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))
+            const result = await syncRecipients({ root: repo.root, env, sops })
+            if (!result.fileUpdated) {
+                ctx.stdout.write(`${result.file} already follows .sops.yaml; nothing changed\n`)
+                return ExitCode.ok
+            }
+            ctx.stdout.write(`synced ${result.file}: ${result.added.length} added, ${result.removed.length} removed${result.rotated ? '; new data key' : ''}\n`)
+            if (result.removed.length > 0) ctx.stderr.write('the removed recipients could read every value: rotate those keys at their providers if they should lose access\n')
+            ctx.stderr.write(`next: commit ${result.file}\n`)
+            return ExitCode.ok
+        }
         if ((action !== 'add' && action !== 'remove') || env === undefined || recipient === undefined) {
-            throw new KeyfleetError('USAGE', `expected: keyfleet recipients add|remove <env> <age1…> (got "${action.slice(0, 20)}")`)
+            throw new KeyfleetError('USAGE', `expected: keyfleet recipients add|remove <env> <age1…>, or recipients sync <env> (got "${action.slice(0, 20)}")`)
         }
         assertEnvironment(repo.root, env, repo.catalog.environments)
         const sops = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))

@@ -3,6 +3,7 @@
  * renders what each agent mounts (Secrets + Deployment patches, or age
  * bundles) and writes it. Prints names, targets, files and key counts; never a value.
  */
+import { isDemoRepository } from '../../repo/demo.js'
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
@@ -74,7 +75,7 @@ Examples:
         const tty = ctx.stderr.isTTY === true && deployment.agents.length >= 50
         let last = 0
         const out = await renderEnvironment({
-            env, values, deployment, catalog,
+            env, values, deployment, catalog, allowDemoRecipients: isDemoRepository(root),
             onProgress: tty ? (done, total) => {
                 // Redraw at most every 2%: a progress line per agent would cost more than the render.
                 if (done === total || done - last >= Math.max(1, Math.floor(total / 50))) {
