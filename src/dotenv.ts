@@ -7,7 +7,7 @@
  *   CRLF and lone CR count as line ends; a leading BOM is whitespace.
  * - Unquoted values end at the first `#` (with or without a space before it)
  *   and are trimmed; backslashes are literal.
- * - `'…'`, `"…"` and `` `…` `` values may span lines and may be followed by
+ * - single-, double- and backtick-quoted values may span lines and may be followed by
  *   whitespace and a `#` comment; only inside double quotes are `\n` and `\r`
  *   expanded (every other backslash, `\"` included, is kept as written).
  *
@@ -59,7 +59,7 @@ const WHY: Record<DotenvRefusal, string> = {
     'line-separator': 'U+2028/U+2029 outside quotes: quote the value',
 }
 
-/** Index of the line end (\n) at or after `from`, or the text length. */
+/** Index of the line end (`\n`) at or after `from`, or the text length. */
 const lineEnd = (text: string, from: number): number => {
     const at = text.indexOf('\n', from)
     return at < 0 ? text.length : at

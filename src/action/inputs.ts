@@ -98,7 +98,7 @@ export const parseAgents = (text: string): AgentOutput[] => {
     let parsed: unknown
     try { parsed = JSON.parse(text) } catch { throw usage('input agents is not JSON: pass the render step\'s agents output, e.g. `agents: ${{ steps.render.outputs.agents }}`.') }
     const str = (v: unknown): boolean => v === null || typeof v === 'string'
-    if (!Array.isArray(parsed) || !parsed.every((a) => a !== null && typeof a === 'object' && typeof a.name === 'string' && (a.target === 'kubernetes' || a.target === 'bundle') && str(a.namespace) && str(a.deployment) && str(a.generation))) {
+    if (!Array.isArray(parsed) || !parsed.every((x) => { const a = x as Record<string, unknown> | null; return a !== null && typeof a === 'object' && typeof a.name === 'string' && (a.target === 'kubernetes' || a.target === 'bundle') && str(a.namespace) && str(a.deployment) && str(a.generation) })) {
         throw usage('input agents must be the render step\'s agents output (a JSON array of {name, target, namespace, deployment, generation}).')
     }
     return parsed as AgentOutput[]

@@ -4,7 +4,7 @@
  * temp copy (all or nothing), then delete the proposal files.
  */
 import { existsSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import { open } from '../age/index.js'
 import { formatHint, indexCatalog, isPlaceholder, keyHint, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
@@ -124,7 +124,6 @@ export const foldProposals = async (options: FoldOptions): Promise<FoldResult> =
         throw new KeyfleetError('PROPOSAL_REJECTED', `nothing was applied; fix or remove these proposals (\`keyfleet propose\` again):\n${problems.map((p) => `  ${p}`).join('\n')}`)
     }
     const paths = environmentPaths(env)
-    const secrets = join(root, paths.secrets)
     // Checked with plain `sops decrypt` before env.secrets is replaced (src/sops/write-file.ts).
     await writeSecretValues(root, paths.secrets, new Map(proposals.map((p) => [p.name, p.value])), options.sops)
     for (const p of proposals) rmSync(join(root, p.file), { force: true })

@@ -1,4 +1,4 @@
-/**
+/*
  * The deploy workflow's apply step, run as the runner does: the bundled
  * action with `command: apply`, fed the `agents` output of a real render,
  * against a fake `kubectl` on PATH that records its argv, answers from
@@ -21,7 +21,7 @@ import { findLeaks } from '../helpers/canary.js'
 import { repoRoot } from '../helpers/tools.js'
 import { demoKey, makeSandbox, pathWithSops, runAction, type Sandbox } from './harness.js'
 
-/** The Role of docs/ci-setup.md, as resource -> verbs. */
+/** The Role of docs/ci-setup.md, as resource → verbs. */
 const documentedRole = (): Record<string, string[]> => {
     const doc = readFileSync(join(repoRoot, 'docs', 'ci-setup.md'), 'utf8')
     const block = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string).find((b) => b.includes('name: keyfleet-deploy'))
@@ -32,7 +32,7 @@ const documentedRole = (): Record<string, string[]> => {
     return out
 }
 
-/**
+/*
  * A fake kubectl: appends its argv (one call per line, arguments joined by
  * U+001F) to $KUBECTL_LOG, refuses a call whose verbs $KUBECTL_ROLE
  * ({"pods": ["get", ...]}) does not grant ("Forbidden", as the API server

@@ -109,7 +109,7 @@ describe('generated files (fast-check)', () => {
         fc.assert(fc.property(file, (text) => {
             const got = ours(text)
             if ('kind' in got && typeof got.line === 'number') {
-                counts[got.kind as string] = (counts[got.kind as string] ?? 0) + 1
+                counts[got.kind] = (counts[got.kind] ?? 0) + 1
                 return
             }
             counts.same = (counts.same ?? 0) + 1

@@ -43,7 +43,7 @@ export const secretFiles = (renderDir: string): string[] => {
     return out.sort()
 }
 
-/** `{"app":"x"}` -> `app=x`; undefined when there is no label to select by. */
+/** `{"app":"x"}` → `app=x`; undefined when there is no label to select by. */
 export const selectorOf = (matchLabels: string): string | undefined => {
     let labels: unknown
     try { labels = JSON.parse(matchLabels === '' ? '{}' : matchLabels) } catch { return undefined }
