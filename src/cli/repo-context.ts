@@ -3,14 +3,15 @@
  * call sops (binary, identity) — all resolved from the process environment here,
  * at the edge, and handed to the core as plain values.
  */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs'
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { indexCatalog, loadCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH } from '../repo/layout.js'
 import { parseIdentityFile } from '../age/index.js'
 import type { SopsIdentity, SopsOptions } from '../sops/index.js'
-import { identitiesFromEnv } from '../sops/native/index.js'
+import { lookupIdentities, parseIdentityText, type SourceOutcome } from '../sops/native/index.js'
 import type { CliContext } from './command.js'
 
 /** The repository a command works on. */
@@ -60,20 +61,51 @@ export const identityFrom = (ctx: CliContext, identityFile: string | undefined):
 export const identityStrings = (identity: SopsIdentity): string[] => {
     const out: string[] = []
     // SOPS_AGE_KEY is split the way sops does it (native/identities.ts); files are read strictly.
-    if (identity.ageKey) out.push(...identitiesFromEnv({ SOPS_AGE_KEY: identity.ageKey }, () => ''))
+    if (identity.ageKey) {
+        const parsed = parseIdentityText(identity.ageKey, true)
+        if ('problem' in parsed) throw new KeyfleetError('AGE_BAD_IDENTITY_FILE', `SOPS_AGE_KEY ${parsed.problem}: expected AGE-SECRET-KEY-1… words (sops refuses this too)`, { file: 'SOPS_AGE_KEY' })
+        out.push(...parsed.identities)
+    }
     if (identity.ageKeyFile) out.push(...parseIdentityFile(readFileSync(identity.ageKeyFile, 'utf8'), identity.ageKeyFile))
     return out
 }
 
+/** Reads one identity source for {@link lookupIdentities}: missing, a directory (sops reads nothing from it) or text. */
+const readSource = (path: string): SourceOutcome => {
+    try {
+        if (statSync(path).isDirectory()) return { text: '' }
+        return { text: readFileSync(path, 'utf8') }
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        return code === 'ENOENT' ? { missing: true } : { error: `cannot read (${code ?? 'error'})` }
+    }
+}
+
+/** SOPS_AGE_KEY_CMD as sops runs it: split into words (shlex-style quotes), no shell, stdout captured. */
+const runKeyCommand = (ctx: CliContext) => (command: string): SourceOutcome => {
+    const words = [...command.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|((?:[^\s"'\\]|\\.)+)/g)].map((m) => (m[1] ?? m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1'))
+    if (words.length === 0) return { error: 'empty command' }
+    try {
+        return { text: execFileSync(words[0] as string, words.slice(1), { env: { ...ctx.env }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 60_000 }) }
+    } catch {
+        return { error: 'the command failed' }
+    }
+}
+
 /**
- * Identities for native decryption: every `--identity-file` given (repeatable),
- * else SOPS_AGE_KEY / SOPS_AGE_KEY_FILE. One rule for every command that decrypts in process.
- * @throws KeyfleetError `IDENTITY_NOT_FOUND`, `AGE_BAD_IDENTITY_FILE`.
+ * Identities for native decryption: every `--identity-file` given (repeatable, read with age's grammar),
+ * else every place sops 3.13 looks (native/identities.ts). One rule for every command that decrypts in process.
+ * @throws KeyfleetError `IDENTITY_NOT_FOUND` naming every place looked at and why each failed, `AGE_BAD_IDENTITY_FILE`.
  */
 export const nativeIdentities = (ctx: CliContext, identityFiles: string | readonly string[] | undefined): string[] => {
     const files = identityFiles === undefined ? [] : typeof identityFiles === 'string' ? [identityFiles] : identityFiles
-    if (files.length === 0) return identityStrings(identityFrom(ctx, undefined))
-    return files.flatMap((file) => identityStrings(identityFrom(ctx, file)))
+    if (files.length > 0) return files.flatMap((file) => identityStrings(identityFrom(ctx, file)))
+    const env = { ...ctx.env }
+    if (env.SOPS_AGE_KEY_FILE) env.SOPS_AGE_KEY_FILE = resolve(ctx.cwd, env.SOPS_AGE_KEY_FILE)
+    const found = lookupIdentities(env, { platform: process.platform, readFile: readSource, runCommand: runKeyCommand(ctx), join, isAbsolute })
+    if (found.identities.length > 0) return found.identities
+    const errors = found.errors.length > 0 ? ` Problems: ${found.errors.join('; ')}.` : ''
+    throw new KeyfleetError('IDENTITY_NOT_FOUND', `no age identity found (looked where sops does: ${[...found.unused, ...found.errors.map((e) => e.split(':')[0] as string)].join(', ')}).${errors} Pass --identity-file, set SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or put your key in the sops user config keys.txt`)
 }
 
 /**
