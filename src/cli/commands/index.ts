@@ -21,10 +21,11 @@ import { command as proposals } from './proposals.js'
 import { command as recipients } from './recipients.js'
 import { command as rotate } from './rotate.js'
 import { command as agent } from './agent.js'
+import { command as run } from './run.js'
 
 /** Commands by the job they serve, as `keyfleet --help` lists them. */
 export const commandGroups: readonly (readonly [title: string, commands: readonly Command[]])[] = [
-    ['Change keys', [set, unset, importEnv, edit, get, ls, decrypt]],
+    ['Change keys', [set, unset, importEnv, edit, get, ls, decrypt, run]],
     ['Check a change (PR)', [validate, diff, scan, hookInstall, check]],
     ['Key lifecycle', [propose, proposals, recipients, rotate, agent]],
     ['Deploy', [render, registry]],
