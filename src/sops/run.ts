@@ -7,6 +7,7 @@ import { execa } from 'execa'
 import { KeyfleetError } from '../errors.js'
 import { checkSops } from './binary.js'
 import { sopsError } from './exit-codes.js'
+import { withPrivateTmp } from './private-tmp.js'
 
 /** Where sops finds the age identities: the sops conventions, passed through the child's environment only. */
 export interface SopsIdentity {
@@ -44,9 +45,13 @@ export interface SopsCall {
 
 /**
  * Runs sops and returns its stdout.
- * @throws KeyfleetError mapped from the exit code (see exit-codes.ts), `SOPS_MISSING`, `SOPS_TIMEOUT`.
+ * @throws KeyfleetError mapped from the exit code (see exit-codes.ts), `SOPS_MISSING`, `SOPS_TIMEOUT`, `SOPS_KILLED` (death by a signal, named).
  */
-export const runSops = async (call: SopsCall, options: SopsOptions): Promise<string> => {
+export const runSops = async (call: SopsCall, options: SopsOptions): Promise<string> =>
+    // An editor session holds plaintext on disk: keep it in a private directory keyfleet removes (finding 13.11).
+    call.interactive ? withPrivateTmp((dir) => runSopsIn(call, options, dir)) : runSopsIn(call, options, undefined)
+
+const runSopsIn = async (call: SopsCall, options: SopsOptions, tmp: string | undefined): Promise<string> => {
     const binary = await checkSops(options.sopsPath ?? 'sops')
     // A minimal environment: nothing from the parent leaks into sops, and sops
     // sees only the identity we meant (no stray SOPS_AGE_KEY from the shell).
@@ -56,6 +61,7 @@ export const runSops = async (call: SopsCall, options: SopsOptions): Promise<str
     if (options.identity?.ageKey) env.SOPS_AGE_KEY = options.identity.ageKey
     if (options.identity?.ageKeyFile) env.SOPS_AGE_KEY_FILE = options.identity.ageKeyFile
     if (call.editor) env.EDITOR = call.editor
+    if (tmp) env.TMPDIR = tmp
     const result = await execa(binary.path, [...call.args], {
         cwd: options.cwd,
         env,
@@ -70,6 +76,9 @@ export const runSops = async (call: SopsCall, options: SopsOptions): Promise<str
             : { input: call.input ?? '', stdout: 'pipe' as const, stderr: 'pipe' as const }),
     })
     if (result.failed) {
+        if (result.signal && !result.timedOut) {
+            throw new KeyfleetError('SOPS_KILLED', `sops was killed by ${result.signal} during ${call.operation}; nothing was saved and its plaintext temp directory was removed`, { file: call.file })
+        }
         if (result.exitCode === undefined && !result.timedOut) {
             throw new KeyfleetError('SOPS_MISSING', `sops could not be started for ${call.operation}; run scripts/ensure-tools.sh`, { file: call.file })
         }
