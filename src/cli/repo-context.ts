@@ -37,6 +37,18 @@ export const findRepoRoot = (cwd: string): string => {
     }
 }
 
+/**
+ * The one repository root rule (docs/repository.md): `--root DIR` when given (it must hold the markers),
+ * else the nearest directory at or above the working directory holding `.sops.yaml` or the catalog.
+ * @throws KeyfleetError `REPO_NOT_FOUND`, the same code for every command.
+ */
+export const repoRootFor = (ctx: CliContext, rootOption?: unknown): string => {
+    if (typeof rootOption !== 'string') return findRepoRoot(ctx.cwd)
+    const dir = resolve(ctx.cwd, rootOption)
+    if (existsSync(join(dir, CATALOG_PATH)) || existsSync(join(dir, SOPS_CONFIG_PATH))) return dir
+    throw new KeyfleetError('REPO_NOT_FOUND', `--root ${rootOption} is not a keyfleet repository (it holds neither ${CATALOG_PATH} nor ${SOPS_CONFIG_PATH}); omit --root to search upwards from the working directory`)
+}
+
 /** Finds the root and loads its catalog (`environments/keyfleet.yaml`). */
 export const openRepo = (ctx: CliContext): RepoContext => {
     const root = findRepoRoot(ctx.cwd)

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
+import { repoRootFor } from '../repo-context.js'
 import { isIdentity, parseIdentityFile, recipientOf } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
@@ -162,11 +163,11 @@ Examples:
         all: { type: 'boolean', description: 'scan every tracked file for plaintext keys' },
         ...identityOptions,
         json: { type: 'boolean', description: 'print findings as JSON' },
-        root: { type: 'string', arg: 'DIR', description: 'repository root (default: current directory)' },
+        root: { type: 'string', arg: 'DIR', description: 'repository root (default: the nearest directory at or above the current one holding .sops.yaml or environments/keyfleet.yaml)' },
     },
     positionals: [0, 0],
     run: async (args, ctx) => {
-        const root = rootOf(args, ctx)
+        const root = repoRootFor(ctx, args.values.root)
         const envs = list(args.values.env)
         let base = typeof args.values.base === 'string' ? args.values.base : undefined
         const all = args.values.all === true
