@@ -11,7 +11,7 @@ import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH } from '../repo/layout.js'
 import { parseIdentityFile } from '../age/index.js'
 import type { SopsIdentity, SopsOptions } from '../sops/index.js'
-import { lookupIdentities, parseIdentityText, type SourceOutcome } from '../sops/native/index.js'
+import { decryptSopsFile, lookupIdentities, parseIdentityText, type DecryptedFile, type SourceOutcome } from '../sops/native/index.js'
 import type { CliContext } from './command.js'
 
 /** The repository a command works on. */
@@ -82,6 +82,23 @@ export const identityStrings = (identity: SopsIdentity): string[] => {
     return out
 }
 
+// Where each list returned by nativeIdentities came from, so that a failure can say which identities were tried.
+const sourcesOf = new WeakMap<readonly string[], string[]>()
+
+/**
+ * {@link decryptSopsFile} that, when no identity opens the file, says where the identities tried came from.
+ * @throws what decryptSopsFile throws; NATIVE_NO_MATCHING_IDENTITY gains "identities tried: …".
+ */
+export const decryptNative = async (text: string, options: Parameters<typeof decryptSopsFile>[1]): Promise<DecryptedFile> => {
+    try {
+        return await decryptSopsFile(text, options)
+    } catch (error) {
+        const sources = sourcesOf.get(options.identities)
+        if (!(error instanceof KeyfleetError) || error.code !== 'NATIVE_NO_MATCHING_IDENTITY' || !sources) throw error
+        throw new KeyfleetError(error.code, `${error.message} (identities tried: ${sources.join(', ')})`, { cause: error, ...(options.file ? { file: options.file } : {}) })
+    }
+}
+
 /** Reads one identity source for {@link lookupIdentities}: missing, a directory (sops reads nothing from it) or text. */
 const readSource = (path: string): SourceOutcome => {
     try {
@@ -107,17 +124,24 @@ const runKeyCommand = (ctx: CliContext) => (command: string): SourceOutcome => {
 /**
  * Identities for native decryption: every `--identity-file` given (repeatable, read with age's grammar),
  * else every place sops 3.13 looks (native/identities.ts). One rule for every command that decrypts in process.
- * @throws KeyfleetError `IDENTITY_NOT_FOUND` naming every place looked at and why each failed, `AGE_BAD_IDENTITY_FILE`.
+ * @throws KeyfleetError `NATIVE_NO_IDENTITY` (exit 3, like a decryption failure) naming every place looked at and why each failed, `AGE_BAD_IDENTITY_FILE`.
  */
 export const nativeIdentities = (ctx: CliContext, identityFiles: string | readonly string[] | undefined): string[] => {
     const files = identityFiles === undefined ? [] : typeof identityFiles === 'string' ? [identityFiles] : identityFiles
-    if (files.length > 0) return files.flatMap((file) => identityStrings(identityFrom(ctx, file)))
+    if (files.length > 0) {
+        const fromFiles = files.flatMap((file) => identityStrings(identityFrom(ctx, file)))
+        sourcesOf.set(fromFiles, files.map((file) => `--identity-file ${file}`))
+        return fromFiles
+    }
     const env = { ...ctx.env }
     if (env.SOPS_AGE_KEY_FILE) env.SOPS_AGE_KEY_FILE = resolve(ctx.cwd, env.SOPS_AGE_KEY_FILE)
     const found = lookupIdentities(env, { platform: process.platform, readFile: readSource, runCommand: runKeyCommand(ctx), join, isAbsolute })
-    if (found.identities.length > 0) return found.identities
+    if (found.identities.length > 0) {
+        sourcesOf.set(found.identities, [...found.used, ...found.errors.map((e) => `(${e})`)])
+        return found.identities
+    }
     const errors = found.errors.length > 0 ? ` Problems: ${found.errors.join('; ')}.` : ''
-    throw new KeyfleetError('IDENTITY_NOT_FOUND', `no age identity found (looked where sops does: ${[...found.unused, ...found.errors.map((e) => e.split(':')[0] as string)].join(', ')}).${errors} Pass --identity-file, set SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or put your key in the sops user config keys.txt`)
+    throw new KeyfleetError('NATIVE_NO_IDENTITY', `no age identity found (looked where sops does: ${[...found.unused, ...found.errors.map((e) => e.split(':')[0] as string)].join(', ')}).${errors} Pass --identity-file, set SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or put your key in the sops user config keys.txt`)
 }
 
 /**

@@ -8,10 +8,9 @@ import { isAbsolute, join, relative, resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
 import { renderEnvironment, writeRenderOutput, type RenderOutput } from '../../render/index.js'
 import { environmentPaths } from '../../repo/layout.js'
-import { decryptSopsFile } from '../../sops/native/index.js'
 import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { nativeIdentities, repoRootFor } from '../repo-context.js'
+import { decryptNative, nativeIdentities, repoRootFor } from '../repo-context.js'
 import { formatRegistry, loadDeployment } from './registry.js'
 
 /** The summary table: one row per agent; names, targets, paths and counts only. */
@@ -70,7 +69,7 @@ Examples:
         } catch (cause) {
             throw new KeyfleetError('SECRETS_NOT_FOUND', `cannot read ${secretsFile}: create the environment with \`keyfleet set ${env} NAME\` or \`keyfleet import\``, { cause: (cause as NodeJS.ErrnoException).code, file: secretsFile })
         }
-        const values = (await decryptSopsFile(text, { store: 'dotenv', identities, file: secretsFile })).toEnvMap()
+        const values = (await decryptNative(text, { store: 'dotenv', identities, file: secretsFile })).toEnvMap()
         const tty = ctx.stderr.isTTY === true && deployment.agents.length >= 50
         let last = 0
         const out = await renderEnvironment({

@@ -10,9 +10,8 @@ import { constants } from 'node:os'
 import { isPlaceholder } from '../../catalog/placeholder.js'
 import type { CatalogIndex } from '../../catalog/index.js'
 import { KeyfleetError } from '../../errors.js'
-import { decryptSopsFile } from '../../sops/native/index.js'
 import type { Command } from '../command.js'
-import { nativeIdentities, openRepo } from '../repo-context.js'
+import { decryptNative, nativeIdentities, openRepo } from '../repo-context.js'
 import { existingSecrets } from '../secret-target.js'
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
@@ -72,7 +71,7 @@ Examples:
         const repo = openRepo(ctx)
         const target = existingSecrets(repo, env)
         const identities = nativeIdentities(ctx, values['identity-file'] as string | undefined)
-        const decrypted = await decryptSopsFile(readFileSync(target.file, 'utf8'), { store: 'dotenv', identities, file: target.paths.secrets })
+        const decrypted = await decryptNative(readFileSync(target.file, 'utf8'), { store: 'dotenv', identities, file: target.paths.secrets })
         let keys = decrypted.toEnvMap()
         const only = ([] as unknown[]).concat(values.only ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean)
         if (only.length > 0) {

@@ -10,9 +10,8 @@ import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { generateX25519Identity, identityToRecipient } from 'age-encryption'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { nativeIdentities } from '../../../src/cli/repo-context.js'
+import { decryptNative, nativeIdentities } from '../../../src/cli/repo-context.js'
 import { KeyfleetError } from '../../../src/errors.js'
-import { decryptSopsFile } from '../../../src/sops/native/index.js'
 import { sopsPath } from '../../helpers/tools.js'
 
 let dir: string
@@ -84,7 +83,7 @@ describe('identity lookup agrees with sops 3.13.2', () => {
             let native: 'ok' | KeyfleetError | Error
             try {
                 const ctx = { cwd: home, env: { ...base, ...env }, stdin: Readable.from([]), stdout: sink(), stderr: sink() }
-                const decrypted = await decryptSopsFile(readFileSync(join(dir, 'e.env'), 'utf8'), { store: 'dotenv', identities: nativeIdentities(ctx, undefined) })
+                const decrypted = await decryptNative(readFileSync(join(dir, 'e.env'), 'utf8'), { store: 'dotenv', identities: nativeIdentities(ctx, undefined) })
                 native = decrypted.entries.length > 0 ? 'ok' : new Error('empty')
             } catch (error) {
                 native = error as Error
@@ -93,6 +92,7 @@ describe('identity lookup agrees with sops 3.13.2', () => {
             expect({ case: c.name, sopsExit: sops.status, nativeOk }).toEqual({ case: c.name, sopsExit: nativeOk ? 0 : 128, nativeOk: sops.status === 0 })
             if (native !== 'ok') {
                 expect(native).toBeInstanceOf(KeyfleetError)
+                if (c.name === 'wrong key only') expect(native.message).toContain('identities tried: SOPS_AGE_KEY')
                 expect(String(native.message)).not.toContain(key)
                 expect(String(native.message)).not.toContain(other)
             }
@@ -101,9 +101,9 @@ describe('identity lookup agrees with sops 3.13.2', () => {
 
     it('names the places it looked in when nothing is found', () => {
         const ctx = { cwd: dir, env: { HOME: join(dir, 'nohome'), SOPS_AGE_KEY_FILE: join(dir, 'nope.txt') }, stdin: Readable.from([]), stdout: sink(), stderr: sink() }
-        expect(() => nativeIdentities(ctx, undefined)).toThrow(/IDENTITY_NOT_FOUND|no age identity found/)
+        expect(() => nativeIdentities(ctx, undefined)).toThrow(/NATIVE_NO_IDENTITY|no age identity found/)
         try { nativeIdentities(ctx, undefined) } catch (error) {
-            expect((error as KeyfleetError).code).toBe('IDENTITY_NOT_FOUND')
+            expect((error as KeyfleetError).code).toBe('NATIVE_NO_IDENTITY')
             expect((error as Error).message).toContain('SOPS_AGE_KEY_FILE')
             expect((error as Error).message).toContain(join(dir, 'nohome', '.config', 'sops', 'age', 'keys.txt'))
         }
