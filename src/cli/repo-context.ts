@@ -11,7 +11,7 @@ import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH } from '../repo/layout.js'
 import { parseIdentityFile } from '../age/index.js'
 import type { SopsIdentity, SopsOptions } from '../sops/index.js'
-import { decryptSopsFile, lookupIdentities, parseIdentityText, type DecryptedFile, type SourceOutcome } from '../sops/native/index.js'
+import { decryptSopsFile, lookupIdentities, parseIdentityText, type DecryptedFile, type IdentityLookup, type SourceOutcome } from '../sops/native/index.js'
 import type { CliContext } from './command.js'
 
 /** The repository a command works on. */
@@ -133,15 +133,25 @@ export const nativeIdentities = (ctx: CliContext, identityFiles: string | readon
         sourcesOf.set(fromFiles, files.map((file) => `--identity-file ${file}`))
         return fromFiles
     }
-    const env = { ...ctx.env }
-    if (env.SOPS_AGE_KEY_FILE) env.SOPS_AGE_KEY_FILE = resolve(ctx.cwd, env.SOPS_AGE_KEY_FILE)
-    const found = lookupIdentities(env, { platform: process.platform, readFile: readSource, runCommand: runKeyCommand(ctx), join, isAbsolute })
+    const found = sopsIdentityLookup(ctx)
     if (found.identities.length > 0) {
         sourcesOf.set(found.identities, [...found.used, ...found.errors.map((e) => `(${e})`)])
         return found.identities
     }
+    throw noIdentityError(found)
+}
+
+/** Every place sops 3.13 looks for identities, read with this process's environment and platform. */
+export const sopsIdentityLookup = (ctx: CliContext): IdentityLookup => {
+    const env = { ...ctx.env }
+    if (env.SOPS_AGE_KEY_FILE) env.SOPS_AGE_KEY_FILE = resolve(ctx.cwd, env.SOPS_AGE_KEY_FILE)
+    return lookupIdentities(env, { platform: process.platform, readFile: readSource, runCommand: runKeyCommand(ctx), join, isAbsolute })
+}
+
+/** `NATIVE_NO_IDENTITY` naming every place looked at and what was wrong with each (never file content). */
+export const noIdentityError = (found: IdentityLookup): KeyfleetError => {
     const errors = found.errors.length > 0 ? ` Problems: ${found.errors.join('; ')}.` : ''
-    throw new KeyfleetError('NATIVE_NO_IDENTITY', `no age identity found (looked where sops does: ${[...found.unused, ...found.errors.map((e) => e.split(':')[0] as string)].join(', ')}).${errors} Pass --identity-file, set SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or put your key in the sops user config keys.txt`)
+    return new KeyfleetError('NATIVE_NO_IDENTITY', `no age identity found (looked where sops does: ${[...found.unused, ...found.errors.map((e) => e.split(':')[0] as string)].join(', ')}).${errors} Pass --identity-file, set SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or put your key in the sops user config keys.txt`)
 }
 
 /**

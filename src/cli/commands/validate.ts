@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
-import { repoRootFor } from '../repo-context.js'
+import { noIdentityError, repoRootFor, sopsIdentityLookup } from '../repo-context.js'
 import { isIdentity, parseIdentityFile, recipientOf } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
@@ -85,17 +85,13 @@ export const gatherIdentityDetail = async (
         anySources.push(`--identity-file ${file}`)
     }
     if (args.values.keyless !== true) {
-        // Set but empty counts as unset, as in sops.
-        const fromEnv = ctx.env.SOPS_AGE_KEY
-        if (fromEnv !== undefined && fromEnv.trim() !== '') {
-            global.push(...await identitiesFromVariable(fromEnv))
-            anySources.push('SOPS_AGE_KEY')
-        }
-        const keyFile = ctx.env.SOPS_AGE_KEY_FILE
-        if (keyFile) {
-            global.push(...readIdentities(keyFile, ctx.cwd))
-            anySources.push(`SOPS_AGE_KEY_FILE (${keyFile})`)
-        }
+        // Where sops looks (repo-context.ts): SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, the user config keys.txt.
+        // A source that is set but unusable while nothing else is found is an error, not a silent key-less run.
+        const found = sopsIdentityLookup(ctx)
+        const named = ['SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD'].some((name) => (ctx.env[name] ?? '') !== '')
+        if (found.identities.length === 0 && named && found.errors.length > 0) throw noIdentityError(found)
+        global.push(...found.identities)
+        anySources.push(...found.used)
     }
     const anyAssigned: string[] = []
     if (global.length === 0) return { identities: out, anySources, anyAssigned }
