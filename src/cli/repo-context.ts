@@ -63,8 +63,9 @@ export const identityFrom = (ctx: CliContext, identityFile: string | undefined):
         if (!existsSync(path)) throw new KeyfleetError('IDENTITY_NOT_FOUND', `identity file ${identityFile} does not exist`)
         return { ageKeyFile: path }
     }
-    const fromEnv: { ageKey?: string; ageKeyFile?: string } = {}
+    const fromEnv: { ageKey?: string; ageKeyFile?: string; ageKeyCmd?: string } = {}
     if (ctx.env.SOPS_AGE_KEY) fromEnv.ageKey = ctx.env.SOPS_AGE_KEY
+    if (ctx.env.SOPS_AGE_KEY_CMD) fromEnv.ageKeyCmd = ctx.env.SOPS_AGE_KEY_CMD
     if (ctx.env.SOPS_AGE_KEY_FILE) fromEnv.ageKeyFile = resolve(ctx.cwd, ctx.env.SOPS_AGE_KEY_FILE)
     return fromEnv
 }
@@ -185,4 +186,6 @@ export const sopsOptions = (ctx: CliContext, root: string, identity: SopsIdentit
     identity,
     ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}),
     ...(ctx.env.HOME ? { home: ctx.env.HOME } : {}),
+    // sops' default keys.txt is under XDG_CONFIG_HOME when set (and ~/.config otherwise, via HOME).
+    ...(ctx.env.XDG_CONFIG_HOME ? { configHome: ctx.env.XDG_CONFIG_HOME } : {}),
 })

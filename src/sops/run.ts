@@ -15,6 +15,8 @@ export interface SopsIdentity {
     readonly ageKey?: string
     /** Path of a keys.txt-format file, becomes SOPS_AGE_KEY_FILE. */
     readonly ageKeyFile?: string
+    /** A command printing identities, becomes SOPS_AGE_KEY_CMD. */
+    readonly ageKeyCmd?: string
 }
 
 /** Options shared by every sops call. */
@@ -29,6 +31,8 @@ export interface SopsOptions {
     /** PATH for the child (needed only to find $EDITOR); HOME is always passed for sops's own config lookup. */
     readonly pathEnv?: string
     readonly home?: string
+    /** XDG_CONFIG_HOME for the child: sops finds its user keys.txt there. */
+    readonly configHome?: string
 }
 
 /** One invocation. */
@@ -60,6 +64,8 @@ const runSopsIn = async (call: SopsCall, options: SopsOptions, tmp: string | und
     if (options.pathEnv) env.PATH = options.pathEnv
     if (options.identity?.ageKey) env.SOPS_AGE_KEY = options.identity.ageKey
     if (options.identity?.ageKeyFile) env.SOPS_AGE_KEY_FILE = options.identity.ageKeyFile
+    if (options.identity?.ageKeyCmd) env.SOPS_AGE_KEY_CMD = options.identity.ageKeyCmd
+    if (options.configHome) env.XDG_CONFIG_HOME = options.configHome
     if (call.editor) env.EDITOR = call.editor
     if (tmp) env.TMPDIR = tmp
     const result = await execa(binary.path, [...call.args], {
