@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { noIdentityError, repoRootFor, sopsIdentityLookup } from '../repo-context.js'
-import { isIdentity, parseIdentityFile, recipientOf } from '../../age/index.js'
+import { parseIdentityFile, recipientOf } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { parseSopsFile } from '../../sops/native/index.js'
@@ -42,22 +42,6 @@ export interface IdentityDetail {
     readonly anySources: readonly string[]
     /** Environments given an identity from {@link anySources} (not from `--identity ENV=FILE`). */
     readonly anyAssigned: readonly string[]
-}
-
-const AGE_KEY_HELP = 'expected AGE-SECRET-KEY-1… identities, one per line or separated by spaces, # comments allowed; fix or unset it, or pass --keyless'
-
-/**
- * The identities in `SOPS_AGE_KEY`, as sops reads it (whitespace separated, `#` lines skipped).
- * @throws KeyfleetError `USAGE` naming the variable (never its content) when any word is not an age identity or none is there.
- */
-const identitiesFromVariable = async (value: string): Promise<string[]> => {
-    const words = value.split(/\r?\n/).filter((line) => !line.trim().startsWith('#')).flatMap((line) => line.split(/\s+/)).filter((w) => w !== '')
-    if (words.length === 0) throw new KeyfleetError('USAGE', `SOPS_AGE_KEY is set but holds no identity: ${AGE_KEY_HELP}`)
-    for (const word of words) {
-        const ok = isIdentity(word) && await recipientOf(word).then(() => true, () => false)
-        if (!ok) throw new KeyfleetError('USAGE', `SOPS_AGE_KEY is set but is not a valid age identity (value withheld): ${AGE_KEY_HELP}`)
-    }
-    return words
 }
 
 /**
