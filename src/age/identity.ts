@@ -35,18 +35,20 @@ export const recipientOf = async (identity: string): Promise<string> => {
 export const isIdentity = (value: string): boolean => IDENTITY.test(value)
 
 /**
- * Identities in a keys.txt-format text: blank lines and `#` comments skipped.
+ * Identities in a keys.txt-format text (age's grammar): empty lines and lines starting with `#` skipped, every other line one identity.
  * @param file - shown in errors.
  * @throws KeyfleetError `AGE_BAD_IDENTITY_FILE` naming the line (never its content) when a line is not an identity,
  *   or when the text holds no identity at all.
  */
 export const parseIdentityFile = (text: string, file = 'identity file'): string[] => {
     const identities: string[] = []
-    text.split(/\r?\n/).forEach((raw, index) => {
-        const line = raw.trim()
+    // age's grammar exactly as sops reads it (bufio.ScanLines): a trailing \r dropped, nothing trimmed; an
+    // indented comment, a blank-looking line of spaces or a trailing word is an error, as in sops.
+    text.split('\n').forEach((raw, index) => {
+        const line = raw.replace(/\r$/, '')
         if (line === '' || line.startsWith('#')) return
         if (!isIdentity(line)) {
-            throw new KeyfleetError('AGE_BAD_IDENTITY_FILE', `${file}:${index + 1} is not an age identity (expected AGE-SECRET-KEY-1… or a # comment). Plugin and passphrase-protected identities are not supported.`, { file, line: index + 1 })
+            throw new KeyfleetError('AGE_BAD_IDENTITY_FILE', `${file}:${index + 1} is not an age identity (expected AGE-SECRET-KEY-1… alone on the line, or a # comment at the start of a line; no leading or trailing spaces). Plugin and passphrase-protected identities are not supported.`, { file, line: index + 1 })
         }
         identities.push(line)
     })

@@ -3,14 +3,15 @@
  * call sops (binary, identity) — all resolved from the process environment here,
  * at the edge, and handed to the core as plain values.
  */
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs'
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { indexCatalog, loadCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH } from '../repo/layout.js'
 import { parseIdentityFile } from '../age/index.js'
 import type { SopsIdentity, SopsOptions } from '../sops/index.js'
-import { identitiesFromEnv } from '../sops/native/index.js'
+import { decryptSopsFile, lookupIdentities, parseIdentityText, type DecryptedFile, type IdentityLookup, type SourceOutcome } from '../sops/native/index.js'
 import type { CliContext } from './command.js'
 
 /** The repository a command works on. */
@@ -36,6 +37,18 @@ export const findRepoRoot = (cwd: string): string => {
     }
 }
 
+/**
+ * The one repository root rule (docs/repository.md): `--root DIR` when given (it must hold the markers),
+ * else the nearest directory at or above the working directory holding `.sops.yaml` or the catalog.
+ * @throws KeyfleetError `REPO_NOT_FOUND`, the same code for every command.
+ */
+export const repoRootFor = (ctx: CliContext, rootOption?: unknown): string => {
+    if (typeof rootOption !== 'string') return findRepoRoot(ctx.cwd)
+    const dir = resolve(ctx.cwd, rootOption)
+    if (existsSync(join(dir, CATALOG_PATH)) || existsSync(join(dir, SOPS_CONFIG_PATH))) return dir
+    throw new KeyfleetError('REPO_NOT_FOUND', `--root ${rootOption} is not a keyfleet repository (it holds neither ${CATALOG_PATH} nor ${SOPS_CONFIG_PATH}); omit --root to search upwards from the working directory`)
+}
+
 /** Finds the root and loads its catalog (`environments/keyfleet.yaml`). */
 export const openRepo = (ctx: CliContext): RepoContext => {
     const root = findRepoRoot(ctx.cwd)
@@ -50,8 +63,9 @@ export const identityFrom = (ctx: CliContext, identityFile: string | undefined):
         if (!existsSync(path)) throw new KeyfleetError('IDENTITY_NOT_FOUND', `identity file ${identityFile} does not exist`)
         return { ageKeyFile: path }
     }
-    const fromEnv: { ageKey?: string; ageKeyFile?: string } = {}
+    const fromEnv: { ageKey?: string; ageKeyFile?: string; ageKeyCmd?: string } = {}
     if (ctx.env.SOPS_AGE_KEY) fromEnv.ageKey = ctx.env.SOPS_AGE_KEY
+    if (ctx.env.SOPS_AGE_KEY_CMD) fromEnv.ageKeyCmd = ctx.env.SOPS_AGE_KEY_CMD
     if (ctx.env.SOPS_AGE_KEY_FILE) fromEnv.ageKeyFile = resolve(ctx.cwd, ctx.env.SOPS_AGE_KEY_FILE)
     return fromEnv
 }
@@ -60,20 +74,85 @@ export const identityFrom = (ctx: CliContext, identityFile: string | undefined):
 export const identityStrings = (identity: SopsIdentity): string[] => {
     const out: string[] = []
     // SOPS_AGE_KEY is split the way sops does it (native/identities.ts); files are read strictly.
-    if (identity.ageKey) out.push(...identitiesFromEnv({ SOPS_AGE_KEY: identity.ageKey }, () => ''))
+    if (identity.ageKey) {
+        const parsed = parseIdentityText(identity.ageKey, true)
+        if ('problem' in parsed) throw new KeyfleetError('AGE_BAD_IDENTITY_FILE', `SOPS_AGE_KEY ${parsed.problem}: expected AGE-SECRET-KEY-1… words (sops refuses this too)`, { file: 'SOPS_AGE_KEY' })
+        out.push(...parsed.identities)
+    }
     if (identity.ageKeyFile) out.push(...parseIdentityFile(readFileSync(identity.ageKeyFile, 'utf8'), identity.ageKeyFile))
     return out
 }
 
+// Where each list returned by nativeIdentities came from, so that a failure can say which identities were tried.
+const sourcesOf = new WeakMap<readonly string[], string[]>()
+
 /**
- * Identities for native decryption: every `--identity-file` given (repeatable),
- * else SOPS_AGE_KEY / SOPS_AGE_KEY_FILE. One rule for every command that decrypts in process.
- * @throws KeyfleetError `IDENTITY_NOT_FOUND`, `AGE_BAD_IDENTITY_FILE`.
+ * {@link decryptSopsFile} that, when no identity opens the file, says where the identities tried came from.
+ * @throws what decryptSopsFile throws; NATIVE_NO_MATCHING_IDENTITY gains "identities tried: …".
+ */
+export const decryptNative = async (text: string, options: Parameters<typeof decryptSopsFile>[1]): Promise<DecryptedFile> => {
+    try {
+        return await decryptSopsFile(text, options)
+    } catch (error) {
+        const sources = sourcesOf.get(options.identities)
+        if (!(error instanceof KeyfleetError) || error.code !== 'NATIVE_NO_MATCHING_IDENTITY' || !sources) throw error
+        throw new KeyfleetError(error.code, `${error.message} (identities tried: ${sources.join(', ')})`, { cause: error, ...(options.file ? { file: options.file } : {}) })
+    }
+}
+
+/** Reads one identity source for {@link lookupIdentities}: missing, a directory (sops reads nothing from it) or text. */
+const readSource = (path: string): SourceOutcome => {
+    try {
+        if (statSync(path).isDirectory()) return { text: '' }
+        return { text: readFileSync(path, 'utf8') }
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        return code === 'ENOENT' ? { missing: true } : { error: `cannot read (${code ?? 'error'})` }
+    }
+}
+
+/** SOPS_AGE_KEY_CMD as sops runs it: split into words (shlex-style quotes), no shell, stdout captured. */
+const runKeyCommand = (ctx: CliContext) => (command: string): SourceOutcome => {
+    const words = [...command.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|((?:[^\s"'\\]|\\.)+)/g)].map((m) => (m[1] ?? m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1'))
+    if (words.length === 0) return { error: 'empty command' }
+    try {
+        return { text: execFileSync(words[0] as string, words.slice(1), { env: { ...ctx.env }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 60_000 }) }
+    } catch {
+        return { error: 'the command failed' }
+    }
+}
+
+/**
+ * Identities for native decryption: every `--identity-file` given (repeatable, read with age's grammar),
+ * else every place sops 3.13 looks (native/identities.ts). One rule for every command that decrypts in process.
+ * @throws KeyfleetError `NATIVE_NO_IDENTITY` (exit 3, like a decryption failure) naming every place looked at and why each failed, `AGE_BAD_IDENTITY_FILE`.
  */
 export const nativeIdentities = (ctx: CliContext, identityFiles: string | readonly string[] | undefined): string[] => {
     const files = identityFiles === undefined ? [] : typeof identityFiles === 'string' ? [identityFiles] : identityFiles
-    if (files.length === 0) return identityStrings(identityFrom(ctx, undefined))
-    return files.flatMap((file) => identityStrings(identityFrom(ctx, file)))
+    if (files.length > 0) {
+        const fromFiles = files.flatMap((file) => identityStrings(identityFrom(ctx, file)))
+        sourcesOf.set(fromFiles, files.map((file) => `--identity-file ${file}`))
+        return fromFiles
+    }
+    const found = sopsIdentityLookup(ctx)
+    if (found.identities.length > 0) {
+        sourcesOf.set(found.identities, [...found.used, ...found.errors.map((e) => `(${e})`)])
+        return found.identities
+    }
+    throw noIdentityError(found)
+}
+
+/** Every place sops 3.13 looks for identities, read with this process's environment and platform. */
+export const sopsIdentityLookup = (ctx: CliContext): IdentityLookup => {
+    const env = { ...ctx.env }
+    if (env.SOPS_AGE_KEY_FILE) env.SOPS_AGE_KEY_FILE = resolve(ctx.cwd, env.SOPS_AGE_KEY_FILE)
+    return lookupIdentities(env, { platform: process.platform, readFile: readSource, runCommand: runKeyCommand(ctx), join, isAbsolute })
+}
+
+/** `NATIVE_NO_IDENTITY` naming every place looked at and what was wrong with each (never file content). */
+export const noIdentityError = (found: IdentityLookup): KeyfleetError => {
+    const errors = found.errors.length > 0 ? ` Problems: ${found.errors.join('; ')}.` : ''
+    return new KeyfleetError('NATIVE_NO_IDENTITY', `no age identity found (looked where sops does: ${[...found.unused, ...found.errors.map((e) => e.split(':')[0] as string)].join(', ')}).${errors} Pass --identity-file, set SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or put your key in the sops user config keys.txt`)
 }
 
 /**
@@ -107,4 +186,6 @@ export const sopsOptions = (ctx: CliContext, root: string, identity: SopsIdentit
     identity,
     ...(ctx.env.PATH ? { pathEnv: ctx.env.PATH } : {}),
     ...(ctx.env.HOME ? { home: ctx.env.HOME } : {}),
+    // sops' default keys.txt is under XDG_CONFIG_HOME when set (and ~/.config otherwise, via HOME).
+    ...(ctx.env.XDG_CONFIG_HOME ? { configHome: ctx.env.XDG_CONFIG_HOME } : {}),
 })

@@ -7,6 +7,7 @@ import { execa } from 'execa'
 import { KeyfleetError } from '../errors.js'
 import { checkSops } from './binary.js'
 import { sopsError } from './exit-codes.js'
+import { withPrivateTmp } from './private-tmp.js'
 
 /** Where sops finds the age identities: the sops conventions, passed through the child's environment only. */
 export interface SopsIdentity {
@@ -14,6 +15,8 @@ export interface SopsIdentity {
     readonly ageKey?: string
     /** Path of a keys.txt-format file, becomes SOPS_AGE_KEY_FILE. */
     readonly ageKeyFile?: string
+    /** A command printing identities, becomes SOPS_AGE_KEY_CMD. */
+    readonly ageKeyCmd?: string
 }
 
 /** Options shared by every sops call. */
@@ -28,6 +31,8 @@ export interface SopsOptions {
     /** PATH for the child (needed only to find $EDITOR); HOME is always passed for sops's own config lookup. */
     readonly pathEnv?: string
     readonly home?: string
+    /** XDG_CONFIG_HOME for the child: sops finds its user keys.txt there. */
+    readonly configHome?: string
 }
 
 /** One invocation. */
@@ -44,9 +49,13 @@ export interface SopsCall {
 
 /**
  * Runs sops and returns its stdout.
- * @throws KeyfleetError mapped from the exit code (see exit-codes.ts), `SOPS_MISSING`, `SOPS_TIMEOUT`.
+ * @throws KeyfleetError mapped from the exit code (see exit-codes.ts), `SOPS_MISSING`, `SOPS_TIMEOUT`, `SOPS_KILLED` (death by a signal, named).
  */
-export const runSops = async (call: SopsCall, options: SopsOptions): Promise<string> => {
+export const runSops = async (call: SopsCall, options: SopsOptions): Promise<string> =>
+    // An editor session holds plaintext on disk: keep it in a private directory keyfleet removes (finding 13.11).
+    call.interactive ? withPrivateTmp((dir) => runSopsIn(call, options, dir)) : runSopsIn(call, options, undefined)
+
+const runSopsIn = async (call: SopsCall, options: SopsOptions, tmp: string | undefined): Promise<string> => {
     const binary = await checkSops(options.sopsPath ?? 'sops')
     // A minimal environment: nothing from the parent leaks into sops, and sops
     // sees only the identity we meant (no stray SOPS_AGE_KEY from the shell).
@@ -55,7 +64,10 @@ export const runSops = async (call: SopsCall, options: SopsOptions): Promise<str
     if (options.pathEnv) env.PATH = options.pathEnv
     if (options.identity?.ageKey) env.SOPS_AGE_KEY = options.identity.ageKey
     if (options.identity?.ageKeyFile) env.SOPS_AGE_KEY_FILE = options.identity.ageKeyFile
+    if (options.identity?.ageKeyCmd) env.SOPS_AGE_KEY_CMD = options.identity.ageKeyCmd
+    if (options.configHome) env.XDG_CONFIG_HOME = options.configHome
     if (call.editor) env.EDITOR = call.editor
+    if (tmp) env.TMPDIR = tmp
     const result = await execa(binary.path, [...call.args], {
         cwd: options.cwd,
         env,
@@ -70,6 +82,9 @@ export const runSops = async (call: SopsCall, options: SopsOptions): Promise<str
             : { input: call.input ?? '', stdout: 'pipe' as const, stderr: 'pipe' as const }),
     })
     if (result.failed) {
+        if (result.signal && !result.timedOut) {
+            throw new KeyfleetError('SOPS_KILLED', `sops was killed by ${result.signal} during ${call.operation}; nothing was saved and its plaintext temp directory was removed`, { file: call.file })
+        }
         if (result.exitCode === undefined && !result.timedOut) {
             throw new KeyfleetError('SOPS_MISSING', `sops could not be started for ${call.operation}; run scripts/ensure-tools.sh`, { file: call.file })
         }

@@ -32,7 +32,7 @@ describe('keyfleet set / ls / get / unset', () => {
         expect(get.code).toBe(0)
         expect(get.stdout).toBe(`${NEW_OPENAI}\n`)
         expect(sopsDecrypt(repo, 'environments/dev/env.secrets', demoKey(repo, 'dev'))).toContain(`OPENAI_API_KEY=${NEW_OPENAI}\n`)
-        const unset = await keyfleet(['unset', 'dev', 'OPENAI_API_KEY'], { cwd: repo, env })
+        const unset = await keyfleet(['unset', 'dev', 'OPENAI_API_KEY', '--force'], { cwd: repo, env })
         expect(unset.code).toBe(0)
         expect(sopsDecrypt(repo, 'environments/dev/env.secrets', demoKey(repo, 'dev'))).not.toContain('OPENAI_API_KEY=')
         expect(readdirSync(join(repo, 'environments', 'dev')).sort()).toEqual(['deployment.yaml', 'env.secrets'])

@@ -55,7 +55,7 @@ describe('no authoring command leaks the value', () => {
         expect((await run('import', ['import', 'prod', 'import.env', '--remove-source'])).code).toBe(0)
         expect((await run('edit', ['edit', 'dev', '--identity-file', demoKey(repo, 'admin')], '', { EDITOR: editor })).code).toBe(0)
         expect((await run('ls', ['ls'])).code).toBe(0)
-        expect((await run('unset', ['unset', 'dev', 'OPENAI_API_KEY'])).code).toBe(0)
+        expect((await run('unset', ['unset', 'dev', 'OPENAI_API_KEY', '--force'])).code).toBe(0)
         expect((await run('wrong identity', ['set', 'prod', 'OPENAI_API_KEY'], canary, { SOPS_AGE_KEY_FILE: demoKey(repo, 'laptop-alice') })).code).toBe(3)
         const get = await run('get', ['get', 'prod', 'OPENAI_API_KEY'])
         expect(get.stdout).toBe(`${canary}\n`) // get prints the value: that is its job, and the only place it may appear

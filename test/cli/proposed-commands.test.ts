@@ -88,7 +88,7 @@ describe('every proposed command runs as written', () => {
     })
 
     const keyfleetCommands = [...new Set(harvested.filter((h) => h.command.startsWith('keyfleet ')).map((h) => h.command))]
-    it.each(keyfleetCommands)('keyfleet: %s parses', (raw) => {
+    it.each(keyfleetCommands)('keyfleet: %s parses', async (raw) => {
         const where = harvested.filter((h) => h.command === raw).map((h) => h.where).join(', ')
         const words = fill(raw).split(/\s+/).slice(1)
         if (words[0] === '--help' || (words[0] === '<command>' && words[1] === '--help')) return
@@ -98,7 +98,8 @@ describe('every proposed command runs as written', () => {
         const rest = words.slice((command?.name.split(' ').length ?? 0))
         // A bare command name is a reference ("re-create it with `keyfleet set`"), not a command line.
         if (rest.length === 0) return
-        expect(() => parseCommandArgs(command!, rest), `${raw} (${where})`).not.toThrow()
+        const loaded = await command!.load()
+        expect(() => parseCommandArgs(loaded, rest), `${raw} (${where})`).not.toThrow()
     })
 
     const sopsLines = [...new Set(harvested.filter((h) => h.command.startsWith('sops ')).map((h) => h.command))]

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { repoRoot, toolPath } from '../helpers/tools.js'
 
-const pages = ['README.md', ...['authoring', 'repository', 'lifecycle', 'validation', 'change-report', 'render', 'deployment', 'live-check', 'loader', 'native-decryption', 'github-action', 'ci-setup'].map((p) => `docs/${p}.md`)]
+const pages = ['README.md', ...['authoring', 'repository', 'run', 'lifecycle', 'validation', 'change-report', 'render', 'deployment', 'live-check', 'loader', 'native-decryption', 'github-action', 'ci-setup'].map((p) => `docs/${p}.md`)]
 
 it('every doc page with ```sh blocks is in the list', () => {
     const withShell = readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)
@@ -32,16 +32,10 @@ export const shellOf = (markdown: string): string => {
     }).join('\n')
 }
 
-// One private copy of node_modules per run: a doc command that reinstalls
-// (npm ci) must never reach the real one through a link.
-let modules: string | undefined
-const privateModules = (): string => {
-    if (!modules) {
-        modules = join(mkdtempSync(join(tmpdir(), 'keyfleet-docs-modules-')), 'node_modules')
-        cpSync(join(repoRoot, 'node_modules'), modules, { recursive: true, verbatimSymlinks: true })
-    }
-    return modules
-}
+// Every copy links the one real install: no page reinstalls (`npm ci` is a no-op below and any other
+// command that would change node_modules is refused), so nothing can reach it through the link, and no
+// test copies or deletes 100+ MB (issue 13, finding 13: that cleanup outlived a 60 s hook on a busy machine).
+const sharedModules = join(repoRoot, 'node_modules')
 
 const copyRepo = (): string => {
     const dir = mkdtempSync(join(tmpdir(), 'keyfleet-docs-'))
@@ -51,7 +45,7 @@ const copyRepo = (): string => {
         try { cpSync(join(repoRoot, file), join(dir, file)) } catch { /* deleted in the work tree */ }
     }
     cpSync(join(repoRoot, 'dist'), join(dir, 'dist'), { recursive: true })
-    symlinkSync(privateModules(), join(dir, 'node_modules'))
+    symlinkSync(sharedModules, join(dir, 'node_modules'))
     const git = (...args: string[]): void => { execFileSync('git', args, { cwd: dir, stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_NAME: 'd', GIT_AUTHOR_EMAIL: 'd@d', GIT_COMMITTER_NAME: 'd', GIT_COMMITTER_EMAIL: 'd@d' } }) }
     git('init', '-q', '-b', 'main'); git('add', '-A'); git('commit', '-qm', 'docs'); git('commit', '-q', '--allow-empty', '-m', 'second')
     return dir
@@ -65,7 +59,7 @@ const runScript = (dir: string, script: string): { failures: string[], stderr: s
         '__kf_expect() { [ "$2" -eq "$3" ] || echo "DOCFAIL line $1: exit status $2, the doc says # exit $3" >&2; }',
         // The harness built once and links node_modules; `npm ci` / `npm test` are what CI
         // itself runs (and `npm test` is this suite), so those three are no-ops here.
-        'npm() { case "$*" in "run build"|ci|"test") return 0 ;; esac; command npm "$@"; }',
+        'npm() { case "$*" in "run build"|ci|"test") return 0 ;; install*|"i "*|i|add*|uninstall*|remove*|rm*|update*|up*|rebuild*|prune*|dedupe*|link*|"ci "*) echo "DOCFAIL line $LINENO: npm $1 would change the shared node_modules" >&2; return 1 ;; esac; command npm "$@"; }',
         // The pinned tools as CI has them (scripts/ensure-tools.sh); pages say where they come from.
         `export PATH="${dirname(toolPath('sops'))}:${dirname(toolPath('age'))}:$PATH"`,
         'unset SOPS_AGE_KEY SOPS_AGE_KEY_FILE',
@@ -76,10 +70,10 @@ const runScript = (dir: string, script: string): { failures: string[], stderr: s
     return { failures: stderr.split('\n').filter((l) => l.startsWith('DOCFAIL')), stderr, signal: run.signal }
 }
 
+// Each test removes its own copy (a few MB: sources and dist, node_modules is a link); this is the net for a test that threw first.
 const scratch: string[] = []
 afterAll(() => {
     for (const dir of scratch) rmSync(dir, { recursive: true, force: true })
-    if (modules) rmSync(dirname(modules), { recursive: true, force: true })
 })
 
 describe('the harness', () => {
@@ -104,6 +98,7 @@ describe('doc examples run as written', () => {
             const dir = copyRepo()
             scratch.push(dir)
             const run = runScript(dir, script)
+            rmSync(dir, { recursive: true, force: true })
             expect(run.failures, `${page}\n${run.stderr}`).toEqual([])
             expect(run.signal, `${page} did not finish`).toBeNull()
         }, 150_000)

@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { BATCH_DEFAULTS, checkEnvironment, checkText, PROBE_DEFAULTS, probeFindings, type ProbeResult } from '../../probe/index.js'
-import { decryptSopsFile, parseSopsFile } from '../../sops/native/index.js'
+import { parseSopsFile } from '../../sops/native/index.js'
 import { checkKeyed } from '../../validate/keyed.js'
 import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { nativeIdentities, openRepo } from '../repo-context.js'
+import { decryptNative, nativeIdentities, openRepo } from '../repo-context.js'
 import { existingSecrets } from '../secret-target.js'
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : [])
@@ -102,7 +102,7 @@ Examples:
             if (leaf.path.length === 1 && name !== undefined && leaf.line !== undefined) lines.set(name, leaf.line)
         }
         // Decrypt here first so a wrong identity or a tampered file is exit 3, not a finding.
-        const secrets = (await decryptSopsFile(text, { store: 'dotenv', identities, file })).toEnvMap()
+        const secrets = (await decryptNative(text, { store: 'dotenv', identities, file })).toEnvMap()
 
         const findings: Finding[] = await checkKeyed([{ env, file, text, identities, lineOf: (name) => lines.get(name) }], repo.index, undefined)
         let results: ProbeResult[] | undefined

@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
 import { runSops } from '../../sops/index.js'
-import { decryptSopsFile, formatDecrypted, storeForPath, type StoreKind } from '../../sops/native/index.js'
+import { formatDecrypted, storeForPath, type StoreKind } from '../../sops/native/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { identityFrom, nativeIdentities, sopsOptions } from '../repo-context.js'
+import { identityFrom, decryptNative, nativeIdentities, sopsOptions } from '../repo-context.js'
 
 const STORES: readonly StoreKind[] = ['dotenv', 'yaml', 'json', 'binary']
 
@@ -72,7 +72,7 @@ Examples:
             return ExitCode.ok
         }
         const text = readText(path, 'file')
-        const decrypted = await decryptSopsFile(text, { store, identities: nativeIdentities(ctx, identityFile), file: fileArg })
+        const decrypted = await decryptNative(text, { store, identities: nativeIdentities(ctx, identityFile), file: fileArg })
         if (values.json === true) {
             const flat: Record<string, string> = {}
             for (const [name, value] of decrypted.toEnvMap()) Object.defineProperty(flat, name, { value, enumerable: true })

@@ -7,7 +7,8 @@ import { changeReport, changeReportMarkdown, changeReportText, discoverEnvironme
 import { KeyfleetError } from '../../errors.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { gatherIdentities, identityOptions, rootOf } from './validate.js'
+import { gatherIdentities, identityOptions } from './validate.js'
+import { repoRootFor } from '../repo-context.js'
 
 export const command: Command = {
     name: 'diff',
@@ -31,18 +32,22 @@ Examples:
         json: { type: 'boolean', description: 'print the report as JSON' },
         'fail-on-change': { type: 'boolean', description: 'exit 1 when any environment changed' },
         ...identityOptions,
-        root: { type: 'string', arg: 'DIR', description: 'repository root (default: current directory)' },
+        root: { type: 'string', arg: 'DIR', description: 'repository root (default: the nearest directory at or above the current one holding .sops.yaml or environments/keyfleet.yaml)' },
     },
     positionals: [0, 0],
     run: async (args, ctx) => {
         const base = args.values.base
         if (typeof base !== 'string' || base === '') throw new KeyfleetError('USAGE', '--base <ref> is required, e.g. keyfleet diff --base origin/main')
         if (args.values.markdown === true && args.values.json === true) throw new KeyfleetError('USAGE', 'choose one of --markdown and --json')
-        const root = rootOf(args, ctx)
+        const root = repoRootFor(ctx, args.values.root)
         const envs = discoverEnvironments(root, readRepoCatalog(root).catalog)
         const identities = await gatherIdentities(args, ctx, root, envs, false)
         const head = typeof args.values.head === 'string' ? args.values.head : undefined
         const report = await changeReport({ root, base, identities, ...(head === undefined ? {} : { head }) })
+        // Nothing to compare is not "no change": a wrong --base, --root or checkout must not pass a check.
+        if (report.environments.length === 0) {
+            throw new KeyfleetError('DIFF_NOTHING_TO_COMPARE', `no environments/*/env.secrets at ${base} or at ${head ?? 'the work tree'} under ${root}; check --base, --head and that you are in the right repository`)
+        }
         if (args.values.json === true) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
         else if (args.values.markdown === true) ctx.stdout.write(changeReportMarkdown(report))
         else ctx.stdout.write(changeReportText(report))

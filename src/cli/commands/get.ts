@@ -1,10 +1,9 @@
 /** `keyfleet get <env> <NAME>`: one value on stdout, for scripts. */
 import { readFileSync } from 'node:fs'
 import { KeyfleetError } from '../../errors.js'
-import { decryptSopsFile } from '../../sops/native/index.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { nativeIdentities, openRepo } from '../repo-context.js'
+import { decryptNative, nativeIdentities, openRepo } from '../repo-context.js'
 import { describeName, existingSecrets } from '../secret-target.js'
 
 export const command: Command = {
@@ -27,7 +26,7 @@ Example:
         const target = existingSecrets(repo, env)
         const identities = nativeIdentities(ctx, values['identity-file'] as string | undefined)
         if (identities.length === 0) throw new KeyfleetError('IDENTITY_MISSING', 'no age identity: pass --identity-file or set SOPS_AGE_KEY_FILE / SOPS_AGE_KEY')
-        const decrypted = await decryptSopsFile(readFileSync(target.file, 'utf8'), { store: 'dotenv', identities, file: target.paths.secrets })
+        const decrypted = await decryptNative(readFileSync(target.file, 'utf8'), { store: 'dotenv', identities, file: target.paths.secrets })
         const values_ = decrypted.toEnvMap()
         const name = repo.index.resolve(rawName)?.name ?? rawName
         const value = values_.get(name)

@@ -35,6 +35,7 @@ export const commandGroups: readonly (readonly [title: string, commands: readonl
         lazy('edit', 'Edit an environment in $EDITOR (sops decrypts to a private temp file and re-encrypts)', () => import('./edit.js')),
         lazy('get', 'Print one value (for scripts); decrypts in process, no sops needed', () => import('./get.js')),
         lazy('ls', 'List key names per environment (no key needed)', () => import('./ls.js')),
+        lazy('run', 'Run a program with an environment\'s keys as environment variables', () => import('./run.js')),
         lazy('decrypt', 'Decrypt any SOPS file in process (MAC verified) and print it like `sops decrypt`', () => import('./decrypt.js')),
     ]],
     ['Check a change (PR)', [

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { repoRootFor } from '../repo-context.js'
 import { loadCatalog, type Catalog } from '../../catalog/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors } from '../../findings.js'
@@ -30,8 +31,7 @@ export const formatRegistry = (registry: Registry, format: string, flag: string)
 }
 
 /** `--root` or the working directory. */
-export const rootFrom = (args: CommandArgs, ctx: CliContext): string =>
-    typeof args.values.root === 'string' ? resolve(ctx.cwd, args.values.root) : ctx.cwd
+export const rootFrom = (args: CommandArgs, ctx: CliContext): string => repoRootFor(ctx, args.values.root)
 
 /**
  * Reads the catalog and `environments/<env>/deployment.yaml`, printing every
@@ -72,7 +72,7 @@ Examples:
   keyfleet registry dev --format json | jq '.keys[] | select(.name=="OPENAI_API_KEY").agents'`,
     options: {
         format: { type: 'string', arg: 'FORMAT', description: 'text (default), json or markdown' },
-        root: { type: 'string', arg: 'DIR', description: 'repository root (default: current directory)' },
+        root: { type: 'string', arg: 'DIR', description: 'repository root (default: the nearest directory at or above the current one holding .sops.yaml or environments/keyfleet.yaml)' },
     },
     positionals: [1, 1],
     run: async (args, ctx) => {

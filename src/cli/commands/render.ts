@@ -9,11 +9,10 @@ import { isAbsolute, join, relative, resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
 import { renderEnvironment, writeRenderOutput, type RenderOutput } from '../../render/index.js'
 import { environmentPaths } from '../../repo/layout.js'
-import { decryptSopsFile } from '../../sops/native/index.js'
 import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
-import { nativeIdentities } from '../repo-context.js'
-import { formatRegistry, loadDeployment, rootFrom } from './registry.js'
+import { decryptNative, nativeIdentities, repoRootFor } from '../repo-context.js'
+import { formatRegistry, loadDeployment } from './registry.js'
 
 /** The summary table: one row per agent; names, targets, paths and counts only. */
 const summary = (out: RenderOutput, shownDir: string, ctx: CliContext, keyCount: Map<string, number>): void => {
@@ -48,7 +47,7 @@ Examples:
         out: { type: 'string', arg: 'DIR', description: 'output directory (created 0700); keep it out of git' },
         'identity-file': { type: 'string', multiple: true, arg: 'FILE', description: 'age identity file (keys.txt format)' },
         registry: { type: 'string', arg: 'FORMAT', description: 'also print the agent/key registry: text, json or markdown' },
-        root: { type: 'string', arg: 'DIR', description: 'repository root (default: current directory)' },
+        root: { type: 'string', arg: 'DIR', description: 'repository root (default: the nearest directory at or above the current one holding .sops.yaml or environments/keyfleet.yaml)' },
     },
     positionals: [1, 1],
     run: async (args, ctx) => {
@@ -57,7 +56,7 @@ Examples:
         if (typeof outArg !== 'string' || outArg === '') throw new KeyfleetError('USAGE', 'render needs --out DIR, a directory outside git for the rendered files')
         const registryFormat = typeof args.values.registry === 'string' ? args.values.registry : undefined
         if (registryFormat !== undefined) formatRegistry({ keyfleet: 'registry/v1', environment: env, agents: [], keys: [] }, registryFormat, '--registry')
-        const root = rootFrom(args, ctx)
+        const root = repoRootFor(ctx, args.values.root)
         const { catalog, deployment } = loadDeployment(root, env, ctx)
         if (!deployment) return ExitCode.findings
         const identities = nativeIdentities(ctx, ([] as unknown[]).concat(args.values['identity-file'] ?? []).map(String))
@@ -71,7 +70,7 @@ Examples:
         } catch (cause) {
             throw new KeyfleetError('SECRETS_NOT_FOUND', `cannot read ${secretsFile}: create the environment with \`keyfleet set ${env} NAME\` or \`keyfleet import\``, { cause: (cause as NodeJS.ErrnoException).code, file: secretsFile })
         }
-        const values = (await decryptSopsFile(text, { store: 'dotenv', identities, file: secretsFile })).toEnvMap()
+        const values = (await decryptNative(text, { store: 'dotenv', identities, file: secretsFile })).toEnvMap()
         const tty = ctx.stderr.isTTY === true && deployment.agents.length >= 50
         let last = 0
         const out = await renderEnvironment({

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
-import { isIdentity, parseIdentityFile, recipientOf } from '../../age/index.js'
+import { noIdentityError, repoRootFor, sopsIdentityLookup } from '../repo-context.js'
+import { parseIdentityFile, recipientOf } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { parseSopsFile } from '../../sops/native/index.js'
@@ -43,22 +44,6 @@ export interface IdentityDetail {
     readonly anyAssigned: readonly string[]
 }
 
-const AGE_KEY_HELP = 'expected AGE-SECRET-KEY-1… identities, one per line or separated by spaces, # comments allowed; fix or unset it, or pass --keyless'
-
-/**
- * The identities in `SOPS_AGE_KEY`, as sops reads it (whitespace separated, `#` lines skipped).
- * @throws KeyfleetError `USAGE` naming the variable (never its content) when any word is not an age identity or none is there.
- */
-const identitiesFromVariable = async (value: string): Promise<string[]> => {
-    const words = value.split(/\r?\n/).filter((line) => !line.trim().startsWith('#')).flatMap((line) => line.split(/\s+/)).filter((w) => w !== '')
-    if (words.length === 0) throw new KeyfleetError('USAGE', `SOPS_AGE_KEY is set but holds no identity: ${AGE_KEY_HELP}`)
-    for (const word of words) {
-        const ok = isIdentity(word) && await recipientOf(word).then(() => true, () => false)
-        if (!ok) throw new KeyfleetError('USAGE', `SOPS_AGE_KEY is set but is not a valid age identity (value withheld): ${AGE_KEY_HELP}`)
-    }
-    return words
-}
-
 /**
  * Collects identities per environment: `--identity env=FILE` for that
  * environment; `--identity-file`, `SOPS_AGE_KEY` and `SOPS_AGE_KEY_FILE` for
@@ -84,17 +69,13 @@ export const gatherIdentityDetail = async (
         anySources.push(`--identity-file ${file}`)
     }
     if (args.values.keyless !== true) {
-        // Set but empty counts as unset, as in sops.
-        const fromEnv = ctx.env.SOPS_AGE_KEY
-        if (fromEnv !== undefined && fromEnv.trim() !== '') {
-            global.push(...await identitiesFromVariable(fromEnv))
-            anySources.push('SOPS_AGE_KEY')
-        }
-        const keyFile = ctx.env.SOPS_AGE_KEY_FILE
-        if (keyFile) {
-            global.push(...readIdentities(keyFile, ctx.cwd))
-            anySources.push(`SOPS_AGE_KEY_FILE (${keyFile})`)
-        }
+        // Where sops looks (repo-context.ts): SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, the user config keys.txt.
+        // A source that is set but unusable while nothing else is found is an error, not a silent key-less run.
+        const found = sopsIdentityLookup(ctx)
+        const named = ['SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD'].some((name) => (ctx.env[name] ?? '') !== '')
+        if (found.identities.length === 0 && named && found.errors.length > 0) throw noIdentityError(found)
+        global.push(...found.identities)
+        anySources.push(...found.used)
     }
     const anyAssigned: string[] = []
     if (global.length === 0) return { identities: out, anySources, anyAssigned }
@@ -162,11 +143,11 @@ Examples:
         all: { type: 'boolean', description: 'scan every tracked file for plaintext keys' },
         ...identityOptions,
         json: { type: 'boolean', description: 'print findings as JSON' },
-        root: { type: 'string', arg: 'DIR', description: 'repository root (default: current directory)' },
+        root: { type: 'string', arg: 'DIR', description: 'repository root (default: the nearest directory at or above the current one holding .sops.yaml or environments/keyfleet.yaml)' },
     },
     positionals: [0, 0],
     run: async (args, ctx) => {
-        const root = rootOf(args, ctx)
+        const root = repoRootFor(ctx, args.values.root)
         const envs = list(args.values.env)
         let base = typeof args.values.base === 'string' ? args.values.base : undefined
         const all = args.values.all === true

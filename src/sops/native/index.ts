@@ -7,6 +7,6 @@ export type { AgeStanza, DecryptedEntry, DecryptedFile, ParsedSopsFile, Selectio
 export { storeForPath } from './store-kind.js'
 export { parseSopsFile } from './parse.js'
 export { decryptSopsFile } from './decrypt.js'
-export { identitiesFromEnv, identitiesFromText } from './identities.js'
+export { identitiesFromEnv, identitiesFromText, lookupIdentities, parseIdentityText, userConfigDir, type IdentityLookup, type IdentityLookupIo, type SourceOutcome } from './identities.js'
 export { formatDecrypted } from './format.js'
 export type { NativeErrorCode } from './errors.js'
