@@ -29,7 +29,7 @@ export const internalsOf = (file: DecryptedFile): { branches: Branches; plain: P
 /** JS value of a scalar: ints as numbers when exact, else their decimal text; times as text. */
 export const jsValue = (s: Scalar): string | number | boolean | null => {
     switch (s.type) {
-        case 'str': return s.value
+        case 'str': case 'comment': return s.value
         case 'int': return s.value >= BigInt(Number.MIN_SAFE_INTEGER) && s.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s.value) : s.value.toString()
         case 'float': case 'bool': return s.value
         case 'time': return s.text
@@ -64,9 +64,13 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
             if (event.encrypted && looksEncrypted(text)) {
                 const enc = parseEncValue(text)
                 const opened = enc && openValue(enc, key, aad)
-                // sops keeps an undecryptable comment as-is; a damaged ENC comment is rejected here instead.
-                if (!opened) throw nativeError('NATIVE_MAC_MISMATCH', file, `an encrypted comment under ${where} failed authentication; the file was modified`, event.node.line)
-                text = opened.toString('utf8')
+                // sops panics on a type:bytes label it can open; it never decrypts such a file.
+                if (opened && enc.type === 'bytes') throw nativeError('NATIVE_MALFORMED', file, `an encrypted comment under ${where} is labelled type:bytes, which sops cannot decrypt`, event.node.line)
+                // Like sops (tree.Decrypt): a comment that does not open, or whose label does not parse, is kept as written
+                // ("possibly unencrypted comment"). Comments never enter the MAC, so this cannot hide a changed value.
+                const typed = opened && typedFromPlaintext(enc.type, opened)
+                if (typed && (typed.type === 'str' || typed.type === 'comment')) text = typed.value
+                else if (typed) throw nativeError('NATIVE_MALFORMED', file, `an encrypted comment under ${where} is labelled type:${enc.type}; sops does not print such a comment`, event.node.line)
             }
             comments.set(event.node, text)
             continue
@@ -80,12 +84,12 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
                 const opened = openValue(enc, key, aad)
                 if (!opened) throw nativeError('NATIVE_MAC_MISMATCH', file, `${where} failed authentication: the value was modified or moved from another key`, event.node.line)
                 const typed = typedFromPlaintext(enc.type, opened)
-                if (!typed || enc.type === 'comment') throw nativeError('NATIVE_MALFORMED', file, `${where} does not hold a valid ${enc.type} value`, event.node.line)
+                if (!typed) throw nativeError('NATIVE_MALFORMED', file, enc.type === 'bytes' ? `${where} is labelled type:bytes, which sops cannot decrypt (it panics)` : `${where} does not hold a valid ${enc.type} value`, event.node.line)
                 value = typed
             }
             scalars.set(event.node, value)
         }
-        if (!metadata.macOnlyEncrypted || event.encrypted) hash.update(macBytes(value), 'utf8')
+        if (!metadata.macOnlyEncrypted || event.encrypted) hash.update(macBytes(value))
     }
     return { plain: { scalars, comments }, macHex: hash.digest('hex').toUpperCase() }
 }
