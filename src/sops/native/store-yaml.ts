@@ -6,6 +6,8 @@
  */
 import { Alias, isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
 import { nativeError } from './errors.js'
+import { formatFloatF } from './go-values.js'
+import { hasUnicodeBreak, libyamlFlowScalar } from './yaml-flow.js'
 import { resolvePlain, UNSUPPORTED_UINT } from './yaml-resolve.js'
 import { scalarNode, type CommentNode, type MapEntry, type MapNode, type Scalar, type TreeNode } from './tree.js'
 
@@ -18,7 +20,7 @@ const comments = (text: string | null | undefined, line: number | undefined): Co
     text ? text.split('\n').filter((l) => l !== '').map((l) => ({ kind: 'comment', text: l, line })) : []
 
 class Converter {
-    constructor(readonly doc: Document, readonly lines: LineCounter, readonly file: string | undefined) {}
+    constructor(readonly doc: Document, readonly lines: LineCounter, readonly file: string | undefined, readonly source: string) {}
 
     lineOf(node: Node | null | undefined): number | undefined {
         return node?.range ? this.lines.linePos(node.range[0]).line : undefined
@@ -35,8 +37,13 @@ class Converter {
     }
 
     scalar(node: YamlScalar): Scalar {
-        const text = String(node.value ?? '')
+        let text = String(node.value ?? '')
         const quoted = node.type !== undefined && node.type !== 'PLAIN'
+        if ((node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE') && node.range) {
+            // U+2028/U+2029/NEL are line breaks to yaml.v3 (sops' parser): fold them as it does, or the MAC differs.
+            const source = this.source.slice(node.range[0], node.range[1])
+            if (hasUnicodeBreak(source)) text = libyamlFlowScalar(source) ?? text
+        }
         if (quoted || node.tag === STR_TAG || node.tag === 'tag:yaml.org,2002:binary') return { type: 'str', value: text }
         const resolved = resolvePlain(node.source ?? text)
         if (resolved === UNSUPPORTED_UINT) this.fail('an integer above the int64 range; sops cannot hash it', node)
@@ -89,6 +96,20 @@ class Converter {
 }
 
 /**
+ * sops decodes the metadata with yaml.v3 types and mapstructure's weak typing: an unquoted `version: 1.0`
+ * is the float 1, which becomes the string "1" (and then fails sops' semver check). Mirror that for `version`.
+ */
+const weakVersion = (block: unknown, doc: Document): unknown => {
+    if (typeof block !== 'object' || block === null) return block
+    const node = doc.getIn(['sops', 'version'], true) as unknown
+    if (!isScalar(node) || (node.type !== undefined && node.type !== 'PLAIN') || node.tag !== undefined) return block
+    const typed = resolvePlain(String(node.source ?? node.value ?? ''))
+    const text = typed === UNSUPPORTED_UINT ? String(node.source) : typed.type === 'int' ? typed.value.toString() : typed.type === 'float' ? formatFloatF(typed.value)
+        : typed.type === 'bool' ? (typed.value ? '1' : '0') : typed.type === 'null' ? '' : typed.type === 'time' ? '\0time' : typed.value
+    return { ...block, version: text }
+}
+
+/**
  * Parses YAML text (one or more documents).
  * @throws KeyfleetError NATIVE_MALFORMED with a line for syntax errors, duplicate keys, top-level sequences or scalars.
  */
@@ -105,7 +126,7 @@ export const parseYaml = (text: string, file: string | undefined): YamlDocuments
             // Only the error code: yaml's messages quote source text, which may be a value.
             throw nativeError('NATIVE_MALFORMED', file, `invalid YAML (${error.code})`, lines.linePos(error.pos[0]).line)
         }
-        const converter = new Converter(doc, lines, file)
+        const converter = new Converter(doc, lines, file, text)
         const contents = doc.contents as Node | null
         const head = comments(doc.commentBefore, 1)
         if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
@@ -117,7 +138,7 @@ export const parseYaml = (text: string, file: string | undefined): YamlDocuments
         const items = [...head, ...root.items, ...comments(doc.comment, undefined)].filter((item) => {
             if (item.kind === 'entry' && item.key === 'sops') {
                 // Metadata fields are Go strings: take the text as written (failsafe schema), not the typed tree.
-                if (index === 0) metadataBlock = (doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>).sops
+                if (index === 0) metadataBlock = weakVersion((doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>).sops, doc)
                 return false
             }
             return true
