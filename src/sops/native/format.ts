@@ -7,6 +7,7 @@ import { isUtf8 } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
 import { Document, Pair, Scalar as YamlScalar, YAMLMap, YAMLSeq } from 'yaml'
 import { internalsOf, type Plaintexts } from './decrypt.js'
+import { formatYamlLikeSops } from './format-yaml.js'
 import { formatFloatJson, formatFloatYaml } from './go-values.js'
 import { needsQuotes } from './yaml-resolve.js'
 import type { Branches, CommentNode, MapNode, Scalar, TreeNode } from './tree.js'
@@ -203,7 +204,7 @@ export const formatDecryptedBytes = (file: DecryptedFile, store: OutputStore = f
         }
         case 'json': return Buffer.from(`${jsonNode(branches[0] ?? { kind: 'map', items: [] }, plain, 0)}\n`, 'utf8')
         case 'binary': return binaryPayload(branches, plain)
-        case 'yaml': return Buffer.from(formatYaml(branches, plain), 'utf8')
+        case 'yaml': return Buffer.from(formatYamlLikeSops(branches, plain), 'utf8')
     }
 }
 

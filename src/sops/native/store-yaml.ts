@@ -16,8 +16,8 @@ export interface YamlDocuments { readonly branches: readonly MapNode[]; readonly
 
 const STR_TAG = 'tag:yaml.org,2002:str'
 
-const comments = (text: string | null | undefined, line: number | undefined): CommentNode[] =>
-    text ? text.split('\n').filter((l) => l !== '').map((l) => ({ kind: 'comment', text: l, line })) : []
+const comments = (text: string | null | undefined, line: number | undefined, inline = false): CommentNode[] =>
+    text ? text.split('\n').filter((l) => l !== '').map((l, i) => (inline && i === 0 ? { kind: 'comment', text: l, line, inline: true } : { kind: 'comment', text: l, line })) : []
 
 class Converter {
     constructor(readonly doc: Document, readonly lines: LineCounter, readonly file: string | undefined, readonly source: string) {}
@@ -69,7 +69,7 @@ class Converter {
                 const n = item as Node | null
                 items.push(...comments(n?.commentBefore, this.lineOf(n)))
                 items.push(this.value(item, path, depth + 1))
-                if (n && isScalar(n)) items.push(...comments(n.comment, this.lineOf(n)))
+                if (n && isScalar(n)) items.push(...comments(n.comment, this.lineOf(n), true))
             }
             items.push(...comments((node as Node).comment, undefined))
             return { kind: 'list', items }
@@ -88,7 +88,7 @@ class Converter {
             const isLeaf = valueNode === null || isScalar(valueNode)
             if (isLeaf) items.push(...comments(valueNode?.commentBefore, this.lineOf(valueNode)))
             items.push({ kind: 'entry', key, value: this.value(pair.value, [...path, key], depth + 1), line: this.lineOf(keyNode) })
-            if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode)))
+            if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode), valueNode?.comment !== undefined && valueNode.comment !== null))
         }
         items.push(...comments(node.comment, undefined))
         return { kind: 'map', items }

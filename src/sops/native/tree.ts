@@ -21,7 +21,8 @@ export type Scalar =
     | { readonly type: 'comment'; readonly value: string; readonly bytes?: Buffer }
 
 export interface ScalarNode { readonly kind: 'scalar'; readonly scalar: Scalar; readonly raw: string; readonly line: number | undefined }
-export interface CommentNode { readonly kind: 'comment'; readonly text: string; readonly line: number | undefined }
+/** `inline`: a YAML line comment (`key: value # text`), which sops keeps on the value's line. */
+export interface CommentNode { readonly kind: 'comment'; readonly text: string; readonly line: number | undefined; readonly inline?: boolean }
 export interface MapEntry { readonly kind: 'entry'; readonly key: string; readonly value: TreeNode; readonly line: number | undefined }
 export interface MapNode { readonly kind: 'map'; readonly items: readonly (MapEntry | CommentNode)[] }
 export interface ListNode { readonly kind: 'list'; readonly items: readonly (TreeNode | CommentNode)[] }
