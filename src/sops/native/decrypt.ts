@@ -18,6 +18,7 @@ const MAC_ONLY_SEED = createHash('sha256').update('sops').digest()
 /** Decrypted values keyed by tree node; the formatter walks the tree with it. */
 export interface Plaintexts {
     readonly scalars: ReadonlyMap<ScalarNode, Scalar>
+    /** Only the comments that were decrypted (the others print as stored); sops drops their `inline` mark. */
     readonly comments: ReadonlyMap<CommentNode, string>
 }
 
@@ -60,7 +61,7 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
         const aad = `${event.path.join(':')}:`
         const where = describePath(event.path)
         if (event.kind === 'comment') {
-            let text = event.node.text
+            const text = event.node.text
             if (event.encrypted && looksEncrypted(text)) {
                 const enc = parseEncValue(text)
                 const opened = enc && openValue(enc, key, aad)
@@ -69,10 +70,9 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
                 // Like sops (tree.Decrypt): a comment that does not open, or whose label does not parse, is kept as written
                 // ("possibly unencrypted comment"). Comments never enter the MAC, so this cannot hide a changed value.
                 const typed = opened && typedFromPlaintext(enc.type, opened)
-                if (typed && (typed.type === 'str' || typed.type === 'comment')) text = typed.value
+                if (typed && (typed.type === 'str' || typed.type === 'comment')) comments.set(event.node, typed.value)
                 else if (typed) throw nativeError('NATIVE_MALFORMED', file, `an encrypted comment under ${where} is labelled type:${enc.type}; sops does not print such a comment`, event.node.line)
             }
-            comments.set(event.node, text)
             continue
         }
         let value = event.node.scalar

@@ -44,8 +44,9 @@ const analyze = (value: string): Analysis => {
             if (c === ':') { flowInd = true; if (followed) blockInd = true }
             if (c === '#' && preceded) { flowInd = true; blockInd = true }
         }
+        // yaml.v3: a tab is not "special" (it still rules out plain and single-quoted styles, not literal blocks).
         if (c === '\t') tabs = true
-        if (!isPrintable(c)) special = true
+        else if (!isPrintable(c)) special = true
         if (c === ' ') {
             if (i === 0) leadingSpace = true
             if (last) trailingSpace = true
@@ -105,15 +106,26 @@ const doubleQuoted = (text: string): string => {
     return `${out}"`
 }
 
-/** yaml_emitter_write_single_quoted: `'` doubled; a LS/PS/NEL break is written and followed by the indentation. */
+/**
+ * yaml_emitter_write_single_quoted: `'` doubled; a break (only LS, PS or NEL reach here: a line feed selects a
+ * literal block) is written as itself, and the indentation follows before the next character that is not a break.
+ */
 const singleQuoted = (text: string, indent: number): string => {
     let out = "'"
+    let breaks = false
     for (const ch of text) {
-        if (ch === "'") out += "''"
-        else if (isBreak(ch)) out += `${ch === '\u0085' ? '\n' : ch}${' '.repeat(indent)}`
-        else out += ch
+        if (ch === ' ') { out += ch; continue }
+        if (isBreak(ch)) {
+            if (!breaks && ch === '\n') out += '\n'
+            out += ch
+            breaks = true
+            continue
+        }
+        if (breaks) out += ' '.repeat(indent)
+        breaks = false
+        out += ch === "'" ? "''" : ch
     }
-    return `${out}'`
+    return `${out}${breaks ? ' '.repeat(indent) : ''}'`
 }
 
 /** A literal block scalar: header (indentation and chomping hints) and body lines at `indent`. */
@@ -175,8 +187,7 @@ class Emitter {
         if (inSeq) {
             // Compact form: the first line of the nested collection follows `- ` (or `:   `).
             const start = this.out.length
-            // A map inside a sequence item keeps the sequence's nesting step: its values go 2 past its keys.
-            if (node.kind === 'map') this.map(node, child, prefix.endsWith('-') ? child + 2 : child + INDENT)
+            if (node.kind === 'map') this.map(node, child)
             else this.seq(node, child)
             const first = this.out.findIndex((l, i) => i >= start && !l.trimStart().startsWith('#'))
             const line = this.out[first] as string
@@ -189,14 +200,31 @@ class Emitter {
         else this.seq(node, child)
     }
 
-    map(node: MapNode, indent: number, children = indent + INDENT): void {
+    /** A line comment stays on its line only while it is the stored text; sops' decrypted comments lose `Inline`. */
+    staysInline(item: CommentNode): boolean { return item.inline === true && !this.plain.comments.has(item) }
+
+    /** Decrypted line comments after item `i` become head comments, written before it. */
+    hoist(items: readonly (TreeNode | MapNode['items'][number])[], i: number, indent: number, done: Set<number>): void {
+        for (let j = i + 1; j < items.length; j++) {
+            const next = items[j] as TreeNode | CommentNode
+            if (next.kind !== 'comment' || next.inline !== true) break
+            if (!this.staysInline(next)) { this.comment(next, indent); done.add(j) }
+        }
+    }
+
+    map(node: MapNode, indent: number): void {
+        // yaml_emitter_increase_indent: inside a mapping, nested content aligns to the next multiple of the indent.
+        const children = INDENT * Math.floor((indent + INDENT) / INDENT)
         const pad = ' '.repeat(indent)
-        for (const item of node.items) {
+        const done = new Set<number>()
+        for (const [i, item] of node.items.entries()) {
+            if (done.has(i)) continue
             if (item.kind === 'comment') {
-                if (item.inline && this.out.length > 0) this.inline(item)
+                if (this.staysInline(item) && this.out.length > 0) this.inline(item)
                 else this.comment(item, indent)
                 continue
             }
+            this.hoist(node.items, i, indent, done)
             const keyText = writeScalar({ type: 'str', value: item.key }, children, true)
             // yaml.v3's check_simple_key: at most 128 characters on one line, else an explicit `? key`.
             if ([...keyText].length > 128 || keyText.includes('\n')) {
@@ -210,12 +238,15 @@ class Emitter {
 
     seq(node: TreeNode & { kind: 'list' }, indent: number): void {
         const pad = ' '.repeat(indent)
-        for (const item of node.items) {
+        const done = new Set<number>()
+        for (const [i, item] of node.items.entries()) {
+            if (done.has(i)) continue
             if (item.kind === 'comment') {
-                if (item.inline && this.out.length > 0) this.inline(item)
+                if (this.staysInline(item) && this.out.length > 0) this.inline(item)
                 else this.comment(item, indent)
                 continue
             }
+            this.hoist(node.items, i, indent, done)
             this.value(`${pad}-`, item, indent + 2, true)
         }
     }

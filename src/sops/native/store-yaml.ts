@@ -26,6 +26,14 @@ class Converter {
         return node?.range ? this.lines.linePos(node.range[0]).line : undefined
     }
 
+    /** Whether a `#` comment follows `node` on its own last line (a line comment, which sops keeps in place). */
+    inlineAfter(node: Node | null | undefined): boolean {
+        const end = node?.range?.[1]
+        if (end === undefined) return false
+        const nl = this.source.indexOf('\n', end)
+        return /^[ \t]+#/.test(this.source.slice(end, nl === -1 ? undefined : nl))
+    }
+
     fail(message: string, node: Node | null | undefined): never {
         throw nativeError('NATIVE_MALFORMED', this.file, message, this.lineOf(node))
     }
@@ -69,7 +77,7 @@ class Converter {
                 const n = item as Node | null
                 items.push(...comments(n?.commentBefore, this.lineOf(n)))
                 items.push(this.value(item, path, depth + 1))
-                if (n && isScalar(n)) items.push(...comments(n.comment, this.lineOf(n), true))
+                if (n && isScalar(n)) items.push(...comments(n.comment, this.lineOf(n), this.inlineAfter(n)))
             }
             items.push(...comments((node as Node).comment, undefined))
             return { kind: 'list', items }
@@ -88,7 +96,7 @@ class Converter {
             const isLeaf = valueNode === null || isScalar(valueNode)
             if (isLeaf) items.push(...comments(valueNode?.commentBefore, this.lineOf(valueNode)))
             items.push({ kind: 'entry', key, value: this.value(pair.value, [...path, key], depth + 1), line: this.lineOf(keyNode) })
-            if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode), valueNode?.comment !== undefined && valueNode.comment !== null))
+            if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode), this.inlineAfter(valueNode?.comment ? valueNode : keyNode)))
         }
         items.push(...comments(node.comment, undefined))
         return { kind: 'map', items }
