@@ -4,7 +4,7 @@
  * hash as sops hashes them. Comments become tree comments in document order
  * (approximating yaml.v3's head/line/foot attachment; they never enter the MAC).
  */
-import { Alias, isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
+import { Alias, isAlias, Lexer, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
 import { nativeError } from './errors.js'
 import { formatFloatF } from './go-values.js'
 import { hasUnicodeBreak, libyamlFlowScalar } from './yaml-flow.js'
@@ -16,8 +16,17 @@ export interface YamlDocuments { readonly branches: readonly MapNode[]; readonly
 
 const STR_TAG = 'tag:yaml.org,2002:str'
 
+/**
+ * The `yaml` package reports both `#` and `# ` as the comment " "; yaml.v3 (and so sops) keeps them apart.
+ * The raw forms of those comments, in document order, from the lexer; each " " takes the next one.
+ */
+let blankComments: string[] = []
+
 const comments = (text: string | null | undefined, line: number | undefined, inline = false): CommentNode[] =>
-    text ? text.split('\n').filter((l) => l !== '').map((l, i) => (inline && i === 0 ? { kind: 'comment', text: l, line, inline: true } : { kind: 'comment', text: l, line })) : []
+    text ? text.split('\n').filter((l) => l !== '').map((raw, i) => {
+        const l = raw === ' ' ? (blankComments.shift() ?? raw) : raw
+        return inline && i === 0 ? { kind: 'comment', text: l, line, inline: true } : { kind: 'comment', text: l, line }
+    }) : []
 
 class Converter {
     constructor(readonly doc: Document, readonly lines: LineCounter, readonly file: string | undefined, readonly source: string) {}
@@ -123,6 +132,7 @@ const weakVersion = (block: unknown, doc: Document): unknown => {
  */
 export const parseYaml = (text: string, file: string | undefined): YamlDocuments => {
     const lines = new LineCounter()
+    blankComments = [...new Lexer().lex(text)].filter((t) => t === '#' || t === '# ').map((t) => t.slice(1))
     const parsed = parseAllDocuments(text, { schema: 'failsafe', lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true })
     const docs = Array.isArray(parsed) ? parsed : []
     if (!Array.isArray(parsed)) throw nativeError('NATIVE_MALFORMED', file, 'invalid YAML')
