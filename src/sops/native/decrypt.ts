@@ -44,8 +44,13 @@ const define = (target: Record<string, unknown>, key: string, value: unknown): v
 }
 
 const plainTree = (node: TreeNode, plain: Plaintexts): unknown => {
-    if (node.kind === 'scalar') return jsValue(plain.scalars.get(node) ?? node.scalar)
-    if (node.kind === 'list') return node.items.filter((i) => i.kind !== 'comment').map((i) => plainTree(i as TreeNode, plain))
+    if (node.kind === 'scalar') {
+        const s = plain.scalars.get(node) ?? node.scalar
+        // sops' Comment struct, as its JSON output shows it.
+        return s.type === 'comment' ? { Value: s.value, Inline: false } : jsValue(s)
+    }
+    // A list item labelled type:comment is a comment to sops and leaves the data.
+    if (node.kind === 'list') return node.items.filter((i) => i.kind !== 'comment' && !(i.kind === 'scalar' && (plain.scalars.get(i) ?? i.scalar).type === 'comment')).map((i) => plainTree(i as TreeNode, plain))
     const out: Record<string, unknown> = {}
     for (const item of node.items) if (item.kind === 'entry') define(out, item.key, plainTree(item.value, plain))
     return out

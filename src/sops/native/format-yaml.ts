@@ -247,6 +247,9 @@ class Emitter {
                 continue
             }
             this.hoist(node.items, i, indent, done)
+            const s = item.kind === 'scalar' ? this.scalarOf(item) : undefined
+            // A list item labelled type:comment is a comment to sops: it prints as `#text`.
+            if (s?.type === 'comment') { this.out.push(`${pad}#${s.value}`); continue }
             this.value(`${pad}-`, item, indent + 2, true)
         }
     }

@@ -57,7 +57,8 @@ const jsonNode = (node: TreeNode, plain: Plaintexts, depth: number): string => {
     const inner = '\t'.repeat(depth + 1)
     const parts = node.kind === 'map'
         ? node.items.flatMap((i) => (i.kind === 'entry' ? [`${inner}${goJsonString(i.key)}: ${jsonNode(i.value, plain, depth + 1)}`] : []))
-        : node.items.flatMap((i) => (i.kind === 'comment' ? [] : [`${inner}${jsonNode(i, plain, depth + 1)}`]))
+        // A list item labelled type:comment is a comment to sops, and JSON drops comments.
+        : node.items.flatMap((i) => (i.kind === 'comment' || (i.kind === 'scalar' && scalarOf(i, plain).type === 'comment') ? [] : [`${inner}${jsonNode(i, plain, depth + 1)}`]))
     const [open, close] = node.kind === 'map' ? ['{', '}'] : ['[', ']']
     return parts.length === 0 ? `${open}${close}` : `${open}\n${parts.join(',\n')}\n${'\t'.repeat(depth)}${close}`
 }
