@@ -97,7 +97,9 @@ const unwrapUncached = async (metadata: SopsMetadata, identities: readonly strin
     for (const [index, stanza] of metadata.age.entries()) {
         let blob: Uint8Array
         try {
-            blob = armor.decode(stanza.enc.trim().startsWith('-----BEGIN') ? stanza.enc : `-----BEGIN AGE ENCRYPTED FILE-----\n${stanza.enc}`)
+            // sops reads the entry through age's armor reader: without the BEGIN line it is damaged, never repaired.
+            if (!stanza.enc.trim().startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) throw new Error('not armored')
+            blob = armor.decode(stanza.enc)
         } catch {
             damaged ??= index
             continue
