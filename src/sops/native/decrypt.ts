@@ -18,8 +18,10 @@ const MAC_ONLY_SEED = createHash('sha256').update('sops').digest()
 /** Decrypted values keyed by tree node; the formatter walks the tree with it. */
 export interface Plaintexts {
     readonly scalars: ReadonlyMap<ScalarNode, Scalar>
-    /** Only the comments that were decrypted (the others print as stored); sops drops their `inline` mark. */
+    /** Decrypted comment texts (the others print as stored). */
     readonly comments: ReadonlyMap<CommentNode, string>
+    /** Comments decrypted as sops' `Comment` type: sops rebuilds them without their `Inline` mark. */
+    readonly notInline: ReadonlySet<CommentNode>
 }
 
 const internals = new WeakMap<DecryptedFile, { branches: Branches; plain: Plaintexts }>()
@@ -60,6 +62,7 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
     const { file, metadata } = parsed
     const scalars = new Map<ScalarNode, Scalar>()
     const comments = new Map<CommentNode, string>()
+    const notInline = new Set<CommentNode>()
     const hash = createHash('sha512')
     if (metadata.macOnlyEncrypted) hash.update(MAC_ONLY_SEED)
     for (const event of parsed.events) {
@@ -75,7 +78,10 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
                 // Like sops (tree.Decrypt): a comment that does not open, or whose label does not parse, is kept as written
                 // ("possibly unencrypted comment"). Comments never enter the MAC, so this cannot hide a changed value.
                 const typed = opened && typedFromPlaintext(enc.type, opened)
-                if (typed && (typed.type === 'str' || typed.type === 'comment')) comments.set(event.node, typed.value)
+                if (typed && (typed.type === 'str' || typed.type === 'comment')) {
+                    comments.set(event.node, typed.value)
+                    if (typed.type === 'comment') notInline.add(event.node)
+                }
                 else if (typed) throw nativeError('NATIVE_MALFORMED', file, `an encrypted comment under ${where} is labelled type:${enc.type}; sops does not print such a comment`, event.node.line)
             }
             continue
@@ -96,7 +102,7 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
         }
         if (!metadata.macOnlyEncrypted || event.encrypted) hash.update(macBytes(value))
     }
-    return { plain: { scalars, comments }, macHex: hash.digest('hex').toUpperCase() }
+    return { plain: { scalars, comments, notInline }, macHex: hash.digest('hex').toUpperCase() }
 }
 
 const verifyMac = (parsed: ParsedInternal, key: Uint8Array, computed: string): void => {

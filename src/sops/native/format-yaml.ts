@@ -201,7 +201,7 @@ class Emitter {
     }
 
     /** A line comment stays on its line only while it is the stored text; sops' decrypted comments lose `Inline`. */
-    staysInline(item: CommentNode): boolean { return item.inline === true && !this.plain.comments.has(item) }
+    staysInline(item: CommentNode): boolean { return item.inline === true && !this.plain.notInline.has(item) }
 
     /** Decrypted line comments after item `i` become head comments, written before it. */
     hoist(items: readonly (TreeNode | MapNode['items'][number])[], i: number, indent: number, done: Set<number>): void {
