@@ -4,12 +4,9 @@
  * YAML (4-space indent, comments kept), or the raw binary payload.
  */
 import { isUtf8 } from 'node:buffer'
-import { randomBytes } from 'node:crypto'
-import { Document, Pair, Scalar as YamlScalar, YAMLMap, YAMLSeq } from 'yaml'
 import { internalsOf, type Plaintexts } from './decrypt.js'
 import { formatYamlLikeSops } from './format-yaml.js'
 import { formatFloatJson, formatFloatYaml } from './go-values.js'
-import { needsQuotes } from './yaml-resolve.js'
 import type { Branches, CommentNode, MapNode, Scalar, TreeNode } from './tree.js'
 import type { DecryptedFile } from './types.js'
 import { KeyfleetError } from '../../errors.js'
@@ -62,92 +59,6 @@ const jsonNode = (node: TreeNode, plain: Plaintexts, depth: number): string => {
     const [open, close] = node.kind === 'map' ? ['{', '}'] : ['[', ']']
     return parts.length === 0 ? `${open}${close}` : `${open}\n${parts.join(',\n')}\n${'\t'.repeat(depth)}${close}`
 }
-
-// yaml.v3's is_printable: LF, printable ASCII, and the BMP minus C1 controls, surrogates, BOM, U+FFFE/FFFF.
-const NOT_PRINTABLE = /[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]/u
-const ESCAPES: Record<string, string> = { '\0': '0', '\x07': 'a', '\b': 'b', '\t': 't', '\n': 'n', '\v': 'v', '\f': 'f', '\r': 'r', '\x1b': 'e', '"': '"', '\\': '\\', '\x85': 'N', '\xa0': '_', '\u2028': 'L', '\u2029': 'P' }
-
-/** yaml.v3's double-quoted scalar writer (libyaml's escapes; unicode allowed; no line folding). */
-const goDoubleQuoted = (text: string): string => {
-    let out = '"'
-    for (const ch of text) {
-        const code = ch.codePointAt(0) as number
-        // libyaml escapes quotes, backslashes, line breaks (\n, \r, NEL, LS, PS), the BOM and anything not printable.
-        const escape = ch === '"' || ch === '\\' || ch === '\n' || ch === '\r' || code === 0x85 || code === 0x2028 || code === 0x2029 || code === 0xfeff || NOT_PRINTABLE.test(ch)
-        if (!escape) { out += ch; continue }
-        const named = ESCAPES[ch]
-        if (named !== undefined) out += `\\${named}`
-        else if (code <= 0xff) out += `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`
-        else if (code <= 0xffff) out += `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`
-        else out += `\\U${code.toString(16).toUpperCase().padStart(8, '0')}`
-    }
-    return `${out}"`
-}
-
-/** Scalars the yaml package cannot print as yaml.v3 does are emitted as unique placeholders, replaced afterwards. */
-interface Placeholders { readonly nonce: string; readonly texts: string[] }
-
-const yamlScalar = (s: Scalar, ph: Placeholders): YamlScalar => {
-    const text = s.type === 'str' || s.type === 'comment' ? s.value : s.type === 'int' ? s.value.toString() : s.type === 'float' ? formatFloatYaml(s.value)
-        : s.type === 'bool' ? String(s.value) : s.type === 'time' ? s.text : 'null'
-    if (s.type === 'str' && !text.includes('\n') && (needsQuotes(text) || NOT_PRINTABLE.test(text))) {
-        ph.texts.push(goDoubleQuoted(text))
-        const node = new YamlScalar(`${ph.nonce}${ph.texts.length - 1}Z`)
-        node.type = 'PLAIN'
-        return node
-    }
-    const node = new YamlScalar(text)
-    if (s.type !== 'str') node.type = 'PLAIN'
-    else if (text.includes('\n')) node.type = 'BLOCK_LITERAL'
-    return node
-}
-
-const yamlNode = (node: TreeNode, plain: Plaintexts, ph: Placeholders): YamlScalar | YAMLMap | YAMLSeq => {
-    if (node.kind === 'scalar') {
-        const s = scalarOf(node, plain)
-        if (s.type !== 'comment') return yamlScalar(s, ph)
-        // yaml.v3 marshals sops' Comment struct with lower-cased field names.
-        const struct = new YAMLMap()
-        struct.items.push(new Pair(yamlScalar({ type: 'str', value: 'value' }, ph), yamlScalar({ type: 'str', value: s.value }, ph)))
-        struct.items.push(new Pair(yamlScalar({ type: 'str', value: 'inline' }, ph), yamlScalar({ type: 'bool', value: false }, ph)))
-        return struct
-    }
-    let pending: string[] = []
-    const attach = (target: { commentBefore?: string | null }): void => {
-        if (pending.length > 0) target.commentBefore = pending.join('\n')
-        pending = []
-    }
-    if (node.kind === 'list') {
-        const seq = new YAMLSeq()
-        for (const item of node.items) {
-            if (item.kind === 'comment') { pending.push(commentOf(item, plain)); continue }
-            const child = yamlNode(item, plain, ph)
-            attach(child)
-            seq.items.push(child)
-        }
-        if (pending.length > 0) seq.comment = pending.join('\n')
-        return seq
-    }
-    const map = new YAMLMap()
-    for (const item of node.items) {
-        if (item.kind === 'comment') { pending.push(commentOf(item, plain)); continue }
-        const key = yamlScalar({ type: 'str', value: item.key }, ph)
-        attach(key)
-        map.items.push(new Pair(key, yamlNode(item.value, plain, ph)))
-    }
-    if (pending.length > 0) map.comment = pending.join('\n')
-    return map
-}
-
-const formatYaml = (branches: Branches, plain: Plaintexts): string => branches.map((branch: MapNode) => {
-    const doc = new Document(null, { schema: 'failsafe' })
-    const ph: Placeholders = { nonce: `KFPH${randomBytes(8).toString('hex')}N`, texts: [] }
-    const root = yamlNode(branch, plain, ph) as YAMLMap
-    if (root.items.length === 0) return root.comment ? `${root.comment.split('\n').map((l) => `#${l}`).join('\n')}\n{}\n` : '{}\n'
-    doc.contents = root
-    const text = doc.toString({ indent: 4, indentSeq: true, lineWidth: 0, singleQuote: true, directives: false })
-    return ph.texts.length === 0 ? text : text.replace(new RegExp(`${ph.nonce}(\\d+)Z`, 'g'), (_, i: string) => ph.texts[Number(i)] ?? '')
-}).join('---\n')
 
 /** sops' dotenv EmitPlainFile: strings with `\n` escaped, anything else through stores.ValToString. */
 const dotenvValue = (s: Scalar): string => {
