@@ -166,7 +166,10 @@ class Emitter {
     /** Appends ` #text` to the last line for an inline comment. */
     inline(c: CommentNode): void { this.out[this.out.length - 1] += ` #${this.commentText(c)}` }
 
-    isEmpty(node: TreeNode): boolean { return node.kind !== 'scalar' && !node.items.some((i) => i.kind !== 'comment') }
+    /** A list item labelled type:comment is a comment to sops. */
+    isCommentItem(i: TreeNode | CommentNode | MapNode['items'][number]): boolean { return i.kind === 'comment' || (i.kind === 'scalar' && this.scalarOf(i).type === 'comment') }
+
+    isEmpty(node: TreeNode): boolean { return node.kind !== 'scalar' && !node.items.some((i) => !this.isCommentItem(i)) }
 
     empty(node: TreeNode): string { return node.kind === 'map' ? '{}' : '[]' }
 
@@ -183,7 +186,16 @@ class Emitter {
             this.out.push(`${prefix} ${writeScalar(s, child)}`)
             return
         }
-        if (this.isEmpty(node)) { this.out.push(`${prefix} ${this.empty(node)}`); return }
+        if (this.isEmpty(node)) {
+            this.out.push(`${prefix} ${this.empty(node)}`)
+            // Comments of an otherwise empty collection follow it at the parent's indentation (as sops prints them).
+            const at = prefix.length - prefix.trimStart().length
+            for (const i of node.items) {
+                if (i.kind === 'comment') this.comment(i, at)
+                else if (i.kind === 'scalar') this.out.push(`${' '.repeat(at)}#${(this.scalarOf(i) as { value: string }).value}`)
+            }
+            return
+        }
         if (inSeq) {
             // Compact form: the first line of the nested collection follows `- ` (or `:   `).
             const start = this.out.length
