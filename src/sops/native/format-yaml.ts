@@ -125,7 +125,7 @@ const singleQuoted = (text: string, indent: number): string => {
         breaks = false
         out += ch === "'" ? "''" : ch
     }
-    return `${out}${breaks ? ' '.repeat(indent) : ''}'`
+    return `${out}'`
 }
 
 /** A literal block scalar: header (indentation and chomping hints) and body lines at `indent`. */
