@@ -54,3 +54,28 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
         }, 60_000 + N * (TAMPER + 2) * 2_000)
     }
 })
+
+describe('the cases issue 14 named, against sops 3.13.2', () => {
+    it('binary payload that is not UTF-8; type:bytes/comment relabels; sops_version; duplicate dotenv metadata lines', async () => {
+        const key = await newKey()
+        const cases: { store: StoreKind; plain: Buffer; edit: (t: string) => string; name: string }[] = [
+            { name: "printf 'ab\\xffcd' (binary)", store: 'binary', plain: Buffer.from('ab\xffcd', 'latin1'), edit: (t) => t },
+            { name: 'str -> bytes (json)', store: 'json', plain: Buffer.from('{"a":"hello"}'), edit: (t) => t.replace('type:str', 'type:bytes') },
+            { name: 'str -> comment (json)', store: 'json', plain: Buffer.from('{"a":"hello","b":["x","y"]}'), edit: (t) => t.replace('type:str', 'type:comment') },
+            { name: 'str -> comment in a list (yaml)', store: 'yaml', plain: Buffer.from('b:\n  - x\n  - y\n'), edit: (t) => t.replace('type:str', 'type:comment') },
+            { name: 'sops_version 3.13 (dotenv)', store: 'dotenv', plain: Buffer.from('A=1\n'), edit: (t) => t.replace('sops_version=3.13.2', 'sops_version=3.13') },
+            { name: 'version missing (yaml)', store: 'yaml', plain: Buffer.from('a: 1\n'), edit: (t) => t.replace(/\n\s*version: .*/, '') },
+            { name: 'second sops_mac= line (dotenv)', store: 'dotenv', plain: Buffer.from('A=1\n'), edit: (t) => `${t}${/^sops_mac=.*$/m.exec(t)?.[0] ?? ''}\n` },
+        ]
+        for (const c of cases) {
+            const encrypted = encrypt({ store: c.store, plain: c.plain, flags: [], description: c.name }, [key.recipient])
+            expect({ name: c.name, encrypted: encrypted !== undefined }).toEqual({ name: c.name, encrypted: true })
+            const text = c.edit(encrypted as string)
+            const ref = sopsDecrypt(text, c.store, key.identity)
+            const native = await nativeDecrypt(text, c.store, key.identity)
+            expect({ name: c.name, ok: native.ok }).toEqual({ name: c.name, ok: ref.ok })
+            if (ref.ok && native.ok) expect({ name: c.name, out: native.out.toString('latin1') }).toEqual({ name: c.name, out: ref.out.toString('latin1') })
+            if (c.store === 'binary') expect(native.ok && native.out.equals(c.plain)).toBe(true)
+        }
+    })
+})
