@@ -94,9 +94,12 @@ const ESCAPES: Record<string, string> = { '\0': '0', '\x07': 'a', '\b': 'b', '\t
 /** yaml_emitter_write_double_quoted without line breaking (yaml.v3 disables wrapping). */
 const doubleQuoted = (text: string): string => {
     let out = '"'
+    // yaml.v3's is_bom looks at the start of the value, not at the current character: after a leading BOM,
+    // every character is escaped.
+    const all = text.startsWith('\ufeff')
     for (const ch of text) {
         const code = ch.codePointAt(0) as number
-        if (!(ch === '"' || ch === '\\' || isBreak(ch) || code === 0xfeff || !isPrintable(ch))) { out += ch; continue }
+        if (!(all || ch === '"' || ch === '\\' || isBreak(ch) || code === 0xfeff || !isPrintable(ch))) { out += ch; continue }
         const named = ESCAPES[ch]
         if (named !== undefined) out += `\\${named}`
         else if (code <= 0xff) out += `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`
