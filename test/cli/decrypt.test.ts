@@ -1,4 +1,5 @@
 /** `keyfleet decrypt`, run in process with captured streams. */
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,11 +20,32 @@ const run = async (argv: string[], env: Record<string, string> = {}, cwd = proce
 }
 
 describe('keyfleet decrypt', () => {
-    it('prints a vector as sops would, with --identity-file; --json gives a flat object', async () => {
+    it('prints a vector as sops would, with --identity-file; --json is sops --output-type json (nested, typed)', async () => {
         const r = await run(['decrypt', vector('sops-age-dotenv/secret.enc.env'), '--identity-file', vector('sops-age-dotenv/key.txt')])
         expect(r).toMatchObject({ code: 0, out: 'secret=this is a secret\nanother_secret=7\n' })
         const j = await run(['decrypt', vector('sops-age-yaml/secret.enc.yaml'), '--identity-file', vector('sops-age-yaml/key.txt'), '--json'])
-        expect(JSON.parse(j.out)).toEqual({ secret: 'this is a secret', string: 'string', int: '7', float: '3.14', boolean: 'true' })
+        expect(JSON.parse(j.out)).toEqual({ secret: 'this is a secret', string: 'string', int: 7, float: 3.14, boolean: true, complex: { value: 'this is a secret', array: ['one', 'two', 'three'] } })
+    })
+
+    it('--json and every --output-type print what `sops decrypt --output-type` prints, byte for byte (every vector)', async () => {
+        const cases: [string, string, string][] = [
+            ['sops-age-dotenv/secret.enc.env', 'sops-age-dotenv/key.txt', 'dotenv'], ['sops-age-yaml/secret.enc.yaml', 'sops-age-yaml/key.txt', 'yaml'],
+            ['sops-age-json/secret.enc.json', 'sops-age-json/key.txt', 'json'], ['flux-binary/file.txt', 'flux-binary/age.txt', 'binary'],
+            ['flux-dotenv/env.env', 'flux-dotenv/age.txt', 'dotenv'], ['flux-yaml-age-pq/age-pq.yaml', 'flux-yaml-age-pq/age-pq.txt', 'yaml'],
+            ['flux-yaml-encrypted-regex/age.yaml', 'flux-yaml-encrypted-regex/age.txt', 'yaml'], ['sops-nix-yaml/secrets.yaml', 'sops-nix-yaml/age-keys.txt', 'yaml'],
+        ]
+        for (const [file, key, store] of cases) {
+            for (const output of ['json', 'yaml', 'dotenv', 'binary']) {
+                const env = { SOPS_AGE_KEY_FILE: vector(key), SOPS_DISABLE_VERSION_CHECK: '1', PATH: process.env.PATH ?? '', HOME: tmpdir() }
+                const ref = spawnSync(sopsPath(), ['decrypt', '--input-type', store, '--output-type', output, vector(file)], { env, encoding: 'utf8' })
+                const native = await run(['decrypt', vector(file), '--identity-file', vector(key), '--output-type', output])
+                // Where sops refuses (nested values in dotenv, no string data for binary), native refuses too.
+                expect({ output, file, ok: native.code === 0 }).toEqual({ output, file, ok: ref.status === 0 })
+                if (ref.status === 0) expect({ output, file, out: native.out }).toEqual({ output, file, out: ref.stdout })
+            }
+            const viaJson = await run(['decrypt', vector(file), '--identity-file', vector(key), '--json'])
+            expect(viaJson.out).toBe((await run(['decrypt', vector(file), '--identity-file', vector(key), '--output-type', 'json'])).out)
+        }
     })
 
     it('reads SOPS_AGE_KEY_FILE and SOPS_AGE_KEY from the context env; --input-type overrides the extension', async () => {

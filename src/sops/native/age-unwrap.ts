@@ -4,7 +4,7 @@
  * `open()` for general payloads; this file stays on the library directly so
  * that it can tell "no identity matched" from "entry damaged" per entry.
  */
-import { createDecipheriv, createHash, hkdfSync } from 'node:crypto'
+import { createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import { armor, Decrypter, type Identity } from 'age-encryption'
 import { nativeError } from './errors.js'
 import type { SopsMetadata } from './types.js'
@@ -19,12 +19,67 @@ const LAST_CHUNK_NONCE = Buffer.from('0000000000000000000000' + '01', 'hex')
  * (decryptHeader); the single STREAM chunk is opened here with node:crypto, which avoids web-stream overhead.
  * @throws Error from age-encryption, or 'invalid payload' for anything but a 32-byte payload that authenticates.
  */
-const openDataKey = async (decrypter: Decrypter, blob: Uint8Array): Promise<Uint8Array> => {
+const base64NoPad = (text: string): Buffer => {
+    if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) throw new Error('invalid base64')
+    const bytes = Buffer.from(text, 'base64')
+    if (bytes.toString('base64').replace(/=+$/, '') !== text) throw new Error('invalid base64')
+    return bytes
+}
+
+/**
+ * age's header (age-encryption.org/v1), parsed and authenticated with node:crypto: the same rules as
+ * age-encryption's parseHeader (ASCII 32–126 lines, `-> ` stanzas with non-empty arguments, canonical unpadded
+ * base64 bodies in lines of 48 bytes ending with a shorter one, `--- ` MAC line, HMAC-SHA-256 under
+ * HKDF(fileKey, "header")), without its web-stream reader, which cost most of an unwrap.
+ * @throws Error NO_MATCH when no identity unwraps a stanza; any other Error for a damaged header.
+ */
+export const openHeaderFast = (header: Buffer, identities: readonly Identity[]): Uint8Array => {
+    const lines = header.subarray(0, header.length - 1).toString('latin1').split('\n')
+    for (const line of lines) for (let i = 0; i < line.length; i++) { const c = line.charCodeAt(i); if (c < 32 || c > 126) throw new Error('invalid header') }
+    if (lines[0] !== 'age-encryption.org/v1') throw new Error('invalid version')
+    const stanzas: { args: string[]; body: Uint8Array }[] = []
+    let i = 1
+    for (;;) {
+        const line = lines[i++]
+        if (line === undefined) throw new Error('invalid stanza')
+        const args = line.split(' ')
+        if (args.length < 2 || args.shift() !== '->') {
+            if (!line.startsWith('--- ') || i !== lines.length) throw new Error('invalid header')
+            const mac = base64NoPad(line.slice(4))
+            let fileKey: Uint8Array | null = null
+            for (const identity of identities) {
+                fileKey = identity.unwrapFileKey(stanzas) as Uint8Array | null
+                if (fileKey !== null) break
+            }
+            if (fileKey === null) throw new Error(NO_MATCH)
+            const hmacKey = Buffer.from(hkdfSync('sha256', fileKey, Buffer.alloc(0), HEADER_LABEL, 32))
+            const expected = createHmac('sha256', hmacKey).update(header.subarray(0, header.length - 1 - line.length + 3)).digest()
+            if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw new Error('invalid header HMAC')
+            return fileKey
+        }
+        if (args.some((a) => a.length === 0)) throw new Error('invalid stanza')
+        const body: Buffer[] = []
+        for (;;) {
+            const next = lines[i++]
+            if (next === undefined) throw new Error('invalid stanza')
+            const chunk = base64NoPad(next)
+            if (chunk.length > 48) throw new Error('invalid stanza')
+            body.push(chunk)
+            if (chunk.length < 48) break
+        }
+        stanzas.push({ args, body: Buffer.concat(body) })
+    }
+}
+
+const HEADER_LABEL = Buffer.from('header')
+
+const openDataKey = async (decrypter: Decrypter, blob: Uint8Array, fast: readonly Identity[] | undefined): Promise<Uint8Array> => {
     const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)
     const macLine = bytes.indexOf('\n--- ')
     const headerEnd = macLine === -1 ? -1 : bytes.indexOf('\n', macLine + 1)
     if (headerEnd === -1) return decrypter.decrypt(blob)
-    const fileKey = await decrypter.decryptHeader(bytes.subarray(0, headerEnd + 1))
+    const header = bytes.subarray(0, headerEnd + 1)
+    const fileKey = fast ? openHeaderFast(header, fast) : await decrypter.decryptHeader(header)
     const payload = bytes.subarray(headerEnd + 1)
     // 16-byte nonce, then one final chunk: 32 bytes of key plus a 16-byte tag.
     if (payload.length !== 16 + 32 + 16) throw new Error('invalid payload')
@@ -41,8 +96,9 @@ const openDataKey = async (decrypter: Decrypter, blob: Uint8Array): Promise<Uint
 // Parsed identities, reused across calls: the loader decrypts the same file with the same key on every change.
 const parsedCache = new Map<string, Identity>()
 
-const decrypterFor = (identities: readonly string[], file: string | undefined): Decrypter => {
+const decrypterFor = (identities: readonly string[], file: string | undefined): { decrypter: Decrypter; fast: Identity[] | undefined } => {
     const decrypter = new Decrypter()
+    let fastList: Identity[] | undefined = []
     identities.forEach((identity, i) => {
         try {
             let fast = parsedCache.get(identity)
@@ -50,13 +106,16 @@ const decrypterFor = (identities: readonly string[], file: string | undefined): 
                 fast = nodeX25519Identity(identity)
                 if (fast && parsedCache.size < 64) parsedCache.set(identity, fast)
             }
+            if (fast) fastList?.push(fast)
+            else fastList = undefined
             decrypter.addIdentity(fast ?? identity)
         } catch {
             // Never echo the identity: it is a private key.
             throw nativeError('NATIVE_NO_MATCHING_IDENTITY', file, `identity #${i + 1} is not an age identity (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…; plugin and SSH identities are not supported natively)`)
         }
     })
-    return decrypter
+    // The node:crypto header path only when every identity has a node:crypto implementation (X25519).
+    return { decrypter, fast: fastList }
 }
 
 /**
@@ -92,19 +151,21 @@ const unwrapUncached = async (metadata: SopsMetadata, identities: readonly strin
     if (identities.length === 0) {
         throw nativeError('NATIVE_NO_MATCHING_IDENTITY', file, `no age identity given; the file is encrypted to ${metadata.age.map((a) => a.recipient).join(', ')}. Pass --identity-file or set SOPS_AGE_KEY / SOPS_AGE_KEY_FILE`)
     }
-    const decrypter = decrypterFor(identities, file)
+    const { decrypter, fast } = decrypterFor(identities, file)
     let damaged: number | undefined
     for (const [index, stanza] of metadata.age.entries()) {
         let blob: Uint8Array
         try {
-            blob = armor.decode(stanza.enc.trim().startsWith('-----BEGIN') ? stanza.enc : `-----BEGIN AGE ENCRYPTED FILE-----\n${stanza.enc}`)
+            // sops reads the entry through age's armor reader: without the BEGIN line it is damaged, never repaired.
+            if (!stanza.enc.trim().startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) throw new Error('not armored')
+            blob = armor.decode(stanza.enc)
         } catch {
             damaged ??= index
             continue
         }
         let key: Uint8Array
         try {
-            key = await openDataKey(decrypter, blob)
+            key = await openDataKey(decrypter, blob, fast)
         } catch (error) {
             if (!(error instanceof Error && error.message === NO_MATCH)) damaged ??= index
             continue

@@ -18,7 +18,10 @@ const MAC_ONLY_SEED = createHash('sha256').update('sops').digest()
 /** Decrypted values keyed by tree node; the formatter walks the tree with it. */
 export interface Plaintexts {
     readonly scalars: ReadonlyMap<ScalarNode, Scalar>
+    /** Decrypted comment texts (the others print as stored). */
     readonly comments: ReadonlyMap<CommentNode, string>
+    /** Comments decrypted as sops' `Comment` type: sops rebuilds them without their `Inline` mark. */
+    readonly notInline: ReadonlySet<CommentNode>
 }
 
 const internals = new WeakMap<DecryptedFile, { branches: Branches; plain: Plaintexts }>()
@@ -29,7 +32,7 @@ export const internalsOf = (file: DecryptedFile): { branches: Branches; plain: P
 /** JS value of a scalar: ints as numbers when exact, else their decimal text; times as text. */
 export const jsValue = (s: Scalar): string | number | boolean | null => {
     switch (s.type) {
-        case 'str': return s.value
+        case 'str': case 'comment': return s.value
         case 'int': return s.value >= BigInt(Number.MIN_SAFE_INTEGER) && s.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s.value) : s.value.toString()
         case 'float': case 'bool': return s.value
         case 'time': return s.text
@@ -43,8 +46,13 @@ const define = (target: Record<string, unknown>, key: string, value: unknown): v
 }
 
 const plainTree = (node: TreeNode, plain: Plaintexts): unknown => {
-    if (node.kind === 'scalar') return jsValue(plain.scalars.get(node) ?? node.scalar)
-    if (node.kind === 'list') return node.items.filter((i) => i.kind !== 'comment').map((i) => plainTree(i, plain))
+    if (node.kind === 'scalar') {
+        const s = plain.scalars.get(node) ?? node.scalar
+        // sops' Comment struct, as its JSON output shows it.
+        return s.type === 'comment' ? { Value: s.value, Inline: false } : jsValue(s)
+    }
+    // A list item labelled type:comment is a comment to sops and leaves the data.
+    if (node.kind === 'list') return node.items.filter((i) => i.kind !== 'comment' && !(i.kind === 'scalar' && (plain.scalars.get(i) ?? i.scalar).type === 'comment')).map((i) => plainTree(i as TreeNode, plain))
     const out: Record<string, unknown> = {}
     for (const item of node.items) if (item.kind === 'entry') define(out, item.key, plainTree(item.value, plain))
     return out
@@ -54,21 +62,28 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
     const { file, metadata } = parsed
     const scalars = new Map<ScalarNode, Scalar>()
     const comments = new Map<CommentNode, string>()
+    const notInline = new Set<CommentNode>()
     const hash = createHash('sha512')
     if (metadata.macOnlyEncrypted) hash.update(MAC_ONLY_SEED)
     for (const event of parsed.events) {
         const aad = `${event.path.join(':')}:`
         const where = describePath(event.path)
         if (event.kind === 'comment') {
-            let text = event.node.text
+            const text = event.node.text
             if (event.encrypted && looksEncrypted(text)) {
                 const enc = parseEncValue(text)
                 const opened = enc && openValue(enc, key, aad)
-                // sops keeps an undecryptable comment as-is; a damaged ENC comment is rejected here instead.
-                if (!opened) throw nativeError('NATIVE_MAC_MISMATCH', file, `an encrypted comment under ${where} failed authentication; the file was modified`, event.node.line)
-                text = opened.toString('utf8')
+                // sops panics on a type:bytes label it can open; it never decrypts such a file.
+                if (opened && enc.type === 'bytes') throw nativeError('NATIVE_MALFORMED', file, `an encrypted comment under ${where} is labelled type:bytes, which sops cannot decrypt`, event.node.line)
+                // Like sops (tree.Decrypt): a comment that does not open, or whose label does not parse, is kept as written
+                // ("possibly unencrypted comment"). Comments never enter the MAC, so this cannot hide a changed value.
+                const typed = opened && typedFromPlaintext(enc.type, opened)
+                if (typed && (typed.type === 'str' || typed.type === 'comment')) {
+                    comments.set(event.node, typed.value)
+                    if (typed.type === 'comment') notInline.add(event.node)
+                }
+                else if (typed) throw nativeError('NATIVE_MALFORMED', file, `an encrypted comment under ${where} is labelled type:${enc.type}; sops does not print such a comment`, event.node.line)
             }
-            comments.set(event.node, text)
             continue
         }
         let value = event.node.scalar
@@ -80,14 +95,14 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
                 const opened = openValue(enc, key, aad)
                 if (!opened) throw nativeError('NATIVE_MAC_MISMATCH', file, `${where} failed authentication: the value was modified or moved from another key`, event.node.line)
                 const typed = typedFromPlaintext(enc.type, opened)
-                if (!typed || enc.type === 'comment') throw nativeError('NATIVE_MALFORMED', file, `${where} does not hold a valid ${enc.type} value`, event.node.line)
+                if (!typed) throw nativeError('NATIVE_MALFORMED', file, enc.type === 'bytes' ? `${where} is labelled type:bytes, which sops cannot decrypt (it panics)` : `${where} does not hold a valid ${enc.type} value`, event.node.line)
                 value = typed
             }
             scalars.set(event.node, value)
         }
-        if (!metadata.macOnlyEncrypted || event.encrypted) hash.update(macBytes(value), 'utf8')
+        if (!metadata.macOnlyEncrypted || event.encrypted) hash.update(macBytes(value))
     }
-    return { plain: { scalars, comments }, macHex: hash.digest('hex').toUpperCase() }
+    return { plain: { scalars, comments, notInline }, macHex: hash.digest('hex').toUpperCase() }
 }
 
 const verifyMac = (parsed: ParsedInternal, key: Uint8Array, computed: string): void => {

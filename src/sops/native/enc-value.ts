@@ -4,6 +4,7 @@
  * Parsing here is stricter than sops (canonical base64, 16-byte tag, known
  * type) so that a mutated value can never decode to the same bytes.
  */
+import { isUtf8 } from 'node:buffer'
 import { createDecipheriv } from 'node:crypto'
 import type { Scalar } from './tree.js'
 import { formatFloatF, formatRfc3339Nano, parseGoBool, parseGoFloat, parseGoInt, parseRfc3339 } from './go-values.js'
@@ -62,7 +63,11 @@ export const openValue = (value: EncValue, key: Uint8Array, aad: string): Buffer
 export const typedFromPlaintext = (type: EncType, plain: Buffer): Scalar | undefined => {
     const text = plain.toString('utf8')
     switch (type) {
-        case 'str': case 'comment': case 'bytes': return { type: 'str', value: text }
+        // Go strings are bytes: keep them when they are not UTF-8, so the MAC and binary output see what sops sees.
+        case 'str': return isUtf8(plain) ? { type: 'str', value: text } : { type: 'str', value: text, bytes: Buffer.from(plain) }
+        case 'comment': return isUtf8(plain) ? { type: 'comment', value: text } : { type: 'comment', value: text, bytes: Buffer.from(plain) }
+        // sops 3.13.2 panics on `type:bytes` (a []byte cannot key its IV stash): it never decrypts such a value.
+        case 'bytes': return undefined
         case 'int': { const v = parseGoInt(text); return v === undefined ? undefined : { type: 'int', value: v } }
         case 'float': { const v = parseGoFloat(text); return v === undefined ? undefined : { type: 'float', value: v } }
         case 'bool': { const v = parseGoBool(text); return v === undefined ? undefined : { type: 'bool', value: v } }
@@ -71,9 +76,10 @@ export const typedFromPlaintext = (type: EncType, plain: Buffer): Scalar | undef
 }
 
 /** sops' `ToBytes`: the bytes a value contributes to the MAC. Null contributes nothing (it is never walked). */
-export const macBytes = (scalar: Scalar): string => {
+export const macBytes = (scalar: Scalar): string | Buffer => {
     switch (scalar.type) {
-        case 'str': return scalar.value
+        case 'str': return scalar.bytes ?? scalar.value
+        case 'comment': return scalar.bytes ?? scalar.value
         case 'int': return scalar.value.toString()
         case 'float': return formatFloatF(scalar.value)
         case 'bool': return scalar.value ? 'True' : 'False'

@@ -3,6 +3,7 @@
  * store parser) into {@link SopsMetadata}, validating what decryption relies on.
  */
 import { nativeError } from './errors.js'
+import { sopsAcceptsVersion } from './version.js'
 import type { AgeStanza, SelectionRule, SopsMetadata } from './types.js'
 
 const SELECTION_KINDS = ['unencrypted_suffix', 'encrypted_suffix', 'unencrypted_regex', 'encrypted_regex', 'unencrypted_comment_regex', 'encrypted_comment_regex'] as const
@@ -13,10 +14,9 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined)
 
 const ageEntries = (list: unknown, file: string | undefined): AgeStanza[] => asList(list).map((entry, i) => {
-    const recipient = isRecord(entry) ? asString(entry.recipient) : undefined
-    const enc = isRecord(entry) ? asString(entry.enc) : undefined
-    if (recipient === undefined || enc === undefined) throw nativeError('NATIVE_MALFORMED', file, `sops.age[${i}] needs a recipient and an enc field; the metadata is damaged`)
-    return { recipient, enc }
+    if (!isRecord(entry)) throw nativeError('NATIVE_MALFORMED', file, `sops.age[${i}] is not a mapping; the metadata is damaged`)
+    // sops (agekey.toInternal) checks neither field: an entry without enc simply never opens, and the recipient is a label.
+    return { recipient: asString(entry.recipient) ?? '', enc: asString(entry.enc) ?? '' }
 })
 
 /**
@@ -49,9 +49,11 @@ export const readMetadata = (block: unknown, file: string | undefined): SopsMeta
         age.push(...ageEntries(group.age, file))
         for (const name of OTHER_SOURCES) if (asList(group[name]).length > 0) other.add(name)
     }
+    const version = asString(block.version) ?? ''
+    if (!sopsAcceptsVersion(version)) throw nativeError('NATIVE_MALFORMED', file, `sops.version ${version === '' ? 'is missing' : `"${version.slice(0, 40)}" is not a semantic version`}; sops refuses to decrypt such a file`)
     const macOnly = block.mac_only_encrypted
     return {
-        version: asString(block.version) ?? '',
+        version,
         lastmodified,
         mac,
         age,
@@ -61,29 +63,73 @@ export const readMetadata = (block: unknown, file: string | undefined): SopsMeta
     }
 }
 
+type Token = { readonly map: string } | { readonly list: number }
+interface FlatNode { value?: string; subkeys?: Map<string, FlatNode>; indices?: Map<number, FlatNode> }
+
+/** stores/flatten.go tokenize: split at `__map_` / `__list_`; a list index that is not a number is 0 (Go's ignored Atoi error). */
+const tokenize = (path: string): Token[] => {
+    const tokens: Token[] = []
+    const re = /__map_|__list_/g
+    let last = 0
+    let state: 'normal' | 'map' | 'list' = 'normal'
+    const finish = (end: number): void => {
+        const text = path.slice(last + (state === 'map' ? 6 : state === 'list' ? 7 : 0), end)
+        tokens.push(state === 'list' ? { list: /^[+-]?[0-9]+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : 0 } : { map: text })
+        last = end
+    }
+    for (let m = re.exec(path); m; m = re.exec(path)) {
+        finish(m.index)
+        state = m[0] === '__map_' ? 'map' : 'list'
+    }
+    finish(path.length)
+    return tokens
+}
+
+const convert = (node: FlatNode, file: string | undefined): unknown => {
+    const kinds = [node.value !== undefined, (node.subkeys?.size ?? 0) > 0, (node.indices?.size ?? 0) > 0].filter(Boolean).length
+    if (kinds > 1) throw nativeError('NATIVE_MALFORMED', file, "a sops metadata line is both a value and a nested field (sops: \"Type mismatch\")")
+    if (node.value !== undefined) return node.value
+    if (node.subkeys && node.subkeys.size > 0) {
+        const out = Object.create(null) as Record<string, unknown>
+        for (const [k, child] of node.subkeys) out[k] = convert(child, file)
+        return out
+    }
+    if (node.indices && node.indices.size > 0) {
+        const indices = [...node.indices.keys()]
+        if (Math.min(...indices) !== 0 || Math.max(...indices) + 1 !== indices.length) throw nativeError('NATIVE_MALFORMED', file, "a sops metadata list has gaps (sops: \"Incomplete list\")")
+        return indices.sort((a, b) => a - b).map((i) => convert(node.indices?.get(i) as FlatNode, file))
+    }
+    return Object.create(null) as Record<string, unknown>
+}
+
 /**
  * Rebuilds the nested `sops` block from dotenv's flattened `sops_*` lines
- * (`age__list_0__map_enc` → `{ age: [{ enc }] }`), as sops' unflatten does.
+ * (`age__list_0__map_enc` → `{ age: [{ enc }] }`) exactly as sops' unflattenTreeBranch does,
+ * refusing what it refuses: a repeated line ("Duplicate value"), a field that is both a value and
+ * a container ("Type mismatch"), list indices with gaps ("Incomplete list").
+ * @throws KeyfleetError NATIVE_MALFORMED naming the metadata key (metadata holds no secret values).
  */
-export const unflattenMetadata = (flat: readonly (readonly [string, string])[]): Record<string, unknown> => {
-    // Null-prototype objects: a crafted key such as `__proto__` must stay data.
-    const root: Record<string, unknown> = Object.create(null) as Record<string, unknown>
+export const unflattenMetadata = (flat: readonly (readonly [string, string])[], file?: string): Record<string, unknown> => {
+    const root: FlatNode = {}
     for (const [key, value] of flat) {
-        const tokens = key.split(/(__map_|__list_)/)
-        let container: Record<string, unknown> | unknown[] = root
-        let pending: string | number = tokens[0] ?? ''
-        for (let i = 1; i + 1 < tokens.length; i += 2) {
-            const isList = tokens[i] === '__list_'
-            const next: string | number = isList ? Number.parseInt(tokens[i + 1] ?? '', 10) : (tokens[i + 1] ?? '')
-            const existing: unknown = (container as Record<string | number, unknown>)[pending]
-            const child: Record<string, unknown> | unknown[] = isList
-                ? (Array.isArray(existing) ? existing : [])
-                : (isRecord(existing) ? existing : Object.create(null) as Record<string, unknown>)
-            ;(container as Record<string | number, unknown>)[pending] = child
-            container = child
-            pending = Number.isNaN(next) ? 0 : next
+        let node = root
+        for (const token of tokenize(key)) {
+            if ('map' in token) {
+                node.subkeys ??= new Map()
+                let next = node.subkeys.get(token.map)
+                if (!next) { next = {}; node.subkeys.set(token.map, next) }
+                node = next
+            } else {
+                node.indices ??= new Map()
+                let next = node.indices.get(token.list)
+                if (!next) { next = {}; node.indices.set(token.list, next) }
+                node = next
+            }
         }
-        ;(container as Record<string | number, unknown>)[pending] = value
+        if (node.value !== undefined) throw nativeError('NATIVE_MALFORMED', file, `the sops metadata line sops_${key} appears twice (sops refuses: "Duplicate value")`)
+        node.value = value
     }
-    return root
+    const tree = convert(root, file)
+    if (typeof tree !== 'object' || tree === null || Array.isArray(tree)) throw nativeError('NATIVE_MALFORMED', file, 'the sops metadata lines do not form a mapping')
+    return tree as Record<string, unknown>
 }

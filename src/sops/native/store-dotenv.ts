@@ -33,5 +33,5 @@ export const parseDotenv = (text: string, file: string | undefined): DotenvDocum
         if (key.startsWith('sops_')) flat.push([key.slice('sops_'.length), value])
         else items.push({ kind: 'entry', key, value: scalarNode(str(value), raw, lineNo), line: lineNo })
     })
-    return { branch: { kind: 'map', items }, metadataBlock: flat.length === 0 ? undefined : unflattenMetadata(flat) }
+    return { branch: { kind: 'map', items }, metadataBlock: flat.length === 0 ? undefined : unflattenMetadata(flat, file) }
 }

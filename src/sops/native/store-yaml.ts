@@ -4,8 +4,10 @@
  * hash as sops hashes them. Comments become tree comments in document order
  * (approximating yaml.v3's head/line/foot attachment; they never enter the MAC).
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
+import { Alias, isAlias, Lexer, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
 import { nativeError } from './errors.js'
+import { formatFloatF } from './go-values.js'
+import { hasUnicodeBreak, libyamlFlowScalar } from './yaml-flow.js'
 import { resolvePlain, UNSUPPORTED_UINT } from './yaml-resolve.js'
 import { scalarNode, type CommentNode, type MapEntry, type MapNode, type Scalar, type TreeNode } from './tree.js'
 
@@ -14,14 +16,31 @@ export interface YamlDocuments { readonly branches: readonly MapNode[]; readonly
 
 const STR_TAG = 'tag:yaml.org,2002:str'
 
-const comments = (text: string | null | undefined, line: number | undefined): CommentNode[] =>
-    text ? text.split('\n').filter((l) => l !== '').map((l) => ({ kind: 'comment', text: l, line })) : []
+/**
+ * The `yaml` package reports both `#` and `# ` as the comment " "; yaml.v3 (and so sops) keeps them apart.
+ * The raw forms of those comments, in document order, from the lexer; each " " takes the next one.
+ */
+let blankComments: string[] = []
+
+const comments = (text: string | null | undefined, line: number | undefined, inline = false): CommentNode[] =>
+    text ? text.split('\n').filter((l) => l !== '').map((raw, i) => {
+        const l = raw === ' ' ? (blankComments.shift() ?? raw) : raw
+        return inline && i === 0 ? { kind: 'comment', text: l, line, inline: true } : { kind: 'comment', text: l, line }
+    }) : []
 
 class Converter {
-    constructor(readonly doc: Document, readonly lines: LineCounter, readonly file: string | undefined) {}
+    constructor(readonly doc: Document, readonly lines: LineCounter, readonly file: string | undefined, readonly source: string) {}
 
     lineOf(node: Node | null | undefined): number | undefined {
         return node?.range ? this.lines.linePos(node.range[0]).line : undefined
+    }
+
+    /** Whether a `#` comment follows `node` on its own last line (a line comment, which sops keeps in place). */
+    inlineAfter(node: Node | null | undefined): boolean {
+        const end = node?.range?.[1]
+        if (end === undefined) return false
+        const nl = this.source.indexOf('\n', end)
+        return /^[ \t]+#/.test(this.source.slice(end, nl === -1 ? undefined : nl))
     }
 
     fail(message: string, node: Node | null | undefined): never {
@@ -35,8 +54,13 @@ class Converter {
     }
 
     scalar(node: YamlScalar): Scalar {
-        const text = String(node.value ?? '')
+        let text = String(node.value ?? '')
         const quoted = node.type !== undefined && node.type !== 'PLAIN'
+        if ((node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE') && node.range) {
+            // U+2028/U+2029/NEL are line breaks to yaml.v3 (sops' parser): fold them as it does, or the MAC differs.
+            const source = this.source.slice(node.range[0], node.range[1])
+            if (hasUnicodeBreak(source)) text = libyamlFlowScalar(source) ?? text
+        }
         if (quoted || node.tag === STR_TAG || node.tag === 'tag:yaml.org,2002:binary') return { type: 'str', value: text }
         const resolved = resolvePlain(node.source ?? text)
         if (resolved === UNSUPPORTED_UINT) this.fail('an integer above the int64 range; sops cannot hash it', node)
@@ -62,7 +86,7 @@ class Converter {
                 const n = item as Node | null
                 items.push(...comments(n?.commentBefore, this.lineOf(n)))
                 items.push(this.value(item, path, depth + 1))
-                if (n && isScalar(n)) items.push(...comments(n.comment, this.lineOf(n)))
+                if (n && isScalar(n)) items.push(...comments(n.comment, this.lineOf(n), this.inlineAfter(n)))
             }
             items.push(...comments((node as Node).comment, undefined))
             return { kind: 'list', items }
@@ -81,11 +105,25 @@ class Converter {
             const isLeaf = valueNode === null || isScalar(valueNode)
             if (isLeaf) items.push(...comments(valueNode?.commentBefore, this.lineOf(valueNode)))
             items.push({ kind: 'entry', key, value: this.value(pair.value, [...path, key], depth + 1), line: this.lineOf(keyNode) })
-            if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode)))
+            if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode), this.inlineAfter(valueNode?.comment ? valueNode : keyNode)))
         }
         items.push(...comments(node.comment, undefined))
         return { kind: 'map', items }
     }
+}
+
+/**
+ * sops decodes the metadata with yaml.v3 types and mapstructure's weak typing: an unquoted `version: 1.0`
+ * is the float 1, which becomes the string "1" (and then fails sops' semver check). Mirror that for `version`.
+ */
+const weakVersion = (block: unknown, doc: Document): unknown => {
+    if (typeof block !== 'object' || block === null) return block
+    const node = doc.getIn(['sops', 'version'], true) as unknown
+    if (!isScalar(node) || (node.type !== undefined && node.type !== 'PLAIN') || node.tag !== undefined) return block
+    const typed = resolvePlain(String(node.source ?? node.value ?? ''))
+    const text = typed === UNSUPPORTED_UINT ? String(node.source) : typed.type === 'int' ? typed.value.toString() : typed.type === 'float' ? formatFloatF(typed.value)
+        : typed.type === 'bool' ? (typed.value ? '1' : '0') : typed.type === 'null' ? '' : typed.type === 'time' ? '\0time' : typed.value
+    return { ...block, version: text }
 }
 
 /**
@@ -94,6 +132,7 @@ class Converter {
  */
 export const parseYaml = (text: string, file: string | undefined): YamlDocuments => {
     const lines = new LineCounter()
+    blankComments = [...new Lexer().lex(text)].filter((t) => t === '#' || t === '# ').map((t) => t.slice(1))
     const parsed = parseAllDocuments(text, { schema: 'failsafe', lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true })
     const docs = Array.isArray(parsed) ? parsed : []
     if (!Array.isArray(parsed)) throw nativeError('NATIVE_MALFORMED', file, 'invalid YAML')
@@ -105,7 +144,7 @@ export const parseYaml = (text: string, file: string | undefined): YamlDocuments
             // Only the error code: yaml's messages quote source text, which may be a value.
             throw nativeError('NATIVE_MALFORMED', file, `invalid YAML (${error.code})`, lines.linePos(error.pos[0]).line)
         }
-        const converter = new Converter(doc, lines, file)
+        const converter = new Converter(doc, lines, file, text)
         const contents = doc.contents as Node | null
         const head = comments(doc.commentBefore, 1)
         if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) {
@@ -117,7 +156,7 @@ export const parseYaml = (text: string, file: string | undefined): YamlDocuments
         const items = [...head, ...root.items, ...comments(doc.comment, undefined)].filter((item) => {
             if (item.kind === 'entry' && item.key === 'sops') {
                 // Metadata fields are Go strings: take the text as written (failsafe schema), not the typed tree.
-                if (index === 0) metadataBlock = (doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>).sops
+                if (index === 0) metadataBlock = weakVersion((doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>).sops, doc)
                 return false
             }
             return true
