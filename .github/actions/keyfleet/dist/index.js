@@ -1123,7 +1123,7 @@ var require_Alias = __commonJS({
     var identity3 = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
-    var Alias = class extends Node.NodeBase {
+    var Alias2 = class extends Node.NodeBase {
       constructor(source) {
         super(identity3.ALIAS);
         this.source = source;
@@ -1228,7 +1228,7 @@ var require_Alias = __commonJS({
       }
       return 1;
     }
-    exports.Alias = Alias;
+    exports.Alias = Alias2;
   }
 });
 
@@ -1266,7 +1266,7 @@ var require_Scalar = __commonJS({
 var require_createNode = __commonJS({
   "node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
-    var Alias = require_Alias();
+    var Alias2 = require_Alias();
     var identity3 = require_identity();
     var Scalar2 = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
@@ -1299,7 +1299,7 @@ var require_createNode = __commonJS({
         ref = sourceObjects.get(value);
         if (ref) {
           ref.anchor ?? (ref.anchor = onAnchor(value));
-          return new Alias.Alias(ref.anchor);
+          return new Alias2.Alias(ref.anchor);
         } else {
           ref = { anchor: null, node: null };
           sourceObjects.set(value, ref);
@@ -2330,9 +2330,9 @@ var require_Pair = __commonJS({
     function createPair(key, value, ctx) {
       const k = createNode.createNode(key, void 0, ctx);
       const v = createNode.createNode(value, void 0, ctx);
-      return new Pair2(k, v);
+      return new Pair(k, v);
     }
-    var Pair2 = class _Pair {
+    var Pair = class _Pair {
       constructor(key, value = null) {
         Object.defineProperty(this, identity3.NODE_TYPE, { value: identity3.PAIR });
         this.key = key;
@@ -2354,7 +2354,7 @@ var require_Pair = __commonJS({
         return ctx?.doc ? stringifyPair.stringifyPair(this, ctx, onComment, onChompKeep) : JSON.stringify(this);
       }
     };
-    exports.Pair = Pair2;
+    exports.Pair = Pair;
     exports.createPair = createPair;
   }
 });
@@ -2518,7 +2518,7 @@ var require_YAMLMap = __commonJS({
     var addPairToJSMap = require_addPairToJSMap();
     var Collection = require_Collection();
     var identity3 = require_identity();
-    var Pair2 = require_Pair();
+    var Pair = require_Pair();
     var Scalar2 = require_Scalar();
     function findPair(items, key) {
       const k = identity3.isScalar(key) ? key.value : key;
@@ -2532,7 +2532,7 @@ var require_YAMLMap = __commonJS({
       }
       return void 0;
     }
-    var YAMLMap2 = class extends Collection.Collection {
+    var YAMLMap = class extends Collection.Collection {
       static get tagName() {
         return "tag:yaml.org,2002:map";
       }
@@ -2553,7 +2553,7 @@ var require_YAMLMap = __commonJS({
           else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
           if (value !== void 0 || keepUndefined)
-            map.items.push(Pair2.createPair(key, value, ctx));
+            map.items.push(Pair.createPair(key, value, ctx));
         };
         if (obj instanceof Map) {
           for (const [key, value] of obj)
@@ -2578,9 +2578,9 @@ var require_YAMLMap = __commonJS({
         if (identity3.isPair(pair))
           _pair = pair;
         else if (!pair || typeof pair !== "object" || !("key" in pair)) {
-          _pair = new Pair2.Pair(pair, pair?.value);
+          _pair = new Pair.Pair(pair, pair?.value);
         } else
-          _pair = new Pair2.Pair(pair.key, pair.value);
+          _pair = new Pair.Pair(pair.key, pair.value);
         const prev = findPair(this.items, _pair.key);
         const sortEntries = this.schema?.sortMapEntries;
         if (prev) {
@@ -2616,7 +2616,7 @@ var require_YAMLMap = __commonJS({
         return !!findPair(this.items, key);
       }
       set(key, value) {
-        this.add(new Pair2.Pair(key, value), true);
+        this.add(new Pair.Pair(key, value), true);
       }
       /**
        * @param ctx - Conversion context, originally set in Document#toJS()
@@ -2649,7 +2649,7 @@ var require_YAMLMap = __commonJS({
         });
       }
     };
-    exports.YAMLMap = YAMLMap2;
+    exports.YAMLMap = YAMLMap;
     exports.findPair = findPair;
   }
 });
@@ -2659,18 +2659,18 @@ var require_map = __commonJS({
   "node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    var YAMLMap2 = require_YAMLMap();
+    var YAMLMap = require_YAMLMap();
     var map = {
       collection: "map",
       default: true,
-      nodeClass: YAMLMap2.YAMLMap,
+      nodeClass: YAMLMap.YAMLMap,
       tag: "tag:yaml.org,2002:map",
       resolve(map2, onError) {
         if (!identity3.isMap(map2))
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj, ctx) => YAMLMap2.YAMLMap.from(schema, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
     };
     exports.map = map;
   }
@@ -2686,7 +2686,7 @@ var require_YAMLSeq = __commonJS({
     var identity3 = require_identity();
     var Scalar2 = require_Scalar();
     var toJS = require_toJS();
-    var YAMLSeq4 = class extends Collection.Collection {
+    var YAMLSeq3 = class extends Collection.Collection {
       static get tagName() {
         return "tag:yaml.org,2002:seq";
       }
@@ -2788,7 +2788,7 @@ var require_YAMLSeq = __commonJS({
         idx = Number(idx);
       return typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? idx : null;
     }
-    exports.YAMLSeq = YAMLSeq4;
+    exports.YAMLSeq = YAMLSeq3;
   }
 });
 
@@ -2797,18 +2797,18 @@ var require_seq = __commonJS({
   "node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    var YAMLSeq4 = require_YAMLSeq();
+    var YAMLSeq3 = require_YAMLSeq();
     var seq = {
       collection: "seq",
       default: true,
-      nodeClass: YAMLSeq4.YAMLSeq,
+      nodeClass: YAMLSeq3.YAMLSeq,
       tag: "tag:yaml.org,2002:seq",
       resolve(seq2, onError) {
         if (!identity3.isSeq(seq2))
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj, ctx) => YAMLSeq4.YAMLSeq.from(schema, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLSeq3.YAMLSeq.from(schema, obj, ctx)
     };
     exports.seq = seq;
   }
@@ -3159,9 +3159,9 @@ var require_pairs = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    var Pair2 = require_Pair();
+    var Pair = require_Pair();
     var Scalar2 = require_Scalar();
-    var YAMLSeq4 = require_YAMLSeq();
+    var YAMLSeq3 = require_YAMLSeq();
     function resolvePairs(seq, onError) {
       if (identity3.isSeq(seq)) {
         for (let i2 = 0; i2 < seq.items.length; ++i2) {
@@ -3171,7 +3171,7 @@ var require_pairs = __commonJS({
           else if (identity3.isMap(item)) {
             if (item.items.length > 1)
               onError("Each pair must have its own sequence indicator");
-            const pair = item.items[0] || new Pair2.Pair(new Scalar2.Scalar(null));
+            const pair = item.items[0] || new Pair.Pair(new Scalar2.Scalar(null));
             if (item.commentBefore)
               pair.key.commentBefore = pair.key.commentBefore ? `${item.commentBefore}
 ${pair.key.commentBefore}` : item.commentBefore;
@@ -3182,7 +3182,7 @@ ${cn.comment}` : item.comment;
             }
             item = pair;
           }
-          seq.items[i2] = identity3.isPair(item) ? item : new Pair2.Pair(item);
+          seq.items[i2] = identity3.isPair(item) ? item : new Pair.Pair(item);
         }
       } else
         onError("Expected a sequence for this tag");
@@ -3190,7 +3190,7 @@ ${cn.comment}` : item.comment;
     }
     function createPairs(schema, iterable, ctx) {
       const { replacer } = ctx;
-      const pairs2 = new YAMLSeq4.YAMLSeq(schema);
+      const pairs2 = new YAMLSeq3.YAMLSeq(schema);
       pairs2.tag = "tag:yaml.org,2002:pairs";
       let i2 = 0;
       if (iterable && Symbol.iterator in Object(iterable))
@@ -3215,7 +3215,7 @@ ${cn.comment}` : item.comment;
           } else {
             key = it;
           }
-          pairs2.items.push(Pair2.createPair(key, value, ctx));
+          pairs2.items.push(Pair.createPair(key, value, ctx));
         }
       return pairs2;
     }
@@ -3238,17 +3238,17 @@ var require_omap = __commonJS({
     "use strict";
     var identity3 = require_identity();
     var toJS = require_toJS();
-    var YAMLMap2 = require_YAMLMap();
-    var YAMLSeq4 = require_YAMLSeq();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSeq3 = require_YAMLSeq();
     var pairs = require_pairs();
-    var YAMLOMap = class _YAMLOMap extends YAMLSeq4.YAMLSeq {
+    var YAMLOMap = class _YAMLOMap extends YAMLSeq3.YAMLSeq {
       constructor() {
         super();
-        this.add = YAMLMap2.YAMLMap.prototype.add.bind(this);
-        this.delete = YAMLMap2.YAMLMap.prototype.delete.bind(this);
-        this.get = YAMLMap2.YAMLMap.prototype.get.bind(this);
-        this.has = YAMLMap2.YAMLMap.prototype.has.bind(this);
-        this.set = YAMLMap2.YAMLMap.prototype.set.bind(this);
+        this.add = YAMLMap.YAMLMap.prototype.add.bind(this);
+        this.delete = YAMLMap.YAMLMap.prototype.delete.bind(this);
+        this.get = YAMLMap.YAMLMap.prototype.get.bind(this);
+        this.has = YAMLMap.YAMLMap.prototype.has.bind(this);
+        this.set = YAMLMap.YAMLMap.prototype.set.bind(this);
         this.tag = _YAMLOMap.tag;
       }
       /**
@@ -3475,9 +3475,9 @@ var require_set = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    var Pair2 = require_Pair();
-    var YAMLMap2 = require_YAMLMap();
-    var YAMLSet = class _YAMLSet extends YAMLMap2.YAMLMap {
+    var Pair = require_Pair();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSet = class _YAMLSet extends YAMLMap.YAMLMap {
       constructor(schema) {
         super(schema);
         this.tag = _YAMLSet.tag;
@@ -3487,10 +3487,10 @@ var require_set = __commonJS({
         if (identity3.isPair(key))
           pair = key;
         else if (key && typeof key === "object" && "key" in key && "value" in key && key.value === null)
-          pair = new Pair2.Pair(key.key, null);
+          pair = new Pair.Pair(key.key, null);
         else
-          pair = new Pair2.Pair(key, null);
-        const prev = YAMLMap2.findPair(this.items, pair.key);
+          pair = new Pair.Pair(key, null);
+        const prev = YAMLMap.findPair(this.items, pair.key);
         if (!prev)
           this.items.push(pair);
       }
@@ -3499,17 +3499,17 @@ var require_set = __commonJS({
        * Otherwise, returns the value of that Pair's key.
        */
       get(key, keepPair) {
-        const pair = YAMLMap2.findPair(this.items, key);
+        const pair = YAMLMap.findPair(this.items, key);
         return !keepPair && identity3.isPair(pair) ? identity3.isScalar(pair.key) ? pair.key.value : pair.key : pair;
       }
       set(key, value) {
         if (typeof value !== "boolean")
           throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap2.findPair(this.items, key);
+        const prev = YAMLMap.findPair(this.items, key);
         if (prev && !value) {
           this.items.splice(this.items.indexOf(prev), 1);
         } else if (!prev && value) {
-          this.items.push(new Pair2.Pair(key));
+          this.items.push(new Pair.Pair(key));
         }
       }
       toJSON(_, ctx) {
@@ -3530,7 +3530,7 @@ var require_set = __commonJS({
           for (let value of iterable) {
             if (typeof replacer === "function")
               value = replacer.call(iterable, value, value);
-            set2.items.push(Pair2.createPair(value, null, ctx));
+            set2.items.push(Pair.createPair(value, null, ctx));
           }
         return set2;
       }
@@ -3901,10 +3901,10 @@ var require_stringifyDocument = __commonJS({
 var require_Document = __commonJS({
   "node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
-    var Alias = require_Alias();
+    var Alias2 = require_Alias();
     var Collection = require_Collection();
     var identity3 = require_identity();
-    var Pair2 = require_Pair();
+    var Pair = require_Pair();
     var toJS = require_toJS();
     var Schema = require_Schema();
     var stringifyDocument = require_stringifyDocument();
@@ -3912,7 +3912,7 @@ var require_Document = __commonJS({
     var applyReviver = require_applyReviver();
     var createNode = require_createNode();
     var directives = require_directives();
-    var Document2 = class _Document {
+    var Document = class _Document {
       constructor(value, replacer, options) {
         this.commentBefore = null;
         this.comment = null;
@@ -3994,7 +3994,7 @@ var require_Document = __commonJS({
           node.anchor = // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
           !name || prev.has(name) ? anchors.findNewAnchor(name || "a", prev) : name;
         }
-        return new Alias.Alias(node.anchor);
+        return new Alias2.Alias(node.anchor);
       }
       createNode(value, replacer, options) {
         let _replacer = void 0;
@@ -4039,7 +4039,7 @@ var require_Document = __commonJS({
       createPair(key, value, options = {}) {
         const k = this.createNode(key, null, options);
         const v = this.createNode(value, null, options);
-        return new Pair2.Pair(k, v);
+        return new Pair.Pair(k, v);
       }
       /**
        * Removes a value from the document.
@@ -4202,7 +4202,7 @@ var require_Document = __commonJS({
         return true;
       throw new Error("Expected a YAML collection as document contents");
     }
-    exports.Document = Document2;
+    exports.Document = Document;
   }
 });
 
@@ -4485,15 +4485,15 @@ var require_util_map_includes = __commonJS({
 var require_resolve_block_map = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
-    var Pair2 = require_Pair();
-    var YAMLMap2 = require_YAMLMap();
+    var Pair = require_Pair();
+    var YAMLMap = require_YAMLMap();
     var resolveProps = require_resolve_props();
     var utilContainsNewline = require_util_contains_newline();
     var utilFlowIndentCheck = require_util_flow_indent_check();
     var utilMapIncludes = require_util_map_includes();
     var startColMsg = "All mapping items must start at the same column";
     function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLMap2.YAMLMap;
+      const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
       const map = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -4561,7 +4561,7 @@ var require_resolve_block_map = __commonJS({
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
-          const pair = new Pair2.Pair(keyNode, valueNode);
+          const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           map.items.push(pair);
@@ -4574,7 +4574,7 @@ var require_resolve_block_map = __commonJS({
             else
               keyNode.comment = valueProps.comment;
           }
-          const pair = new Pair2.Pair(keyNode);
+          const pair = new Pair.Pair(keyNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           map.items.push(pair);
@@ -4593,11 +4593,11 @@ var require_resolve_block_map = __commonJS({
 var require_resolve_block_seq = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
-    var YAMLSeq4 = require_YAMLSeq();
+    var YAMLSeq3 = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
     function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
-      const NodeClass = tag?.nodeClass ?? YAMLSeq4.YAMLSeq;
+      const NodeClass = tag?.nodeClass ?? YAMLSeq3.YAMLSeq;
       const seq = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
@@ -4688,9 +4688,9 @@ var require_resolve_flow_collection = __commonJS({
   "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
-    var Pair2 = require_Pair();
-    var YAMLMap2 = require_YAMLMap();
-    var YAMLSeq4 = require_YAMLSeq();
+    var Pair = require_Pair();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSeq3 = require_YAMLSeq();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
     var utilContainsNewline = require_util_contains_newline();
@@ -4700,7 +4700,7 @@ var require_resolve_flow_collection = __commonJS({
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
       const isMap7 = fc.start.source === "{";
       const fcName = isMap7 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap7 ? YAMLMap2.YAMLMap : YAMLSeq4.YAMLSeq);
+      const NodeClass = tag?.nodeClass ?? (isMap7 ? YAMLMap.YAMLMap : YAMLSeq3.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -4828,7 +4828,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               keyNode.comment = valueProps.comment;
           }
-          const pair = new Pair2.Pair(keyNode, valueNode);
+          const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           if (isMap7) {
@@ -4837,7 +4837,7 @@ var require_resolve_flow_collection = __commonJS({
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
             map.items.push(pair);
           } else {
-            const map = new YAMLMap2.YAMLMap(ctx.schema);
+            const map = new YAMLMap.YAMLMap(ctx.schema);
             map.flow = true;
             map.items.push(pair);
             const endRange = (valueNode ?? keyNode).range;
@@ -4883,8 +4883,8 @@ var require_compose_collection = __commonJS({
     "use strict";
     var identity3 = require_identity();
     var Scalar2 = require_Scalar();
-    var YAMLMap2 = require_YAMLMap();
-    var YAMLSeq4 = require_YAMLSeq();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSeq3 = require_YAMLSeq();
     var resolveBlockMap = require_resolve_block_map();
     var resolveBlockSeq = require_resolve_block_seq();
     var resolveFlowCollection = require_resolve_flow_collection();
@@ -4911,7 +4911,7 @@ var require_compose_collection = __commonJS({
         }
       }
       const expType = token.type === "block-map" ? "map" : token.type === "block-seq" ? "seq" : token.start.source === "{" ? "map" : "seq";
-      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap2.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq4.YAMLSeq.tagName && expType === "seq") {
+      if (!tagToken || !tagName || tagName === "!" || tagName === YAMLMap.YAMLMap.tagName && expType === "map" || tagName === YAMLSeq3.YAMLSeq.tagName && expType === "seq") {
         return resolveCollection(CN, ctx, token, onError, tagName);
       }
       let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
@@ -5461,7 +5461,7 @@ var require_util_empty_scalar_position = __commonJS({
 var require_compose_node = __commonJS({
   "node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
-    var Alias = require_Alias();
+    var Alias2 = require_Alias();
     var identity3 = require_identity();
     var composeCollection = require_compose_collection();
     var composeScalar = require_compose_scalar();
@@ -5546,7 +5546,7 @@ var require_compose_node = __commonJS({
       return node;
     }
     function composeAlias({ options }, { offset, source, end }, onError) {
-      const alias = new Alias.Alias(source.substring(1));
+      const alias = new Alias2.Alias(source.substring(1));
       if (alias.source === "")
         onError(offset, "BAD_ALIAS", "Alias cannot be an empty string");
       if (alias.source.endsWith(":"))
@@ -5567,13 +5567,13 @@ var require_compose_node = __commonJS({
 var require_compose_doc = __commonJS({
   "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
-    var Document2 = require_Document();
+    var Document = require_Document();
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
     function composeDoc(options, directives, { offset, start, value, end }, onError) {
       const opts2 = Object.assign({ _directives: directives }, options);
-      const doc = new Document2.Document(void 0, opts2);
+      const doc = new Document.Document(void 0, opts2);
       const ctx = {
         atKey: false,
         atRoot: true,
@@ -5612,7 +5612,7 @@ var require_composer = __commonJS({
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
-    var Document2 = require_Document();
+    var Document = require_Document();
     var errors = require_errors();
     var identity3 = require_identity();
     var composeDoc = require_compose_doc();
@@ -5801,7 +5801,7 @@ ${end.comment}` : end.comment;
           this.doc = null;
         } else if (forceDoc) {
           const opts2 = Object.assign({ _directives: this.directives }, this.options);
-          const doc = new Document2.Document(void 0, opts2);
+          const doc = new Document.Document(void 0, opts2);
           if (this.atDirectives)
             this.onError(endOffset, "MISSING_CHAR", "Missing directives-end indicator line");
           doc.range = [0, endOffset, endOffset];
@@ -6246,7 +6246,7 @@ var require_lexer = __commonJS({
     var flowIndicatorChars = new Set(",[]{}");
     var invalidAnchorChars = new Set(" ,[]{}\n\r	");
     var isNotAnchorChar = (ch) => !ch || invalidAnchorChars.has(ch);
-    var Lexer = class {
+    var Lexer2 = class {
       constructor() {
         this.atEnd = false;
         this.blockScalarIndent = -1;
@@ -6809,7 +6809,7 @@ var require_lexer = __commonJS({
         return yield* this.pushToIndex(i2, false);
       }
     };
-    exports.Lexer = Lexer;
+    exports.Lexer = Lexer2;
   }
 });
 
@@ -7723,7 +7723,7 @@ var require_public_api = __commonJS({
   "node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
-    var Document2 = require_Document();
+    var Document = require_Document();
     var errors = require_errors();
     var log = require_log();
     var identity3 = require_identity();
@@ -7806,7 +7806,7 @@ var require_public_api = __commonJS({
       }
       if (identity3.isDocument(value) && !_replacer)
         return value.toString(options);
-      return new Document2.Document(value, _replacer, options).toString(options);
+      return new Document.Document(value, _replacer, options).toString(options);
     }
     exports.parse = parse;
     exports.parseAllDocuments = parseAllDocuments2;
@@ -7820,15 +7820,15 @@ var require_dist = __commonJS({
   "node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
-    var Document2 = require_Document();
+    var Document = require_Document();
     var Schema = require_Schema();
     var errors = require_errors();
-    var Alias = require_Alias();
+    var Alias2 = require_Alias();
     var identity3 = require_identity();
-    var Pair2 = require_Pair();
+    var Pair = require_Pair();
     var Scalar2 = require_Scalar();
-    var YAMLMap2 = require_YAMLMap();
-    var YAMLSeq4 = require_YAMLSeq();
+    var YAMLMap = require_YAMLMap();
+    var YAMLSeq3 = require_YAMLSeq();
     var cst = require_cst();
     var lexer = require_lexer();
     var lineCounter = require_line_counter();
@@ -7836,12 +7836,12 @@ var require_dist = __commonJS({
     var publicApi = require_public_api();
     var visit = require_visit();
     exports.Composer = composer.Composer;
-    exports.Document = Document2.Document;
+    exports.Document = Document.Document;
     exports.Schema = Schema.Schema;
     exports.YAMLError = errors.YAMLError;
     exports.YAMLParseError = errors.YAMLParseError;
     exports.YAMLWarning = errors.YAMLWarning;
-    exports.Alias = Alias.Alias;
+    exports.Alias = Alias2.Alias;
     exports.isAlias = identity3.isAlias;
     exports.isCollection = identity3.isCollection;
     exports.isDocument = identity3.isDocument;
@@ -7850,10 +7850,10 @@ var require_dist = __commonJS({
     exports.isPair = identity3.isPair;
     exports.isScalar = identity3.isScalar;
     exports.isSeq = identity3.isSeq;
-    exports.Pair = Pair2.Pair;
+    exports.Pair = Pair.Pair;
     exports.Scalar = Scalar2.Scalar;
-    exports.YAMLMap = YAMLMap2.YAMLMap;
-    exports.YAMLSeq = YAMLSeq4.YAMLSeq;
+    exports.YAMLMap = YAMLMap.YAMLMap;
+    exports.YAMLSeq = YAMLSeq3.YAMLSeq;
     exports.CST = cst;
     exports.Lexer = lexer.Lexer;
     exports.LineCounter = lineCounter.LineCounter;
@@ -31186,7 +31186,7 @@ var checkMarkdown = (results, options = {}) => {
 };
 
 // src/validate/keyed.ts
-import { createHmac, randomBytes as randomBytes6 } from "node:crypto";
+import { createHmac as createHmac2, randomBytes as randomBytes6 } from "node:crypto";
 
 // src/sops/native/errors.ts
 var describePath = (path6) => path6.length === 0 ? "(root)" : path6.join(".");
@@ -31195,6 +31195,44 @@ var nativeError = (code18, file, message, line) => new KeyfleetError(code18, `${
   ...line === void 0 ? {} : { line }
 });
 
+// src/sops/native/version.ts
+var NUMBERS = /^[0-9]*$/;
+var ALPHANUM = /^[0-9A-Za-z-]*$/;
+var numeric = (part) => NUMBERS.test(part) && !(part.length > 1 && part.startsWith("0")) && part !== "" && BigInt(part) < 2n ** 64n;
+var prerelease = (id) => {
+  if (id === "") return false;
+  if (NUMBERS.test(id)) return numeric(id);
+  return ALPHANUM.test(id);
+};
+var semver = (s) => {
+  if (s === "") return false;
+  const parts = s.split(".");
+  if (parts.length < 3) return false;
+  const [major = "", minor = ""] = parts;
+  const rest = parts.slice(2).join(".");
+  if (!numeric(major) || !numeric(minor)) return false;
+  let preIndex = rest.indexOf("-");
+  const buildIndex = rest.indexOf("+");
+  let sub;
+  if (preIndex !== -1 && buildIndex === -1) sub = preIndex;
+  else if (preIndex === -1 && buildIndex !== -1) sub = buildIndex;
+  else if (preIndex === -1 && buildIndex === -1) sub = rest.length;
+  else if (buildIndex < preIndex) {
+    sub = buildIndex;
+    preIndex = -1;
+  } else sub = preIndex;
+  if (!numeric(rest.slice(0, sub))) return false;
+  if (preIndex !== -1) {
+    const end = buildIndex === -1 ? rest.length : buildIndex;
+    if (!rest.slice(preIndex + 1, end).split(".").every(prerelease)) return false;
+  }
+  if (buildIndex !== -1) {
+    if (!rest.slice(buildIndex + 1).split(".").every((id) => id !== "" && ALPHANUM.test(id))) return false;
+  }
+  return true;
+};
+var sopsAcceptsVersion = (version) => version.startsWith("1.") || semver(version.startsWith("v") ? version.slice(1) : version);
+
 // src/sops/native/metadata.ts
 var SELECTION_KINDS = ["unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex", "unencrypted_comment_regex", "encrypted_comment_regex"];
 var OTHER_SOURCES = ["pgp", "kms", "gcp_kms", "hckms", "azure_kv", "hc_vault"];
@@ -31202,10 +31240,8 @@ var isRecord2 = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 var asList = (v) => Array.isArray(v) ? v : [];
 var asString = (v) => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : void 0;
 var ageEntries = (list, file) => asList(list).map((entry, i2) => {
-  const recipient = isRecord2(entry) ? asString(entry.recipient) : void 0;
-  const enc = isRecord2(entry) ? asString(entry.enc) : void 0;
-  if (recipient === void 0 || enc === void 0) throw nativeError("NATIVE_MALFORMED", file, `sops.age[${i2}] needs a recipient and an enc field; the metadata is damaged`);
-  return { recipient, enc };
+  if (!isRecord2(entry)) throw nativeError("NATIVE_MALFORMED", file, `sops.age[${i2}] is not a mapping; the metadata is damaged`);
+  return { recipient: asString(entry.recipient) ?? "", enc: asString(entry.enc) ?? "" };
 });
 var readMetadata = (block, file) => {
   if (block === void 0) throw nativeError("NATIVE_NOT_SOPS", file, "no sops metadata found: this file is not encrypted with sops (encrypt it with `sops encrypt` or `keyfleet set`)");
@@ -31231,9 +31267,11 @@ var readMetadata = (block, file) => {
     age.push(...ageEntries(group.age, file));
     for (const name of OTHER_SOURCES) if (asList(group[name]).length > 0) other.add(name);
   }
+  const version = asString(block.version) ?? "";
+  if (!sopsAcceptsVersion(version)) throw nativeError("NATIVE_MALFORMED", file, `sops.version ${version === "" ? "is missing" : `"${version.slice(0, 40)}" is not a semantic version`}; sops refuses to decrypt such a file`);
   const macOnly = block.mac_only_encrypted;
   return {
-    version: asString(block.version) ?? "",
+    version,
     lastmodified,
     mac,
     age,
@@ -31242,25 +31280,68 @@ var readMetadata = (block, file) => {
     macOnlyEncrypted: macOnly === true || macOnly === "true" || macOnly === "True"
   };
 };
-var unflattenMetadata = (flat) => {
-  const root = /* @__PURE__ */ Object.create(null);
-  for (const [key, value] of flat) {
-    const tokens = key.split(/(__map_|__list_)/);
-    let container = root;
-    let pending2 = tokens[0] ?? "";
-    for (let i2 = 1; i2 + 1 < tokens.length; i2 += 2) {
-      const isList = tokens[i2] === "__list_";
-      const next = isList ? Number.parseInt(tokens[i2 + 1] ?? "", 10) : tokens[i2 + 1] ?? "";
-      const existing = container[pending2];
-      const child = isList ? Array.isArray(existing) ? existing : [] : isRecord2(existing) ? existing : /* @__PURE__ */ Object.create(null);
-      container[pending2] = child;
-      container = child;
-      pending2 = Number.isNaN(next) ? 0 : next;
-    }
-    ;
-    container[pending2] = value;
+var tokenize = (path6) => {
+  const tokens = [];
+  const re = /__map_|__list_/g;
+  let last = 0;
+  let state = "normal";
+  const finish = (end) => {
+    const text = path6.slice(last + (state === "map" ? 6 : state === "list" ? 7 : 0), end);
+    tokens.push(state === "list" ? { list: /^[+-]?[0-9]+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : 0 } : { map: text });
+    last = end;
+  };
+  for (let m = re.exec(path6); m; m = re.exec(path6)) {
+    finish(m.index);
+    state = m[0] === "__map_" ? "map" : "list";
   }
-  return root;
+  finish(path6.length);
+  return tokens;
+};
+var convert = (node, file) => {
+  const kinds = [node.value !== void 0, (node.subkeys?.size ?? 0) > 0, (node.indices?.size ?? 0) > 0].filter(Boolean).length;
+  if (kinds > 1) throw nativeError("NATIVE_MALFORMED", file, 'a sops metadata line is both a value and a nested field (sops: "Type mismatch")');
+  if (node.value !== void 0) return node.value;
+  if (node.subkeys && node.subkeys.size > 0) {
+    const out = /* @__PURE__ */ Object.create(null);
+    for (const [k, child] of node.subkeys) out[k] = convert(child, file);
+    return out;
+  }
+  if (node.indices && node.indices.size > 0) {
+    const indices = [...node.indices.keys()];
+    if (Math.min(...indices) !== 0 || Math.max(...indices) + 1 !== indices.length) throw nativeError("NATIVE_MALFORMED", file, 'a sops metadata list has gaps (sops: "Incomplete list")');
+    return indices.sort((a2, b) => a2 - b).map((i2) => convert(node.indices?.get(i2), file));
+  }
+  return /* @__PURE__ */ Object.create(null);
+};
+var unflattenMetadata = (flat, file) => {
+  const root = {};
+  for (const [key, value] of flat) {
+    let node = root;
+    for (const token of tokenize(key)) {
+      if ("map" in token) {
+        node.subkeys ??= /* @__PURE__ */ new Map();
+        let next = node.subkeys.get(token.map);
+        if (!next) {
+          next = {};
+          node.subkeys.set(token.map, next);
+        }
+        node = next;
+      } else {
+        node.indices ??= /* @__PURE__ */ new Map();
+        let next = node.indices.get(token.list);
+        if (!next) {
+          next = {};
+          node.indices.set(token.list, next);
+        }
+        node = next;
+      }
+    }
+    if (node.value !== void 0) throw nativeError("NATIVE_MALFORMED", file, `the sops metadata line sops_${key} appears twice (sops refuses: "Duplicate value")`);
+    node.value = value;
+  }
+  const tree = convert(root, file);
+  if (typeof tree !== "object" || tree === null || Array.isArray(tree)) throw nativeError("NATIVE_MALFORMED", file, "the sops metadata lines do not form a mapping");
+  return tree;
 };
 
 // src/sops/native/tree.ts
@@ -31287,7 +31368,7 @@ var parseDotenv = (text, file) => {
     if (key.startsWith("sops_")) flat.push([key.slice("sops_".length), value]);
     else items.push({ kind: "entry", key, value: scalarNode(str(value), raw, lineNo), line: lineNo });
   });
-  return { branch: { kind: "map", items }, metadataBlock: flat.length === 0 ? void 0 : unflattenMetadata(flat) };
+  return { branch: { kind: "map", items }, metadataBlock: flat.length === 0 ? void 0 : unflattenMetadata(flat, file) };
 };
 
 // src/sops/native/go-values.ts
@@ -31499,6 +31580,88 @@ var parseJson = (text, file) => {
 // src/sops/native/store-yaml.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 
+// src/sops/native/yaml-flow.ts
+var BREAKS = /* @__PURE__ */ new Set(["\r", "\n", "", "\u2028", "\u2029"]);
+var isBlank = (c3) => c3 === " " || c3 === "	";
+var isBreak = (c3) => c3 !== void 0 && BREAKS.has(c3);
+var hasUnicodeBreak = (source) => /[\u0085\u2028\u2029]/.test(source);
+var SIMPLE = { "0": "\0", a: "\x07", b: "\b", t: "	", "	": "	", n: "\n", v: "\v", f: "\f", r: "\r", e: "\x1B", " ": " ", '"': '"', "/": "/", "\\": "\\", N: "", _: " ", L: "\u2028", P: "\u2029" };
+var HEX = { x: 2, u: 4, U: 8 };
+var libyamlFlowScalar = (source) => {
+  const quote = source[0];
+  if (quote !== "'" && quote !== '"' || source.length < 2 || source[source.length - 1] !== quote) return void 0;
+  const chars = [...source.slice(1, -1)];
+  let i2 = 0;
+  let out = "";
+  const readLine2 = () => {
+    const c3 = chars[i2];
+    if (c3 === "\r" && chars[i2 + 1] === "\n") {
+      i2 += 2;
+      return "\n";
+    }
+    i2++;
+    return c3 === "\r" || c3 === "\n" || c3 === "" ? "\n" : c3;
+  };
+  while (i2 < chars.length) {
+    let leadingBlanks = false;
+    while (i2 < chars.length && !isBlank(chars[i2]) && !isBreak(chars[i2])) {
+      const c3 = chars[i2];
+      if (quote === "'" && c3 === "'") {
+        if (chars[i2 + 1] !== "'") return void 0;
+        out += "'";
+        i2 += 2;
+      } else if (quote === '"' && c3 === "\\" && isBreak(chars[i2 + 1])) {
+        i2++;
+        readLine2();
+        leadingBlanks = true;
+        break;
+      } else if (quote === '"' && c3 === "\\") {
+        const e = chars[i2 + 1] ?? "";
+        const simple = SIMPLE[e];
+        if (simple !== void 0) {
+          out += simple;
+          i2 += 2;
+          continue;
+        }
+        const width = HEX[e];
+        const hex = width === void 0 ? "" : chars.slice(i2 + 2, i2 + 2 + width).join("");
+        if (width === void 0 || !/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width) return void 0;
+        const code18 = Number.parseInt(hex, 16);
+        if (code18 >= 55296 && code18 <= 57343 || code18 > 1114111) return void 0;
+        out += String.fromCodePoint(code18);
+        i2 += 2 + width;
+      } else if (quote === '"' && c3 === '"') {
+        return void 0;
+      } else {
+        out += c3;
+        i2++;
+      }
+    }
+    let whitespaces = "";
+    let leadingBreak = "";
+    let trailingBreaks = "";
+    while (i2 < chars.length && (isBlank(chars[i2]) || isBreak(chars[i2]))) {
+      if (isBlank(chars[i2])) {
+        if (!leadingBlanks) whitespaces += chars[i2];
+        i2++;
+      } else if (!leadingBlanks) {
+        whitespaces = "";
+        leadingBreak = readLine2();
+        leadingBlanks = true;
+      } else {
+        trailingBreaks += readLine2();
+      }
+    }
+    if (leadingBlanks) {
+      if (leadingBreak === "\n" || leadingBreak === "") out += trailingBreaks === "" ? leadingBreak === "" ? "" : " " : trailingBreaks;
+      else out += leadingBreak + trailingBreaks;
+    } else {
+      out += whitespaces;
+    }
+  }
+  return out;
+};
+
 // src/sops/native/yaml-resolve.ts
 var INT64_MIN = -(2n ** 63n);
 var INT64_MAX = 2n ** 63n - 1n;
@@ -31568,18 +31731,31 @@ var resolvePlain = (text) => {
 
 // src/sops/native/store-yaml.ts
 var STR_TAG = "tag:yaml.org,2002:str";
-var comments = (text, line) => text ? text.split("\n").filter((l) => l !== "").map((l) => ({ kind: "comment", text: l, line })) : [];
+var blankComments = [];
+var comments = (text, line, inline = false) => text ? text.split("\n").filter((l) => l !== "").map((raw, i2) => {
+  const l = raw === " " ? blankComments.shift() ?? raw : raw;
+  return inline && i2 === 0 ? { kind: "comment", text: l, line, inline: true } : { kind: "comment", text: l, line };
+}) : [];
 var Converter = class {
-  constructor(doc, lines, file) {
+  constructor(doc, lines, file, source) {
     this.doc = doc;
     this.lines = lines;
     this.file = file;
+    this.source = source;
   }
   doc;
   lines;
   file;
+  source;
   lineOf(node) {
     return node?.range ? this.lines.linePos(node.range[0]).line : void 0;
+  }
+  /** Whether a `#` comment follows `node` on its own last line (a line comment, which sops keeps in place). */
+  inlineAfter(node) {
+    const end = node?.range?.[1];
+    if (end === void 0) return false;
+    const nl = this.source.indexOf("\n", end);
+    return /^[ \t]+#/.test(this.source.slice(end, nl === -1 ? void 0 : nl));
   }
   fail(message, node) {
     throw nativeError("NATIVE_MALFORMED", this.file, message, this.lineOf(node));
@@ -31590,8 +31766,12 @@ var Converter = class {
     return this.deref(node.resolve(this.doc), depth + 1);
   }
   scalar(node) {
-    const text = String(node.value ?? "");
+    let text = String(node.value ?? "");
     const quoted = node.type !== void 0 && node.type !== "PLAIN";
+    if ((node.type === "QUOTE_SINGLE" || node.type === "QUOTE_DOUBLE") && node.range) {
+      const source = this.source.slice(node.range[0], node.range[1]);
+      if (hasUnicodeBreak(source)) text = libyamlFlowScalar(source) ?? text;
+    }
     if (quoted || node.tag === STR_TAG || node.tag === "tag:yaml.org,2002:binary") return { type: "str", value: text };
     const resolved = resolvePlain(node.source ?? text);
     if (resolved === UNSUPPORTED_UINT) this.fail("an integer above the int64 range; sops cannot hash it", node);
@@ -31615,7 +31795,7 @@ var Converter = class {
         const n2 = item;
         items.push(...comments(n2?.commentBefore, this.lineOf(n2)));
         items.push(this.value(item, path6, depth + 1));
-        if (n2 && (0, import_yaml3.isScalar)(n2)) items.push(...comments(n2.comment, this.lineOf(n2)));
+        if (n2 && (0, import_yaml3.isScalar)(n2)) items.push(...comments(n2.comment, this.lineOf(n2), this.inlineAfter(n2)));
       }
       items.push(...comments(node.comment, void 0));
       return { kind: "list", items };
@@ -31633,14 +31813,23 @@ var Converter = class {
       const isLeaf = valueNode === null || (0, import_yaml3.isScalar)(valueNode);
       if (isLeaf) items.push(...comments(valueNode?.commentBefore, this.lineOf(valueNode)));
       items.push({ kind: "entry", key, value: this.value(pair.value, [...path6, key], depth + 1), line: this.lineOf(keyNode) });
-      if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode)));
+      if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode), this.inlineAfter(valueNode?.comment ? valueNode : keyNode)));
     }
     items.push(...comments(node.comment, void 0));
     return { kind: "map", items };
   }
 };
+var weakVersion = (block, doc) => {
+  if (typeof block !== "object" || block === null) return block;
+  const node = doc.getIn(["sops", "version"], true);
+  if (!(0, import_yaml3.isScalar)(node) || node.type !== void 0 && node.type !== "PLAIN" || node.tag !== void 0) return block;
+  const typed = resolvePlain(String(node.source ?? node.value ?? ""));
+  const text = typed === UNSUPPORTED_UINT ? String(node.source) : typed.type === "int" ? typed.value.toString() : typed.type === "float" ? formatFloatF(typed.value) : typed.type === "bool" ? typed.value ? "1" : "0" : typed.type === "null" ? "" : typed.type === "time" ? "\0time" : typed.value;
+  return { ...block, version: text };
+};
 var parseYaml = (text, file) => {
   const lines = new import_yaml3.LineCounter();
+  blankComments = [...new import_yaml3.Lexer().lex(text)].filter((t) => t === "#" || t === "# ").map((t) => t.slice(1));
   const parsed = (0, import_yaml3.parseAllDocuments)(text, { schema: "failsafe", lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   const docs = Array.isArray(parsed) ? parsed : [];
   if (!Array.isArray(parsed)) throw nativeError("NATIVE_MALFORMED", file, "invalid YAML");
@@ -31651,7 +31840,7 @@ var parseYaml = (text, file) => {
     if (error2) {
       throw nativeError("NATIVE_MALFORMED", file, `invalid YAML (${error2.code})`, lines.linePos(error2.pos[0]).line);
     }
-    const converter = new Converter(doc, lines, file);
+    const converter = new Converter(doc, lines, file, text);
     const contents = doc.contents;
     const head = comments(doc.commentBefore, 1);
     if (contents === null || (0, import_yaml3.isScalar)(contents) && (contents.value === null || contents.value === "")) {
@@ -31662,7 +31851,7 @@ var parseYaml = (text, file) => {
     const root = converter.map(contents, [], 0);
     const items = [...head, ...root.items, ...comments(doc.comment, void 0)].filter((item) => {
       if (item.kind === "entry" && item.key === "sops") {
-        if (index2 === 0) metadataBlock = doc.toJS({ maxAliasCount: 100 }).sops;
+        if (index2 === 0) metadataBlock = weakVersion(doc.toJS({ maxAliasCount: 100 }).sops, doc);
         return false;
       }
       return true;
@@ -31758,10 +31947,10 @@ var parseSopsFile = (text, options) => {
 };
 
 // src/sops/native/decrypt.ts
-import { createHash as createHash2, timingSafeEqual } from "node:crypto";
+import { createHash as createHash2, timingSafeEqual as timingSafeEqual2 } from "node:crypto";
 
 // src/sops/native/age-unwrap.ts
-import { createDecipheriv as createDecipheriv2, createHash, hkdfSync as hkdfSync2 } from "node:crypto";
+import { createDecipheriv as createDecipheriv2, createHash, createHmac, hkdfSync as hkdfSync2, timingSafeEqual } from "node:crypto";
 
 // node_modules/@noble/hashes/utils.js
 function isBytes(a2) {
@@ -40846,12 +41035,60 @@ var nodeX25519Identity = (identity3) => {
 var NO_MATCH = "no identity matched any of the file's recipients";
 var PAYLOAD_LABEL = Buffer.from("payload");
 var LAST_CHUNK_NONCE = Buffer.from("000000000000000000000001", "hex");
-var openDataKey = async (decrypter, blob) => {
+var base64NoPad2 = (text) => {
+  if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) throw new Error("invalid base64");
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.toString("base64").replace(/=+$/, "") !== text) throw new Error("invalid base64");
+  return bytes;
+};
+var openHeaderFast = (header, identities) => {
+  const lines = header.subarray(0, header.length - 1).toString("latin1").split("\n");
+  for (const line of lines) for (let i3 = 0; i3 < line.length; i3++) {
+    const c3 = line.charCodeAt(i3);
+    if (c3 < 32 || c3 > 126) throw new Error("invalid header");
+  }
+  if (lines[0] !== "age-encryption.org/v1") throw new Error("invalid version");
+  const stanzas = [];
+  let i2 = 1;
+  for (; ; ) {
+    const line = lines[i2++];
+    if (line === void 0) throw new Error("invalid stanza");
+    const args = line.split(" ");
+    if (args.length < 2 || args.shift() !== "->") {
+      if (!line.startsWith("--- ") || i2 !== lines.length) throw new Error("invalid header");
+      const mac = base64NoPad2(line.slice(4));
+      let fileKey = null;
+      for (const identity3 of identities) {
+        fileKey = identity3.unwrapFileKey(stanzas);
+        if (fileKey !== null) break;
+      }
+      if (fileKey === null) throw new Error(NO_MATCH);
+      const hmacKey = Buffer.from(hkdfSync2("sha256", fileKey, Buffer.alloc(0), HEADER_LABEL, 32));
+      const expected = createHmac("sha256", hmacKey).update(header.subarray(0, header.length - 1 - line.length + 3)).digest();
+      if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw new Error("invalid header HMAC");
+      return fileKey;
+    }
+    if (args.some((a2) => a2.length === 0)) throw new Error("invalid stanza");
+    const body = [];
+    for (; ; ) {
+      const next = lines[i2++];
+      if (next === void 0) throw new Error("invalid stanza");
+      const chunk = base64NoPad2(next);
+      if (chunk.length > 48) throw new Error("invalid stanza");
+      body.push(chunk);
+      if (chunk.length < 48) break;
+    }
+    stanzas.push({ args, body: Buffer.concat(body) });
+  }
+};
+var HEADER_LABEL = Buffer.from("header");
+var openDataKey = async (decrypter, blob, fast) => {
   const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   const macLine = bytes.indexOf("\n--- ");
   const headerEnd = macLine === -1 ? -1 : bytes.indexOf("\n", macLine + 1);
   if (headerEnd === -1) return decrypter.decrypt(blob);
-  const fileKey = await decrypter.decryptHeader(bytes.subarray(0, headerEnd + 1));
+  const header = bytes.subarray(0, headerEnd + 1);
+  const fileKey = fast ? openHeaderFast(header, fast) : await decrypter.decryptHeader(header);
   const payload = bytes.subarray(headerEnd + 1);
   if (payload.length !== 16 + 32 + 16) throw new Error("invalid payload");
   const streamKey = Buffer.from(hkdfSync2("sha256", fileKey, payload.subarray(0, 16), PAYLOAD_LABEL, 32));
@@ -40866,6 +41103,7 @@ var openDataKey = async (decrypter, blob) => {
 var parsedCache = /* @__PURE__ */ new Map();
 var decrypterFor = (identities, file) => {
   const decrypter = new Decrypter();
+  let fastList = [];
   identities.forEach((identity3, i2) => {
     try {
       let fast = parsedCache.get(identity3);
@@ -40873,12 +41111,14 @@ var decrypterFor = (identities, file) => {
         fast = nodeX25519Identity(identity3);
         if (fast && parsedCache.size < 64) parsedCache.set(identity3, fast);
       }
+      if (fast) fastList?.push(fast);
+      else fastList = void 0;
       decrypter.addIdentity(fast ?? identity3);
     } catch {
       throw nativeError("NATIVE_NO_MATCHING_IDENTITY", file, `identity #${i2 + 1} is not an age identity (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…; plugin and SSH identities are not supported natively)`);
     }
   });
-  return decrypter;
+  return { decrypter, fast: fastList };
 };
 var unwrapDataKey = async (metadata, identities, file) => {
   const memoKey = createHash("sha256").update(identities.join("\n")).update("\0").update(metadata.age.map((a2) => a2.enc).join("\0")).digest("hex");
@@ -40900,20 +41140,20 @@ var unwrapUncached = async (metadata, identities, file) => {
   if (identities.length === 0) {
     throw nativeError("NATIVE_NO_MATCHING_IDENTITY", file, `no age identity given; the file is encrypted to ${metadata.age.map((a2) => a2.recipient).join(", ")}. Pass --identity-file or set SOPS_AGE_KEY / SOPS_AGE_KEY_FILE`);
   }
-  const decrypter = decrypterFor(identities, file);
+  const { decrypter, fast } = decrypterFor(identities, file);
   let damaged;
   for (const [index2, stanza] of metadata.age.entries()) {
     let blob;
     try {
-      blob = armor_exports.decode(stanza.enc.trim().startsWith("-----BEGIN") ? stanza.enc : `-----BEGIN AGE ENCRYPTED FILE-----
-${stanza.enc}`);
+      if (!stanza.enc.trim().startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) throw new Error("not armored");
+      blob = armor_exports.decode(stanza.enc);
     } catch {
       damaged ??= index2;
       continue;
     }
     let key;
     try {
-      key = await openDataKey(decrypter, blob);
+      key = await openDataKey(decrypter, blob, fast);
     } catch (error2) {
       if (!(error2 instanceof Error && error2.message === NO_MATCH)) damaged ??= index2;
       continue;
@@ -40928,6 +41168,7 @@ ${stanza.enc}`);
 };
 
 // src/sops/native/enc-value.ts
+import { isUtf8 } from "node:buffer";
 import { createDecipheriv as createDecipheriv3 } from "node:crypto";
 var ENC = /^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]+),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:(str|int|float|bool|time|comment|bytes)\]$/;
 var looksEncrypted = (text) => text.startsWith("ENC[AES256_GCM,");
@@ -40958,10 +41199,14 @@ var openValue = (value, key, aad) => {
 var typedFromPlaintext = (type, plain) => {
   const text = plain.toString("utf8");
   switch (type) {
+    // Go strings are bytes: keep them when they are not UTF-8, so the MAC and binary output see what sops sees.
     case "str":
+      return isUtf8(plain) ? { type: "str", value: text } : { type: "str", value: text, bytes: Buffer.from(plain) };
     case "comment":
+      return isUtf8(plain) ? { type: "comment", value: text } : { type: "comment", value: text, bytes: Buffer.from(plain) };
+    // sops 3.13.2 panics on `type:bytes` (a []byte cannot key its IV stash): it never decrypts such a value.
     case "bytes":
-      return { type: "str", value: text };
+      return void 0;
     case "int": {
       const v = parseGoInt(text);
       return v === void 0 ? void 0 : { type: "int", value: v };
@@ -40983,7 +41228,9 @@ var typedFromPlaintext = (type, plain) => {
 var macBytes = (scalar) => {
   switch (scalar.type) {
     case "str":
-      return scalar.value;
+      return scalar.bytes ?? scalar.value;
+    case "comment":
+      return scalar.bytes ?? scalar.value;
     case "int":
       return scalar.value.toString();
     case "float":
@@ -41003,6 +41250,7 @@ var internals = /* @__PURE__ */ new WeakMap();
 var jsValue = (s) => {
   switch (s.type) {
     case "str":
+    case "comment":
       return s.value;
     case "int":
       return s.value >= BigInt(Number.MIN_SAFE_INTEGER) && s.value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(s.value) : s.value.toString();
@@ -41019,8 +41267,11 @@ var define2 = (target, key, value) => {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 };
 var plainTree = (node, plain) => {
-  if (node.kind === "scalar") return jsValue(plain.scalars.get(node) ?? node.scalar);
-  if (node.kind === "list") return node.items.filter((i2) => i2.kind !== "comment").map((i2) => plainTree(i2, plain));
+  if (node.kind === "scalar") {
+    const s = plain.scalars.get(node) ?? node.scalar;
+    return s.type === "comment" ? { Value: s.value, Inline: false } : jsValue(s);
+  }
+  if (node.kind === "list") return node.items.filter((i2) => i2.kind !== "comment" && !(i2.kind === "scalar" && (plain.scalars.get(i2) ?? i2.scalar).type === "comment")).map((i2) => plainTree(i2, plain));
   const out = {};
   for (const item of node.items) if (item.kind === "entry") define2(out, item.key, plainTree(item.value, plain));
   return out;
@@ -41029,20 +41280,24 @@ var decryptEvents = (parsed, key) => {
   const { file, metadata } = parsed;
   const scalars = /* @__PURE__ */ new Map();
   const comments2 = /* @__PURE__ */ new Map();
+  const notInline = /* @__PURE__ */ new Set();
   const hash = createHash2("sha512");
   if (metadata.macOnlyEncrypted) hash.update(MAC_ONLY_SEED);
   for (const event of parsed.events) {
     const aad = `${event.path.join(":")}:`;
     const where2 = describePath(event.path);
     if (event.kind === "comment") {
-      let text = event.node.text;
+      const text = event.node.text;
       if (event.encrypted && looksEncrypted(text)) {
         const enc = parseEncValue(text);
         const opened = enc && openValue(enc, key, aad);
-        if (!opened) throw nativeError("NATIVE_MAC_MISMATCH", file, `an encrypted comment under ${where2} failed authentication; the file was modified`, event.node.line);
-        text = opened.toString("utf8");
+        if (opened && enc.type === "bytes") throw nativeError("NATIVE_MALFORMED", file, `an encrypted comment under ${where2} is labelled type:bytes, which sops cannot decrypt`, event.node.line);
+        const typed = opened && typedFromPlaintext(enc.type, opened);
+        if (typed && (typed.type === "str" || typed.type === "comment")) {
+          comments2.set(event.node, typed.value);
+          if (typed.type === "comment") notInline.add(event.node);
+        } else if (typed) throw nativeError("NATIVE_MALFORMED", file, `an encrypted comment under ${where2} is labelled type:${enc.type}; sops does not print such a comment`, event.node.line);
       }
-      comments2.set(event.node, text);
       continue;
     }
     let value = event.node.scalar;
@@ -41054,14 +41309,14 @@ var decryptEvents = (parsed, key) => {
         const opened = openValue(enc, key, aad);
         if (!opened) throw nativeError("NATIVE_MAC_MISMATCH", file, `${where2} failed authentication: the value was modified or moved from another key`, event.node.line);
         const typed = typedFromPlaintext(enc.type, opened);
-        if (!typed || enc.type === "comment") throw nativeError("NATIVE_MALFORMED", file, `${where2} does not hold a valid ${enc.type} value`, event.node.line);
+        if (!typed) throw nativeError("NATIVE_MALFORMED", file, enc.type === "bytes" ? `${where2} is labelled type:bytes, which sops cannot decrypt (it panics)` : `${where2} does not hold a valid ${enc.type} value`, event.node.line);
         value = typed;
       }
       scalars.set(event.node, value);
     }
-    if (!metadata.macOnlyEncrypted || event.encrypted) hash.update(macBytes(value), "utf8");
+    if (!metadata.macOnlyEncrypted || event.encrypted) hash.update(macBytes(value));
   }
-  return { plain: { scalars, comments: comments2 }, macHex: hash.digest("hex").toUpperCase() };
+  return { plain: { scalars, comments: comments2, notInline }, macHex: hash.digest("hex").toUpperCase() };
 };
 var verifyMac = (parsed, key, computed) => {
   const { file, metadata } = parsed;
@@ -41070,7 +41325,7 @@ var verifyMac = (parsed, key, computed) => {
   const enc = parseEncValue(metadata.mac);
   const stored = enc && enc.type === "str" ? openValue(enc, key, formatRfc3339(time)) : void 0;
   const expected = Buffer.from(computed, "utf8");
-  const ok = stored !== void 0 && stored.length === expected.length && timingSafeEqual(stored, expected);
+  const ok = stored !== void 0 && stored.length === expected.length && timingSafeEqual2(stored, expected);
   if (!ok) throw nativeError("NATIVE_MAC_MISMATCH", file, "the file failed its MAC check: it was modified outside sops (or sops.mac / sops.lastmodified were changed). Do not use it; restore it from git");
 };
 var decryptSopsFile = async (text, options) => {
@@ -41100,9 +41355,6 @@ var decryptSopsFile = async (text, options) => {
   internals.set(result, { branches: parsed.branches, plain });
   return result;
 };
-
-// src/sops/native/format.ts
-var import_yaml4 = __toESM(require_dist(), 1);
 
 // src/validate/codes.ts
 var CODES = {
@@ -41148,7 +41400,7 @@ var decryptEnv = async (text, file, identities) => {
 var checkKeyed = async (envs, index2, production) => {
   const findings = [];
   const hmacKey = randomBytes6(32);
-  const digest = (value) => createHmac("sha256", hmacKey).update(value, "utf8").digest("base64");
+  const digest = (value) => createHmac2("sha256", hmacKey).update(value, "utf8").digest("base64");
   const seen = /* @__PURE__ */ new Map();
   for (const input of envs) {
     let values;
@@ -41207,7 +41459,7 @@ import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as
 import { join as join6 } from "node:path";
 
 // src/validate/deployment.ts
-var import_yaml5 = __toESM(require_dist(), 1);
+var import_yaml4 = __toESM(require_dist(), 1);
 
 // src/age/identity.ts
 var IDENTITY = /^AGE-SECRET-KEY-(PQ-)?1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]+$/;
@@ -41501,20 +41753,20 @@ var readDeployment = async (text, file, env, catalog) => {
   const agents = [];
   const placement = [];
   const root = src.doc.contents;
-  if (src.syntaxErrors.length === 0 && (0, import_yaml5.isMap)(root)) {
+  if (src.syntaxErrors.length === 0 && (0, import_yaml4.isMap)(root)) {
     const declared = src.doc.get("environment");
     if (typeof declared === "string" && declared !== env) {
       placement.push(finding("KF121", file, src.lineOf(["environment"]), `\`environment\` says "${declared}" but the file is in environments/${env}/: make them agree`));
     }
     const list = src.doc.get("agents", true);
-    if ((0, import_yaml5.isSeq)(list)) {
+    if ((0, import_yaml4.isSeq)(list)) {
       list.items.forEach((item, i2) => {
-        if (!(0, import_yaml5.isMap)(item)) return;
+        if (!(0, import_yaml4.isMap)(item)) return;
         const name = item.get("name");
         const agent = typeof name === "string" && name.length > 0 ? name : `#${i2 + 1}`;
         const keyNode = item.get("keys", true);
         const names = [];
-        if ((0, import_yaml5.isSeq)(keyNode)) {
+        if ((0, import_yaml4.isSeq)(keyNode)) {
           keyNode.items.forEach((k, j) => {
             const value = k.value;
             if (typeof value !== "string") return;
@@ -42026,7 +42278,7 @@ var readDotenvLines = (text) => {
 };
 
 // src/validate/sops-config.ts
-var import_yaml6 = __toESM(require_dist(), 1);
+var import_yaml5 = __toESM(require_dist(), 1);
 var splitAge = (value) => {
   if (typeof value === "string") return value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value.map((s) => s.trim()).filter((s) => s.length > 0);
@@ -42037,14 +42289,14 @@ var parseSopsConfig = (text, file = ".sops.yaml") => {
   const findings = src.syntaxErrors.map((e) => finding("KF122", file, e.line, `YAML syntax: ${e.message}`));
   if (findings.length > 0) return { config: { file, rules: [] }, findings };
   const rulesNode = src.doc.get("creation_rules", true);
-  if (!(0, import_yaml6.isSeq)(rulesNode)) {
+  if (!(0, import_yaml5.isSeq)(rulesNode)) {
     findings.push(finding("KF122", file, src.lineOf(["creation_rules"]), "`creation_rules` must be a list of rules with `path_regex` and `age`"));
     return { config: { file, rules: [] }, findings };
   }
   const rules = [];
   rulesNode.items.forEach((node, i2) => {
     const line = src.lineOf(["creation_rules", i2]);
-    if (!(0, import_yaml6.isMap)(node)) {
+    if (!(0, import_yaml5.isMap)(node)) {
       findings.push(finding("KF122", file, line, `creation rule ${i2 + 1} must be a mapping`));
       return;
     }
@@ -48450,7 +48702,7 @@ var changeViaTempCopy = async (target, change) => {
 };
 
 // src/lifecycle/sops-rules.ts
-var import_yaml7 = __toESM(require_dist(), 1);
+var import_yaml6 = __toESM(require_dist(), 1);
 
 // src/lifecycle/fold.ts
 import { existsSync as existsSync8, readFileSync as readFileSync8, readdirSync as readdirSync6, rmdirSync, rmSync as rmSync3 } from "node:fs";
@@ -48779,7 +49031,7 @@ ${problems.map((p) => `  ${p}`).join("\n")}`);
 };
 
 // src/lifecycle/agent.ts
-var import_yaml8 = __toESM(require_dist(), 1);
+var import_yaml7 = __toESM(require_dist(), 1);
 
 // src/action/sops.ts
 import { accessSync, constants as constants7 } from "node:fs";
