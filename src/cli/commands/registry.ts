@@ -4,7 +4,7 @@
  * catalog only. Also exports the deployment loading `keyfleet render` shares.
  */
 import { readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { repoRootFor } from '../repo-context.js'
 import { loadCatalog, type Catalog } from '../../catalog/index.js'
 import { KeyfleetError } from '../../errors.js'

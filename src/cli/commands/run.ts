@@ -90,7 +90,7 @@ Examples:
             const restore = (): void => {
                 for (const [signal, listeners] of saved) {
                     process.removeListener(signal, forward)
-                    for (const listener of listeners) process.on(signal, listener as NodeJS.SignalsListener)
+                    for (const listener of listeners) process.on(signal, listener)
                 }
             }
             child.on('error', (error: NodeJS.ErrnoException) => {

@@ -18,7 +18,7 @@ const commentOf = (node: CommentNode, plain: Plaintexts): string => plain.commen
 const goJsonString = (s: string): string =>
     JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 
-/** Go's json string of raw bytes: each invalid UTF-8 byte becomes the escape \ufffd (a real U+FFFD stays literal). */
+/** Go's json string of raw bytes: each invalid UTF-8 byte becomes the escape `\ufffd` (a real U+FFFD stays literal). */
 const goJsonBytes = (bytes: Buffer): string => {
     let out = ''
     let start = 0

@@ -9,7 +9,7 @@
 
 const X25519 = /^AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]+$/
 const HYBRID = /^AGE-SECRET-KEY-PQ-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]+$/
-/** Go's unicode.IsSpace, which bufio.ScanWords splits on (JavaScript's \s also holds U+FEFF; Go's does not). */
+/** Go's unicode.IsSpace, which bufio.ScanWords splits on (JavaScript's `\s` also holds U+FEFF; Go's does not). */
 const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/
 
 /** Why one line or word is not an identity sops would accept; undefined when it is one. */
@@ -133,7 +133,7 @@ export const lookupIdentities = (env: Readonly<Record<string, string | undefined
 
 /**
  * The old entry point: SOPS_AGE_KEY then SOPS_AGE_KEY_FILE only, strict grammar.
- * @param readFile reads a file as UTF-8; its errors propagate.
+ * @param readFile - reads a file as UTF-8; its errors propagate.
  * @throws Error naming the source and line (never the content) when a source is malformed.
  */
 export const identitiesFromEnv = (env: Readonly<Record<string, string | undefined>>, readFile: (path: string) => string): string[] => {

@@ -4,7 +4,7 @@
  * hash as sops hashes them. Comments become tree comments in document order
  * (approximating yaml.v3's head/line/foot attachment; they never enter the MAC).
  */
-import { Alias, isAlias, Lexer, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
+import { isAlias, Lexer, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
 import { nativeError } from './errors.js'
 import { formatFloatF } from './go-values.js'
 import { hasUnicodeBreak, libyamlFlowScalar } from './yaml-flow.js'
@@ -118,7 +118,7 @@ class Converter {
  */
 const weakVersion = (block: unknown, doc: Document): unknown => {
     if (typeof block !== 'object' || block === null) return block
-    const node = doc.getIn(['sops', 'version'], true) as unknown
+    const node = doc.getIn(['sops', 'version'], true)
     if (!isScalar(node) || (node.type !== undefined && node.type !== 'PLAIN') || node.tag !== undefined) return block
     const typed = resolvePlain(String(node.source ?? node.value ?? ''))
     const text = typed === UNSUPPORTED_UINT ? String(node.source) : typed.type === 'int' ? typed.value.toString() : typed.type === 'float' ? formatFloatF(typed.value)

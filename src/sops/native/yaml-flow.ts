@@ -2,8 +2,8 @@
  * libyaml's (and so yaml.v3's) reading of a quoted flow scalar
  * (yaml_parser_scan_flow_scalar). It differs from the `yaml` package in one
  * place that matters to sops: U+2028, U+2029 and NEL are line breaks to
- * libyaml, so go-yaml writes `'a<LS>    b'` for "a\u2028b" and reads it back
- * as "a\u2028b"; the `yaml` package would keep the indentation. Used only for
+ * libyaml, so go-yaml writes `'a<LS>    b'` for `"a\u2028b"` and reads it back
+ * as `"a\u2028b"`; the `yaml` package would keep the indentation. Used only for
  * scalars whose source holds one of those characters.
  */
 
