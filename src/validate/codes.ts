@@ -38,7 +38,7 @@ export type FindingCode = keyof typeof CODES
 export const finding: (code: FindingCode, file: string, line: number | undefined, message: string, severity?: Severity) => Finding = findingBuilder(CODES)
 
 /**
- * The key-less proposal codes (KF150-KF154; KF154 needs git history). They are validation findings of
+ * The key-less proposal codes (KF150-KF155; KF154 and KF155 need git history, KF155 also the CI identity). They are validation findings of
  * the PR check but documented with the lifecycle in docs/lifecycle.md;
  * src/lifecycle re-exports them under the same names.
  */
@@ -48,6 +48,7 @@ export const LIFECYCLE_CODES = {
     KF152: { severity: 'error', title: 'plaintext provider key in a proposal' },
     KF153: { severity: 'error', title: 'unexpected file in proposals/' },
     KF154: { severity: 'error', title: 'proposal replays one that was applied and removed before' },
+    KF155: { severity: 'error', title: 'proposal was made before the key last changed' },
 } as const satisfies Record<string, { severity: Severity; title: string }>
 
 /** A proposal (lifecycle) finding code. */
