@@ -37,10 +37,3 @@ export const builtinSecrets: readonly SecretSpec[] = [
 /** The catalog used when no `keyfleet.yaml` is given: the five providers, no requirements. */
 export const builtinCatalog: Catalog = { environments: ['dev', 'stage', 'prod'], secrets: builtinSecrets }
 
-/**
- * The probe origin of each built-in provider, fixed in code: a catalog (which
- * a pull request can change) cannot move where a built-in provider's key is sent.
- */
-export const BUILTIN_PROBE_ORIGINS: ReadonlyMap<string, string> = new Map(
-    builtinSecrets.flatMap((s) => (s.probe ? [[s.service, new URL(s.probe.baseUrl).origin] as const] : [])),
-)

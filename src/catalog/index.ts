@@ -1,6 +1,6 @@
 /** Providers and secret names: the catalog. */
 export type { Catalog, CatalogProblem, ProbeSpec, SecretSpec } from './types.js'
-export { BUILTIN_PROBE_ORIGINS, builtinCatalog, builtinSecrets } from './builtin.js'
+export { builtinCatalog, builtinSecrets } from './builtin.js'
 export { loadCatalog, parseCatalog, NAME_PATTERN, type ParsedCatalog } from './parse.js'
 export { indexCatalog, type CatalogIndex, type Resolved } from './resolve.js'
 export { isPlaceholder } from './placeholder.js'

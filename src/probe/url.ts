@@ -2,7 +2,6 @@
  * Probe URLs: where a key may be sent. The key only ever travels in a
  * header, so the URL is built from the catalog (or an override) alone.
  */
-import { BUILTIN_PROBE_ORIGINS } from '../catalog/builtin.js'
 import type { SecretSpec } from '../catalog/types.js'
 import { KeyfleetError } from '../errors.js'
 
@@ -33,6 +32,19 @@ export const probeUrl = (baseUrl: string, path: string): URL => {
     }
     return new URL(`${base.origin}${base.pathname.replace(/\/+$/, '')}${path.startsWith('/') ? path : `/${path}`}`)
 }
+
+/**
+ * The probe origin of each built-in provider, fixed in code: a catalog (which
+ * a pull request can change) cannot move where a built-in provider's key is
+ * sent. A test keeps it equal to the built-in catalog's base URLs.
+ */
+export const BUILTIN_PROBE_ORIGINS: ReadonlyMap<string, string> = new Map([
+    ['claude', 'https://api.anthropic.com'],
+    ['openai', 'https://api.openai.com'],
+    ['gemini', 'https://generativelanguage.googleapis.com'],
+    ['fireworks', 'https://api.fireworks.ai'],
+    ['deepinfra', 'https://api.deepinfra.com'],
+])
 
 /**
  * Origins (`https://host[:port]`) in `list`, normalized; entries that are not

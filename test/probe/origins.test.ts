@@ -5,8 +5,8 @@
  * what arrives: a refused origin receives nothing.
  */
 import { describe, expect, it } from 'vitest'
-import { BUILTIN_PROBE_ORIGINS, parseCatalog } from '../../src/catalog/index.js'
-import { catalogOriginProblem, parseAllowedOrigins, probeKeys } from '../../src/probe/index.js'
+import { builtinSecrets, parseCatalog } from '../../src/catalog/index.js'
+import { BUILTIN_PROBE_ORIGINS, catalogOriginProblem, parseAllowedOrigins, probeKeys } from '../../src/probe/index.js'
 import { json, sampleKey, useFakeServers } from './fake-provider.js'
 
 const serve = useFakeServers()
@@ -39,7 +39,7 @@ describe('probe origins', () => {
     })
 
     it('the built-in origins are the five providers\' hosts; allow-list entries must be URLs', () => {
-        expect([...BUILTIN_PROBE_ORIGINS.values()]).toEqual(['https://api.anthropic.com', 'https://api.openai.com', 'https://generativelanguage.googleapis.com', 'https://api.fireworks.ai', 'https://api.deepinfra.com'])
+        expect([...BUILTIN_PROBE_ORIGINS]).toEqual(builtinSecrets.map((s) => [s.service, new URL(s.probe?.baseUrl ?? '').origin]))
         expect(catalogOriginProblem('openai', 'https://api.openai.com/v1', 'https://api.openai.com', [])).toBeUndefined()
         expect(catalogOriginProblem('openai', 'https://api.openai.com.evil.example', 'https://api.openai.com', [])).toContain('moved')
         expect(() => parseAllowedOrigins(['gateway.example.com'])).toThrow(expect.objectContaining({ code: 'PROBE_ORIGIN_LIST_INVALID' }))
