@@ -23,6 +23,7 @@ export const CODES = {
     KF121: { severity: 'error', keyed: false, title: 'deployment.yaml breaks its schema' },
     KF122: { severity: 'error', keyed: false, title: '.sops.yaml is missing or invalid' },
     KF123: { severity: 'error', keyed: false, title: 'keyfleet.yaml (the catalog) is missing' },
+    KF124: { severity: 'error', keyed: false, title: 'catalog probe sends keys to an origin that is not allowed' },
     KF130: { severity: 'error', keyed: false, title: 'plaintext provider key in a file' },
     KF140: { severity: 'error', keyed: true, title: 'cannot decrypt, or the MAC does not verify' },
     KF141: { severity: 'error', keyed: true, title: 'value fails its provider format rule' },
