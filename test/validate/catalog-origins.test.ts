@@ -29,3 +29,21 @@ describe('catalog probe origins (KF124)', () => {
         expect(viaEnv.stdout).not.toContain('KF124')
     }, 60_000)
 })
+
+describe('the change report names every catalog change', () => {
+    it('a moved probe origin, a new provider and a formatting-only edit are sections of the report', async () => {
+        const { changeReport, changeReportMarkdown, changeReportText } = await import('../../src/validate/index.js')
+        const repo = makeDemoRepo()
+        const text = readFileSync(join(repo, CATALOG), 'utf8')
+        expect((await changeReport({ root: repo, base: 'HEAD' })).catalog).toBeUndefined()
+        writeFileSync(join(repo, CATALOG), `${text}\n# a comment\n`)
+        expect((await changeReport({ root: repo, base: 'HEAD' })).catalog).toEqual(['formatting or comments only (no rule changed)'])
+        writeFileSync(join(repo, CATALOG), text.replace('base_url: https://api.openai.com', 'base_url: https://collector.example.net'))
+        const report = await changeReport({ root: repo, base: 'HEAD' })
+        expect(report.catalog).toEqual(['OPENAI_API_KEY: probe origin https://api.openai.com → https://collector.example.net (where live checks send this key)'])
+        expect(changeReportText(report)).toContain('catalog  environments/keyfleet.yaml  changed\n  OPENAI_API_KEY: probe origin https://api.openai.com → https://collector.example.net')
+        expect(changeReportMarkdown(report)).toContain('- OPENAI\\_API\\_KEY: probe origin https://api\\.openai\\.com → https://collector\\.example\\.net')
+        const diff = await keyfleet(['diff', '--base', 'HEAD'], { cwd: repo })
+        expect(diff.stdout).toContain('probe origin https://api.openai.com → https://collector.example.net')
+    }, 60_000)
+})
