@@ -8,6 +8,7 @@ import { isAbsolute, relative, resolve } from 'node:path'
 import { parseIdentityFile } from '../age/index.js'
 import { KeyfleetError } from '../errors.js'
 import type { AgentOutput } from './commands/render.js'
+import { parseAllowedOrigins } from '../probe/url.js'
 import { maskAll, type SetSecret } from './mask.js'
 
 /** Commands the action runs. */
@@ -44,6 +45,12 @@ export interface ActionInputs {
     readonly agents: readonly AgentOutput[]
     /** push-fold: the fold step's `folded` output, for the commit body (input `folded`). */
     readonly folded: string
+    /**
+     * Probe origins the catalog may send keys to besides the built-in providers' (input
+     * `allowed-origins`, comma-separated; wire it to a repository variable such as
+     * `vars.KEYFLEET_ALLOWED_ORIGINS`, which a pull request cannot change).
+     */
+    readonly allowedOrigins: readonly string[]
 }
 
 const ENV_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/
@@ -175,5 +182,6 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
     if (identities.length > 0 && environment === undefined) {
         throw usage('the age-key input decrypts one environment: set the environment input as well.')
     }
-    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root, live: probes && live, strict, baseUrls, token, kubeconfig, agents, folded: core.getInput('folded') }
+    const allowedOrigins = parseAllowedOrigins(core.getInput('allowed-origins').split(','))
+    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root, live: probes && live, strict, baseUrls, allowedOrigins, token, kubeconfig, agents, folded: core.getInput('folded') }
 }

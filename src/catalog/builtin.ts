@@ -37,3 +37,4 @@ export const builtinSecrets: readonly SecretSpec[] = [
 
 /** The catalog used when no `keyfleet.yaml` is given: the five providers, no requirements. */
 export const builtinCatalog: Catalog = { environments: ['dev', 'stage', 'prod'], secrets: builtinSecrets }
+

@@ -5,3 +5,4 @@ export { loadCatalog, parseCatalog, NAME_PATTERN, type ParsedCatalog } from './p
 export { indexCatalog, type CatalogIndex, type Resolved } from './resolve.js'
 export { isPlaceholder } from './placeholder.js'
 export { keyHint, formatHint, type KeyHint } from './hint.js'
+export { BUILTIN_PROBE_ORIGINS, catalogOriginProblem } from './origins.js'

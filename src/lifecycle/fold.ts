@@ -11,7 +11,7 @@ import { KeyfleetError, isKeyfleetError } from '../errors.js'
 import { formatFinding, hasErrors, type Finding } from '../findings.js'
 import { environmentPaths } from '../repo/layout.js'
 import { writeSecretValues, type SopsOptions } from '../sops/index.js'
-import { checkProposalReplays } from '../validate/proposal-replays.js'
+import { checkProposalFreshness, checkProposalReplays } from '../validate/proposal-replays.js'
 import { checkProposalsKeyless, listProposalDir } from '../validate/proposals.js'
 import { PROPOSAL_FILE, decodePayload } from './proposal-format.js'
 
@@ -113,6 +113,11 @@ export const foldProposals = async (options: FoldOptions): Promise<FoldResult> =
     }
     const proposals = await openProposals(root, env, options.identities)
     if (proposals.length === 0) return { applied: [], removed: [], hints: {} }
+    // KF155 needs the sealed creation time, so only the keyed fold can check it.
+    const stale = await checkProposalFreshness(root, env, proposals)
+    if (hasErrors(stale)) {
+        throw new KeyfleetError('PROPOSALS_INVALID', `the proposals of ${env} fail their checks; nothing was applied:\n${stale.map((f) => `  ${formatFinding(f)}`).join('\n')}`)
+    }
     const problems: string[] = []
     for (const p of proposals) {
         const problem = proposedValueProblem(index, p.name, p.value)

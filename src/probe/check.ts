@@ -11,7 +11,7 @@ import { KeyfleetError } from '../errors.js'
 import { probeKey, PROBE_DEFAULTS } from './probe-key.js'
 import { DEADLINE_REASON } from './request.js'
 import type { ProbeKeysOptions, ProbeResult } from './types.js'
-import { probeUrl } from './url.js'
+import { assertCatalogOrigin, probeUrl } from './url.js'
 
 /** Batch defaults (per-key ones are in PROBE_DEFAULTS). */
 export const BATCH_DEFAULTS = { concurrency: 4, deadlineMs: 60_000 } as const
@@ -57,6 +57,11 @@ export const probeKeys = async (values: ReadonlyMap<string, string>, catalog: Ca
         }
         probeUrl(url, spec.probe.path)
         overrides.set(spec.service, url)
+    }
+    // Every catalog origin a key would go to is checked before the first request (a batch never half-sends).
+    for (const name of values.keys()) {
+        const spec = index.resolve(name)?.spec
+        if (spec?.probe && !overrides.has(spec.service)) assertCatalogOrigin(spec, options.allowedOrigins ?? [])
     }
 
     const entries = [...values]

@@ -9,7 +9,8 @@
  */
 export type { FetchLike, ProbeKeysOptions, ProbeOptions, ProbeProgress, ProbeResult, ProbeStatus } from './types.js'
 export { classify, parseRetryAfter, type Classification } from './classify.js'
-export { probeUrl } from './url.js'
+export { assertCatalogOrigin, parseAllowedOrigins, probeUrl } from './url.js'
+export { BUILTIN_PROBE_ORIGINS, catalogOriginProblem } from '../catalog/origins.js'
 export { probeKey, probeHeaders, PROBE_DEFAULTS, type ProbeKeyOptions } from './probe-key.js'
 export { probeKeys, checkEnvironment, BATCH_DEFAULTS, type CheckEnvironmentOptions } from './check.js'
 export { probeFindings, checkMarkdown, checkText, checkSummary, PROBE_CODES, type ProbeFindingOptions } from './report.js'

@@ -7,7 +7,7 @@ import { formatHint, keyHint } from '../catalog/hint.js'
 import type { ProbeSpec, SecretSpec } from '../catalog/types.js'
 import { attempt, DEADLINE_REASON, type Attempt } from './request.js'
 import type { FetchLike, ProbeOptions, ProbeResult } from './types.js'
-import { probeUrl } from './url.js'
+import { assertCatalogOrigin, probeUrl } from './url.js'
 
 /** Defaults of {@link ProbeOptions}; docs/live-check.md lists them. */
 export const PROBE_DEFAULTS = {
@@ -57,7 +57,8 @@ export interface ProbeKeyOptions extends ProbeOptions {
  * travel in a header; otherwise valid / invalid / limited / unknown (see
  * classify.ts). The key is sent in a header to the probe origin only.
  * Never prints and never reads process.env.
- * @throws KeyfleetError `PROBE_BASE_URL_INVALID` for a bad base URL (before anything is sent).
+ * @throws KeyfleetError `PROBE_BASE_URL_INVALID` for a bad base URL, `PROBE_ORIGIN_NOT_ALLOWED` when the
+ *   catalog's probe origin is neither the built-in one nor allowed (both before anything is sent).
  */
 export const probeKey = async (spec: SecretSpec, value: string, options: ProbeKeyOptions = {}): Promise<ProbeResult> => {
     const started = performance.now()
@@ -68,6 +69,7 @@ export const probeKey = async (spec: SecretSpec, value: string, options: ProbeKe
         detail: scrub(detail, value), hint, ms: Math.round(performance.now() - started),
     })
     if (!spec.probe) return result('skipped', 'the catalog has no probe for it')
+    if (options.baseUrl === undefined) assertCatalogOrigin(spec, options.allowedOrigins ?? [])
     const url = probeUrl(options.baseUrl ?? spec.probe.baseUrl, spec.probe.path)
     if (!HEADER_SAFE.test(value)) return result('skipped', 'holds whitespace, control or non-ASCII characters, which no key has; not sent')
     const fetchFn: FetchLike = options.fetch ?? ((input, init) => fetch(input, init))

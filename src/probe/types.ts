@@ -30,6 +30,13 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 export interface ProbeOptions {
     /** Base URL replacing the catalog's (proxy, gateway, test server); https, or http on loopback only. */
     readonly baseUrl?: string
+    /**
+     * Origins the catalog's probe URLs may point to besides the built-in
+     * providers' own (normalized, see `parseAllowedOrigins`). Supplied by the
+     * operator, never read from the repository. An explicit `baseUrl` is the
+     * operator's and needs no entry.
+     */
+    readonly allowedOrigins?: readonly string[]
     /** Per-request timeout (headers and the bounded body read), default 10000 ms. */
     readonly timeoutMs?: number
     /** Extra attempts after an `unknown` outcome (timeout, network error, 5xx, 408), default 2. */

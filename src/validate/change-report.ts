@@ -16,6 +16,7 @@ import { builtinCatalog, formatHint, indexCatalog, keyHint, parseCatalog, type C
 import { isKeyfleetError } from '../errors.js'
 import { parseSopsFile } from '../sops/native/index.js'
 import type { ParsedSopsFile } from '../sops/native/types.js'
+import { catalogChanges } from './catalog-change.js'
 import { readDeployment } from './deployment.js'
 import { filesAtRef, resolveRef, showFile } from './git.js'
 import { decryptEnv } from './keyed.js'
@@ -84,6 +85,8 @@ export interface ChangeReport {
     readonly headCommit: string | undefined
     /** Environments whose env.secrets exists at base or head, sorted by the catalog's order. */
     readonly environments: readonly EnvChange[]
+    /** What changed in environments/keyfleet.yaml, one line each; absent when its text is identical. */
+    readonly catalog?: readonly string[]
 }
 
 /** Options of {@link changeReport}. */
@@ -113,7 +116,9 @@ export const changeReport = async (options: ChangeReportOptions): Promise<Change
         return existsSync(join(root, path)) ? readFileSync(join(root, path), 'utf8') : undefined
     }
     const readBase = async (path: string): Promise<string | undefined> => (await showFile(root, base, path))?.toString('utf8')
-    const catalog = catalogFrom(await readHead(CATALOG_PATH))
+    const catalogText = await readHead(CATALOG_PATH)
+    const catalog = catalogFrom(catalogText)
+    const catalogLines = catalogChanges(await readBase(CATALOG_PATH), catalogText, CATALOG_PATH)
     const index = indexCatalog(catalog)
     const envs = new Set<string>()
     for (const path of await filesAtRef(root, base, 'environments')) addEnv(envs, path)
@@ -138,7 +143,7 @@ export const changeReport = async (options: ChangeReportOptions): Promise<Change
         }
         environments.push({ ...change, agentsAffected })
     }
-    return { base, head: head ?? 'working tree', baseCommit, headCommit, environments }
+    return { base, head: head ?? 'working tree', baseCommit, headCommit, environments, ...(catalogLines ? { catalog: catalogLines } : {}) }
 }
 
 const addEnv = (envs: Set<string>, path: string, exists = true): void => {

@@ -24,6 +24,7 @@ export const CODES = {
     KF121: { severity: 'error', keyed: false, title: 'deployment.yaml breaks its schema' },
     KF122: { severity: 'error', keyed: false, title: '.sops.yaml is missing or invalid' },
     KF123: { severity: 'error', keyed: false, title: 'keyfleet.yaml (the catalog) is missing' },
+    KF124: { severity: 'error', keyed: false, title: 'catalog probe sends keys to an origin that is not allowed' },
     KF130: { severity: 'error', keyed: false, title: 'plaintext provider key in a file' },
     KF140: { severity: 'error', keyed: true, title: 'cannot decrypt, or the MAC does not verify' },
     KF141: { severity: 'error', keyed: true, title: 'value fails its provider format rule' },
@@ -39,7 +40,7 @@ export type FindingCode = keyof typeof CODES
 export const finding: (code: FindingCode, file: string, line: number | undefined, message: string, severity?: Severity) => Finding = findingBuilder(CODES)
 
 /**
- * The key-less proposal codes (KF150-KF154; KF154 needs git history). They are validation findings of
+ * The key-less proposal codes (KF150-KF155; KF154 and KF155 need git history, KF155 also the CI identity). They are validation findings of
  * the PR check but documented with the lifecycle in docs/lifecycle.md;
  * src/lifecycle re-exports them under the same names.
  */
@@ -49,6 +50,7 @@ export const LIFECYCLE_CODES = {
     KF152: { severity: 'error', title: 'plaintext provider key in a proposal' },
     KF153: { severity: 'error', title: 'unexpected file in proposals/' },
     KF154: { severity: 'error', title: 'proposal replays one that was applied and removed before' },
+    KF155: { severity: 'error', title: 'proposal was made before the key last changed' },
 } as const satisfies Record<string, { severity: Severity; title: string }>
 
 /** A proposal (lifecycle) finding code. */

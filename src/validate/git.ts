@@ -132,3 +132,56 @@ export const commitsDeletingBlob = async (root: string, blob: string, dir: strin
     const out = await git(root, ['log', '--format=%H', '--diff-filter=D', `--find-object=${blob}`, 'HEAD', '--', dir], `search the history of ${dir}`)
     return out.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
 }
+
+/** A blob some commit deleted: the deleting commit and the blob id the path had before. */
+export interface DeletedBlob {
+    readonly commit: string
+    readonly blob: string
+}
+
+/**
+ * Every blob a commit reachable from HEAD deleted under `dir`
+ * (`git log --diff-filter=D --raw`), newest first. No commits: [].
+ * @throws KeyfleetError `GIT_FAILED` / `GIT_MISSING`.
+ */
+export const deletedBlobsUnder = async (root: string, dir: string): Promise<DeletedBlob[]> => {
+    const head = await execa('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: root, reject: false, verbose: 'none' })
+    if (head.failed) return []
+    // -m: a merge that deletes a proposal is listed too (against each parent).
+    const out = await git(root, ['log', '-m', '--no-renames', '--format=commit %H', '--raw', '--no-abbrev', '--diff-filter=D', 'HEAD', '--', dir], `search the history of ${dir}`)
+    const found: DeletedBlob[] = []
+    let commit = ''
+    for (const line of out.split('\n')) {
+        if (line.startsWith('commit ')) commit = line.slice(7).trim()
+        // ":100644 000000 <old blob> 0000… D\t<path>"
+        const raw = /^:\d+ \d+ ([0-9a-f]{40,64}) [0-9a-f]+ D\t/.exec(line)
+        if (raw?.[1] !== undefined && commit !== '') found.push({ commit, blob: raw[1] })
+    }
+    return found
+}
+
+/**
+ * The content of blob `blob` (`git cat-file blob`).
+ * @throws KeyfleetError `GIT_FAILED` when it does not exist.
+ */
+export const readBlob = async (root: string, blob: string): Promise<Buffer> => {
+    const result = await execa('git', ['cat-file', 'blob', blob], { cwd: root, reject: false, encoding: 'buffer', stripFinalNewline: false, verbose: 'none', maxBuffer: 64 * 1024 * 1024 })
+    if (result.failed) throw new KeyfleetError('GIT_FAILED', `git could not read blob ${blob.slice(0, 12)}`)
+    return Buffer.from(result.stdout)
+}
+
+/**
+ * Committer time (ISO 8601) of the newest commit reachable from HEAD whose
+ * diff of `path` adds or removes a line starting with `NAME=` (`git log -G`):
+ * when the dotenv key `name` last changed. undefined when it never did.
+ * `name` must be a plain key name (letters, digits, `_`).
+ * @throws KeyfleetError `GIT_FAILED` / `GIT_MISSING`.
+ */
+export const lastLineChange = async (root: string, path: string, name: string): Promise<{ commit: string; time: string } | undefined> => {
+    if (!/^[A-Za-z0-9_]+$/.test(name)) return undefined
+    const head = await execa('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: root, reject: false, verbose: 'none' })
+    if (head.failed) return undefined
+    const out = (await git(root, ['log', '-1', '--format=%H %cI', `-G^${name}=`, 'HEAD', '--', path], `search the history of ${path}`)).trim()
+    const [commit, time] = out.split(' ')
+    return commit && time ? { commit, time } : undefined
+}

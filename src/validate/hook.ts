@@ -30,7 +30,8 @@ const shQuote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`
 export const hookScript = (cli: HookCli): string => `#!/bin/sh
 ${HOOK_MARKER} (installed by \`keyfleet hook install\`; remove this file to disable)
 # Runs \`keyfleet scan --staged\`: scans the staged content for plaintext provider
-# keys. To commit a known fake key (tests, docs), put "keyfleet:allow" on its line.
+# keys. To commit a known fake key (tests, docs), put "keyfleet:allow <rule>" on its line
+# (the rule id the finding names, e.g. openai).
 KEYFLEET_NODE=${shQuote(cli.node)}
 KEYFLEET_CLI=${shQuote(cli.script)}
 if [ -x "$KEYFLEET_NODE" ] && [ -f "$KEYFLEET_CLI" ]; then

@@ -20,5 +20,5 @@ export { changeReportText, changeReportMarkdown, summarizeEnv, mdEscape, REENCRY
 export { installHook, hookScript, HOOK_MARKER, type HookCli, type HookInstall } from './hook.js'
 export { isGitRepo, resolveRef } from './git.js'
 export { checkProposalsKeyless, listProposalDir, PROPOSAL_FILE_NAME } from './proposals.js'
-export { checkProposalReplays } from './proposal-replays.js'
+export { checkProposalFreshness, checkProposalReplays, ciphertextDigest, type ProposalTimes } from './proposal-replays.js'
 export { inspectAgeFile, type AgeInspection, type AgeStanzaHeader } from './age-header.js'

@@ -83,6 +83,7 @@ export const changeReportText = (report: ChangeReport): string => {
         if (e.parseError) out.push(`  warning: ${e.parseError}`)
         if (e.keyedError) out.push(`  no hints: ${e.keyedError}`)
     }
+    if (report.catalog) out.push('', 'catalog  environments/keyfleet.yaml  changed', ...report.catalog.map((l) => `  ${l}`))
     return `${out.join('\n')}\n`
 }
 
@@ -121,5 +122,6 @@ export const changeReportMarkdown = (report: ChangeReport, options: MarkdownOpti
         if (e.parseError) out.push(`- ⚠️ ${mdEscape(e.parseError)}`)
         if (e.keyedError) out.push(`- No hints: ${mdEscape(e.keyedError)}`)
     }
+    if (report.catalog) out.push('', `${h} catalog: ${code('environments/keyfleet.yaml')} changed`, '', ...report.catalog.map((l) => `- ${mdEscape(l)}`))
     return `${out.join('\n').trimEnd()}\n`
 }

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { builtinCatalog, indexCatalog, parseCatalog, type Catalog } from '../catalog/index.js'
+import { BUILTIN_PROBE_ORIGINS, builtinCatalog, catalogOriginProblem, indexCatalog, parseCatalog, type Catalog } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { sortFindings, type Finding } from '../findings.js'
 import { finding } from './codes.js'
@@ -36,7 +36,20 @@ export interface ValidateOptions {
     readonly all?: boolean
     /** Scan the files changed since this git ref (merge base, working tree included). */
     readonly base?: string
+    /**
+     * Probe origins the catalog may use besides the built-in providers' (KF124
+     * otherwise). Supplied by the operator (CLI flag, action input), never read
+     * from the repository a pull request can change.
+     */
+    readonly allowedOrigins?: readonly string[]
 }
+
+/** KF124 for every catalog probe whose origin is neither the built-in one nor allowed. */
+export const catalogOriginFindings = (catalog: Catalog, allowed: readonly string[]): Finding[] =>
+    catalog.secrets.flatMap((spec) => {
+        const problem = spec.probe ? catalogOriginProblem(spec.service, spec.probe.baseUrl, BUILTIN_PROBE_ORIGINS.get(spec.service), allowed) : undefined
+        return problem ? [finding('KF124', CATALOG_PATH, undefined, `${problem} (see docs/catalog.md#probe-origins)`)] : []
+    })
 
 /**
  * The catalog of `root`. When it is missing (KF123) or broken (KF120) the
@@ -98,6 +111,7 @@ export const validateRepository = async (options: ValidateOptions): Promise<Find
     const index = indexCatalog(catalog)
     const sops = readRepoSopsConfig(root)
     const findings: Finding[] = [...repoCatalog.findings, ...sops.findings]
+    if (repoCatalog.valid) findings.push(...catalogOriginFindings(catalog, options.allowedOrigins ?? []))
     // A broken catalog's stand-in would invent environments (the built-in dev/stage/prod): trust the directories.
     const known = discoverEnvironments(root, repoCatalog.valid ? catalog : { ...catalog, environments: [] })
     const envs = options.environments ?? known

@@ -33,7 +33,8 @@ describe('scanText', () => {
     test('a key without a prefix (DeepInfra) is found only when assigned to its name', () => {
         const key = fakeKey.deepinfra()
         expect(scanner.scanText(`DEEPINFRA_API_KEY=${key}\n`, '.env').map((f) => f.line)).toEqual([1])
-        expect(scanner.scanText(`  "DEEPINFRA_TOKEN": "${key}",\n`, 'x.json')).toHaveLength(0) // alias not in this catalog
+        // An alias not in this catalog: found by the generic-token rule (a high-entropy value for a *_TOKEN name).
+        expect(scanner.scanText(`  "DEEPINFRA_TOKEN": "${key}",\n`, 'x.json').map((f) => f.message)).toEqual([expect.stringContaining('rule generic-token')])
         expect(scanner.scanText(`checksum: ${key}\n`, 'x.yaml')).toEqual([])
     })
 
@@ -50,10 +51,6 @@ describe('scanText', () => {
             'sk-ant-api03-short',
             `OPENAI_API_KEY=${wellFormedEnc(alnum(40))}`,
             `value: ${wellFormedEnc(`sk-proj-${alnum(40)}`)}`,
-            '-----BEGIN AGE ENCRYPTED FILE-----',
-            `AIza${alnum(35)}`,
-            '-----END AGE ENCRYPTED FILE-----',
-            `sops_age__list_0__map_enc=-----BEGIN AGE ENCRYPTED FILE-----\\nfw_${alnum(30)}\\n-----END AGE ENCRYPTED FILE-----\\n`,
         ].join('\n')
         expect(scanner.scanText(text, 'environments/dev/env.secrets')).toEqual([])
     })
@@ -73,7 +70,7 @@ describe('scanText', () => {
     })
 
     test('a line marked keyfleet:allow is skipped; the next line is not', () => {
-        const out = scanner.scanText(`k = "${fakeKey.openai()}" # keyfleet:allow\nk2 = "${fakeKey.openai()}"\n`, 'x.py')
+        const out = scanner.scanText(`k = "${fakeKey.openai()}" # keyfleet:allow openai\nk2 = "${fakeKey.openai()}"\n`, 'x.py')
         expect(out.map((f) => f.line)).toEqual([2])
     })
 
@@ -91,7 +88,7 @@ describe('scanForPlaintextKeys over git', () => {
     beforeAll(async () => { f = await makeFixture() })
     afterAll(() => f.cleanup())
 
-    test('scopes: changed since a ref, staged content, every tracked file; .age files and ciphertext excluded', async () => {
+    test('scopes: changed since a ref, staged content, every tracked file; a key in a .age file that is not age is found', async () => {
         const committed = fakeKey.gemini()
         f.write('docs/old.md', `old leak ${committed}\n`)
         f.write('secret.age', `AIza${alnum(35)}\n`)
@@ -99,7 +96,7 @@ describe('scanForPlaintextKeys over git', () => {
         const base = f.git('rev-parse', 'HEAD').trim()
         expect(await scanForPlaintextKeys({ root: f.root, scope: { kind: 'changed', base }, catalog })).toEqual([])
         const all = await scanForPlaintextKeys({ root: f.root, scope: { kind: 'all' }, catalog })
-        expect(all.map((x) => [x.file, x.line])).toEqual([['docs/old.md', 1]])
+        expect(all.map((x) => [x.file, x.line])).toEqual([['docs/old.md', 1], ['secret.age', 1]])
 
         const fresh = fakeKey.claude()
         f.write('src/new.ts', `// nothing\nexport const key = '${fresh}'\n`)

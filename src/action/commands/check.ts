@@ -58,7 +58,7 @@ export const runCheck = async ({ inputs, setSecret }: CommandContext): Promise<C
     const findings: Finding[] = await checkKeyed([{ env, file, text, identities, lineOf: (name) => lines.get(name) }], indexCatalog(catalog), undefined)
     let results: ProbeResult[] | undefined
     if (live) {
-        results = await checkEnvironment({ env, values, catalog, baseUrls })
+        results = await checkEnvironment({ env, values, catalog, baseUrls, allowedOrigins: inputs.allowedOrigins })
         // The offline findings already explain skipped placeholders and malformed values: one finding per problem.
         const explained = new Set(findings.map((f) => f.line))
         findings.push(...probeFindings(results, file, lines, { strict })

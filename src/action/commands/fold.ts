@@ -102,7 +102,7 @@ export const runFold = async (ctx: CommandContext): Promise<CommandResult> => {
     // A value that fails offline is never sent to a provider.
     if (live && !hasErrors(findings)) {
         await checkBaseUrls(catalog, baseUrls)
-        results = await checkEnvironment({ env, values: new Map(proposals.map((p) => [p.name, p.value])), catalog, baseUrls })
+        results = await checkEnvironment({ env, values: new Map(proposals.map((p) => [p.name, p.value])), catalog, baseUrls, allowedOrigins: ctx.inputs.allowedOrigins })
         const fileOf = new Map(proposals.map((p) => [p.name, p.file]))
         for (const r of results) findings.push(...probeFindings([r], fileOf.get(r.name) ?? environmentPaths(env).proposals, undefined, { strict }))
     }

@@ -25,6 +25,7 @@ export const runValidate = async ({ inputs, setSecret }: CommandContext): Promis
         ...(environment === undefined ? { all: true } : { environments: [environment] }),
         ...(keyed ? { identities: { [environment]: [...identities] } } : {}),
         ...(baseRef === undefined ? {} : { base: baseRef }),
+        allowedOrigins: inputs.allowedOrigins,
     })
     const scope = environment ?? 'all environments'
     return {

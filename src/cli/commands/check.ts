@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
-import { BATCH_DEFAULTS, checkEnvironment, checkText, PROBE_DEFAULTS, probeFindings, type ProbeResult } from '../../probe/index.js'
+import { BATCH_DEFAULTS, checkEnvironment, checkText, parseAllowedOrigins, PROBE_DEFAULTS, probeFindings, type ProbeResult } from '../../probe/index.js'
 import { parseSopsFile } from '../../sops/native/index.js'
 import { checkKeyed } from '../../validate/keyed.js'
 import type { CliContext, Command } from '../command.js'
@@ -68,6 +68,7 @@ Examples:
         live: { type: 'boolean', description: 'Also ask each provider whether the key works' },
         strict: { type: 'boolean', description: 'Treat keys that could not be checked (unknown) as errors' },
         json: { type: 'boolean', description: 'Print JSON: { env, live, results, findings, errors, warnings }' },
+        'allowed-origins': { type: 'string', multiple: true, arg: 'ORIGINS', description: 'Origins (comma-separated) the catalog may send probes to besides the built-in providers\' (also KEYFLEET_ALLOWED_ORIGINS)' },
         'base-url': { type: 'string', multiple: true, arg: 'PROVIDER=URL', description: 'Send one provider\'s probe to a proxy or gateway (https; http only on localhost)' },
         'identity-file': { type: 'string', arg: 'FILE', description: 'age identity file (default: SOPS_AGE_KEY_FILE / SOPS_AGE_KEY)' },
         'timeout-ms': { type: 'string', arg: 'N', description: `Per-request timeout (default ${PROBE_DEFAULTS.timeoutMs})` },
@@ -81,6 +82,8 @@ Examples:
         const strict = values.strict === true
         // Options are checked before decrypting, so a typo costs nothing.
         const baseUrls = parseBaseUrls(list(values['base-url']))
+        // The allow-list comes from the operator (flag or environment), never from the repository a PR can change.
+        const allowedOrigins = parseAllowedOrigins([...list(values['allowed-origins']), ctx.env.KEYFLEET_ALLOWED_ORIGINS ?? ''].flatMap((v) => v.split(',')))
         const timeoutMs = intOption(values['timeout-ms'], 'timeout-ms')
         const concurrency = intOption(values.concurrency, 'concurrency')
         const deadlineMs = intOption(values['deadline-ms'], 'deadline-ms')
@@ -110,7 +113,7 @@ Examples:
             const progress = progressLine(ctx)
             try {
                 results = await checkEnvironment({
-                    env, values: secrets, catalog: repo.catalog, baseUrls,
+                    env, values: secrets, catalog: repo.catalog, baseUrls, allowedOrigins,
                     ...(timeoutMs === undefined ? {} : { timeoutMs }),
                     ...(concurrency === undefined ? {} : { concurrency }),
                     ...(deadlineMs === undefined ? {} : { deadlineMs }),

@@ -17,9 +17,11 @@ export const command: Command = {
     usage: 'scan (--staged | --all | --base <ref> [--head <ref>] | FILE...) [--json] [--root DIR]',
     help: `Choose exactly one scope: --staged, --all, --base <ref> or the files to scan.
 Looks for provider keys by their prefixes (sk-ant-, sk-proj-, AIza, fw_ and the
-catalog's format rules) and for NAME=value assignments of catalog names. SOPS ciphertext
-(ENC[...] values, armored age blocks) and .age files are skipped. Put "keyfleet:allow" on a
-line to accept a known fake key there. Exit 1 when a key is found.
+catalog's format rules), NAME=value assignments of catalog names, age identities,
+high-entropy *_KEY/_TOKEN/_SECRET values and plaintext Kubernetes Secrets. SOPS ciphertext
+(ENC[...] values, armor that decodes) and files that are age files are skipped. Put
+"keyfleet:allow <rule>" on a line to accept a known fake there (the rule the finding names).
+Exit 1 when a key is found.
 
 Examples:
   keyfleet scan --staged            # what the pre-commit hook runs

@@ -9,6 +9,7 @@ import { noIdentityError, repoRootFor, sopsIdentityLookup } from '../repo-contex
 import { parseIdentityFile, recipientOf } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
+import { parseAllowedOrigins } from '../../probe/index.js'
 import { parseSopsFile } from '../../sops/native/index.js'
 import { discoverEnvironments, finding, isGitRepo, readRepoCatalog, resolveRef, secretsPath, validateRepository } from '../../validate/index.js'
 import type { CliContext, Command, CommandArgs } from '../command.js'
@@ -141,6 +142,7 @@ Examples:
         env: { type: 'string', multiple: true, arg: 'ENV', description: 'check only this environment (repeatable)' },
         base: { type: 'string', arg: 'REF', description: 'scan the files changed since this git ref for plaintext keys' },
         all: { type: 'boolean', description: 'scan every tracked file for plaintext keys' },
+        'allowed-origins': { type: 'string', multiple: true, arg: 'ORIGINS', description: 'probe origins (comma-separated) the catalog may use besides the built-in providers\' (also KEYFLEET_ALLOWED_ORIGINS)' },
         ...identityOptions,
         json: { type: 'boolean', description: 'print findings as JSON' },
         root: { type: 'string', arg: 'DIR', description: 'repository root (default: the nearest directory at or above the current one holding .sops.yaml or environments/keyfleet.yaml)' },
@@ -163,6 +165,8 @@ Examples:
         const { identities } = detail
         const repoFindings = await validateRepository({
             root, identities, all,
+            // The allow-list comes from the operator, never from the repository (KF124).
+            allowedOrigins: parseAllowedOrigins([...((args.values['allowed-origins'] as string[] | undefined) ?? []), ctx.env.KEYFLEET_ALLOWED_ORIGINS ?? ''].flatMap((v) => v.split(','))),
             ...(envs.length > 0 ? { environments: envs } : {}),
             ...(base === undefined ? {} : { base }),
         })
