@@ -1123,7 +1123,7 @@ var require_Alias = __commonJS({
     var identity3 = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
-    var Alias2 = class extends Node.NodeBase {
+    var Alias = class extends Node.NodeBase {
       constructor(source) {
         super(identity3.ALIAS);
         this.source = source;
@@ -1228,7 +1228,7 @@ var require_Alias = __commonJS({
       }
       return 1;
     }
-    exports.Alias = Alias2;
+    exports.Alias = Alias;
   }
 });
 
@@ -1266,7 +1266,7 @@ var require_Scalar = __commonJS({
 var require_createNode = __commonJS({
   "node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
-    var Alias2 = require_Alias();
+    var Alias = require_Alias();
     var identity3 = require_identity();
     var Scalar2 = require_Scalar();
     var defaultTagPrefix = "tag:yaml.org,2002:";
@@ -1299,7 +1299,7 @@ var require_createNode = __commonJS({
         ref = sourceObjects.get(value);
         if (ref) {
           ref.anchor ?? (ref.anchor = onAnchor(value));
-          return new Alias2.Alias(ref.anchor);
+          return new Alias.Alias(ref.anchor);
         } else {
           ref = { anchor: null, node: null };
           sourceObjects.set(value, ref);
@@ -3901,7 +3901,7 @@ var require_stringifyDocument = __commonJS({
 var require_Document = __commonJS({
   "node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
-    var Alias2 = require_Alias();
+    var Alias = require_Alias();
     var Collection = require_Collection();
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -3994,7 +3994,7 @@ var require_Document = __commonJS({
           node.anchor = // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
           !name || prev.has(name) ? anchors.findNewAnchor(name || "a", prev) : name;
         }
-        return new Alias2.Alias(node.anchor);
+        return new Alias.Alias(node.anchor);
       }
       createNode(value, replacer, options) {
         let _replacer = void 0;
@@ -5461,7 +5461,7 @@ var require_util_empty_scalar_position = __commonJS({
 var require_compose_node = __commonJS({
   "node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
-    var Alias2 = require_Alias();
+    var Alias = require_Alias();
     var identity3 = require_identity();
     var composeCollection = require_compose_collection();
     var composeScalar = require_compose_scalar();
@@ -5546,7 +5546,7 @@ var require_compose_node = __commonJS({
       return node;
     }
     function composeAlias({ options }, { offset, source, end }, onError) {
-      const alias = new Alias2.Alias(source.substring(1));
+      const alias = new Alias.Alias(source.substring(1));
       if (alias.source === "")
         onError(offset, "BAD_ALIAS", "Alias cannot be an empty string");
       if (alias.source.endsWith(":"))
@@ -7823,7 +7823,7 @@ var require_dist = __commonJS({
     var Document = require_Document();
     var Schema = require_Schema();
     var errors = require_errors();
-    var Alias2 = require_Alias();
+    var Alias = require_Alias();
     var identity3 = require_identity();
     var Pair = require_Pair();
     var Scalar2 = require_Scalar();
@@ -7841,7 +7841,7 @@ var require_dist = __commonJS({
     exports.YAMLError = errors.YAMLError;
     exports.YAMLParseError = errors.YAMLParseError;
     exports.YAMLWarning = errors.YAMLWarning;
-    exports.Alias = Alias2.Alias;
+    exports.Alias = Alias.Alias;
     exports.isAlias = identity3.isAlias;
     exports.isCollection = identity3.isCollection;
     exports.isDocument = identity3.isDocument;
@@ -30790,6 +30790,25 @@ var keyHint = (name, value, index2) => {
 };
 var formatHint = (hint) => `${hint.provider}, ${hint.length} chars${hint.last4 ? `, …${hint.last4}` : ""}`;
 
+// src/catalog/origins.ts
+var BUILTIN_PROBE_ORIGINS = /* @__PURE__ */ new Map([
+  ["claude", "https://api.anthropic.com"],
+  ["openai", "https://api.openai.com"],
+  ["gemini", "https://generativelanguage.googleapis.com"],
+  ["fireworks", "https://api.fireworks.ai"],
+  ["deepinfra", "https://api.deepinfra.com"]
+]);
+var catalogOriginProblem = (service, baseUrl, builtin, allowed) => {
+  let origin;
+  try {
+    origin = new URL(baseUrl).origin;
+  } catch {
+    return `"${baseUrl.slice(0, 80)}" is not an absolute URL`;
+  }
+  if (origin === builtin || allowed.includes(origin)) return void 0;
+  return builtin === void 0 ? `the probe of ${service} sends keys to ${origin}, which is not on the allowed origins; add it to --allowed-origins / KEYFLEET_ALLOWED_ORIGINS (kept outside the repository) if it is yours` : `the probe of built-in provider ${service} is moved from ${builtin} to ${origin}; built-in probe hosts are fixed, so remove the override (or allow ${origin} with --allowed-origins / KEYFLEET_ALLOWED_ORIGINS if it is your gateway)`;
+};
+
 // src/probe/classify.ts
 var KNOWN_TOKENS = /* @__PURE__ */ new Set([
   // OpenAI, Fireworks, DeepInfra (OpenAI-compatible)
@@ -30897,6 +30916,20 @@ var probeUrl = (baseUrl, path6) => {
     throw new KeyfleetError("PROBE_BASE_URL_INVALID", `${where2}: a probe base URL takes no query or fragment`);
   }
   return new URL(`${base.origin}${base.pathname.replace(/\/+$/, "")}${path6.startsWith("/") ? path6 : `/${path6}`}`);
+};
+var parseAllowedOrigins = (list) => list.map((entry) => entry.trim()).filter((entry) => entry !== "").map((entry) => {
+  let url;
+  try {
+    url = new URL(entry);
+  } catch {
+    throw new KeyfleetError("PROBE_ORIGIN_LIST_INVALID", `allowed origin "${entry.slice(0, 80)}" is not a URL; give origins such as https://gateway.example.com, comma-separated`);
+  }
+  return url.origin;
+});
+var assertCatalogOrigin = (spec, allowed) => {
+  if (!spec.probe) return;
+  const problem = catalogOriginProblem(spec.service, spec.probe.baseUrl, BUILTIN_PROBE_ORIGINS.get(spec.service), allowed);
+  if (problem) throw new KeyfleetError("PROBE_ORIGIN_NOT_ALLOWED", `no key was sent: ${problem}`);
 };
 
 // src/probe/request.ts
@@ -31024,6 +31057,7 @@ var probeKey = async (spec, value, options = {}) => {
     ms: Math.round(performance.now() - started)
   });
   if (!spec.probe) return result("skipped", "the catalog has no probe for it");
+  if (options.baseUrl === void 0) assertCatalogOrigin(spec, options.allowedOrigins ?? []);
   const url = probeUrl(options.baseUrl ?? spec.probe.baseUrl, spec.probe.path);
   if (!HEADER_SAFE.test(value)) return result("skipped", "holds whitespace, control or non-ASCII characters, which no key has; not sent");
   const fetchFn = options.fetch ?? ((input2, init) => fetch(input2, init));
@@ -31073,6 +31107,10 @@ var probeKeys = async (values, catalog, options = {}) => {
     }
     probeUrl(url, spec.probe.path);
     overrides.set(spec.service, url);
+  }
+  for (const name of values.keys()) {
+    const spec = index2.resolve(name)?.spec;
+    if (spec?.probe && !overrides.has(spec.service)) assertCatalogOrigin(spec, options.allowedOrigins ?? []);
   }
   const entries = [...values];
   const results = new Array(entries.length);
@@ -41375,6 +41413,7 @@ var CODES = {
   KF121: { severity: "error", keyed: false, title: "deployment.yaml breaks its schema" },
   KF122: { severity: "error", keyed: false, title: ".sops.yaml is missing or invalid" },
   KF123: { severity: "error", keyed: false, title: "keyfleet.yaml (the catalog) is missing" },
+  KF124: { severity: "error", keyed: false, title: "catalog probe sends keys to an origin that is not allowed" },
   KF130: { severity: "error", keyed: false, title: "plaintext provider key in a file" },
   KF140: { severity: "error", keyed: true, title: "cannot decrypt, or the MAC does not verify" },
   KF141: { severity: "error", keyed: true, title: "value fails its provider format rule" },
@@ -41388,7 +41427,8 @@ var LIFECYCLE_CODES = {
   KF151: { severity: "error", title: "proposal file name is not a canonical catalog name" },
   KF152: { severity: "error", title: "plaintext provider key in a proposal" },
   KF153: { severity: "error", title: "unexpected file in proposals/" },
-  KF154: { severity: "error", title: "proposal replays one that was applied and removed before" }
+  KF154: { severity: "error", title: "proposal replays one that was applied and removed before" },
+  KF155: { severity: "error", title: "proposal was made before the key last changed" }
 };
 var lifecycleFinding = findingBuilder(LIFECYCLE_CODES);
 
@@ -41455,8 +41495,8 @@ var checkKeyed = async (envs, index2, production) => {
 };
 
 // src/validate/repository.ts
-import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as readFileSync6 } from "node:fs";
-import { join as join6 } from "node:path";
+import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as readFileSync7 } from "node:fs";
+import { join as join7 } from "node:path";
 
 // src/validate/deployment.ts
 var import_yaml4 = __toESM(require_dist(), 1);
@@ -41832,6 +41872,11 @@ var checkDemoRecipients = (root, envs) => {
   return out;
 };
 
+// src/validate/proposal-replays.ts
+import { createHash as createHash3 } from "node:crypto";
+import { readFileSync as readFileSync6 } from "node:fs";
+import { join as join5 } from "node:path";
+
 // src/repo/layout.ts
 var ENV_NAME = /^[a-z][a-z0-9-]*$/;
 var environmentPaths = (env) => {
@@ -41894,12 +41939,31 @@ var showFile = async (root, ref, path6) => {
 };
 var filesAtRef = async (root, ref, dir) => zList(await git(root, ["ls-tree", "-r", "-z", "--name-only", ref, "--", dir], `list ${dir} at ${ref}`));
 var resolveRef = async (root, ref) => (await git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], `find the revision "${ref}"`)).trim();
-var blobIdOf = async (root, path6) => (await git(root, ["hash-object", "--", path6], `hash ${path6}`)).trim();
-var commitsDeletingBlob = async (root, blob, dir) => {
+var deletedBlobsUnder = async (root, dir) => {
   const head = await execa("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: root, reject: false, verbose: "none" });
   if (head.failed) return [];
-  const out = await git(root, ["log", "--format=%H", "--diff-filter=D", `--find-object=${blob}`, "HEAD", "--", dir], `search the history of ${dir}`);
-  return out.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  const out = await git(root, ["log", "-m", "--no-renames", "--format=commit %H", "--raw", "--no-abbrev", "--diff-filter=D", "HEAD", "--", dir], `search the history of ${dir}`);
+  const found = [];
+  let commit = "";
+  for (const line of out.split("\n")) {
+    if (line.startsWith("commit ")) commit = line.slice(7).trim();
+    const raw = /^:\d+ \d+ ([0-9a-f]{40,64}) [0-9a-f]+ D\t/.exec(line);
+    if (raw?.[1] !== void 0 && commit !== "") found.push({ commit, blob: raw[1] });
+  }
+  return found;
+};
+var readBlob = async (root, blob) => {
+  const result = await execa("git", ["cat-file", "blob", blob], { cwd: root, reject: false, encoding: "buffer", stripFinalNewline: false, verbose: "none", maxBuffer: 64 * 1024 * 1024 });
+  if (result.failed) throw new KeyfleetError("GIT_FAILED", `git could not read blob ${blob.slice(0, 12)}`);
+  return Buffer.from(result.stdout);
+};
+var lastLineChange = async (root, path6, name) => {
+  if (!/^[A-Za-z0-9_]+$/.test(name)) return void 0;
+  const head = await execa("git", ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: root, reject: false, verbose: "none" });
+  if (head.failed) return void 0;
+  const out = (await git(root, ["log", "-1", "--format=%H %cI", `-G^${name}=`, "HEAD", "--", path6], `search the history of ${path6}`)).trim();
+  const [commit, time] = out.split(" ");
+  return commit && time ? { commit, time } : void 0;
 };
 
 // src/validate/proposals.ts
@@ -42097,6 +42161,9 @@ var checkProposalsKeyless = (root, env, catalog) => {
     const inspected = inspectAgeFile(text);
     if (!inspected.ok) {
       findings.push(lifecycleFinding("KF150", file, void 0, `not a well-formed age file: ${inspected.reason}. Make it again with \`keyfleet propose ${env} ${name ?? "NAME"}\``));
+    } else if (armor_exports.encode(inspected.binary) !== text) {
+      findings.push(lifecycleFinding("KF150", file, void 0, `the armor is not exactly as age writes it (64-column base64 lines, one newline after the END line, no other whitespace or CR). Make it again with \`keyfleet propose ${env} ${name ?? "NAME"}\``));
+      leaks.push(...plaintextFindings(Buffer.from(inspected.binary).toString("latin1"), file, "armor", detectors, index2));
     } else {
       leaks.push(...plaintextFindings(Buffer.from(inspected.binary).toString("latin1"), file, "armor", detectors, index2));
     }
@@ -42106,15 +42173,29 @@ var checkProposalsKeyless = (root, env, catalog) => {
 };
 
 // src/validate/proposal-replays.ts
+var ARMOR = /-----BEGIN AGE ENCRYPTED FILE-----([\s\S]*?)-----END AGE ENCRYPTED FILE-----/;
+var ciphertextDigest = (bytes) => {
+  const text = Buffer.from(bytes).toString("latin1");
+  const body = ARMOR.exec(text)?.[1];
+  const binary = body === void 0 ? Buffer.from(bytes) : Buffer.from(body.replace(/\s+/g, ""), "base64");
+  return createHash3("sha256").update(binary).digest("hex");
+};
 var checkProposalReplays = async (root, env) => {
   const { proposals } = listProposalDir(root, env);
   if (proposals.length === 0 || !await isGitRepo(root)) return [];
   const dir = environmentPaths(env).proposals;
+  const deletedBy = /* @__PURE__ */ new Map();
+  const seenBlobs = /* @__PURE__ */ new Set();
+  for (const { commit, blob } of await deletedBlobsUnder(root, `${dir}/`)) {
+    if (seenBlobs.has(blob)) continue;
+    seenBlobs.add(blob);
+    const digest = ciphertextDigest(await readBlob(root, blob));
+    if (!deletedBy.has(digest)) deletedBy.set(digest, commit);
+  }
   const findings = [];
   for (const entry of proposals) {
     const file = `${dir}/${entry}`;
-    const deleted = await commitsDeletingBlob(root, await blobIdOf(root, file), `${dir}/`);
-    const commit = deleted[0];
+    const commit = deletedBy.get(ciphertextDigest(readFileSync6(join5(root, file))));
     if (commit === void 0) continue;
     const name = PROPOSAL_FILE_NAME.exec(entry)?.[1] ?? entry;
     findings.push(lifecycleFinding(
@@ -42122,6 +42203,27 @@ var checkProposalReplays = async (root, env) => {
       file,
       void 0,
       `proposal ${name} was applied and removed before (commit ${commit.slice(0, 12)}): a replay of an old value; make a new proposal (\`keyfleet propose ${env} ${name}\`)`
+    ));
+  }
+  return findings;
+};
+var checkProposalFreshness = async (root, env, opened) => {
+  if (opened.length === 0 || !await isGitRepo(root)) return [];
+  const secrets = environmentPaths(env).secrets;
+  const findings = [];
+  for (const p of opened) {
+    const created = Date.parse(p.created);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(p.created) || Number.isNaN(created)) {
+      findings.push(lifecycleFinding("KF155", p.file, void 0, `proposal ${p.name} carries no valid creation time; make it again (\`keyfleet propose ${env} ${p.name}\`)`));
+      continue;
+    }
+    const change = await lastLineChange(root, secrets, p.name);
+    if (change === void 0 || created >= Date.parse(change.time)) continue;
+    findings.push(lifecycleFinding(
+      "KF155",
+      p.file,
+      void 0,
+      `proposal ${p.name} was made at ${new Date(created).toISOString()}, before ${p.name} last changed (commit ${change.commit.slice(0, 12)} at ${change.time}): applying it would undo that change; make a new proposal (\`keyfleet propose ${env} ${p.name}\`)`
     ));
   }
   return findings;
@@ -42177,8 +42279,105 @@ var checkNames = (input) => {
 
 // src/validate/scan.ts
 import { readFile } from "node:fs/promises";
-import { join as join5, resolve } from "node:path";
-var ALLOW_MARKER = "keyfleet:allow";
+import { join as join6, resolve } from "node:path";
+
+// src/validate/scan-rules.ts
+import { createHash as createHash4 } from "node:crypto";
+var AGE_IDENTITY_RULE = "age-identity";
+var GENERIC_TOKEN_RULE = "generic-token";
+var K8S_SECRET_RULE = "k8s-secret";
+var BECH32 = "[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]";
+var AGE_IDENTITY = new RegExp(`(?<![A-Za-z0-9_-])AGE-SECRET-KEY-(?:PQ-)?1${BECH32}{50,}(?![A-Za-z0-9_-])`, "g");
+var PUBLISHED_DEMO_IDENTITIES = /* @__PURE__ */ new Set([
+  "f91d81b2c41c3295b0483bcb52cd1510911c84f2c9f0a4999290e5f3acbefd3d",
+  // admin
+  "c66fe58549ae56dfbd7735d18ad345cc035d499980e944183d16d851acce0517",
+  // dev
+  "353693af0804e425a02ebd8bd83a0d81de0a40a8eb5f5618cdac4f90af1d4f42",
+  // laptop-alice
+  "d41654733ea7d6aeec7a1cfea2d88265a5a3b20d7826ef68c0802d2ae0124636",
+  // prod
+  "d3a76473c3c87d1f856b7fcda8520e3aa23cda304bbd9557c091b5325d191b8b",
+  // stage
+  // The public test keys of sops' and flux's own suites, copied with their vectors (test/fixtures/vectors/).
+  "0051da3096a90b0f7faa302c5a9b02e35e1358d904e3a30073f58f92baec03f9",
+  // sops-nix-yaml
+  "3863bb2bc9b8b28f0e4bf4c32857a0918c8f7ec4308f46b06989164304ef3a13",
+  // sops-age-*
+  "6c0d2f3faa0cc91eb48ea1f69660d3c3cc964e4e0bbe371eff416003fb19b048",
+  // flux-*
+  "7de1f34cf039d38aab6f8feb577a880026265142524e6fa910926d634680518e"
+  // flux-yaml-age-pq (PQ)
+]);
+var identityFingerprint = (identity3) => createHash4("sha256").update(identity3).digest("hex");
+var ageIdentities = (line) => {
+  const found = [];
+  for (const m of line.matchAll(AGE_IDENTITY)) {
+    if (PUBLISHED_DEMO_IDENTITIES.has(identityFingerprint(m[0]))) continue;
+    found.push({ service: AGE_IDENTITY_RULE, start: m.index, end: m.index + m[0].length, value: m[0] });
+  }
+  return found;
+};
+var TOKEN_ASSIGNMENT = /(?<![A-Za-z0-9_])["']?([A-Za-z][A-Za-z0-9_-]*(?:KEY|TOKEN|SECRET|key|token|secret|Key|Token|Secret))["']?\s*[:=]\s*["']?([A-Za-z0-9_\-+/=]{20,200})(?![A-Za-z0-9_\-+/=])/g;
+var entropy = (value) => {
+  const counts = /* @__PURE__ */ new Map();
+  for (const c3 of value) counts.set(c3, (counts.get(c3) ?? 0) + 1);
+  let bits = 0;
+  for (const n2 of counts.values()) bits -= n2 / value.length * Math.log2(n2 / value.length);
+  return bits;
+};
+var genericTokens = (line) => {
+  const found = [];
+  for (const m of line.matchAll(TOKEN_ASSIGNMENT)) {
+    const value = m[2];
+    if (!/[0-9]/.test(value) || !/[A-Za-z]/.test(value) || entropy(value) < 3.5) continue;
+    if (isPlaceholder(value) || looksFake(value)) continue;
+    const start = m.index + m[0].length - value.length;
+    found.push({ service: GENERIC_TOKEN_RULE, start, end: start + value.length, value });
+  }
+  return found;
+};
+var plaintextSecretManifests = (text) => {
+  const lines = text.split(/\r?\n/);
+  if (lines.some((l) => /^sops:\s*$/.test(l))) return [];
+  const out = [];
+  let isSecret = false;
+  let dataLine;
+  let inData = false;
+  const flush = () => {
+    if (isSecret && dataLine !== void 0) out.push(dataLine);
+  };
+  lines.forEach((line, i2) => {
+    if (/^---/.test(line)) {
+      flush();
+      isSecret = false;
+      dataLine = void 0;
+      inData = false;
+      return;
+    }
+    if (/^kind:\s*["']?Secret["']?\s*$/.test(line)) isSecret = true;
+    if (/^(?:data|stringData):/.test(line)) {
+      inData = true;
+      return;
+    }
+    if (/^\S/.test(line)) {
+      inData = false;
+      return;
+    }
+    const entry = /^\s+[^\s#:][^:]*:\s*(\S.*)$/.exec(line);
+    if (inData && dataLine === void 0 && entry?.[1] !== void 0 && !entry[1].startsWith("ENC[")) dataLine = i2 + 1;
+  });
+  flush();
+  return out;
+};
+
+// src/validate/scan.ts
+var ALLOW = /keyfleet:allow[ \t]+([a-z0-9_-]+(?:[ \t]*,[ \t]*[a-z0-9_-]+)*)/g;
+var allowedRules = (line) => {
+  const out = /* @__PURE__ */ new Set();
+  for (const m of line.matchAll(ALLOW)) for (const id of m[1].split(",")) out.add(id.trim());
+  return out;
+};
 var MAX_BYTES2 = 20 * 1024 * 1024;
 var ENC_VALUE = /ENC\[[^\]]*\]/g;
 var ARMOR_BEGIN3 = "-----BEGIN AGE ENCRYPTED FILE-----";
@@ -42188,33 +42387,95 @@ var createScanner = (catalog) => {
   const detectors = prefixDetectors(index2);
   return { scanText: (text, file) => scanText(text, file, detectors, index2) };
 };
+var BASE64_LINE = /^[A-Za-z0-9+/=]*$/;
+var INLINE_ARMOR = /-----BEGIN AGE ENCRYPTED FILE-----((?:\\n|[A-Za-z0-9+/=])*)-----END AGE ENCRYPTED FILE-----/g;
+var decodesAsArmor = (body) => {
+  if (!body.every((l) => BASE64_LINE.test(l))) return false;
+  try {
+    armor_exports.decode(`${ARMOR_BEGIN3}
+${body.join("\n")}
+${ARMOR_END2}
+`);
+    return true;
+  } catch {
+    return false;
+  }
+};
+var armorLines = (lines) => {
+  const skip = /* @__PURE__ */ new Set();
+  for (let i2 = 0; i2 < lines.length; i2++) {
+    const begin = lines[i2];
+    if (!begin.trim().endsWith(ARMOR_BEGIN3) || begin.includes(ARMOR_END2)) continue;
+    const body = [];
+    let j = i2 + 1;
+    for (; j < lines.length && j < i2 + 1e5; j++) {
+      const l = lines[j].trim();
+      if (l === ARMOR_END2 || l.startsWith(ARMOR_END2)) break;
+      body.push(l);
+    }
+    if (j >= lines.length || !decodesAsArmor(body)) continue;
+    for (let k = i2 + 1; k <= j; k++) skip.add(k);
+    i2 = j;
+  }
+  return skip;
+};
 var scanText = (text, file, detectors, index2) => {
   const findings = [];
-  let inArmor = false;
-  text.split(/\r?\n/).forEach((raw, i2) => {
-    if (raw.includes(ARMOR_BEGIN3)) inArmor = !raw.includes(ARMOR_END2);
-    else if (inArmor) {
-      if (raw.includes(ARMOR_END2)) inArmor = false;
-      return;
-    }
-    if (raw.includes(ARMOR_BEGIN3) || raw.includes(ALLOW_MARKER)) return;
-    const line = raw.replace(ENC_VALUE, (m) => parseEncValue(m) ? " ".repeat(m.length) : m);
-    for (const match of matchLine(line, detectors, index2)) {
+  const lines = text.split(/\r?\n/);
+  const skip = armorLines(lines);
+  lines.forEach((raw, i2) => {
+    if (skip.has(i2)) return;
+    const allowed = allowedRules(raw);
+    const line = raw.replace(ENC_VALUE, (m) => parseEncValue(m) ? " ".repeat(m.length) : m).replace(INLINE_ARMOR, (m, body) => decodesAsArmor(body.split("\\n").filter((l) => l !== "")) ? " ".repeat(m.length) : m).replace(ARMOR_BEGIN3, " ".repeat(ARMOR_BEGIN3.length));
+    const matches = matchLine(line, detectors, index2);
+    const free = (m) => !matches.some((o2) => m.start < o2.end && m.end > o2.start);
+    matches.push(...ageIdentities(line).filter(free));
+    matches.push(...genericTokens(line).filter(free));
+    for (const match of matches.sort((a2, b) => a2.start - b.start)) {
+      if (allowed.has(match.service)) continue;
+      if (match.service === AGE_IDENTITY_RULE) {
+        findings.push(finding(
+          "KF130",
+          file,
+          i2 + 1,
+          `plaintext age identity (AGE-SECRET-KEY-…, ${match.value.length} characters) at column ${match.start + 1} (rule ${AGE_IDENTITY_RULE}): it opens every environment encrypted to it; remove it, keep it in a secret store, and replace the identity (new key pair, \`keyfleet recipients\`) if it was ever committed or pushed`
+        ));
+        continue;
+      }
       const spec = index2.byService(match.service);
       const hint = formatHint({ ...keyHint(match.service, match.value), provider: match.service });
-      const title = spec?.title ?? match.service;
+      const title = spec?.title ?? (match.service === "generic-token" ? "token" : match.service);
       findings.push(finding(
         "KF130",
         file,
         i2 + 1,
-        `plaintext ${title} key (${hint}) at column ${match.start + 1}: remove it and store it with \`keyfleet set\`; if it was ever committed or pushed, rotate it at the provider`
+        `plaintext ${title} key (${hint}) at column ${match.start + 1} (rule ${match.service}): remove it and store it with \`keyfleet set\`; if it was ever committed or pushed, rotate it at the provider. A known fake: mark the line \`keyfleet:allow ${match.service}\``
       ));
     }
   });
+  if (/\.(?:ya?ml)$/i.test(file)) {
+    for (const line of plaintextSecretManifests(text)) {
+      if (allowedRules(lines[line - 1] ?? "").has(K8S_SECRET_RULE)) continue;
+      findings.push(finding(
+        "KF130",
+        file,
+        line,
+        `a Kubernetes Secret with plaintext data (rule ${K8S_SECRET_RULE}): rendered Secrets belong in the cluster, never in git; unstage it and render at deploy time (\`keyfleet render\`), and rotate its keys if it was pushed`
+      ));
+    }
+  }
   return findings;
 };
+var isAgeFile = (bytes) => {
+  if (bytes.subarray(0, 22).toString("latin1") === "age-encryption.org/v1\n") return true;
+  try {
+    armor_exports.decode(bytes.toString("latin1"));
+    return true;
+  } catch {
+    return false;
+  }
+};
 var isBinary = (bytes) => bytes.subarray(0, 8e3).includes(0);
-var skipPath = (path6) => path6.endsWith(".age");
 var scanForPlaintextKeys = async (options) => {
   const { root, scope } = options;
   const scanner = createScanner(options.catalog ?? builtinCatalog);
@@ -42222,7 +42483,7 @@ var scanForPlaintextKeys = async (options) => {
   let read2;
   const fromDisk = async (path6) => {
     try {
-      return await readFile(join5(root, path6));
+      return await readFile(join6(root, path6));
     } catch {
       return void 0;
     }
@@ -42255,9 +42516,8 @@ var scanForPlaintextKeys = async (options) => {
   }
   const findings = [];
   for (const path6 of files) {
-    if (skipPath(path6)) continue;
     const bytes = await read2(path6);
-    if (!bytes || bytes.length > MAX_BYTES2 || isBinary(bytes)) continue;
+    if (!bytes || bytes.length > MAX_BYTES2 || isAgeFile(bytes) || isBinary(bytes)) continue;
     findings.push(...scanner.scanText(bytes.toString("utf8"), path6));
   }
   return findings;
@@ -42429,8 +42689,12 @@ var CATALOG_PATH = "environments/keyfleet.yaml";
 var SOPS_CONFIG_PATH = ".sops.yaml";
 var secretsPath = (env) => `environments/${env}/env.secrets`;
 var deploymentPath = (env) => `environments/${env}/deployment.yaml`;
+var catalogOriginFindings = (catalog, allowed) => catalog.secrets.flatMap((spec) => {
+  const problem = spec.probe ? catalogOriginProblem(spec.service, spec.probe.baseUrl, BUILTIN_PROBE_ORIGINS.get(spec.service), allowed) : void 0;
+  return problem ? [finding("KF124", CATALOG_PATH, void 0, `${problem} (see docs/catalog.md#probe-origins)`)] : [];
+});
 var readRepoCatalog = (root) => {
-  const path6 = join6(root, CATALOG_PATH);
+  const path6 = join7(root, CATALOG_PATH);
   if (!existsSync5(path6)) {
     return {
       catalog: builtinCatalog,
@@ -42443,7 +42707,7 @@ var readRepoCatalog = (root) => {
       )]
     };
   }
-  const { catalog, problems } = parseCatalog(readFileSync6(path6, "utf8"), CATALOG_PATH);
+  const { catalog, problems } = parseCatalog(readFileSync7(path6, "utf8"), CATALOG_PATH);
   if (catalog) return { catalog, findings: [], valid: true };
   return {
     catalog: builtinCatalog,
@@ -42452,18 +42716,18 @@ var readRepoCatalog = (root) => {
   };
 };
 var readRepoSopsConfig = (root) => {
-  const path6 = join6(root, SOPS_CONFIG_PATH);
+  const path6 = join7(root, SOPS_CONFIG_PATH);
   if (!existsSync5(path6)) {
     return { config: void 0, findings: [finding("KF122", SOPS_CONFIG_PATH, void 0, ".sops.yaml is missing: run `keyfleet init` to create one rule per environment")] };
   }
-  return parseSopsConfig(readFileSync6(path6, "utf8"), SOPS_CONFIG_PATH);
+  return parseSopsConfig(readFileSync7(path6, "utf8"), SOPS_CONFIG_PATH);
 };
 var discoverEnvironments = (root, catalog) => {
   const found = new Set(catalog.environments);
-  const dir = join6(root, "environments");
+  const dir = join7(root, "environments");
   if (existsSync5(dir)) {
     for (const entry of readdirSync3(dir, { withFileTypes: true })) {
-      if (entry.isDirectory() && (existsSync5(join6(root, secretsPath(entry.name))) || existsSync5(join6(root, deploymentPath(entry.name))))) found.add(entry.name);
+      if (entry.isDirectory() && (existsSync5(join7(root, secretsPath(entry.name))) || existsSync5(join7(root, deploymentPath(entry.name))))) found.add(entry.name);
     }
   }
   return [...found];
@@ -42475,6 +42739,7 @@ var validateRepository = async (options) => {
   const index2 = indexCatalog(catalog);
   const sops = readRepoSopsConfig(root);
   const findings = [...repoCatalog.findings, ...sops.findings];
+  if (repoCatalog.valid) findings.push(...catalogOriginFindings(catalog, options.allowedOrigins ?? []));
   const known = discoverEnvironments(root, repoCatalog.valid ? catalog : { ...catalog, environments: [] });
   const envs = options.environments ?? known;
   for (const env of envs) {
@@ -42488,17 +42753,17 @@ var validateRepository = async (options) => {
     const file = secretsPath(env);
     const deploymentFile2 = deploymentPath(env);
     let deployment;
-    if (existsSync5(join6(root, deploymentFile2))) {
-      deployment = await readDeployment(readFileSync6(join6(root, deploymentFile2), "utf8"), deploymentFile2, env, catalog);
+    if (existsSync5(join7(root, deploymentFile2))) {
+      deployment = await readDeployment(readFileSync7(join7(root, deploymentFile2), "utf8"), deploymentFile2, env, catalog);
       findings.push(...deployment.findings);
     }
     if (repoCatalog.valid) findings.push(...checkProposalsKeyless(root, env, catalog));
     findings.push(...await checkProposalReplays(root, env));
-    if (!existsSync5(join6(root, file))) {
+    if (!existsSync5(join7(root, file))) {
       findings.push(finding("KF106", file, void 0, `environment ${env} has no env.secrets: create it with \`keyfleet env add ${env}\` (then \`keyfleet set ${env} NAME\`) or remove the environment with \`keyfleet env rm ${env}\``));
       continue;
     }
-    const text = readFileSync6(join6(root, file), "utf8");
+    const text = readFileSync7(join7(root, file), "utf8");
     const check = checkSecretsFile(text, file, sops.config);
     findings.push(...check.findings);
     const nameFindings = checkNames({
@@ -42528,7 +42793,7 @@ var dedupe = (findings) => {
 
 // src/action/repo.ts
 import { readFile as readFile2 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 
 // src/render/bundle.ts
 var BUNDLE_FORMAT = "bundle/v1";
@@ -42541,16 +42806,16 @@ var bundlePlaintext = (environment, agent, generation, entries) => {
 var sealBundle = (plaintext, recipient) => seal(plaintext, [recipient]);
 
 // src/render/generation.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 var DOMAIN = "keyfleet/generation/v1\n";
-var valueDigest = (value) => createHash3("sha256").update(value, "utf8").digest("hex");
+var valueDigest = (value) => createHash5("sha256").update(value, "utf8").digest("hex");
 var generationId = (entries, digest = valueDigest) => {
   const sorted = [...entries].sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0);
   let text = DOMAIN;
   for (const [name, value] of sorted) text += `${name}
 ${digest(value)}
 `;
-  return createHash3("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+  return createHash5("sha256").update(text, "utf8").digest("hex").slice(0, 16);
 };
 
 // src/render/kubernetes.ts
@@ -48098,11 +48363,11 @@ var renderEnvironment = async (input) => {
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { constants as constants6 } from "node:fs";
 import { chmod as chmod2, open as open3, readdir as readdir2, rename as rename2, rm as rm2, rmdir as rmdir2 } from "node:fs/promises";
-import { dirname as dirname2, join as join8 } from "node:path";
+import { dirname as dirname2, join as join9 } from "node:path";
 
 // src/render/safe-dir.ts
 import { lstat as lstat2, mkdir as mkdir2 } from "node:fs/promises";
-import { dirname, join as join7 } from "node:path";
+import { dirname, join as join8 } from "node:path";
 var unsafe = (message) => new KeyfleetError("RENDER_OUT_DIR_UNSAFE", message);
 var lstatOrUndefined = async (path6) => {
   try {
@@ -48130,7 +48395,7 @@ var prepareOutputDir = async (dir) => {
 var assertNoLinks = async (dir, relative5) => {
   let current = dir;
   for (const part of relative5.split("/")) {
-    current = join7(current, part);
+    current = join8(current, part);
     const st = await lstatOrUndefined(current);
     if (st === void 0) return;
     if (st.isSymbolicLink()) {
@@ -48141,7 +48406,7 @@ var assertNoLinks = async (dir, relative5) => {
 var mkdirInside = async (dir, relative5) => {
   let current = dir;
   for (const part of relative5.split("/").slice(0, -1)) {
-    current = join7(current, part);
+    current = join8(current, part);
     await mkdir2(current, { mode: 448 }).catch((cause) => {
       if (cause.code !== "EEXIST") throw cause;
     });
@@ -48161,7 +48426,7 @@ var assertSafe = (path6) => {
 var readManifest = async (dir) => {
   let text;
   try {
-    const handle = await open3(join8(dir, RENDER_MANIFEST), constants6.O_RDONLY | constants6.O_NOFOLLOW);
+    const handle = await open3(join9(dir, RENDER_MANIFEST), constants6.O_RDONLY | constants6.O_NOFOLLOW);
     try {
       text = await handle.readFile("utf8");
     } finally {
@@ -48169,17 +48434,17 @@ var readManifest = async (dir) => {
     }
   } catch (cause) {
     if (cause.code === "ENOENT") return void 0;
-    throw new KeyfleetError("RENDER_SYMLINK", `${join8(dir, RENDER_MANIFEST)} cannot be read as a plain file (${cause.code ?? "error"}); remove it and render again`);
+    throw new KeyfleetError("RENDER_SYMLINK", `${join9(dir, RENDER_MANIFEST)} cannot be read as a plain file (${cause.code ?? "error"}); remove it and render again`);
   }
   try {
     const parsed = JSON.parse(text);
     if (parsed.keyfleet === "render/v1" && typeof parsed.environment === "string" && Array.isArray(parsed.files)) return parsed;
   } catch {
   }
-  throw new KeyfleetError("RENDER_OUT_DIR_CORRUPT", `${join8(dir, RENDER_MANIFEST)} is not a keyfleet render record; delete the output directory and render again`);
+  throw new KeyfleetError("RENDER_OUT_DIR_CORRUPT", `${join9(dir, RENDER_MANIFEST)} is not a keyfleet render record; delete the output directory and render again`);
 };
 var writeAtomic = async (path6, content, mode, temps) => {
-  const temp = join8(dirname2(path6), `.${randomBytes7(6).toString("hex")}.keyfleet-tmp`);
+  const temp = join9(dirname2(path6), `.${randomBytes7(6).toString("hex")}.keyfleet-tmp`);
   temps.add(temp);
   const handle = await open3(temp, constants6.O_WRONLY | constants6.O_CREAT | constants6.O_EXCL | constants6.O_NOFOLLOW, 384);
   try {
@@ -48194,7 +48459,7 @@ var writeAtomic = async (path6, content, mode, temps) => {
 };
 var removeEmptyDirs = async (dir, relative5) => {
   for (let current = dirname2(relative5); current !== "." && current !== ""; current = dirname2(current)) {
-    const abs = join8(dir, current);
+    const abs = join9(dir, current);
     const left = await readdir2(abs).catch(() => void 0);
     if (left === void 0 || left.length > 0) return;
     await rmdir2(abs).catch(() => void 0);
@@ -48214,14 +48479,14 @@ var writeRenderOutput = async (out, dir) => {
   try {
     for (const file of out.files) {
       await mkdirInside(dir, file.path);
-      await writeAtomic(join8(dir, ...file.path.split("/")), file.content, file.mode, temps);
+      await writeAtomic(join9(dir, ...file.path.split("/")), file.content, file.mode, temps);
     }
     for (const stale of stales) {
-      await rm2(join8(dir, ...stale.split("/")), { force: true });
+      await rm2(join9(dir, ...stale.split("/")), { force: true });
       await removeEmptyDirs(dir, stale);
     }
     const manifest = { keyfleet: "render/v1", environment: out.environment, files: [...now].sort() };
-    await writeAtomic(join8(dir, RENDER_MANIFEST), `${JSON.stringify(manifest, null, 2)}
+    await writeAtomic(join9(dir, RENDER_MANIFEST), `${JSON.stringify(manifest, null, 2)}
 `, 420, temps);
   } catch (cause) {
     await Promise.all([...temps].map((t) => rm2(t, { force: true })));
@@ -48238,7 +48503,7 @@ var readDeployment2 = async (root, env, catalog) => {
   const file = deploymentFile(env);
   let text;
   try {
-    text = await readFile2(join9(root, file), "utf8");
+    text = await readFile2(join10(root, file), "utf8");
   } catch {
     return void 0;
   }
@@ -48252,7 +48517,7 @@ var assertEnvironment = (catalog, env) => {
 
 // src/action/secrets.ts
 import { readFile as readFile3 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 
 // src/action/mask.ts
 var MIN_FRAGMENT_LENGTH = 4;
@@ -48309,7 +48574,7 @@ var secretsFile = (env) => `environments/${env}/env.secrets`;
 var readSecretsText = async (root, env) => {
   const file = secretsFile(env);
   try {
-    return await readFile3(join10(root, file), "utf8");
+    return await readFile3(join11(root, file), "utf8");
   } catch {
     throw new KeyfleetError("ACTION_NO_SECRETS_FILE", `${file} does not exist: create it with \`keyfleet set ${env} <NAME>\` or \`keyfleet import\`.`, { file });
   }
@@ -48393,7 +48658,7 @@ var runCheck = async ({ inputs, setSecret: setSecret2 }) => {
   const findings = await checkKeyed([{ env, file, text, identities, lineOf: (name) => lines.get(name) }], indexCatalog(catalog), void 0);
   let results;
   if (live3) {
-    results = await checkEnvironment({ env, values, catalog, baseUrls });
+    results = await checkEnvironment({ env, values, catalog, baseUrls, allowedOrigins: inputs.allowedOrigins });
     const explained = new Set(findings.map((f) => f.line));
     findings.push(...probeFindings(results, file, lines, { strict }).filter((f) => !(f.code === "KF503" && f.line !== void 0 && explained.has(f.line))));
   }
@@ -48403,8 +48668,60 @@ var runCheck = async ({ inputs, setSecret: setSecret2 }) => {
 };
 
 // src/validate/change-report.ts
-import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync7 } from "node:fs";
-import { join as join11 } from "node:path";
+import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync8 } from "node:fs";
+import { join as join12 } from "node:path";
+
+// src/validate/catalog-change.ts
+var originOf = (spec) => {
+  if (!spec?.probe) return void 0;
+  try {
+    return new URL(spec.probe.baseUrl).origin;
+  } catch {
+    return spec.probe.baseUrl;
+  }
+};
+var diffList = (what2, before, after) => {
+  const added = after.filter((x) => !before.includes(x));
+  const removed = before.filter((x) => !after.includes(x));
+  return [
+    ...added.length > 0 ? [`${what2} added: ${added.join(", ")}`] : [],
+    ...removed.length > 0 ? [`${what2} removed: ${removed.join(", ")}`] : []
+  ];
+};
+var specLines = (name, a2, b) => {
+  const out = [];
+  if (a2.service !== b.service) out.push(`${name}: service ${a2.service} → ${b.service}`);
+  out.push(...diffList(`${name}: aliases`, a2.aliases, b.aliases));
+  if ((a2.format?.source ?? "") !== (b.format?.source ?? "")) out.push(`${name}: format ${a2.format?.source ?? "(none)"} → ${b.format?.source ?? "(none)"}`);
+  out.push(...diffList(`${name}: required in`, a2.requiredIn, b.requiredIn));
+  const [oa, ob] = [originOf(a2), originOf(b)];
+  if (oa !== ob) out.push(`${name}: probe origin ${oa ?? "(none)"} → ${ob ?? "(none)"} (where live checks send this key)`);
+  else if (a2.probe && b.probe && JSON.stringify(a2.probe) !== JSON.stringify(b.probe)) out.push(`${name}: probe ${a2.probe.baseUrl}${a2.probe.path} (${a2.probe.auth}) → ${b.probe.baseUrl}${b.probe.path} (${b.probe.auth})`);
+  return out;
+};
+var catalogChanges = (before, after, file) => {
+  if (before === after) return void 0;
+  if (after === void 0) return ["the catalog was removed"];
+  const parse = (text) => text === void 0 ? void 0 : parseCatalog(text, file).catalog;
+  const b = parse(after);
+  if (!b) return ["the new catalog does not parse (see KF120 in the check)"];
+  const a2 = parse(before);
+  if (before === void 0 || !a2) {
+    return [before === void 0 ? "the catalog was added" : "the old catalog did not parse", ...b.secrets.map((s) => `${s.name}: ${s.service}${originOf(s) ? `, probe origin ${originOf(s) ?? ""}` : ""}`)];
+  }
+  const out = diffList("environments", a2.environments, b.environments);
+  const byName2 = (c3) => new Map(c3.secrets.map((s) => [s.name, s]));
+  const [ma, mb] = [byName2(a2), byName2(b)];
+  for (const [name, spec] of mb) {
+    const old = ma.get(name);
+    if (!old) out.push(`${name} added (${spec.service}${originOf(spec) ? `, probe origin ${originOf(spec) ?? ""}` : ""})`);
+    else out.push(...specLines(name, old, spec));
+  }
+  for (const name of ma.keys()) if (!mb.has(name)) out.push(`${name} removed`);
+  return out.length > 0 ? out : ["formatting or comments only (no rule changed)"];
+};
+
+// src/validate/change-report.ts
 var SECRETS = /^environments\/([^/]+)\/env\.secrets$/;
 var changeReport = async (options) => {
   const { root, base, head, identities = {} } = options;
@@ -48412,16 +48729,18 @@ var changeReport = async (options) => {
   const headCommit = head === void 0 ? void 0 : await resolveRef(root, head);
   const readHead = async (path6) => {
     if (head !== void 0) return (await showFile(root, head, path6))?.toString("utf8");
-    return existsSync6(join11(root, path6)) ? readFileSync7(join11(root, path6), "utf8") : void 0;
+    return existsSync6(join12(root, path6)) ? readFileSync8(join12(root, path6), "utf8") : void 0;
   };
   const readBase = async (path6) => (await showFile(root, base, path6))?.toString("utf8");
-  const catalog = catalogFrom(await readHead(CATALOG_PATH));
+  const catalogText = await readHead(CATALOG_PATH);
+  const catalog = catalogFrom(catalogText);
+  const catalogLines = catalogChanges(await readBase(CATALOG_PATH), catalogText, CATALOG_PATH);
   const index2 = indexCatalog(catalog);
   const envs = /* @__PURE__ */ new Set();
   for (const path6 of await filesAtRef(root, base, "environments")) addEnv(envs, path6);
   if (head !== void 0) for (const path6 of await filesAtRef(root, head, "environments")) addEnv(envs, path6);
-  else if (existsSync6(join11(root, "environments"))) {
-    for (const e of readdirSync4(join11(root, "environments"))) addEnv(envs, `environments/${e}/env.secrets`, existsSync6(join11(root, "environments", e, "env.secrets")));
+  else if (existsSync6(join12(root, "environments"))) {
+    for (const e of readdirSync4(join12(root, "environments"))) addEnv(envs, `environments/${e}/env.secrets`, existsSync6(join12(root, "environments", e, "env.secrets")));
   }
   const order = (env) => {
     const i2 = catalog.environments.indexOf(env);
@@ -48443,7 +48762,7 @@ var changeReport = async (options) => {
     }
     environments.push({ ...change, agentsAffected });
   }
-  return { base, head: head ?? "working tree", baseCommit, headCommit, environments };
+  return { base, head: head ?? "working tree", baseCommit, headCommit, environments, ...catalogLines ? { catalog: catalogLines } : {} };
 };
 var addEnv = (envs, path6, exists2 = true) => {
   const m = SECRETS.exec(path6);
@@ -48585,6 +48904,7 @@ var changeReportMarkdown = (report, options = {}) => {
     if (e.parseError) out.push(`- ⚠️ ${mdEscape(e.parseError)}`);
     if (e.keyedError) out.push(`- No hints: ${mdEscape(e.keyedError)}`);
   }
+  if (report.catalog) out.push("", `${h2} catalog: ${code("environments/keyfleet.yaml")} changed`, "", ...report.catalog.map((l) => `- ${mdEscape(l)}`));
   return `${out.join("\n").trimEnd()}
 `;
 };
@@ -48640,9 +48960,9 @@ var decodePayload = (bytes, file, env, name) => {
 
 // src/repo/atomic.ts
 import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname as dirname3, join as join12 } from "node:path";
+import { basename, dirname as dirname3, join as join13 } from "node:path";
 import { randomBytes as randomBytes8 } from "node:crypto";
-var tempPathFor = (target) => join12(dirname3(target), `.${basename(target)}.kf-${randomBytes8(6).toString("hex")}.tmp`);
+var tempPathFor = (target) => join13(dirname3(target), `.${basename(target)}.kf-${randomBytes8(6).toString("hex")}.tmp`);
 var pending = /* @__PURE__ */ new Set();
 var writeFileAtomic = (target, content, mode = 384) => {
   const temp = tempPathFor(target);
@@ -48705,8 +49025,8 @@ var changeViaTempCopy = async (target, change) => {
 var import_yaml6 = __toESM(require_dist(), 1);
 
 // src/lifecycle/fold.ts
-import { existsSync as existsSync8, readFileSync as readFileSync8, readdirSync as readdirSync6, rmdirSync, rmSync as rmSync3 } from "node:fs";
-import { join as join15 } from "node:path";
+import { existsSync as existsSync8, readFileSync as readFileSync9, readdirSync as readdirSync6, rmdirSync, rmSync as rmSync3 } from "node:fs";
+import { join as join16 } from "node:path";
 
 // src/sops/binary.ts
 var PINNED_SOPS_VERSION = "3.13.2";
@@ -48805,12 +49125,12 @@ var sopsError = (failure) => {
 // src/sops/private-tmp.ts
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync as readdirSync5, rmSync as rmSync2 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join as join13 } from "node:path";
+import { join as join14 } from "node:path";
 var live = /* @__PURE__ */ new Set();
 var hooked = false;
 var privateTmpRoot = (base = tmpdir()) => {
   const uid = process.getuid?.() ?? 0;
-  const root = join13(base, `keyfleet-${uid}`);
+  const root = join14(base, `keyfleet-${uid}`);
   mkdirSync(root, { recursive: true, mode: 448 });
   const st = lstatSync(root);
   if (!st.isDirectory() || st.isSymbolicLink() || process.getuid && st.uid !== uid || (st.mode & 63) !== 0) {
@@ -48831,7 +49151,7 @@ var sweepPrivateTmp = (root) => {
   for (const entry of readdirSync5(root)) {
     const pid = Number(/^(\d+)-/.exec(entry)?.[1]);
     if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
-    rmSync2(join13(root, entry), { recursive: true, force: true });
+    rmSync2(join14(root, entry), { recursive: true, force: true });
     swept.push(entry);
   }
   return swept;
@@ -48839,7 +49159,7 @@ var sweepPrivateTmp = (root) => {
 var withPrivateTmp = async (use, base) => {
   const root = privateTmpRoot(base);
   sweepPrivateTmp(root);
-  const dir = mkdtempSync(join13(root, `${process.pid}-`));
+  const dir = mkdtempSync(join14(root, `${process.pid}-`));
   live.add(dir);
   if (!hooked) {
     hooked = true;
@@ -48954,9 +49274,9 @@ var sopsCheckFile = async (file, expected, options) => {
 
 // src/sops/write-file.ts
 import { existsSync as existsSync7 } from "node:fs";
-import { join as join14, relative } from "node:path";
+import { join as join15, relative } from "node:path";
 var writeSecretValues = async (root, file, values, options, onEach) => {
-  const path6 = join14(root, file);
+  const path6 = join15(root, file);
   if (existsSync7(path6)) {
     await changeViaTempCopy(path6, (temp) => sopsWriteValues(relative(root, temp), values, options, onEach));
     return;
@@ -48975,7 +49295,7 @@ var openProposals = async (root, env, identities) => {
     if (name === void 0) throw new KeyfleetError("PROPOSAL_NAME", `${file} is not named <NAME>.age; remove it`, { file });
     let bytes;
     try {
-      bytes = await open2(readFileSync8(join15(root, file), "utf8"), identities);
+      bytes = await open2(readFileSync9(join16(root, file), "utf8"), identities);
     } catch (error2) {
       if (isKeyfleetError(error2) && error2.code === "AGE_NO_MATCHING_IDENTITY") {
         throw new KeyfleetError("PROPOSAL_NO_IDENTITY", `${file} is sealed to ${env}'s CI recipient and none of the given identities opens it; use the ${env} CI identity (SOPS_AGE_KEY in the deploy job)`, { file, cause: error2 });
@@ -49006,6 +49326,11 @@ ${keyless.map((f) => `  ${formatFinding(f)}`).join("\n")}`);
   }
   const proposals = await openProposals(root, env, options.identities);
   if (proposals.length === 0) return { applied: [], removed: [], hints: {} };
+  const stale = await checkProposalFreshness(root, env, proposals);
+  if (hasErrors(stale)) {
+    throw new KeyfleetError("PROPOSALS_INVALID", `the proposals of ${env} fail their checks; nothing was applied:
+${stale.map((f) => `  ${formatFinding(f)}`).join("\n")}`);
+  }
   const problems = [];
   for (const p of proposals) {
     const problem = proposedValueProblem(index2, p.name, p.value);
@@ -49022,8 +49347,8 @@ ${problems.map((p) => `  ${p}`).join("\n")}`);
   }
   const paths = environmentPaths(env);
   await writeSecretValues(root, paths.secrets, new Map(proposals.map((p) => [p.name, p.value])), options.sops);
-  for (const p of proposals) rmSync3(join15(root, p.file), { force: true });
-  const dir = join15(root, paths.proposals);
+  for (const p of proposals) rmSync3(join16(root, p.file), { force: true });
+  const dir = join16(root, paths.proposals);
   if (existsSync8(dir) && readdirSync6(dir).length === 0) rmdirSync(dir);
   const hints = {};
   for (const p of proposals) hints[p.name] = formatHint(keyHint(p.name, p.value, index2));
@@ -49035,12 +49360,12 @@ var import_yaml7 = __toESM(require_dist(), 1);
 
 // src/action/sops.ts
 import { accessSync, constants as constants7 } from "node:fs";
-import { delimiter, isAbsolute, join as join16 } from "node:path";
+import { delimiter, isAbsolute, join as join17 } from "node:path";
 var locateSops = (env) => {
   if (env.KEYFLEET_SOPS) return env.KEYFLEET_SOPS;
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "" || !isAbsolute(dir)) continue;
-    const candidate = join16(dir, "sops");
+    const candidate = join17(dir, "sops");
     try {
       accessSync(candidate, constants7.X_OK);
       return candidate;
@@ -49108,7 +49433,7 @@ No proposals in \`${environmentPaths(env).proposals}/\`.
   let results;
   if (live3 && !hasErrors(findings)) {
     await checkBaseUrls(catalog, baseUrls);
-    results = await checkEnvironment({ env, values: new Map(proposals.map((p) => [p.name, p.value])), catalog, baseUrls });
+    results = await checkEnvironment({ env, values: new Map(proposals.map((p) => [p.name, p.value])), catalog, baseUrls, allowedOrigins: ctx.inputs.allowedOrigins });
     const fileOf = new Map(proposals.map((p) => [p.name, p.file]));
     for (const r of results) findings.push(...probeFindings([r], fileOf.get(r.name) ?? environmentPaths(env).proposals, void 0, { strict }));
   }
@@ -49191,7 +49516,7 @@ var runPushFold = async (ctx) => {
 };
 
 // src/action/commands/render.ts
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 var agentsOutput = (out, agents) => {
   const byName2 = new Map(agents.map((a2) => [a2.name, a2]));
   const entries = out.registry.agents.map((a2) => ({
@@ -49243,9 +49568,9 @@ var runRender = async (ctx) => {
     return { findings: [...findings, ...extra], summary: summary2, outputs, failed: true, warnings };
   }
   const out = await renderEnvironment({ env, values, deployment: parsed.deployment, catalog, allowDemoRecipients: isDemoRepository(root) });
-  const target = outDir ?? ctx.workspace().path(join17("render", env));
+  const target = outDir ?? ctx.workspace().path(join18("render", env));
   await writeRenderOutput(out, target);
-  const paths = out.files.map((f) => ({ path: join17(target, f.path), sensitive: f.sensitive }));
+  const paths = out.files.map((f) => ({ path: join18(target, f.path), sensitive: f.sensitive }));
   summary2.push(registryMarkdown(out.registry));
   summary2.push(filesMarkdown(outDir === void 0 ? `Dry run: rendered and discarded (${env})` : `Rendered into ${outDir}`, out.files));
   if (outDir !== void 0) {
@@ -49266,7 +49591,8 @@ var runValidate = async ({ inputs, setSecret: setSecret2 }) => {
     root,
     ...environment === void 0 ? { all: true } : { environments: [environment] },
     ...keyed ? { identities: { [environment]: [...identities] } } : {},
-    ...baseRef === void 0 ? {} : { base: baseRef }
+    ...baseRef === void 0 ? {} : { base: baseRef },
+    allowedOrigins: inputs.allowedOrigins
   });
   const scope = environment ?? "all environments";
   return {
@@ -49377,12 +49703,13 @@ var readInputs = (env, setSecret2 = setSecret) => {
   if (identities.length > 0 && environment === void 0) {
     throw usage("the age-key input decrypts one environment: set the environment input as well.");
   }
-  return { command, environment, identities, baseRef, outDir, root, live: probes && live3, strict, baseUrls, token, kubeconfig, agents, folded: getInput("folded") };
+  const allowedOrigins = parseAllowedOrigins(getInput("allowed-origins").split(","));
+  return { command, environment, identities, baseRef, outDir, root, live: probes && live3, strict, baseUrls, allowedOrigins, token, kubeconfig, agents, folded: getInput("folded") };
 };
 
 // src/action/workspace.ts
 import { mkdirSync as mkdirSync2, mkdtempSync as mkdtempSync2, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync2, chmodSync } from "node:fs";
-import { dirname as dirname4, join as join18, relative as relative3, isAbsolute as isAbsolute3 } from "node:path";
+import { dirname as dirname4, join as join19, relative as relative3, isAbsolute as isAbsolute3 } from "node:path";
 import { randomBytes as randomBytes9 } from "node:crypto";
 var live2 = /* @__PURE__ */ new Set();
 var hooked2 = false;
@@ -49419,7 +49746,7 @@ var Workspace = class _Workspace {
       throw new KeyfleetError("ACTION_NO_RUNNER_TEMP", "RUNNER_TEMP is not set: run the keyfleet action on a GitHub runner, or set RUNNER_TEMP to a private directory.");
     }
     installHooks();
-    const dir = mkdtempSync2(join18(parent, "keyfleet-"));
+    const dir = mkdtempSync2(join19(parent, "keyfleet-"));
     chmodSync(dir, 448);
     const ws = new _Workspace(dir);
     live2.add(ws);
@@ -49431,7 +49758,7 @@ var Workspace = class _Workspace {
    * @throws KeyfleetError `ACTION_PATH_ESCAPE` when `rel` leaves the workspace.
    */
   path(rel) {
-    const full = join18(this.dir, rel);
+    const full = join19(this.dir, rel);
     const back = relative3(this.dir, full);
     if (back === "" || back.startsWith("..") || isAbsolute3(back)) {
       throw new KeyfleetError("ACTION_PATH_ESCAPE", `refusing to write outside the action workspace: ${rel}`);
