@@ -17,6 +17,7 @@ import { indexCatalog, keyHint, loadCatalog } from '../src/catalog/index.js'
 import { renderTable } from '../src/cli/table.js'
 import { environmentPaths } from '../src/repo/layout.js'
 import { parseDeployment, registryText, renderEnvironment, writeRenderOutput } from '../src/render/index.js'
+import { isDemoRepository } from '../src/repo/demo.js'
 import { decryptSopsFile } from '../src/sops/native/index.js'
 import { runRotationDemo } from './demo-rotation.js'
 
@@ -58,7 +59,7 @@ for (const env of catalog.environments) {
         process.exitCode = 1
         continue
     }
-    const out = await renderEnvironment({ env, values: decrypted.get(env) ?? new Map(), deployment: parsed.deployment, catalog })
+    const out = await renderEnvironment({ env, values: decrypted.get(env) ?? new Map(), deployment: parsed.deployment, catalog, allowDemoRecipients: isDemoRepository(root) })
     await writeRenderOutput(out, join(outRoot, env))
     const agents = Object.keys(out.generation).length
     log(`   ${env}: ${agents} agents -> ${out.files.length} files (Secrets 0600, patches, kustomize components, age bundles, registry)`)

@@ -62,11 +62,11 @@ describe('validate with an identity that opens nothing', () => {
         ['garbage', 'not-a-key-at-all'],
         ['a bad checksum', `${'AGE-SECRET-KEY-1'}${'Q'.repeat(58)}`],
         ['a key plus garbage', `${'AGE-SECRET-KEY-1'}QQQ extra-word`],
-    ])('SOPS_AGE_KEY holding %s is a usage error naming the variable, never echoing it', async (_, value) => {
+    ])('SOPS_AGE_KEY holding %s adds no identity (as in sops), is named with its problem and never echoed', async (_, value) => {
         const run = await validate([], { SOPS_AGE_KEY: value })
-        expect(run.code).toBe(2)
-        expect(run.stderr).toContain('SOPS_AGE_KEY')
-        expect(run.stderr).toContain('[USAGE]')
+        expect(run.code).toBe(3)
+        expect(run.stderr).toContain('SOPS_AGE_KEY: line 1:')
+        expect(run.stderr).toContain('[NATIVE_NO_IDENTITY]')
         expect(run.stderr + run.stdout).not.toContain(value)
         for (const word of value.split(' ')) expect(run.stderr + run.stdout).not.toContain(word)
     })

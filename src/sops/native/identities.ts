@@ -6,16 +6,31 @@
  * sops does (so a broken SOPS_AGE_KEY_FILE beside a valid SOPS_AGE_KEY still
  * decrypts). Verified case by case against the sops binary (test/sops/native/identities.test.ts).
  */
+import { bech32 } from '@scure/base'
 
 const X25519 = /^AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]+$/
 const HYBRID = /^AGE-SECRET-KEY-PQ-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]+$/
 /** Go's unicode.IsSpace, which bufio.ScanWords splits on (JavaScript's `\s` also holds U+FEFF; Go's does not). */
 const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/
 
+/**
+ * age parses an identity as bech32 (upper case, no length limit): a changed character fails its
+ * checksum, and sops then refuses the whole source. An X25519 key holds exactly 32 bytes.
+ */
+const checksumProblem = (word: string): string | undefined => {
+    try {
+        const { prefix, words } = bech32.decode(word.toLowerCase() as `${string}1${string}`, false)
+        if (prefix === 'age-secret-key-' && bech32.fromWords(words).length !== 32) return 'malformed secret key (wrong length)'
+        return undefined
+    } catch {
+        return 'malformed secret key (bech32 checksum)'
+    }
+}
+
 /** Why one line or word is not an identity sops would accept; undefined when it is one. */
 const identityProblem = (word: string): string | undefined => {
     if (word.startsWith('AGE-PLUGIN-')) return 'age plugin identities are not supported by native decryption (use sops)'
-    if (X25519.test(word) || HYBRID.test(word)) return undefined
+    if (X25519.test(word) || HYBRID.test(word)) return checksumProblem(word)
     return word.startsWith('AGE-SECRET-KEY-') ? 'malformed secret key' : 'unknown identity type'
 }
 

@@ -41171,7 +41171,7 @@ var dataKeyMemo = /* @__PURE__ */ new Map();
 var unwrapUncached = async (metadata, identities, file) => {
   if (metadata.age.length === 0) {
     if (metadata.otherKeySources.length > 0) {
-      throw nativeError("NATIVE_UNSUPPORTED_KEY_SOURCE", file, `the data key is wrapped only for ${metadata.otherKeySources.join(", ")}; native decryption supports age. Use \`--engine sops\` or add an age recipient with \`sops updatekeys\``);
+      throw nativeError("NATIVE_UNSUPPORTED_KEY_SOURCE", file, `the data key is wrapped only for ${metadata.otherKeySources.join(", ")}; native decryption supports age. Use \`--engine sops\` or add an age recipient to its .sops.yaml rule and run \`keyfleet recipients sync ENV\``);
     }
     throw nativeError("NATIVE_MALFORMED", file, "the sops metadata lists no key at all; the file is damaged");
   }
