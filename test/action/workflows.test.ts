@@ -255,7 +255,7 @@ describe('action metadata', () => {
         const action = load(join(actionDir, 'action.yml'))
         expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
         expect(existsSync(join(actionDir, 'dist', 'index.js'))).toBe(true)
-        expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir', 'live', 'strict', 'base-urls', 'repository-path', 'token', 'kubeconfig', 'agents', 'folded'])
+        expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir', 'live', 'strict', 'base-urls', 'allowed-origins', 'repository-path', 'token', 'kubeconfig', 'agents', 'folded'])
         expect(Object.keys(action.outputs)).toEqual(['findings', 'changed', 'reencrypted', 'rendered', 'artifacts', 'generation', 'agents', 'folded', 'caught-up', 'applied', 'pushed'])
     })
 })
