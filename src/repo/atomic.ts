@@ -52,23 +52,8 @@ export const writeFileAtomic = (target: string, content: string | Uint8Array, mo
  * rename: `check` receives the temp path and throws to abandon the write (the
  * target is left as it was, the temp file removed).
  */
-export const writeFileAtomicChecked = async (target: string, content: string | Uint8Array, mode: number, check: (tempPath: string) => Promise<void>): Promise<void> => {
-    const temp = tempPathFor(target)
-    pending.add(temp)
-    try {
-        writeFileAtomic(temp, content, mode)
-        await check(temp)
-        renameSync(temp, target)
-    } catch (error) {
-        if (isKeyfleetError(error) && error.message.includes(basename(temp))) {
-            throw new KeyfleetError(error.code, error.message.replaceAll(basename(temp), basename(target)), { cause: error.cause, file: target })
-        }
-        throw error
-    } finally {
-        rmSync(temp, { force: true })
-        pending.delete(temp)
-    }
-}
+export const writeFileAtomicChecked = async (target: string, content: string | Uint8Array, mode: number, check: (tempPath: string) => Promise<void>): Promise<void> =>
+    viaTemp(target, (temp) => { writeFileAtomic(temp, content, mode) }, check)
 
 /**
  * Runs `change` on a temp copy of `target` and renames the copy over the
@@ -76,16 +61,23 @@ export const writeFileAtomicChecked = async (target: string, content: string | U
  * (set, unset, updatekeys, rotate), which otherwise rewrite the file in place.
  * @param change - receives the temp copy's path.
  */
-export const changeViaTempCopy = async <T>(target: string, change: (tempPath: string) => Promise<T>): Promise<T> => {
+export const changeViaTempCopy = async <T>(target: string, change: (tempPath: string) => Promise<T>): Promise<T> =>
+    viaTemp(target, (temp) => { copyFileSync(target, temp) }, change)
+
+/**
+ * The temp-copy protocol both helpers share: `prepare` fills the temp path, `work` runs on it, and
+ * only its success renames the copy over `target`; the copy never outlives the call. Errors name
+ * the file the user knows, not our temp copy.
+ */
+const viaTemp = async <T>(target: string, prepare: (tempPath: string) => void, work: (tempPath: string) => Promise<T>): Promise<T> => {
     const temp = tempPathFor(target)
     pending.add(temp)
     try {
-        copyFileSync(target, temp)
-        const result = await change(temp)
+        prepare(temp)
+        const result = await work(temp)
         renameSync(temp, target)
         return result
     } catch (error) {
-        // Errors name the file the user knows, not our temp copy.
         if (isKeyfleetError(error) && error.message.includes(basename(temp))) {
             throw new KeyfleetError(error.code, error.message.replaceAll(basename(temp), basename(target)), { cause: error.cause, file: target })
         }

@@ -48985,29 +48985,18 @@ var writeFileAtomic = (target, content, mode = 384) => {
     pending.delete(temp);
   }
 };
-var writeFileAtomicChecked = async (target, content, mode, check) => {
+var writeFileAtomicChecked = async (target, content, mode, check) => viaTemp(target, (temp) => {
+  writeFileAtomic(temp, content, mode);
+}, check);
+var changeViaTempCopy = async (target, change) => viaTemp(target, (temp) => {
+  copyFileSync(target, temp);
+}, change);
+var viaTemp = async (target, prepare, work) => {
   const temp = tempPathFor(target);
   pending.add(temp);
   try {
-    writeFileAtomic(temp, content, mode);
-    await check(temp);
-    renameSync(temp, target);
-  } catch (error2) {
-    if (isKeyfleetError(error2) && error2.message.includes(basename(temp))) {
-      throw new KeyfleetError(error2.code, error2.message.replaceAll(basename(temp), basename(target)), { cause: error2.cause, file: target });
-    }
-    throw error2;
-  } finally {
-    rmSync(temp, { force: true });
-    pending.delete(temp);
-  }
-};
-var changeViaTempCopy = async (target, change) => {
-  const temp = tempPathFor(target);
-  pending.add(temp);
-  try {
-    copyFileSync(target, temp);
-    const result = await change(temp);
+    prepare(temp);
+    const result = await work(temp);
     renameSync(temp, target);
     return result;
   } catch (error2) {
