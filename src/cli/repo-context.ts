@@ -61,6 +61,7 @@ export const identityFrom = (ctx: CliContext, identityFile: string | undefined):
     if (identityFile) {
         const path = isAbsolute(identityFile) ? identityFile : resolve(ctx.cwd, identityFile)
         if (!existsSync(path)) throw new KeyfleetError('IDENTITY_NOT_FOUND', `identity file ${identityFile} does not exist`)
+        if (!statSync(path).isFile()) throw new KeyfleetError('IDENTITY_NOT_FOUND', `identity file ${identityFile} is not a regular file; pass the path of a keys.txt-style file (keyfleet keygen writes one)`)
         return { ageKeyFile: path }
     }
     const fromEnv: { ageKey?: string; ageKeyFile?: string; ageKeyCmd?: string } = {}

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path'
 import { KeyfleetError } from '../errors.js'
 import { changeViaTempCopy, writeFileAtomic } from '../repo/atomic.js'
 import { SOPS_CONFIG_PATH, environmentPaths } from '../repo/layout.js'
+import { demoIdentityOf, isDemoRepository } from '../repo/demo.js'
 import { sopsRotate, sopsUpdateKeys, type SopsOptions } from '../sops/index.js'
 import { parseSopsFile } from '../sops/native/index.js'
 import { addRuleRecipient, readEnvironmentRule, removeRuleRecipient, type RuleRecipient } from './sops-rules.js'
@@ -69,10 +70,15 @@ const withConfig = async (root: string, env: string, oldText: string, newText: s
 /**
  * Adds `recipient` to `env`'s rule (appended, with `# comment`) and re-wraps
  * the data key for it (`sops updatekeys`; the data key stays).
- * @throws KeyfleetError `AGE_BAD_RECIPIENT`, `RECIPIENT_EXISTS`, `SOPS_NO_CREATION_RULE`, sops errors
+ * @throws KeyfleetError `AGE_BAD_RECIPIENT`, `RECIPIENT_DEMO`, `RECIPIENT_EXISTS`, `SOPS_NO_CREATION_RULE`, sops errors
  *   (`SOPS_COULD_NOT_RETRIEVE_KEY` when the identity cannot open env.secrets) — nothing changed after any of them.
  */
 export const addRecipient = async (input: RecipientChangeInput & { readonly comment?: string }): Promise<RecipientChangeResult> => {
+    // A published demo identity opens whatever is encrypted to it: never grant it access outside the demo.
+    const demo = demoIdentityOf(input.recipient)
+    if (demo !== undefined && !isDemoRepository(input.root)) {
+        throw new KeyfleetError('RECIPIENT_DEMO', `${input.recipient} is a published demo identity (${demo}): anyone could open ${input.env}; nothing was changed. Add your own recipient (\`keyfleet keygen\` makes one)`)
+    }
     const oldText = readConfig(input.root)
     const newText = addRuleRecipient(oldText, input.env, input.recipient, input.comment)
     return withConfig(input.root, input.env, oldText, newText, (rel) => sopsUpdateKeys(rel, input.sops))

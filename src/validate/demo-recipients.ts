@@ -24,7 +24,7 @@ export const checkDemoRecipients = (root: string, envs: readonly string[]): Find
         for (const { recipient, line } of demoRecipientsIn(readFileSync(path, 'utf8'))) {
             const advice = file.endsWith('deployment.yaml')
                 ? 'remove that agent or give it its own recipient (`keyfleet keygen` on the host)'
-                : 'run `keyfleet init --replace-demo --keys-dir DIR` (outside the repository) to re-key with your own identities'
+                : 'add your own recipient (`keyfleet recipients add <env> age1…`), then drop this one (`keyfleet recipients remove <env> age1…`) and rotate the values it could read. (Only in an untouched copy of the demo: `keyfleet init --replace-demo --keys-dir DIR` starts over and discards every value.)'
             out.push(finding('KF107', file, line,
                 `recipient ${recipient} is a published demo identity (${demoIdentityOf(recipient) ?? 'examples/demo-keys/'}): anyone can open what is encrypted to it; ${advice}`))
         }

@@ -241,8 +241,8 @@ class Emitter {
             }
             this.hoist(node.items, i, indent, done)
             const keyText = writeScalar({ type: 'str', value: item.key }, children, true)
-            // yaml.v3's check_simple_key: at most 128 characters on one line, else an explicit `? key`.
-            if ([...keyText].length > 128 || keyText.includes('\n')) {
+            // yaml.v3's check_simple_key: at most 128 bytes on one line, else an explicit `? key`.
+            if (Buffer.byteLength(keyText, 'utf8') > 128 || keyText.includes('\n')) {
                 this.out.push(`${pad}? ${writeScalar({ type: 'str', value: item.key }, children)}`)
                 this.value(`${pad}:`, item.value, children, true)
             } else {

@@ -42,7 +42,10 @@ const jsonScalar = (s: Scalar, depth = 0): string => {
         // sops marshals its Comment struct: a value labelled type:comment prints as an object.
         case 'comment': return `{\n${'\t'.repeat(depth + 1)}"Value": ${goJsonString(s.value)},\n${'\t'.repeat(depth + 1)}"Inline": false\n${'\t'.repeat(depth)}}`
         case 'int': return s.value.toString()
-        case 'float': return formatFloatJson(s.value)
+        case 'float':
+            // encoding/json refuses ±Inf and NaN, so `sops decrypt --output-type json` fails on them (exit 4).
+            if (!Number.isFinite(s.value)) throw new KeyfleetError('NATIVE_OUTPUT_UNSUPPORTED', `a value is ${String(s.value)}, which JSON cannot carry (sops refuses this output too); choose --output-type yaml`)
+            return formatFloatJson(s.value)
         case 'bool': return String(s.value)
         case 'time': return goJsonString(s.text)
         case 'null': return 'null'

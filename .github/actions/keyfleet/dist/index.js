@@ -41860,7 +41860,7 @@ var checkDemoRecipients = (root, envs) => {
     const path6 = join3(root, file);
     if (!existsSync3(path6)) continue;
     for (const { recipient, line } of demoRecipientsIn(readFileSync4(path6, "utf8"))) {
-      const advice = file.endsWith("deployment.yaml") ? "remove that agent or give it its own recipient (`keyfleet keygen` on the host)" : "run `keyfleet init --replace-demo --keys-dir DIR` (outside the repository) to re-key with your own identities";
+      const advice = file.endsWith("deployment.yaml") ? "remove that agent or give it its own recipient (`keyfleet keygen` on the host)" : "add your own recipient (`keyfleet recipients add <env> age1…`), then drop this one (`keyfleet recipients remove <env> age1…`) and rotate the values it could read. (Only in an untouched copy of the demo: `keyfleet init --replace-demo --keys-dir DIR` starts over and discards every value.)";
       out.push(finding(
         "KF107",
         file,
