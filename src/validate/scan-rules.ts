@@ -65,7 +65,7 @@ export const entropy = (value: string): number => {
 
 /**
  * High-entropy values assigned to `*_KEY` / `*_TOKEN` / `*_SECRET` names.
- * A value must mix letters and digits and carry at least 3.5 bits per
+ * A value must mix letters with digits (or both letter cases) and carry at least 3.5 bits per
  * character (random hex of 32 has about 3.8; words and identifiers far less),
  * and not be a placeholder or an obvious fake.
  */
@@ -73,7 +73,9 @@ export const genericTokens = (line: string): RawMatch[] => {
     const found: RawMatch[] = []
     for (const m of line.matchAll(TOKEN_ASSIGNMENT)) {
         const value = m[2] as string
-        if (!/[0-9]/.test(value) || !/[A-Za-z]/.test(value) || entropy(value) < 3.5) continue
+        // Letters with digits, or both cases: a random base62 key of 32 has no digit about once in 300.
+        const mixed = /[A-Za-z]/.test(value) && (/[0-9]/.test(value) || (/[a-z]/.test(value) && /[A-Z]/.test(value)))
+        if (!mixed || entropy(value) < 3.5) continue
         if (isPlaceholder(value) || looksFake(value)) continue
         const start = m.index + m[0].length - value.length
         found.push({ service: GENERIC_TOKEN_RULE, start, end: start + value.length, value })

@@ -42330,7 +42330,8 @@ var genericTokens = (line) => {
   const found = [];
   for (const m of line.matchAll(TOKEN_ASSIGNMENT)) {
     const value = m[2];
-    if (!/[0-9]/.test(value) || !/[A-Za-z]/.test(value) || entropy(value) < 3.5) continue;
+    const mixed = /[A-Za-z]/.test(value) && (/[0-9]/.test(value) || /[a-z]/.test(value) && /[A-Z]/.test(value));
+    if (!mixed || entropy(value) < 3.5) continue;
     if (isPlaceholder(value) || looksFake(value)) continue;
     const start = m.index + m[0].length - value.length;
     found.push({ service: GENERIC_TOKEN_RULE, start, end: start + value.length, value });
