@@ -9,28 +9,17 @@
  * `KEYFLEET_BENCH_CLI=path/to/main.js` measures another build of the CLI (e.g. the tsc output
  * `dist/src/cli/main.js`, or an older checkout's) against the same baselines.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { BenchRow, BenchSuite } from './types.js'
+import { findRoot, sopsBinary } from './tools.js'
 
 const RUNS = 5
 const TIME = '/usr/bin/time'
 
-const findRoot = (): string => {
-    // Compiled to dist/bench/cold-start.js; run from source it is bench/cold-start.ts.
-    const here = dirname(fileURLToPath(import.meta.url))
-    return here.includes(`${join('dist', 'bench')}`) ? join(here, '..', '..') : join(here, '..')
-}
 
-const sopsBinary = (root: string): string => {
-    const out = execFileSync('bash', [join(root, 'scripts', 'ensure-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-    const line = out.split('\n').find((l) => l.startsWith('sops='))
-    if (!line) throw new Error('scripts/ensure-tools.sh printed no sops path')
-    return line.slice('sops='.length)
-}
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number
 

@@ -3,33 +3,22 @@
  * read a 50-key env.secrets (written by sops here) and decrypt it, against
  * spawning `sops decrypt` on the same file. Goal: native ≥ 20x faster.
  */
-import { execFileSync, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { generateIdentity, identityToRecipient } from 'age-encryption'
 import { decryptSopsFile } from '../src/sops/native/index.js'
 import { clearDataKeyMemo } from '../src/sops/native/age-unwrap.js'
 import type { BenchRow, BenchSuite } from './types.js'
+import { findRoot, sopsBinary } from './tools.js'
 
 const RUNS = 20
 /** In-process runs are cheap: more samples give a steadier median. */
 const NATIVE_RUNS = 100
 const KEYS = 50
 
-const findRoot = (): string => {
-    // Compiled to dist/bench/native.js; run from source it is bench/native.ts.
-    const here = dirname(fileURLToPath(import.meta.url))
-    return here.includes(`${join('dist', 'bench')}`) ? join(here, '..', '..') : join(here, '..')
-}
 
-const sopsBinary = (root: string): string => {
-    const out = execFileSync('bash', [join(root, 'scripts', 'ensure-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-    const line = out.split('\n').find((l) => l.startsWith('sops='))
-    if (!line) throw new Error('scripts/ensure-tools.sh printed no sops path')
-    return line.slice('sops='.length)
-}
 
 const median = (xs: number[]): number => {
     const s = [...xs].sort((a, b) => a - b)

@@ -4,26 +4,14 @@
  * its own output and runs it exactly as written; validate is clean afterwards
  * and the real sops decides who can open the file.
  */
-import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { git, keyfleet } from '../helpers/cli.js'
-import { sopsPath } from '../helpers/tools.js'
+import { git, keyfleet, sopsDecrypt } from '../helpers/cli.js'
 
 const tmp = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix))
 
-const sopsDecrypt = (repo: string, env: string, keyFile: string): { code: number; out: string } => {
-    try {
-        const out = execFileSync(sopsPath(), ['decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', `environments/${env}/env.secrets`], {
-            cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { SOPS_AGE_KEY_FILE: keyFile, PATH: process.env.PATH },
-        })
-        return { code: 0, out }
-    } catch (error) {
-        return { code: (error as { status: number }).status, out: '' }
-    }
-}
 
 /** A new repository made by init, with one key set in dev. */
 const newRepo = async (): Promise<{ repo: string; keys: string }> => {

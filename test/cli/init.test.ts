@@ -9,19 +9,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEMO_RECIPIENTS } from '../../src/repo/demo.js'
-import { demoKey, git, keyfleet, makeDemoRepo } from '../helpers/cli.js'
-import { repoRoot, sopsPath, toolPath } from '../helpers/tools.js'
+import { demoKey, git, keyfleet, makeDemoRepo, sopsDecrypt } from '../helpers/cli.js'
+import { repoRoot, toolPath } from '../helpers/tools.js'
 
-const sopsDecrypt = (repo: string, env: string, keyFile: string): { code: number; out: string } => {
-    try {
-        const out = execFileSync(sopsPath(), ['decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', `environments/${env}/env.secrets`], {
-            cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { SOPS_AGE_KEY_FILE: keyFile, PATH: process.env.PATH },
-        })
-        return { code: 0, out }
-    } catch (error) {
-        return { code: (error as { status: number }).status, out: '' }
-    }
-}
 
 const ageDecrypt = (file: string, identity: string): number => {
     try {

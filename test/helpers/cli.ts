@@ -66,3 +66,15 @@ export const keyfleet = async (argv: string[], options: RunOptions): Promise<Cli
     })
     return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }
 }
+
+/** Plain `sops decrypt` of an environment with one identity file: the oracle for what a write left behind. */
+export const sopsDecrypt = (repo: string, env: string, keyFile: string): { code: number; out: string } => {
+    try {
+        const out = execFileSync(sopsPath(), ['decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', `environments/${env}/env.secrets`], {
+            cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { SOPS_AGE_KEY_FILE: keyFile, PATH: process.env.PATH },
+        })
+        return { code: 0, out }
+    } catch (error) {
+        return { code: (error as { status: number }).status, out: '' }
+    }
+}
