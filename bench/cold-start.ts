@@ -65,7 +65,7 @@ export const run: BenchSuite = async (progress) => {
         const cases: readonly Case[] = [
             ['baseline', 'node -e 0', [node, '-e', '0'], base],
             ['baseline', 'sops --version', [sops, '--version'], base],
-            ['baseline', `sops decrypt ${secrets}`, [sops, 'decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', secrets], keyed],
+            ['baseline', `sops decrypt --input-type dotenv ${secrets}`, [sops, 'decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', secrets], keyed],
             ['baseline', 'dotenvx get OPENAI_API_KEY', [node, dotenvx, 'get', 'OPENAI_API_KEY', '-f', plainEnv], base],
             ['key-less', 'keyfleet --help', [node, cli, '--help'], base],
             ['key-less', 'keyfleet ls dev', [node, cli, 'ls', 'dev'], base],
