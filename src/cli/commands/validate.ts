@@ -132,7 +132,8 @@ With an identity (--identity-file, --identity ENV=FILE, SOPS_AGE_KEY, SOPS_AGE_K
 environments it can open are also checked keyed: MAC, formats, placeholders, shared keys.
 An identity that opens none of the environments checked is an error (KF140), not a
 silent key-less run; a malformed SOPS_AGE_KEY is a usage error (exit 2).
-Codes: docs/validation.md. Exit: 0 clean, 1 error findings, 2 usage or internal error.
+Codes: docs/validation.md. Exit: 0 clean, 1 error findings, 2 usage or internal error, or
+no environment at all to check (NOTHING_TO_CHECK).
 
 Examples:
   keyfleet validate --base origin/main
@@ -161,6 +162,10 @@ Examples:
         const repoCatalog = readRepoCatalog(root)
         const known = discoverEnvironments(root, repoCatalog.valid ? repoCatalog.catalog : { ...repoCatalog.catalog, environments: [] })
         const targets = envs.length > 0 ? envs : known
+        // Every per-environment rule would pass vacuously (issue 12 item 7): a repository with no environment is a failure.
+        if (targets.length === 0) {
+            throw new KeyfleetError('NOTHING_TO_CHECK', `${root} has no environment to validate (no environments/<env>/ directory, none listed in environments/keyfleet.yaml), so nothing was checked; add one with \`keyfleet env add dev\``)
+        }
         const detail = await gatherIdentityDetail(args, ctx, root, targets, envs.length > 0)
         const { identities } = detail
         const repoFindings = await validateRepository({
