@@ -72,9 +72,12 @@ export const gatherIdentityDetail = async (
     if (args.values.keyless !== true) {
         // Where sops looks (repo-context.ts): SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, the user config keys.txt.
         // A source that is set but unusable while nothing else is found is an error, not a silent key-less run.
+        // A set SSH variable is named too: keyfleet cannot read it, and a key-less run would hide that.
+        // (~/.ssh/id_ed25519 alone does not count: most machines have one, and key-less is validate's normal mode.)
         const found = sopsIdentityLookup(ctx)
+        const ssh = ['SOPS_AGE_SSH_PRIVATE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_CMD'].filter((name) => ctx.env[name] !== undefined)
         const named = ['SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD'].some((name) => (ctx.env[name] ?? '') !== '')
-        if (found.identities.length === 0 && named && found.errors.length > 0) throw noIdentityError(found)
+        if (found.identities.length === 0 && (named || ssh.length > 0) && found.errors.length > 0) throw noIdentityError(found, ssh)
         global.push(...found.identities)
         anySources.push(...found.used)
     }
