@@ -10,6 +10,7 @@ import type { Plaintexts } from './decrypt.js'
 import { formatFloatYaml } from './go-values.js'
 import { needsQuotes } from './yaml-resolve.js'
 import type { Branches, CommentNode, MapNode, Scalar, TreeNode } from './tree.js'
+import { KeyfleetError } from '../../errors.js'
 
 const INDENT = 4
 const isBreak = (c: string): boolean => c === '\n' || c === '\r' || c === '\u0085' || c === '\u2028' || c === '\u2029'
@@ -131,25 +132,63 @@ const singleQuoted = (text: string, indent: number): string => {
     return `${out}'`
 }
 
-/** A literal block scalar: header (indentation and chomping hints) and body lines at `indent`. */
+/**
+ * yaml_emitter_write_literal_scalar: header (indentation and chomping hints), then the text with the indentation
+ * written before each character that follows a break. A line feed ends the line; U+2028/U+2029 are breaks too,
+ * written as themselves, so the indentation comes after them. A trailing line feed is left to the caller's line join.
+ */
 const literal = (text: string, indent: number): string => {
     let hints = ''
     if (text.startsWith(' ') || isBreak(text[0] ?? '')) hints += String(INDENT)
-    if (!isBreak(text[text.length - 1] ?? '')) hints += '-'
-    else if (text.length === 1 || isBreak(text[text.length - 2] ?? '')) hints += '+'
-    const body = text.endsWith('\n') ? text.slice(0, -1) : text
-    const lines = body.split('\n').map((l) => (l === '' ? '' : `${' '.repeat(indent)}${l}`))
-    return `|${hints}\n${lines.join('\n')}`
+    const chars = [...text]
+    if (!isBreak(chars[chars.length - 1] ?? '')) hints += '-'
+    else if (chars.length === 1 || isBreak(chars[chars.length - 2] ?? '')) hints += '+'
+    let out = `|${hints}\n`
+    let breaks = true
+    for (const ch of chars) {
+        if (isBreak(ch)) { out += ch; breaks = true; continue }
+        if (breaks) out += ' '.repeat(indent)
+        out += ch
+        breaks = false
+    }
+    return out.endsWith('\n') ? out.slice(0, -1) : out
+}
+
+/**
+ * yaml.v3's Node.Encode (which sops calls for every key and value) emits the string and parses it back. A literal
+ * block whose first line starts with a tab has no indentation hint, and the parser refuses it ("found a tab
+ * character where an indentation space is expected"); sops ignores that error and prints the value as `null`
+ * (or fails when a comment is attached). That loses the value, so keyfleet refuses instead.
+ */
+const refuseLostValue = (text: string, what: string): void => {
+    if (text.startsWith('\t') && text.includes('\n') && analyze(text).block) {
+        throw new KeyfleetError('NATIVE_OUTPUT_UNSUPPORTED', `${what} starts with a tab and spans lines: sops prints such a value as null in YAML (the value would be lost), so keyfleet refuses; choose --output-type json or dotenv`)
+    }
+}
+
+/** yaml.v3's encodeBase64 for a string that is not UTF-8 (then tagged !!binary): 70 characters a line when longer. */
+const base64Lines = (bytes: Buffer): string => {
+    const b64 = bytes.toString('base64')
+    if (b64.length < 70) return b64
+    let out = ''
+    for (let i = 0; i < b64.length; i += 70) out += `${b64.slice(i, i + 70)}\n`
+    return out
 }
 
 const scalarText = (s: Scalar): string | undefined => s.type === 'int' ? s.value.toString() : s.type === 'float' ? formatFloatYaml(s.value)
     : s.type === 'bool' ? String(s.value) : s.type === 'time' ? s.text : s.type === 'null' ? 'null' : undefined
 
 /** A scalar as it is written after `key: ` or `- `; `indent` is where a block scalar's body goes. */
-const writeScalar = (s: Scalar, indent: number, simpleKey = false): string => {
+const writeScalar = (s: Scalar, indent: number, simpleKey = false, what = 'a value'): string => {
     const typed = scalarText(s)
     if (typed !== undefined) return typed
+    // A Go string that is not UTF-8: yaml.v3 base64-encodes it and tags it !!binary (plain, or a literal block).
+    if ((s.type === 'str' || s.type === 'comment') && s.bytes) {
+        const b64 = base64Lines(s.bytes)
+        return `!!binary ${b64.includes('\n') ? literal(b64, indent) : b64}`
+    }
     const text = s.type === 'str' || s.type === 'comment' ? s.value : ''
+    refuseLostValue(text, what)
     switch (styleOf(text, simpleKey)) {
         case 'plain': return text
         case 'single': return singleQuoted(text, indent)
@@ -167,7 +206,12 @@ class Emitter {
     comment(c: CommentNode, indent: number): void { this.out.push(`${' '.repeat(indent)}#${this.commentText(c)}`) }
 
     /** Appends ` #text` to the last line for an inline comment. */
-    inline(c: CommentNode): void { this.out[this.out.length - 1] += ` #${this.commentText(c)}` }
+    inline(c: CommentNode): void {
+        // A block scalar carries its line comment on the header line (`key: |- # text`).
+        const last = this.out[this.out.length - 1] as string
+        const nl = last.indexOf('\n')
+        this.out[this.out.length - 1] = nl === -1 ? `${last} #${this.commentText(c)}` : `${last.slice(0, nl)} #${this.commentText(c)}${last.slice(nl)}`
+    }
 
     /** A list item labelled type:comment is a comment to sops. */
     isCommentItem(i: TreeNode | CommentNode | MapNode['items'][number]): boolean { return i.kind === 'comment' || (i.kind === 'scalar' && this.scalarOf(i).type === 'comment') }
@@ -240,13 +284,13 @@ class Emitter {
                 continue
             }
             this.hoist(node.items, i, indent, done)
-            const keyText = writeScalar({ type: 'str', value: item.key }, children, true)
-            // yaml.v3's check_simple_key: at most 128 bytes on one line, else an explicit `? key`.
-            if (Buffer.byteLength(keyText, 'utf8') > 128 || keyText.includes('\n')) {
-                this.out.push(`${pad}? ${writeScalar({ type: 'str', value: item.key }, children)}`)
+            // yaml.v3's check_simple_key: a key of at most 128 bytes (as text, before quoting) without a line break
+            // is written `key:`, any other as an explicit `? key`.
+            if (Buffer.byteLength(item.key, 'utf8') > 128 || [...item.key].some(isBreak)) {
+                this.out.push(`${pad}? ${writeScalar({ type: 'str', value: item.key }, children, false, 'a key')}`)
                 this.value(`${pad}:`, item.value, children, true)
             } else {
-                this.value(`${pad}${keyText}:`, item.value, children, false)
+                this.value(`${pad}${writeScalar({ type: 'str', value: item.key }, children, true, 'a key')}:`, item.value, children, false)
             }
         }
     }
@@ -270,6 +314,9 @@ class Emitter {
     }
 }
 
+/** Lines joined by line feeds, except after a block scalar that ended with U+2028/U+2029 (already a break to yaml.v3). */
+const joinLines = (lines: readonly string[]): string => lines.map((l) => (/[\u2028\u2029]$/.test(l) ? l : `${l}\n`)).join('')
+
 /** What `sops decrypt --output-type yaml` prints for the decrypted branches. */
 export const formatYamlLikeSops = (branches: Branches, plain: Plaintexts): string => branches.map((branch) => {
     const e = new Emitter(plain)
@@ -279,5 +326,5 @@ export const formatYamlLikeSops = (branches: Branches, plain: Plaintexts): strin
     } else {
         e.map(branch, 0)
     }
-    return `${e.out.join('\n')}\n`
+    return joinLines(e.out)
 }).join('---\n')
