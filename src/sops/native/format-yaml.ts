@@ -13,6 +13,9 @@ import type { Branches, CommentNode, MapNode, Scalar, TreeNode } from './tree.js
 import { KeyfleetError } from '../../errors.js'
 
 const INDENT = 4
+// Ends a line that must not be followed by a line feed (a block scalar that ended with U+2028/U+2029, which is a
+// break to yaml.v3). NUL never reaches a literal block (it forces double quotes), so it cannot be content.
+const NO_FEED = '\0'
 const isBreak = (c: string): boolean => c === '\n' || c === '\r' || c === '\u0085' || c === '\u2028' || c === '\u2029'
 const isBlankZ = (c: string | undefined): boolean => c === undefined || c === ' ' || c === '\t' || isBreak(c)
 // yaml.v3 is_printable on UTF-8: LF, printable ASCII, U+00A0–U+D7FF, U+E000–U+FFFD minus the BOM; no astral characters.
@@ -151,7 +154,8 @@ const literal = (text: string, indent: number): string => {
         out += ch
         breaks = false
     }
-    return out.endsWith('\n') ? out.slice(0, -1) : out
+    // The caller joins lines with line feeds: drop a final one, and mark a final U+2028/U+2029 (no line feed follows).
+    return out.endsWith('\n') ? out.slice(0, -1) : isBreak(out[out.length - 1] ?? '') ? `${out}${NO_FEED}` : out
 }
 
 /**
@@ -197,20 +201,41 @@ const writeScalar = (s: Scalar, indent: number, simpleKey = false, what = 'a val
     }
 }
 
+/**
+ * yaml_emitter_write_comment for `#text` (sops joins comments as `#a\n#b`): NEL, U+2028 and U+2029 (which a
+ * dotenv comment can hold) are breaks, written as themselves; the indentation and a `# ` follow before the next
+ * character, and a comment that ends with one gets no line feed.
+ */
+const writeComment = (text: string, indent: number): string => {
+    if (![...text].some(isBreak)) return `#${text}`
+    let out = '#'
+    let breaks = false
+    let pound = true
+    for (const ch of text) {
+        if (isBreak(ch)) { out += ch; breaks = true; pound = false; continue }
+        if (breaks) out += ' '.repeat(indent)
+        if (!pound) { if (ch !== '#') out += '# '; pound = true }
+        out += ch
+        breaks = false
+    }
+    return breaks ? `${out}${NO_FEED}` : out
+}
+
 class Emitter {
     readonly out: string[] = []
     constructor(readonly plain: Plaintexts) {}
 
     scalarOf(node: TreeNode & { kind: 'scalar' }): Scalar { return this.plain.scalars.get(node) ?? node.scalar }
     commentText(c: CommentNode): string { return this.plain.comments.get(c) ?? c.text }
-    comment(c: CommentNode, indent: number): void { this.out.push(`${' '.repeat(indent)}#${this.commentText(c)}`) }
+    comment(c: CommentNode, indent: number): void { this.out.push(`${' '.repeat(indent)}${writeComment(this.commentText(c), indent)}`) }
 
     /** Appends ` #text` to the last line for an inline comment. */
     inline(c: CommentNode): void {
         // A block scalar carries its line comment on the header line (`key: |- # text`).
         const last = this.out[this.out.length - 1] as string
         const nl = last.indexOf('\n')
-        this.out[this.out.length - 1] = nl === -1 ? `${last} #${this.commentText(c)}` : `${last.slice(0, nl)} #${this.commentText(c)}${last.slice(nl)}`
+        const text = writeComment(this.commentText(c), 0)
+        this.out[this.out.length - 1] = nl === -1 ? `${last} ${text}` : `${last.slice(0, nl)} ${text.replace(NO_FEED, '')}${last.slice(nl)}`
     }
 
     /** A list item labelled type:comment is a comment to sops. */
@@ -239,7 +264,7 @@ class Emitter {
             const at = prefix.length - prefix.trimStart().length
             for (const i of node.items) {
                 if (i.kind === 'comment') this.comment(i, at)
-                else if (i.kind === 'scalar') this.out.push(`${' '.repeat(at)}#${(this.scalarOf(i) as { value: string }).value}`)
+                else if (i.kind === 'scalar') this.out.push(`${' '.repeat(at)}${writeComment((this.scalarOf(i) as { value: string }).value, at)}`)
             }
             return
         }
@@ -308,14 +333,14 @@ class Emitter {
             this.hoist(node.items, i, indent, done)
             const s = item.kind === 'scalar' ? this.scalarOf(item) : undefined
             // A list item labelled type:comment is a comment to sops: it prints as `#text`.
-            if (s?.type === 'comment') { this.out.push(`${pad}#${s.value}`); continue }
+            if (s?.type === 'comment') { this.out.push(`${pad}${writeComment(s.value, indent)}`); continue }
             this.value(`${pad}-`, item, indent + 2, true)
         }
     }
 }
 
 /** Lines joined by line feeds, except after a block scalar that ended with U+2028/U+2029 (already a break to yaml.v3). */
-const joinLines = (lines: readonly string[]): string => lines.map((l) => (/[\u2028\u2029]$/.test(l) ? l : `${l}\n`)).join('')
+const joinLines = (lines: readonly string[]): string => lines.map((l) => (l.endsWith(NO_FEED) ? l.slice(0, -1) : `${l}\n`)).join('')
 
 /** What `sops decrypt --output-type yaml` prints for the decrypted branches. */
 export const formatYamlLikeSops = (branches: Branches, plain: Plaintexts): string => branches.map((branch) => {

@@ -98,7 +98,23 @@ const dotenvBytes = (s: Scalar): Buffer => {
     return Buffer.from(dotenvValue(s), 'utf8')
 }
 
-const formatDotenv = (branch: MapNode | undefined, plain: Plaintexts): Buffer => Buffer.concat((branch?.items ?? []).map((item) => {
+/**
+ * sops' YAML store puts a value's line comment into the tree before the item (appendInlineCommentToMap runs
+ * before the append), so a `key: value # note` read from YAML prints `#note` above `key=` in dotenv.
+ * Our tree keeps the line comment after its entry; restore sops' order.
+ */
+const sopsOrder = (items: MapNode['items']): MapNode['items'] => {
+    const out: MapNode['items'][number][] = []
+    let lastEntry = -1
+    for (const item of items) {
+        if (item.kind === 'comment' && item.inline === true && lastEntry !== -1) { out.splice(lastEntry, 0, item); lastEntry++; continue }
+        lastEntry = item.kind === 'entry' ? out.length : -1
+        out.push(item)
+    }
+    return out
+}
+
+const formatDotenv = (branch: MapNode | undefined, plain: Plaintexts): Buffer => Buffer.concat(sopsOrder(branch?.items ?? []).map((item) => {
     if (item.kind === 'comment') return Buffer.from(`#${commentOf(item, plain)}\n`, 'utf8')
     const value = item.value.kind === 'scalar' ? scalarOf(item.value, plain) : undefined
     return Buffer.concat([Buffer.from(`${item.key}=`, 'utf8'), value === undefined ? Buffer.alloc(0) : dotenvBytes(value), Buffer.from('\n')])

