@@ -145,3 +145,46 @@ describe('the cases issue 14 named, against sops 3.13.2', () => {
         }
     })
 })
+
+describe('the differences the review of issue 14 found, against sops 3.13.2 (every output type)', () => {
+    const cases: { name: string; store: StoreKind; plain: Buffer; flags?: string[] }[] = [
+        { name: 'U+2028/U+2029 at the start of block-scalar lines, and a block ending in one', store: 'yaml', plain: Buffer.from('a: "x\\n\\u2028b\\nc"\nb: "p\\n\\u2029\\u2028q\\n"\nc: "x\\nb\\u2028"\nd:\n  e: "k\\n\\u2028z\\u2029"\n  f: 1\n') },
+        { name: 'a binary payload that is not UTF-8, short (plain !!binary)', store: 'binary', plain: Buffer.from('ab\xffcd', 'latin1') },
+        { name: 'a binary payload that is not UTF-8, long (!!binary literal block of 70-character lines)', store: 'binary', plain: Buffer.from(Array.from({ length: 120 }, (_, i) => (i * 37 + 255) % 256)) },
+        { name: 'a binary payload holding a line feed and bytes that are not UTF-8 (dotenv writes raw bytes, \\n escaped)', store: 'binary', plain: Buffer.from('a\nb\xfe\n', 'latin1') },
+        { name: 'keys of 128 and 130 bytes in é (the simple-key limit counts bytes), and a quoted 128-byte key', store: 'yaml', plain: Buffer.from(`${'é'.repeat(64)}: 1\n${'é'.repeat(65)}: 2\n'#${'k'.repeat(127)}': 3\n`) },
+        { name: '.inf, -.inf and .nan (JSON refuses them, as sops does)', store: 'yaml', plain: Buffer.from('x: .inf\ny: -.inf\nz: .nan\nw: [.inf, .NaN, -.Inf]\n') },
+        { name: 'a YAML line comment goes above its key in dotenv output', store: 'yaml', plain: Buffer.from('secretT: null # note\nb: 1 # two\n'), flags: ['--mac-only-encrypted', '--encrypted-regex', '^(A|data)'] },
+        { name: 'dotenv comments and values ending in NEL, U+2028, U+2029', store: 'dotenv', plain: Buffer.from('#enc\n#plain\u0085\nbA6=0\nx_unencrypted=\u2028\n#a\u2028b\u0085#c\nK=\t\n') },
+    ]
+    for (const c of cases) {
+        it(c.name, async () => {
+            const key = await newKey()
+            const encrypted = encrypt({ store: c.store, plain: c.plain, flags: c.flags ?? [], description: c.name }, [key.recipient])
+            expect(encrypted).toBeDefined()
+            const refs = OUTPUTS.map((o) => sopsDecrypt(encrypted as string, c.store, key.identity, o))
+            const natives = await nativeDecryptAll(encrypted as string, c.store, key.identity, OUTPUTS)
+            OUTPUTS.forEach((o, k) => {
+                const [ref, native] = [refs[k] as Outcome, natives[k] as Outcome]
+                expect({ o, ok: native.ok }).toEqual({ o, ok: ref.ok })
+                if (ref.ok && native.ok) expect({ o, out: native.out.toString('latin1') }).toEqual({ o, out: ref.out.toString('latin1') })
+            })
+            expect(refs.some((r) => r.ok)).toBe(true)
+        })
+    }
+
+    it('a YAML value that starts with a tab and spans lines: sops prints null (the value is lost), keyfleet refuses; JSON and dotenv carry it', async () => {
+        const key = await newKey()
+        const encrypted = encrypt({ store: 'yaml', plain: Buffer.from('a: "\\tabc\\ndef"\nb: x\n'), flags: [], description: 'tab' }, [key.recipient]) as string
+        const sopsYaml = sopsDecrypt(encrypted, 'yaml', key.identity, 'yaml')
+        expect(sopsYaml.ok && sopsYaml.out.toString('utf8')).toBe('a: null\nb: x\n')
+        const yaml = await nativeDecrypt(encrypted, 'yaml', key.identity, 'yaml')
+        expect(yaml).toEqual({ ok: false, code: 'NATIVE_OUTPUT_UNSUPPORTED' })
+        for (const o of ['json', 'dotenv'] as const) {
+            const ref = sopsDecrypt(encrypted, 'yaml', key.identity, o)
+            const native = await nativeDecrypt(encrypted, 'yaml', key.identity, o)
+            expect(ref.ok && native.ok && native.out.equals(ref.out)).toBe(true)
+            expect(native.ok && native.out.toString('utf8')).toContain(o === 'json' ? '"\\tabc\\ndef"' : '=\tabc\\ndef')
+        }
+    })
+})
