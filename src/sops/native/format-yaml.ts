@@ -251,8 +251,11 @@ class Emitter {
             const s = this.scalarOf(node)
             if (s.type === 'comment') {
                 // sops' Comment struct, as yaml.v3 marshals it.
-                this.out.push(prefix)
-                this.out.push(`${' '.repeat(child)}value: ${writeScalar({ type: 'str', value: s.value }, child + INDENT)}`, `${' '.repeat(child)}inline: false`)
+                const value = `value: ${writeScalar({ type: 'str', value: s.value }, child + INDENT)}`
+                // After `? key` the struct's mapping starts on the `:` line (compact form), as nested mappings do.
+                if (inSeq) this.out.push(`${prefix}${' '.repeat(Math.max(child - prefix.length, 1))}${value}`)
+                else this.out.push(prefix, `${' '.repeat(child)}${value}`)
+                this.out.push(`${' '.repeat(child)}inline: false`)
                 return
             }
             this.out.push(`${prefix} ${writeScalar(s, child)}`)

@@ -128,6 +128,7 @@ describe('the cases issue 14 named, against sops 3.13.2', () => {
             { name: "printf 'ab\\xffcd' (binary)", store: 'binary', plain: Buffer.from('ab\xffcd', 'latin1'), edit: (t) => t },
             { name: 'str -> bytes (json)', store: 'json', plain: Buffer.from('{"a":"hello"}'), edit: (t) => t.replace('type:str', 'type:bytes') },
             { name: 'str -> comment (json)', store: 'json', plain: Buffer.from('{"a":"hello","b":["x","y"]}'), edit: (t) => t.replace('type:str', 'type:comment') },
+            { name: 'str -> comment under a `? key` (yaml, compact form)', store: 'yaml', plain: Buffer.from(`'#${'k'.repeat(130)}': x\nb: 1\n`), edit: (t) => t.replace('type:str', 'type:comment') },
             { name: 'str -> comment in a list (yaml)', store: 'yaml', plain: Buffer.from('b:\n  - x\n  - y\n'), edit: (t) => t.replace('type:str', 'type:comment') },
             { name: 'sops_version 3.13 (dotenv)', store: 'dotenv', plain: Buffer.from('A=1\n'), edit: (t) => t.replace('sops_version=3.13.2', 'sops_version=3.13') },
             { name: 'version missing (yaml)', store: 'yaml', plain: Buffer.from('a: 1\n'), edit: (t) => t.replace(/\n\s*version: .*/, '') },
