@@ -12,12 +12,40 @@
 //
 //   node scripts/build-cli.mjs             # writes dist/cli/
 //   node scripts/build-cli.mjs --out DIR   # writes DIR/ instead
+// Each writes the esbuild metafile beside the directory (dist/cli.meta.json, DIR.meta.json).
 import { build } from 'esbuild'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const requireHere = createRequire(import.meta.url)
+
+/**
+ * Start-up budget (issue 15): what a command's chunks hold is what it parses at start.
+ * - yaml ships CommonJS for node (which esbuild cannot tree-shake) and the same code as ESM
+ *   for other platforms (`yaml/browser`): bundling the ESM build keeps only what is used. The
+ *   two differ in two places only: the node build sends warnings to process.emitWarning instead
+ *   of console.warn, and prints every token to stdout when LOG_TOKENS / LOG_STREAM is set,
+ *   which a CLI handling secrets must not do anyway.
+ * - age-encryption declares no `sideEffects` field although its modules only declare
+ *   (with esbuild's PURE annotations): marked side-effect free, `import { armor }` no longer
+ *   drags in its post-quantum and P-256 code.
+ */
+const yamlEsm = join(dirname(requireHere.resolve('yaml/package.json')), 'browser', 'index.js')
+const startupPlugin = {
+    name: 'keyfleet-startup',
+    setup(b) {
+        b.onResolve({ filter: /^yaml$/ }, () => ({ path: yamlEsm }))
+        const ageDir = `${sep}node_modules${sep}age-encryption${sep}`
+        b.onResolve({ filter: /^(age-encryption$|\.\.?\/)/ }, async (args) => {
+            if (args.pluginData === 'inner' || (args.path !== 'age-encryption' && !args.importer.includes(ageDir))) return undefined
+            const found = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'inner' })
+            return found.errors.length > 0 ? undefined : { path: found.path, external: found.external, sideEffects: false }
+        })
+    },
+}
 const outIndex = process.argv.indexOf('--out')
 const outDir = outIndex > 0 ? resolve(process.argv[outIndex + 1] ?? '') : join(root, 'dist', 'cli')
 
@@ -41,9 +69,14 @@ const result = await build({
     treeShaking: true,
     charset: 'utf8',
     logLevel: 'warning',
+    plugins: [startupPlugin],
+    // Which sources each chunk holds: test/cli/chunks.test.ts and scripts/chunk-report.mjs read it.
+    metafile: true,
     // CommonJS dependencies (yaml) call require() for Node built-ins; ESM output needs a real one.
     banner: { js: "import { createRequire as __kfCreateRequire } from 'node:module';\nconst require = __kfCreateRequire(import.meta.url);" },
 })
 if (result.errors.length > 0) process.exit(1)
 // The bundle is ESM whatever package.json is nearest (a checkout, a global install).
 writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n')
+// Beside the bundle, not in it (the package ships dist/cli/ only).
+writeFileSync(`${outDir}.meta.json`, JSON.stringify(result.metafile))
