@@ -38,6 +38,11 @@ const startupPlugin = {
     name: 'keyfleet-startup',
     setup(b) {
         b.onResolve({ filter: /^yaml$/ }, () => ({ path: yamlEsm }))
+        // `import { randomBytes } from 'node:crypto'` in ESM builds a namespace of every export,
+        // running node's lazy getters (webcrypto, fs.promises, util.MIMEType …) at start. As a
+        // require() the module object is shared and esbuild reads each property where it is used.
+        b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
+        b.onLoad({ filter: /.*/, namespace: 'kf-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
         const ageDir = `${sep}node_modules${sep}age-encryption${sep}`
         b.onResolve({ filter: /^(age-encryption$|\.\.?\/)/ }, async (args) => {
             if (args.pluginData === 'inner' || (args.path !== 'age-encryption' && !args.importer.includes(ageDir))) return undefined
@@ -65,15 +70,16 @@ const result = await build({
     chunkNames: 'chunks/[name]-[hash]',
     legalComments: 'linked',
     sourcemap: false,
-    minify: false,
+    minify: process.env.KF_MINIFY === '1',
     treeShaking: true,
     charset: 'utf8',
     logLevel: 'warning',
     plugins: [startupPlugin],
     // Which sources each chunk holds: test/cli/chunks.test.ts and scripts/chunk-report.mjs read it.
     metafile: true,
-    // CommonJS dependencies (yaml) call require() for Node built-ins; ESM output needs a real one.
-    banner: { js: "import { createRequire as __kfCreateRequire } from 'node:module';\nconst require = __kfCreateRequire(import.meta.url);" },
+    // CommonJS dependencies call require() for Node built-ins; ESM output needs a real one.
+    // process.getBuiltinModule (node >= 20.16) rather than an ESM import of node:module, for the reason above.
+    banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
 })
 if (result.errors.length > 0) process.exit(1)
 // The bundle is ESM whatever package.json is nearest (a checkout, a global install).

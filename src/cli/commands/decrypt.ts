@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
-import { runSops } from '../../sops/index.js'
 import { formatDecryptedBytes } from '../../sops/native/format.js'
 import { storeForPath } from '../../sops/native/store-kind.js'
 import type { StoreKind } from '../../sops/native/types.js'
@@ -66,6 +65,8 @@ Examples:
         const identityFile = values['identity-file'] as string | undefined
         if (engine === 'sops') {
             const options = sopsOptions(ctx, ctx.cwd, identityFrom(ctx, identityFile))
+            // Loaded on this path only: execa is for `--engine sops`, not the in-process default.
+            const { runSops } = await import('../../sops/run.js')
             ctx.stdout.write(await runSops({ operation: 'decrypt', file: fileArg, args: ['decrypt', '--input-type', store, '--output-type', output, path] }, options))
             return ExitCode.ok
         }
