@@ -15,7 +15,7 @@ import { runCli } from './run.js'
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
         const code = signal === 'SIGINT' ? 130 : 143
-        import('../repo/atomic.js').then(({ removePendingTemps }) => removePendingTemps()).finally(() => process.exit(code))
+        void import('../repo/atomic.js').then(({ removePendingTemps }) => removePendingTemps()).finally(() => process.exit(code))
     })
 }
 
