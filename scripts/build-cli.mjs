@@ -70,7 +70,10 @@ const result = await build({
     chunkNames: 'chunks/[name]-[hash]',
     legalComments: 'linked',
     sourcemap: false,
-    minify: process.env.KF_MINIFY === '1',
+    // A third fewer bytes to parse at start (re2js 268 → 183 kB, yaml 205 → 135 kB). Identifiers
+    // stay: the CLI reports an unexpected error by its class name (cli/run.ts).
+    minifyWhitespace: true,
+    minifySyntax: true,
     treeShaking: true,
     charset: 'utf8',
     logLevel: 'warning',

@@ -10,6 +10,10 @@
 import type { CliContext } from './command.js'
 import { runCli } from './run.js'
 
+// Node >= 22.1 keeps V8's compiled code on disk between runs (in os.tmpdir(); NODE_DISABLE_COMPILE_CACHE=1
+// turns it off), and the command chunks load after this line. Node 20 has no such API for ES modules.
+;(process.getBuiltinModule('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.()
+
 // Ctrl-C or a kill: remove temp copies in flight (finally blocks do not run on exit). A command
 // that writes temps has loaded repo/atomic.js already, so the import resolves at once.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
