@@ -81,8 +81,10 @@ const result = await build({
     // Which sources each chunk holds: test/cli/chunks.test.ts and scripts/chunk-report.mjs read it.
     metafile: true,
     // CommonJS dependencies call require() for Node built-ins; ESM output needs a real one.
-    // process.getBuiltinModule (node >= 20.16) rather than an ESM import of node:module, for the reason above.
-    banner: { js: "const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);" },
+    // Everything but node's built-ins is bundled, so require() only ever asks for a built-in:
+    // process.getBuiltinModule (node >= 20.16) answers that without createRequire(), whose
+    // node_modules path walk in every chunk cost more than some chunks' own code.
+    banner: { js: "const require = (id) => { const m = process.getBuiltinModule(id); if (m === undefined) throw new Error(`keyfleet bundle: ${id} is not a node built-in`); return m };" },
 })
 if (result.errors.length > 0) process.exit(1)
 // The bundle is ESM whatever package.json is nearest (a checkout, a global install).
