@@ -2,16 +2,25 @@
  * What most commands need first: the repository root, its catalog, and how to
  * call sops (binary, identity) — all resolved from the process environment here,
  * at the edge, and handed to the core as plain values.
+ *
+ * Start-up budget (issue 15): nearly every command imports this file, so it imports only
+ * light modules statically. The in-process decryptor (and with it age-encryption) loads on
+ * the first {@link decryptNative}; `ls`, `registry` and `scan` never reach it.
+ * test/cli/chunks.test.ts checks what each command's chunk graph holds.
  */
 import { execFileSync } from 'node:child_process'
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs'
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
-import { indexCatalog, loadCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
+import { loadCatalog } from '../catalog/parse.js'
+import { indexCatalog, type CatalogIndex } from '../catalog/resolve.js'
+import type { Catalog } from '../catalog/types.js'
 import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH } from '../repo/layout.js'
-import { parseIdentityFile } from '../age/index.js'
+import { parseIdentityFile } from '../age/identity-file.js'
 import type { SopsIdentity, SopsOptions } from '../sops/index.js'
-import { decryptSopsFile, lookupIdentities, parseIdentityText, type DecryptedFile, type IdentityLookup, type SourceOutcome } from '../sops/native/index.js'
+import type { decryptSopsFile } from '../sops/native/decrypt.js'
+import { lookupIdentities, parseIdentityText, type IdentityLookup, type SourceOutcome } from '../sops/native/identities.js'
+import type { DecryptedFile } from '../sops/native/types.js'
 import type { CliContext } from './command.js'
 import { sshGap, sshSources, sopsIdentitySources } from './identity-sources.js'
 
@@ -95,7 +104,9 @@ const sourcesOf = new WeakMap<readonly string[], { sources: string[]; ssh: strin
  */
 export const decryptNative = async (text: string, options: Parameters<typeof decryptSopsFile>[1]): Promise<DecryptedFile> => {
     try {
-        return await decryptSopsFile(text, options)
+        // Loaded here, not at the top: age-encryption alone costs about as much as node's own start.
+        const { decryptSopsFile: decrypt } = await import('../sops/native/decrypt.js')
+        return await decrypt(text, options)
     } catch (error) {
         const tried = sourcesOf.get(options.identities)
         if (!(error instanceof KeyfleetError) || error.code !== 'NATIVE_NO_MATCHING_IDENTITY' || !tried) throw error

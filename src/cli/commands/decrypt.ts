@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
-import { runSops } from '../../sops/index.js'
-import { formatDecryptedBytes, sopsStoreForPath, type DecryptedFile, type StoreKind } from '../../sops/native/index.js'
+import { formatDecryptedBytes } from '../../sops/native/format.js'
+import { sopsStoreForPath } from '../../sops/native/store-kind.js'
+import type { DecryptedFile, StoreKind } from '../../sops/native/types.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { identityFrom, decryptNative, nativeIdentities, sopsOptions } from '../repo-context.js'
@@ -68,6 +69,8 @@ Examples:
         if (engine === 'sops') {
             const options = sopsOptions(ctx, ctx.cwd, identityFrom(ctx, identityFile))
             const args = ['decrypt', ...(inputType === undefined ? [] : ['--input-type', store]), ...(values.json === true || outputType !== undefined ? ['--output-type', output] : []), path]
+            // Loaded on this path only: execa is for `--engine sops`, not the in-process default.
+            const { runSops } = await import('../../sops/run.js')
             ctx.stdout.write(await runSops({ operation: 'decrypt', file: fileArg, args }, options))
             return ExitCode.ok
         }
