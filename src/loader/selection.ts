@@ -62,8 +62,13 @@ export class KeySelection {
         return {
             pick: (service) => {
                 const choice = pick(service)
-                // A pool's selector counts its picks; a single key is counted here.
-                if (choice && !(snapshot().lookup.get(service) instanceof Pool)) tracker.member(choice.name, fingerprintOf(choice.value)).record(Date.now())
+                if (choice === undefined) return undefined
+                // A pool's selector counts its picks; a single key is counted here. A fetch is slow
+                // next to a clock read, so it always stamps the window (least-used already did).
+                const pooled = snapshot().lookup.get(service) instanceof Pool
+                const usage = tracker.member(choice.name, fingerprintOf(choice.value))
+                if (!pooled) usage.record()
+                if (!pooled || this.#selection.strategyOf(service) !== 'least-used') usage.stamp(Date.now())
                 return choice
             },
             spec: (service) => this.#index.byService(service) ?? this.#index.resolve(service)?.spec,

@@ -4,7 +4,8 @@
  * `least-used` (fewest calls in a sliding window, per unit of weight) and
  * `headroom` (most remaining quota by the provider's last rate-limit headers,
  * skipping members inside their reset window). Every pick allocates nothing;
- * `headroom` reads the clock only when a member is cooling or spent.
+ * `round-robin` and `headroom` read the clock only when a member is cooling
+ * or spent (a clock read costs more than a pick on some machines).
  */
 import { createHash } from 'node:crypto'
 import type { KeyChoice, Pool, Selector } from './pool.js'
@@ -61,8 +62,7 @@ class RoundRobin implements Selector {
         }
         if (best < 0) return soonest(this.members, this.usage, t)
         this.#credit[best] = (this.#credit[best] as number) - this.#total
-        const u = this.usage[best] as MemberUsage
-        u.record(t < 0 ? now() : t)
+        ;(this.usage[best] as MemberUsage).record()
         return this.members[best] as KeyChoice
     }
 }
@@ -88,7 +88,9 @@ class LeastUsed implements Selector {
         }
         if (best < 0) return soonest(this.members, this.usage, t)
         this.#cursor = (best + 1) % n
-        ;(this.usage[best] as MemberUsage).record(t)
+        const u = this.usage[best] as MemberUsage
+        u.record()
+        u.stamp(t)
         return this.members[best] as KeyChoice
     }
 }
@@ -107,25 +109,27 @@ class Headroom implements Selector {
         let t = -1
         let best = -1
         let bestScore = 0
-        for (let k = 0; k < n; k++) {
-            const i = (this.#cursor + k) % n
+        let i = this.#cursor
+        for (let k = 0; k < n; k++, i = i + 1 === n ? 0 : i + 1) {
             const u = this.usage[i] as MemberUsage
             let room: number
             // Fast path without the clock: not cooling, tokens not spent, and requests unknown or left.
             // A positive estimate may be stale-low after a reset; the member's next answer corrects it.
-            if (u.coolUntil === 0 && u.remainingTokens !== 0 && (u.remainingRequests < 0 || u.remainingRequests - u.pending > 0)) {
-                room = u.remainingRequests < 0 ? Infinity : u.remainingRequests - u.pending
+            if (u.coolUntil === 0 && u.remainingTokens !== 0 && (u.remainingRequests < 0 || u.remainingRequests > u.pending)) {
+                // Never observed: nothing beats unlimited, so the first such member in turn wins.
+                if (u.remainingRequests < 0) { best = i; break }
+                room = u.remainingRequests - u.pending
             } else {
                 if (t < 0) t = now()
                 room = u.headroom(t)
+                if (room === Infinity) { best = i; break }
             }
             const score = room * u.weight
             if (score > bestScore) { best = i; bestScore = score }
         }
-        if (t < 0) t = now()
         if (best < 0) return soonest(this.members, this.usage, t)
-        this.#cursor = (best + 1) % n
-        ;(this.usage[best] as MemberUsage).record(t)
+        this.#cursor = best + 1 === n ? 0 : best + 1
+        ;(this.usage[best] as MemberUsage).record()
         return this.members[best] as KeyChoice
     }
 }
@@ -142,7 +146,7 @@ const soonest = (members: readonly KeyChoice[], usage: readonly MemberUsage[], a
         const until = Math.max(u.coolUntil > t ? u.coolUntil : 0, u.resetRequestsAt > t ? u.resetRequestsAt : 0, u.remainingTokens === 0 && u.resetTokensAt > t ? u.resetTokensAt : 0)
         if (until < bestAt) { best = i; bestAt = until }
     })
-    ;(usage[best] as MemberUsage).record(t)
+    ;(usage[best] as MemberUsage).record()
     return members[best] as KeyChoice
 }
 

@@ -83,7 +83,7 @@ describe('Gemini RetryInfo and standard Retry-After', () => {
 describe('MemberUsage', () => {
     it('counts calls in a sliding window (to within one twelfth of it)', () => {
         const u = new MemberUsage('OPENAI_API_KEY', 'fp', 60_000)
-        for (let t = 0; t < 60_000; t += 1000) u.record(NOW + t)
+        for (let t = 0; t < 60_000; t += 1000) { u.record(); u.stamp(NOW + t) }
         expect(u.windowCalls(NOW + 59_999)).toBe(60)
         expect(u.windowCalls(NOW + 90_000)).toBeLessThanOrEqual(35)
         expect(u.windowCalls(NOW + 90_000)).toBeGreaterThanOrEqual(25)
@@ -94,9 +94,9 @@ describe('MemberUsage', () => {
     it('estimates headroom from the last answer minus unobserved picks, refills after the reset, and starts afresh on a new value', () => {
         const u = new MemberUsage('OPENAI_API_KEY', 'fp', 60_000)
         expect(u.headroom(NOW)).toBe(Infinity)
-        u.record(NOW)
+        u.record()
         u.observe({ limitRequests: 10, remainingRequests: 4, resetRequestsAt: NOW + 1000 }, undefined)
-        u.record(NOW)
+        u.record()
         expect(u.headroom(NOW)).toBe(3)
         expect(u.headroom(NOW + 1000)).toBe(10)
         u.observe({}, NOW + 500)
