@@ -7,6 +7,7 @@
  * over during a test, except where the roll-over itself is awaited.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { parseCatalog } from '../../src/catalog/index.js'
 import { openKeys, type KeyStore, type StrategyName } from '../../src/loader/index.js'
 import { startFakeProvider, type Dialect, type FakeProvider } from './fake-provider.js'
 
@@ -94,6 +95,31 @@ describe('round-robin', () => {
         const s = await setup('openai', [100, 100], 'round-robin', { weights: [1, 3] })
         await s.run(8)
         expect([s.served(0).ok, s.served(1).ok]).toEqual([2, 6])
+    })
+})
+
+describe('weights from the catalog', () => {
+    const catalogText = (weights: string): string => `version: 1
+environments: [dev]
+providers:
+  openai:
+    env: OPENAI_API_KEY
+    probe: { base_url: https://api.openai.com, path: /v1/models, auth: bearer }
+    weights: ${weights}
+`
+    it('are read per pool member and steer the pool', async () => {
+        const { catalog } = parseCatalog(catalogText('{ OPENAI_API_KEY_2: 4 }'))
+        if (!catalog) throw new Error('catalog did not parse')
+        const store = await openKeys({ catalog, env: { OPENAI_API_KEY: K('openai', 1), OPENAI_API_KEY_2: K('openai', 2) }, watch: false, persistent: false })
+        open.push({ store })
+        const names = Array.from({ length: 10 }, () => store.pick('openai')?.name)
+        expect(names.filter((n) => n === 'OPENAI_API_KEY_2')).toHaveLength(8)
+        expect(store.stats().services[0]?.members.map((m) => m.weight)).toEqual([1, 4])
+    })
+
+    it('refuses a weight for a name outside the pool, or one that is not a positive number', () => {
+        expect(parseCatalog(catalogText('{ ANTHROPIC_API_KEY: 2 }')).problems.map((p) => p.message)).toEqual([expect.stringContaining('not a pool member of OPENAI_API_KEY')])
+        expect(parseCatalog(catalogText('{ OPENAI_API_KEY_2: 0 }')).problems.map((p) => p.message)).toEqual([expect.stringContaining('positive number')])
     })
 })
 
