@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<{ run: BenchSuite }>> = {
     'loader': () => import('./loader.js'),
     'native': () => import('./native.js'),
     'render': () => import('./render.js'),
+    'selection': () => import('./selection.js'),
 }
 
 const only = process.argv.slice(2)

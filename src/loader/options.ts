@@ -12,6 +12,7 @@ import type { Catalog } from '../catalog/types.js'
 import type { LoaderCheckOptions } from './check.js'
 import type { IdentitySource } from './decrypt.js'
 import type { EnvLike } from './snapshot.js'
+import type { SelectionOptions } from './strategy.js'
 import { nodeWatch, type WatchFunction } from './watch.js'
 
 /** Options of {@link openKeys}. Every field is optional. */
@@ -77,6 +78,8 @@ export interface OpenKeysOptions {
      * as an `error` event `LOADER_KEY_REJECTED`. Default: no check (and src/probe is not loaded).
      */
     readonly check?: LoaderCheckOptions | undefined
+    /** How pools pick a member: strategy, per-service strategies, window, weights (docs/loader.md, "Usage-based selection"). Default round robin. */
+    readonly selection?: SelectionOptions | undefined
 }
 
 /** The re-watch backoff schedule of {@link OpenKeysOptions.rewatch}. */
@@ -102,6 +105,7 @@ export interface ResolvedOptions {
     readonly persistent: boolean
     /** The check options when a live check was asked for (`live: true`), else undefined. */
     readonly check: LoaderCheckOptions | undefined
+    readonly selection: SelectionOptions | undefined
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
@@ -139,5 +143,6 @@ export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
         rewatch: resolveRewatch(options.rewatch),
         persistent: options.persistent ?? true,
         check: options.check?.live === true ? options.check : undefined,
+        selection: options.selection,
     }
 }

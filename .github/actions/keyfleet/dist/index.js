@@ -30609,12 +30609,27 @@ var parseYamlSource = (text, file) => {
   return { file, doc, lineOf, syntaxErrors };
 };
 
+// src/catalog/region.ts
+var REGION_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+var VARIANT_SEPARATOR = "__";
+var regionSuffix = (region) => region.toUpperCase().replace(/-/g, "_");
+var variantName = (name, region) => `${name}${VARIANT_SEPARATOR}${regionSuffix(region)}`;
+var SUFFIX = /^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/;
+var parseVariant = (stored) => {
+  const at = stored.indexOf(VARIANT_SEPARATOR);
+  if (at <= 0) return void 0;
+  const suffix = stored.slice(at + VARIANT_SEPARATOR.length);
+  if (!SUFFIX.test(suffix)) return void 0;
+  return { name: stored.slice(0, at), region: suffix.toLowerCase().replace(/_/g, "-") };
+};
+var baseUrlName = (name) => `${name.replace(/_(API_KEY|KEY|TOKEN)$/, "")}_BASE_URL`;
+
 // src/catalog/parse.ts
 var NAME_PATTERN = /^[A-Z][A-Z0-9_]*$/;
 var SERVICE_PATTERN = /^[a-z][a-z0-9-]*$/;
 var ENV_PATTERN = /^[a-z][a-z0-9-]*$/;
-var PROVIDER_KEYS = /* @__PURE__ */ new Set(["title", "env", "aliases", "format", "required_in", "probe"]);
-var CUSTOM_KEYS = /* @__PURE__ */ new Set(["service", "title", "aliases", "format", "required_in"]);
+var PROVIDER_KEYS = /* @__PURE__ */ new Set(["title", "env", "aliases", "format", "required_in", "probe", "weights"]);
+var CUSTOM_KEYS = /* @__PURE__ */ new Set(["service", "title", "aliases", "format", "required_in", "weights"]);
 var PROBE_KEYS = /* @__PURE__ */ new Set(["base_url", "path", "auth", "headers"]);
 var AUTH = /* @__PURE__ */ new Set(["bearer", "x-api-key", "x-goog-api-key"]);
 var parseCatalog = (text, file = "environments/keyfleet.yaml") => {
@@ -30635,6 +30650,7 @@ var parseCatalog = (text, file = "environments/keyfleet.yaml") => {
   const secrets = [];
   const seen = /* @__PURE__ */ new Map();
   const claim = (name, owner, path6) => {
+    if (name.includes(VARIANT_SEPARATOR)) problem(path6, `${name} contains "${VARIANT_SEPARATOR}", which keyfleet reserves for regional variants (NAME__EU): rename it`);
     const prior = seen.get(name);
     if (prior !== void 0) problem(path6, `the name ${name} is used by both ${prior} and ${owner}`);
     seen.set(name, owner);
@@ -30709,7 +30725,23 @@ var readSpec = (key, raw, custom, path6, report, environments) => {
   }
   const probe3 = custom ? void 0 : readProbe(raw.probe, [...path6, "probe"], report);
   const title = typeof raw.title === "string" ? raw.title : service;
-  return { name, service, title, aliases, format: format2, requiredIn, probe: probe3, custom };
+  const weights = readWeights(raw.weights, name, [...path6, "weights"], report);
+  return { name, service, title, aliases, format: format2, requiredIn, probe: probe3, custom, ...weights ? { weights } : {} };
+};
+var readWeights = (raw, name, path6, report) => {
+  if (raw === void 0) return void 0;
+  if (!isRecord(raw)) {
+    report(path6, "`weights` must map pool members to positive numbers, e.g. { OPENAI_API_KEY_2: 3 }");
+    return void 0;
+  }
+  const out = {};
+  for (const [member, weight] of Object.entries(raw)) {
+    const ok = member === name || member.startsWith(`${name}_`) && /^([2-9]|[1-9][0-9]+)$/.test(member.slice(name.length + 1));
+    if (!ok) report([...path6, member], `"${member}" is not a pool member of ${name} (${name}, ${name}_2, …)`);
+    else if (typeof weight !== "number" || !Number.isFinite(weight) || weight <= 0) report([...path6, member], `the weight of ${member} must be a positive number`);
+    else out[member] = weight;
+  }
+  return out;
 };
 var readProbe = (raw, path6, report) => {
   if (raw === void 0) return void 0;
@@ -41409,6 +41441,7 @@ var CODES = {
   KF112: { severity: "error", keyed: false, title: "name unknown to the catalog" },
   KF113: { severity: "error", keyed: false, title: "required name missing" },
   KF114: { severity: "error", keyed: false, title: "deployment names a key the environment lacks" },
+  KF115: { severity: "error", keyed: false, title: "regional agent reads a key its region has no variant of" },
   KF120: { severity: "error", keyed: false, title: "keyfleet.yaml breaks its schema" },
   KF121: { severity: "error", keyed: false, title: "deployment.yaml breaks its schema" },
   KF122: { severity: "error", keyed: false, title: ".sops.yaml is missing or invalid" },
@@ -41603,9 +41636,78 @@ var DEPLOYMENT_CODES = {
   KF314: { severity: "error", title: "invalid deployment, container or mountPath" },
   KF315: { severity: "warning", title: "field ignored for this target" },
   KF316: { severity: "warning", title: "agent reads no keys" },
-  KF317: { severity: "error", title: "two agents patch the same Deployment" }
+  KF317: { severity: "error", title: "two agents patch the same Deployment" },
+  KF318: { severity: "error", title: "agent region not declared by the environment" },
+  KF319: { severity: "error", title: "invalid regions or fallback" }
 };
 var deploymentFinding = findingBuilder(DEPLOYMENT_CODES);
+
+// src/render/regions.ts
+var isRecord3 = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+var REGION_FIELDS = ["base_urls"];
+var SERVICE = /^[a-z][a-z0-9-]*$/;
+var readRegions = (raw, fallbackRaw, report, knownService) => {
+  const regions = [];
+  let fallback = "none";
+  if (fallbackRaw !== void 0) {
+    if (fallbackRaw === "global" || fallbackRaw === "none") fallback = fallbackRaw;
+    else report("KF319", ["fallback"], "`fallback` must be `global` (agents in a region without a variant get the global key) or `none` (the default: that is an error)");
+  }
+  if (raw === void 0) return { regions, fallback };
+  const entries = Array.isArray(raw) ? raw.map((name, i2) => [typeof name === "string" ? name : String(name), {}, ["regions", i2]]) : isRecord3(raw) ? Object.entries(raw).map(([name, spec]) => [name, spec ?? {}, ["regions", name]]) : [];
+  if (!Array.isArray(raw) && !isRecord3(raw)) {
+    report("KF319", ["regions"], "`regions` must list the environment's regions, e.g. [eu, us], or map each to { base_urls: { openai: https://… } }");
+  }
+  for (const [name, spec, at] of entries) {
+    if (!REGION_PATTERN.test(name)) {
+      report("KF319", at, `region "${name.slice(0, 40)}" must be lowercase letters and digits in '-'-separated parts, e.g. eu or us-east-1`);
+      continue;
+    }
+    if (regions.some((r) => r.name === name)) {
+      report("KF319", at, `region ${name} is declared twice`);
+      continue;
+    }
+    if (!isRecord3(spec)) {
+      report("KF319", at, `region ${name} must be a mapping (e.g. { base_urls: { openai: https://… } }) or empty`);
+      continue;
+    }
+    for (const key of Object.keys(spec)) if (!REGION_FIELDS.includes(key)) report("KF302", [...at, key], `unknown region field "${key}" (allowed: ${REGION_FIELDS.join(", ")})`);
+    const baseUrls = {};
+    const urls = spec.base_urls ?? {};
+    if (!isRecord3(urls)) report("KF319", [...at, "base_urls"], `region ${name}: \`base_urls\` must map services to URLs`);
+    else {
+      for (const [service, url] of Object.entries(urls)) {
+        const where2 = [...at, "base_urls", service];
+        if (!SERVICE.test(service) || !knownService(service)) {
+          report("KF319", where2, `region ${name}: "${service.slice(0, 40)}" is not a service of the catalog`);
+          continue;
+        }
+        if (typeof url !== "string" || !isHttpsUrl(url)) {
+          report("KF319", where2, `region ${name}: the base URL of ${service} must be an https:// URL without credentials, query or fragment`);
+          continue;
+        }
+        baseUrls[service] = url.replace(/\/+$/, "");
+      }
+    }
+    regions.push({ name, baseUrls });
+  }
+  return { regions, fallback };
+};
+var isHttpsUrl = (text) => {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" && url.username === "" && url.password === "" && url.search === "" && url.hash === "" && !/\s/.test(text);
+  } catch {
+    return false;
+  }
+};
+var storedNameFor = (key, region, fallback, available) => {
+  if (region === void 0) return key;
+  const variant = variantName(key, region);
+  if (available === void 0 || available(variant)) return variant;
+  return fallback === "global" && available(key) ? key : void 0;
+};
+var regionOf = (deployment, region) => region === void 0 ? void 0 : (deployment.regions ?? []).find((r) => r.name === region);
 
 // src/render/types.ts
 var CLOUDS = ["aws", "azure", "gcp", "onprem", "local"];
@@ -41616,9 +41718,9 @@ var DEFAULT_MOUNT_PATH = "/var/run/keyfleet/secrets";
 var DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 var DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 var MOUNT_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
-var TOP_FIELDS = ["environment", "agents"];
-var AGENT_FIELDS = ["name", "cloud", "target", "namespace", "recipient", "keys", "deployment", "container", "mountPath"];
-var isRecord3 = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+var TOP_FIELDS = ["environment", "regions", "fallback", "agents"];
+var AGENT_FIELDS = ["name", "cloud", "target", "region", "namespace", "recipient", "keys", "deployment", "container", "mountPath"];
+var isRecord4 = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 var parseDeployment = (text, file, catalog) => {
   const src = parseYamlSource(text, file);
   const findings = [];
@@ -41628,7 +41730,7 @@ var parseDeployment = (text, file, catalog) => {
   for (const e of src.syntaxErrors) findings.push(deploymentFinding("KF300", file, e.line, `YAML syntax: ${e.message}`));
   if (findings.length > 0) return { deployment: void 0, findings };
   const root = src.doc.toJS({ maxAliasCount: 100 });
-  if (!isRecord3(root)) {
+  if (!isRecord4(root)) {
     report("KF301", [], "deployment.yaml must be a mapping with `environment` and `agents` (see docs/deployment.md)");
     return { deployment: void 0, findings };
   }
@@ -41644,19 +41746,25 @@ var parseDeployment = (text, file, catalog) => {
     return { deployment: void 0, findings: sortFindings(findings) };
   }
   const index2 = indexCatalog(catalog);
+  const { regions, fallback } = readRegions(root.regions, root.fallback, report, (service) => index2.byService(service) !== void 0);
   const agents = [];
   const names = /* @__PURE__ */ new Map();
   const mounts = /* @__PURE__ */ new Map();
   root.agents.forEach((raw, i2) => {
     const at = ["agents", i2];
     const line = src.lineOf(at);
-    const rawName = isRecord3(raw) && typeof raw.name === "string" ? raw.name : void 0;
+    const rawName = isRecord4(raw) && typeof raw.name === "string" ? raw.name : void 0;
     const prior = rawName === void 0 ? void 0 : names.get(rawName);
     if (prior !== void 0) {
       report("KF304", [...at, "name"], `agent "${rawName}" is already defined on line ${prior}; agent names must be unique in an environment`);
     } else if (rawName !== void 0) names.set(rawName, line);
     const agent = readAgent(raw, at, report, index2, line);
     if (!agent || prior !== void 0) return;
+    if (agent.region !== void 0 && !regions.some((r) => r.name === agent.region)) {
+      const declared = regions.length === 0 ? "the environment declares no regions" : `declared: ${regions.map((r) => r.name).join(", ")}`;
+      report("KF318", [...at, "region"], `agent ${agent.name}: region "${agent.region.slice(0, 40)}" is not declared under \`regions:\` (${declared}); declare it or fix the agent`);
+      return;
+    }
     if (typeof environment === "string" && environment.length + 1 + agent.name.length > 63) {
       report("KF305", [...at, "name"], `agent name "${agent.name}" is too long: "${environment}-${agent.name}" must fit in 63 characters (a Kubernetes label value)`);
       return;
@@ -41674,10 +41782,10 @@ var parseDeployment = (text, file, catalog) => {
   });
   const sorted = sortFindings(findings);
   if (hasErrors(sorted) || typeof environment !== "string") return { deployment: void 0, findings: sorted };
-  return { deployment: { environment, agents, file }, findings: sorted };
+  return { deployment: { environment, agents, file, regions, fallback }, findings: sorted };
 };
 var readAgent = (raw, at, report, index2, line) => {
-  if (!isRecord3(raw)) {
+  if (!isRecord4(raw)) {
     report("KF301", at, "each agent must be a mapping with name, cloud, target and keys");
     return void 0;
   }
@@ -41714,6 +41822,7 @@ var readAgent = (raw, at, report, index2, line) => {
   if (target !== void 0 && !TARGETS.includes(target)) {
     fail4("KF308", [...at, "target"], `agent ${label2}: unknown target "${target}" (allowed: ${TARGETS.join(", ")})`);
   }
+  const region = str2("region", false);
   const namespace = str2("namespace", target === "kubernetes");
   const recipient = str2("recipient", false);
   if (target === "kubernetes") {
@@ -41757,7 +41866,8 @@ var readAgent = (raw, at, report, index2, line) => {
     deployment: deployment ?? name,
     container: container ?? name,
     mountPath,
-    line
+    line,
+    ...region === void 0 ? {} : { region }
   };
 };
 var readKeys = (raw, at, label2, fail4, warn, index2) => {
@@ -41776,7 +41886,9 @@ var readKeys = (raw, at, label2, fail4, warn, index2) => {
     }
     const resolved = index2.resolve(item);
     if (!resolved) {
-      fail4("KF311", [...at, j], `agent ${label2}: "${item}" is neither a name nor a service in the catalog (environments/keyfleet.yaml)`);
+      const variant = parseVariant(item);
+      const hint = variant && index2.resolve(variant.name) ? `; "${item}" is the ${variant.region} variant of ${variant.name}: list ${variant.name} and set \`region: ${variant.region}\`` : "";
+      fail4("KF311", [...at, j], `agent ${label2}: "${item}" is neither a name nor a service in the catalog (environments/keyfleet.yaml)${hint}`);
       ok = false;
       return;
     }
@@ -41806,20 +41918,23 @@ var readDeployment = async (text, file, env, catalog) => {
         const agent = typeof name === "string" && name.length > 0 ? name : `#${i2 + 1}`;
         const keyNode = item.get("keys", true);
         const names = [];
+        const rawRegion = item.get("region");
+        const region = typeof rawRegion === "string" && rawRegion !== "" ? rawRegion : void 0;
         if ((0, import_yaml4.isSeq)(keyNode)) {
           keyNode.items.forEach((k, j) => {
             const value = k.value;
             if (typeof value !== "string") return;
             names.push(value);
-            keys.push({ agent, key: value, line: src.lineOf(["agents", i2, "keys", j]) });
+            keys.push({ agent, key: value, line: src.lineOf(["agents", i2, "keys", j]), ...region === void 0 ? {} : { region } });
           });
         }
-        agents.push({ name: agent, keys: names });
+        agents.push({ name: agent, keys: names, ...region === void 0 ? {} : { region } });
       });
     }
   }
-  const { findings } = parseDeployment(text, file, catalog);
-  return { keys, agents, findings: [...placement, ...findings] };
+  const { findings, deployment } = parseDeployment(text, file, catalog);
+  const fallback = src.syntaxErrors.length === 0 && (0, import_yaml4.isMap)(root) && src.doc.get("fallback") === "global" ? "global" : "none";
+  return { keys, agents, fallback, deployment, findings: [...placement, ...findings] };
 };
 
 // src/validate/demo-recipients.ts
@@ -42247,8 +42362,14 @@ var checkNames = (input) => {
       findings.push(finding("KF110", file, line, `"${name}" is not an UPPER_SNAKE name (A-Z, 0-9, _; starting with a letter): rename it`));
       continue;
     }
-    const resolved = index2.resolve(name);
+    const variant = parseVariant(name);
+    const base = variant ? index2.resolve(variant.name) : void 0;
+    const resolved = variant ? base && base.name === variant.name ? { name } : void 0 : index2.resolve(name);
     if (!resolved) {
+      if (variant && base) {
+        findings.push(finding("KF112", file, line, `${name}: a regional variant must use the canonical name: rename it ${variantName(base.name, variant.region)}`));
+        continue;
+      }
       findings.push(finding("KF112", file, line, `${name} is not in the catalog: add it under \`custom:\` in environments/keyfleet.yaml, or use the provider's name (e.g. OPENAI_API_KEY)`));
       continue;
     }
@@ -42270,6 +42391,13 @@ var checkNames = (input) => {
     if (!resolved) {
       if (input.unknownKeysReported) continue;
       findings.push(finding("KF114", where2, ref.line, `agent ${ref.agent} reads "${ref.key}", which is neither a catalog name nor a service: fix the name or declare it under \`custom:\``));
+    } else if (ref.region !== void 0) {
+      const stored = storedNameFor(resolved.name, ref.region, input.fallback ?? "none", (n2) => present.has(n2));
+      if (stored === void 0) {
+        const variant = variantName(resolved.name, ref.region);
+        const global3 = input.fallback === "global" ? ` (with \`fallback: global\` the global ${resolved.name} would do, but ${file} lacks it too)` : `, or set \`fallback: global\` in ${where2} to give it the global ${resolved.name}`;
+        findings.push(finding("KF115", where2, ref.line, `agent ${ref.agent} runs in region ${ref.region} and reads ${resolved.name}, but ${file} has no ${variant}: add it with \`keyfleet set ${env} ${variant}\`${global3}`));
+      }
     } else if (!present.has(resolved.name)) {
       findings.push(finding("KF114", where2, ref.line, `agent ${ref.agent} reads ${resolved.name}${ref.key === resolved.name ? "" : ` ("${ref.key}")`}, which ${file} does not define: add it with \`keyfleet set ${env} ${resolved.name}\` or remove it from the agent`));
     }
@@ -42694,6 +42822,10 @@ var catalogOriginFindings = (catalog, allowed) => catalog.secrets.flatMap((spec)
   const problem = spec.probe ? catalogOriginProblem(spec.service, spec.probe.baseUrl, BUILTIN_PROBE_ORIGINS.get(spec.service), allowed) : void 0;
   return problem ? [finding("KF124", CATALOG_PATH, void 0, `${problem} (see docs/catalog.md#probe-origins)`)] : [];
 });
+var regionOriginFindings = (deployment, allowed) => (deployment.regions ?? []).flatMap((region) => Object.entries(region.baseUrls).flatMap(([service, url]) => {
+  const problem = catalogOriginProblem(service, url, BUILTIN_PROBE_ORIGINS.get(service), allowed);
+  return problem ? [finding("KF124", deployment.file, void 0, `region ${region.name}: ${problem.replace("the probe of", "the base URL of")} (see docs/deployment.md#regions)`)] : [];
+}));
 var readRepoCatalog = (root) => {
   const path6 = join7(root, CATALOG_PATH);
   if (!existsSync5(path6)) {
@@ -42757,6 +42889,7 @@ var validateRepository = async (options) => {
     if (existsSync5(join7(root, deploymentFile2))) {
       deployment = await readDeployment(readFileSync7(join7(root, deploymentFile2), "utf8"), deploymentFile2, env, catalog);
       findings.push(...deployment.findings);
+      if (deployment.deployment) findings.push(...regionOriginFindings(deployment.deployment, options.allowedOrigins ?? []));
     }
     if (repoCatalog.valid) findings.push(...checkProposalsKeyless(root, env, catalog));
     findings.push(...await checkProposalReplays(root, env));
@@ -42772,7 +42905,7 @@ var validateRepository = async (options) => {
       file,
       names: check.names,
       index: index2,
-      ...deployment ? { deploymentFile: deploymentFile2, deploymentKeys: deployment.keys, unknownKeysReported: true } : {}
+      ...deployment ? { deploymentFile: deploymentFile2, deploymentKeys: deployment.keys, unknownKeysReported: true, fallback: deployment.fallback } : {}
     });
     findings.push(...repoCatalog.valid ? nameFindings : nameFindings.filter((f) => f.code === "KF110" || f.code === "KF111"));
     const identities = options.identities?.[env];
@@ -42885,15 +43018,16 @@ var environmentComponent = (namespaces) => ({
 
 // src/render/registry.ts
 var byName = (a2, b) => a2.name < b.name ? -1 : a2.name > b.name ? 1 : 0;
-var buildRegistry = (env, deployment, catalog) => {
+var buildRegistry = (env, deployment, catalog, available) => {
   const index2 = indexCatalog(catalog);
   const readers = /* @__PURE__ */ new Map();
   for (const spec of catalog.secrets) if (spec.requiredIn.includes(env)) readers.set(spec.name, []);
   const agents = deployment.agents.map((a2) => {
     for (const key of a2.keys) {
-      const list = readers.get(key) ?? [];
+      const stored = storedNameFor(key, a2.region, deployment.fallback ?? "none", available) ?? variantName(key, a2.region ?? "");
+      const list = readers.get(stored) ?? [];
       list.push(a2.name);
-      readers.set(key, list);
+      readers.set(stored, list);
     }
     return {
       name: a2.name,
@@ -42901,27 +43035,34 @@ var buildRegistry = (env, deployment, catalog) => {
       target: a2.target,
       ...a2.namespace === void 0 ? {} : { namespace: a2.namespace },
       ...a2.recipient === void 0 ? {} : { recipient: a2.recipient },
-      keys: [...a2.keys].sort()
+      keys: [...a2.keys].sort(),
+      ...a2.region === void 0 ? {} : { region: a2.region }
     };
   }).sort(byName);
   const keys = [...readers].map(([name, list]) => {
-    const resolved = index2.resolve(name);
+    const variant = parseVariant(name);
+    const resolved = index2.resolve(variant?.name ?? name);
     const spec = resolved?.spec;
     const pool = resolved && resolved.poolIndex > 1 ? ` (pool member ${resolved.poolIndex})` : "";
     return {
       name,
       service: spec?.service ?? "unknown",
-      title: `${spec?.title ?? name}${pool}`,
+      title: `${spec?.title ?? name}${pool}${variant ? ` (region ${variant.region})` : ""}`,
       aliases: pool === "" ? [...spec?.aliases ?? []] : [],
-      required: pool === "" && spec !== void 0 && spec.requiredIn.includes(env),
-      agents: [...new Set(list)].sort()
+      required: pool === "" && variant === void 0 && spec !== void 0 && spec.requiredIn.includes(env),
+      agents: [...new Set(list)].sort(),
+      ...variant === void 0 ? {} : { region: variant.region, deliveredAs: variant.name }
     };
   }).sort(byName);
   return { keyfleet: "registry/v1", environment: env, agents, keys };
 };
 
 // src/render/registry-format.ts
-var where = (a2) => a2.target === "kubernetes" ? `namespace ${a2.namespace ?? "?"}` : `recipient ${shortRecipient(a2.recipient ?? "?")}`;
+var where = (a2) => (a2.target === "kubernetes" ? `namespace ${a2.namespace ?? "?"}` : `recipient ${shortRecipient(a2.recipient ?? "?")}`) + (a2.region === void 0 ? "" : `, region ${a2.region}`);
+var keyName = (k, code18) => {
+  const name = code18 ? `\`${k.name}\`` : k.name;
+  return k.deliveredAs === void 0 ? name : `${name} (${k.region ?? ""}, as ${code18 ? `\`${k.deliveredAs}\`` : k.deliveredAs})`;
+};
 var registryJson = (registry) => `${JSON.stringify(registry, null, 2)}
 `;
 var cell2 = (s) => s.replace(/[|\\`*_<>[\]]/g, (c3) => `\\${c3}`);
@@ -42937,7 +43078,7 @@ var registryMermaid = (registry) => {
   const agentId = new Map(registry.agents.map((a2, i2) => [a2.name, `a${i2}`]));
   registry.keys.forEach((k, i2) => lines.push(`    k${i2}(["${label(k.name)}"])`));
   registry.agents.forEach((a2, i2) => {
-    const place = a2.target === "kubernetes" ? `${a2.namespace ?? ""}` : "bundle";
+    const place = (a2.target === "kubernetes" ? `${a2.namespace ?? ""}` : "bundle") + (a2.region === void 0 ? "" : ` · ${a2.region}`);
     lines.push(`    a${i2}["${label(a2.name)}<br/>${label(a2.cloud)} · ${label(place)}"]`);
   });
   registry.keys.forEach((k, i2) => {
@@ -42953,7 +43094,7 @@ var registryMarkdown = (registry) => {
   }
   lines.push("", "| key | service | read by (a rotation touches) |", "|---|---|---|");
   for (const k of registry.keys) {
-    lines.push(`| \`${k.name}\` | ${cell2(k.service)} | ${k.agents.length > 0 ? k.agents.join(", ") : `(no agent${k.required ? "; required here" : ""})`} |`);
+    lines.push(`| ${keyName(k, true)} | ${cell2(k.service)} | ${k.agents.length > 0 ? k.agents.join(", ") : `(no agent${k.required ? "; required here" : ""})`} |`);
   }
   lines.push("", "```mermaid", registryMermaid(registry), "```");
   return `${lines.join("\n")}
@@ -48295,13 +48436,38 @@ var lookup = (name, values, index2) => {
   }
   return void 0;
 };
+var agentEntries = (agent, deployment, values, index2) => {
+  const has = (name) => lookup(name, values, index2) !== void 0;
+  const entries = agent.keys.map((name) => {
+    const stored = storedNameFor(name, agent.region, deployment.fallback ?? "none", has);
+    return [name, lookup(stored, values, index2)];
+  });
+  const urls = regionOf(deployment, agent.region)?.baseUrls ?? {};
+  const services = new Set(agent.keys.map((k) => index2.resolve(k)?.spec));
+  for (const spec of services) {
+    const url = spec && urls[spec.service];
+    if (spec === void 0 || url === void 0) continue;
+    const name = baseUrlName(spec.name);
+    if (agent.keys.includes(name)) {
+      throw new KeyfleetError("RENDER_REGION_CONFLICT", `agent ${agent.name} reads ${name} as a key and its region ${agent.region ?? ""} also sets it as the base URL of ${spec.service}; remove one of them from ${deployment.file}`, { file: deployment.file });
+    }
+    entries.push([name, url]);
+  }
+  return entries.sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0);
+};
 var renderEnvironment = async (input) => {
   const { env, values, deployment, catalog } = input;
   if (deployment.environment !== env) {
     throw new KeyfleetError("RENDER_ENV_MISMATCH", `${deployment.file} is for environment "${deployment.environment}", not "${env}": fix its \`environment\` field`, { file: deployment.file });
   }
   const index2 = indexCatalog(catalog);
-  const missing = deployment.agents.flatMap((a2) => a2.keys.filter((k) => lookup(k, values, index2) === void 0).map((k) => `${a2.name}: ${k}`));
+  const has = (name) => lookup(name, values, index2) !== void 0;
+  const fallback = deployment.fallback ?? "none";
+  const missing = deployment.agents.flatMap((a2) => a2.keys.filter((k) => a2.region === void 0 && !has(k)).map((k) => `${a2.name}: ${k}`));
+  const regional = deployment.agents.flatMap((a2) => a2.region === void 0 ? [] : a2.keys.filter((k) => storedNameFor(k, a2.region, fallback, has) === void 0).map((k) => `${a2.name} (${a2.region}): ${variantName(k, a2.region)}`));
+  if (regional.length > 0) {
+    throw new KeyfleetError("RENDER_REGION_VARIANT_MISSING", `environment ${env} lacks regional variants its regional agents read (${regional.join(", ")}); add each with \`keyfleet set ${env} NAME__REGION\`, or set \`fallback: global\` in ${deployment.file} to give those agents the global key`, { file: deployment.file });
+  }
   if (missing.length > 0) {
     throw new KeyfleetError("RENDER_MISSING_KEYS", `environment ${env} lacks keys its agents read (${missing.join(", ")}); add them with \`keyfleet set ${env} NAME\` or remove them from ${deployment.file}`, { file: deployment.file });
   }
@@ -48328,7 +48494,7 @@ var renderEnvironment = async (input) => {
   const total = deployment.agents.length;
   let done = 0;
   for (const agent of deployment.agents) {
-    const entries = agent.keys.map((name) => [name, lookup(name, values, index2)]);
+    const entries = agentEntries(agent, deployment, values, index2);
     const id = generationId(entries, digest);
     generation[agent.name] = id;
     if (agent.target === "kubernetes") {
@@ -48353,7 +48519,7 @@ var renderEnvironment = async (input) => {
   if (namespaces.size > 0) {
     files.push({ path: "kustomization.yaml", content: HEADER + emitYaml(environmentComponent([...namespaces.keys()])), mode: PUBLIC_MODE, sensitive: false });
   }
-  const registry = buildRegistry(env, deployment, catalog);
+  const registry = buildRegistry(env, deployment, catalog, has);
   files.push({ path: "registry.json", content: registryJson(registry), mode: PUBLIC_MODE, sensitive: false });
   files.push({ path: "registry.md", content: registryMarkdown(registry), mode: PUBLIC_MODE, sensitive: false });
   files.sort((a2, b) => a2.path < b.path ? -1 : a2.path > b.path ? 1 : 0);
@@ -48757,11 +48923,17 @@ var changeReport = async (options) => {
     const deployment = await readHead(deploymentPath(env)) ?? await readBase(deploymentPath(env));
     const touched = new Set([...change.added, ...change.removed, ...change.changed].map((n2) => index2.resolve(n2)?.name ?? n2));
     let agentsAffected = [];
+    const agentRegions = {};
     if (deployment !== void 0 && touched.size > 0) {
       const read2 = await readDeployment(deployment, deploymentPath(env), env, catalog);
-      agentsAffected = read2.agents.filter((a2) => a2.keys.some((k) => touched.has(index2.resolve(k)?.name ?? k))).map((a2) => a2.name);
+      const atHead = /* @__PURE__ */ new Set([...change.added, ...change.changed, ...change.reencrypted, ...change.unchanged]);
+      const atBase = /* @__PURE__ */ new Set([...change.removed, ...change.changed, ...change.reencrypted, ...change.unchanged]);
+      const reads = (a2, k, names) => storedNameFor(index2.resolve(k)?.name ?? k, a2.region, read2.fallback, (n2) => names.has(n2));
+      const affected = read2.agents.filter((a2) => a2.keys.some((k) => [reads(a2, k, atHead), reads(a2, k, atBase)].some((n2) => n2 !== void 0 && touched.has(n2))));
+      agentsAffected = affected.map((a2) => a2.name);
+      for (const a2 of affected) if (a2.region !== void 0) agentRegions[a2.name] = a2.region;
     }
-    environments.push({ ...change, agentsAffected });
+    environments.push({ ...change, agentsAffected, ...Object.keys(agentRegions).length > 0 ? { agentRegions } : {} });
   }
   return { base, head: head ?? "working tree", baseCommit, headCommit, environments, ...catalogLines ? { catalog: catalogLines } : {} };
 };
@@ -48901,7 +49073,7 @@ var changeReportMarkdown = (report, options = {}) => {
     if (notCompared(e)) out.push(`- ${REENCRYPTED_NOTE.charAt(0).toUpperCase()}${REENCRYPTED_NOTE.slice(1)}.`);
     else if (e.dataKeyRotated) out.push("- Every value has a new ciphertext: the data key was rotated.");
     const agents = agentsFor(e, options.agentsAffected);
-    if (agents && agents.length > 0) out.push(`- Agents affected: ${agents.map(code).join(", ")}`);
+    if (agents && agents.length > 0) out.push(`- Agents affected: ${agents.map((a2) => `${code(a2)}${e.agentRegions?.[a2] === void 0 ? "" : ` (region ${mdEscape(e.agentRegions[a2])})`}`).join(", ")}`);
     if (e.parseError) out.push(`- ⚠️ ${mdEscape(e.parseError)}`);
     if (e.keyedError) out.push(`- No hints: ${mdEscape(e.keyedError)}`);
   }
