@@ -42,6 +42,25 @@ describe('a literal backslash-n on a line left alone', () => {
     const WIN = 'C:\\new\\logs'
     const JSON_ONE_LINE = JSON.stringify({ private_key: '-----BEGIN KEY-----\nabc\n-----END KEY-----\n', n: 1 })
 
+    it('(the cause, measured on sops itself) plain sops decrypt → sops encrypt turns it into a newline', () => {
+        const repo = makeDemoRepo()
+        plainSet(repo, 'WIN_PATH', WIN)
+        const text = execFileSync(sopsPath(), ['decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', DEV], {
+            cwd: repo, encoding: 'utf8', env: { SOPS_AGE_KEY_FILE: demoKey(repo, 'dev'), PATH: process.env.PATH },
+        })
+        expect(text).toContain(`WIN_PATH=${WIN}\n`)
+        const side = mkdtempSync(join(tmpdir(), 'keyfleet-plain-'))
+        writeFileSync(join(side, 'plain.env'), text)
+        const again = execFileSync(sopsPath(), ['encrypt', '--input-type', 'dotenv', '--output-type', 'json', '--filename-override', DEV, join(side, 'plain.env')], {
+            cwd: repo, encoding: 'utf8', env: { PATH: process.env.PATH },
+        })
+        writeFileSync(join(side, 'again.json'), again)
+        const back = JSON.parse(execFileSync(sopsPath(), ['decrypt', '--input-type', 'json', '--output-type', 'json', join(side, 'again.json')], {
+            cwd: repo, encoding: 'utf8', env: { SOPS_AGE_KEY_FILE: demoKey(repo, 'dev'), PATH: process.env.PATH },
+        })) as Record<string, string>
+        expect(back.WIN_PATH).toBe(`C:\new\\logs`)
+    })
+
     it('is kept exactly while the edit of another line is saved (sops decrypt gives both back)', async () => {
         const repo = makeDemoRepo()
         plainSet(repo, 'WIN_PATH', WIN)

@@ -11,11 +11,19 @@ import { identityFrom, openRepo, sopsOptions } from '../repo-context.js'
 import { existingSecrets } from '../secret-target.js'
 import { dotenvNames, guardRemoval } from '../removal-guard.js'
 
-/** One answer from the terminal; an empty answer or end of input is `d` (discard, the safe choice). */
-const ask = async (ctx: CliContext, lines: AsyncIterator<string>, question: string): Promise<string> => {
+/**
+ * One answer from the terminal; an empty answer or end of input is `d` (discard, the safe choice).
+ * The reader exists only while asking: one open on stdin during the editor would steal its keystrokes.
+ */
+const ask = async (ctx: CliContext, question: string): Promise<string> => {
     ctx.stderr.write(question)
-    const next = await lines.next()
-    return next.done === true ? 'd' : (String(next.value).trim().toLowerCase()[0] ?? 'd')
+    const reader = createInterface({ input: ctx.stdin, terminal: false })
+    try {
+        const next = await reader[Symbol.asyncIterator]().next()
+        return next.done === true ? 'd' : (String(next.value).trim().toLowerCase()[0] ?? 'd')
+    } finally {
+        reader.close()
+    }
 }
 
 export const command: Command = {
@@ -47,9 +55,7 @@ Example:
         let warnings: string[] = []
         let outcome: EditOutcome = { restored: [], newlines: [] }
         const options = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))
-        // The iterator is taken at once: it buffers answers typed (or piped, in tests) before a prompt.
-        const reader = ctx.stdin.isTTY === true ? createInterface({ input: ctx.stdin, terminal: false }) : undefined
-        const lines = reader?.[Symbol.asyncIterator]()
+        const terminal = ctx.stdin.isTTY === true
         let rounds = 0
         try {
             await changeViaTempCopy(target.file, async (temp) => {
@@ -71,9 +77,9 @@ Example:
                         return
                     } catch (error) {
                         if (!(error instanceof KeyfleetError) || error.code !== 'REMOVE_GUARDED') throw error
-                        if (!lines) throw new KeyfleetError('REMOVE_GUARDED', `${error.message}: \`keyfleet edit ${env} --force\` (your edit was discarded; on a terminal keyfleet offers to edit again)`)
+                        if (!terminal) throw new KeyfleetError('REMOVE_GUARDED', `${error.message}: \`keyfleet edit ${env} --force\` (your edit was discarded; on a terminal keyfleet offers to edit again)`)
                         ctx.stderr.write(`${error.message.split('\nRemove the key')[0]}\n`)
-                        const answer = await ask(ctx, lines, '[e]dit again (your edit is kept), [s]ave with these removals, or [d]iscard the edit? [d] ')
+                        const answer = await ask(ctx, '[e]dit again (your edit is kept), [s]ave with these removals, or [d]iscard the edit? [d] ')
                         if (answer === 's') { warnings = guardRemoval(repo, env, removed, true); return }
                         if (answer !== 'e') throw new KeyfleetError('REMOVE_GUARDED', `your edit of ${env} was discarded, nothing was changed`)
                     }
@@ -85,8 +91,6 @@ Example:
                 return ExitCode.ok
             }
             throw error
-        } finally {
-            reader?.close()
         }
         for (const line of warnings) ctx.stderr.write(`${line}\n`)
         if (outcome.restored.length > 0) {
