@@ -42813,7 +42813,8 @@ var environmentPaths = (env) => {
 };
 
 // src/validate/git.ts
-var execa2 = (async (...args) => (await Promise.resolve().then(() => (init_execa(), execa_exports))).execa(...args));
+var execaModule;
+var execa2 = (async (...args) => (await (execaModule ??= Promise.resolve().then(() => (init_execa(), execa_exports)))).execa(...args));
 var git = async (root, args, what2) => {
   const result = await execa2("git", [...args], {
     cwd: root,
