@@ -7,6 +7,7 @@
  * signal arrives; process.stdin/stdout/stderr are node's lazy getters, touched only when a command
  * uses them (creating a stream loads node's stream, net or tty modules).
  */
+import { writeSync } from 'node:fs'
 import type { CliContext } from './command.js'
 import { runCli } from './run.js'
 
@@ -31,14 +32,33 @@ const quietOnEpipe = <T extends NodeJS.WriteStream>(stream: T): T => {
     })
     return stream
 }
+/**
+ * For `--help` and `--version` (one string each): writes to fd 1 directly, since creating
+ * process.stdout loads node's stream modules, a good part of what `--help` costs. A pipe someone
+ * made non-blocking (EAGAIN) or any other failure hands the rest to process.stdout.
+ */
+const directStdout = (): CliContext['stdout'] => ({
+    write: (chunk: string): boolean => {
+        let rest = Buffer.from(chunk)
+        try {
+            while (rest.length > 0) rest = rest.subarray(writeSync(1, rest))
+            return true
+        } catch {
+            return (stdout ??= quietOnEpipe(process.stdout)).write(rest)
+        }
+    },
+}) as unknown as CliContext['stdout']
+
+const argv = process.argv.slice(2)
+const answersAlone = argv.length === 0 || (argv.length === 1 && ['--help', '-h', 'help', '--version', '-V'].includes(argv[0] as string))
 let stdout: NodeJS.WriteStream | undefined
 let stderr: NodeJS.WriteStream | undefined
 const ctx: CliContext = {
     cwd: process.cwd(),
     env: process.env,
     get stdin() { return process.stdin },
-    get stdout() { return (stdout ??= quietOnEpipe(process.stdout)) },
+    get stdout() { return answersAlone ? directStdout() : (stdout ??= quietOnEpipe(process.stdout)) },
     get stderr() { return (stderr ??= quietOnEpipe(process.stderr)) },
 }
-const code = await runCli(process.argv.slice(2), ctx)
+const code = await runCli(argv, ctx)
 process.exitCode = code

@@ -10,7 +10,8 @@ import { KeyfleetError } from '../errors.js'
 // execa loads with the first git call, not with this module: `keyfleet scan FILE…` and the key-less
 // checks that never ask git should not parse it at start (issue 15, start-up budget). Every call
 // below only awaits the result, so a promise of it stands in for execa's ResultPromise.
-const execa = (async (...args: Parameters<typeof Execa>) => (await import('execa')).execa(...args)) as unknown as typeof Execa
+let execaModule: Promise<typeof import('execa')> | undefined
+const execa = (async (...args: Parameters<typeof Execa>) => (await (execaModule ??= import('execa'))).execa(...args)) as unknown as typeof Execa
 
 /** Runs git and returns stdout; maps failures to typed, content-free errors. */
 const git = async (root: string, args: readonly string[], what: string): Promise<string> => {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commandSet, helpSet, packageOf, type ChunkSet, type Metafile } from '../../scripts/chunk-graph.js'
+import { keyfleet } from '../helpers/cli.js'
 import { repoRoot } from '../helpers/tools.js'
 
 let dir = ''
@@ -73,6 +74,14 @@ describe('what each command loads (issue 15)', () => {
         for (const args of [['ls', 'dev'], ['registry', 'dev']]) {
             const loaded = packages(loadedBy(args))
             expect(HEAVY.filter((p) => loaded.has(p)), args.join(' ')).toEqual([])
+        }
+    }, 120_000)
+
+    it('the bundle answers --help and --version (written to fd 1 directly) byte for byte as runCli does', async () => {
+        for (const args of [['--help'], ['--version'], ['-h']]) {
+            const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 })
+            const inProcess = await keyfleet(args, { cwd: repoRoot })
+            expect({ code: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: inProcess.code, stdout: inProcess.stdout, stderr: '' })
         }
     }, 120_000)
 
