@@ -2,9 +2,9 @@
  * A real Kubernetes control plane for tests: etcd (Debian's etcd-server) and
  * kube-apiserver v1.33.13 (built by `scripts/ensure-tools.sh --with-kube`
  * from tools/kube) on loopback, RBAC on, nothing else: no scheduler, no
- * controller-manager, no kubelet. Start it once per test file
- * (`beforeAll(async () => { kube = await startKube() })`, `afterAll(() =>
- * kube.stop())`); it takes seconds.
+ * controller-manager, no kubelet. Start it once per test file (in
+ * `beforeAll`: `requireKubeTools`, then `startKube`; `kube.stop()` in
+ * `afterAll`); it takes seconds.
  *
  * What a test must know because no controller runs:
  * - a namespace gets no `default` ServiceAccount, and the ServiceAccount
