@@ -53,7 +53,7 @@ const fresh = async (): Promise<void> => {
 }
 
 interface Secret { metadata: { name: string; annotations?: Record<string, string>; managedFields?: { manager: string }[] }; data: Record<string, string> }
-interface Deployment { spec: { template: { spec: { containers: { name: string; env?: { name: string; value: string }[]; volumeMounts?: unknown[] }[]; volumes?: unknown[] } } } }
+interface Deployment { metadata: { annotations?: Record<string, string> }; spec: { template: { spec: { containers: { name: string; env?: { name: string; value: string }[]; volumeMounts?: unknown[] }[]; volumes?: unknown[] } } } }
 
 const expectApplied = async (): Promise<void> => {
     const secrets = (await Promise.all(NAMESPACES.map(async (ns) => (JSON.parse(await must(['get', 'secrets', '-n', ns, '-o', 'json', '--show-managed-fields'])) as { items: Secret[] }).items))).flat()
@@ -65,6 +65,7 @@ const expectApplied = async (): Promise<void> => {
     }
     for (const [ns, name] of DEPLOYMENTS) {
         const d = JSON.parse(await must(['get', 'deployment', name, '-n', ns, '-o', 'json'])) as Deployment
+        expect(d.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'], name).toBeUndefined()
         const pod = d.spec.template.spec
         expect(pod.containers.map((c) => c.name), name).toEqual([name])
         expect(pod.containers[0]?.env).toEqual(expect.arrayContaining([{ name: 'LOG_LEVEL', value: 'info' }, { name: 'KEYFLEET_SECRETS_PATH', value: '/var/run/keyfleet/secrets' }]))
