@@ -65,27 +65,33 @@ const must = async (args: string[], input?: string): Promise<string> => {
 
 const CI_USER = 'system:serviceaccount:keyfleet-ci:keyfleet-ci'
 
+/** `resource[.group]` → verbs, as `kubectl auth can-i --list` prints them for the CI user in `ns`. */
+const canList = async (ns: string): Promise<Map<string, Set<string>>> => {
+    const r = await (kube as Kube).kubectl(['auth', 'can-i', '--list', '-n', ns, `--as=${CI_USER}`])
+    const out = new Map<string, Set<string>>()
+    for (const line of r.stdout.split('\n').slice(1)) {
+        const m = /^(\S+)\s.*\[([^\]]*)\]\s*$/.exec(line)
+        if (m !== null) out.set(m[1] as string, new Set([...(out.get(m[1] as string) ?? []), ...(m[2] as string).split(' ').filter((v) => v !== '')]))
+    }
+    return out
+}
+
 /**
  * Waits until the API server's RBAC authorizer (fed by an informer, so a
  * change is not effective the moment it is stored) answers as `role` says
- * for every verb the documented Role names.
+ * for every resource the documented Role names.
  */
 const effective = async (role: Role): Promise<void> => {
-    const granted = (group: string, resource: string, verb: string): boolean => role.rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb))
-    for (const rule of documentedRole().rules) {
-        for (const resource of rule.resources) {
-            for (const verb of rule.verbs) {
-                const group = rule.apiGroups[0] ?? ''
-                const want = granted(group, resource, verb) ? 'yes' : 'no'
-                for (const ns of NAMESPACES) {
-                    for (let tries = 0; ; tries++) {
-                        const r = await (kube as Kube).kubectl(['auth', 'can-i', verb, group === '' ? resource : `${resource}.${group}`, '-n', ns, `--as=${CI_USER}`])
-                        if (r.stdout.trim() === want) break
-                        if (tries > 200) throw new Error(`RBAC never answered ${want} for ${verb} ${resource} in ${ns}`)
-                        await new Promise((resolve) => setTimeout(resolve, 100))
-                    }
-                }
-            }
+    const key = (r: Rule, resource: string): string => (r.apiGroups[0] ?? '') === '' ? resource : `${resource}.${r.apiGroups[0] ?? ''}`
+    const want = new Map<string, string>()
+    for (const rule of documentedRole().rules) for (const res of rule.resources) want.set(key(rule, res), '')
+    for (const rule of role.rules) for (const res of rule.resources) want.set(key(rule, res), [...rule.verbs].sort().join(' '))
+    for (const ns of NAMESPACES) {
+        for (let tries = 0; ; tries++) {
+            const got = await canList(ns)
+            if ([...want].every(([res, verbs]) => [...(got.get(res) ?? [])].sort().join(' ') === verbs)) break
+            if (tries > 300) throw new Error(`RBAC in ${ns} never matched the Role: ${JSON.stringify([...want])}`)
+            await new Promise((resolve) => setTimeout(resolve, 100))
         }
     }
 }
