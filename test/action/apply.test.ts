@@ -11,8 +11,9 @@
  * documented Role is the least that lets the refresh work: `kubectl
  * annotate` reads each pod before patching it, so pods need `get` as well as
  * `list` and `patch`. The verbs each kubectl call needs are modelled here;
- * apply-kube.test.ts proves the same against a real kube-apiserver (and
- * found that a server-side apply needs no `get` on Secrets).
+ * that the Role is enough and the least is proven against a real
+ * kube-apiserver in apply-kube.test.ts (which also found that a server-side
+ * apply needs no `get` on Secrets).
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
@@ -205,21 +206,5 @@ describe('apply: the documented Role', () => {
         expect(role.pods?.sort()).toEqual(['get', 'list', 'patch'])
         expect(role.deployments).toEqual(['get'])
         expect(role.secrets?.sort()).toEqual(['create', 'patch'])
-    })
-
-    it('is enough: with it every pod is refreshed, no warning', async () => {
-        const run = await renderAndApply(FIXTURES.deployments, FIXTURES.pods)
-        expect(run.out).not.toContain('::warning')
-        expect(annotations(run)).toHaveLength(3)
-    })
-
-    it('is the least for the refresh: without any one of its pod or Deployment verbs the refresh warns', async () => {
-        const role = documentedRole()
-        for (const [resource, verb] of [['pods', 'get'], ['pods', 'list'], ['pods', 'patch'], ['deployments', 'get']] as const) {
-            const reduced = { ...role, [resource]: (role[resource] ?? []).filter((v) => v !== verb) }
-            const run = await renderAndApply(FIXTURES.deployments, FIXTURES.pods, reduced)
-            expect(run.code, `${resource} ${verb}`).toBe(0)
-            expect(run.out, `without ${verb} on ${resource}`).toContain('::warning title=keyfleet pods not refreshed::')
-        }
     })
 })
