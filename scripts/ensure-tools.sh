@@ -139,7 +139,7 @@ ensure_gitleaks() {
 kube_pinned() { # both binaries in $tools_dir report the pinned version
   [ -x "$tools_dir/kube-apiserver" ] && [ -x "$tools_dir/kubectl" ] || return 1
   [ "$("$tools_dir/kube-apiserver" --version 2>/dev/null)" = "Kubernetes v$KUBE_VERSION" ] || return 1
-  "$tools_dir/kubectl" version --client 2>/dev/null | grep -qx "Client Version: v$KUBE_VERSION"
+  "$tools_dir/kubectl" version --client 2>/dev/null | grep -x "Client Version: v$KUBE_VERSION" >/dev/null
 }
 
 ensure_kube() {
