@@ -3,7 +3,7 @@
  * where each runs and which keys each may read. Every schema problem becomes a
  * KF3xx finding with its line; the schema is documented in docs/deployment.md.
  */
-import { isRecipient } from '../age/index.js'
+import { isRecipient } from '../age/recipient.js'
 import { indexCatalog, parseVariant, type Catalog } from '../catalog/index.js'
 import { hasErrors, sortFindings, type Finding } from '../findings.js'
 import { parseYamlSource } from '../yaml-source.js'

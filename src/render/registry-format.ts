@@ -3,7 +3,7 @@
  * mermaid `graph LR` that GitHub draws in step summaries and pull requests).
  * Every form holds names, targets and public recipients only: never a value.
  */
-import { shortRecipient } from '../age/index.js'
+import { shortRecipient } from '../age/recipient.js'
 import type { Registry, RegistryAgent, RegistryKey } from './registry.js'
 
 const where = (a: RegistryAgent): string =>

@@ -49371,7 +49371,12 @@ var runSopsIn = async (call, options, tmp) => {
     if (result.exitCode === void 0 && !result.timedOut) {
       throw new KeyfleetError("SOPS_MISSING", `sops could not be started for ${call.operation}; run scripts/ensure-tools.sh`, { file: call.file });
     }
-    throw sopsError({ exitCode: result.exitCode, stderr: String(result.stderr ?? ""), timedOut: result.timedOut, operation: call.operation, file: call.file });
+    const error2 = sopsError({ exitCode: result.exitCode, stderr: String(result.stderr ?? ""), timedOut: result.timedOut, operation: call.operation, file: call.file });
+    if (error2.code === "SOPS_COULD_NOT_RETRIEVE_KEY") {
+      const sources = options.identitySources?.length ? options.identitySources.join(", ") : "none: no SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or user keys.txt";
+      throw new KeyfleetError(error2.code, `${error2.message} (identities sops was given: ${sources})`, { file: call.file });
+    }
+    throw error2;
   }
   return String(result.stdout ?? "");
 };
