@@ -115,10 +115,11 @@ class Headroom implements Selector {
             let room: number
             // Fast path without the clock: not cooling, tokens not spent, and requests unknown or left.
             // A positive estimate may be stale-low after a reset; the member's next answer corrects it.
-            if (u.coolUntil === 0 && u.remainingTokens !== 0 && (u.remainingRequests < 0 || u.remainingRequests > u.pending)) {
+            const used = u.pending > u.inflight ? u.pending : u.inflight
+            if (u.coolUntil === 0 && u.remainingTokens !== 0 && (u.remainingRequests < 0 || u.remainingRequests > used)) {
                 // Never observed: nothing beats unlimited, so the first such member in turn wins.
                 if (u.remainingRequests < 0) { best = i; break }
-                room = u.remainingRequests - u.pending
+                room = u.remainingRequests - used
             } else {
                 if (t < 0) t = now()
                 room = u.headroom(t)
