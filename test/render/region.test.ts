@@ -13,6 +13,7 @@ import { generateIdentity, open } from '../../src/age/index.js'
 import { baseUrlName, indexCatalog, loadCatalog, variantName, type Catalog } from '../../src/catalog/index.js'
 import { isKeyfleetError } from '../../src/errors.js'
 import { parseDeployment, renderEnvironment, type RenderOutput } from '../../src/render/index.js'
+import { registryMarkdown, registryText } from '../../src/render/registry-format.js'
 import { checkNames } from '../../src/validate/names.js'
 import { repoRoot } from '../helpers/tools.js'
 
@@ -146,6 +147,26 @@ describe('regional fleets', () => {
                 }
             }
         }), { numRuns: 60, seed: SEED })
+    })
+})
+
+describe('the registry of a regional fleet', () => {
+    it('names each agent\'s region and what each variant is read as', async () => {
+        const doc = { environment: 'dev', regions: ['eu'], agents: [
+            { name: 'bot-eu', cloud: 'aws', target: 'kubernetes', namespace: 'n', region: 'eu', keys: ['openai'] },
+            { name: 'bot', cloud: 'aws', target: 'kubernetes', namespace: 'n', keys: ['openai'] },
+        ] }
+        const deployment = parseDeployment(stringify(doc), 'd.yaml', catalog).deployment
+        if (!deployment) throw new Error('no deployment')
+        const values = new Map([['OPENAI_API_KEY', 'global-v'], ['OPENAI_API_KEY__EU', 'eu-v']])
+        const { registry } = await renderEnvironment({ env: 'dev', values, deployment, catalog })
+        expect(registry.keys.filter((k) => k.service === 'openai').map((k) => [k.name, k.agents, k.region, k.deliveredAs])).toEqual([
+            ['OPENAI_API_KEY', ['bot'], undefined, undefined],
+            ['OPENAI_API_KEY__EU', ['bot-eu'], 'eu', 'OPENAI_API_KEY'],
+        ])
+        expect(registryText(registry)).toContain('namespace n, region eu')
+        expect(registryText(registry)).toContain('OPENAI_API_KEY__EU (eu, as OPENAI_API_KEY)')
+        expect(registryMarkdown(registry)).toContain('| `OPENAI_API_KEY__EU` (eu, as `OPENAI_API_KEY`) |')
     })
 })
 
