@@ -41,6 +41,8 @@ export interface FetchDeps {
     observe(choice: KeyChoice, response: Response, body?: string): void
     /** Milliseconds until the member can take a call (0: now). */
     readyIn(choice: KeyChoice): number
+    /** Counts a request to the member out (+1) and back (-1). */
+    inflight(choice: KeyChoice, delta: 1 | -1): void
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => { setTimeout(resolve, ms) })
@@ -83,11 +85,17 @@ export const fetchWithKey = async (deps: FetchDeps, service: string, input: stri
         const choice: KeyChoice = first
         const wait = maxWait > 0 ? deps.readyIn(choice) : 0
         if (wait > 0 && wait <= maxWait) await sleep(Math.ceil(wait))
-        const response = await send(doFetch, url, init, choice, auth, spec?.probe?.headers ?? {}, options.maxRedirects ?? 5)
+        deps.inflight(choice, 1)
+        let response: Response
+        try {
+            response = await send(doFetch, url, init, choice, auth, spec?.probe?.headers ?? {}, options.maxRedirects ?? 5)
+            // Gemini says how long to wait in the 429 body (RetryInfo); read a copy, the caller keeps the original.
+            const body = response.status === 429 ? await response.clone().text().catch(() => undefined) : undefined
+            deps.observe(choice, response, body)
+        } finally {
+            deps.inflight(choice, -1)
+        }
         const limited = response.status === 429 || response.status === 401
-        // Gemini says how long to wait in the 429 body (RetryInfo); read a copy, the caller keeps the original.
-        const body = response.status === 429 ? await response.clone().text().catch(() => undefined) : undefined
-        deps.observe(choice, response, body)
         if (!limited || attempt > 0 || !canRetry) return response
         const next = deps.pick(service)
         if (next === undefined || next.name === choice.name) return response

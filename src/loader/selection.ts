@@ -73,6 +73,10 @@ export class KeySelection {
             },
             spec: (service) => this.#index.byService(service) ?? this.#index.resolve(service)?.spec,
             observe,
+            inflight: (choice, delta) => {
+                const usage = tracker.get(choice.name)
+                if (usage !== undefined) usage.inflight = Math.max(0, usage.inflight + delta)
+            },
             readyIn: (choice) => {
                 const usage = tracker.get(choice.name)
                 return usage === undefined ? 0 : readyIn(usage, Date.now())

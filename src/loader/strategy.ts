@@ -103,33 +103,43 @@ class LeastUsed implements Selector {
  */
 class Headroom implements Selector {
     #cursor = 0
-    constructor(readonly members: readonly KeyChoice[], readonly usage: readonly MemberUsage[]) {}
+    readonly #unweighted: boolean
+    constructor(readonly members: readonly KeyChoice[], readonly usage: readonly MemberUsage[]) {
+        this.#unweighted = usage.every((u) => u.weight === 1)
+    }
     next(): KeyChoice {
-        const n = this.members.length
+        const usage = this.usage
+        const n = usage.length
+        const unweighted = this.#unweighted
         let t = -1
         let best = -1
         let bestScore = 0
         let i = this.#cursor
-        for (let k = 0; k < n; k++, i = i + 1 === n ? 0 : i + 1) {
-            const u = this.usage[i] as MemberUsage
+        for (let k = 0; k < n; k++) {
+            const u = usage[i] as MemberUsage
+            const remaining = u.remainingRequests
             let room: number
             // Fast path without the clock: not cooling, tokens not spent, and requests unknown or left.
             // A positive estimate may be stale-low after a reset; the member's next answer corrects it.
-            if (u.coolUntil === 0 && u.remainingTokens !== 0 && (u.remainingRequests < 0 || u.remainingRequests > u.pending)) {
+            if (remaining < 0 && u.coolUntil === 0 && u.remainingTokens !== 0) {
                 // Never observed: nothing beats unlimited, so the first such member in turn wins.
-                if (u.remainingRequests < 0) { best = i; break }
-                room = u.remainingRequests - u.pending
-            } else {
+                best = i
+                break
+            }
+            const used = u.pending > u.inflight ? u.pending : u.inflight
+            if (remaining > used && u.coolUntil === 0 && u.remainingTokens !== 0) room = remaining - used
+            else {
                 if (t < 0) t = now()
                 room = u.headroom(t)
                 if (room === Infinity) { best = i; break }
             }
-            const score = room * u.weight
+            const score = unweighted ? room : room * u.weight
             if (score > bestScore) { best = i; bestScore = score }
+            if (++i === n) i = 0
         }
-        if (best < 0) return soonest(this.members, this.usage, t)
+        if (best < 0) return soonest(this.members, usage, t)
         this.#cursor = best + 1 === n ? 0 : best + 1
-        ;(this.usage[best] as MemberUsage).record()
+        ;(usage[best] as MemberUsage).record()
         return this.members[best] as KeyChoice
     }
 }

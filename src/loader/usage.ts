@@ -21,6 +21,8 @@ export class MemberUsage {
     calls = 0
     /** Picks not yet followed by an observed answer: in flight, or never observed. */
     pending = 0
+    /** `keys.fetch` requests out now (exact, unlike `pending`, which a window refill clears). */
+    inflight = 0
     limited = 0
     rejected = 0
     /** Epoch ms until which the member sits out; 0 when it does not, Infinity until rotated. */
@@ -45,7 +47,7 @@ export class MemberUsage {
     rebase(fingerprint: string): void {
         if (fingerprint === this.#fingerprint) return
         this.#fingerprint = fingerprint
-        this.calls = this.pending = this.limited = this.rejected = this.coolUntil = 0
+        this.calls = this.pending = this.inflight = this.limited = this.rejected = this.coolUntil = 0
         this.limitRequests = this.remainingRequests = this.remainingTokens = -1
         this.resetRequestsAt = this.resetTokensAt = 0
         this.#slots.fill(0)
@@ -82,9 +84,18 @@ export class MemberUsage {
     observe(info: RateLimitInfo, coolUntil: number | undefined): void {
         if (this.pending > 0) this.pending--
         if (info.limitRequests !== undefined) this.limitRequests = info.limitRequests
-        if (info.remainingRequests !== undefined) { this.remainingRequests = info.remainingRequests; this.resetRequestsAt = info.resetRequestsAt ?? 0 }
+        if (info.remainingRequests !== undefined && this.#fresher(info.remainingRequests, info.resetRequestsAt ?? 0)) {
+            this.remainingRequests = info.remainingRequests
+            this.resetRequestsAt = info.resetRequestsAt ?? 0
+        }
         if (info.remainingTokens !== undefined) { this.remainingTokens = info.remainingTokens; this.resetTokensAt = info.resetTokensAt ?? 0 }
         if (coolUntil !== undefined) this.coolDown(coolUntil)
+    }
+
+    // Answers to concurrent requests arrive out of order: within one window (a reset no later
+    // than the known one, give or take a second), the lower remaining is the newer truth.
+    #fresher(remaining: number, resetAt: number): boolean {
+        return this.remainingRequests < 0 || remaining <= this.remainingRequests || this.resetRequestsAt === 0 || resetAt > this.resetRequestsAt + 1000
     }
 
     /** Sits out until `until` (epoch ms; Infinity until rotated). A later cool-down wins. */
@@ -112,10 +123,11 @@ export class MemberUsage {
             // The window refilled: back to the limit if one was reported, else unknown.
             this.remainingRequests = this.limitRequests
             this.resetRequestsAt = 0
+            // Unobserved picks are forgotten (a get()-only caller never answers), requests in flight are not.
             this.pending = 0
             if (this.remainingRequests < 0) return Infinity
         }
-        return Math.max(0, this.remainingRequests - this.pending)
+        return Math.max(0, this.remainingRequests - Math.max(this.pending, this.inflight))
     }
 }
 
@@ -126,7 +138,7 @@ export class MemberUsage {
 export const readyIn = (u: MemberUsage, now: number): number => {
     let until = u.coolUntil > now ? u.coolUntil : 0
     // pending counts the pick being made: the quota must cover it, not one more.
-    if (u.remainingRequests >= 0 && u.remainingRequests - (u.pending - 1) <= 0 && u.resetRequestsAt > now) until = Math.max(until, u.resetRequestsAt)
+    if (u.remainingRequests >= 0 && u.remainingRequests - Math.max(u.pending - 1, u.inflight) <= 0 && u.resetRequestsAt > now) until = Math.max(until, u.resetRequestsAt)
     if (u.remainingTokens === 0 && u.resetTokensAt > now) until = Math.max(until, u.resetTokensAt)
     return until === 0 ? 0 : until - now
 }

@@ -101,6 +101,15 @@ describe('MemberUsage', () => {
         expect(u.headroom(NOW + 1000)).toBe(10)
         u.observe({}, NOW + 500)
         expect(u.headroom(NOW + 499)).toBe(0)
+        // Concurrent answers arrive out of order: within a window the lower remaining stands.
+        u.observe({ remainingRequests: 2, resetRequestsAt: NOW + 5000 }, undefined)
+        u.observe({ remainingRequests: 6, resetRequestsAt: NOW + 5000 }, undefined)
+        expect(u.remainingRequests).toBe(2)
+        u.observe({ remainingRequests: 9, resetRequestsAt: NOW + 8000 }, undefined)
+        expect(u.remainingRequests).toBe(9)
+        // A fetch in flight still counts after the window refills.
+        u.inflight = 2
+        expect(u.headroom(NOW + 8000)).toBe(8)
         u.rebase('other')
         expect([u.calls, u.headroom(NOW)]).toEqual([0, Infinity])
     })

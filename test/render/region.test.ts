@@ -5,6 +5,8 @@
  * `fallback: global`, never another region's variant — and render, validate
  * (KF115) and the registry agree on who reads which stored name.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { parse as parseYaml, stringify } from 'yaml'
@@ -13,6 +15,8 @@ import { generateIdentity, open } from '../../src/age/index.js'
 import { baseUrlName, indexCatalog, loadCatalog, variantName, type Catalog } from '../../src/catalog/index.js'
 import { isKeyfleetError } from '../../src/errors.js'
 import { parseDeployment, renderEnvironment, type RenderOutput } from '../../src/render/index.js'
+import { registryMarkdown, registryText } from '../../src/render/registry-format.js'
+import { openKeys } from '../../src/loader/index.js'
 import { checkNames } from '../../src/validate/names.js'
 import { repoRoot } from '../helpers/tools.js'
 
@@ -146,6 +150,50 @@ describe('regional fleets', () => {
                 }
             }
         }), { numRuns: 60, seed: SEED })
+    })
+})
+
+describe('the registry of a regional fleet', () => {
+    it('names each agent\'s region and what each variant is read as', async () => {
+        const doc = { environment: 'dev', regions: ['eu'], agents: [
+            { name: 'bot-eu', cloud: 'aws', target: 'kubernetes', namespace: 'n', region: 'eu', keys: ['openai'] },
+            { name: 'bot', cloud: 'aws', target: 'kubernetes', namespace: 'n', keys: ['openai'] },
+        ] }
+        const deployment = parseDeployment(stringify(doc), 'd.yaml', catalog).deployment
+        if (!deployment) throw new Error('no deployment')
+        const values = new Map([['OPENAI_API_KEY', 'global-v'], ['OPENAI_API_KEY__EU', 'eu-v']])
+        const { registry } = await renderEnvironment({ env: 'dev', values, deployment, catalog })
+        expect(registry.keys.filter((k) => k.service === 'openai').map((k) => [k.name, k.agents, k.region, k.deliveredAs])).toEqual([
+            ['OPENAI_API_KEY', ['bot'], undefined, undefined],
+            ['OPENAI_API_KEY__EU', ['bot-eu'], 'eu', 'OPENAI_API_KEY'],
+        ])
+        expect(registryText(registry)).toContain('namespace n, region eu')
+        expect(registryText(registry)).toContain('OPENAI_API_KEY__EU (eu, as OPENAI_API_KEY)')
+        expect(registryMarkdown(registry)).toContain('| `OPENAI_API_KEY__EU` (eu, as `OPENAI_API_KEY`) |')
+    })
+})
+
+describe('a regional agent, end to end', () => {
+    it('its loader serves the region\'s key and base URL under the canonical names, agent code unchanged', async () => {
+        const doc = { environment: 'dev', regions: { eu: { base_urls: { openai: 'https://api.openai.com/eu/v1' } } }, agents: [
+            { name: 'bot-eu', cloud: 'local', target: 'bundle', recipient: host.recipient, region: 'eu', keys: ['openai'] },
+        ] }
+        const deployment = parseDeployment(stringify(doc), 'd.yaml', catalog).deployment
+        if (!deployment) throw new Error('no deployment')
+        const values = new Map([['OPENAI_API_KEY', 'sk-proj-global-' + 'g'.repeat(30)], ['OPENAI_API_KEY__EU', 'sk-proj-eu-' + 'e'.repeat(30)]])
+        const out = await renderEnvironment({ env: 'dev', values, deployment, catalog })
+        const dir = mkdtempSync(join(tmpdir(), 'kf-region-e2e-'))
+        try {
+            const bundle = out.files.find((f) => f.path === 'bundles/bot-eu.keys.age')
+            writeFileSync(join(dir, 'keys.age'), bundle?.content ?? '')
+            const keys = await openKeys({ path: join(dir, 'keys.age'), identity: host.identity, env: {}, watch: false, persistent: false })
+            expect(keys.get('openai')).toBe(values.get('OPENAI_API_KEY__EU'))
+            expect(keys.get('OPENAI_BASE_URL')).toBe('https://api.openai.com/eu/v1')
+            expect(keys.names()).toEqual(['OPENAI_API_KEY', 'OPENAI_BASE_URL'])
+            await keys.close()
+        } finally {
+            rmSync(dir, { recursive: true, force: true })
+        }
     })
 })
 
