@@ -1,9 +1,9 @@
 /**
  * Ed25519 signing keys in the formats OpenSSH reads and writes: the public key
  * line (`ssh-ed25519 AAAA… comment`, as in `allowed_signers` and `*.pub`) and
- * the unencrypted `openssh-key-v1` private key file (what `ssh-keygen -t
- * ed25519 -N ''` writes), so `ssh-keygen -Y sign|verify` works on our keys and
- * we on its. The crypto itself is node:crypto.
+ * the unencrypted `openssh-key-v1` private key file (what
+ * `ssh-keygen -t ed25519 -N ''` writes), so `ssh-keygen -Y sign` and
+ * `ssh-keygen -Y verify` work on our keys and we on its. The crypto itself is node:crypto.
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import { KeyfleetError } from '../errors.js'

@@ -1,8 +1,8 @@
 /**
  * SSH signatures (OpenSSH PROTOCOL.sshsig): the format `ssh-keygen -Y sign`
  * writes and `ssh-keygen -Y verify` checks, for Ed25519 keys, written with
- * node:crypto. The signed data is `"SSHSIG" ‖ string namespace ‖ string
- * reserved ‖ string "sha512" ‖ string sha512(message)`; the namespace keeps a
+ * node:crypto. The signed data is the magic "SSHSIG", then the SSH strings
+ * namespace, reserved, "sha512" and sha512(message); the namespace keeps a
  * keyfleet bundle signature from being valid for anything else (git commits,
  * files) and vice versa.
  */
