@@ -1,7 +1,7 @@
 /**
  * Where GitHub itself is the subject: a small fake of the contents API
- * (`GET /repos/{owner}/{repo}/contents/{path}?ref=…` with `Accept:
- * application/vnd.github.raw`, a quoted ETag, 304 on If-None-Match, 403
+ * (GET /repos/OWNER/REPO/contents/PATH?ref=BRANCH with the
+ * `application/vnd.github.raw` media type, a quoted ETag, 304 on If-None-Match, 403
  * with `x-ratelimit-remaining: 0` when the rate limit is spent), and a raw
  * TCP server that cuts a download short — which no real server does on purpose.
  */
