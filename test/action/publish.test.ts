@@ -101,6 +101,14 @@ describe('publish to the bundles branch (git daemon) and by PUT (nginx WebDAV)',
         expect(git(bare, 'rev-list', '--count', tip).trim()).toBe('1')
     }, 120_000)
 
+    it('without a signing key: warns, publishes nothing, and does not fail the deploy', async () => {
+        const tip = git(bare, 'rev-parse', 'refs/heads/keyfleet/bundles').trim()
+        const { publish } = await renderAndPublish('prod', '')
+        expect(publish.code).toBe(0)
+        expect(publish.stdout).toContain('::warning title=keyfleet bundles not published::')
+        expect(git(bare, 'rev-parse', 'refs/heads/keyfleet/bundles').trim()).toBe(tip)
+    }, 120_000)
+
     it('refuses a signing key that is not the committed signing.pub, and publishes nothing', async () => {
         const tip = git(bare, 'rev-parse', 'refs/heads/keyfleet/bundles').trim()
         const { publish } = await renderAndPublish('prod', formatPrivateKey(generateSigningKey('other')))

@@ -24,10 +24,7 @@ import type { CommandContext, CommandResult } from './types.js'
 const fail = (message: string): KeyfleetError => new KeyfleetError('ACTION_PUBLISH_FAILED', message)
 
 /** The signing key, masked before it is parsed, and checked against the committed signing.pub. */
-const signingKey = (ctx: CommandContext, env: string): PrivateSigningKey => {
-    const text = core.getInput('signing-key')
-    maskAll([text], ctx.setSecret)
-    if (text.trim() === '') throw new KeyfleetError('ACTION_BAD_INPUT', 'command "publish" needs the signing-key input: the environment\'s CI signing key, e.g. `signing-key: ${{ secrets.KEYFLEET_SIGNING_KEY }}` (`keyfleet env add` made it)')
+const signingKey = (ctx: CommandContext, env: string, text: string): PrivateSigningKey => {
     const key = parsePrivateKey(text)
     let pinned: string | undefined
     try { pinned = readFileSync(join(ctx.inputs.root, signingKeyPath(env)), 'utf8') } catch { pinned = undefined }
@@ -65,7 +62,15 @@ export const runPublish = async (ctx: CommandContext): Promise<CommandResult> =>
     const env = ctx.inputs.environment as string
     const outDir = ctx.inputs.outDir
     if (outDir === undefined) throw new KeyfleetError('ACTION_BAD_INPUT', 'command "publish" needs the out-dir input: the render step\'s out-dir')
-    const key = signingKey(ctx, env)
+    const keyText = core.getInput('signing-key')
+    maskAll([keyText], ctx.setSecret)
+    if (keyText.trim() === '') {
+        // Not a failure: the apply already happened, and a repository without bundle signing (the demo, one set up
+        // before it existed) deploys as before. The warning says what hosts are missing.
+        const message = `no signing-key (the KEYFLEET_SIGNING_KEY secret of ${env}): the bundles of ${ctx.inputs.agents.filter((a) => a.target === 'bundle').length} bundle agents were not published, so hosts do not get this deploy. Create the key (docs/hosts.md) to publish them`
+        return { findings: [], summary: [`_${message}_\n`], outputs: { published: '' }, failed: false, warnings: [{ title: 'keyfleet bundles not published', message }] }
+    }
+    const key = signingKey(ctx, env, keyText)
     const template = core.getInput('publish-url')
     if (template !== '') ctx.setSecret(template)
     const branch = core.getInput('bundles-branch') || 'keyfleet/bundles'

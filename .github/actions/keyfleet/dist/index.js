@@ -49756,10 +49756,7 @@ var scratch = (base) => {
 
 // src/action/commands/publish.ts
 var fail3 = (message) => new KeyfleetError("ACTION_PUBLISH_FAILED", message);
-var signingKey = (ctx, env) => {
-  const text = getInput("signing-key");
-  maskAll([text], ctx.setSecret);
-  if (text.trim() === "") throw new KeyfleetError("ACTION_BAD_INPUT", 'command "publish" needs the signing-key input: the environment\'s CI signing key, e.g. `signing-key: ${{ secrets.KEYFLEET_SIGNING_KEY }}` (`keyfleet env add` made it)');
+var signingKey = (ctx, env, text) => {
   const key = parsePrivateKey(text);
   let pinned;
   try {
@@ -49793,7 +49790,14 @@ var runPublish = async (ctx) => {
   const env = ctx.inputs.environment;
   const outDir = ctx.inputs.outDir;
   if (outDir === void 0) throw new KeyfleetError("ACTION_BAD_INPUT", `command "publish" needs the out-dir input: the render step's out-dir`);
-  const key = signingKey(ctx, env);
+  const keyText = getInput("signing-key");
+  maskAll([keyText], ctx.setSecret);
+  if (keyText.trim() === "") {
+    const message = `no signing-key (the KEYFLEET_SIGNING_KEY secret of ${env}): the bundles of ${ctx.inputs.agents.filter((a2) => a2.target === "bundle").length} bundle agents were not published, so hosts do not get this deploy. Create the key (docs/hosts.md) to publish them`;
+    return { findings: [], summary: [`_${message}_
+`], outputs: { published: "" }, failed: false, warnings: [{ title: "keyfleet bundles not published", message }] };
+  }
+  const key = signingKey(ctx, env, keyText);
   const template = getInput("publish-url");
   if (template !== "") ctx.setSecret(template);
   const branch = getInput("bundles-branch") || "keyfleet/bundles";
