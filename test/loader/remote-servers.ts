@@ -30,7 +30,7 @@ export interface Nginx {
     readonly origin: string
     readonly www: string
     readonly port: number
-    /** Access log lines: `METHOD URI STATUS BYTES_SENT IF_NONE_MATCH AUTH`. */
+    /** Access log lines: `METHOD URI STATUS BYTES_SENT "IF_NONE_MATCH" "AUTHORIZATION" HOST`. */
     log(): string[]
     stop(): Promise<void>
     /** Starts it again on the same port and root (after `stop`). */
@@ -67,7 +67,7 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
 events { worker_connections 512; }
 http {
-  log_format kf escape=none '$request_method $uri $status $bytes_sent "$http_if_none_match" "$http_authorization"';
+  log_format kf escape=none '$request_method $uri $status $bytes_sent "$http_if_none_match" "$http_authorization" $host';
   access_log ${dir}/access.log kf;
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
