@@ -74,7 +74,8 @@ describe('keyfleet agent sync', () => {
             await changed
             expect(keys.get('openai')).toBe(v2)
             expect(keys.get('ANTHROPIC_API_KEY')).toBeUndefined()
-            expect(readdirSync(out).filter((n) => !n.startsWith('.'))).toEqual(['OPENAI_API_KEY'])
+            // The kubelet's order: ..data swaps first, then stale per-key links go.
+            await until('the stale link removed', () => readdirSync(out).filter((n) => !n.startsWith('.')).join() === 'OPENAI_API_KEY')
             await until('--exec', () => read(marker).includes(`reload ${out}`))
             await keys.close()
             publish((await fleet.bundle({ OPENAI_API_KEY: forged }, { signer: (await makeFleet()).signing })).text)
