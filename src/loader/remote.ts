@@ -76,13 +76,6 @@ export class RemoteSource {
         await this.#poll()
     }
 
-    /** Polls now (e.g. on SIGHUP), unless a poll is running. */
-    pollNow(): void {
-        if (this.#closed) return
-        clearTimeout(this.#timer)
-        void this.#poll()
-    }
-
     close(): void {
         this.#closed = true
         clearTimeout(this.#timer)
