@@ -41,7 +41,12 @@ export const withProgress = (name: string, ctx: CliContext): { ctx: CliContext; 
         return wrapped
     }
     return {
-        ctx: { ...ctx, stdout: wrap(ctx.stdout), stderr: wrap(ctx.stderr) },
+        // Copied by descriptor, not spread: getters (main.ts's lazy stdin) stay getters, since creating
+        // process.stdin costs start-up time most commands never use.
+        ctx: Object.defineProperties(Object.defineProperties({}, Object.getOwnPropertyDescriptors(ctx)), {
+            stdout: { value: wrap(ctx.stdout), enumerable: true },
+            stderr: { value: wrap(ctx.stderr), enumerable: true },
+        }) as CliContext,
         done: () => { clearTimeout(timer); clear() },
     }
 }

@@ -14,6 +14,7 @@ import type { IdentitySource } from './decrypt.js'
 import { LoaderCode, loaderError } from './errors.js'
 import { resolveRemote, type RemoteSourceOptions, type ResolvedRemote } from './remote-options.js'
 import type { EnvLike } from './snapshot.js'
+import type { SelectionOptions } from './strategy.js'
 import { nodeWatch, type WatchFunction } from './watch.js'
 
 /** Options of {@link openKeys}. Every field is optional. */
@@ -79,6 +80,8 @@ export interface OpenKeysOptions extends RemoteSourceOptions {
      * as an `error` event `LOADER_KEY_REJECTED`. Default: no check (and src/probe is not loaded).
      */
     readonly check?: LoaderCheckOptions | undefined
+    /** How pools pick a member: strategy, per-service strategies, window, weights (docs/loader.md, "Usage-based selection"). Default round robin. */
+    readonly selection?: SelectionOptions | undefined
 }
 
 /** The re-watch backoff schedule of {@link OpenKeysOptions.rewatch}. */
@@ -106,6 +109,7 @@ export interface ResolvedOptions {
     readonly check: LoaderCheckOptions | undefined
     /** The remote source (`url` / `KEYFLEET_SECRETS_URL`), else undefined. */
     readonly remote: ResolvedRemote | undefined
+    readonly selection: SelectionOptions | undefined
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
@@ -153,5 +157,6 @@ export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
         rewatch: resolveRewatch(options.rewatch),
         persistent: options.persistent ?? true,
         check: options.check?.live === true ? options.check : undefined,
+        selection: options.selection,
     }
 }
