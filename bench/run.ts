@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { BenchRow, BenchSuite } from './types.js'
 
 const suites: Record<string, () => Promise<{ run: BenchSuite }>> = {
+    'channel': () => import('./channel.js'),
     'cold-start': () => import('./cold-start.js'),
     'loader': () => import('./loader.js'),
     'native': () => import('./native.js'),

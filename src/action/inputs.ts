@@ -12,9 +12,9 @@ import { parseAllowedOrigins } from '../probe/url.js'
 import { maskAll, type SetSecret } from './mask.js'
 
 /** Commands the action runs. */
-export const COMMANDS = ['validate', 'diff', 'render', 'check', 'fold', 'guard', 'catch-up', 'apply', 'push-fold'] as const
+export const COMMANDS = ['validate', 'diff', 'render', 'check', 'fold', 'guard', 'catch-up', 'apply', 'push-fold', 'publish'] as const
 /** The deploy workflow's steps (docs/github-action.md, "Deploy steps"): they take no age-key. */
-const DEPLOY_STEPS: readonly string[] = ['guard', 'catch-up', 'apply', 'push-fold']
+const DEPLOY_STEPS: readonly string[] = ['guard', 'catch-up', 'apply', 'push-fold', 'publish']
 /** One of {@link COMMANDS}. */
 export type ActionCommand = (typeof COMMANDS)[number]
 
@@ -177,7 +177,7 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
         throw usage('command "diff" needs the base-ref input, e.g. `base-ref: ${{ github.event.pull_request.base.sha }}`.')
     }
     if (DEPLOY_STEPS.includes(command) && identities.length > 0) throw usage(`command "${command}" takes no age-key input: it never decrypts.`)
-    if ((command === 'apply' || command === 'push-fold') && environment === undefined) throw usage(`command "${command}" needs the environment input.`)
+    if ((command === 'apply' || command === 'push-fold' || command === 'publish') && environment === undefined) throw usage(`command "${command}" needs the environment input.`)
     const agents = parseAgents(core.getInput('agents'))
     if (identities.length > 0 && environment === undefined) {
         throw usage('the age-key input decrypts one environment: set the environment input as well.')

@@ -20,6 +20,7 @@ import { runCheck } from './commands/check.js'
 import { runDiff } from './commands/diff.js'
 import { runFold } from './commands/fold.js'
 import { runGuard } from './commands/guard.js'
+import { runPublish } from './commands/publish.js'
 import { runPushFold } from './commands/push-fold.js'
 import { runRender } from './commands/render.js'
 import type { CommandContext, CommandResult } from './commands/types.js'
@@ -38,6 +39,7 @@ const commands: Record<ActionCommand, (ctx: CommandContext) => Promise<CommandRe
     'catch-up': runCatchUp,
     apply: runApply,
     'push-fold': runPushFold,
+    publish: runPublish,
 }
 
 /** Makes an error's file repository-relative, as annotations require. */

@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
 import { parseDocument } from 'yaml'
 import { generateIdentity } from '../age/index.js'
 import { KeyfleetError } from '../errors.js'
-import { addCatalogEnvironment, addEnvironmentRule, emptyDeployment, encryptEmptySecrets, existingAdmins, ruleOf, starterCatalog } from '../lifecycle/environments.js'
+import { addCatalogEnvironment, addEnvironmentRule, emptyDeployment, encryptEmptySecrets, existingAdmins, newSigningKey, ruleOf, signingKeyPath, starterCatalog } from '../lifecycle/environments.js'
 import { writeFileAtomic } from '../repo/atomic.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH, environmentPaths, listEnvironmentDirs } from '../repo/layout.js'
 import type { CliContext } from './command.js'
@@ -97,7 +97,7 @@ export const ensureEnvironments = async (
     }
     // Identities first: a rule must never name a recipient whose private key was lost.
     deliverIdentities(ctx, dest, identities)
-    const created: string[] = []
+    const created: string[] = ensureSigningKeys(ctx, root, needRule, dest)
     for (const env of needRule) {
         config = addEnvironmentRule(config, env, (identities.find((i) => i.label === env) as NewIdentity).recipient, adminList)
     }
@@ -134,4 +134,33 @@ const knownEnvironments = (root: string, catalog: string | undefined): string[] 
     const listed = (catalog === undefined ? null : parseDocument(catalog).toJS()) as { environments?: unknown } | null
     const fromCatalog = Array.isArray(listed?.environments) ? listed.environments.filter((e: unknown): e is string => typeof e === 'string' && /^[a-z][a-z0-9-]*$/.test(e)) : []
     return [...new Set([...fromCatalog, ...listEnvironmentDirs(root)])]
+}
+
+/**
+ * A bundle-signing key for each of `envs` without `environments/<env>/signing.pub`:
+ * the private key goes where the identities go (`<env>.signing-key`, 0600, or
+ * printed once), then the public key is written. An existing key is never replaced.
+ * @returns the public key files created.
+ */
+const ensureSigningKeys = (ctx: CliContext, root: string, envs: readonly string[], dest: IdentityDestination): string[] => {
+    const missing = envs.filter((env) => !existsSync(join(root, signingKeyPath(env))))
+    if (missing.length === 0) return []
+    checkDestination(ctx, root, dest, [])
+    const dir = dest.keysDir === undefined ? undefined : resolve(ctx.cwd, dest.keysDir)
+    for (const env of missing) {
+        if (dir !== undefined && existsSync(join(dir, `${env}.signing-key`))) throw new KeyfleetError('FILE_EXISTS', `${join(dest.keysDir as string, `${env}.signing-key`)} exists; choose another --keys-dir (or move that file away)`)
+    }
+    const keys = missing.map((env) => ({ env, ...newSigningKey(env) }))
+    if (dir !== undefined) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 })
+        for (const k of keys) writeFileAtomic(join(dir, `${k.env}.signing-key`), k.privateKey, 0o600)
+        ctx.stderr.write(`wrote ${keys.length} bundle-signing keys to ${dest.keysDir} (mode 0600): upload each <env>.signing-key as the KEYFLEET_SIGNING_KEY secret of that GitHub environment\n`)
+    } else {
+        for (const k of keys) ctx.stdout.write(`# ${k.env} bundle-signing key (KEYFLEET_SIGNING_KEY):\n${k.privateKey}`)
+    }
+    for (const k of keys) {
+        mkdirSync(join(root, dirname(signingKeyPath(k.env))), { recursive: true })
+        writeFileAtomic(join(root, signingKeyPath(k.env)), k.publicKey, 0o644)
+    }
+    return keys.map((k) => signingKeyPath(k.env))
 }

@@ -11,6 +11,7 @@ import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH, environmentPaths } from '../repo/layout.js'
 import { demoIdentityOf } from '../repo/demo.js'
 import { renderSopsConfig } from '../repo/sops-config.js'
+import { formatPrivateKey, formatPublicKey, generateSigningKey } from '../sign/index.js'
 import { runSops, type SopsOptions } from '../sops/index.js'
 import { readEnvironmentRule, type RuleRecipient } from './sops-rules.js'
 
@@ -187,4 +188,17 @@ export const removeDemoAgents = (deploymentText: string, file: string): { text: 
         return false
     })
     return removed.length === 0 ? { text: deploymentText, removed } : { text: doc.toString(TO_STRING), removed }
+}
+
+/** Repository path of an environment's public bundle-signing key (committed; hosts pin it). */
+export const signingKeyPath = (env: string): string => `${environmentPaths(env).dir}/signing.pub`
+
+/**
+ * A new CI bundle-signing key of `env` (Ed25519, OpenSSH formats): the public
+ * key line for {@link signingKeyPath} and the private key file, a CI secret
+ * (`KEYFLEET_SIGNING_KEY` of that GitHub environment) like its age identity.
+ */
+export const newSigningKey = (env: string): { publicKey: string; privateKey: string } => {
+    const key = generateSigningKey(`keyfleet-signing:${env}`)
+    return { publicKey: formatPublicKey(key.publicKey), privateKey: formatPrivateKey(key) }
 }

@@ -26,6 +26,28 @@ export const LoaderCode = {
     KEY_REJECTED: 'LOADER_KEY_REJECTED',
     /** The live check with `strict`: a key could not be checked (timeout, network error, 5xx). */
     KEY_UNVERIFIED: 'LOADER_KEY_UNVERIFIED',
+    /** Remote source: the channel cannot be reached or answered badly (network error, timeout, 5xx, 404, truncated body); the last good keys stay. */
+    REMOTE_UNAVAILABLE: 'LOADER_REMOTE_UNAVAILABLE',
+    /** Remote source: the channel answered 429 or 503 with `Retry-After`; the next poll waits as long as it asks. */
+    REMOTE_THROTTLED: 'LOADER_REMOTE_THROTTLED',
+    /** Remote source: a redirect to another origin while a token is configured; refused, the token is never sent there. */
+    REMOTE_REDIRECT: 'LOADER_REMOTE_REDIRECT',
+    /** Remote source: the channel answered 401/403; check the token. */
+    REMOTE_DENIED: 'LOADER_REMOTE_DENIED',
+    /** Remote source options are incomplete or contradictory (no signing key, path and url both set, bad URL). */
+    REMOTE_OPTIONS: 'LOADER_REMOTE_OPTIONS',
+    /** A remote bundle carries no keyfleet signature envelope. */
+    BUNDLE_UNSIGNED: 'LOADER_BUNDLE_UNSIGNED',
+    /** A remote bundle's envelope is damaged (cut short, bad header). */
+    BUNDLE_INVALID: 'LOADER_BUNDLE_INVALID',
+    /** A remote bundle is signed by a key other than the pinned signing key. */
+    BUNDLE_WRONG_SIGNER: 'LOADER_BUNDLE_WRONG_SIGNER',
+    /** A remote bundle's signature does not match its content (tampered or re-headed). */
+    BUNDLE_FORGED: 'LOADER_BUNDLE_FORGED',
+    /** A remote bundle is for another agent or environment (or its payload disagrees with its signed header). */
+    BUNDLE_MISMATCH: 'LOADER_BUNDLE_MISMATCH',
+    /** A remote bundle is older than the one held (rollback or replay). */
+    BUNDLE_ROLLBACK: 'LOADER_BUNDLE_ROLLBACK',
     /** `openKeys` was called with an already aborted signal. */
     ABORTED: 'LOADER_ABORTED',
 } as const

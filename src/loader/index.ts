@@ -51,7 +51,12 @@ export { KeyfleetError, isKeyfleetError } from '../errors.js'
  * first keys are served (see docs/loader.md, "Live key check"); results
  * arrive as `check` events after `openKeys` resolves.
  *
+ * With `url` (or `KEYFLEET_SECRETS_URL`) the source is a signed bundle pulled over HTTP(S)
+ * (see docs/loader.md, "Remote source"); it resolves after the first poll, serving the
+ * verified cache when the channel cannot be reached.
+ *
  * @throws KeyfleetError `LOADER_ABORTED` when `options.signal` is already aborted;
+ *   `LOADER_REMOTE_OPTIONS` for a bad URL, no signing key, or both `path` and `url`;
  *   `PROBE_BASE_URL_INVALID`, `PROBE_UNKNOWN_PROVIDER`, `PROBE_OPTION_INVALID`
  *   for a bad `check` option (nothing is sent then).
  */

@@ -11,12 +11,14 @@ import { indexCatalog, type CatalogIndex } from '../catalog/resolve.js'
 import type { Catalog } from '../catalog/types.js'
 import type { LoaderCheckOptions } from './check.js'
 import type { IdentitySource } from './decrypt.js'
+import { LoaderCode, loaderError } from './errors.js'
+import { resolveRemote, type RemoteSourceOptions, type ResolvedRemote } from './remote-options.js'
 import type { EnvLike } from './snapshot.js'
 import type { SelectionOptions } from './strategy.js'
 import { nodeWatch, type WatchFunction } from './watch.js'
 
 /** Options of {@link openKeys}. Every field is optional. */
-export interface OpenKeysOptions {
+export interface OpenKeysOptions extends RemoteSourceOptions {
     /**
      * The source: a Secret-volume directory, or a dotenv / JSON / SOPS / age-bundle file.
      * Default: `env.KEYFLEET_SECRETS_PATH`; with neither, the store serves environment variables only.
@@ -105,6 +107,8 @@ export interface ResolvedOptions {
     readonly persistent: boolean
     /** The check options when a live check was asked for (`live: true`), else undefined. */
     readonly check: LoaderCheckOptions | undefined
+    /** The remote source (`url` / `KEYFLEET_SECRETS_URL`), else undefined. */
+    readonly remote: ResolvedRemote | undefined
     readonly selection: SelectionOptions | undefined
 }
 
@@ -130,8 +134,18 @@ export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
             identity: nonEmpty(env.KEYFLEET_AGE_KEY) ?? nonEmpty(env.SOPS_AGE_KEY),
             identityFile: nonEmpty(env.KEYFLEET_AGE_KEY_FILE) ?? nonEmpty(env.SOPS_AGE_KEY_FILE),
         }
+    // An explicit option beats the environment; two explicit (or two environment) sources are a mistake.
+    const explicitPath = nonEmpty(options.path)
+    const explicitUrl = nonEmpty(options.url)
+    if (explicitPath !== undefined && explicitUrl !== undefined) throw loaderError(LoaderCode.REMOTE_OPTIONS, 'pass either path or url to openKeys, not both')
+    const remote = explicitPath === undefined ? resolveRemote(options, env) : undefined
+    const path = remote !== undefined ? undefined : explicitPath ?? nonEmpty(env.KEYFLEET_SECRETS_PATH)
+    if (remote !== undefined && explicitUrl === undefined && nonEmpty(env.KEYFLEET_SECRETS_PATH) !== undefined) {
+        throw loaderError(LoaderCode.REMOTE_OPTIONS, 'both KEYFLEET_SECRETS_PATH and KEYFLEET_SECRETS_URL are set; set one')
+    }
     return {
-        path: nonEmpty(options.path) ?? nonEmpty(env.KEYFLEET_SECRETS_PATH),
+        path,
+        remote,
         env,
         identity: fromEnv,
         index: indexCatalog(options.catalog ?? builtinCatalog),

@@ -12,6 +12,7 @@ import type { ResolvedOptions } from './options.js'
 import { Polling } from './polling.js'
 import { Pool, type KeyChoice } from './pool.js'
 import { readSource, type RawSource, type SourceKind } from './read-source.js'
+import { RemoteSource } from './remote.js'
 import { readSettled } from './settle.js'
 import { buildSnapshot, changedNames, valueIn, type Snapshot } from './snapshot.js'
 import type { CheckEvent, FailureOptions, KeyStore, KeyStoreEvents, KeyView, SourceStatus } from './types.js'
@@ -49,6 +50,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     #settleTimer: NodeJS.Timeout | undefined
     #settleWake: (() => void) | undefined
     readonly #checker: KeyChecker | undefined
+    readonly #remote: RemoteSource | undefined
     // With `check` set: the first keys are not served yet, so the first change runs the first check.
     #checkAwaitsKeys = false
     #started = false
@@ -61,7 +63,12 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#o = options
         this.#selection = new KeySelection(options.selection, options.index)
         this.#snapshot = this.#build(new Map(), 0)
-        this.#mode = options.path === undefined ? 'none' : options.watch === false ? 'poll' : 'watch'
+        this.#mode = options.remote !== undefined ? 'poll' : options.path === undefined ? 'none' : options.watch === false ? 'poll' : 'watch'
+        this.#remote = options.remote && new RemoteSource(options.remote, options.identity, options.persistent, {
+            apply: ({ entries, info }) => { this.#kind = 'age-bundle'; this.#bundle = info; this.#apply(entries) },
+            problem: (error, fresh) => { this.#problem = error; if (fresh) this.emit('error', error) },
+            healthy: () => { this.#problem = undefined },
+        })
         this.#polling = new Polling(options, {
             reload: () => { void this.#reload() },
             rearm: () => {
@@ -94,6 +101,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
             this.#syncWatches()
             await this.#reload()
         }
+        await this.#remote?.start()
         this.#started = true
         if (this.#checker) {
             if (this.#snapshot.values.size > 0) this.#checker.request()
@@ -110,7 +118,9 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         if (value !== undefined) return value
         const r = this.#o.index.resolve(nameOrService)
         const names = r ? [r.name, ...r.spec.aliases.map((a) => (r.poolIndex === 1 ? a : `${a}_${r.poolIndex}`))] : [nameOrService]
-        const where = this.#o.path === undefined
+        const where = this.#o.remote !== undefined
+            ? `${this.#o.remote.display}${this.#problem ? ` (source problem: ${this.#problem.code})` : ''}`
+            : this.#o.path === undefined
             ? 'no source is configured (set KEYFLEET_SECRETS_PATH or pass path)'
             : `${this.#o.path}${this.#problem ? ` (source problem: ${this.#problem.code})` : ''}`
         throw loaderError(LoaderCode.KEY_MISSING, `no usable value for "${nameOrService}": looked for ${names.join(', ')} in the environment (placeholders ignored) and in ${where}; add the key to the environment's secrets and deployment`, this.#o.path === undefined ? {} : { file: this.#o.path })
@@ -176,7 +186,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     }
 
     get source(): SourceStatus {
-        return { path: this.#o.path, kind: this.#kind, bundle: this.#bundle, mode: this.#closed ? 'none' : this.#mode, problem: this.#problem }
+        return { path: this.#o.path ?? this.#o.remote?.display, kind: this.#kind, bundle: this.#bundle, mode: this.#closed ? 'none' : this.#mode, problem: this.#problem }
     }
 
     async close(): Promise<void> {
@@ -185,6 +195,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#o.signal?.removeEventListener('abort', this.#onAbort)
         this.#watchers?.close()
         this.#polling.stop()
+        this.#remote?.close()
         clearTimeout(this.#retryTimer)
         clearTimeout(this.#settleTimer)
         this.#settleWake?.()

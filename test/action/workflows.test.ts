@@ -102,7 +102,7 @@ describe('workflows', () => {
         const code = (name: string): string => text(name).split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n')
         // GITHUB_TOKEN is the one secret GitHub provides to every workflow without passing.
         const used = (name: string): string[] => [...new Set([...code(name).matchAll(/\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] as string))].filter((n) => n !== 'GITHUB_TOKEN').sort()
-        expect(used('deploy-environment.yml')).toEqual(['KEYFLEET_PUSH_TOKEN', 'KUBECONFIG', 'SOPS_AGE_KEY'])
+        expect(used('deploy-environment.yml')).toEqual(['KEYFLEET_PUSH_TOKEN', 'KEYFLEET_SIGNING_KEY', 'KUBECONFIG', 'SOPS_AGE_KEY'])
         let callers = 0
         for (const file of workflows) {
             for (const [id, job] of Object.entries(load(join(workflowsDir, file)).jobs as Record<string, Yaml>)) {
@@ -193,10 +193,11 @@ describe('deploy workflow wiring', () => {
         expect(steps[guard]?.if).toBeUndefined()
     })
 
-    it('hands KEYFLEET_PUSH_TOKEN to the push step only; reads (catch-up) use GITHUB_TOKEN', () => {
+    it('hands KEYFLEET_PUSH_TOKEN to the push steps only (fold, bundles branch); reads (catch-up) use GITHUB_TOKEN', () => {
         const steps = deploySteps()
         const holders = steps.filter((s) => JSON.stringify(s).includes('KEYFLEET_PUSH_TOKEN')).map((s) => s.with?.command)
-        expect(holders).toEqual(['push-fold'])
+        expect(holders).toEqual(['push-fold', 'publish'])
+        expect(steps.filter((s) => JSON.stringify(s).includes('KEYFLEET_SIGNING_KEY')).map((s) => s.with?.command)).toEqual(['publish'])
         expect(steps.find((s) => s.with?.command === 'catch-up')?.with.token).toBe('${{ github.token }}')
     })
 
@@ -255,7 +256,7 @@ describe('action metadata', () => {
         const action = load(join(actionDir, 'action.yml'))
         expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
         expect(existsSync(join(actionDir, 'dist', 'index.js'))).toBe(true)
-        expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir', 'live', 'strict', 'base-urls', 'allowed-origins', 'repository-path', 'token', 'kubeconfig', 'agents', 'folded'])
-        expect(Object.keys(action.outputs)).toEqual(['findings', 'changed', 'reencrypted', 'rendered', 'artifacts', 'generation', 'agents', 'folded', 'caught-up', 'applied', 'pushed'])
+        expect(Object.keys(action.inputs)).toEqual(['command', 'environment', 'age-key', 'base-ref', 'out-dir', 'live', 'strict', 'base-urls', 'allowed-origins', 'repository-path', 'token', 'kubeconfig', 'agents', 'folded', 'signing-key', 'bundles-branch', 'publish-url'])
+        expect(Object.keys(action.outputs)).toEqual(['findings', 'changed', 'reencrypted', 'rendered', 'artifacts', 'generation', 'agents', 'folded', 'caught-up', 'applied', 'pushed', 'published', 'commit', 'issued-at'])
     })
 })

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { repoRoot, toolPath } from '../helpers/tools.js'
 
-const pages = ['README.md', ...['authoring', 'repository', 'run', 'lifecycle', 'validation', 'change-report', 'render', 'deployment', 'live-check', 'loader', 'native-decryption', 'github-action', 'ci-setup'].map((p) => `docs/${p}.md`)]
+const pages = ['README.md', ...['authoring', 'repository', 'run', 'lifecycle', 'validation', 'change-report', 'render', 'deployment', 'live-check', 'loader', 'native-decryption', 'github-action', 'ci-setup', 'hosts'].map((p) => `docs/${p}.md`)]
 
 it('every doc page with ```sh blocks is in the list', () => {
     const withShell = readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { assertRecipient } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { namesIn } from '../../lifecycle/index.js'
-import { removeCatalogEnvironment, removeEnvironmentRule } from '../../lifecycle/environments.js'
+import { removeCatalogEnvironment, removeEnvironmentRule, signingKeyPath } from '../../lifecycle/environments.js'
 import { writeFileAtomic } from '../../repo/atomic.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH, assertEnvironment, environmentPaths } from '../../repo/layout.js'
 import type { CliContext, Command } from '../command.js'
@@ -54,14 +54,14 @@ const remove = (env: string, force: boolean, ctx: CliContext): number => {
     const { text, requiredBy } = removeCatalogEnvironment(readFileSync(catalogPath, 'utf8'), env)
     writeFileAtomic(catalogPath, text, 0o644)
     changed.push(`${CATALOG_PATH}${requiredBy.length > 0 ? ` (and required_in of ${requiredBy.join(', ')})` : ''}`)
-    for (const file of [paths.secrets, paths.deployment]) {
+    for (const file of [paths.secrets, paths.deployment, signingKeyPath(env)]) {
         if (existsSync(join(repo.root, file))) { rmSync(join(repo.root, file)); changed.push(file) }
     }
     if (existsSync(join(repo.root, paths.proposals))) { rmSync(join(repo.root, paths.proposals), { recursive: true }); changed.push(paths.proposals) }
     const dir = join(repo.root, paths.dir)
     if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir)
     ctx.stdout.write(`removed environment ${env}: ${changed.join(', ')}\n`)
-    ctx.stderr.write(`next: commit the removal; delete the GitHub environment ${env} and its SOPS_AGE_KEY secret${names.length > 0 ? `; rotate at their providers the keys it held if they were real (${names.join(', ')})` : ''}\n`)
+    ctx.stderr.write(`next: commit the removal; delete the GitHub environment ${env} and its SOPS_AGE_KEY and KEYFLEET_SIGNING_KEY secrets${names.length > 0 ? `; rotate at their providers the keys it held if they were real (${names.join(', ')})` : ''}\n`)
     return ExitCode.ok
 }
 

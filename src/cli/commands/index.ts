@@ -50,7 +50,7 @@ export const commandGroups: readonly (readonly [title: string, commands: readonl
         lazy('proposals', 'Check (key-less) or fold (keyed) the proposals of an environment', () => import('./proposals.js')),
         lazy('recipients', 'List, add, remove or sync the age recipients of an environment', () => import('./recipients.js')),
         lazy('rotate', 'Replace the data key of an environment (sops rotate); values stay the same', () => import('./rotate.js')),
-        lazy('agent', 'Bootstrap an agent: create a host identity, or register an agent in deployment.yaml', () => import('./agent.js')),
+        lazy('agent', 'Bootstrap an agent: create a host identity, register it in deployment.yaml, or sync its signed bundle', () => import('./agent.js')),
     ]],
     ['Deploy', [
         lazy('render', 'Render what each agent mounts: Kubernetes Secrets + Deployment patches, or age bundles', () => import('./render.js')),

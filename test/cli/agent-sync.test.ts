@@ -1,0 +1,115 @@
+/**
+ * `keyfleet agent sync` as a real process (the built CLI) against Debian's
+ * nginx: DIR gets the Secret-volume shape (`..data` link, 0400 files) that
+ * keyfleet's own loader reads as a volume, a new bundle swaps in and runs
+ * --exec (with KEYFLEET_SECRETS_PATH, never a value), a forged bundle is
+ * refused once and DIR stays; a restart with the server gone starts from the
+ * encrypted cache. `agent init` prints the recipient and the sync command.
+ * Nothing the process printed or cached holds a value.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openKeys } from '../../src/loader/index.js'
+import { findLeaks, makeCanary } from '../helpers/canary.js'
+import { keyfleet } from '../helpers/cli.js'
+import { repoRoot } from '../helpers/tools.js'
+import { makeFleet, startNginx, type Fleet, type Nginx } from '../loader/remote-servers.js'
+
+const CLI = join(repoRoot, 'dist', 'cli', 'main.js')
+let nginx: Nginx
+let fleet: Fleet
+const base = mkdtempSync(join(tmpdir(), 'kf-sync-'))
+let mtime = Math.floor(Date.now() / 1000)
+const publish = (text: string): void => {
+    const file = join(nginx.www, 'web.bundle')
+    writeFileSync(file, text)
+    mtime += 10
+    utimesSync(file, mtime, mtime)
+}
+const until = async (what: string, ok: () => boolean, timeoutMs = 30_000): Promise<void> => {
+    const end = Date.now() + timeoutMs
+    while (!ok()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+        await new Promise((r) => setTimeout(r, 25))
+    }
+}
+const read = (p: string): string => { try { return readFileSync(p, 'utf8') } catch { return '' } }
+
+interface Sync { child: ChildProcess; stderr: () => string; stop: () => Promise<number | null> }
+const startSync = (out: string, cache: string, extra: string[] = []): Sync => {
+    writeFileSync(join(base, 'signing.pub'), fleet.signingPub)
+    writeFileSync(join(base, 'host.agekey'), `${fleet.identity}\n`, { mode: 0o600 })
+    const child = spawn(process.execPath, [CLI, 'agent', 'sync', `${nginx.origin}/web.bundle`, '--out', out, '--poll', '0.2', '--signing-key-file', join(base, 'signing.pub'), '--identity-file', join(base, 'host.agekey'), '--cache-dir', cache, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: base } })
+    let err = ''
+    child.stderr?.on('data', (c: Buffer) => { err += c.toString('utf8') })
+    child.stdout?.on('data', (c: Buffer) => { err += c.toString('utf8') })
+    return { child, stderr: () => err, stop: () => new Promise((r) => { child.once('exit', (code) => { r(code) }); child.kill('SIGTERM') }) }
+}
+
+beforeAll(async () => { nginx = await startNginx(); fleet = await makeFleet() })
+afterAll(async () => { await nginx.stop() })
+
+describe('keyfleet agent sync', () => {
+    it('keeps DIR a Secret volume the loader reads, swaps new bundles in, runs --exec, refuses a forged one', async () => {
+        const [v1, v2, forged] = [makeCanary(), makeCanary(), makeCanary()]
+        publish((await fleet.bundle({ OPENAI_API_KEY: v1, ANTHROPIC_API_KEY: 'sk-ant-placeholder-not-secret-0000' })).text)
+        const out = join(base, 'keys')
+        const cache = join(base, 'cache')
+        const marker = join(base, 'exec.log')
+        const sync = startSync(out, cache, ['--exec', `echo "reload $KEYFLEET_SECRETS_PATH" >> ${marker}`])
+        try {
+            await until('the first key file', () => read(join(out, 'OPENAI_API_KEY')) === v1)
+            expect(lstatSync(join(out, '..data')).isSymbolicLink()).toBe(true)
+            const data = readlinkSync(join(out, '..data'))
+            expect(statSync(join(out, data, 'OPENAI_API_KEY')).mode & 0o777).toBe(0o400)
+            expect(readlinkSync(join(out, 'OPENAI_API_KEY'))).toBe('..data/OPENAI_API_KEY')
+            const keys = await openKeys({ path: out, env: {} })
+            expect(keys.get('openai')).toBe(v1)
+            expect(keys.source.kind).toBe('directory')
+            const changed = new Promise((r) => keys.on('change', r))
+            publish((await fleet.bundle({ OPENAI_API_KEY: v2 })).text)
+            await changed
+            expect(keys.get('openai')).toBe(v2)
+            expect(keys.get('ANTHROPIC_API_KEY')).toBeUndefined()
+            // The kubelet's order: ..data swaps first, then stale per-key links go.
+            await until('the stale link removed', () => readdirSync(out).filter((n) => !n.startsWith('.')).join() === 'OPENAI_API_KEY')
+            await until('--exec', () => read(marker).includes(`reload ${out}`))
+            await keys.close()
+            publish((await fleet.bundle({ OPENAI_API_KEY: forged }, { signer: (await makeFleet()).signing })).text)
+            await until('the refusal', () => sync.stderr().includes('LOADER_BUNDLE_WRONG_SIGNER'))
+            const before = nginx.log().length
+            await until('more polls', () => nginx.log().length > before + 4)
+            expect(sync.stderr().split('LOADER_BUNDLE_WRONG_SIGNER').length - 1).toBe(1)
+            expect(read(join(out, 'OPENAI_API_KEY'))).toBe(v2)
+        } finally {
+            expect(await sync.stop()).not.toBeNull()
+        }
+        // Offline restart: nginx gone, the cache alone fills a fresh DIR.
+        await nginx.stop()
+        const fresh = join(base, 'keys-offline')
+        const offline = startSync(fresh, cache)
+        try {
+            await until('the cached key file', () => read(join(fresh, 'OPENAI_API_KEY')) === v2)
+            await until('the unavailable report', () => offline.stderr().includes('LOADER_REMOTE_UNAVAILABLE'))
+        } finally {
+            await offline.stop()
+            await nginx.restart()
+        }
+        const cached: Record<string, Buffer> = {}
+        for (const f of readdirSync(cache)) cached[f] = readFileSync(join(cache, f))
+        for (const v of [v1, v2, forged]) expect(findLeaks(v, { stderr: sync.stderr() + offline.stderr(), marker: read(marker), ...cached })).toEqual([])
+    }, 120_000)
+
+    it('agent init prints the recipient on stdout and the register and sync commands on stderr', async () => {
+        const home = mkdtempSync(join(tmpdir(), 'kf-init-home-'))
+        const r = await keyfleet(['agent', 'init', '--env', 'prod', '--name', 'bob-laptop', '--repo', 'acme/fleet'], { cwd: home, env: { HOME: home } })
+        expect(r.code).toBe(0)
+        expect(r.stdout).toMatch(/^age1[0-9a-z]+\n$/)
+        expect(r.stderr).toContain(`keyfleet agent register prod bob-laptop --recipient ${r.stdout.trim()}`)
+        expect(r.stderr).toContain('keyfleet agent sync https://api.github.com/repos/acme/fleet/contents/prod/bob-laptop.bundle?ref=keyfleet/bundles')
+        expect(r.stderr).not.toContain('AGE-SECRET-KEY')
+    })
+})
