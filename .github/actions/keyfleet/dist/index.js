@@ -40,9 +40,9 @@ var __toESM = (mod5, isNodeMode, target) => (target = mod5 != null ? __create(__
   mod5
 ));
 
-// node_modules/isexe/windows.js
+// ../main/node_modules/isexe/windows.js
 var require_windows = __commonJS({
-  "node_modules/isexe/windows.js"(exports, module) {
+  "../main/node_modules/isexe/windows.js"(exports, module) {
     module.exports = isexe;
     isexe.sync = sync;
     var fs3 = __require("fs");
@@ -80,9 +80,9 @@ var require_windows = __commonJS({
   }
 });
 
-// node_modules/isexe/mode.js
+// ../main/node_modules/isexe/mode.js
 var require_mode = __commonJS({
-  "node_modules/isexe/mode.js"(exports, module) {
+  "../main/node_modules/isexe/mode.js"(exports, module) {
     module.exports = isexe;
     isexe.sync = sync;
     var fs3 = __require("fs");
@@ -113,9 +113,9 @@ var require_mode = __commonJS({
   }
 });
 
-// node_modules/isexe/index.js
+// ../main/node_modules/isexe/index.js
 var require_isexe = __commonJS({
-  "node_modules/isexe/index.js"(exports, module) {
+  "../main/node_modules/isexe/index.js"(exports, module) {
     var fs3 = __require("fs");
     var core;
     if (process.platform === "win32" || global.TESTING_WINDOWS) {
@@ -168,9 +168,9 @@ var require_isexe = __commonJS({
   }
 });
 
-// node_modules/which/which.js
+// ../main/node_modules/which/which.js
 var require_which = __commonJS({
-  "node_modules/which/which.js"(exports, module) {
+  "../main/node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
     var path6 = __require("path");
     var COLON = isWindows ? ";" : ":";
@@ -264,9 +264,9 @@ var require_which = __commonJS({
   }
 });
 
-// node_modules/path-key/index.js
+// ../main/node_modules/path-key/index.js
 var require_path_key = __commonJS({
-  "node_modules/path-key/index.js"(exports, module) {
+  "../main/node_modules/path-key/index.js"(exports, module) {
     "use strict";
     var pathKey2 = (options = {}) => {
       const environment = options.env || process.env;
@@ -281,9 +281,9 @@ var require_path_key = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/util/resolveCommand.js
+// ../main/node_modules/cross-spawn/lib/util/resolveCommand.js
 var require_resolveCommand = __commonJS({
-  "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
     var path6 = __require("path");
     var which2 = require_which();
@@ -323,9 +323,9 @@ var require_resolveCommand = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/util/escape.js
+// ../main/node_modules/cross-spawn/lib/util/escape.js
 var require_escape = __commonJS({
-  "node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
     "use strict";
     var metaCharsRegExp = /([()\][%!^"`<>&|;, *?])/g;
     function escapeCommand(arg) {
@@ -348,17 +348,17 @@ var require_escape = __commonJS({
   }
 });
 
-// node_modules/shebang-regex/index.js
+// ../main/node_modules/shebang-regex/index.js
 var require_shebang_regex = __commonJS({
-  "node_modules/shebang-regex/index.js"(exports, module) {
+  "../main/node_modules/shebang-regex/index.js"(exports, module) {
     "use strict";
     module.exports = /^#!(.*)/;
   }
 });
 
-// node_modules/shebang-command/index.js
+// ../main/node_modules/shebang-command/index.js
 var require_shebang_command = __commonJS({
-  "node_modules/shebang-command/index.js"(exports, module) {
+  "../main/node_modules/shebang-command/index.js"(exports, module) {
     "use strict";
     var shebangRegex = require_shebang_regex();
     module.exports = (string = "") => {
@@ -376,9 +376,9 @@ var require_shebang_command = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/util/readShebang.js
+// ../main/node_modules/cross-spawn/lib/util/readShebang.js
 var require_readShebang = __commonJS({
-  "node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
     "use strict";
     var fs3 = __require("fs");
     var shebangCommand = require_shebang_command();
@@ -398,9 +398,9 @@ var require_readShebang = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/parse.js
+// ../main/node_modules/cross-spawn/lib/parse.js
 var require_parse = __commonJS({
-  "node_modules/cross-spawn/lib/parse.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
     var path6 = __require("path");
     var resolveCommand = require_resolveCommand();
@@ -460,9 +460,9 @@ var require_parse = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/enoent.js
+// ../main/node_modules/cross-spawn/lib/enoent.js
 var require_enoent = __commonJS({
-  "node_modules/cross-spawn/lib/enoent.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/enoent.js"(exports, module) {
     "use strict";
     var isWin = process.platform === "win32";
     function notFoundError(original, syscall) {
@@ -510,9 +510,9 @@ var require_enoent = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/index.js
+// ../main/node_modules/cross-spawn/index.js
 var require_cross_spawn = __commonJS({
-  "node_modules/cross-spawn/index.js"(exports, module) {
+  "../main/node_modules/cross-spawn/index.js"(exports, module) {
     "use strict";
     var cp = __require("child_process");
     var parse = require_parse();
@@ -537,9 +537,9 @@ var require_cross_spawn = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/identity.js
+// ../main/node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -594,9 +594,9 @@ var require_identity = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/visit.js
+// ../main/node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "node_modules/yaml/dist/visit.js"(exports) {
+  "../main/node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -752,9 +752,9 @@ var require_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/directives.js
+// ../main/node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "node_modules/yaml/dist/doc/directives.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var visit = require_visit();
@@ -923,9 +923,9 @@ var require_directives = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/anchors.js
+// ../main/node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var visit = require_visit();
@@ -993,9 +993,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/applyReviver.js
+// ../main/node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -1043,9 +1043,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/toJS.js
+// ../main/node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     function toJS(value, arg, ctx) {
@@ -1073,9 +1073,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Node.js
+// ../main/node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity3 = require_identity();
@@ -1114,9 +1114,9 @@ var require_Node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Alias.js
+// ../main/node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -1232,9 +1232,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Scalar.js
+// ../main/node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Node = require_Node();
@@ -1262,9 +1262,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/createNode.js
+// ../main/node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity3 = require_identity();
@@ -1337,9 +1337,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Collection.js
+// ../main/node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity3 = require_identity();
@@ -1480,9 +1480,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyComment.js
+// ../main/node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -1497,9 +1497,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/foldFlowLines.js
+// ../main/node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -1633,9 +1633,9 @@ ${indent}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyString.js
+// ../main/node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar2 = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -1916,9 +1916,9 @@ ${indent}`);
   }
 });
 
-// node_modules/yaml/dist/stringify/stringify.js
+// ../main/node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity3 = require_identity();
@@ -2040,9 +2040,9 @@ ${ctx.indent}${str2}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyPair.js
+// ../main/node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar2 = require_Scalar();
@@ -2173,9 +2173,9 @@ ${ctx.indent}`;
   }
 });
 
-// node_modules/yaml/dist/log.js
+// ../main/node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "node_modules/yaml/dist/log.js"(exports) {
+  "../main/node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug2(logLevel, ...messages) {
@@ -2195,9 +2195,9 @@ var require_log = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar2 = require_Scalar();
@@ -2255,9 +2255,9 @@ var require_merge = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/addPairToJSMap.js
+// ../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -2319,9 +2319,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Pair.js
+// ../main/node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -2359,9 +2359,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyCollection.js
+// ../main/node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var stringify = require_stringify();
@@ -2510,9 +2510,9 @@ ${indent}${end}`;
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLMap.js
+// ../main/node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -2654,9 +2654,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/map.js
+// ../main/node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -2676,9 +2676,9 @@ var require_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLSeq.js
+// ../main/node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -2792,9 +2792,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/seq.js
+// ../main/node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var YAMLSeq3 = require_YAMLSeq();
@@ -2814,9 +2814,9 @@ var require_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/string.js
+// ../main/node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -2833,9 +2833,9 @@ var require_string = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/null.js
+// ../main/node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar2 = require_Scalar();
     var nullTag = {
@@ -2851,9 +2851,9 @@ var require_null = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/bool.js
+// ../main/node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar2 = require_Scalar();
     var boolTag = {
@@ -2875,9 +2875,9 @@ var require_bool = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyNumber.js
+// ../main/node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format: format2, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -2902,9 +2902,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/float.js
+// ../main/node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -2948,9 +2948,9 @@ var require_float = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/int.js
+// ../main/node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -2993,9 +2993,9 @@ var require_int = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/schema.js
+// ../main/node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -3021,9 +3021,9 @@ var require_schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/json/schema.js
+// ../main/node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar2 = require_Scalar();
     var map = require_map();
@@ -3088,9 +3088,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar2 = require_Scalar();
@@ -3154,9 +3154,9 @@ var require_binary = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -3232,9 +3232,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var toJS = require_toJS();
@@ -3310,9 +3310,9 @@ var require_omap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar2 = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -3342,9 +3342,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/float.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar2 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -3391,9 +3391,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/int.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -3470,9 +3470,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/set.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -3559,9 +3559,9 @@ var require_set = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str2, asBigInt) {
@@ -3647,9 +3647,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -3691,9 +3691,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/tags.js
+// ../main/node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "node_modules/yaml/dist/schema/tags.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -3785,9 +3785,9 @@ var require_tags = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/Schema.js
+// ../main/node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var map = require_map();
@@ -3817,9 +3817,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyDocument.js
+// ../main/node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var stringify = require_stringify();
@@ -3897,9 +3897,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/Document.js
+// ../main/node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "node_modules/yaml/dist/doc/Document.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -4206,9 +4206,9 @@ var require_Document = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/errors.js
+// ../main/node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "node_modules/yaml/dist/errors.js"(exports) {
+  "../main/node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code18, message) {
@@ -4271,9 +4271,9 @@ ${pointer}
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-props.js
+// ../main/node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -4405,9 +4405,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-contains-newline.js
+// ../main/node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -4447,9 +4447,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-flow-indent-check.js
+// ../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -4465,9 +4465,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-map-includes.js
+// ../main/node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -4481,9 +4481,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-map.js
+// ../main/node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -4589,9 +4589,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-seq.js
+// ../main/node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq3 = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -4640,9 +4640,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-end.js
+// ../main/node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -4683,9 +4683,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-collection.js
+// ../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -4877,9 +4877,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-collection.js
+// ../main/node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar2 = require_Scalar();
@@ -4942,9 +4942,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-scalar.js
+// ../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar2 = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -5125,9 +5125,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// ../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar2 = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -5346,9 +5346,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-scalar.js
+// ../main/node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar2 = require_Scalar();
@@ -5427,9 +5427,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// ../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -5457,9 +5457,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-node.js
+// ../main/node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity3 = require_identity();
@@ -5563,9 +5563,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-doc.js
+// ../main/node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -5606,9 +5606,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/composer.js
+// ../main/node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "node_modules/yaml/dist/compose/composer.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -5814,9 +5814,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// node_modules/yaml/dist/parse/cst-scalar.js
+// ../main/node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -5999,9 +5999,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-stringify.js
+// ../main/node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -6060,9 +6060,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-visit.js
+// ../main/node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -6122,9 +6122,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst.js
+// ../main/node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "node_modules/yaml/dist/parse/cst.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -6224,9 +6224,9 @@ var require_cst = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/lexer.js
+// ../main/node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty2(ch) {
@@ -6813,9 +6813,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/line-counter.js
+// ../main/node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter3 = class {
       constructor() {
@@ -6844,9 +6844,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/parser.js
+// ../main/node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "node_modules/yaml/dist/parse/parser.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -7718,9 +7718,9 @@ var require_parser = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/public-api.js
+// ../main/node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "node_modules/yaml/dist/public-api.js"(exports) {
+  "../main/node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -7815,9 +7815,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/index.js
+// ../main/node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "node_modules/yaml/dist/index.js"(exports) {
+  "../main/node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -7867,9 +7867,9 @@ var require_dist = __commonJS({
   }
 });
 
-// node_modules/ajv-formats/dist/formats.js
+// ../main/node_modules/ajv-formats/dist/formats.js
 var require_formats = __commonJS({
-  "node_modules/ajv-formats/dist/formats.js"(exports) {
+  "../main/node_modules/ajv-formats/dist/formats.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.formatNames = exports.fastFormats = exports.fullFormats = void 0;
@@ -8034,9 +8034,9 @@ var require_formats = __commonJS({
   }
 });
 
-// node_modules/uri-js/dist/es5/uri.all.js
+// ../main/node_modules/uri-js/dist/es5/uri.all.js
 var require_uri_all = __commonJS({
-  "node_modules/uri-js/dist/es5/uri.all.js"(exports, module) {
+  "../main/node_modules/uri-js/dist/es5/uri.all.js"(exports, module) {
     (function(global3, factory) {
       typeof exports === "object" && typeof module !== "undefined" ? factory(exports) : typeof define === "function" && define.amd ? define(["exports"], factory) : factory(global3.URI = global3.URI || {});
     })(exports, (function(exports2) {
@@ -9051,9 +9051,9 @@ var require_uri_all = __commonJS({
   }
 });
 
-// node_modules/nearley/lib/nearley.js
+// ../main/node_modules/nearley/lib/nearley.js
 var require_nearley = __commonJS({
-  "node_modules/nearley/lib/nearley.js"(exports, module) {
+  "../main/node_modules/nearley/lib/nearley.js"(exports, module) {
     (function(root, factory) {
       if (typeof module === "object" && module.exports) {
         module.exports = factory();
@@ -9482,9 +9482,9 @@ var require_nearley = __commonJS({
   }
 });
 
-// node_modules/smtp-address-parser/dist/lib/grammar.js
+// ../main/node_modules/smtp-address-parser/dist/lib/grammar.js
 var require_grammar = __commonJS({
-  "node_modules/smtp-address-parser/dist/lib/grammar.js"(exports) {
+  "../main/node_modules/smtp-address-parser/dist/lib/grammar.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     function id(d) {
@@ -9757,9 +9757,9 @@ var require_grammar = __commonJS({
   }
 });
 
-// node_modules/smtp-address-parser/dist/lib/index.js
+// ../main/node_modules/smtp-address-parser/dist/lib/index.js
 var require_lib = __commonJS({
-  "node_modules/smtp-address-parser/dist/lib/index.js"(exports) {
+  "../main/node_modules/smtp-address-parser/dist/lib/index.js"(exports) {
     "use strict";
     var __importDefault = exports && exports.__importDefault || function(mod5) {
       return mod5 && mod5.__esModule ? mod5 : { "default": mod5 };
@@ -9841,9 +9841,9 @@ var require_lib = __commonJS({
   }
 });
 
-// node_modules/extend/index.js
+// ../main/node_modules/extend/index.js
 var require_extend = __commonJS({
-  "node_modules/extend/index.js"(exports, module) {
+  "../main/node_modules/extend/index.js"(exports, module) {
     "use strict";
     var hasOwn = Object.prototype.hasOwnProperty;
     var toStr = Object.prototype.toString;
@@ -9932,9 +9932,9 @@ var require_extend = __commonJS({
   }
 });
 
-// node_modules/schemes/lib/iana-permanent.json
+// ../main/node_modules/schemes/lib/iana-permanent.json
 var require_iana_permanent = __commonJS({
-  "node_modules/schemes/lib/iana-permanent.json"(exports, module) {
+  "../main/node_modules/schemes/lib/iana-permanent.json"(exports, module) {
     module.exports = [
       {
         scheme: "aaa",
@@ -10849,9 +10849,9 @@ var require_iana_permanent = __commonJS({
   }
 });
 
-// node_modules/schemes/lib/iana-provisional.json
+// ../main/node_modules/schemes/lib/iana-provisional.json
 var require_iana_provisional = __commonJS({
-  "node_modules/schemes/lib/iana-provisional.json"(exports, module) {
+  "../main/node_modules/schemes/lib/iana-provisional.json"(exports, module) {
     module.exports = [
       {
         scheme: "acr",
@@ -11777,9 +11777,9 @@ var require_iana_provisional = __commonJS({
   }
 });
 
-// node_modules/schemes/lib/iana-historical.json
+// ../main/node_modules/schemes/lib/iana-historical.json
 var require_iana_historical = __commonJS({
-  "node_modules/schemes/lib/iana-historical.json"(exports, module) {
+  "../main/node_modules/schemes/lib/iana-historical.json"(exports, module) {
     module.exports = [
       {
         scheme: "fax",
@@ -11903,9 +11903,9 @@ var require_iana_historical = __commonJS({
   }
 });
 
-// node_modules/schemes/lib/unofficial.json
+// ../main/node_modules/schemes/lib/unofficial.json
 var require_unofficial = __commonJS({
-  "node_modules/schemes/lib/unofficial.json"(exports, module) {
+  "../main/node_modules/schemes/lib/unofficial.json"(exports, module) {
     module.exports = [
       {
         scheme: "android-app"
@@ -11933,9 +11933,9 @@ var require_unofficial = __commonJS({
   }
 });
 
-// node_modules/schemes/index.js
+// ../main/node_modules/schemes/index.js
 var require_schemes = __commonJS({
-  "node_modules/schemes/index.js"(exports, module) {
+  "../main/node_modules/schemes/index.js"(exports, module) {
     "use strict";
     var extend = require_extend();
     var data = {
@@ -11959,9 +11959,9 @@ var require_schemes = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/iri.js
+// ../main/node_modules/ajv-formats-draft2019/formats/iri.js
 var require_iri = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/iri.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/iri.js"(exports, module) {
     var { parse } = require_uri_all();
     var { addressParser } = require_lib();
     var schemes = require_schemes();
@@ -11986,16 +11986,16 @@ var require_iri = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/duration.js
+// ../main/node_modules/ajv-formats-draft2019/formats/duration.js
 var require_duration = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/duration.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/duration.js"(exports, module) {
     module.exports = /^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/;
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/idn-email.js
+// ../main/node_modules/ajv-formats-draft2019/formats/idn-email.js
 var require_idn_email = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/idn-email.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/idn-email.js"(exports, module) {
     var { parse } = require_lib();
     module.exports = (value) => {
       try {
@@ -12008,9 +12008,9 @@ var require_idn_email = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/idn-hostname.js
+// ../main/node_modules/ajv-formats-draft2019/formats/idn-hostname.js
 var require_idn_hostname = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/idn-hostname.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/idn-hostname.js"(exports, module) {
     var { toASCII } = __require("punycode");
     var hostnameRegex = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\.?$/i;
     module.exports = (value) => {
@@ -12020,9 +12020,9 @@ var require_idn_hostname = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/iri-reference.js
+// ../main/node_modules/ajv-formats-draft2019/formats/iri-reference.js
 var require_iri_reference = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/iri-reference.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/iri-reference.js"(exports, module) {
     var { parse } = require_uri_all();
     var { addressParser } = require_lib();
     var schemes = require_schemes();
@@ -12050,9 +12050,9 @@ var require_iri_reference = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/index.js
+// ../main/node_modules/ajv-formats-draft2019/formats/index.js
 var require_formats2 = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/index.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/index.js"(exports, module) {
     module.exports.iri = require_iri();
     module.exports.duration = require_duration();
     module.exports["idn-email"] = require_idn_email();
@@ -12061,9 +12061,9 @@ var require_formats2 = __commonJS({
   }
 });
 
-// node_modules/ip-regex/index.js
+// ../main/node_modules/ip-regex/index.js
 var require_ip_regex = __commonJS({
-  "node_modules/ip-regex/index.js"(exports, module) {
+  "../main/node_modules/ip-regex/index.js"(exports, module) {
     "use strict";
     var word = "[a-fA-F\\d:]";
     var b = (options) => options && options.includeBoundaries ? `(?:(?<=\\s|^)(?=${word})|(?<=${word})(?=\\s|$))` : "";
@@ -12091,9 +12091,9 @@ var require_ip_regex = __commonJS({
   }
 });
 
-// node_modules/cidr-regex/index.js
+// ../main/node_modules/cidr-regex/index.js
 var require_cidr_regex = __commonJS({
-  "node_modules/cidr-regex/index.js"(exports, module) {
+  "../main/node_modules/cidr-regex/index.js"(exports, module) {
     "use strict";
     var ipRegex = require_ip_regex();
     var defaultOpts = { exact: false };
@@ -12108,9 +12108,9 @@ var require_cidr_regex = __commonJS({
   }
 });
 
-// node_modules/is-cidr/index.js
+// ../main/node_modules/is-cidr/index.js
 var require_is_cidr = __commonJS({
-  "node_modules/is-cidr/index.js"(exports, module) {
+  "../main/node_modules/is-cidr/index.js"(exports, module) {
     "use strict";
     var { v4, v6 } = require_cidr_regex();
     var re4 = v4({ exact: true });
@@ -12121,9 +12121,9 @@ var require_is_cidr = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/validation_error.js
+// ../main/node_modules/ajv/dist/runtime/validation_error.js
 var require_validation_error = __commonJS({
-  "node_modules/ajv/dist/runtime/validation_error.js"(exports) {
+  "../main/node_modules/ajv/dist/runtime/validation_error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var ValidationError = class extends Error {
@@ -12137,9 +12137,9 @@ var require_validation_error = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/en/index.js
+// ../main/node_modules/ajv-i18n/localize/en/index.js
 var require_en = __commonJS({
-  "node_modules/ajv-i18n/localize/en/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/en/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_en(errors) {
       if (!(errors && errors.length)) return;
@@ -12326,9 +12326,9 @@ var require_en = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ar/index.js
+// ../main/node_modules/ajv-i18n/localize/ar/index.js
 var require_ar = __commonJS({
-  "node_modules/ajv-i18n/localize/ar/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ar/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ar(errors) {
       if (!(errors && errors.length)) return;
@@ -12484,9 +12484,9 @@ var require_ar = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ca/index.js
+// ../main/node_modules/ajv-i18n/localize/ca/index.js
 var require_ca = __commonJS({
-  "node_modules/ajv-i18n/localize/ca/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ca/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ca(errors) {
       if (!(errors && errors.length)) return;
@@ -12667,9 +12667,9 @@ var require_ca = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/cs/index.js
+// ../main/node_modules/ajv-i18n/localize/cs/index.js
 var require_cs = __commonJS({
-  "node_modules/ajv-i18n/localize/cs/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/cs/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_cs(errors) {
       if (!(errors && errors.length)) return;
@@ -12882,9 +12882,9 @@ var require_cs = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/de/index.js
+// ../main/node_modules/ajv-i18n/localize/de/index.js
 var require_de = __commonJS({
-  "node_modules/ajv-i18n/localize/de/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/de/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_de(errors) {
       if (!(errors && errors.length)) return;
@@ -13065,9 +13065,9 @@ var require_de = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/es/index.js
+// ../main/node_modules/ajv-i18n/localize/es/index.js
 var require_es = __commonJS({
-  "node_modules/ajv-i18n/localize/es/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/es/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_es(errors) {
       if (!(errors && errors.length)) return;
@@ -13252,9 +13252,9 @@ var require_es = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/fi/index.js
+// ../main/node_modules/ajv-i18n/localize/fi/index.js
 var require_fi = __commonJS({
-  "node_modules/ajv-i18n/localize/fi/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/fi/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_fi(errors) {
       if (!(errors && errors.length)) return;
@@ -13460,9 +13460,9 @@ var require_fi = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/fr/index.js
+// ../main/node_modules/ajv-i18n/localize/fr/index.js
 var require_fr = __commonJS({
-  "node_modules/ajv-i18n/localize/fr/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/fr/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_fr(errors) {
       if (!(errors && errors.length)) return;
@@ -13639,9 +13639,9 @@ var require_fr = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/hu/index.js
+// ../main/node_modules/ajv-i18n/localize/hu/index.js
 var require_hu = __commonJS({
-  "node_modules/ajv-i18n/localize/hu/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/hu/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_hu(errors) {
       if (!(errors && errors.length)) return;
@@ -13805,9 +13805,9 @@ var require_hu = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/id/index.js
+// ../main/node_modules/ajv-i18n/localize/id/index.js
 var require_id = __commonJS({
-  "node_modules/ajv-i18n/localize/id/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/id/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_id(errors) {
       if (!(errors && errors.length)) return;
@@ -13963,9 +13963,9 @@ var require_id = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/it/index.js
+// ../main/node_modules/ajv-i18n/localize/it/index.js
 var require_it = __commonJS({
-  "node_modules/ajv-i18n/localize/it/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/it/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_it(errors) {
       if (!(errors && errors.length)) return;
@@ -14170,9 +14170,9 @@ var require_it = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ja/index.js
+// ../main/node_modules/ajv-i18n/localize/ja/index.js
 var require_ja = __commonJS({
-  "node_modules/ajv-i18n/localize/ja/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ja/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ja(errors) {
       if (!(errors && errors.length)) return;
@@ -14328,9 +14328,9 @@ var require_ja = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ko/index.js
+// ../main/node_modules/ajv-i18n/localize/ko/index.js
 var require_ko = __commonJS({
-  "node_modules/ajv-i18n/localize/ko/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ko/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ko(errors) {
       if (!(errors && errors.length)) return;
@@ -14483,9 +14483,9 @@ var require_ko = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/nb/index.js
+// ../main/node_modules/ajv-i18n/localize/nb/index.js
 var require_nb = __commonJS({
-  "node_modules/ajv-i18n/localize/nb/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/nb/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_nb(errors) {
       if (!(errors && errors.length)) return;
@@ -14674,9 +14674,9 @@ var require_nb = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/nl/index.js
+// ../main/node_modules/ajv-i18n/localize/nl/index.js
 var require_nl = __commonJS({
-  "node_modules/ajv-i18n/localize/nl/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/nl/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_nl(errors) {
       if (!(errors && errors.length)) return;
@@ -14877,9 +14877,9 @@ var require_nl = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/pl/index.js
+// ../main/node_modules/ajv-i18n/localize/pl/index.js
 var require_pl = __commonJS({
-  "node_modules/ajv-i18n/localize/pl/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/pl/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_pl(errors) {
       if (!(errors && errors.length)) return;
@@ -15072,9 +15072,9 @@ var require_pl = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/pt-BR/index.js
+// ../main/node_modules/ajv-i18n/localize/pt-BR/index.js
 var require_pt_BR = __commonJS({
-  "node_modules/ajv-i18n/localize/pt-BR/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/pt-BR/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_pt_BR(errors) {
       if (!(errors && errors.length)) return;
@@ -15265,9 +15265,9 @@ var require_pt_BR = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ru/index.js
+// ../main/node_modules/ajv-i18n/localize/ru/index.js
 var require_ru = __commonJS({
-  "node_modules/ajv-i18n/localize/ru/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ru/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ru(errors) {
       if (!(errors && errors.length)) return;
@@ -15470,9 +15470,9 @@ var require_ru = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/sk/index.js
+// ../main/node_modules/ajv-i18n/localize/sk/index.js
 var require_sk = __commonJS({
-  "node_modules/ajv-i18n/localize/sk/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/sk/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_sk(errors) {
       if (!(errors && errors.length)) return;
@@ -15671,9 +15671,9 @@ var require_sk = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/sv/index.js
+// ../main/node_modules/ajv-i18n/localize/sv/index.js
 var require_sv = __commonJS({
-  "node_modules/ajv-i18n/localize/sv/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/sv/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_sv(errors) {
       if (!(errors && errors.length)) return;
@@ -15848,9 +15848,9 @@ var require_sv = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/th/index.js
+// ../main/node_modules/ajv-i18n/localize/th/index.js
 var require_th = __commonJS({
-  "node_modules/ajv-i18n/localize/th/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/th/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_th(errors) {
       if (!(errors && errors.length)) return;
@@ -16003,9 +16003,9 @@ var require_th = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/zh/index.js
+// ../main/node_modules/ajv-i18n/localize/zh/index.js
 var require_zh = __commonJS({
-  "node_modules/ajv-i18n/localize/zh/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/zh/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_zh(errors) {
       if (!(errors && errors.length)) return;
@@ -16158,9 +16158,9 @@ var require_zh = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/zh-TW/index.js
+// ../main/node_modules/ajv-i18n/localize/zh-TW/index.js
 var require_zh_TW = __commonJS({
-  "node_modules/ajv-i18n/localize/zh-TW/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/zh-TW/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_zh_TW(errors) {
       if (!(errors && errors.length)) return;
@@ -16313,9 +16313,9 @@ var require_zh_TW = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/index.js
+// ../main/node_modules/ajv-i18n/localize/index.js
 var require_localize = __commonJS({
-  "node_modules/ajv-i18n/localize/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/index.js"(exports, module) {
     "use strict";
     module.exports = {
       en: require_en(),
@@ -16345,10 +16345,10 @@ var require_localize = __commonJS({
   }
 });
 
-// node_modules/@actions/core/lib/command.js
+// ../main/node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
-// node_modules/@actions/core/lib/utils.js
+// ../main/node_modules/@actions/core/lib/utils.js
 function toCommandValue(input) {
   if (input === null || input === void 0) {
     return "";
@@ -16371,7 +16371,7 @@ function toCommandProperties(annotationProperties) {
   };
 }
 
-// node_modules/@actions/core/lib/command.js
+// ../main/node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
@@ -16416,7 +16416,7 @@ function escapeProperty(s) {
   return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-// node_modules/@actions/core/lib/file-command.js
+// ../main/node_modules/@actions/core/lib/file-command.js
 import * as crypto2 from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
@@ -16444,10 +16444,10 @@ function prepareKeyValueMessage(key, value) {
   return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
-// node_modules/@actions/core/lib/core.js
+// ../main/node_modules/@actions/core/lib/core.js
 import * as os4 from "os";
 
-// node_modules/@actions/core/lib/summary.js
+// ../main/node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
@@ -16732,23 +16732,23 @@ var Summary = class {
 var _summary = new Summary();
 var summary = _summary;
 
-// node_modules/@actions/core/lib/platform.js
+// ../main/node_modules/@actions/core/lib/platform.js
 import os3 from "os";
 
-// node_modules/@actions/io/lib/io-util.js
+// ../main/node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
 var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs2.constants.O_RDONLY;
 
-// node_modules/@actions/exec/lib/toolrunner.js
+// ../main/node_modules/@actions/exec/lib/toolrunner.js
 var IS_WINDOWS2 = process.platform === "win32";
 
-// node_modules/@actions/core/lib/platform.js
+// ../main/node_modules/@actions/core/lib/platform.js
 var platform = os3.platform();
 var arch = os3.arch();
 
-// node_modules/@actions/core/lib/core.js
+// ../main/node_modules/@actions/core/lib/core.js
 var ExitCode;
 (function(ExitCode2) {
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
@@ -16858,7 +16858,7 @@ var annotateFailure = (error2) => {
   process.exitCode = 1;
 };
 
-// node_modules/is-plain-obj/index.js
+// ../main/node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
   if (typeof value !== "object" || value === null) {
     return false;
@@ -16867,7 +16867,7 @@ function isPlainObject(value) {
   return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
 }
 
-// node_modules/execa/lib/arguments/file-url.js
+// ../main/node_modules/execa/lib/arguments/file-url.js
 import { fileURLToPath } from "node:url";
 var safeNormalizeFileUrl = (file, name) => {
   const fileString = normalizeFileUrl(normalizeDenoExecPath(file));
@@ -16880,7 +16880,7 @@ var normalizeDenoExecPath = (file) => isDenoExecPath(file) ? file.toString() : f
 var isDenoExecPath = (file) => typeof file !== "string" && file && Object.getPrototypeOf(file) === String.prototype;
 var normalizeFileUrl = (file) => file instanceof URL ? fileURLToPath(file) : file;
 
-// node_modules/execa/lib/methods/parameters.js
+// ../main/node_modules/execa/lib/methods/parameters.js
 var normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
   const filePath = safeNormalizeFileUrl(rawFile, "First argument");
   const [commandArguments, options] = isPlainObject(rawArguments) ? [[], rawArguments] : [rawArguments, rawOptions];
@@ -16901,10 +16901,10 @@ var normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
   return [filePath, normalizedArguments, options];
 };
 
-// node_modules/execa/lib/methods/template.js
+// ../main/node_modules/execa/lib/methods/template.js
 import { ChildProcess } from "node:child_process";
 
-// node_modules/execa/lib/utils/uint-array.js
+// ../main/node_modules/execa/lib/utils/uint-array.js
 import { StringDecoder } from "node:string_decoder";
 var { toString: objectToString } = Object.prototype;
 var isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
@@ -16951,7 +16951,7 @@ var getJoinLength = (uint8Arrays) => {
   return joinLength;
 };
 
-// node_modules/execa/lib/methods/template.js
+// ../main/node_modules/execa/lib/methods/template.js
 var isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
 var parseTemplates = (templates, expressions) => {
   let tokens = [];
@@ -17051,20 +17051,20 @@ var getSubprocessResult = ({ stdout }) => {
   throw new TypeError(`Unexpected "${typeof stdout}" stdout in template expression`);
 };
 
-// node_modules/execa/lib/methods/main-sync.js
+// ../main/node_modules/execa/lib/methods/main-sync.js
 import { spawnSync } from "node:child_process";
 
-// node_modules/execa/lib/arguments/specific.js
+// ../main/node_modules/execa/lib/arguments/specific.js
 import { debuglog } from "node:util";
 
-// node_modules/execa/lib/utils/standard-stream.js
+// ../main/node_modules/execa/lib/utils/standard-stream.js
 import process2 from "node:process";
 var isStandardStream = (stream2) => STANDARD_STREAMS.includes(stream2);
 var STANDARD_STREAMS = [process2.stdin, process2.stdout, process2.stderr];
 var STANDARD_STREAMS_ALIASES = ["stdin", "stdout", "stderr"];
 var getStreamName = (fdNumber) => STANDARD_STREAMS_ALIASES[fdNumber] ?? `stdio[${fdNumber}]`;
 
-// node_modules/execa/lib/arguments/specific.js
+// ../main/node_modules/execa/lib/arguments/specific.js
 var normalizeFdSpecificOptions = (options) => {
   const optionsCopy = { ...options };
   for (const optionName of FD_SPECIFIC_OPTIONS) {
@@ -17134,7 +17134,7 @@ var DEFAULT_OPTIONS = {
 var FD_SPECIFIC_OPTIONS = ["lines", "buffer", "maxBuffer", "verbose", "stripFinalNewline"];
 var getFdSpecificValue = (optionArray, fdNumber) => fdNumber === "ipc" ? optionArray.at(-1) : optionArray[fdNumber];
 
-// node_modules/execa/lib/verbose/values.js
+// ../main/node_modules/execa/lib/verbose/values.js
 var isVerbose = ({ verbose }, fdNumber) => getFdVerbose(verbose, fdNumber) !== "none";
 var isFullVerbose = ({ verbose }, fdNumber) => !["none", "short"].includes(getFdVerbose(verbose, fdNumber));
 var getVerboseFunction = ({ verbose }, fdNumber) => {
@@ -17146,10 +17146,10 @@ var getFdGenericVerbose = (verbose) => verbose.find((fdVerbose) => isVerboseFunc
 var isVerboseFunction = (fdVerbose) => typeof fdVerbose === "function";
 var VERBOSE_VALUES = ["none", "short", "full"];
 
-// node_modules/execa/lib/verbose/log.js
+// ../main/node_modules/execa/lib/verbose/log.js
 import { inspect } from "node:util";
 
-// node_modules/execa/lib/arguments/escape.js
+// ../main/node_modules/execa/lib/arguments/escape.js
 import { platform as platform2 } from "node:process";
 import { stripVTControlCharacters } from "node:util";
 var joinCommand = (filePath, rawArguments) => {
@@ -17194,7 +17194,7 @@ var quoteString = (escapedArgument) => {
 };
 var NO_ESCAPE_REGEXP = /^[\w./-]+$/;
 
-// node_modules/is-unicode-supported/index.js
+// ../main/node_modules/is-unicode-supported/index.js
 import process3 from "node:process";
 function isUnicodeSupported() {
   const { env } = process3;
@@ -17205,7 +17205,7 @@ function isUnicodeSupported() {
   return Boolean(env.WT_SESSION) || Boolean(env.TERMINUS_SUBLIME) || env.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env.TERMINAL_EMULATOR === "JetBrains-JediTerm";
 }
 
-// node_modules/figures/index.js
+// ../main/node_modules/figures/index.js
 var common = {
   circleQuestionMark: "(?)",
   questionMarkPrefix: "(?)",
@@ -17481,7 +17481,7 @@ var figures = shouldUseMain ? mainSymbols : fallbackSymbols;
 var figures_default = figures;
 var replacements = Object.entries(specialMainSymbols);
 
-// node_modules/yoctocolors/base.js
+// ../main/node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
 var format = (open4, close) => {
@@ -17571,7 +17571,7 @@ var underlineMagentaBright = format("58;5;13", 59);
 var underlineCyanBright = format("58;5;14", 59);
 var underlineWhiteBright = format("58;5;15", 59);
 
-// node_modules/execa/lib/verbose/default.js
+// ../main/node_modules/execa/lib/verbose/default.js
 var defaultVerboseFunction = ({
   type,
   message,
@@ -17610,7 +17610,7 @@ var COLORS = {
   duration: () => gray
 };
 
-// node_modules/execa/lib/verbose/custom.js
+// ../main/node_modules/execa/lib/verbose/custom.js
 var applyVerboseOnLines = (printedLines, verboseInfo, fdNumber) => {
   const verboseFunction = getVerboseFunction(verboseInfo, fdNumber);
   return printedLines.map(({ verboseLine, verboseObject }) => applyVerboseFunction(verboseLine, verboseObject, verboseFunction)).filter((printedLine) => printedLine !== void 0).map((printedLine) => appendNewline(printedLine)).join("");
@@ -17627,7 +17627,7 @@ var applyVerboseFunction = (verboseLine, verboseObject, verboseFunction) => {
 var appendNewline = (printedLine) => printedLine.endsWith("\n") ? printedLine : `${printedLine}
 `;
 
-// node_modules/execa/lib/verbose/log.js
+// ../main/node_modules/execa/lib/verbose/log.js
 var verboseLog = ({ type, verboseMessage, fdNumber, verboseInfo, result }) => {
   const verboseObject = getVerboseObject({ type, result, verboseInfo });
   const printedLines = getPrintedLines(verboseMessage, verboseObject);
@@ -17661,7 +17661,7 @@ var serializeVerboseMessage = (message) => {
 };
 var TAB_SIZE = 2;
 
-// node_modules/execa/lib/verbose/start.js
+// ../main/node_modules/execa/lib/verbose/start.js
 var logCommand = (escapedCommand, verboseInfo) => {
   if (!isVerbose(verboseInfo)) {
     return;
@@ -17673,7 +17673,7 @@ var logCommand = (escapedCommand, verboseInfo) => {
   });
 };
 
-// node_modules/execa/lib/verbose/info.js
+// ../main/node_modules/execa/lib/verbose/info.js
 var getVerboseInfo = (verbose, escapedCommand, rawOptions) => {
   validateVerbose(verbose);
   const commandId = getCommandId(verbose);
@@ -17701,12 +17701,12 @@ var validateVerbose = (verbose) => {
   }
 };
 
-// node_modules/execa/lib/return/duration.js
+// ../main/node_modules/execa/lib/return/duration.js
 import { hrtime } from "node:process";
 var getStartTime = () => hrtime.bigint();
 var getDurationMs = (startTime) => Number(hrtime.bigint() - startTime) / 1e6;
 
-// node_modules/execa/lib/arguments/command.js
+// ../main/node_modules/execa/lib/arguments/command.js
 var handleCommand = (filePath, rawArguments, rawOptions) => {
   const startTime = getStartTime();
   const { command, escapedCommand } = joinCommand(filePath, rawArguments);
@@ -17721,16 +17721,16 @@ var handleCommand = (filePath, rawArguments, rawOptions) => {
   };
 };
 
-// node_modules/execa/lib/arguments/options.js
+// ../main/node_modules/execa/lib/arguments/options.js
 var import_cross_spawn = __toESM(require_cross_spawn(), 1);
 import path5 from "node:path";
 import process6 from "node:process";
 
-// node_modules/npm-run-path/index.js
+// ../main/node_modules/npm-run-path/index.js
 import process4 from "node:process";
 import path2 from "node:path";
 
-// node_modules/npm-run-path/node_modules/path-key/index.js
+// ../main/node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options = {}) {
   const {
     env = process.env,
@@ -17742,7 +17742,7 @@ function pathKey(options = {}) {
   return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
 }
 
-// node_modules/unicorn-magic/node.js
+// ../main/node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
 import path from "node:path";
@@ -17766,7 +17766,7 @@ function traversePathUp(startPath) {
 }
 var TEN_MEGABYTES_IN_BYTES = 10 * 1024 * 1024;
 
-// node_modules/npm-run-path/index.js
+// ../main/node_modules/npm-run-path/index.js
 var npmRunPath = ({
   cwd = process4.cwd(),
   path: pathOption = process4.env[pathKey()],
@@ -17807,10 +17807,10 @@ var npmRunPathEnv = ({ env = process4.env, ...options } = {}) => {
   return env;
 };
 
-// node_modules/execa/lib/terminate/kill.js
+// ../main/node_modules/execa/lib/terminate/kill.js
 import { setTimeout as setTimeout2 } from "node:timers/promises";
 
-// node_modules/execa/lib/return/final-error.js
+// ../main/node_modules/execa/lib/return/final-error.js
 var getFinalError = (originalError, message, isSync) => {
   const ErrorClass = isSync ? ExecaSyncError : ExecaError;
   const options = originalError instanceof DiscardedError ? {} : { cause: originalError };
@@ -17842,13 +17842,13 @@ var ExecaSyncError = class extends Error {
 };
 setErrorName(ExecaSyncError, ExecaSyncError.name);
 
-// node_modules/execa/lib/terminate/signal.js
+// ../main/node_modules/execa/lib/terminate/signal.js
 import { constants as constants5 } from "node:os";
 
-// node_modules/human-signals/build/src/main.js
+// ../main/node_modules/human-signals/build/src/main.js
 import { constants as constants4 } from "node:os";
 
-// node_modules/human-signals/build/src/realtime.js
+// ../main/node_modules/human-signals/build/src/realtime.js
 var getRealtimeSignals = () => {
   const length = SIGRTMAX - SIGRTMIN + 1;
   return Array.from({ length }, getRealtimeSignal);
@@ -17863,10 +17863,10 @@ var getRealtimeSignal = (value, index2) => ({
 var SIGRTMIN = 34;
 var SIGRTMAX = 64;
 
-// node_modules/human-signals/build/src/signals.js
+// ../main/node_modules/human-signals/build/src/signals.js
 import { constants as constants3 } from "node:os";
 
-// node_modules/human-signals/build/src/core.js
+// ../main/node_modules/human-signals/build/src/core.js
 var SIGNALS = [
   {
     name: "SIGHUP",
@@ -18139,7 +18139,7 @@ var SIGNALS = [
   }
 ];
 
-// node_modules/human-signals/build/src/signals.js
+// ../main/node_modules/human-signals/build/src/signals.js
 var getSignals = () => {
   const realtimeSignals = getRealtimeSignals();
   const signals2 = [...SIGNALS, ...realtimeSignals].map(normalizeSignal);
@@ -18161,7 +18161,7 @@ var normalizeSignal = ({
   return { name, number, description, supported, action, forced, standard };
 };
 
-// node_modules/human-signals/build/src/main.js
+// ../main/node_modules/human-signals/build/src/main.js
 var getSignalsByName = () => {
   const signals2 = getSignals();
   return Object.fromEntries(signals2.map(getSignalByName));
@@ -18212,7 +18212,7 @@ var findSignalByNumber = (number, signals2) => {
 };
 var signalsByNumber = getSignalsByNumber();
 
-// node_modules/execa/lib/terminate/signal.js
+// ../main/node_modules/execa/lib/terminate/signal.js
 var normalizeKillSignal = (killSignal) => {
   const optionName = "option `killSignal`";
   if (killSignal === 0) {
@@ -18256,7 +18256,7 @@ var getAvailableSignalNames = () => Object.keys(constants5.signals).sort().map((
 var getAvailableSignalIntegers = () => [...new Set(Object.values(constants5.signals).sort((signalInteger, signalIntegerTwo) => signalInteger - signalIntegerTwo))].join(", ");
 var getSignalDescription = (signal) => signalsByName[signal].description;
 
-// node_modules/execa/lib/terminate/kill.js
+// ../main/node_modules/execa/lib/terminate/kill.js
 var normalizeForceKillAfterDelay = (forceKillAfterDelay) => {
   if (forceKillAfterDelay === false) {
     return forceKillAfterDelay;
@@ -18323,7 +18323,7 @@ var killOnTimeout = async ({ kill, forceKillAfterDelay, context, controllerSigna
   }
 };
 
-// node_modules/execa/lib/utils/abort-signal.js
+// ../main/node_modules/execa/lib/utils/abort-signal.js
 import { once } from "node:events";
 var onAbortedSignal = async (mainSignal, stopSignal) => {
   if (!mainSignal.aborted) {
@@ -18331,7 +18331,7 @@ var onAbortedSignal = async (mainSignal, stopSignal) => {
   }
 };
 
-// node_modules/execa/lib/terminate/cancel.js
+// ../main/node_modules/execa/lib/terminate/cancel.js
 var validateCancelSignal = ({ cancelSignal }) => {
   if (cancelSignal !== void 0 && Object.prototype.toString.call(cancelSignal) !== "[object AbortSignal]") {
     throw new Error(`The \`cancelSignal\` option must be an AbortSignal: ${String(cancelSignal)}`);
@@ -18345,13 +18345,13 @@ var terminateOnCancel = async (subprocess, cancelSignal, context, { signal }) =>
   throw cancelSignal.reason;
 };
 
-// node_modules/execa/lib/ipc/graceful.js
+// ../main/node_modules/execa/lib/ipc/graceful.js
 import { scheduler as scheduler2 } from "node:timers/promises";
 
-// node_modules/execa/lib/ipc/send.js
+// ../main/node_modules/execa/lib/ipc/send.js
 import { promisify as promisify2 } from "node:util";
 
-// node_modules/execa/lib/ipc/validation.js
+// ../main/node_modules/execa/lib/ipc/validation.js
 var validateIpcMethod = ({ methodName, isSubprocess, ipc, isConnected: isConnected2 }) => {
   validateIpcOption(methodName, isSubprocess, ipc);
   validateConnection(methodName, isSubprocess, isConnected2);
@@ -18423,7 +18423,7 @@ var disconnect = (anyProcess) => {
   }
 };
 
-// node_modules/execa/lib/utils/deferred.js
+// ../main/node_modules/execa/lib/utils/deferred.js
 var createDeferred = () => {
   const methods = {};
   const promise = new Promise((resolve3, reject) => {
@@ -18432,7 +18432,7 @@ var createDeferred = () => {
   return Object.assign(promise, methods);
 };
 
-// node_modules/execa/lib/arguments/fd-options.js
+// ../main/node_modules/execa/lib/arguments/fd-options.js
 var getToStream = (destination, to = "stdin") => {
   const isWritable = true;
   const { options, fileDescriptors } = SUBPROCESS_OPTIONS.get(destination);
@@ -18512,10 +18512,10 @@ var serializeOptionValue = (value) => {
   return typeof value === "number" ? `${value}` : "Stream";
 };
 
-// node_modules/execa/lib/ipc/strict.js
+// ../main/node_modules/execa/lib/ipc/strict.js
 import { once as once3 } from "node:events";
 
-// node_modules/execa/lib/utils/max-listeners.js
+// ../main/node_modules/execa/lib/utils/max-listeners.js
 import { addAbortListener } from "node:events";
 var incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal) => {
   const maxListeners = eventEmitter.getMaxListeners();
@@ -18528,14 +18528,14 @@ var incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal) => {
   });
 };
 
-// node_modules/execa/lib/ipc/forward.js
+// ../main/node_modules/execa/lib/ipc/forward.js
 import { EventEmitter } from "node:events";
 
-// node_modules/execa/lib/ipc/incoming.js
+// ../main/node_modules/execa/lib/ipc/incoming.js
 import { once as once2 } from "node:events";
 import { scheduler } from "node:timers/promises";
 
-// node_modules/execa/lib/ipc/reference.js
+// ../main/node_modules/execa/lib/ipc/reference.js
 var addReference = (channel, reference) => {
   if (reference) {
     addReferenceCount(channel);
@@ -18565,7 +18565,7 @@ var redoAddedReferences = (channel, isSubprocess) => {
   }
 };
 
-// node_modules/execa/lib/ipc/incoming.js
+// ../main/node_modules/execa/lib/ipc/incoming.js
 var onMessage = async ({ anyProcess, channel, isSubprocess, ipcEmitter }, wrappedMessage) => {
   if (handleStrictResponse(wrappedMessage) || handleAbort(wrappedMessage)) {
     return;
@@ -18606,7 +18606,7 @@ var onDisconnect = async ({ anyProcess, channel, isSubprocess, ipcEmitter, bound
 };
 var INCOMING_MESSAGES = /* @__PURE__ */ new WeakMap();
 
-// node_modules/execa/lib/ipc/forward.js
+// ../main/node_modules/execa/lib/ipc/forward.js
 var getIpcEmitter = (anyProcess, channel, isSubprocess) => {
   if (IPC_EMITTERS.has(anyProcess)) {
     return IPC_EMITTERS.get(anyProcess);
@@ -18645,7 +18645,7 @@ var isConnected = (anyProcess) => {
   return ipcEmitter === void 0 ? anyProcess.channel !== null : ipcEmitter.connected;
 };
 
-// node_modules/execa/lib/ipc/strict.js
+// ../main/node_modules/execa/lib/ipc/strict.js
 var handleSendStrict = ({ anyProcess, channel, isSubprocess, message, strict }) => {
   if (!strict) {
     return message;
@@ -18728,7 +18728,7 @@ var throwOnDisconnect = async (anyProcess, isSubprocess, { signal }) => {
 var REQUEST_TYPE = "execa:ipc:request";
 var RESPONSE_TYPE = "execa:ipc:response";
 
-// node_modules/execa/lib/ipc/outgoing.js
+// ../main/node_modules/execa/lib/ipc/outgoing.js
 var startSendMessage = (anyProcess, wrappedMessage, strict) => {
   if (!OUTGOING_MESSAGES.has(anyProcess)) {
     OUTGOING_MESSAGES.set(anyProcess, /* @__PURE__ */ new Set());
@@ -18755,7 +18755,7 @@ var OUTGOING_MESSAGES = /* @__PURE__ */ new WeakMap();
 var hasMessageListeners = (anyProcess, ipcEmitter) => ipcEmitter.listenerCount("message") > getMinListenerCount(anyProcess);
 var getMinListenerCount = (anyProcess) => SUBPROCESS_OPTIONS.has(anyProcess) && !getFdSpecificValue(SUBPROCESS_OPTIONS.get(anyProcess).options.buffer, "ipc") ? 1 : 0;
 
-// node_modules/execa/lib/ipc/send.js
+// ../main/node_modules/execa/lib/ipc/send.js
 var sendMessage = ({ anyProcess, channel, isSubprocess, ipc }, message, { strict = false } = {}) => {
   const methodName = "sendMessage";
   validateIpcMethod({
@@ -18825,7 +18825,7 @@ var getSendMethod = (anyProcess) => {
 };
 var PROCESS_SEND_METHODS = /* @__PURE__ */ new WeakMap();
 
-// node_modules/execa/lib/ipc/graceful.js
+// ../main/node_modules/execa/lib/ipc/graceful.js
 var sendAbort = (subprocess, message) => {
   const methodName = "cancelSignal";
   validateConnection(methodName, false, subprocess.connected);
@@ -18876,7 +18876,7 @@ var abortOnDisconnect = () => {
 };
 var cancelController = new AbortController();
 
-// node_modules/execa/lib/terminate/graceful.js
+// ../main/node_modules/execa/lib/terminate/graceful.js
 var validateGracefulCancel = ({ gracefulCancel, cancelSignal, ipc, serialization }) => {
   if (!gracefulCancel) {
     return;
@@ -18932,7 +18932,7 @@ var getReason = ({ reason }) => {
   return error2;
 };
 
-// node_modules/execa/lib/terminate/timeout.js
+// ../main/node_modules/execa/lib/terminate/timeout.js
 import { setTimeout as setTimeout3 } from "node:timers/promises";
 var validateTimeout = ({ timeout }) => {
   if (timeout !== void 0 && (!Number.isFinite(timeout) || timeout < 0)) {
@@ -18947,7 +18947,7 @@ var killAfterTimeout = async (subprocess, timeout, context, { signal }) => {
   throw new DiscardedError();
 };
 
-// node_modules/execa/lib/methods/node.js
+// ../main/node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
 import path3 from "node:path";
 var mapNode = ({ options }) => {
@@ -18988,7 +18988,7 @@ var handleNodeOption = (file, commandArguments, {
   ];
 };
 
-// node_modules/execa/lib/ipc/ipc-input.js
+// ../main/node_modules/execa/lib/ipc/ipc-input.js
 import { serialize } from "node:v8";
 var validateIpcInputOption = ({ ipcInput, ipc, serialization }) => {
   if (ipcInput === void 0) {
@@ -19024,7 +19024,7 @@ var sendIpcInput = async (subprocess, ipcInput) => {
   await subprocess.sendMessage(ipcInput);
 };
 
-// node_modules/execa/lib/arguments/encoding-option.js
+// ../main/node_modules/execa/lib/arguments/encoding-option.js
 var validateEncoding = ({ encoding }) => {
   if (ENCODINGS.has(encoding)) {
     return;
@@ -19066,7 +19066,7 @@ var ENCODING_ALIASES = {
 };
 var serializeEncoding = (encoding) => typeof encoding === "string" ? `"${encoding}"` : String(encoding);
 
-// node_modules/execa/lib/arguments/cwd.js
+// ../main/node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
 import path4 from "node:path";
 import process5 from "node:process";
@@ -19102,7 +19102,7 @@ ${originalMessage}`;
   return originalMessage;
 };
 
-// node_modules/execa/lib/arguments/options.js
+// ../main/node_modules/execa/lib/arguments/options.js
 var normalizeOptions = (filePath, rawArguments, rawOptions) => {
   rawOptions.cwd = normalizeCwd(rawOptions.cwd);
   const [processedFile, processedArguments, processedOptions] = handleNodeOption(filePath, rawArguments, rawOptions);
@@ -19173,13 +19173,13 @@ var getEnv = ({ env: envOption, extendEnv, preferLocal, node, localDirectory, no
   return env;
 };
 
-// node_modules/execa/lib/arguments/shell.js
+// ../main/node_modules/execa/lib/arguments/shell.js
 var concatenateShell = (file, commandArguments, options) => options.shell && commandArguments.length > 0 ? [[file, ...commandArguments].join(" "), [], options] : [file, commandArguments, options];
 
-// node_modules/execa/lib/return/message.js
+// ../main/node_modules/execa/lib/return/message.js
 import { inspect as inspect2 } from "node:util";
 
-// node_modules/strip-final-newline/index.js
+// ../main/node_modules/strip-final-newline/index.js
 function stripFinalNewline(input) {
   if (typeof input === "string") {
     return stripFinalNewlineString(input);
@@ -19196,11 +19196,11 @@ var LF_BINARY = LF.codePointAt(0);
 var CR = "\r";
 var CR_BINARY = CR.codePointAt(0);
 
-// node_modules/get-stream/source/index.js
+// ../main/node_modules/get-stream/source/index.js
 import { on } from "node:events";
 import { finished } from "node:stream/promises";
 
-// node_modules/is-stream/index.js
+// ../main/node_modules/is-stream/index.js
 function isStream(stream2, { checkOpen = true } = {}) {
   return stream2 !== null && typeof stream2 === "object" && (stream2.writable || stream2.readable || !checkOpen || stream2.writable === void 0 && stream2.readable === void 0) && typeof stream2.pipe === "function";
 }
@@ -19214,7 +19214,7 @@ function isDuplexStream(stream2, options) {
   return isWritableStream(stream2, options) && isReadableStream(stream2, options);
 }
 
-// node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
+// ../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
 var a = Object.getPrototypeOf(
   Object.getPrototypeOf(
     /* istanbul ignore next */
@@ -19302,7 +19302,7 @@ function h({ preventCancel: r = false } = {}) {
   return s[n] = t, s;
 }
 
-// node_modules/get-stream/source/stream.js
+// ../main/node_modules/get-stream/source/stream.js
 var getAsyncIterable = (stream2) => {
   if (isReadableStream(stream2, { checkOpen: false }) && nodeImports.on !== void 0) {
     return getStreamIterable(stream2);
@@ -19350,7 +19350,7 @@ var handleStreamEnd = async (stream2, controller, state) => {
 };
 var nodeImports = {};
 
-// node_modules/get-stream/source/contents.js
+// ../main/node_modules/get-stream/source/contents.js
 var getStreamContents = async (stream2, { init, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
   const asyncIterable = getAsyncIterable(stream2);
   const state = init();
@@ -19445,7 +19445,7 @@ var MaxBufferError = class extends Error {
   }
 };
 
-// node_modules/get-stream/source/utils.js
+// ../main/node_modules/get-stream/source/utils.js
 var identity2 = (value) => value;
 var noop = () => void 0;
 var getContentsProperty = ({ contents }) => contents;
@@ -19454,7 +19454,7 @@ var throwObjectStream = (chunk) => {
 };
 var getLengthProperty = (convertedChunk) => convertedChunk.length;
 
-// node_modules/get-stream/source/array.js
+// ../main/node_modules/get-stream/source/array.js
 async function getStreamAsArray(stream2, options) {
   return getStreamContents(stream2, arrayMethods, options);
 }
@@ -19481,7 +19481,7 @@ var arrayMethods = {
   finalize: getContentsProperty
 };
 
-// node_modules/get-stream/source/array-buffer.js
+// ../main/node_modules/get-stream/source/array-buffer.js
 async function getStreamAsArrayBuffer(stream2, options) {
   return getStreamContents(stream2, arrayBufferMethods, options);
 }
@@ -19534,7 +19534,7 @@ var arrayBufferMethods = {
   finalize: finalizeArrayBuffer
 };
 
-// node_modules/get-stream/source/string.js
+// ../main/node_modules/get-stream/source/string.js
 async function getStreamAsString(stream2, options) {
   return getStreamContents(stream2, stringMethods, options);
 }
@@ -19563,10 +19563,10 @@ var stringMethods = {
   finalize: getContentsProperty
 };
 
-// node_modules/get-stream/source/index.js
+// ../main/node_modules/get-stream/source/index.js
 Object.assign(nodeImports, { on, finished });
 
-// node_modules/execa/lib/io/max-buffer.js
+// ../main/node_modules/execa/lib/io/max-buffer.js
 var handleMaxBuffer = ({ error: error2, stream: stream2, readableObjectMode, lines, encoding, fdNumber }) => {
   if (!(error2 instanceof MaxBufferError)) {
     throw error2;
@@ -19625,7 +19625,7 @@ var truncateMaxBufferSync = (result, isMaxBuffer, maxBuffer) => {
 };
 var getMaxBufferSync = ([, stdoutMaxBuffer]) => stdoutMaxBuffer;
 
-// node_modules/execa/lib/return/message.js
+// ../main/node_modules/execa/lib/return/message.js
 var createMessages = ({
   stdio,
   all,
@@ -19743,7 +19743,7 @@ var serializeMessageItem = (messageItem) => {
   return "";
 };
 
-// node_modules/execa/lib/return/result.js
+// ../main/node_modules/execa/lib/return/result.js
 var makeSuccessResult = ({
   command,
   escapedCommand,
@@ -19916,7 +19916,7 @@ var normalizeExitPayload = (rawExitCode, rawSignal) => {
   return { exitCode, signal, signalDescription };
 };
 
-// node_modules/parse-ms/index.js
+// ../main/node_modules/parse-ms/index.js
 var toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
 function parseNumber(milliseconds) {
   return {
@@ -19955,7 +19955,7 @@ function parseMilliseconds(milliseconds) {
   throw new TypeError("Expected a finite number or bigint");
 }
 
-// node_modules/pretty-ms/index.js
+// ../main/node_modules/pretty-ms/index.js
 var isZero = (value) => value === 0 || value === 0n;
 var pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
 var SECOND_ROUNDING_EPSILON = 1e-7;
@@ -20055,7 +20055,7 @@ function prettyMilliseconds(milliseconds, options) {
   return sign + result.join(separator);
 }
 
-// node_modules/execa/lib/verbose/error.js
+// ../main/node_modules/execa/lib/verbose/error.js
 var logError = (result, verboseInfo) => {
   if (result.failed) {
     verboseLog({
@@ -20067,7 +20067,7 @@ var logError = (result, verboseInfo) => {
   }
 };
 
-// node_modules/execa/lib/verbose/complete.js
+// ../main/node_modules/execa/lib/verbose/complete.js
 var logResult = (result, verboseInfo) => {
   if (!isVerbose(verboseInfo)) {
     return;
@@ -20085,7 +20085,7 @@ var logDuration = (result, verboseInfo) => {
   });
 };
 
-// node_modules/execa/lib/return/reject.js
+// ../main/node_modules/execa/lib/return/reject.js
 var handleResult = (result, verboseInfo, { reject }) => {
   logResult(result, verboseInfo);
   if (result.failed && reject) {
@@ -20094,10 +20094,10 @@ var handleResult = (result, verboseInfo, { reject }) => {
   return result;
 };
 
-// node_modules/execa/lib/stdio/handle-sync.js
+// ../main/node_modules/execa/lib/stdio/handle-sync.js
 import { readFileSync as readFileSync2 } from "node:fs";
 
-// node_modules/execa/lib/stdio/type.js
+// ../main/node_modules/execa/lib/stdio/type.js
 var getStdioItemType = (value, optionName) => {
   if (isAsyncGenerator(value)) {
     return "asyncGenerator";
@@ -20223,7 +20223,7 @@ var TYPE_TO_MESSAGE = {
   uint8Array: "a Uint8Array"
 };
 
-// node_modules/execa/lib/transform/object-mode.js
+// ../main/node_modules/execa/lib/transform/object-mode.js
 var getTransformObjectModes = (objectMode, index2, newTransforms, direction) => direction === "output" ? getOutputObjectModes(objectMode, index2, newTransforms) : getInputObjectModes(objectMode, index2, newTransforms);
 var getOutputObjectModes = (objectMode, index2, newTransforms) => {
   const writableObjectMode = index2 !== 0 && newTransforms[index2 - 1].value.readableObjectMode;
@@ -20243,7 +20243,7 @@ var getFdObjectMode = (stdioItems, direction) => {
   return direction === "input" ? lastTransform.value.writableObjectMode : lastTransform.value.readableObjectMode;
 };
 
-// node_modules/execa/lib/transform/normalize.js
+// ../main/node_modules/execa/lib/transform/normalize.js
 var normalizeTransforms = (stdioItems, optionName, direction, options) => [
   ...stdioItems.filter(({ type }) => !TRANSFORM_TYPES.has(type)),
   ...getTransforms(stdioItems, optionName, direction, options)
@@ -20337,7 +20337,7 @@ var normalizeGenerator = ({ stdioItem, stdioItem: { value }, index: index2, newT
 };
 var sortTransforms = (newTransforms, direction) => direction === "input" ? newTransforms.reverse() : newTransforms;
 
-// node_modules/execa/lib/stdio/direction.js
+// ../main/node_modules/execa/lib/stdio/direction.js
 import process7 from "node:process";
 var getStreamDirection = (stdioItems, fdNumber, optionName) => {
   const directions = stdioItems.map((stdioItem) => getStdioItemDirection(stdioItem, fdNumber));
@@ -20387,10 +20387,10 @@ var getStandardStreamDirection = (value) => {
 };
 var DEFAULT_DIRECTION = "output";
 
-// node_modules/execa/lib/ipc/array.js
+// ../main/node_modules/execa/lib/ipc/array.js
 var normalizeIpcStdioArray = (stdioArray, ipc) => ipc && !stdioArray.includes("ipc") ? [...stdioArray, "ipc"] : stdioArray;
 
-// node_modules/execa/lib/stdio/stdio-option.js
+// ../main/node_modules/execa/lib/stdio/stdio-option.js
 var normalizeStdioOption = ({ stdio, ipc, buffer, ...options }, verboseInfo, isSync) => {
   const stdioArray = getStdioArray(stdio, options).map((stdioOption, fdNumber) => addDefaultValue2(stdioOption, fdNumber));
   return isSync ? normalizeStdioSync(stdioArray, buffer, verboseInfo) : normalizeIpcStdioArray(stdioArray, ipc);
@@ -20424,7 +20424,7 @@ var addDefaultValue2 = (stdioOption, fdNumber) => {
 var normalizeStdioSync = (stdioArray, buffer, verboseInfo) => stdioArray.map((stdioOption, fdNumber) => !buffer[fdNumber] && fdNumber !== 0 && !isFullVerbose(verboseInfo, fdNumber) && isOutputPipeOnly(stdioOption) ? "ignore" : stdioOption);
 var isOutputPipeOnly = (stdioOption) => stdioOption === "pipe" || Array.isArray(stdioOption) && stdioOption.every((item) => item === "pipe");
 
-// node_modules/execa/lib/stdio/native.js
+// ../main/node_modules/execa/lib/stdio/native.js
 import { readFileSync } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream = ({ stdioItem, stdioItem: { type }, isStdioArray, fdNumber, direction, isSync }) => {
@@ -20493,7 +20493,7 @@ var getStandardStream = (fdNumber, value, optionName) => {
   return standardStream;
 };
 
-// node_modules/execa/lib/stdio/input-option.js
+// ../main/node_modules/execa/lib/stdio/input-option.js
 var handleInputOptions = ({ input, inputFile }, fdNumber) => fdNumber === 0 ? [
   ...handleInputOption(input),
   ...handleInputFileOption(inputFile)
@@ -20529,7 +20529,7 @@ var getInputFileType = (inputFile) => {
   throw new Error("The `inputFile` option must be a file path string or a file URL.");
 };
 
-// node_modules/execa/lib/stdio/duplicate.js
+// ../main/node_modules/execa/lib/stdio/duplicate.js
 var filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => stdioItemOne.value !== stdioItemTwo.value || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
 var getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
   const otherStdioItems = getOtherStdioItems(fileDescriptors, type);
@@ -20604,7 +20604,7 @@ var throwOnDuplicateStream = (stdioItem, optionName, type) => {
   }
 };
 
-// node_modules/execa/lib/stdio/handle.js
+// ../main/node_modules/execa/lib/stdio/handle.js
 var handleStdio = (addProperties3, options, verboseInfo, isSync) => {
   const stdio = normalizeStdioOption(options, verboseInfo, isSync);
   const initialFileDescriptors = stdio.map((stdioOption, fdNumber) => getFileDescriptor({
@@ -20764,7 +20764,7 @@ var forwardStdio = (stdioItems) => {
   return type === "native" ? value : "pipe";
 };
 
-// node_modules/execa/lib/stdio/handle-sync.js
+// ../main/node_modules/execa/lib/stdio/handle-sync.js
 var handleStdioSync = (options, verboseInfo) => handleStdio(addPropertiesSync, options, verboseInfo, true);
 var forbiddenIfSync = ({ type, optionName }) => {
   throwInvalidSyncValue(optionName, TYPE_TO_MESSAGE[type]);
@@ -20810,14 +20810,14 @@ var addPropertiesSync = {
   }
 };
 
-// node_modules/execa/lib/io/strip-newline.js
+// ../main/node_modules/execa/lib/io/strip-newline.js
 var stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber) => getStripFinalNewline(stripFinalNewline2, fdNumber) && value !== void 0 && !Array.isArray(value) ? stripFinalNewline(value) : value;
 var getStripFinalNewline = (stripFinalNewline2, fdNumber) => fdNumber === "all" ? stripFinalNewline2[1] || stripFinalNewline2[2] : stripFinalNewline2[fdNumber];
 
-// node_modules/execa/lib/transform/generator.js
+// ../main/node_modules/execa/lib/transform/generator.js
 import { Transform, getDefaultHighWaterMark } from "node:stream";
 
-// node_modules/execa/lib/transform/split.js
+// ../main/node_modules/execa/lib/transform/split.js
 var getSplitLinesGenerator = (binary, preserveNewlines, skipped, state) => binary || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
 var splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
 var splitLinesItemSync = (chunk, preserveNewlines) => {
@@ -20897,7 +20897,7 @@ var linesUint8ArrayInfo = {
   concatBytes: concatUint8Array
 };
 
-// node_modules/execa/lib/transform/validate.js
+// ../main/node_modules/execa/lib/transform/validate.js
 import { Buffer as Buffer2 } from "node:buffer";
 var getValidateTransformInput = (writableObjectMode, optionName) => writableObjectMode ? void 0 : validateStringTransformInput.bind(void 0, optionName);
 var validateStringTransformInput = function* (optionName, chunk) {
@@ -20926,7 +20926,7 @@ Instead, \`yield\` should either be called with a value, or not be called at all
   }
 };
 
-// node_modules/execa/lib/transform/encoding-transform.js
+// ../main/node_modules/execa/lib/transform/encoding-transform.js
 import { Buffer as Buffer3 } from "node:buffer";
 import { StringDecoder as StringDecoder2 } from "node:string_decoder";
 var getEncodingTransformGenerator = (binary, encoding, skipped) => {
@@ -20961,7 +20961,7 @@ var encodingStringFinal = function* (stringDecoder) {
   }
 };
 
-// node_modules/execa/lib/transform/run-async.js
+// ../main/node_modules/execa/lib/transform/run-async.js
 import { callbackify } from "node:util";
 var pushChunks = callbackify(async (getChunks, state, getChunksArguments, transformStream) => {
   state.currentIterable = getChunks(...getChunksArguments);
@@ -21009,7 +21009,7 @@ var identityGenerator = function* (chunk) {
   yield chunk;
 };
 
-// node_modules/execa/lib/transform/run-sync.js
+// ../main/node_modules/execa/lib/transform/run-sync.js
 var pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
   try {
     for (const chunk of getChunksSync(...getChunksArguments)) {
@@ -21051,7 +21051,7 @@ var identityGenerator2 = function* (chunk) {
   yield chunk;
 };
 
-// node_modules/execa/lib/transform/generator.js
+// ../main/node_modules/execa/lib/transform/generator.js
 var generatorToStream = ({
   value,
   value: { transform, final, writableObjectMode, readableObjectMode },
@@ -21105,7 +21105,7 @@ var addInternalGenerators = ({ transform, final, binary, writableObjectMode, rea
   ].filter(Boolean);
 };
 
-// node_modules/execa/lib/io/input-sync.js
+// ../main/node_modules/execa/lib/io/input-sync.js
 var addInputOptionsSync = (fileDescriptors, options) => {
   for (const fdNumber of getInputFdNumbers(fileDescriptors)) {
     addInputOptionSync(fileDescriptors, fdNumber, options);
@@ -21138,10 +21138,10 @@ var validateSerializable = (newContents) => {
   }
 };
 
-// node_modules/execa/lib/io/output-sync.js
+// ../main/node_modules/execa/lib/io/output-sync.js
 import { writeFileSync, appendFileSync as appendFileSync2 } from "node:fs";
 
-// node_modules/execa/lib/verbose/output.js
+// ../main/node_modules/execa/lib/verbose/output.js
 var shouldLogOutput = ({ stdioItems, encoding, verboseInfo, fdNumber }) => fdNumber !== "all" && isFullVerbose(verboseInfo, fdNumber) && !BINARY_ENCODINGS.has(encoding) && fdUsesVerbose(fdNumber) && (stdioItems.some(({ type, value }) => type === "native" && PIPED_STDIO_VALUES.has(value)) || stdioItems.every(({ type }) => TRANSFORM_TYPES.has(type)));
 var fdUsesVerbose = (fdNumber) => fdNumber === 1 || fdNumber === 2;
 var PIPED_STDIO_VALUES = /* @__PURE__ */ new Set(["pipe", "overlapped"]);
@@ -21168,7 +21168,7 @@ var logLine = (line, fdNumber, verboseInfo) => {
   });
 };
 
-// node_modules/execa/lib/io/output-sync.js
+// ../main/node_modules/execa/lib/io/output-sync.js
 var transformOutputSync = ({ fileDescriptors, syncResult: { output }, options, isMaxBuffer, verboseInfo }) => {
   if (output === null) {
     return { output: Array.from({ length: 3 }) };
@@ -21271,7 +21271,7 @@ var writeToFiles = (serializedResult, stdioItems, outputFiles) => {
   }
 };
 
-// node_modules/execa/lib/resolve/all-sync.js
+// ../main/node_modules/execa/lib/resolve/all-sync.js
 var getAllSync = ([, stdout, stderr], options) => {
   if (!options.all) {
     return;
@@ -21294,7 +21294,7 @@ var getAllSync = ([, stdout, stderr], options) => {
   return `${stdout}${stderr}`;
 };
 
-// node_modules/execa/lib/resolve/exit-async.js
+// ../main/node_modules/execa/lib/resolve/exit-async.js
 import { once as once4 } from "node:events";
 var waitForExit = async (subprocess, context) => {
   const [exitCode, signal] = await waitForExitOrError(subprocess);
@@ -21328,7 +21328,7 @@ var waitForSuccessfulExit = async (exitPromise) => {
 var isSubprocessErrorExit = (exitCode, signal) => exitCode === void 0 && signal === void 0;
 var isFailedExit = (exitCode, signal) => exitCode !== 0 || signal !== null;
 
-// node_modules/execa/lib/resolve/exit-sync.js
+// ../main/node_modules/execa/lib/resolve/exit-sync.js
 var getExitResultSync = ({ error: error2, status: exitCode, signal, output }, { maxBuffer }) => {
   const resultError = getResultError(error2, exitCode, signal);
   const timedOut = resultError?.code === "ETIMEDOUT";
@@ -21348,7 +21348,7 @@ var getResultError = (error2, exitCode, signal) => {
   return isFailedExit(exitCode, signal) ? new DiscardedError() : void 0;
 };
 
-// node_modules/execa/lib/methods/main-sync.js
+// ../main/node_modules/execa/lib/methods/main-sync.js
 var execaCoreSync = (rawFile, rawArguments, rawOptions) => {
   const { file, commandArguments, command, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleSyncArguments(rawFile, rawArguments, rawOptions);
   const result = spawnSubprocessSync({
@@ -21480,14 +21480,14 @@ var getSyncResult = ({ error: error2, exitCode, signal, timedOut, isMaxBuffer, s
   isSync: true
 });
 
-// node_modules/execa/lib/methods/main-async.js
+// ../main/node_modules/execa/lib/methods/main-async.js
 import { setMaxListeners } from "node:events";
 import { spawn } from "node:child_process";
 
-// node_modules/execa/lib/ipc/methods.js
+// ../main/node_modules/execa/lib/ipc/methods.js
 import process8 from "node:process";
 
-// node_modules/execa/lib/ipc/get-one.js
+// ../main/node_modules/execa/lib/ipc/get-one.js
 import { once as once5, on as on2 } from "node:events";
 var getOneMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true, filter } = {}) => {
   validateIpcMethod({
@@ -21542,7 +21542,7 @@ var throwOnStrictError = async (ipcEmitter, isSubprocess, { signal }) => {
   throw getStrictResponseError(error2, isSubprocess);
 };
 
-// node_modules/execa/lib/ipc/get-each.js
+// ../main/node_modules/execa/lib/ipc/get-each.js
 import { once as once6, on as on3 } from "node:events";
 var getEachMessage = ({ anyProcess, channel, isSubprocess, ipc }, { reference = true } = {}) => loopOnMessages({
   anyProcess,
@@ -21621,7 +21621,7 @@ var throwIfStrictError = ({ error: error2 }) => {
   }
 };
 
-// node_modules/execa/lib/ipc/methods.js
+// ../main/node_modules/execa/lib/ipc/methods.js
 var addIpcMethods = (subprocess, { ipc }) => {
   Object.assign(subprocess, getIpcMethods(subprocess, false, ipc));
 };
@@ -21660,7 +21660,7 @@ var getIpcMethods = (anyProcess, isSubprocess, ipc) => ({
   })
 });
 
-// node_modules/execa/lib/return/early-error.js
+// ../main/node_modules/execa/lib/return/early-error.js
 import { ChildProcess as ChildProcess2 } from "node:child_process";
 import {
   PassThrough,
@@ -21714,7 +21714,7 @@ var duplex = () => new Duplex({ read() {
 } });
 var handleDummyPromise = async (error2, verboseInfo, options) => handleResult(error2, verboseInfo, options);
 
-// node_modules/execa/lib/stdio/handle-async.js
+// ../main/node_modules/execa/lib/stdio/handle-async.js
 import { createReadStream, createWriteStream } from "node:fs";
 import { Buffer as Buffer4 } from "node:buffer";
 import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
@@ -21759,7 +21759,7 @@ var addPropertiesAsync = {
   }
 };
 
-// node_modules/@sindresorhus/merge-streams/index.js
+// ../main/node_modules/@sindresorhus/merge-streams/index.js
 import { on as on4, once as once7 } from "node:events";
 import { PassThrough as PassThroughStream, getDefaultHighWaterMark as getDefaultHighWaterMark2 } from "node:stream";
 import { finished as finished2 } from "node:stream/promises";
@@ -21976,7 +21976,7 @@ var updateMaxListeners = (passThroughStream, increment2) => {
 var PASSTHROUGH_LISTENERS_COUNT = 2;
 var PASSTHROUGH_LISTENERS_PER_STREAM = 1;
 
-// node_modules/execa/lib/io/pipeline.js
+// ../main/node_modules/execa/lib/io/pipeline.js
 import { finished as finished3 } from "node:stream/promises";
 var pipeStreams = (source, destination) => {
   source.pipe(destination);
@@ -22014,7 +22014,7 @@ var abortSourceStream = (source) => {
   }
 };
 
-// node_modules/execa/lib/io/output-async.js
+// ../main/node_modules/execa/lib/io/output-async.js
 var pipeOutputAsync = (subprocess, fileDescriptors, controller) => {
   const pipeGroups = /* @__PURE__ */ new Map();
   for (const [fdNumber, { stdioItems, direction }] of Object.entries(fileDescriptors)) {
@@ -22066,10 +22066,10 @@ var setStandardStreamMaxListeners = (stream2, { signal }) => {
 };
 var MAX_LISTENERS_INCREMENT = 2;
 
-// node_modules/execa/lib/terminate/cleanup.js
+// ../main/node_modules/execa/lib/terminate/cleanup.js
 import { addAbortListener as addAbortListener2 } from "node:events";
 
-// node_modules/signal-exit/dist/mjs/signals.js
+// ../main/node_modules/signal-exit/dist/mjs/signals.js
 var signals = [];
 signals.push("SIGHUP", "SIGINT", "SIGTERM");
 if (process.platform !== "win32") {
@@ -22093,7 +22093,7 @@ if (process.platform === "linux") {
   signals.push("SIGIO", "SIGPOLL", "SIGPWR", "SIGSTKFLT");
 }
 
-// node_modules/signal-exit/dist/mjs/index.js
+// ../main/node_modules/signal-exit/dist/mjs/index.js
 var processOk = (process10) => !!process10 && typeof process10 === "object" && typeof process10.removeListener === "function" && typeof process10.emit === "function" && typeof process10.reallyExit === "function" && typeof process10.listeners === "function" && typeof process10.kill === "function" && typeof process10.pid === "number" && typeof process10.on === "function";
 var kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
 var global2 = globalThis;
@@ -22320,7 +22320,7 @@ var {
   unload
 } = signalExitWrap(processOk(process9) ? new SignalExit(process9) : new SignalExitFallback());
 
-// node_modules/execa/lib/terminate/cleanup.js
+// ../main/node_modules/execa/lib/terminate/cleanup.js
 var cleanupOnExit = (subprocess, { cleanup, detached }, { signal }) => {
   if (!cleanup || detached) {
     return;
@@ -22333,7 +22333,7 @@ var cleanupOnExit = (subprocess, { cleanup, detached }, { signal }) => {
   });
 };
 
-// node_modules/execa/lib/pipe/pipe-arguments.js
+// ../main/node_modules/execa/lib/pipe/pipe-arguments.js
 var normalizePipeArguments = ({ source, sourcePromise, boundOptions, createNested }, ...pipeArguments) => {
   const startTime = getStartTime();
   const {
@@ -22406,7 +22406,7 @@ var getSourceStream = (source, from) => {
   }
 };
 
-// node_modules/execa/lib/pipe/throw.js
+// ../main/node_modules/execa/lib/pipe/throw.js
 var handlePipeArgumentsError = ({
   sourceStream,
   sourceError,
@@ -22455,7 +22455,7 @@ var createNonCommandError = ({ error: error2, fileDescriptors, sourceOptions, st
 });
 var PIPE_COMMAND_MESSAGE = "source.pipe(destination)";
 
-// node_modules/execa/lib/pipe/sequence.js
+// ../main/node_modules/execa/lib/pipe/sequence.js
 var waitForBothSubprocesses = async (subprocessPromises) => {
   const [
     { status: sourceStatus, reason: sourceReason, value: sourceResult = sourceReason },
@@ -22473,7 +22473,7 @@ var waitForBothSubprocesses = async (subprocessPromises) => {
   return destinationResult;
 };
 
-// node_modules/execa/lib/pipe/streaming.js
+// ../main/node_modules/execa/lib/pipe/streaming.js
 import { finished as finished4 } from "node:stream/promises";
 var pipeSubprocessStream = (sourceStream, destinationStream, maxListenersController) => {
   const mergedStream = MERGED_STREAMS.has(destinationStream) ? pipeMoreSubprocessStream(sourceStream, destinationStream) : pipeFirstSubprocessStream(sourceStream, destinationStream);
@@ -22504,7 +22504,7 @@ var MERGED_STREAMS = /* @__PURE__ */ new WeakMap();
 var SOURCE_LISTENERS_PER_PIPE = 2;
 var DESTINATION_LISTENERS_PER_PIPE = 1;
 
-// node_modules/execa/lib/pipe/abort.js
+// ../main/node_modules/execa/lib/pipe/abort.js
 import { aborted } from "node:util";
 var unpipeOnAbort = (unpipeSignal, unpipeContext) => unpipeSignal === void 0 ? [] : [unpipeOnSignalAbort(unpipeSignal, unpipeContext)];
 var unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fileDescriptors, sourceOptions, startTime }) => {
@@ -22519,7 +22519,7 @@ var unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fil
   });
 };
 
-// node_modules/execa/lib/pipe/setup.js
+// ../main/node_modules/execa/lib/pipe/setup.js
 var pipeToSubprocess = (sourceInfo, ...pipeArguments) => {
   if (isPlainObject(pipeArguments[0])) {
     return pipeToSubprocess.bind(void 0, {
@@ -22578,10 +22578,10 @@ var handlePipePromise = async ({
 };
 var getSubprocessPromises = (sourcePromise, destination) => Promise.allSettled([sourcePromise, destination]);
 
-// node_modules/execa/lib/io/contents.js
+// ../main/node_modules/execa/lib/io/contents.js
 import { setImmediate } from "node:timers/promises";
 
-// node_modules/execa/lib/io/iterate.js
+// ../main/node_modules/execa/lib/io/iterate.js
 import { on as on5 } from "node:events";
 import { getDefaultHighWaterMark as getDefaultHighWaterMark3 } from "node:stream";
 var iterateOnSubprocessStream = ({ subprocessStdout, subprocess, binary, shouldEncode, encoding, preserveNewlines }) => {
@@ -22674,7 +22674,7 @@ var getGenerators = ({ binary, shouldEncode, encoding, shouldSplit, preserveNewl
   getSplitLinesGenerator(binary, preserveNewlines, !shouldSplit, {})
 ].filter(Boolean);
 
-// node_modules/execa/lib/io/contents.js
+// ../main/node_modules/execa/lib/io/contents.js
 var getStreamOutput = async ({ stream: stream2, onStreamEnd, fdNumber, encoding, buffer, maxBuffer, lines, allMixed, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => {
   const logPromise = logOutputAsync({
     stream: stream2,
@@ -22765,7 +22765,7 @@ var getBufferedData = async (streamPromise) => {
 };
 var handleBufferedData = ({ bufferedData }) => isArrayBuffer(bufferedData) ? new Uint8Array(bufferedData) : bufferedData;
 
-// node_modules/execa/lib/resolve/wait-stream.js
+// ../main/node_modules/execa/lib/resolve/wait-stream.js
 import { finished as finished5 } from "node:stream/promises";
 var waitForStream = async (stream2, fdNumber, streamInfo, { isSameDirection, stopOnExit = false } = {}) => {
   const state = handleStdinDestroy(stream2, streamInfo);
@@ -22818,7 +22818,7 @@ var isInputFileDescriptor = ({ fileDescriptors }, fdNumber) => fdNumber !== "all
 var isStreamAbort = (error2) => error2?.code === "ERR_STREAM_PREMATURE_CLOSE";
 var isStreamEpipe = (error2) => error2?.code === "EPIPE";
 
-// node_modules/execa/lib/resolve/stdio.js
+// ../main/node_modules/execa/lib/resolve/stdio.js
 var waitForStdioStreams = ({ subprocess, encoding, buffer, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream2, fdNumber) => waitForSubprocessStream({
   stream: stream2,
   fdNumber,
@@ -22859,7 +22859,7 @@ var waitForSubprocessStream = async ({ stream: stream2, fdNumber, encoding, buff
   return output;
 };
 
-// node_modules/execa/lib/resolve/all-async.js
+// ../main/node_modules/execa/lib/resolve/all-async.js
 var makeAllStream = ({ stdout, stderr }, { all }) => all && (stdout || stderr) ? mergeStreams([stdout, stderr].filter(Boolean)) : void 0;
 var waitForAllStream = ({ subprocess, encoding, buffer, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => waitForSubprocessStream({
   ...getAllStream(subprocess, buffer),
@@ -22887,10 +22887,10 @@ var getAllStream = ({ stdout, stderr, all }, [, bufferStdout, bufferStderr]) => 
 };
 var getAllMixed = ({ all, stdout, stderr }) => all && stdout && stderr && stdout.readableObjectMode !== stderr.readableObjectMode;
 
-// node_modules/execa/lib/resolve/wait-subprocess.js
+// ../main/node_modules/execa/lib/resolve/wait-subprocess.js
 import { once as once8 } from "node:events";
 
-// node_modules/execa/lib/verbose/ipc.js
+// ../main/node_modules/execa/lib/verbose/ipc.js
 var shouldLogIpc = (verboseInfo) => isFullVerbose(verboseInfo, "ipc");
 var logIpcOutput = (message, verboseInfo) => {
   const verboseMessage = serializeVerboseMessage(message);
@@ -22902,7 +22902,7 @@ var logIpcOutput = (message, verboseInfo) => {
   });
 };
 
-// node_modules/execa/lib/ipc/buffer-messages.js
+// ../main/node_modules/execa/lib/ipc/buffer-messages.js
 var waitForIpcOutput = async ({
   subprocess,
   buffer: bufferArray,
@@ -22940,7 +22940,7 @@ var getBufferedIpcOutput = async (ipcOutputPromise, ipcOutput) => {
   return ipcOutput;
 };
 
-// node_modules/execa/lib/resolve/wait-subprocess.js
+// ../main/node_modules/execa/lib/resolve/wait-subprocess.js
 var waitForSubprocessResult = async ({
   subprocess,
   options: {
@@ -23056,7 +23056,7 @@ var throwOnSubprocessError = async (subprocess, { signal }) => {
   throw error2;
 };
 
-// node_modules/execa/lib/convert/concurrent.js
+// ../main/node_modules/execa/lib/convert/concurrent.js
 var initializeConcurrentStreams = () => ({
   readableDestroy: /* @__PURE__ */ new WeakMap(),
   writableFinal: /* @__PURE__ */ new WeakMap(),
@@ -23082,11 +23082,11 @@ var waitForConcurrentStreams = async ({ resolve: resolve3, promises: promises3 }
   return !isSubprocessExit;
 };
 
-// node_modules/execa/lib/convert/readable.js
+// ../main/node_modules/execa/lib/convert/readable.js
 import { Readable as Readable3 } from "node:stream";
 import { callbackify as callbackify2 } from "node:util";
 
-// node_modules/execa/lib/convert/shared.js
+// ../main/node_modules/execa/lib/convert/shared.js
 import { finished as finished6 } from "node:stream/promises";
 var safeWaitForSubprocessStdin = async (subprocessStdin) => {
   if (subprocessStdin === void 0) {
@@ -23126,7 +23126,7 @@ var destroyOtherStream = (stream2, isOpen, error2) => {
   }
 };
 
-// node_modules/execa/lib/convert/readable.js
+// ../main/node_modules/execa/lib/convert/readable.js
 var createReadable = ({ subprocess, concurrentStreams, encoding }, { from, binary: binaryOption = true, preserveNewlines = true } = {}) => {
   const binary = binaryOption || BINARY_ENCODINGS.has(encoding);
   const { subprocessStdout, waitReadableDestroy } = getSubprocessStdout(subprocess, from, concurrentStreams);
@@ -23211,7 +23211,7 @@ var destroyOtherReadable = (stream2, error2) => {
   destroyOtherStream(stream2, stream2.readable, error2);
 };
 
-// node_modules/execa/lib/convert/writable.js
+// ../main/node_modules/execa/lib/convert/writable.js
 import { Writable as Writable3 } from "node:stream";
 import { callbackify as callbackify3 } from "node:util";
 var createWritable = ({ subprocess, concurrentStreams }, { to } = {}) => {
@@ -23277,7 +23277,7 @@ var destroyOtherWritable = (stream2, error2) => {
   destroyOtherStream(stream2, stream2.writable, error2);
 };
 
-// node_modules/execa/lib/convert/duplex.js
+// ../main/node_modules/execa/lib/convert/duplex.js
 import { Duplex as Duplex3 } from "node:stream";
 import { callbackify as callbackify4 } from "node:util";
 var createDuplex = ({ subprocess, concurrentStreams, encoding }, { from, to, binary: binaryOption = true, preserveNewlines = true } = {}) => {
@@ -23331,7 +23331,7 @@ var onDuplexDestroy = async ({ subprocessStdout, subprocessStdin, subprocess, wa
   ]);
 };
 
-// node_modules/execa/lib/convert/iterable.js
+// ../main/node_modules/execa/lib/convert/iterable.js
 var createIterable = (subprocess, encoding, {
   from,
   binary: binaryOption = false,
@@ -23360,7 +23360,7 @@ var iterateOnStdoutData = async function* (onStdoutData, subprocessStdout, subpr
   }
 };
 
-// node_modules/execa/lib/convert/add.js
+// ../main/node_modules/execa/lib/convert/add.js
 var addConvertedStreams = (subprocess, { encoding }) => {
   const concurrentStreams = initializeConcurrentStreams();
   subprocess.readable = createReadable.bind(void 0, { subprocess, concurrentStreams, encoding });
@@ -23370,7 +23370,7 @@ var addConvertedStreams = (subprocess, { encoding }) => {
   subprocess[Symbol.asyncIterator] = createIterable.bind(void 0, subprocess, encoding, {});
 };
 
-// node_modules/execa/lib/methods/promise.js
+// ../main/node_modules/execa/lib/methods/promise.js
 var mergePromise = (subprocess, promise) => {
   for (const [property, descriptor] of descriptors) {
     const value = descriptor.value.bind(promise);
@@ -23384,7 +23384,7 @@ var descriptors = ["then", "catch", "finally"].map((property) => [
   Reflect.getOwnPropertyDescriptor(nativePromisePrototype, property)
 ]);
 
-// node_modules/execa/lib/methods/main-async.js
+// ../main/node_modules/execa/lib/methods/main-async.js
 var execaCoreAsync = (rawFile, rawArguments, rawOptions, createNested) => {
   const { file, commandArguments, command, escapedCommand, startTime, verboseInfo, options, fileDescriptors } = handleAsyncArguments(rawFile, rawArguments, rawOptions);
   const { subprocess, promise } = spawnSubprocessAsync({
@@ -23539,7 +23539,7 @@ var getAsyncResult = ({ errorInfo, exitCode, signal, stdio, all, ipcOutput, cont
   startTime
 });
 
-// node_modules/execa/lib/methods/bind.js
+// ../main/node_modules/execa/lib/methods/bind.js
 var mergeOptions = (boundOptions, options) => {
   const newOptions = Object.fromEntries(
     Object.entries(options).map(([optionName, optionValue]) => [
@@ -23557,7 +23557,7 @@ var mergeOption = (optionName, boundOptionValue, optionValue) => {
 };
 var DEEP_OPTIONS = /* @__PURE__ */ new Set(["env", ...FD_SPECIFIC_OPTIONS]);
 
-// node_modules/execa/lib/methods/create.js
+// ../main/node_modules/execa/lib/methods/create.js
 var createExeca = (mapArguments, boundOptions, deepOptions, setBoundExeca) => {
   const createNested = (mapArguments2, boundOptions2, setBoundExeca2) => createExeca(mapArguments2, boundOptions2, deepOptions, setBoundExeca2);
   const boundExeca = (...execaArguments) => callBoundExeca({
@@ -23603,7 +23603,7 @@ var parseArguments = ({ mapArguments, firstArgument, nextArguments, deepOptions,
   };
 };
 
-// node_modules/execa/lib/methods/command.js
+// ../main/node_modules/execa/lib/methods/command.js
 var mapCommandAsync = ({ file, commandArguments }) => parseCommand(file, commandArguments);
 var mapCommandSync = ({ file, commandArguments }) => ({ ...parseCommand(file, commandArguments), isSync: true });
 var parseCommand = (command, unusedArguments) => {
@@ -23634,7 +23634,7 @@ var parseCommandString = (command) => {
 };
 var SPACES_REGEXP = / +/g;
 
-// node_modules/execa/lib/methods/script.js
+// ../main/node_modules/execa/lib/methods/script.js
 var setScriptSync = (boundExeca, createNested, boundOptions) => {
   boundExeca.sync = createNested(mapScriptSync, boundOptions);
   boundExeca.s = boundExeca.sync;
@@ -23645,7 +23645,7 @@ var getScriptOptions = (options) => ({ options: { ...getScriptStdinOption(option
 var getScriptStdinOption = ({ input, inputFile, stdio }) => input === void 0 && inputFile === void 0 && stdio === void 0 ? { stdin: "inherit" } : {};
 var deepScriptOptions = { preferLocal: true };
 
-// node_modules/execa/index.js
+// ../main/node_modules/execa/index.js
 var execa = createExeca(() => ({}));
 var execaSync = createExeca(() => ({ isSync: true }));
 var execaCommand = createExeca(mapCommandAsync);
@@ -23815,7 +23815,7 @@ var runCatchUp = async (ctx) => {
   return done({ "caught-up": count2 });
 };
 
-// node_modules/re2js/build/index.js
+// ../main/node_modules/re2js/build/index.js
 var RE2Flags = class RE2Flags2 {
   static FOLD_CASE = 1;
   static LITERAL = 2;
@@ -31990,7 +31990,7 @@ import { createHash as createHash2, timingSafeEqual as timingSafeEqual2 } from "
 // src/sops/native/age-unwrap.ts
 import { createDecipheriv as createDecipheriv2, createHash, createHmac, hkdfSync as hkdfSync2, timingSafeEqual } from "node:crypto";
 
-// node_modules/@noble/hashes/utils.js
+// ../main/node_modules/@noble/hashes/utils.js
 function isBytes(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a2 && a2.BYTES_PER_ELEMENT === 1;
 }
@@ -32187,7 +32187,7 @@ var oidNist = (suffix) => ({
   oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
 });
 
-// node_modules/@noble/hashes/hmac.js
+// ../main/node_modules/@noble/hashes/hmac.js
 var _HMAC = class {
   oHash;
   iHash;
@@ -32264,7 +32264,7 @@ var hmac = /* @__PURE__ */ (() => {
   return hmac_;
 })();
 
-// node_modules/@noble/hashes/hkdf.js
+// ../main/node_modules/@noble/hashes/hkdf.js
 function extract(hash, ikm, salt) {
   ahash(hash);
   if (salt === void 0)
@@ -32331,7 +32331,7 @@ var hkdf = (hash, ikm, salt, info2, length) => {
   return expand(hash, HMAC.digest(), info2, length, HMAC);
 };
 
-// node_modules/@noble/hashes/_u64.js
+// ../main/node_modules/@noble/hashes/_u64.js
 var fromNumH = (n2) => n2 / 2 ** 32 | 0;
 var fromNumL = (n2) => n2 >>> 0;
 function setU64FromNum(view, byteOffset, n2, isLE4) {
@@ -32341,7 +32341,7 @@ function setU64FromNum(view, byteOffset, n2, isLE4) {
   view.setUint32(byteOffset + 4, isLE4 ? h2 : l, isLE4);
 }
 
-// node_modules/@noble/hashes/_md.js
+// ../main/node_modules/@noble/hashes/_md.js
 function Chi(a2, b, c3) {
   return a2 & b ^ ~a2 & c3;
 }
@@ -32454,7 +32454,7 @@ var SHA256_IV = /* @__PURE__ */ Uint32Array.from([
   1541459225
 ]);
 
-// node_modules/@noble/hashes/sha2.js
+// ../main/node_modules/@noble/hashes/sha2.js
 var SHA256_K = /* @__PURE__ */ Uint32Array.from([
   1116352408,
   1899447441,
@@ -32619,7 +32619,7 @@ var sha256 = /* @__PURE__ */ createHasher(
   /* @__PURE__ */ oidNist(1)
 );
 
-// node_modules/@scure/base/index.js
+// ../main/node_modules/@scure/base/index.js
 var freeze = (fn) => Object.freeze(fn());
 function isBytes2(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a2 && a2.BYTES_PER_ELEMENT === 1;
@@ -33010,7 +33010,7 @@ function genBech32(encoding) {
 }
 var bech32 = /* @__PURE__ */ freeze(() => genBech32("bech32"));
 
-// node_modules/@noble/hashes/pbkdf2.js
+// ../main/node_modules/@noble/hashes/pbkdf2.js
 function pbkdf2Init(hash, _password, _salt, _opts) {
   ahash(hash);
   const opts2 = checkOpts({ dkLen: 32, asyncTick: 10 }, _opts);
@@ -33085,7 +33085,7 @@ function pbkdf2(hash, password, salt, opts2) {
   return eng.output(DK);
 }
 
-// node_modules/@noble/hashes/scrypt.js
+// ../main/node_modules/@noble/hashes/scrypt.js
 function XorAndSalsa(prev, pi, input, ii, out, oi) {
   let y00 = prev[pi++] ^ input[ii++], y01 = prev[pi++] ^ input[ii++];
   let y02 = prev[pi++] ^ input[ii++], y03 = prev[pi++] ^ input[ii++];
@@ -33243,7 +33243,7 @@ function scrypt(password, salt, opts2) {
   return scryptOutput(password, dkLen, B, V, tmp);
 }
 
-// node_modules/@noble/ciphers/utils.js
+// ../main/node_modules/@noble/ciphers/utils.js
 function isBytes3(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a2 && a2.BYTES_PER_ELEMENT === 1;
 }
@@ -33421,7 +33421,7 @@ function copyBytes(bytes) {
   return Uint8Array.from(abytes3(bytes));
 }
 
-// node_modules/@noble/ciphers/_arx.js
+// ../main/node_modules/@noble/ciphers/_arx.js
 var encodeStr = (str2) => Uint8Array.from(str2.split(""), (c3) => c3.charCodeAt(0));
 var sigma16_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 16-byte k"))))();
 var sigma32_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 32-byte k"))))();
@@ -33551,7 +33551,7 @@ function createCipher(core, opts2) {
   };
 }
 
-// node_modules/@noble/ciphers/_poly1305.js
+// ../main/node_modules/@noble/ciphers/_poly1305.js
 function u8to16(a2, i2) {
   return a2[i2++] & 255 | (a2[i2++] & 255) << 8;
 }
@@ -33802,7 +33802,7 @@ var Poly1305 = class {
 };
 var poly1305 = /* @__PURE__ */ wrapMacConstructor(32, (key) => new Poly1305(key));
 
-// node_modules/@noble/ciphers/chacha.js
+// ../main/node_modules/@noble/ciphers/chacha.js
 function chachaCore(s, k, n2, out, cnt, rounds = 20) {
   let y00 = s[0], y01 = s[1], y02 = s[2], y03 = s[3], y04 = k[0], y05 = k[1], y06 = k[2], y07 = k[3], y08 = k[4], y09 = k[5], y10 = k[6], y11 = k[7], y12 = cnt, y13 = n2[0], y14 = n2[1], y15 = n2[2];
   let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
@@ -33952,7 +33952,7 @@ var chacha20poly1305 = /* @__PURE__ */ wrapCipher(
   /* @__PURE__ */ _poly1305_aead(chacha20)
 );
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js
 function isBytes4(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array";
 }
@@ -34098,7 +34098,7 @@ var oidNist2 = (suffix) => ({
   oid: Uint8Array.from([6, 9, 96, 134, 72, 1, 101, 3, 4, 2, suffix])
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js
 var _0n = /* @__PURE__ */ BigInt(0);
 var _1n = /* @__PURE__ */ BigInt(1);
 function abool2(value, title = "") {
@@ -34247,7 +34247,7 @@ function memoized(fn) {
   };
 }
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js
 var _0n2 = /* @__PURE__ */ BigInt(0);
 var _1n2 = /* @__PURE__ */ BigInt(1);
 var _2n = /* @__PURE__ */ BigInt(2);
@@ -34633,7 +34633,7 @@ function mapHashToField(key, fieldOrder, isLE4 = false) {
   return isLE4 ? numberToBytesLE(reduced, fieldLen) : numberToBytesBE(reduced, fieldLen);
 }
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js
 var _0n3 = /* @__PURE__ */ BigInt(0);
 var _1n3 = /* @__PURE__ */ BigInt(1);
 function negateCt(condition, item) {
@@ -34866,7 +34866,7 @@ function createKeygen(randomSecretKey, getPublicKey) {
   };
 }
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js
 var _0n4 = BigInt(0);
 var _1n4 = BigInt(1);
 var _2n2 = BigInt(2);
@@ -34981,7 +34981,7 @@ function montgomery(curveDef) {
   });
 }
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js
 var _HMAC2 = class {
   oHash;
   iHash;
@@ -35052,7 +35052,7 @@ var _HMAC2 = class {
 var hmac2 = (hash, key, message) => new _HMAC2(hash, key).update(message).digest();
 hmac2.create = (hash, key) => new _HMAC2(hash, key);
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest = (num, den) => (num + (num >= 0 ? den : -den) / _2n3) / den;
 function _splitEndoScalar(k, basis, n2) {
   const [[a1, b1], [a2, b2]] = basis;
@@ -35924,7 +35924,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
 function Chi2(a2, b, c3) {
   return a2 & b ^ ~a2 & c3;
 }
@@ -36055,7 +36055,7 @@ var SHA384_IV2 = /* @__PURE__ */ Uint32Array.from([
   3204075428
 ]);
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
 var U32_MASK64 = /* @__PURE__ */ BigInt(2 ** 32 - 1);
 var _32n = /* @__PURE__ */ BigInt(32);
 function fromBig(n2, le = false) {
@@ -36094,7 +36094,7 @@ var add4H = (low, Ah, Bh, Ch, Dh) => Ah + Bh + Ch + Dh + (low / 2 ** 32 | 0) | 0
 var add5L = (Al, Bl, Cl, Dl, El) => (Al >>> 0) + (Bl >>> 0) + (Cl >>> 0) + (Dl >>> 0) + (El >>> 0);
 var add5H = (low, Ah, Bh, Ch, Dh, Eh) => Ah + Bh + Ch + Dh + Eh + (low / 2 ** 32 | 0) | 0;
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js
 var SHA256_K2 = /* @__PURE__ */ Uint32Array.from([
   1116352408,
   1899447441,
@@ -36450,7 +36450,7 @@ var sha384 = /* @__PURE__ */ createHasher2(
   /* @__PURE__ */ oidNist2(2)
 );
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js
 var _1n6 = BigInt(1);
 var _2n4 = BigInt(2);
 var _3n3 = /* @__PURE__ */ BigInt(3);
@@ -36493,7 +36493,7 @@ var x25519 = /* @__PURE__ */ (() => {
   });
 })();
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js
 var p256_CURVE = /* @__PURE__ */ (() => ({
   p: BigInt("0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
   n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
@@ -36517,7 +36517,7 @@ var p256 = /* @__PURE__ */ ecdsa(p256_Point, sha2562);
 var p384_Point = /* @__PURE__ */ weierstrass(p384_CURVE);
 var p384 = /* @__PURE__ */ ecdsa(p384_Point, sha384);
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
 function extract2(hash, ikm, salt) {
   ahash2(hash);
   if (salt === void 0)
@@ -36553,7 +36553,7 @@ function expand2(hash, prk, info2, length = 32) {
   return okm.slice(0, length);
 }
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
 var _0n6 = BigInt(0);
 var _1n7 = BigInt(1);
 var _2n5 = BigInt(2);
@@ -36752,7 +36752,7 @@ var genShake = (suffix, blockLen, outputLen, info2 = {}) => createHasher2((opts2
 var shake128 = /* @__PURE__ */ genShake(31, 168, 16, /* @__PURE__ */ oidNist2(11));
 var shake256 = /* @__PURE__ */ genShake(31, 136, 32, /* @__PURE__ */ oidNist2(12));
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
 function checkU32(n2) {
   if (!Number.isSafeInteger(n2) || n2 < 0 || n2 > 4294967295)
     throw new Error("wrong u32 integer:" + n2);
@@ -36833,7 +36833,7 @@ var FFTCore = (F2, coreOpts) => {
   };
 };
 
-// node_modules/@noble/post-quantum/utils.js
+// ../main/node_modules/@noble/post-quantum/utils.js
 var randomBytes4 = randomBytes3;
 function equalBytes2(a2, b) {
   if (a2.length !== b.length)
@@ -36917,7 +36917,7 @@ function getMask(bits) {
 }
 var EMPTY = Uint8Array.of();
 
-// node_modules/@noble/post-quantum/_crystals.js
+// ../main/node_modules/@noble/post-quantum/_crystals.js
 var genCrystals = (opts2) => {
   const { newPoly, N: N2, Q: Q2, F: F2, ROOT_OF_UNITY: ROOT_OF_UNITY2, brvBits, isKyber } = opts2;
   const mod5 = (a2, modulo = Q2) => {
@@ -37026,7 +37026,7 @@ var createXofShake = (shake) => (seed, blockLen) => {
 };
 var XOF128 = /* @__PURE__ */ createXofShake(shake128);
 
-// node_modules/@noble/post-quantum/ml-kem.js
+// ../main/node_modules/@noble/post-quantum/ml-kem.js
 var N = 256;
 var Q = 3329;
 var F = 3303;
@@ -37293,7 +37293,7 @@ var ml_kem1024 = /* @__PURE__ */ createKyber({
   ...PARAMS[1024]
 });
 
-// node_modules/@noble/post-quantum/hybrid.js
+// ../main/node_modules/@noble/post-quantum/hybrid.js
 function ecKeygen(curve, allowZeroKey = false) {
   const lengths = curve.lengths;
   let keygen = curve.keygen;
@@ -37511,7 +37511,7 @@ var ml_kem768_p256 = /* @__PURE__ */ (() => concreteHybridKem("MLKEM768-P256", m
 var MLKEM768X25519 = ml_kem768_x25519;
 var MLKEM768P256 = ml_kem768_p256;
 
-// node_modules/@noble/curves/utils.js
+// ../main/node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
 }) {
   if (!Array.isArray(item))
@@ -37693,7 +37693,7 @@ function validateObject2(object, fields = {}, optFields = {}, title = "object") 
   iter(optFields, true);
 }
 
-// node_modules/@noble/curves/abstract/modular.js
+// ../main/node_modules/@noble/curves/abstract/modular.js
 var _0n8 = /* @__PURE__ */ BigInt(0);
 var _1n9 = /* @__PURE__ */ BigInt(1);
 var _2n6 = /* @__PURE__ */ BigInt(2);
@@ -38156,7 +38156,7 @@ function mapHashToField2(key, fieldOrder, isLE4 = false) {
   return isLE4 ? numberToBytesLE2(reduced, fieldLen) : numberToBytesBE2(reduced, fieldLen);
 }
 
-// node_modules/@noble/curves/abstract/curve.js
+// ../main/node_modules/@noble/curves/abstract/curve.js
 var _0n9 = /* @__PURE__ */ BigInt(0);
 var _1n10 = /* @__PURE__ */ BigInt(1);
 var _4n4 = /* @__PURE__ */ BigInt(4);
@@ -38543,7 +38543,7 @@ function createKeygen2(randomSecretKey, getPublicKey) {
   };
 }
 
-// node_modules/@noble/curves/abstract/der.js
+// ../main/node_modules/@noble/curves/abstract/der.js
 var _0n10 = /* @__PURE__ */ BigInt(0);
 var DERErr2 = class extends Error {
   constructor(m = "") {
@@ -38670,7 +38670,7 @@ var DER2 = /* @__PURE__ */ (() => {
   return Object.freeze(_DER);
 })();
 
-// node_modules/@noble/curves/abstract/weierstrass.js
+// ../main/node_modules/@noble/curves/abstract/weierstrass.js
 var divNearest2 = (num, den) => (num + (num >= 0 ? den : -den) / _2n7) / den;
 function _splitEndoScalar2(k, basis, n2) {
   aInRange2("scalar", k, _0n11, n2);
@@ -39502,7 +39502,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
   });
 }
 
-// node_modules/@noble/curves/nist.js
+// ../main/node_modules/@noble/curves/nist.js
 var p256_CURVE2 = /* @__PURE__ */ (() => ({
   p: BigInt("0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
   n: BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"),
@@ -39515,7 +39515,7 @@ var p256_CURVE2 = /* @__PURE__ */ (() => ({
 var p256_Point2 = /* @__PURE__ */ weierstrass2(p256_CURVE2);
 var p2562 = /* @__PURE__ */ ecdsa2(p256_Point2, sha256);
 
-// node_modules/@noble/curves/abstract/edwards.js
+// ../main/node_modules/@noble/curves/abstract/edwards.js
 var _0n12 = /* @__PURE__ */ BigInt(0);
 var _1n12 = /* @__PURE__ */ BigInt(1);
 var _2n8 = /* @__PURE__ */ BigInt(2);
@@ -39809,7 +39809,7 @@ function edwards(params, extraOpts = {}) {
   return Point;
 }
 
-// node_modules/@noble/curves/abstract/montgomery.js
+// ../main/node_modules/@noble/curves/abstract/montgomery.js
 var _0n13 = /* @__PURE__ */ BigInt(0);
 var _1n13 = /* @__PURE__ */ BigInt(1);
 var _2n9 = /* @__PURE__ */ BigInt(2);
@@ -39956,7 +39956,7 @@ function montgomery2(curveDef) {
   });
 }
 
-// node_modules/@noble/curves/ed25519.js
+// ../main/node_modules/@noble/curves/ed25519.js
 var _0n14 = /* @__PURE__ */ BigInt(0);
 var _1n14 = /* @__PURE__ */ BigInt(1);
 var _2n10 = /* @__PURE__ */ BigInt(2);
@@ -40042,7 +40042,7 @@ var x255192 = /* @__PURE__ */ (() => {
   });
 })();
 
-// node_modules/age-encryption/dist/x25519.js
+// ../main/node_modules/age-encryption/dist/x25519.js
 var exportable = false;
 var webCryptoOff = false;
 async function webCryptoFallback(func, fallback) {
@@ -40113,7 +40113,7 @@ function domBuffer(arr) {
   return arr;
 }
 
-// node_modules/age-encryption/dist/io.js
+// ../main/node_modules/age-encryption/dist/io.js
 var LineReader = class {
   s;
   transcript = [];
@@ -40214,7 +40214,7 @@ async function read(stream2, n2) {
   return { data, rest };
 }
 
-// node_modules/age-encryption/dist/format.js
+// ../main/node_modules/age-encryption/dist/format.js
 var Stanza = class {
   /**
    * All space-separated arguments on the first line of the stanza.
@@ -40311,7 +40311,7 @@ function encodeHeader(recipients, MAC) {
   ]);
 }
 
-// node_modules/age-encryption/dist/recipients.js
+// ../main/node_modules/age-encryption/dist/recipients.js
 var HybridRecipient = class {
   recipient;
   constructor(s) {
@@ -40625,7 +40625,7 @@ function isCryptoKey2(key) {
   return typeof CryptoKey !== "undefined" && key instanceof CryptoKey;
 }
 
-// node_modules/age-encryption/dist/stream.js
+// ../main/node_modules/age-encryption/dist/stream.js
 var chacha20poly1305Overhead = 16;
 var chunkSize = /* @__PURE__ */ (() => 64 * 1024)();
 var chunkSizeWithOverhead = /* @__PURE__ */ (() => chunkSize + chacha20poly1305Overhead)();
@@ -40722,7 +40722,7 @@ function ciphertextSize(plaintextSize2) {
   return plaintextSize2 + chacha20poly1305Overhead * chunks;
 }
 
-// node_modules/age-encryption/dist/armor.js
+// ../main/node_modules/age-encryption/dist/armor.js
 var armor_exports = {};
 __export(armor_exports, {
   decode: () => decode,
@@ -40763,7 +40763,7 @@ function decode(file) {
   return base64.decode(lines.join(""));
 }
 
-// node_modules/age-encryption/dist/index.js
+// ../main/node_modules/age-encryption/dist/index.js
 var Encrypter = class {
   passphrase = null;
   scryptWorkFactor = 18;
@@ -42818,6 +42818,9 @@ ${digest(value)}
 `;
   return createHash5("sha256").update(text, "utf8").digest("hex").slice(0, 16);
 };
+var GENERATION_ENTRY = ".keyfleet-generation";
+var generationEntry = (env, agent, generation) => `${JSON.stringify({ environment: env, agent, generation })}
+`;
 
 // src/render/kubernetes.ts
 var VOLUME_NAME = "keyfleet-secrets";
@@ -42838,6 +42841,7 @@ var toBase64 = (value) => Buffer.from(value, "utf8").toString("base64");
 var secretManifest = (env, agent, entries, generation, encode2 = toBase64) => {
   const data = {};
   for (const [name, value] of entries) data[name] = encode2(value);
+  data[GENERATION_ENTRY] = toBase64(generationEntry(env, agent.name, generation));
   return {
     apiVersion: "v1",
     kind: "Secret",
@@ -42960,7 +42964,7 @@ var registryMarkdown = (registry) => {
 `;
 };
 
-// node_modules/is-plain-object/dist/is-plain-object.mjs
+// ../main/node_modules/is-plain-object/dist/is-plain-object.mjs
 function isObject2(o2) {
   return Object.prototype.toString.call(o2) === "[object Object]";
 }
@@ -42977,7 +42981,7 @@ function isPlainObject2(o2) {
   return true;
 }
 
-// node_modules/@kubernetes-models/validate/dist/formats.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/formats.mjs
 var import_formats = __toESM(require_formats(), 1);
 var import_formats2 = __toESM(require_formats2(), 1);
 var import_is_cidr = __toESM(require_is_cidr(), 1);
@@ -43010,18 +43014,18 @@ var formats = {
   }
 };
 
-// node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
 var import_validation_error = __toESM(require_validation_error(), 1);
 
-// node_modules/@kubernetes-models/validate/dist/utils.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/utils.mjs
 function exportDefault(mod5) {
   return mod5.default ?? mod5;
 }
 
-// node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
 var validation_error_default = exportDefault(import_validation_error.default);
 
-// node_modules/@kubernetes-models/validate/dist/validate.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/validate.mjs
 var import_ajv_i18n = __toESM(require_localize(), 1);
 function generateErrorMessage(errors) {
   import_ajv_i18n.default.en(errors);
@@ -43036,7 +43040,7 @@ function runValidateFunc(fn, data) {
   }
 }
 
-// node_modules/@kubernetes-models/base/dist/model.mjs
+// ../main/node_modules/@kubernetes-models/base/dist/model.mjs
 function setDefinedProps(src, dst) {
   for (const key of Object.keys(src)) {
     if (src[key] !== void 0) {
@@ -43079,7 +43083,7 @@ function setValidateFunc(ctor, fn) {
   };
 }
 
-// node_modules/@kubernetes-models/base/dist/meta.mjs
+// ../main/node_modules/@kubernetes-models/base/dist/meta.mjs
 function isNonNullObject(value) {
   return typeof value === "object" && value != null;
 }
@@ -43089,7 +43093,7 @@ function createTypeMetaGuard(meta) {
   };
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1Time.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1Time.mjs
 var validate = function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if ("string" == typeof data) {
@@ -43105,7 +43109,7 @@ var validate = function validate21(data, { instancePath = "", parentData, parent
 };
 var formats0 = formats["date-time"];
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1FieldsV1.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1FieldsV1.mjs
 var validate2 = function validate212(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (!(data && "object" == typeof data && !Array.isArray(data))) {
@@ -43115,7 +43119,7 @@ var validate2 = function validate212(data, { instancePath = "", parentData, pare
   return validate212.errors = vErrors, 0 === errors;
 };
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ManagedFieldsEntry.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ManagedFieldsEntry.mjs
 var validate3 = function validate22(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.apiVersion || validate213(data.apiVersion, { instancePath: instancePath + "/apiVersion", parentData: data, parentDataProperty: "apiVersion", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.fieldsType || validate213(data.fieldsType, { instancePath: instancePath + "/fieldsType", parentData: data, parentDataProperty: "fieldsType", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.fieldsV1 || validate25(data.fieldsV1, { instancePath: instancePath + "/fieldsV1", parentData: data, parentDataProperty: "fieldsV1", rootData }) || (errors = (vErrors = null === vErrors ? validate25.errors : vErrors.concat(validate25.errors)).length), void 0 === data.manager || validate213(data.manager, { instancePath: instancePath + "/manager", parentData: data, parentDataProperty: "manager", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.operation || validate213(data.operation, { instancePath: instancePath + "/operation", parentData: data, parentDataProperty: "operation", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.subresource || validate213(data.subresource, { instancePath: instancePath + "/subresource", parentData: data, parentDataProperty: "subresource", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.time || validate32(data.time, { instancePath: instancePath + "/time", parentData: data, parentDataProperty: "time", rootData }) || (errors = (vErrors = null === vErrors ? validate32.errors : vErrors.concat(validate32.errors)).length);
@@ -43142,7 +43146,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
   return null === data || validate(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate.errors : vErrors.concat(validate.errors)).length), validate32.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1OwnerReference.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1OwnerReference.mjs
 var validate4 = function validate23(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43186,7 +43190,7 @@ function validate214(data, { instancePath = "", parentData, parentDataProperty, 
   return validate214.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta.mjs
 var validate5 = function validate29(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.annotations || validate26(data.annotations, { instancePath: instancePath + "/annotations", parentData: data, parentDataProperty: "annotations", rootData }) || (errors = (vErrors = null === vErrors ? validate26.errors : vErrors.concat(validate26.errors)).length), void 0 === data.creationTimestamp || validate215(data.creationTimestamp, { instancePath: instancePath + "/creationTimestamp", parentData: data, parentDataProperty: "creationTimestamp", rootData }) || (errors = (vErrors = null === vErrors ? validate215.errors : vErrors.concat(validate215.errors)).length), void 0 === data.deletionGracePeriodSeconds || validate252(data.deletionGracePeriodSeconds, { instancePath: instancePath + "/deletionGracePeriodSeconds", parentData: data, parentDataProperty: "deletionGracePeriodSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate252.errors : vErrors.concat(validate252.errors)).length), void 0 === data.deletionTimestamp || validate215(data.deletionTimestamp, { instancePath: instancePath + "/deletionTimestamp", parentData: data, parentDataProperty: "deletionTimestamp", rootData }) || (errors = (vErrors = null === vErrors ? validate215.errors : vErrors.concat(validate215.errors)).length), void 0 === data.finalizers || validate34(data.finalizers, { instancePath: instancePath + "/finalizers", parentData: data, parentDataProperty: "finalizers", rootData }) || (errors = (vErrors = null === vErrors ? validate34.errors : vErrors.concat(validate34.errors)).length), void 0 === data.generateName || validate28(data.generateName, { instancePath: instancePath + "/generateName", parentData: data, parentDataProperty: "generateName", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.generation || validate252(data.generation, { instancePath: instancePath + "/generation", parentData: data, parentDataProperty: "generation", rootData }) || (errors = (vErrors = null === vErrors ? validate252.errors : vErrors.concat(validate252.errors)).length), void 0 === data.labels || validate26(data.labels, { instancePath: instancePath + "/labels", parentData: data, parentDataProperty: "labels", rootData }) || (errors = (vErrors = null === vErrors ? validate26.errors : vErrors.concat(validate26.errors)).length), void 0 === data.managedFields || validate40(data.managedFields, { instancePath: instancePath + "/managedFields", parentData: data, parentDataProperty: "managedFields", rootData }) || (errors = (vErrors = null === vErrors ? validate40.errors : vErrors.concat(validate40.errors)).length), void 0 === data.name || validate28(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.namespace || validate28(data.namespace, { instancePath: instancePath + "/namespace", parentData: data, parentDataProperty: "namespace", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.ownerReferences || validate48(data.ownerReferences, { instancePath: instancePath + "/ownerReferences", parentData: data, parentDataProperty: "ownerReferences", rootData }) || (errors = (vErrors = null === vErrors ? validate48.errors : vErrors.concat(validate48.errors)).length), void 0 === data.resourceVersion || validate28(data.resourceVersion, { instancePath: instancePath + "/resourceVersion", parentData: data, parentDataProperty: "resourceVersion", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.selfLink || validate28(data.selfLink, { instancePath: instancePath + "/selfLink", parentData: data, parentDataProperty: "selfLink", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.uid || validate28(data.uid, { instancePath: instancePath + "/uid", parentData: data, parentDataProperty: "uid", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length);
@@ -43283,7 +43287,7 @@ function validate48(data, { instancePath = "", parentData, parentDataProperty, r
   return validate48.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Secret.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Secret.mjs
 var validate6 = function validate216(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43389,7 +43393,7 @@ function validate402(data, { instancePath = "", parentData, parentDataProperty, 
   return validate402.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/v1/Secret.mjs
+// ../main/node_modules/kubernetes-models/v1/Secret.mjs
 var Secret = class _Secret extends Model {
   constructor(data) {
     super(), this.setDefinedProps({ apiVersion: _Secret.apiVersion, kind: _Secret.kind, ...data });
@@ -43397,7 +43401,7 @@ var Secret = class _Secret extends Model {
 };
 Secret.apiVersion = "v1", Secret.kind = "Secret", Secret.is = createTypeMetaGuard(Secret), setValidateFunc(Secret, validate6);
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorRequirement.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorRequirement.mjs
 var validate7 = function validate224(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43450,7 +43454,7 @@ function validate262(data, { instancePath = "", parentData, parentDataProperty, 
   return validate262.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorTerm.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorTerm.mjs
 var validate8 = function validate263(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.matchExpressions || validate218(data.matchExpressions, { instancePath: instancePath + "/matchExpressions", parentData: data, parentDataProperty: "matchExpressions", rootData }) || (errors = (vErrors = null === vErrors ? validate218.errors : vErrors.concat(validate218.errors)).length), void 0 === data.matchFields || validate218(data.matchFields, { instancePath: instancePath + "/matchFields", parentData: data, parentDataProperty: "matchFields", rootData }) || (errors = (vErrors = null === vErrors ? validate218.errors : vErrors.concat(validate218.errors)).length);
@@ -43477,7 +43481,7 @@ function validate218(data, { instancePath = "", parentData, parentDataProperty, 
   return validate218.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PreferredSchedulingTerm.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PreferredSchedulingTerm.mjs
 var validate9 = function validate219(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43514,7 +43518,7 @@ function validate264(data, { instancePath = "", parentData, parentDataProperty, 
   return validate264.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelector.mjs
 var validate10 = function validate2110(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43545,7 +43549,7 @@ function validate227(data, { instancePath = "", parentData, parentDataProperty, 
   return validate227.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeAffinity.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeAffinity.mjs
 var validate11 = function validate2111(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.preferredDuringSchedulingIgnoredDuringExecution || validate228(data.preferredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/preferredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "preferredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate228.errors : vErrors.concat(validate228.errors)).length), void 0 === data.requiredDuringSchedulingIgnoredDuringExecution || validate283(data.requiredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/requiredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "requiredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate283.errors : vErrors.concat(validate283.errors)).length);
@@ -43576,7 +43580,7 @@ function validate283(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate10(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate10.errors : vErrors.concat(validate10.errors)).length), validate283.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelectorRequirement.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelectorRequirement.mjs
 var validate12 = function validate229(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43616,7 +43620,7 @@ function validate254(data, { instancePath = "", parentData, parentDataProperty, 
   return validate254.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelector.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelector.mjs
 var validate13 = function validate2113(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.matchExpressions || validate2210(data.matchExpressions, { instancePath: instancePath + "/matchExpressions", parentData: data, parentDataProperty: "matchExpressions", rootData }) || (errors = (vErrors = null === vErrors ? validate2210.errors : vErrors.concat(validate2210.errors)).length), void 0 === data.matchLabels || validate284(data.matchLabels, { instancePath: instancePath + "/matchLabels", parentData: data, parentDataProperty: "matchLabels", rootData }) || (errors = (vErrors = null === vErrors ? validate284.errors : vErrors.concat(validate284.errors)).length);
@@ -43660,7 +43664,7 @@ function validate284(data, { instancePath = "", parentData, parentDataProperty, 
   return validate284.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinityTerm.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinityTerm.mjs
 var validate14 = function validate27(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43700,7 +43704,7 @@ function validate2114(data, { instancePath = "", parentData, parentDataProperty,
   return validate2114.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WeightedPodAffinityTerm.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WeightedPodAffinityTerm.mjs
 var validate15 = function validate2115(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43737,7 +43741,7 @@ function validate265(data, { instancePath = "", parentData, parentDataProperty, 
   return validate265.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinity.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinity.mjs
 var validate16 = function validate2116(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.preferredDuringSchedulingIgnoredDuringExecution || validate2213(data.preferredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/preferredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "preferredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate2213.errors : vErrors.concat(validate2213.errors)).length), void 0 === data.requiredDuringSchedulingIgnoredDuringExecution || validate285(data.requiredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/requiredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "requiredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate285.errors : vErrors.concat(validate285.errors)).length);
@@ -43780,7 +43784,7 @@ function validate285(data, { instancePath = "", parentData, parentDataProperty, 
   return validate285.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAntiAffinity.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAntiAffinity.mjs
 var validate17 = function validate2117(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.preferredDuringSchedulingIgnoredDuringExecution || validate2214(data.preferredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/preferredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "preferredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate2214.errors : vErrors.concat(validate2214.errors)).length), void 0 === data.requiredDuringSchedulingIgnoredDuringExecution || validate286(data.requiredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/requiredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "requiredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate286.errors : vErrors.concat(validate286.errors)).length);
@@ -43823,7 +43827,7 @@ function validate286(data, { instancePath = "", parentData, parentDataProperty, 
   return validate286.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Affinity.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Affinity.mjs
 var validate18 = function validate2118(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.nodeAffinity || validate2215(data.nodeAffinity, { instancePath: instancePath + "/nodeAffinity", parentData: data, parentDataProperty: "nodeAffinity", rootData }) || (errors = (vErrors = null === vErrors ? validate2215.errors : vErrors.concat(validate2215.errors)).length), void 0 === data.podAffinity || validate266(data.podAffinity, { instancePath: instancePath + "/podAffinity", parentData: data, parentDataProperty: "podAffinity", rootData }) || (errors = (vErrors = null === vErrors ? validate266.errors : vErrors.concat(validate266.errors)).length), void 0 === data.podAntiAffinity || validate302(data.podAntiAffinity, { instancePath: instancePath + "/podAntiAffinity", parentData: data, parentDataProperty: "podAntiAffinity", rootData }) || (errors = (vErrors = null === vErrors ? validate302.errors : vErrors.concat(validate302.errors)).length);
@@ -43846,7 +43850,7 @@ function validate302(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate17(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate17.errors : vErrors.concat(validate17.errors)).length), validate302.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapKeySelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapKeySelector.mjs
 var validate19 = function validate2119(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43886,7 +43890,7 @@ function validate267(data, { instancePath = "", parentData, parentDataProperty, 
   return validate267.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ObjectFieldSelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ObjectFieldSelector.mjs
 var validate20 = function validate2120(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43918,7 +43922,7 @@ function validate246(data, { instancePath = "", parentData, parentDataProperty, 
   return validate246.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApiResourceQuantity.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApiResourceQuantity.mjs
 var validate31 = function validate2121(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0, valid0 = false, passing0 = null;
   validate2218(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate2218.errors : vErrors.concat(validate2218.errors)).length);
@@ -43957,7 +43961,7 @@ function validate247(data, { instancePath = "", parentData, parentDataProperty, 
   return validate247.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceFieldSelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceFieldSelector.mjs
 var validate33 = function validate2122(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -43993,7 +43997,7 @@ function validate287(data, { instancePath = "", parentData, parentDataProperty, 
   return validate287.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretKeySelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretKeySelector.mjs
 var validate35 = function validate2123(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44033,7 +44037,7 @@ function validate268(data, { instancePath = "", parentData, parentDataProperty, 
   return validate268.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVarSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVarSource.mjs
 var validate38 = function validate2124(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.configMapKeyRef || validate2221(data.configMapKeyRef, { instancePath: instancePath + "/configMapKeyRef", parentData: data, parentDataProperty: "configMapKeyRef", rootData }) || (errors = (vErrors = null === vErrors ? validate2221.errors : vErrors.concat(validate2221.errors)).length), void 0 === data.fieldRef || validate269(data.fieldRef, { instancePath: instancePath + "/fieldRef", parentData: data, parentDataProperty: "fieldRef", rootData }) || (errors = (vErrors = null === vErrors ? validate269.errors : vErrors.concat(validate269.errors)).length), void 0 === data.resourceFieldRef || validate303(data.resourceFieldRef, { instancePath: instancePath + "/resourceFieldRef", parentData: data, parentDataProperty: "resourceFieldRef", rootData }) || (errors = (vErrors = null === vErrors ? validate303.errors : vErrors.concat(validate303.errors)).length), void 0 === data.secretKeyRef || validate342(data.secretKeyRef, { instancePath: instancePath + "/secretKeyRef", parentData: data, parentDataProperty: "secretKeyRef", rootData }) || (errors = (vErrors = null === vErrors ? validate342.errors : vErrors.concat(validate342.errors)).length);
@@ -44060,7 +44064,7 @@ function validate342(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate35(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate35.errors : vErrors.concat(validate35.errors)).length), validate342.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVar.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVar.mjs
 var validate39 = function validate2125(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44096,7 +44100,7 @@ function validate2610(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate38(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate38.errors : vErrors.concat(validate38.errors)).length), validate2610.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapEnvSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapEnvSource.mjs
 var validate42 = function validate2126(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2223(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2223.errors : vErrors.concat(validate2223.errors)).length), void 0 === data.optional || validate2411(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate2411.errors : vErrors.concat(validate2411.errors)).length);
@@ -44123,7 +44127,7 @@ function validate2411(data, { instancePath = "", parentData, parentDataProperty,
   return validate2411.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretEnvSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretEnvSource.mjs
 var validate43 = function validate2127(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2224(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2224.errors : vErrors.concat(validate2224.errors)).length), void 0 === data.optional || validate2412(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate2412.errors : vErrors.concat(validate2412.errors)).length);
@@ -44150,7 +44154,7 @@ function validate2412(data, { instancePath = "", parentData, parentDataProperty,
   return validate2412.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvFromSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvFromSource.mjs
 var validate44 = function validate2128(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.configMapRef || validate2225(data.configMapRef, { instancePath: instancePath + "/configMapRef", parentData: data, parentDataProperty: "configMapRef", rootData }) || (errors = (vErrors = null === vErrors ? validate2225.errors : vErrors.concat(validate2225.errors)).length), void 0 === data.prefix || validate2611(data.prefix, { instancePath: instancePath + "/prefix", parentData: data, parentDataProperty: "prefix", rootData }) || (errors = (vErrors = null === vErrors ? validate2611.errors : vErrors.concat(validate2611.errors)).length), void 0 === data.secretRef || validate288(data.secretRef, { instancePath: instancePath + "/secretRef", parentData: data, parentDataProperty: "secretRef", rootData }) || (errors = (vErrors = null === vErrors ? validate288.errors : vErrors.concat(validate288.errors)).length);
@@ -44177,7 +44181,7 @@ function validate288(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate43(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate43.errors : vErrors.concat(validate43.errors)).length), validate288.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ExecAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ExecAction.mjs
 var validate45 = function validate2129(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.command || validate2226(data.command, { instancePath: instancePath + "/command", parentData: data, parentDataProperty: "command", rootData }) || (errors = (vErrors = null === vErrors ? validate2226.errors : vErrors.concat(validate2226.errors)).length);
@@ -44208,7 +44212,7 @@ function validate2226(data, { instancePath = "", parentData, parentDataProperty,
   return validate2226.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPHeader.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPHeader.mjs
 var validate46 = function validate2227(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44236,7 +44240,7 @@ function validate2130(data, { instancePath = "", parentData, parentDataProperty,
   return validate2130.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgUtilIntstrIntOrString.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgUtilIntstrIntOrString.mjs
 var validate47 = function validate2131(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0, valid0 = false, passing0 = null;
   validate2228(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate2228.errors : vErrors.concat(validate2228.errors)).length);
@@ -44274,7 +44278,7 @@ function validate2413(data, { instancePath = "", parentData, parentDataProperty,
   return validate2413.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPGetAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPGetAction.mjs
 var validate50 = function validate2229(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44331,7 +44335,7 @@ function validate352(data, { instancePath = "", parentData, parentDataProperty, 
   return validate352.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SleepAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SleepAction.mjs
 var validate51 = function validate2133(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44360,7 +44364,7 @@ function validate2230(data, { instancePath = "", parentData, parentDataProperty,
   return validate2230.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TCPSocketAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TCPSocketAction.mjs
 var validate52 = function validate2134(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44388,7 +44392,7 @@ function validate2415(data, { instancePath = "", parentData, parentDataProperty,
   return validate47(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate47.errors : vErrors.concat(validate47.errors)).length), validate2415.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LifecycleHandler.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LifecycleHandler.mjs
 var validate53 = function validate2135(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.exec || validate2232(data.exec, { instancePath: instancePath + "/exec", parentData: data, parentDataProperty: "exec", rootData }) || (errors = (vErrors = null === vErrors ? validate2232.errors : vErrors.concat(validate2232.errors)).length), void 0 === data.httpGet || validate2612(data.httpGet, { instancePath: instancePath + "/httpGet", parentData: data, parentDataProperty: "httpGet", rootData }) || (errors = (vErrors = null === vErrors ? validate2612.errors : vErrors.concat(validate2612.errors)).length), void 0 === data.sleep || validate304(data.sleep, { instancePath: instancePath + "/sleep", parentData: data, parentDataProperty: "sleep", rootData }) || (errors = (vErrors = null === vErrors ? validate304.errors : vErrors.concat(validate304.errors)).length), void 0 === data.tcpSocket || validate343(data.tcpSocket, { instancePath: instancePath + "/tcpSocket", parentData: data, parentDataProperty: "tcpSocket", rootData }) || (errors = (vErrors = null === vErrors ? validate343.errors : vErrors.concat(validate343.errors)).length);
@@ -44415,7 +44419,7 @@ function validate343(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate52(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate52.errors : vErrors.concat(validate52.errors)).length), validate343.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Lifecycle.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Lifecycle.mjs
 var validate54 = function validate2416(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.postStart || validate2136(data.postStart, { instancePath: instancePath + "/postStart", parentData: data, parentDataProperty: "postStart", rootData }) || (errors = (vErrors = null === vErrors ? validate2136.errors : vErrors.concat(validate2136.errors)).length), void 0 === data.preStop || validate2136(data.preStop, { instancePath: instancePath + "/preStop", parentData: data, parentDataProperty: "preStop", rootData }) || (errors = (vErrors = null === vErrors ? validate2136.errors : vErrors.concat(validate2136.errors)).length), void 0 === data.stopSignal || validate272(data.stopSignal, { instancePath: instancePath + "/stopSignal", parentData: data, parentDataProperty: "stopSignal", rootData }) || (errors = (vErrors = null === vErrors ? validate272.errors : vErrors.concat(validate272.errors)).length);
@@ -44443,7 +44447,7 @@ function validate272(data, { instancePath = "", parentData, parentDataProperty, 
   return validate272.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GRPCAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GRPCAction.mjs
 var validate55 = function validate2137(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44480,7 +44484,7 @@ function validate2417(data, { instancePath = "", parentData, parentDataProperty,
   return validate2417.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Probe.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Probe.mjs
 var validate56 = function validate2234(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.exec || validate238(data.exec, { instancePath: instancePath + "/exec", parentData: data, parentDataProperty: "exec", rootData }) || (errors = (vErrors = null === vErrors ? validate238.errors : vErrors.concat(validate238.errors)).length), void 0 === data.failureThreshold || validate2138(data.failureThreshold, { instancePath: instancePath + "/failureThreshold", parentData: data, parentDataProperty: "failureThreshold", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.grpc || validate289(data.grpc, { instancePath: instancePath + "/grpc", parentData: data, parentDataProperty: "grpc", rootData }) || (errors = (vErrors = null === vErrors ? validate289.errors : vErrors.concat(validate289.errors)).length), void 0 === data.httpGet || validate323(data.httpGet, { instancePath: instancePath + "/httpGet", parentData: data, parentDataProperty: "httpGet", rootData }) || (errors = (vErrors = null === vErrors ? validate323.errors : vErrors.concat(validate323.errors)).length), void 0 === data.initialDelaySeconds || validate2138(data.initialDelaySeconds, { instancePath: instancePath + "/initialDelaySeconds", parentData: data, parentDataProperty: "initialDelaySeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.periodSeconds || validate2138(data.periodSeconds, { instancePath: instancePath + "/periodSeconds", parentData: data, parentDataProperty: "periodSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.successThreshold || validate2138(data.successThreshold, { instancePath: instancePath + "/successThreshold", parentData: data, parentDataProperty: "successThreshold", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.tcpSocket || validate392(data.tcpSocket, { instancePath: instancePath + "/tcpSocket", parentData: data, parentDataProperty: "tcpSocket", rootData }) || (errors = (vErrors = null === vErrors ? validate392.errors : vErrors.concat(validate392.errors)).length), void 0 === data.terminationGracePeriodSeconds || validate432(data.terminationGracePeriodSeconds, { instancePath: instancePath + "/terminationGracePeriodSeconds", parentData: data, parentDataProperty: "terminationGracePeriodSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate432.errors : vErrors.concat(validate432.errors)).length), void 0 === data.timeoutSeconds || validate2138(data.timeoutSeconds, { instancePath: instancePath + "/timeoutSeconds", parentData: data, parentDataProperty: "timeoutSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length);
@@ -44533,7 +44537,7 @@ function validate432(data, { instancePath = "", parentData, parentDataProperty, 
   return validate432.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerPort.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerPort.mjs
 var validate57 = function validate2235(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44595,7 +44599,7 @@ function validate295(data, { instancePath = "", parentData, parentDataProperty, 
   return validate295.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerResizePolicy.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerResizePolicy.mjs
 var validate58 = function validate2236(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44623,7 +44627,7 @@ function validate2140(data, { instancePath = "", parentData, parentDataProperty,
   return validate2140.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceClaim.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceClaim.mjs
 var validate59 = function validate2141(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44655,7 +44659,7 @@ function validate2418(data, { instancePath = "", parentData, parentDataProperty,
   return validate2418.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceRequirements.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceRequirements.mjs
 var validate60 = function validate2614(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.claims || validate273(data.claims, { instancePath: instancePath + "/claims", parentData: data, parentDataProperty: "claims", rootData }) || (errors = (vErrors = null === vErrors ? validate273.errors : vErrors.concat(validate273.errors)).length), void 0 === data.limits || validate2142(data.limits, { instancePath: instancePath + "/limits", parentData: data, parentDataProperty: "limits", rootData }) || (errors = (vErrors = null === vErrors ? validate2142.errors : vErrors.concat(validate2142.errors)).length), void 0 === data.requests || validate2142(data.requests, { instancePath: instancePath + "/requests", parentData: data, parentDataProperty: "requests", rootData }) || (errors = (vErrors = null === vErrors ? validate2142.errors : vErrors.concat(validate2142.errors)).length);
@@ -44695,7 +44699,7 @@ function validate2142(data, { instancePath = "", parentData, parentDataProperty,
   return validate2142.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AppArmorProfile.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AppArmorProfile.mjs
 var validate61 = function validate2143(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44732,7 +44736,7 @@ function validate2419(data, { instancePath = "", parentData, parentDataProperty,
   return validate2419.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Capabilities.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Capabilities.mjs
 var validate62 = function validate2420(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.add || validate2144(data.add, { instancePath: instancePath + "/add", parentData: data, parentDataProperty: "add", rootData }) || (errors = (vErrors = null === vErrors ? validate2144.errors : vErrors.concat(validate2144.errors)).length), void 0 === data.drop || validate2144(data.drop, { instancePath: instancePath + "/drop", parentData: data, parentDataProperty: "drop", rootData }) || (errors = (vErrors = null === vErrors ? validate2144.errors : vErrors.concat(validate2144.errors)).length);
@@ -44763,7 +44767,7 @@ function validate2144(data, { instancePath = "", parentData, parentDataProperty,
   return validate2144.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SELinuxOptions.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SELinuxOptions.mjs
 var validate63 = function validate2241(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.level || validate2145(data.level, { instancePath: instancePath + "/level", parentData: data, parentDataProperty: "level", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length), void 0 === data.role || validate2145(data.role, { instancePath: instancePath + "/role", parentData: data, parentDataProperty: "role", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length), void 0 === data.type || validate2145(data.type, { instancePath: instancePath + "/type", parentData: data, parentDataProperty: "type", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length), void 0 === data.user || validate2145(data.user, { instancePath: instancePath + "/user", parentData: data, parentDataProperty: "user", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length);
@@ -44782,7 +44786,7 @@ function validate2145(data, { instancePath = "", parentData, parentDataProperty,
   return validate2145.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SeccompProfile.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SeccompProfile.mjs
 var validate64 = function validate2146(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44819,7 +44823,7 @@ function validate2421(data, { instancePath = "", parentData, parentDataProperty,
   return validate2421.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WindowsSecurityContextOptions.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WindowsSecurityContextOptions.mjs
 var validate65 = function validate2243(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.gmsaCredentialSpec || validate2147(data.gmsaCredentialSpec, { instancePath: instancePath + "/gmsaCredentialSpec", parentData: data, parentDataProperty: "gmsaCredentialSpec", rootData }) || (errors = (vErrors = null === vErrors ? validate2147.errors : vErrors.concat(validate2147.errors)).length), void 0 === data.gmsaCredentialSpecName || validate2147(data.gmsaCredentialSpecName, { instancePath: instancePath + "/gmsaCredentialSpecName", parentData: data, parentDataProperty: "gmsaCredentialSpecName", rootData }) || (errors = (vErrors = null === vErrors ? validate2147.errors : vErrors.concat(validate2147.errors)).length), void 0 === data.hostProcess || validate256(data.hostProcess, { instancePath: instancePath + "/hostProcess", parentData: data, parentDataProperty: "hostProcess", rootData }) || (errors = (vErrors = null === vErrors ? validate256.errors : vErrors.concat(validate256.errors)).length), void 0 === data.runAsUserName || validate2147(data.runAsUserName, { instancePath: instancePath + "/runAsUserName", parentData: data, parentDataProperty: "runAsUserName", rootData }) || (errors = (vErrors = null === vErrors ? validate2147.errors : vErrors.concat(validate2147.errors)).length);
@@ -44846,7 +44850,7 @@ function validate256(data, { instancePath = "", parentData, parentDataProperty, 
   return validate256.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecurityContext.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecurityContext.mjs
 var validate66 = function validate2310(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.allowPrivilegeEscalation || validate2148(data.allowPrivilegeEscalation, { instancePath: instancePath + "/allowPrivilegeEscalation", parentData: data, parentDataProperty: "allowPrivilegeEscalation", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.appArmorProfile || validate257(data.appArmorProfile, { instancePath: instancePath + "/appArmorProfile", parentData: data, parentDataProperty: "appArmorProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate257.errors : vErrors.concat(validate257.errors)).length), void 0 === data.capabilities || validate296(data.capabilities, { instancePath: instancePath + "/capabilities", parentData: data, parentDataProperty: "capabilities", rootData }) || (errors = (vErrors = null === vErrors ? validate296.errors : vErrors.concat(validate296.errors)).length), void 0 === data.privileged || validate2148(data.privileged, { instancePath: instancePath + "/privileged", parentData: data, parentDataProperty: "privileged", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.procMount || validate344(data.procMount, { instancePath: instancePath + "/procMount", parentData: data, parentDataProperty: "procMount", rootData }) || (errors = (vErrors = null === vErrors ? validate344.errors : vErrors.concat(validate344.errors)).length), void 0 === data.readOnlyRootFilesystem || validate2148(data.readOnlyRootFilesystem, { instancePath: instancePath + "/readOnlyRootFilesystem", parentData: data, parentDataProperty: "readOnlyRootFilesystem", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.runAsGroup || validate2244(data.runAsGroup, { instancePath: instancePath + "/runAsGroup", parentData: data, parentDataProperty: "runAsGroup", rootData }) || (errors = (vErrors = null === vErrors ? validate2244.errors : vErrors.concat(validate2244.errors)).length), void 0 === data.runAsNonRoot || validate2148(data.runAsNonRoot, { instancePath: instancePath + "/runAsNonRoot", parentData: data, parentDataProperty: "runAsNonRoot", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.runAsUser || validate2244(data.runAsUser, { instancePath: instancePath + "/runAsUser", parentData: data, parentDataProperty: "runAsUser", rootData }) || (errors = (vErrors = null === vErrors ? validate2244.errors : vErrors.concat(validate2244.errors)).length), void 0 === data.seLinuxOptions || validate403(data.seLinuxOptions, { instancePath: instancePath + "/seLinuxOptions", parentData: data, parentDataProperty: "seLinuxOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate403.errors : vErrors.concat(validate403.errors)).length), void 0 === data.seccompProfile || validate442(data.seccompProfile, { instancePath: instancePath + "/seccompProfile", parentData: data, parentDataProperty: "seccompProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate442.errors : vErrors.concat(validate442.errors)).length), void 0 === data.windowsOptions || validate482(data.windowsOptions, { instancePath: instancePath + "/windowsOptions", parentData: data, parentDataProperty: "windowsOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate482.errors : vErrors.concat(validate482.errors)).length);
@@ -44911,7 +44915,7 @@ function validate482(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate65(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate65.errors : vErrors.concat(validate65.errors)).length), validate482.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeDevice.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeDevice.mjs
 var validate67 = function validate2245(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44939,7 +44943,7 @@ function validate2149(data, { instancePath = "", parentData, parentDataProperty,
   return validate2149.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeMount.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeMount.mjs
 var validate68 = function validate2311(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -44996,7 +45000,7 @@ function validate2246(data, { instancePath = "", parentData, parentDataProperty,
   return validate2246.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Container.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Container.mjs
 var validate69 = function validate297(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45186,7 +45190,7 @@ function validate88(data, { instancePath = "", parentData, parentDataProperty, r
   return validate88.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfigOption.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfigOption.mjs
 var validate70 = function validate2248(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2152(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2152.errors : vErrors.concat(validate2152.errors)).length), void 0 === data.value || validate2152(data.value, { instancePath: instancePath + "/value", parentData: data, parentDataProperty: "value", rootData }) || (errors = (vErrors = null === vErrors ? validate2152.errors : vErrors.concat(validate2152.errors)).length);
@@ -45205,7 +45209,7 @@ function validate2152(data, { instancePath = "", parentData, parentDataProperty,
   return validate2152.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfig.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfig.mjs
 var validate72 = function validate2423(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.nameservers || validate2153(data.nameservers, { instancePath: instancePath + "/nameservers", parentData: data, parentDataProperty: "nameservers", rootData }) || (errors = (vErrors = null === vErrors ? validate2153.errors : vErrors.concat(validate2153.errors)).length), void 0 === data.options || validate2615(data.options, { instancePath: instancePath + "/options", parentData: data, parentDataProperty: "options", rootData }) || (errors = (vErrors = null === vErrors ? validate2615.errors : vErrors.concat(validate2615.errors)).length), void 0 === data.searches || validate2153(data.searches, { instancePath: instancePath + "/searches", parentData: data, parentDataProperty: "searches", rootData }) || (errors = (vErrors = null === vErrors ? validate2153.errors : vErrors.concat(validate2153.errors)).length);
@@ -45252,7 +45256,7 @@ function validate2615(data, { instancePath = "", parentData, parentDataProperty,
   return validate2615.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralContainer.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralContainer.mjs
 var validate73 = function validate298(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45442,7 +45446,7 @@ function validate892(data, { instancePath = "", parentData, parentDataProperty, 
   return validate892.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostAlias.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostAlias.mjs
 var validate74 = function validate2251(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45478,7 +45482,7 @@ function validate2312(data, { instancePath = "", parentData, parentDataProperty,
   return validate2312.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LocalObjectReference.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LocalObjectReference.mjs
 var validate75 = function validate2156(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2252(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2252.errors : vErrors.concat(validate2252.errors)).length);
@@ -45497,7 +45501,7 @@ function validate2252(data, { instancePath = "", parentData, parentDataProperty,
   return validate2252.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodOS.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodOS.mjs
 var validate76 = function validate2157(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45521,7 +45525,7 @@ function validate2253(data, { instancePath = "", parentData, parentDataProperty,
   return validate2253.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodReadinessGate.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodReadinessGate.mjs
 var validate77 = function validate2158(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45545,7 +45549,7 @@ function validate2254(data, { instancePath = "", parentData, parentDataProperty,
   return validate2254.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodResourceClaim.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodResourceClaim.mjs
 var validate78 = function validate2255(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45577,7 +45581,7 @@ function validate2159(data, { instancePath = "", parentData, parentDataProperty,
   return validate2159.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSchedulingGate.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSchedulingGate.mjs
 var validate81 = function validate2160(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45601,7 +45605,7 @@ function validate2256(data, { instancePath = "", parentData, parentDataProperty,
   return validate2256.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Sysctl.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Sysctl.mjs
 var validate85 = function validate2257(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45629,7 +45633,7 @@ function validate2161(data, { instancePath = "", parentData, parentDataProperty,
   return validate2161.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSecurityContext.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSecurityContext.mjs
 var validate86 = function validate2258(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.appArmorProfile || validate2314(data.appArmorProfile, { instancePath: instancePath + "/appArmorProfile", parentData: data, parentDataProperty: "appArmorProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate2314.errors : vErrors.concat(validate2314.errors)).length), void 0 === data.fsGroup || validate2162(data.fsGroup, { instancePath: instancePath + "/fsGroup", parentData: data, parentDataProperty: "fsGroup", rootData }) || (errors = (vErrors = null === vErrors ? validate2162.errors : vErrors.concat(validate2162.errors)).length), void 0 === data.fsGroupChangePolicy || validate2814(data.fsGroupChangePolicy, { instancePath: instancePath + "/fsGroupChangePolicy", parentData: data, parentDataProperty: "fsGroupChangePolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate2814.errors : vErrors.concat(validate2814.errors)).length), void 0 === data.runAsGroup || validate2162(data.runAsGroup, { instancePath: instancePath + "/runAsGroup", parentData: data, parentDataProperty: "runAsGroup", rootData }) || (errors = (vErrors = null === vErrors ? validate2162.errors : vErrors.concat(validate2162.errors)).length), void 0 === data.runAsNonRoot || validate313(data.runAsNonRoot, { instancePath: instancePath + "/runAsNonRoot", parentData: data, parentDataProperty: "runAsNonRoot", rootData }) || (errors = (vErrors = null === vErrors ? validate313.errors : vErrors.concat(validate313.errors)).length), void 0 === data.runAsUser || validate2162(data.runAsUser, { instancePath: instancePath + "/runAsUser", parentData: data, parentDataProperty: "runAsUser", rootData }) || (errors = (vErrors = null === vErrors ? validate2162.errors : vErrors.concat(validate2162.errors)).length), void 0 === data.seLinuxChangePolicy || validate345(data.seLinuxChangePolicy, { instancePath: instancePath + "/seLinuxChangePolicy", parentData: data, parentDataProperty: "seLinuxChangePolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate345.errors : vErrors.concat(validate345.errors)).length), void 0 === data.seLinuxOptions || validate362(data.seLinuxOptions, { instancePath: instancePath + "/seLinuxOptions", parentData: data, parentDataProperty: "seLinuxOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate362.errors : vErrors.concat(validate362.errors)).length), void 0 === data.seccompProfile || validate404(data.seccompProfile, { instancePath: instancePath + "/seccompProfile", parentData: data, parentDataProperty: "seccompProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate404.errors : vErrors.concat(validate404.errors)).length), void 0 === data.supplementalGroups || validate443(data.supplementalGroups, { instancePath: instancePath + "/supplementalGroups", parentData: data, parentDataProperty: "supplementalGroups", rootData }) || (errors = (vErrors = null === vErrors ? validate443.errors : vErrors.concat(validate443.errors)).length), void 0 === data.supplementalGroupsPolicy || validate483(data.supplementalGroupsPolicy, { instancePath: instancePath + "/supplementalGroupsPolicy", parentData: data, parentDataProperty: "supplementalGroupsPolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate483.errors : vErrors.concat(validate483.errors)).length), void 0 === data.sysctls || validate502(data.sysctls, { instancePath: instancePath + "/sysctls", parentData: data, parentDataProperty: "sysctls", rootData }) || (errors = (vErrors = null === vErrors ? validate502.errors : vErrors.concat(validate502.errors)).length), void 0 === data.windowsOptions || validate562(data.windowsOptions, { instancePath: instancePath + "/windowsOptions", parentData: data, parentDataProperty: "windowsOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate562.errors : vErrors.concat(validate562.errors)).length);
@@ -45751,7 +45755,7 @@ function validate562(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate65(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate65.errors : vErrors.concat(validate65.errors)).length), validate562.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Toleration.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Toleration.mjs
 var validate87 = function validate2259(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.effect || validate2315(data.effect, { instancePath: instancePath + "/effect", parentData: data, parentDataProperty: "effect", rootData }) || (errors = (vErrors = null === vErrors ? validate2315.errors : vErrors.concat(validate2315.errors)).length), void 0 === data.key || validate2163(data.key, { instancePath: instancePath + "/key", parentData: data, parentDataProperty: "key", rootData }) || (errors = (vErrors = null === vErrors ? validate2163.errors : vErrors.concat(validate2163.errors)).length), void 0 === data.operator || validate2616(data.operator, { instancePath: instancePath + "/operator", parentData: data, parentDataProperty: "operator", rootData }) || (errors = (vErrors = null === vErrors ? validate2616.errors : vErrors.concat(validate2616.errors)).length), void 0 === data.tolerationSeconds || validate2815(data.tolerationSeconds, { instancePath: instancePath + "/tolerationSeconds", parentData: data, parentDataProperty: "tolerationSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2815.errors : vErrors.concat(validate2815.errors)).length), void 0 === data.value || validate2163(data.value, { instancePath: instancePath + "/value", parentData: data, parentDataProperty: "value", rootData }) || (errors = (vErrors = null === vErrors ? validate2163.errors : vErrors.concat(validate2163.errors)).length);
@@ -45809,7 +45813,7 @@ function validate2815(data, { instancePath = "", parentData, parentDataProperty,
   return validate2815.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TopologySpreadConstraint.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TopologySpreadConstraint.mjs
 var validate91 = function validate2316(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45908,7 +45912,7 @@ function validate384(data, { instancePath = "", parentData, parentDataProperty, 
   return validate384.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AWSElasticBlockStoreVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AWSElasticBlockStoreVolumeSource.mjs
 var validate92 = function validate2165(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45961,7 +45965,7 @@ function validate2817(data, { instancePath = "", parentData, parentDataProperty,
   return validate2817.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureDiskVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureDiskVolumeSource.mjs
 var validate93 = function validate2262(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46031,7 +46035,7 @@ function validate315(data, { instancePath = "", parentData, parentDataProperty, 
   return validate315.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureFileVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureFileVolumeSource.mjs
 var validate94 = function validate2263(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46067,7 +46071,7 @@ function validate2167(data, { instancePath = "", parentData, parentDataProperty,
   return validate2167.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CephFSVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CephFSVolumeSource.mjs
 var validate95 = function validate2264(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46122,7 +46126,7 @@ function validate316(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate316.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CinderVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CinderVolumeSource.mjs
 var validate96 = function validate2169(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46166,7 +46170,7 @@ function validate305(data, { instancePath = "", parentData, parentDataProperty, 
   return validate305.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1KeyToPath.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1KeyToPath.mjs
 var validate97 = function validate2266(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46207,7 +46211,7 @@ function validate2429(data, { instancePath = "", parentData, parentDataProperty,
   return validate2429.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapVolumeSource.mjs
 var validate98 = function validate2171(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate2267(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate2267.errors : vErrors.concat(validate2267.errors)).length), void 0 === data.items || validate2430(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2430.errors : vErrors.concat(validate2430.errors)).length), void 0 === data.name || validate306(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate306.errors : vErrors.concat(validate306.errors)).length), void 0 === data.optional || validate326(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate326.errors : vErrors.concat(validate326.errors)).length);
@@ -46263,7 +46267,7 @@ function validate326(data, { instancePath = "", parentData, parentDataProperty, 
   return validate326.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CSIVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CSIVolumeSource.mjs
 var validate99 = function validate2268(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46316,7 +46320,7 @@ function validate327(data, { instancePath = "", parentData, parentDataProperty, 
   return validate327.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeFile.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeFile.mjs
 var validate100 = function validate2173(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46361,7 +46365,7 @@ function validate308(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate33(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate33.errors : vErrors.concat(validate33.errors)).length), validate308.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeSource.mjs
 var validate101 = function validate2174(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate2270(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate2270.errors : vErrors.concat(validate2270.errors)).length), void 0 === data.items || validate2432(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2432.errors : vErrors.concat(validate2432.errors)).length);
@@ -46401,7 +46405,7 @@ function validate2432(data, { instancePath = "", parentData, parentDataProperty,
   return validate2432.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EmptyDirVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EmptyDirVolumeSource.mjs
 var validate102 = function validate2175(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.medium || validate2271(data.medium, { instancePath: instancePath + "/medium", parentData: data, parentDataProperty: "medium", rootData }) || (errors = (vErrors = null === vErrors ? validate2271.errors : vErrors.concat(validate2271.errors)).length), void 0 === data.sizeLimit || validate2433(data.sizeLimit, { instancePath: instancePath + "/sizeLimit", parentData: data, parentDataProperty: "sizeLimit", rootData }) || (errors = (vErrors = null === vErrors ? validate2433.errors : vErrors.concat(validate2433.errors)).length);
@@ -46424,7 +46428,7 @@ function validate2433(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate31(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate31.errors : vErrors.concat(validate31.errors)).length), validate2433.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedLocalObjectReference.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedLocalObjectReference.mjs
 var validate103 = function validate2272(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46460,7 +46464,7 @@ function validate2176(data, { instancePath = "", parentData, parentDataProperty,
   return validate2176.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedObjectReference.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedObjectReference.mjs
 var validate104 = function validate2321(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46496,7 +46500,7 @@ function validate2177(data, { instancePath = "", parentData, parentDataProperty,
   return validate2177.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeResourceRequirements.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeResourceRequirements.mjs
 var validate105 = function validate2621(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.limits || validate2178(data.limits, { instancePath: instancePath + "/limits", parentData: data, parentDataProperty: "limits", rootData }) || (errors = (vErrors = null === vErrors ? validate2178.errors : vErrors.concat(validate2178.errors)).length), void 0 === data.requests || validate2178(data.requests, { instancePath: instancePath + "/requests", parentData: data, parentDataProperty: "requests", rootData }) || (errors = (vErrors = null === vErrors ? validate2178.errors : vErrors.concat(validate2178.errors)).length);
@@ -46520,7 +46524,7 @@ function validate2178(data, { instancePath = "", parentData, parentDataProperty,
   return validate2178.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimSpec.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimSpec.mjs
 var validate106 = function validate2275(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.accessModes || validate2322(data.accessModes, { instancePath: instancePath + "/accessModes", parentData: data, parentDataProperty: "accessModes", rootData }) || (errors = (vErrors = null === vErrors ? validate2322.errors : vErrors.concat(validate2322.errors)).length), void 0 === data.dataSource || validate278(data.dataSource, { instancePath: instancePath + "/dataSource", parentData: data, parentDataProperty: "dataSource", rootData }) || (errors = (vErrors = null === vErrors ? validate278.errors : vErrors.concat(validate278.errors)).length), void 0 === data.dataSourceRef || validate317(data.dataSourceRef, { instancePath: instancePath + "/dataSourceRef", parentData: data, parentDataProperty: "dataSourceRef", rootData }) || (errors = (vErrors = null === vErrors ? validate317.errors : vErrors.concat(validate317.errors)).length), void 0 === data.resources || validate353(data.resources, { instancePath: instancePath + "/resources", parentData: data, parentDataProperty: "resources", rootData }) || (errors = (vErrors = null === vErrors ? validate353.errors : vErrors.concat(validate353.errors)).length), void 0 === data.selector || validate395(data.selector, { instancePath: instancePath + "/selector", parentData: data, parentDataProperty: "selector", rootData }) || (errors = (vErrors = null === vErrors ? validate395.errors : vErrors.concat(validate395.errors)).length), void 0 === data.storageClassName || validate2179(data.storageClassName, { instancePath: instancePath + "/storageClassName", parentData: data, parentDataProperty: "storageClassName", rootData }) || (errors = (vErrors = null === vErrors ? validate2179.errors : vErrors.concat(validate2179.errors)).length), void 0 === data.volumeAttributesClassName || validate2179(data.volumeAttributesClassName, { instancePath: instancePath + "/volumeAttributesClassName", parentData: data, parentDataProperty: "volumeAttributesClassName", rootData }) || (errors = (vErrors = null === vErrors ? validate2179.errors : vErrors.concat(validate2179.errors)).length), void 0 === data.volumeMode || validate455(data.volumeMode, { instancePath: instancePath + "/volumeMode", parentData: data, parentDataProperty: "volumeMode", rootData }) || (errors = (vErrors = null === vErrors ? validate455.errors : vErrors.concat(validate455.errors)).length), void 0 === data.volumeName || validate2179(data.volumeName, { instancePath: instancePath + "/volumeName", parentData: data, parentDataProperty: "volumeName", rootData }) || (errors = (vErrors = null === vErrors ? validate2179.errors : vErrors.concat(validate2179.errors)).length);
@@ -46593,7 +46597,7 @@ function validate455(data, { instancePath = "", parentData, parentDataProperty, 
   return validate455.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimTemplate.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimTemplate.mjs
 var validate107 = function validate2180(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46617,7 +46621,7 @@ function validate2622(data, { instancePath = "", parentData, parentDataProperty,
   return validate106(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate106.errors : vErrors.concat(validate106.errors)).length), validate2622.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralVolumeSource.mjs
 var validate108 = function validate2181(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.volumeClaimTemplate || validate2277(data.volumeClaimTemplate, { instancePath: instancePath + "/volumeClaimTemplate", parentData: data, parentDataProperty: "volumeClaimTemplate", rootData }) || (errors = (vErrors = null === vErrors ? validate2277.errors : vErrors.concat(validate2277.errors)).length);
@@ -46632,7 +46636,7 @@ function validate2277(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate107(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate107.errors : vErrors.concat(validate107.errors)).length), validate2277.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FCVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FCVolumeSource.mjs
 var validate109 = function validate2435(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.fsType || validate2511(data.fsType, { instancePath: instancePath + "/fsType", parentData: data, parentDataProperty: "fsType", rootData }) || (errors = (vErrors = null === vErrors ? validate2511.errors : vErrors.concat(validate2511.errors)).length), void 0 === data.lun || validate279(data.lun, { instancePath: instancePath + "/lun", parentData: data, parentDataProperty: "lun", rootData }) || (errors = (vErrors = null === vErrors ? validate279.errors : vErrors.concat(validate279.errors)).length), void 0 === data.readOnly || validate2910(data.readOnly, { instancePath: instancePath + "/readOnly", parentData: data, parentDataProperty: "readOnly", rootData }) || (errors = (vErrors = null === vErrors ? validate2910.errors : vErrors.concat(validate2910.errors)).length), void 0 === data.targetWWNs || validate2182(data.targetWWNs, { instancePath: instancePath + "/targetWWNs", parentData: data, parentDataProperty: "targetWWNs", rootData }) || (errors = (vErrors = null === vErrors ? validate2182.errors : vErrors.concat(validate2182.errors)).length), void 0 === data.wwids || validate2182(data.wwids, { instancePath: instancePath + "/wwids", parentData: data, parentDataProperty: "wwids", rootData }) || (errors = (vErrors = null === vErrors ? validate2182.errors : vErrors.concat(validate2182.errors)).length);
@@ -46692,7 +46696,7 @@ function validate2182(data, { instancePath = "", parentData, parentDataProperty,
   return validate2182.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlexVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlexVolumeSource.mjs
 var validate110 = function validate2279(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46745,7 +46749,7 @@ function validate318(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate318.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlockerVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlockerVolumeSource.mjs
 var validate111 = function validate2280(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.datasetName || validate2184(data.datasetName, { instancePath: instancePath + "/datasetName", parentData: data, parentDataProperty: "datasetName", rootData }) || (errors = (vErrors = null === vErrors ? validate2184.errors : vErrors.concat(validate2184.errors)).length), void 0 === data.datasetUUID || validate2184(data.datasetUUID, { instancePath: instancePath + "/datasetUUID", parentData: data, parentDataProperty: "datasetUUID", rootData }) || (errors = (vErrors = null === vErrors ? validate2184.errors : vErrors.concat(validate2184.errors)).length);
@@ -46764,7 +46768,7 @@ function validate2184(data, { instancePath = "", parentData, parentDataProperty,
   return validate2184.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GCEPersistentDiskVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GCEPersistentDiskVolumeSource.mjs
 var validate112 = function validate2185(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46817,7 +46821,7 @@ function validate2820(data, { instancePath = "", parentData, parentDataProperty,
   return validate2820.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GitRepoVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GitRepoVolumeSource.mjs
 var validate113 = function validate2282(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46849,7 +46853,7 @@ function validate2438(data, { instancePath = "", parentData, parentDataProperty,
   return validate2438.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GlusterfsVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GlusterfsVolumeSource.mjs
 var validate114 = function validate2283(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46885,7 +46889,7 @@ function validate2512(data, { instancePath = "", parentData, parentDataProperty,
   return validate2512.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostPathVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostPathVolumeSource.mjs
 var validate115 = function validate2188(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46922,7 +46926,7 @@ function validate2439(data, { instancePath = "", parentData, parentDataProperty,
   return validate2439.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ImageVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ImageVolumeSource.mjs
 var validate116 = function validate2189(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.pullPolicy || validate2285(data.pullPolicy, { instancePath: instancePath + "/pullPolicy", parentData: data, parentDataProperty: "pullPolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate2285.errors : vErrors.concat(validate2285.errors)).length), void 0 === data.reference || validate2440(data.reference, { instancePath: instancePath + "/reference", parentData: data, parentDataProperty: "reference", rootData }) || (errors = (vErrors = null === vErrors ? validate2440.errors : vErrors.concat(validate2440.errors)).length);
@@ -46954,7 +46958,7 @@ function validate2440(data, { instancePath = "", parentData, parentDataProperty,
   return validate2440.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ISCSIVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ISCSIVolumeSource.mjs
 var validate117 = function validate2441(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47031,7 +47035,7 @@ function validate372(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate372.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NFSVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NFSVolumeSource.mjs
 var validate118 = function validate2287(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47067,7 +47071,7 @@ function validate2442(data, { instancePath = "", parentData, parentDataProperty,
   return validate2442.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimVolumeSource.mjs
 var validate119 = function validate2192(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47099,7 +47103,7 @@ function validate2443(data, { instancePath = "", parentData, parentDataProperty,
   return validate2443.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PhotonPersistentDiskVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PhotonPersistentDiskVolumeSource.mjs
 var validate120 = function validate2193(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47131,7 +47135,7 @@ function validate2444(data, { instancePath = "", parentData, parentDataProperty,
   return validate2444.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PortworxVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PortworxVolumeSource.mjs
 var validate121 = function validate2194(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47171,7 +47175,7 @@ function validate2625(data, { instancePath = "", parentData, parentDataProperty,
   return validate2625.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ClusterTrustBundleProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ClusterTrustBundleProjection.mjs
 var validate122 = function validate2291(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47215,7 +47219,7 @@ function validate309(data, { instancePath = "", parentData, parentDataProperty, 
   return validate309.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapProjection.mjs
 var validate123 = function validate2196(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.items || validate2292(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2292.errors : vErrors.concat(validate2292.errors)).length), void 0 === data.name || validate2822(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2822.errors : vErrors.concat(validate2822.errors)).length), void 0 === data.optional || validate3010(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate3010.errors : vErrors.concat(validate3010.errors)).length);
@@ -47258,7 +47262,7 @@ function validate3010(data, { instancePath = "", parentData, parentDataProperty,
   return validate3010.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIProjection.mjs
 var validate124 = function validate2197(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.items || validate2293(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2293.errors : vErrors.concat(validate2293.errors)).length);
@@ -47285,7 +47289,7 @@ function validate2293(data, { instancePath = "", parentData, parentDataProperty,
   return validate2293.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretProjection.mjs
 var validate125 = function validate2198(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.items || validate2294(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2294.errors : vErrors.concat(validate2294.errors)).length), void 0 === data.name || validate2823(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2823.errors : vErrors.concat(validate2823.errors)).length), void 0 === data.optional || validate3011(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate3011.errors : vErrors.concat(validate3011.errors)).length);
@@ -47328,7 +47332,7 @@ function validate3011(data, { instancePath = "", parentData, parentDataProperty,
   return validate3011.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccountTokenProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccountTokenProjection.mjs
 var validate126 = function validate2199(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47373,7 +47377,7 @@ function validate2626(data, { instancePath = "", parentData, parentDataProperty,
   return validate2626.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeProjection.mjs
 var validate127 = function validate21100(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.clusterTrustBundle || validate2296(data.clusterTrustBundle, { instancePath: instancePath + "/clusterTrustBundle", parentData: data, parentDataProperty: "clusterTrustBundle", rootData }) || (errors = (vErrors = null === vErrors ? validate2296.errors : vErrors.concat(validate2296.errors)).length), void 0 === data.configMap || validate2627(data.configMap, { instancePath: instancePath + "/configMap", parentData: data, parentDataProperty: "configMap", rootData }) || (errors = (vErrors = null === vErrors ? validate2627.errors : vErrors.concat(validate2627.errors)).length), void 0 === data.downwardAPI || validate3012(data.downwardAPI, { instancePath: instancePath + "/downwardAPI", parentData: data, parentDataProperty: "downwardAPI", rootData }) || (errors = (vErrors = null === vErrors ? validate3012.errors : vErrors.concat(validate3012.errors)).length), void 0 === data.secret || validate346(data.secret, { instancePath: instancePath + "/secret", parentData: data, parentDataProperty: "secret", rootData }) || (errors = (vErrors = null === vErrors ? validate346.errors : vErrors.concat(validate346.errors)).length), void 0 === data.serviceAccountToken || validate385(data.serviceAccountToken, { instancePath: instancePath + "/serviceAccountToken", parentData: data, parentDataProperty: "serviceAccountToken", rootData }) || (errors = (vErrors = null === vErrors ? validate385.errors : vErrors.concat(validate385.errors)).length);
@@ -47404,7 +47408,7 @@ function validate385(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate126(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate126.errors : vErrors.concat(validate126.errors)).length), validate385.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ProjectedVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ProjectedVolumeSource.mjs
 var validate128 = function validate21101(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate2297(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate2297.errors : vErrors.concat(validate2297.errors)).length), void 0 === data.sources || validate2447(data.sources, { instancePath: instancePath + "/sources", parentData: data, parentDataProperty: "sources", rootData }) || (errors = (vErrors = null === vErrors ? validate2447.errors : vErrors.concat(validate2447.errors)).length);
@@ -47444,7 +47448,7 @@ function validate2447(data, { instancePath = "", parentData, parentDataProperty,
   return validate2447.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1QuobyteVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1QuobyteVolumeSource.mjs
 var validate129 = function validate2328(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47488,7 +47492,7 @@ function validate2298(data, { instancePath = "", parentData, parentDataProperty,
   return validate2298.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1RBDVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1RBDVolumeSource.mjs
 var validate130 = function validate2329(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47547,7 +47551,7 @@ function validate336(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate336.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ScaleIOVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ScaleIOVolumeSource.mjs
 var validate131 = function validate2448(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47599,7 +47603,7 @@ function validate2912(data, { instancePath = "", parentData, parentDataProperty,
   return validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate2912.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretVolumeSource.mjs
 var validate132 = function validate21105(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate22101(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate22101.errors : vErrors.concat(validate22101.errors)).length), void 0 === data.items || validate2449(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2449.errors : vErrors.concat(validate2449.errors)).length), void 0 === data.optional || validate3013(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate3013.errors : vErrors.concat(validate3013.errors)).length), void 0 === data.secretName || validate328(data.secretName, { instancePath: instancePath + "/secretName", parentData: data, parentDataProperty: "secretName", rootData }) || (errors = (vErrors = null === vErrors ? validate328.errors : vErrors.concat(validate328.errors)).length);
@@ -47655,7 +47659,7 @@ function validate328(data, { instancePath = "", parentData, parentDataProperty, 
   return validate328.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1StorageOSVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1StorageOSVolumeSource.mjs
 var validate133 = function validate22102(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.fsType || validate21106(data.fsType, { instancePath: instancePath + "/fsType", parentData: data, parentDataProperty: "fsType", rootData }) || (errors = (vErrors = null === vErrors ? validate21106.errors : vErrors.concat(validate21106.errors)).length), void 0 === data.readOnly || validate2450(data.readOnly, { instancePath: instancePath + "/readOnly", parentData: data, parentDataProperty: "readOnly", rootData }) || (errors = (vErrors = null === vErrors ? validate2450.errors : vErrors.concat(validate2450.errors)).length), void 0 === data.secretRef || validate2628(data.secretRef, { instancePath: instancePath + "/secretRef", parentData: data, parentDataProperty: "secretRef", rootData }) || (errors = (vErrors = null === vErrors ? validate2628.errors : vErrors.concat(validate2628.errors)).length), void 0 === data.volumeName || validate21106(data.volumeName, { instancePath: instancePath + "/volumeName", parentData: data, parentDataProperty: "volumeName", rootData }) || (errors = (vErrors = null === vErrors ? validate21106.errors : vErrors.concat(validate21106.errors)).length), void 0 === data.volumeNamespace || validate21106(data.volumeNamespace, { instancePath: instancePath + "/volumeNamespace", parentData: data, parentDataProperty: "volumeNamespace", rootData }) || (errors = (vErrors = null === vErrors ? validate21106.errors : vErrors.concat(validate21106.errors)).length);
@@ -47686,7 +47690,7 @@ function validate2628(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate2628.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VsphereVirtualDiskVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VsphereVirtualDiskVolumeSource.mjs
 var validate134 = function validate22103(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47718,7 +47722,7 @@ function validate2629(data, { instancePath = "", parentData, parentDataProperty,
   return validate2629.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Volume.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Volume.mjs
 var validate135 = function validate21108(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47862,7 +47866,7 @@ function validate140(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate134(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate134.errors : vErrors.concat(validate134.errors)).length), validate140.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSpec.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSpec.mjs
 var validate137 = function validate2711(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48180,7 +48184,7 @@ function validate138(data, { instancePath = "", parentData, parentDataProperty, 
   return validate138.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodTemplateSpec.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodTemplateSpec.mjs
 var validate141 = function validate21110(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.metadata || validate22106(data.metadata, { instancePath: instancePath + "/metadata", parentData: data, parentDataProperty: "metadata", rootData }) || (errors = (vErrors = null === vErrors ? validate22106.errors : vErrors.concat(validate22106.errors)).length), void 0 === data.spec || validate2632(data.spec, { instancePath: instancePath + "/spec", parentData: data, parentDataProperty: "spec", rootData }) || (errors = (vErrors = null === vErrors ? validate2632.errors : vErrors.concat(validate2632.errors)).length);
@@ -48199,7 +48203,7 @@ function validate2632(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate137(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate137.errors : vErrors.concat(validate137.errors)).length), validate2632.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/v1/PodTemplateSpec.mjs
+// ../main/node_modules/kubernetes-models/v1/PodTemplateSpec.mjs
 var PodTemplateSpec = class extends Model {
   constructor(data) {
     super(), this.setDefinedProps(data);
