@@ -22,6 +22,7 @@ import { runFold } from './commands/fold.js'
 import { runGuard } from './commands/guard.js'
 import { runPushFold } from './commands/push-fold.js'
 import { runRender } from './commands/render.js'
+import { runRollout } from './commands/rollout.js'
 import type { CommandContext, CommandResult } from './commands/types.js'
 import { runValidate } from './commands/validate.js'
 import { readInputs, type ActionCommand, type ActionInputs } from './inputs.js'
@@ -37,6 +38,7 @@ const commands: Record<ActionCommand, (ctx: CommandContext) => Promise<CommandRe
     guard: runGuard,
     'catch-up': runCatchUp,
     apply: runApply,
+    rollout: runRollout,
     'push-fold': runPushFold,
 }
 

@@ -12,6 +12,8 @@ import type { SourceStatus } from './types.js'
 
 /** Format tag of the JSON status document. */
 export const STATUS_FORMAT = 'keyfleet-status/v1'
+/** The default port of `serveStatus`, and the port `keyfleet rollout status` reads unless deployment.yaml's `status_port` says otherwise. */
+export const DEFAULT_STATUS_PORT = 9469
 /** Where `serveStatus` answers JSON (any other path but `/metrics` is a 404 there). */
 export const STATUS_PATH = '/keyfleet/status'
 /** Where `serveStatus` answers the Prometheus text format. */
@@ -52,7 +54,7 @@ export type StatusHandler = (req: IncomingMessage, res: ServerResponse) => void
 
 /** Options of `keys.serveStatus`. */
 export interface ServeStatusOptions {
-    /** TCP port; 0 (the default) picks a free one, see {@link StatusServer.port}. */
+    /** TCP port, default {@link DEFAULT_STATUS_PORT} (9469); 0 picks a free one, see {@link StatusServer.port}. */
     readonly port?: number | undefined
     /** Address to listen on. Default `127.0.0.1`; a pod whose status `rollout status` reads through the API server's pod proxy listens on `0.0.0.0`. */
     readonly host?: string | undefined
@@ -141,7 +143,7 @@ export const serveStatus = async (handler: StatusHandler, options: ServeStatusOp
     })
     await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
-        server.listen(options.port ?? 0, host, () => { server.off('error', reject); resolve() })
+        server.listen(options.port ?? DEFAULT_STATUS_PORT, host, () => { server.off('error', reject); resolve() })
     })
     // As the store's watches: a store opened with persistent false does not keep the process alive.
     if (!persistent) server.unref()

@@ -11,6 +11,6 @@ export {
     GENERATION_ANNOTATION, GENERATION_ENTRY, SECRETS_PATH_ENV, SECRET_FILE_MODE, VOLUME_NAME, secretName,
 } from './kubernetes.js'
 export {
-    CLOUDS, TARGETS, DEFAULT_MOUNT_PATH,
+    CLOUDS, TARGETS, DEFAULT_MOUNT_PATH, DEFAULT_STATUS_PORT,
     type AgentSpec, type Cloud, type Deployment, type RenderedFile, type RenderOutput, type Target,
 } from './types.js'

@@ -16,8 +16,8 @@ import { formatHint, keyHint } from '../../src/catalog/hint.js'
 import { builtinCatalog } from '../../src/catalog/builtin.js'
 import { indexCatalog } from '../../src/catalog/resolve.js'
 import { loadCatalog, type Catalog } from '../../src/catalog/index.js'
-import { openKeys, type ChangeEvent, type StatusReport } from '../../src/loader/index.js'
-import { GENERATION_ENTRY, generationId, parseDeployment, renderEnvironment, type RenderOutput } from '../../src/render/index.js'
+import { DEFAULT_STATUS_PORT, openKeys, type ChangeEvent, type StatusReport } from '../../src/loader/index.js'
+import { DEFAULT_STATUS_PORT as RENDER_DEFAULT_STATUS_PORT, GENERATION_ENTRY, generationId, parseDeployment, renderEnvironment, type RenderOutput } from '../../src/render/index.js'
 import { findLeaks, makeCanary } from '../helpers/canary.js'
 import { repoRoot } from '../helpers/tools.js'
 import { cleanupTemp, nextEvent, tempDir } from './helpers.js'
@@ -210,11 +210,13 @@ describe('keys.deployed and the status handler', () => {
 
     it('serveStatus servers close with the store', async () => {
         const keys = await openKeys({ env: {}, persistent: false })
-        const server = await keys.serveStatus()
+        const server = await keys.serveStatus({ port: 0 })
         expect(server.host).toBe('127.0.0.1')
+        // The loader's default port is the one rollout status reads when deployment.yaml gives none.
+        expect(DEFAULT_STATUS_PORT).toBe(RENDER_DEFAULT_STATUS_PORT)
         expect((await get(server.url)).status).toBe(200)
         await keys.close()
         await expect(fetch(server.url)).rejects.toThrow()
-        await expect(keys.serveStatus()).rejects.toMatchObject({ code: 'LOADER_ABORTED' })
+        await expect(keys.serveStatus({ port: 0 })).rejects.toMatchObject({ code: 'LOADER_ABORTED' })
     })
 })

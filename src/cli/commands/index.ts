@@ -21,7 +21,7 @@ export interface CommandEntry {
 }
 
 /** Commands that spawn sops or git and do not prompt (set, propose and edit talk to the terminal). */
-const WAITS_ON_TOOLS = new Set(['agent', 'decrypt', 'diff', 'env', 'import', 'init', 'proposals', 'recipients', 'rotate', 'scan', 'unset', 'validate'])
+const WAITS_ON_TOOLS = new Set(['agent', 'decrypt', 'diff', 'env', 'import', 'init', 'proposals', 'recipients', 'rollout status', 'rotate', 'scan', 'unset', 'validate'])
 
 const lazy = (name: string, summary: string, load: () => Promise<{ command: Command }>): CommandEntry =>
     ({ name, summary, load: async () => (await load()).command, progress: WAITS_ON_TOOLS.has(name) })
@@ -55,6 +55,7 @@ export const commandGroups: readonly (readonly [title: string, commands: readonl
     ['Deploy', [
         lazy('render', 'Render what each agent mounts: Kubernetes Secrets + Deployment patches, or age bundles', () => import('./render.js')),
         lazy('registry', 'Show which agent reads which key, and which agents a key rotation touches (no key needed)', () => import('./registry.js')),
+        lazy('rollout status', 'Show which agents serve the generation the last render produced (pods via the API server, hosts via status_url)', () => import('./rollout.js')),
     ]],
     ['Set up', [
         lazy('init', 'Start keyfleet in a git repository (or retire the demo identities with --replace-demo)', () => import('./init.js')),
