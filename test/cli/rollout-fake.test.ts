@@ -5,49 +5,17 @@
  * real kubectl binary doing the requests. test/cli/rollout-kube.test.ts runs
  * the same against a real kube-apiserver.
  */
-import { createServer, request, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseYaml, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RolloutReport } from '../../src/lifecycle/rollout.js'
 import { openKeys, type KeyStore } from '../../src/loader/index.js'
 import { demoKey, keyfleet, makeDemoRepo } from '../helpers/cli.js'
 import { cleanupTemp, tempDir } from '../loader/helpers.js'
 import { KubeletVolume, type Payload } from '../loader/kubelet.js'
-import { kubectlPath } from './rollout-helpers.js'
-
-interface Pod { ns: string; name: string; app: string; port: number }
-
-/** A fake API server: Deployments' selectors, pod lists, and the pod proxy to each pod's status port on loopback. */
-const fakeApiServer = async (pods: Pod[]): Promise<{ server: Server; url: string; requests: string[] }> => {
-    const requests: string[] = []
-    const server = createServer((req, res) => {
-        const url = new URL(req.url ?? '/', 'http://x')
-        requests.push(url.pathname)
-        const json = (code: number, body: unknown): void => { res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body)) }
-        let m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)$/.exec(url.pathname)
-        if (m) { json(200, { kind: 'Deployment', spec: { selector: { matchLabels: { app: m[2] } } } }); return }
-        m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(url.pathname)
-        if (m) {
-            const app = (url.searchParams.get('labelSelector') ?? '').replace(/^app=/, '')
-            json(200, { kind: 'PodList', items: pods.filter((p) => p.ns === m?.[1] && p.app === app).map((p) => ({ metadata: { name: p.name }, status: { phase: 'Running' } })) })
-            return
-        }
-        m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/:]+):(\d+)\/proxy(\/.*)$/.exec(url.pathname)
-        if (m) {
-            const pod = pods.find((p) => p.ns === m?.[1] && p.name === m[2])
-            if (!pod || String(pod.port) !== m[3]) { json(503, { kind: 'Status', message: 'error trying to reach service: dial tcp: connection refused' }); return }
-            const up = request({ host: '127.0.0.1', port: pod.port, path: m[4], method: 'GET' }, (r) => { res.writeHead(r.statusCode ?? 502, r.headers); r.pipe(res) })
-            up.on('error', () => { json(503, { kind: 'Status', message: 'connection refused' }) })
-            up.end()
-            return
-        }
-        json(404, { kind: 'Status', message: 'not found' })
-    })
-    await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
-    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests }
-}
+import { fakeApiServer, fakeKubeconfig, kubectlPath, type Pod } from './rollout-helpers.js'
 
 const secretPayload = (dir: string, ns: string, agent: string): Payload => {
     const secret = parseYaml(readFileSync(join(dir, ns, 'secrets', `${agent}.yaml`), 'utf8')) as { data: Record<string, string> }
@@ -108,13 +76,7 @@ describe('keyfleet rollout status (fake API server, real kubectl, real status se
         pods.push({ ns: 'agents-dev', name: 'research-agent-5c4b-fghij', app: 'research-agent', port: research.port })
         api = await fakeApiServer(pods)
         servers.push(api.server)
-        const kubeconfig = join(tempDir('rollout-kc'), 'config')
-        writeFileSync(kubeconfig, stringify({
-            apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-            clusters: [{ name: 'fake', cluster: { server: api.url } }],
-            users: [{ name: 'u', user: { token: 'not-a-secret' } }],
-            contexts: [{ name: 'c', context: { cluster: 'fake', user: 'u' } }],
-        }), { mode: 0o600 })
+        const kubeconfig = fakeKubeconfig(tempDir('rollout-kc'), api.url)
         env = { KUBECONFIG: kubeconfig, KEYFLEET_KUBECTL: await kubectlPath() }
     }, 120_000)
 
@@ -131,11 +93,11 @@ describe('keyfleet rollout status (fake API server, real kubectl, real status se
         expect(api.requests).toContain(`/api/v1/namespaces/agents-dev/pods/support-bot-7d9f-abcde:${support.port}/proxy/keyfleet/status`)
 
         const j = await keyfleet(['rollout', 'status', 'dev', '--json', '--identity-file', demoKey(repo, 'dev')], { cwd: repo, env })
-        const report = JSON.parse(j.stdout)
+        const report = JSON.parse(j.stdout) as RolloutReport
         expect(report.keyfleet).toBe('rollout/v1')
         expect(report.counts).toEqual({ current: 2, behind: 1, unknown: 1 })
-        const research = report.agents.find((a: { agent: string }) => a.agent === 'research-agent')
-        expect(research.observed[0].generation).not.toBe(research.expected)
+        const research = report.agents.find((a) => a.agent === 'research-agent')
+        expect(research?.observed[0]?.generation).not.toBe(research?.expected)
 
         const md = await keyfleet(['rollout', 'status', 'dev', '--markdown', '--identity-file', demoKey(repo, 'dev')], { cwd: repo, env })
         expect(md.stdout).toContain('| agent | target | state | expected | serving | note |')

@@ -50,6 +50,7 @@ export const commandGroups: readonly (readonly [title: string, commands: readonl
         lazy('proposals', 'Check (key-less) or fold (keyed) the proposals of an environment', () => import('./proposals.js')),
         lazy('recipients', 'List, add, remove or sync the age recipients of an environment', () => import('./recipients.js')),
         lazy('rotate', 'Replace the data key of an environment (sops rotate); values stay the same', () => import('./rotate.js')),
+        lazy('rotate-key', 'Rotate one provider key with overlap: add the new key, confirm every agent, remove the old, then revoke', () => import('./rotate-key.js')),
         lazy('agent', 'Bootstrap an agent: create a host identity, or register an agent in deployment.yaml', () => import('./agent.js')),
     ]],
     ['Deploy', [
