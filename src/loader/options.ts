@@ -77,6 +77,14 @@ export interface OpenKeysOptions {
      * as an `error` event `LOADER_KEY_REJECTED`. Default: no check (and src/probe is not loaded).
      */
     readonly check?: LoaderCheckOptions | undefined
+    /**
+     * Pools serve their newest member (the highest index: `OPENAI_API_KEY_2` over
+     * `OPENAI_API_KEY`) while it is not cooling down, instead of rotating round robin; a
+     * member reported failing falls back to the next older one. What `keyfleet rotate-key`
+     * relies on: the new key is used first while the old one still works (docs/rotation.md).
+     * Default false.
+     */
+    readonly preferNewest?: boolean | undefined
 }
 
 /** The re-watch backoff schedule of {@link OpenKeysOptions.rewatch}. */
@@ -102,6 +110,7 @@ export interface ResolvedOptions {
     readonly persistent: boolean
     /** The check options when a live check was asked for (`live: true`), else undefined. */
     readonly check: LoaderCheckOptions | undefined
+    readonly preferNewest: boolean
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
@@ -139,5 +148,6 @@ export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
         rewatch: resolveRewatch(options.rewatch),
         persistent: options.persistent ?? true,
         check: options.check?.live === true ? options.check : undefined,
+        preferNewest: options.preferNewest === true,
     }
 }

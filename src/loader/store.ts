@@ -202,7 +202,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
             const c = this.#cooldowns.get(choice.name)
             // A rotated key starts fresh: the cool-down belonged to the old value.
             return c && c.value === choice.value && c.until > now ? c.until : 0
-        })
+        }, this.#o.preferNewest)
     }
 
     // Coalesces a burst of events into one read on the next turn (or after debounceMs).

@@ -220,3 +220,27 @@ describe('keys.deployed and the status handler', () => {
         await expect(keys.serveStatus({ port: 0 })).rejects.toMatchObject({ code: 'LOADER_ABORTED' })
     })
 })
+
+describe('preferNewest', () => {
+    it('serves the highest pool member, falls back to the older one while it cools down, and round robin stays the default', async () => {
+        const [old, fresh] = [makeCanary(), makeCanary()]
+        const vol = new KubeletVolume(join(tempDir('newest'), 'keys'))
+        vol.write({ OPENAI_API_KEY: old, OPENAI_API_KEY_2: fresh })
+        const keys = await openKeys({ path: vol.dir, env: {}, persistent: false, preferNewest: true })
+        const plain = await openKeys({ path: vol.dir, env: {}, persistent: false })
+        try {
+            expect(Array.from({ length: 4 }, () => keys.get('openai'))).toEqual([fresh, fresh, fresh, fresh])
+            expect(keys.reportFailure('OPENAI_API_KEY_2', { cooldownMs: 60_000 })).toBe(true)
+            expect(keys.get('openai')).toBe(old)
+            expect(Array.from({ length: 4 }, () => plain.get('openai'))).toEqual([old, fresh, old, fresh])
+            // Step b of the rotation: the old member leaves; the pool of one serves the new key.
+            const change = nextEvent(keys, 'change')
+            vol.write({ OPENAI_API_KEY_2: fresh })
+            await change
+            expect(keys.get('openai')).toBe(fresh)
+        } finally {
+            await keys.close()
+            await plain.close()
+        }
+    })
+})

@@ -20,7 +20,7 @@ import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { decryptNative, identityFrom, nativeIdentities, openRepo, sopsOptions, type RepoContext } from '../repo-context.js'
 import { readSecretValue } from '../secret-input.js'
-import { checkValue } from '../secret-target.js'
+import { canonicalName, checkValue } from '../secret-target.js'
 import { lastRender, printRollout, rolloutOf } from './rollout.js'
 
 type Values = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>
@@ -98,8 +98,8 @@ Examples:
     run: async ({ positionals, values }, ctx) => {
         const [env, rawName] = positionals as [string, string]
         const repo = openRepo(ctx)
-        const resolved = repo.index.resolve(rawName)
-        if (!resolved) throw new KeyfleetError('NAME_UNKNOWN', `${rawName} is not in the catalog (environments/keyfleet.yaml); rotate-key rotates catalog keys`)
+        const resolved = repo.index.resolve(canonicalName(repo, rawName, false).name)
+        if (!resolved) throw new KeyfleetError('ROTATE_NO_KEY', `${rawName} is not a catalog key; rotate-key rotates catalog keys`)
         const base = resolved.spec.name
         const paths = environmentPaths(env)
         const secretsPath = join(repo.root, paths.secrets)
