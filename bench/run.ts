@@ -11,6 +11,7 @@ import type { BenchRow, BenchSuite } from './types.js'
 
 const suites: Record<string, () => Promise<{ run: BenchSuite }>> = {
     'cold-start': () => import('./cold-start.js'),
+    'drill': () => import('./drill.js'),
     'loader': () => import('./loader.js'),
     'native': () => import('./native.js'),
     'render': () => import('./render.js'),
