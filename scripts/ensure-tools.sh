@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes the pinned sops (and, with --with-actionlint / --with-age, actionlint and
-# the age CLI used by tests) available and
-# prints the absolute path of each on stdout, one `name=path` per line.
+# Makes the pinned sops (and, with --with-actionlint / --with-age / --with-gitleaks /
+# --with-kube, actionlint, the age CLI, gitleaks and kube-apiserver + kubectl used by
+# tests) available and prints the absolute path of each on stdout, one `name=path` per line.
+# --with-kube also needs etcd (Debian: apt-get install etcd-server) and openssl.
 #
 # Order, for each tool:
 #   1. already on PATH (or in $KEYFLEET_TOOLS_DIR) at the pinned version: use it;
@@ -16,6 +17,11 @@ SOPS_VERSION="3.13.2"
 ACTIONLINT_VERSION="1.7.12"
 # The age CLI is used only by tests, to cross-check bundles keyfleet writes.
 AGE_VERSION="1.3.1"
+# gitleaks: the scan is compared with it side by side (test/validate/scan-gitleaks.test.ts).
+GITLEAKS_VERSION="8.30.1"
+# kube-apiserver + kubectl: built from our module tools/kube (go.mod pins k8s.io/kubernetes
+# and replaces its staging modules; `go install` refuses a module with replace directives).
+KUBE_VERSION="1.33.13"
 # sha256 of the official release binaries (https://github.com/getsops/sops/releases/tag/v3.13.2).
 declare -A SOPS_SHA256=(
   [linux.amd64]="${KEYFLEET_SOPS_SHA256_LINUX_AMD64:-154dfe4cd70554bdd82b98e4cd4acf191d43d01ead6f00a73477aa44c4ac42ef}"
@@ -28,11 +34,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools_dir="${KEYFLEET_TOOLS_DIR:-$root/.tools/bin}"
 with_actionlint=0
 with_age=0
+with_gitleaks=0
+with_kube=0
 for arg in "$@"; do
   case "$arg" in
     --with-actionlint) with_actionlint=1 ;;
     --with-age) with_age=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --with-gitleaks) with_gitleaks=1 ;;
+    --with-kube) with_kube=1 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ensure-tools: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -52,11 +62,11 @@ find_pinned() { # <name> <version> -> path on stdout, or status 1
   return 1
 }
 
-go_install() { # <module> <version> <name>
+go_install() { # <module> <version> <name> [ldflags]
   command -v go >/dev/null 2>&1 || return 1
   say "building $3 v$2 with $(go version | cut -d' ' -f3) (go install $1@v$2) ..."
   mkdir -p "$tools_dir"
-  GOBIN="$tools_dir" GOFLAGS="${GOFLAGS:-} -mod=mod" go install "$1@v$2" >&2 && [ -x "$tools_dir/$3" ]
+  GOBIN="$tools_dir" GOFLAGS="${GOFLAGS:-} -mod=mod" go install -ldflags "${4:-}" "$1@v$2" >&2 && [ -x "$tools_dir/$3" ]
 }
 
 download_sops() {
@@ -114,6 +124,57 @@ ensure_age() {
   exit 3
 }
 
+ensure_gitleaks() {
+  local path
+  if path="$(find_pinned gitleaks "$GITLEAKS_VERSION")"; then echo "gitleaks=$path"; return; fi
+  # A `go install` build calls itself "version is set by build process" unless told.
+  if go_install github.com/zricethezav/gitleaks/v8 "$GITLEAKS_VERSION" gitleaks "-X github.com/zricethezav/gitleaks/v8/version.Version=v$GITLEAKS_VERSION" \
+    && [ "$(version_of "$tools_dir/gitleaks")" = "$GITLEAKS_VERSION" ]; then
+    echo "gitleaks=$tools_dir/gitleaks"; return
+  fi
+  say "cannot provide gitleaks v$GITLEAKS_VERSION: go install github.com/zricethezav/gitleaks/v8@v$GITLEAKS_VERSION"
+  exit 3
+}
+
+kube_pinned() { # both binaries in $tools_dir report the pinned version
+  [ -x "$tools_dir/kube-apiserver" ] && [ -x "$tools_dir/kubectl" ] || return 1
+  [ "$("$tools_dir/kube-apiserver" --version 2>/dev/null)" = "Kubernetes v$KUBE_VERSION" ] || return 1
+  "$tools_dir/kubectl" version --client 2>/dev/null | grep -qx "Client Version: v$KUBE_VERSION"
+}
+
+ensure_kube() {
+  local etcd pkg stage ldflags
+  if ! kube_pinned; then
+    command -v go >/dev/null 2>&1 || { say "cannot build kube-apiserver/kubectl v$KUBE_VERSION: Go is not installed"; exit 3; }
+    say "building kube-apiserver + kubectl v$KUBE_VERSION from tools/kube with $(go version | cut -d' ' -f3) (cold: 20-40 min; cached: a link) ..."
+    # Without these the binaries call themselves v0.0.0-master, and kubectl warns about version skew.
+    ldflags="-s -w"
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags="$ldflags -X $pkg.gitVersion=v$KUBE_VERSION -X $pkg.gitMajor=${KUBE_VERSION%%.*}"
+      ldflags="$ldflags -X $pkg.gitMinor=$(echo "$KUBE_VERSION" | cut -d. -f2) -X $pkg.gitTreeState=clean"
+    done
+    mkdir -p "$tools_dir"
+    # Built aside, then renamed: a test may be running the old binaries.
+    stage="$(mktemp -d "$tools_dir/.kube.XXXXXX")"
+    if ! (cd "$root/tools/kube" && GOFLAGS="${GOFLAGS:-} -mod=mod" \
+        go build -ldflags "$ldflags" -o "$stage/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl >&2); then
+      rm -rf "$stage"; say "building kube-apiserver/kubectl v$KUBE_VERSION failed (see above)"; exit 3
+    fi
+    mv -f "$stage/kube-apiserver" "$tools_dir/kube-apiserver" && mv -f "$stage/kubectl" "$tools_dir/kubectl" && rm -rf "$stage"
+    kube_pinned || { say "the kube-apiserver/kubectl just built do not report v$KUBE_VERSION"; exit 3; }
+  fi
+  echo "kube-apiserver=$tools_dir/kube-apiserver"
+  echo "kubectl=$tools_dir/kubectl"
+  if ! etcd="$(command -v etcd)"; then
+    say "etcd is not installed; the real-API-server tests need it: apt-get install etcd-server (or put etcd on PATH)"
+    exit 3
+  fi
+  echo "etcd=$etcd"
+  command -v openssl >/dev/null 2>&1 || { say "openssl is not installed; the real-API-server tests make their certificates with it: apt-get install openssl"; exit 3; }
+}
+
 ensure_sops
 if [ "$with_actionlint" = 1 ]; then ensure_actionlint; fi
 if [ "$with_age" = 1 ]; then ensure_age; fi
+if [ "$with_gitleaks" = 1 ]; then ensure_gitleaks; fi
+if [ "$with_kube" = 1 ]; then ensure_kube; fi

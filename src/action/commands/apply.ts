@@ -10,8 +10,10 @@
  * - each kubernetes agent's pods are found through its Deployment's own
  *   selector (the render labels no pod) and annotated with the generation;
  *   a refresh that cannot be done is a warning, not a failure. RBAC needed
- *   (docs/ci-setup.md): Secrets get/create/patch, Deployments get, pods
- *   get/list/patch (`kubectl annotate` reads each pod before patching it).
+ *   (docs/ci-setup.md, proven least by test/action/apply-kube.test.ts against
+ *   a real API server): Secrets create/patch (a server-side apply is one
+ *   PATCH, no read), Deployments get, pods get/list/patch (`kubectl
+ *   annotate` reads each pod before patching it).
  *
  * The kubeconfig is masked as it is read (inputs.ts), written 0600 into the
  * private workspace, passed to kubectl by path and removed with it.
