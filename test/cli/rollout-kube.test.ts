@@ -7,14 +7,15 @@
  * holding exactly the `keyfleet-rollout` Role of docs/ci-setup.md, and without
  * `pods/proxy`.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { delimiter, dirname, join } from 'node:path'
 import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openKeys, type KeyStore } from '../../src/loader/index.js'
 import { demoKey, keyfleet, makeDemoRepo } from '../helpers/cli.js'
 import { requireKubeTools, startKube, type Kube } from '../helpers/kube.js'
-import { repoRoot } from '../helpers/tools.js'
+import { repoRoot, sopsPath } from '../helpers/tools.js'
+import { demoKey as demoKeyText, makeSandbox, runAction } from '../action/harness.js'
 import { cleanupTemp, tempDir } from '../loader/helpers.js'
 import { KubeletVolume, type Payload } from '../loader/kubelet.js'
 
@@ -122,5 +123,25 @@ describe('keyfleet rollout status against a real kube-apiserver', () => {
         // The bundle host has no status_url: still unknown, so the wait ends at the timeout with exit 1.
         expect(r.code).toBe(1)
         expect(report.counts).toEqual({ current: 3, behind: 0, unknown: 1 })
+    }, 180_000)
+
+    it('the deploy workflow\'s rollout step (the committed action bundle) waits, then shows the table and chart in the summary and warns', async (ctx) => {
+        if (kube === undefined) { ctx.skip(); return }
+        const sb = makeSandbox()
+        try {
+            writeFileSync(join(sb.workspace, 'environments', 'dev', 'deployment.yaml'), readFileSync(join(repo, 'environments', 'dev', 'deployment.yaml')))
+            const PATH = [dirname(kube.kubectlPath), dirname(sopsPath()), process.env.PATH ?? ''].join(delimiter)
+            const render = await runAction(sb, { command: 'render', environment: 'dev', 'age-key': demoKeyText('dev'), 'out-dir': join(sb.base, 'render') }, { PATH })
+            expect(render.code, render.stdout).toBe(0)
+            const r = await runAction(sb, { command: 'rollout', environment: 'dev', kubeconfig: readFileSync(kube.kubeconfig, 'utf8'), agents: render.outputs.agents ?? '', timeout: '5s' }, { PATH })
+            expect(r.code, r.stdout + r.stderr).toBe(0)
+            expect(r.outputs.complete).toBe('false')
+            expect(JSON.parse(r.outputs.rollout ?? '{}')).toEqual({ current: 3, behind: 0, unknown: 1 })
+            expect(r.summary).toContain('| support-bot | kubernetes | current |')
+            expect(r.summary).toContain('pie showData title Rollout of dev')
+            expect(r.stdout).toContain('::warning title=keyfleet rollout incomplete::dev: 3/4 agents serve the last render')
+        } finally {
+            rmSync(sb.base, { recursive: true, force: true })
+        }
     }, 180_000)
 })
