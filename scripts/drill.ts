@@ -249,6 +249,7 @@ export const drillTable = (r: DrillResult): string => {
         ['calls made', String(r.calls), ''],
         ['calls failed', String(r.failed), r.failed === 0 ? 'goal 0: met' : 'goal 0: NOT MET'],
         ['provider answers', Object.entries(r.byKey).map(([k, v]) => `${k}: ${Object.entries(v).map(([s, c]) => `${s}×${c}`).join(' ')}`).join('; '), ''],
+        ['one deploy (render + every mount swapped)', `${(r.deployMs / 1000).toFixed(2)} s`, 'median, for comparison'],
         ['merge → last agent on the new key', `${(r.mergeToLastNewMs / 1000).toFixed(2)} s`, ''],
         ['merge → old key revocable (revoked)', `${(r.mergeToRevocableMs / 1000).toFixed(2)} s`, ''],
         ['calls with the old key after revocation', String(r.oldAfterRevoke), r.oldAfterRevoke === 0 ? 'goal 0: met' : 'goal 0: NOT MET'],

@@ -12,7 +12,8 @@ import { parse as parseYaml, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutReport } from '../../src/lifecycle/rollout.js'
 import { openKeys, type KeyStore } from '../../src/loader/index.js'
-import { demoKey, keyfleet, makeDemoRepo } from '../helpers/cli.js'
+import { findLeaks } from '../helpers/canary.js'
+import { demoKey, keyfleet, makeDemoRepo, sopsDecrypt } from '../helpers/cli.js'
 import { cleanupTemp, tempDir } from '../loader/helpers.js'
 import { KubeletVolume, type Payload } from '../loader/kubelet.js'
 import { fakeApiServer, fakeKubeconfig, kubectlPath, type Pod } from './rollout-helpers.js'
@@ -119,6 +120,13 @@ describe('keyfleet rollout status (fake API server, real kubectl, real status se
         expect(done.code, done.stdout + done.stderr).toBe(0)
         expect(done.stdout).toContain('dev: all 4 agents serve the last render')
     }, 180_000)
+
+    it('prints names and generation ids only: no value of the environment in any output', async () => {
+        const values = [...sopsDecrypt(repo, 'dev', demoKey(repo, 'dev')).out.matchAll(/^[A-Z0-9_]+=(.*)$/gm)].map((m) => m[1] as string)
+        expect(values.length).toBeGreaterThan(1)
+        const runs = await Promise.all([[], ['--json'], ['--markdown']].map((extra) => keyfleet(['rollout', 'status', 'dev', '--identity-file', demoKey(repo, 'dev'), ...extra], { cwd: repo, env })))
+        for (const value of values) for (const r of runs) expect(findLeaks(value, { stdout: r.stdout, stderr: r.stderr })).toEqual([])
+    }, 120_000)
 
     it('refuses bad usage before reading anything', async () => {
         const r = await keyfleet(['rollout', 'status', 'dev', '--wait', '--timeout', 'soon'], { cwd: repo, env })
