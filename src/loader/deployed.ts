@@ -10,7 +10,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { GENERATION_ENTRY, generationId } from '../render/generation.js'
-import { errnoOf } from './errors.js'
 
 export { GENERATION_ENTRY }
 
@@ -48,15 +47,14 @@ export const declared = (environment: unknown, agent: unknown, generation: unkno
 
 /**
  * Reads `dir/.keyfleet-generation` (a Secret volume's payload directory).
- * @returns its text, or undefined when there is none (a Secret keyfleet did not render, or an older render).
+ * @returns its text, or undefined when there is none (a Secret keyfleet did not render, an older render) or it cannot be read.
  */
 export const readGenerationEntry = (dir: string): string | undefined => {
     try {
         return readFileSync(join(dir, GENERATION_ENTRY), 'utf8')
-    } catch (error) {
-        const code = errnoOf(error)
-        if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined
-        throw error
+    } catch {
+        // Metadata only: an unreadable entry (EACCES, EISDIR, gone mid-swap) never costs the keys; it declares nothing.
+        return undefined
     }
 }
 
