@@ -39,7 +39,7 @@ import { KubeletVolume, type Payload } from '../test/loader/kubelet.js'
 export interface DrillOptions {
     /** Agent processes; default 20. */
     readonly agents?: number
-    /** Pause between an agent's calls, ms; default 10. */
+    /** Pause between an agent's calls, ms; default 50. */
     readonly intervalMs?: number
     /** How long the agents keep calling after the revocation, ms; default 1000. */
     readonly afterRevokeMs?: number
@@ -180,7 +180,7 @@ export const runDrill = async (options: DrillOptions = {}): Promise<DrillResult>
             else waiters.set(child, resolve)
         })
         const ports = await Promise.all(names.map(async (a, i) => {
-            const child = spawn(process.execPath, [agentScript, volumes[i]?.dir ?? '', providerUrl, a, String(options.intervalMs ?? 10)], { stdio: ['ignore', 'pipe', 'inherit'] })
+            const child = spawn(process.execPath, [agentScript, volumes[i]?.dir ?? '', providerUrl, a, String(options.intervalMs ?? 50)], { stdio: ['ignore', 'pipe', 'inherit'] })
             children.push(child)
             replies.set(child, [])
             createInterface({ input: child.stdout }).on('line', (line) => {
