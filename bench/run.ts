@@ -4,7 +4,7 @@
  * Suites are listed here; each compares against a baseline measured in the same run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { BenchRow, BenchSuite } from './types.js'
@@ -15,9 +15,12 @@ const suites: Record<string, () => Promise<{ run: BenchSuite }>> = {
     'loader': () => import('./loader.js'),
     'native': () => import('./native.js'),
     'render': () => import('./render.js'),
+    'selection': () => import('./selection.js'),
 }
 
 const only = process.argv.slice(2)
+// The machine may be shared: the load average at the start and the end says how much to trust a row.
+const loadAtStart = loadavg()
 const rows: BenchRow[] = []
 const progress = (message: string): void => { process.stderr.write(`  … ${message}\n`) }
 for (const [name, load] of Object.entries(suites)) {
@@ -45,6 +48,7 @@ const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', '
 mkdirSync(dirname(out), { recursive: true })
 writeFileSync(out, `${JSON.stringify({
     date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cpus: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30), rows,
+    memoryGiB: Math.round(totalmem() / 2 ** 30), loadavg: { start: loadAtStart, end: loadavg() }, rows,
 }, null, 2)}\n`)
-console.log(`\nwrote ${out}`)
+console.log(`\nload average (1, 5, 15 min): ${loadAtStart.map((l) => l.toFixed(1)).join(' ')} at the start, ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`)
+console.log(`wrote ${out}`)

@@ -4,8 +4,8 @@
  */
 import { generateHybridIdentity, generateX25519Identity, identityToRecipient } from 'age-encryption'
 import { KeyfleetError } from '../errors.js'
-
-const IDENTITY = /^AGE-SECRET-KEY-(PQ-)?1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]+$/
+// Reading keys.txt needs no age-encryption: kept apart so key-less CLI paths do not load it (issue 15).
+export { isIdentity, parseIdentityFile } from './identity-file.js'
 
 /** A fresh identity and its recipient. */
 export interface GeneratedIdentity {
@@ -29,33 +29,6 @@ export const recipientOf = async (identity: string): Promise<string> => {
     } catch (cause) {
         throw new KeyfleetError('AGE_BAD_IDENTITY', 'the age identity is malformed; expected AGE-SECRET-KEY-1… (check for truncation or extra characters)', { cause: redactedCause(cause) })
     }
-}
-
-/** True when the line is syntactically an age secret key. */
-export const isIdentity = (value: string): boolean => IDENTITY.test(value)
-
-/**
- * Identities in a keys.txt-format text (age's grammar): empty lines and lines starting with `#` skipped, every other line one identity.
- * @param file - shown in errors.
- * @throws KeyfleetError `AGE_BAD_IDENTITY_FILE` naming the line (never its content) when a line is not an identity,
- *   or when the text holds no identity at all.
- */
-export const parseIdentityFile = (text: string, file = 'identity file'): string[] => {
-    const identities: string[] = []
-    // age's grammar exactly as sops reads it (bufio.ScanLines): a trailing \r dropped, nothing trimmed; an
-    // indented comment, a blank-looking line of spaces or a trailing word is an error, as in sops.
-    text.split('\n').forEach((raw, index) => {
-        const line = raw.replace(/\r$/, '')
-        if (line === '' || line.startsWith('#')) return
-        if (!isIdentity(line)) {
-            throw new KeyfleetError('AGE_BAD_IDENTITY_FILE', `${file}:${index + 1} is not an age identity (expected AGE-SECRET-KEY-1… alone on the line, or a # comment at the start of a line; no leading or trailing spaces). Plugin and passphrase-protected identities are not supported.`, { file, line: index + 1 })
-        }
-        identities.push(line)
-    })
-    if (identities.length === 0) {
-        throw new KeyfleetError('AGE_BAD_IDENTITY_FILE', `${file} holds no age identity; create one with \`keyfleet keygen\``, { file })
-    }
-    return identities
 }
 
 /** Keeps a third-party error's class but drops its message, which may echo input. */

@@ -7,14 +7,15 @@ import { isMap } from 'yaml'
 import { KeyfleetError } from '../errors.js'
 import { patternError, tryCompilePattern, type Pattern } from '../re2.js'
 import { parseYamlSource } from '../yaml-source.js'
+import { VARIANT_SEPARATOR } from './region.js'
 import type { Catalog, CatalogProblem, ProbeSpec, SecretSpec } from './types.js'
 
 /** UPPER_SNAKE environment-variable names. */
 export const NAME_PATTERN = /^[A-Z][A-Z0-9_]*$/
 const SERVICE_PATTERN = /^[a-z][a-z0-9-]*$/
 const ENV_PATTERN = /^[a-z][a-z0-9-]*$/
-const PROVIDER_KEYS = new Set(['title', 'env', 'aliases', 'format', 'required_in', 'probe'])
-const CUSTOM_KEYS = new Set(['service', 'title', 'aliases', 'format', 'required_in'])
+const PROVIDER_KEYS = new Set(['title', 'env', 'aliases', 'format', 'required_in', 'probe', 'weights'])
+const CUSTOM_KEYS = new Set(['service', 'title', 'aliases', 'format', 'required_in', 'weights'])
 const PROBE_KEYS = new Set(['base_url', 'path', 'auth', 'headers'])
 const AUTH = new Set(['bearer', 'x-api-key', 'x-goog-api-key'])
 
@@ -46,6 +47,8 @@ export const parseCatalog = (text: string, file = 'environments/keyfleet.yaml'):
     const secrets: SecretSpec[] = []
     const seen = new Map<string, string>()
     const claim = (name: string, owner: string, path: (string | number)[]): void => {
+        // `__` separates a regional variant's region (src/catalog/region.ts): a name holding it would be ambiguous.
+        if (name.includes(VARIANT_SEPARATOR)) problem(path, `${name} contains "${VARIANT_SEPARATOR}", which keyfleet reserves for regional variants (NAME__EU): rename it`)
         const prior = seen.get(name)
         if (prior !== undefined) problem(path, `the name ${name} is used by both ${prior} and ${owner}`)
         seen.set(name, owner)
@@ -136,7 +139,22 @@ const readSpec = (
     }
     const probe = custom ? undefined : readProbe(raw.probe, [...path, 'probe'], report)
     const title = typeof raw.title === 'string' ? raw.title : service
-    return { name, service, title, aliases, format, requiredIn, probe, custom }
+    const weights = readWeights(raw.weights, name, [...path, 'weights'], report)
+    return { name, service, title, aliases, format, requiredIn, probe, custom, ...(weights ? { weights } : {}) }
+}
+
+// Pool member weights for the loader's selection (docs/loader.md): `{ OPENAI_API_KEY_2: 3 }`.
+const readWeights = (raw: unknown, name: string, path: (string | number)[], report: Report): Record<string, number> | undefined => {
+    if (raw === undefined) return undefined
+    if (!isRecord(raw)) { report(path, '`weights` must map pool members to positive numbers, e.g. { OPENAI_API_KEY_2: 3 }'); return undefined }
+    const out: Record<string, number> = {}
+    for (const [member, weight] of Object.entries(raw)) {
+        const ok = member === name || (member.startsWith(`${name}_`) && /^([2-9]|[1-9][0-9]+)$/.test(member.slice(name.length + 1)))
+        if (!ok) report([...path, member], `"${member}" is not a pool member of ${name} (${name}, ${name}_2, …)`)
+        else if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) report([...path, member], `the weight of ${member} must be a positive number`)
+        else out[member] = weight
+    }
+    return out
 }
 
 const readProbe = (raw: unknown, path: (string | number)[], report: Report): ProbeSpec | undefined => {

@@ -39,6 +39,8 @@ export interface SecretSpec {
     readonly probe: ProbeSpec | undefined
     /** True for secrets declared under `custom:` rather than `providers:`. */
     readonly custom: boolean
+    /** Selection weight per pool member (`OPENAI_API_KEY_2: 3`); a member not listed weighs 1. */
+    readonly weights?: Readonly<Record<string, number>>
 }
 
 /** The whole catalog. */

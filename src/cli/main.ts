@@ -1,27 +1,44 @@
 #!/usr/bin/env node
-/** The `keyfleet` executable: wires the real process into {@link runCli}. */
-import { removePendingTemps } from '../repo/atomic.js'
+/**
+ * The `keyfleet` executable: wires the real process into {@link runCli}.
+ *
+ * Start-up budget (issue 15): everything here runs before any command, so it loads nothing a
+ * command may not need. The atomic-write module (and node:crypto with it) loads only when a
+ * signal arrives; process.stdin/stdout/stderr are node's lazy getters, touched only when a command
+ * uses them (creating a stream loads node's stream, net or tty modules).
+ */
+import type { CliContext } from './command.js'
 import { runCli } from './run.js'
 
-// Ctrl-C or a kill: remove temp copies in flight (finally blocks do not run on exit).
+// Node >= 22.1 keeps V8's compiled code on disk between runs (in os.tmpdir(); NODE_DISABLE_COMPILE_CACHE=1
+// turns it off), and the command chunks load after this line. Node 20 has no such API for ES modules.
+;(process.getBuiltinModule('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.()
+
+// Ctrl-C or a kill: remove temp copies in flight (finally blocks do not run on exit). A command
+// that writes temps has loaded repo/atomic.js already, so the import resolves at once.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-        removePendingTemps()
-        process.exit(signal === 'SIGINT' ? 130 : 143)
+        const code = signal === 'SIGINT' ? 130 : 143
+        void import('../repo/atomic.js').then(({ removePendingTemps }) => removePendingTemps()).finally(() => process.exit(code))
     })
 }
+
 // `keyfleet validate | head -1`: a reader that stops early is not an error.
-for (const stream of [process.stdout, process.stderr]) {
+const quietOnEpipe = <T extends NodeJS.WriteStream>(stream: T): T => {
     stream.on('error', (error: NodeJS.ErrnoException) => {
         if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
         throw error
     })
+    return stream
 }
-const code = await runCli(process.argv.slice(2), {
+let stdout: NodeJS.WriteStream | undefined
+let stderr: NodeJS.WriteStream | undefined
+const ctx: CliContext = {
     cwd: process.cwd(),
     env: process.env,
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-})
+    get stdin() { return process.stdin },
+    get stdout() { return (stdout ??= quietOnEpipe(process.stdout)) },
+    get stderr() { return (stderr ??= quietOnEpipe(process.stderr)) },
+}
+const code = await runCli(process.argv.slice(2), ctx)
 process.exitCode = code

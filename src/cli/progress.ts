@@ -41,7 +41,8 @@ export const withProgress = (name: string, ctx: CliContext): { ctx: CliContext; 
         return wrapped
     }
     return {
-        ctx: { ...ctx, stdout: wrap(ctx.stdout), stderr: wrap(ctx.stderr) },
+        // stdin stays a getter: creating process.stdin costs start-up time most commands never use.
+        ctx: { cwd: ctx.cwd, env: ctx.env, get stdin() { return ctx.stdin }, stdout: wrap(ctx.stdout), stderr: wrap(ctx.stderr) },
         done: () => { clearTimeout(timer); clear() },
     }
 }

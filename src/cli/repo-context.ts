@@ -2,17 +2,27 @@
  * What most commands need first: the repository root, its catalog, and how to
  * call sops (binary, identity) — all resolved from the process environment here,
  * at the edge, and handed to the core as plain values.
+ *
+ * Start-up budget (issue 15): nearly every command imports this file, so it imports only
+ * light modules statically. The in-process decryptor (and with it age-encryption) loads on
+ * the first {@link decryptNative}; `ls`, `registry` and `scan` never reach it.
+ * test/cli/chunks.test.ts checks what each command's chunk graph holds.
  */
 import { execFileSync } from 'node:child_process'
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs'
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
-import { indexCatalog, loadCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
+import { loadCatalog } from '../catalog/parse.js'
+import { indexCatalog, type CatalogIndex } from '../catalog/resolve.js'
+import type { Catalog } from '../catalog/types.js'
 import { KeyfleetError } from '../errors.js'
 import { CATALOG_PATH, SOPS_CONFIG_PATH } from '../repo/layout.js'
-import { parseIdentityFile } from '../age/index.js'
+import { parseIdentityFile } from '../age/identity-file.js'
 import type { SopsIdentity, SopsOptions } from '../sops/index.js'
-import { decryptSopsFile, lookupIdentities, parseIdentityText, type DecryptedFile, type IdentityLookup, type SourceOutcome } from '../sops/native/index.js'
+import type { decryptSopsFile } from '../sops/native/decrypt.js'
+import { lookupIdentities, parseIdentityText, type IdentityLookup, type SourceOutcome } from '../sops/native/identities.js'
+import type { DecryptedFile } from '../sops/native/types.js'
 import type { CliContext } from './command.js'
+import { sshGap, sshSources, sopsIdentitySources } from './identity-sources.js'
 
 /** The repository a command works on. */
 export interface RepoContext {
@@ -85,19 +95,22 @@ export const identityStrings = (identity: SopsIdentity): string[] => {
 }
 
 // Where each list returned by nativeIdentities came from, so that a failure can say which identities were tried.
-const sourcesOf = new WeakMap<readonly string[], string[]>()
+const sourcesOf = new WeakMap<readonly string[], { sources: string[]; ssh: string[] }>()
 
 /**
- * {@link decryptSopsFile} that, when no identity opens the file, says where the identities tried came from.
+ * {@link decryptSopsFile} that, when no identity opens the file, says where the identities tried came from
+ * (and which SSH identities sops would also have tried, which keyfleet does not read).
  * @throws what decryptSopsFile throws; NATIVE_NO_MATCHING_IDENTITY gains "identities tried: …".
  */
 export const decryptNative = async (text: string, options: Parameters<typeof decryptSopsFile>[1]): Promise<DecryptedFile> => {
     try {
-        return await decryptSopsFile(text, options)
+        // Loaded here, not at the top: age-encryption alone costs about as much as node's own start.
+        const { decryptSopsFile: decrypt } = await import('../sops/native/decrypt.js')
+        return await decrypt(text, options)
     } catch (error) {
-        const sources = sourcesOf.get(options.identities)
-        if (!(error instanceof KeyfleetError) || error.code !== 'NATIVE_NO_MATCHING_IDENTITY' || !sources) throw error
-        throw new KeyfleetError(error.code, `${error.message} (identities tried: ${sources.join(', ')})`, { cause: error, ...(options.file ? { file: options.file } : {}) })
+        const tried = sourcesOf.get(options.identities)
+        if (!(error instanceof KeyfleetError) || error.code !== 'NATIVE_NO_MATCHING_IDENTITY' || !tried) throw error
+        throw new KeyfleetError(error.code, `${error.message} (identities tried: ${tried.sources.join(', ')}).${sshGap(tried.ssh)}`, { cause: error, ...(options.file ? { file: options.file } : {}) })
     }
 }
 
@@ -132,16 +145,20 @@ export const nativeIdentities = (ctx: CliContext, identityFiles: string | readon
     const files = identityFiles === undefined ? [] : typeof identityFiles === 'string' ? [identityFiles] : identityFiles
     if (files.length > 0) {
         const fromFiles = files.flatMap((file) => identityStrings(identityFrom(ctx, file)))
-        sourcesOf.set(fromFiles, files.map((file) => `--identity-file ${file}`))
+        sourcesOf.set(fromFiles, { sources: files.map((file) => `--identity-file ${file}`), ssh: [] })
         return fromFiles
     }
     const found = sopsIdentityLookup(ctx)
+    const ssh = sshSources(ctx)
     if (found.identities.length > 0) {
-        sourcesOf.set(found.identities, [...found.used, ...found.errors.map((e) => `(${e})`)])
+        sourcesOf.set(found.identities, { sources: [...found.used, ...found.errors.filter((e) => !isSshError(e)).map((e) => `(${e})`)], ssh })
         return found.identities
     }
-    throw noIdentityError(found)
+    throw noIdentityError(found, ssh)
 }
+
+// The native lookup's own note on a set SSH variable; sshGap says it better.
+const isSshError = (error: string): boolean => error.startsWith('SOPS_AGE_SSH_')
 
 /** Every place sops 3.13 looks for identities, read with this process's environment and platform. */
 export const sopsIdentityLookup = (ctx: CliContext): IdentityLookup => {
@@ -150,10 +167,16 @@ export const sopsIdentityLookup = (ctx: CliContext): IdentityLookup => {
     return lookupIdentities(env, { platform: process.platform, readFile: readSource, runCommand: runKeyCommand(ctx), join, isAbsolute })
 }
 
-/** `NATIVE_NO_IDENTITY` naming every place looked at and what was wrong with each (never file content). */
-export const noIdentityError = (found: IdentityLookup): KeyfleetError => {
-    const errors = found.errors.length > 0 ? ` Problems: ${found.errors.join('; ')}.` : ''
-    return new KeyfleetError('NATIVE_NO_IDENTITY', `no age identity found (looked where sops does: ${[...found.unused, ...found.errors.map((e) => e.split(':')[0] as string)].join(', ')}).${errors} Pass --identity-file, set SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or put your key in the sops user config keys.txt`)
+/**
+ * `NATIVE_NO_IDENTITY` naming every place looked at and what was wrong with each (never file content);
+ * `NATIVE_SSH_IDENTITY_UNSUPPORTED` when an SSH identity (`ssh`, from {@link sshSources}) is all there is.
+ */
+export const noIdentityError = (found: IdentityLookup, ssh: readonly string[] = []): KeyfleetError => {
+    const problems = found.errors.filter((e) => !isSshError(e))
+    const errors = problems.length > 0 ? ` Problems: ${problems.join('; ')}.` : ''
+    const looked = [...found.unused, ...problems.map((e) => e.split(':')[0] as string)].join(', ')
+    if (ssh.length > 0) return new KeyfleetError('NATIVE_SSH_IDENTITY_UNSUPPORTED', `no age identity found (looked where sops does: ${looked}).${errors}${sshGap(ssh)}`)
+    return new KeyfleetError('NATIVE_NO_IDENTITY', `no age identity found (looked where sops does: ${looked}).${errors} Pass --identity-file, set SOPS_AGE_KEY or SOPS_AGE_KEY_FILE, or put your key in the sops user config keys.txt`)
 }
 
 /**
@@ -189,4 +212,5 @@ export const sopsOptions = (ctx: CliContext, root: string, identity: SopsIdentit
     ...(ctx.env.HOME ? { home: ctx.env.HOME } : {}),
     // sops' default keys.txt is under XDG_CONFIG_HOME when set (and ~/.config otherwise, via HOME).
     ...(ctx.env.XDG_CONFIG_HOME ? { configHome: ctx.env.XDG_CONFIG_HOME } : {}),
+    identitySources: sopsIdentitySources(ctx, identity),
 })

@@ -63,6 +63,7 @@ export const deliverIdentities = (ctx: CliContext, dest: IdentityDestination, id
 
 /** What {@link ensureEnvironments} did, per part. */
 export interface ScaffoldResult {
+    /** What changed, one phrase per file, each starting with its verb (`created …`, `added … to …`). */
     readonly created: readonly string[]
     readonly identities: readonly NewIdentity[]
 }
@@ -100,15 +101,17 @@ export const ensureEnvironments = async (
     for (const env of needRule) {
         config = addEnvironmentRule(config, env, (identities.find((i) => i.label === env) as NewIdentity).recipient, adminList)
     }
+    // Say what happened to each file: an existing .sops.yaml or catalog was added to, not created.
+    const hadConfig = existsSync(configPath)
     if (needRule.length > 0) {
         writeFileAtomic(configPath, config as string, 0o644)
-        created.push(`${SOPS_CONFIG_PATH} (rules for ${needRule.join(', ')})`)
+        created.push(hadConfig ? `added rules for ${needRule.join(', ')} to the existing ${SOPS_CONFIG_PATH}` : `created ${SOPS_CONFIG_PATH} (rules for ${needRule.join(', ')})`)
     }
     const newCatalog = catalog === undefined ? starterCatalog(envs) : envs.reduce((text, env) => addCatalogEnvironment(text, env), catalog)
     if (newCatalog !== catalog) {
         mkdirSync(dirname(catalogPath), { recursive: true })
         writeFileAtomic(catalogPath, newCatalog, 0o644)
-        created.push(catalog === undefined ? CATALOG_PATH : `${CATALOG_PATH} (environments: ${envs.join(', ')})`)
+        created.push(catalog === undefined ? `created ${CATALOG_PATH}` : `added ${envs.join(', ')} to the environments of ${CATALOG_PATH}`)
         catalog = newCatalog
     }
     for (const env of envs) {
@@ -116,11 +119,11 @@ export const ensureEnvironments = async (
         mkdirSync(join(root, paths.dir), { recursive: true })
         if (!existsSync(join(root, paths.secrets))) {
             writeFileAtomic(join(root, paths.secrets), await encryptEmptySecrets(env, sopsOptions(ctx, root, {})), 0o644)
-            created.push(paths.secrets)
+            created.push(`created ${paths.secrets}`)
         }
         if (!existsSync(join(root, paths.deployment))) {
             writeFileAtomic(join(root, paths.deployment), emptyDeployment(env), 0o644)
-            created.push(paths.deployment)
+            created.push(`created ${paths.deployment}`)
         }
     }
     return { created, identities }

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { NAME_PATTERN, formatHint, isPlaceholder, keyHint } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { SOPS_CONFIG_PATH, assertEnvironment, type EnvironmentPaths } from '../repo/layout.js'
-import { parseSopsFile } from '../sops/native/index.js'
+import { parseSopsFile } from '../sops/native/parse.js'
 import { matchRule, parseSopsConfig } from '../validate/sops-config.js'
 import type { RepoContext } from './repo-context.js'
 

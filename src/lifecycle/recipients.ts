@@ -11,7 +11,7 @@ import { changeViaTempCopy, writeFileAtomic } from '../repo/atomic.js'
 import { SOPS_CONFIG_PATH, environmentPaths } from '../repo/layout.js'
 import { demoIdentityOf, isDemoRepository } from '../repo/demo.js'
 import { sopsRotate, sopsUpdateKeys, type SopsOptions } from '../sops/index.js'
-import { parseSopsFile } from '../sops/native/index.js'
+import { parseSopsFile } from '../sops/native/parse.js'
 import { addRuleRecipient, readEnvironmentRule, removeRuleRecipient, type RuleRecipient } from './sops-rules.js'
 
 /** Input of {@link addRecipient} and {@link removeRecipient}. */

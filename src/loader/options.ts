@@ -12,6 +12,7 @@ import type { Catalog } from '../catalog/types.js'
 import type { LoaderCheckOptions } from './check.js'
 import type { IdentitySource } from './decrypt.js'
 import type { EnvLike } from './snapshot.js'
+import type { SelectionOptions } from './strategy.js'
 import { nodeWatch, type WatchFunction } from './watch.js'
 
 /** Options of {@link openKeys}. Every field is optional. */
@@ -77,12 +78,14 @@ export interface OpenKeysOptions {
      * as an `error` event `LOADER_KEY_REJECTED`. Default: no check (and src/probe is not loaded).
      */
     readonly check?: LoaderCheckOptions | undefined
+    /** How pools pick a member: strategy, per-service strategies, window, weights (docs/loader.md, "Usage-based selection"). Default round robin. */
+    readonly selection?: SelectionOptions | undefined
     /**
      * Pools serve their newest member (the highest index: `OPENAI_API_KEY_2` over
      * `OPENAI_API_KEY`) while it is not cooling down, instead of rotating round robin; a
      * member reported failing falls back to the next older one. What `keyfleet rotate-key`
      * relies on: the new key is used first while the old one still works (docs/rotation.md).
-     * Default false.
+     * A `selection` strategy, when given, decides instead. Default false.
      */
     readonly preferNewest?: boolean | undefined
 }
@@ -110,6 +113,7 @@ export interface ResolvedOptions {
     readonly persistent: boolean
     /** The check options when a live check was asked for (`live: true`), else undefined. */
     readonly check: LoaderCheckOptions | undefined
+    readonly selection: SelectionOptions | undefined
     readonly preferNewest: boolean
 }
 
@@ -148,6 +152,7 @@ export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
         rewatch: resolveRewatch(options.rewatch),
         persistent: options.persistent ?? true,
         check: options.check?.live === true ? options.check : undefined,
+        selection: options.selection,
         preferNewest: options.preferNewest === true,
     }
 }

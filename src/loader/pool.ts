@@ -11,9 +11,16 @@ export interface KeyChoice {
     readonly value: string
 }
 
+/** A selection strategy attached to a pool (src/loader/strategy.ts); replaces the plain round robin. */
+export interface Selector {
+    next(): KeyChoice
+}
+
 /** Round-robin selection over the members of one service's pool. */
 export class Pool {
     readonly members: readonly KeyChoice[]
+    /** Set by the store when selection is configured (issue 18): `next()` defers to it. */
+    selector: Selector | undefined
     readonly #newest: boolean
     #cursor = 0
     readonly #coolUntil: Float64Array
@@ -42,6 +49,7 @@ export class Pool {
      * rate-limited key is more useful to the caller than no key.
      */
     next(): KeyChoice {
+        if (this.selector !== undefined) return this.selector.next()
         const n = this.members.length
         if (this.#newest) return this.#newestAvailable()
         if (this.#cooling === 0) {

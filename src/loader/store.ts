@@ -18,6 +18,10 @@ import { buildSnapshot, changedNames, valueIn, type Snapshot } from './snapshot.
 import { serveStatus, statusHandler, type ServeStatusOptions, type StatusHandler, type StatusServer } from './status.js'
 import type { CheckEvent, FailureOptions, KeyStore, KeyStoreEvents, KeyView, SourceStatus } from './types.js'
 import { DirWatchers, watchTargets } from './watch.js'
+import { fetchWithKey, type KeyFetchOptions } from './fetch.js'
+import type { RateLimitInfo } from './rate-limit-headers.js'
+import { KeySelection, type AnswerLike } from './selection.js'
+import type { KeyStats } from './usage.js'
 
 const asyncDispose: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')
 
@@ -54,11 +58,13 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     #checkAwaitsKeys = false
     #started = false
     readonly #onAbort = (): void => { void this.close() }
+    readonly #selection: KeySelection
 
     /** @internal Use `openKeys`. */
     constructor(options: ResolvedOptions) {
         super()
         this.#o = options
+        this.#selection = new KeySelection(options.selection, options.index)
         this.#snapshot = this.#build(new Map(), 0)
         this.#mode = options.path === undefined ? 'none' : options.watch === false ? 'poll' : 'watch'
         this.#polling = new Polling(options, {
@@ -128,7 +134,23 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         if (!(pool instanceof Pool)) return false
         const until = Date.now() + Math.max(0, options.cooldownMs ?? 60_000)
         this.#cooldowns.set(choice.name, { until, value: choice.value })
+        this.#selection.coolDown(choice.name, until)
         return pool.coolDown(choice.name, until)
+    }
+
+    observe(choice: KeyChoice, response: AnswerLike, body?: string): RateLimitInfo {
+        const { info, until, now } = this.#selection.observe(this.#snapshot, choice, response, body)
+        if (until !== undefined) this.reportFailure(choice, { cooldownMs: until - now })
+        return info
+    }
+
+    fetch(service: string, url: string | URL, init?: RequestInit, options?: KeyFetchOptions): Promise<Response> {
+        const deps = this.#selection.fetchDeps(() => this.#snapshot, (s) => this.pick(s), (c, r, b) => { this.observe(c, r, b) })
+        return fetchWithKey(deps, service, url, init, options)
+    }
+
+    stats(): KeyStats {
+        return this.#selection.stats(this.#snapshot)
     }
 
     hint(nameOrService: string): string | undefined {
@@ -198,11 +220,14 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
 
     #build(entries: ReadonlyMap<string, string>, generation: number): Snapshot {
         const now = Date.now()
-        return buildSnapshot(entries, this.#o.env, this.#o.index, generation, (choice) => {
+        const coolUntil = (choice: KeyChoice): number => {
             const c = this.#cooldowns.get(choice.name)
             // A rotated key starts fresh: the cool-down belonged to the old value.
             return c && c.value === choice.value && c.until > now ? c.until : 0
-        }, this.#o.preferNewest)
+        }
+        const snapshot = buildSnapshot(entries, this.#o.env, this.#o.index, generation, coolUntil, this.#o.preferNewest)
+        this.#selection.attach(snapshot, coolUntil)
+        return snapshot
     }
 
     // Coalesces a burst of events into one read on the next turn (or after debounceMs).

@@ -3,7 +3,10 @@ import type { KeyfleetError } from '../errors.js'
 import type { BundleInfo } from './decrypt.js'
 import type { Deployed } from './deployed.js'
 import type { Unsubscribe } from './emitter.js'
+import type { KeyFetchOptions } from './fetch.js'
 import type { KeyChoice } from './pool.js'
+import type { HeadersLike, RateLimitInfo } from './rate-limit-headers.js'
+import type { KeyStats } from './usage.js'
 import type { SourceKind } from './read-source.js'
 import type { ServeStatusOptions, StatusHandler, StatusServer } from './status.js'
 
@@ -130,6 +133,22 @@ export interface KeyStore {
      * @returns false when the name is not in a pool of two or more keys.
      */
     reportFailure(key: string | KeyChoice, options?: FailureOptions): boolean
+    /**
+     * Feeds a provider's answer to a key picked with {@link KeyStore.pick} (issue 18): its
+     * rate-limit headers steer `headroom`, and a 429 (for as long as the provider says) or
+     * a 401 (until the key is rotated) takes the member out of rotation.
+     * @param body - for a 429, the body text (Gemini puts `retryDelay` there); optional.
+     * @returns the numbers read (names and numbers only).
+     */
+    observe(choice: KeyChoice, response: { readonly status: number; readonly headers: HeadersLike }, body?: string): RateLimitInfo
+    /**
+     * `fetch` with a key of `service`: picks by the pool's strategy, sets the provider's auth
+     * header, observes the answer and retries once with another member after a 429 or 401.
+     * Never follows a redirect to another origin; never returns, logs or throws a key.
+     */
+    fetch(service: string, url: string | URL, init?: RequestInit, options?: KeyFetchOptions): Promise<Response>
+    /** Per-service, per-member calls, cool-downs and last reported quota: names and numbers, never values. */
+    stats(): KeyStats
     /** A one-line safe hint for the key a name or service resolves to now (`openai, 51 chars, …wxyz`). */
     hint(nameOrService: string): string | undefined
     /** Canonical names served now, sorted. */

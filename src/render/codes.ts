@@ -24,6 +24,8 @@ export const DEPLOYMENT_CODES = {
     KF315: { severity: 'warning', title: 'field ignored for this target' },
     KF316: { severity: 'warning', title: 'agent reads no keys' },
     KF317: { severity: 'error', title: 'two agents patch the same Deployment' },
+    KF318: { severity: 'error', title: 'agent region not declared by the environment' },
+    KF319: { severity: 'error', title: 'invalid regions or fallback' },
 } as const satisfies Record<string, { severity: Severity; title: string }>
 
 /** A deployment.yaml finding code. */

@@ -3,11 +3,12 @@
  * where each runs and which keys each may read. Every schema problem becomes a
  * KF3xx finding with its line; the schema is documented in docs/deployment.md.
  */
-import { isRecipient } from '../age/index.js'
-import { indexCatalog, type Catalog } from '../catalog/index.js'
+import { isRecipient } from '../age/recipient.js'
+import { indexCatalog, parseVariant, type Catalog } from '../catalog/index.js'
 import { hasErrors, sortFindings, type Finding } from '../findings.js'
 import { parseYamlSource } from '../yaml-source.js'
 import { deploymentFinding, type DeploymentCode } from './codes.js'
+import { readRegions } from './regions.js'
 import { CLOUDS, DEFAULT_MOUNT_PATH, DEFAULT_STATUS_PORT, TARGETS, type AgentSpec, type Cloud, type Deployment, type Target } from './types.js'
 
 /** RFC 1123 label: what Kubernetes requires of namespace and container names. */
@@ -17,8 +18,8 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 // Absolute, no `..` segment, no characters a kubelet or a shell would treat specially.
 const MOUNT_PATH = /^(\/[A-Za-z0-9._-]+)+$/
 
-const TOP_FIELDS = ['environment', 'agents']
-const AGENT_FIELDS = ['name', 'cloud', 'target', 'namespace', 'recipient', 'keys', 'deployment', 'container', 'mountPath', 'status_port', 'status_url']
+const TOP_FIELDS = ['environment', 'regions', 'fallback', 'agents']
+const AGENT_FIELDS = ['name', 'cloud', 'target', 'region', 'namespace', 'recipient', 'keys', 'deployment', 'container', 'mountPath', 'status_port', 'status_url']
 
 /** Result of {@link parseDeployment}: the deployment when there is no error-level finding. */
 export interface ParsedDeployment {
@@ -61,6 +62,7 @@ export const parseDeployment = (text: string, file: string, catalog: Catalog): P
         return { deployment: undefined, findings: sortFindings(findings) }
     }
     const index = indexCatalog(catalog)
+    const { regions, fallback } = readRegions(root.regions, root.fallback, report, (service) => index.byService(service) !== undefined)
     const agents: AgentSpec[] = []
     const names = new Map<string, number>()
     const mounts = new Map<string, string>()
@@ -75,6 +77,11 @@ export const parseDeployment = (text: string, file: string, catalog: Catalog): P
         } else if (rawName !== undefined) names.set(rawName, line)
         const agent = readAgent(raw, at, report, index, line)
         if (!agent || prior !== undefined) return
+        if (agent.region !== undefined && !regions.some((r) => r.name === agent.region)) {
+            const declared = regions.length === 0 ? 'the environment declares no regions' : `declared: ${regions.map((r) => r.name).join(', ')}`
+            report('KF318', [...at, 'region'], `agent ${agent.name}: region "${agent.region.slice(0, 40)}" is not declared under \`regions:\` (${declared}); declare it or fix the agent`)
+            return
+        }
         if (typeof environment === 'string' && environment.length + 1 + agent.name.length > 63) {
             // The Secret's app.kubernetes.io/instance label is `<env>-<agent>`, and label values stop at 63 characters.
             report('KF305', [...at, 'name'], `agent name "${agent.name}" is too long: "${environment}-${agent.name}" must fit in 63 characters (a Kubernetes label value)`)
@@ -93,7 +100,7 @@ export const parseDeployment = (text: string, file: string, catalog: Catalog): P
     })
     const sorted = sortFindings(findings)
     if (hasErrors(sorted) || typeof environment !== 'string') return { deployment: undefined, findings: sorted }
-    return { deployment: { environment, agents, file }, findings: sorted }
+    return { deployment: { environment, agents, file, regions, fallback }, findings: sorted }
 }
 
 const isStatusUrl = (text: string): boolean => {
@@ -141,6 +148,7 @@ const readAgent = (
     if (target !== undefined && !TARGETS.includes(target as Target)) {
         fail('KF308', [...at, 'target'], `agent ${label}: unknown target "${target}" (allowed: ${TARGETS.join(', ')})`)
     }
+    const region = str('region', false)
     const namespace = str('namespace', target === 'kubernetes')
     const recipient = str('recipient', false)
     if (target === 'kubernetes') {
@@ -189,7 +197,7 @@ const readAgent = (
         recipient: target === 'bundle' ? recipient : undefined,
         keys, deployment: deployment ?? name, container: container ?? name, mountPath,
         statusPort: statusPort as number, statusUrl: target === 'bundle' ? statusUrl : undefined,
-        line,
+        line, ...(region === undefined ? {} : { region }),
     }
 }
 
@@ -207,7 +215,9 @@ const readKeys = (
         if (typeof item !== 'string') { fail('KF303', [...at, j], `agent ${label}: each key must be a string`); ok = false; return }
         const resolved = index.resolve(item)
         if (!resolved) {
-            fail('KF311', [...at, j], `agent ${label}: "${item}" is neither a name nor a service in the catalog (environments/keyfleet.yaml)`)
+            const variant = parseVariant(item)
+            const hint = variant && index.resolve(variant.name) ? `; "${item}" is the ${variant.region} variant of ${variant.name}: list ${variant.name} and set \`region: ${variant.region}\`` : ''
+            fail('KF311', [...at, j], `agent ${label}: "${item}" is neither a name nor a service in the catalog (environments/keyfleet.yaml)${hint}`)
             ok = false
             return
         }

@@ -3,11 +3,18 @@
  * mermaid `graph LR` that GitHub draws in step summaries and pull requests).
  * Every form holds names, targets and public recipients only: never a value.
  */
-import { shortRecipient } from '../age/index.js'
-import type { Registry, RegistryAgent } from './registry.js'
+import { shortRecipient } from '../age/recipient.js'
+import type { Registry, RegistryAgent, RegistryKey } from './registry.js'
 
 const where = (a: RegistryAgent): string =>
-    a.target === 'kubernetes' ? `namespace ${a.namespace ?? '?'}` : `recipient ${shortRecipient(a.recipient ?? '?')}`
+    (a.target === 'kubernetes' ? `namespace ${a.namespace ?? '?'}` : `recipient ${shortRecipient(a.recipient ?? '?')}`)
+    + (a.region === undefined ? '' : `, region ${a.region}`)
+
+// A regional variant's row says which name its agents read it as.
+const keyName = (k: RegistryKey, code: boolean): string => {
+    const name = code ? `\`${k.name}\`` : k.name
+    return k.deliveredAs === undefined ? name : `${name} (${k.region ?? ''}, as ${code ? `\`${k.deliveredAs}\`` : k.deliveredAs})`
+}
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]): string[] => {
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
@@ -22,7 +29,7 @@ export const registryText = (registry: Registry): string => {
         registry.agents.map((a) => [a.name, a.cloud, a.target, where(a), a.keys.join(', ') || '(none)'])))
     lines.push('')
     lines.push(...table(['KEY', 'SERVICE', 'READ BY (a rotation touches these agents)'],
-        registry.keys.map((k) => [k.name, k.service, k.agents.length > 0 ? k.agents.join(', ') : `(no agent${k.required ? '; required here' : ''})`])))
+        registry.keys.map((k) => [keyName(k, false), k.service, k.agents.length > 0 ? k.agents.join(', ') : `(no agent${k.required ? '; required here' : ''})`])))
     return `${lines.join('\n')}\n`
 }
 
@@ -51,7 +58,7 @@ export const registryMermaid = (registry: Registry): string => {
     const agentId = new Map(registry.agents.map((a, i) => [a.name, `a${i}`]))
     registry.keys.forEach((k, i) => lines.push(`    k${i}(["${label(k.name)}"])`))
     registry.agents.forEach((a, i) => {
-        const place = a.target === 'kubernetes' ? `${a.namespace ?? ''}` : 'bundle'
+        const place = (a.target === 'kubernetes' ? `${a.namespace ?? ''}` : 'bundle') + (a.region === undefined ? '' : ` · ${a.region}`)
         lines.push(`    a${i}["${label(a.name)}<br/>${label(a.cloud)} · ${label(place)}"]`)
     })
     registry.keys.forEach((k, i) => {
@@ -69,7 +76,7 @@ export const registryMarkdown = (registry: Registry): string => {
     }
     lines.push('', '| key | service | read by (a rotation touches) |', '|---|---|---|')
     for (const k of registry.keys) {
-        lines.push(`| \`${k.name}\` | ${cell(k.service)} | ${k.agents.length > 0 ? k.agents.join(', ') : `(no agent${k.required ? '; required here' : ''})`} |`)
+        lines.push(`| ${keyName(k, true)} | ${cell(k.service)} | ${k.agents.length > 0 ? k.agents.join(', ') : `(no agent${k.required ? '; required here' : ''})`} |`)
     }
     lines.push('', '```mermaid', registryMermaid(registry), '```')
     return `${lines.join('\n')}\n`

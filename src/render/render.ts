@@ -3,12 +3,13 @@
  * the files each agent mounts. Pure apart from age's randomness in bundles:
  * the same inputs give byte-identical manifests.
  */
-import { indexCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
+import { baseUrlName, indexCatalog, variantName, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import { demoIdentityOf } from '../repo/demo.js'
 import { bundlePath, bundlePlaintext, sealBundle } from './bundle.js'
 import { generationId, valueDigest } from './generation.js'
 import { deploymentPatch, environmentComponent, namespaceComponent, patchPath, secretManifest, secretPath, toBase64 } from './kubernetes.js'
+import { regionOf, storedNameFor } from './regions.js'
 import { buildRegistry } from './registry.js'
 import { registryJson, registryMarkdown } from './registry-format.js'
 import type { AgentSpec, Deployment, RenderedFile, RenderOutput } from './types.js'
@@ -56,6 +57,33 @@ const lookup = (name: string, values: ReadonlyMap<string, string>, index: Catalo
 }
 
 /**
+ * What one agent receives, sorted by name: each key it reads under its
+ * canonical name — for an agent in a region that region's variant (or, with
+ * `fallback: global`, the global key), never another region's — plus the
+ * region's base URL of each service it reads, as `<NAME>_BASE_URL`.
+ * The caller has checked that every stored name exists.
+ */
+const agentEntries = (agent: AgentSpec, deployment: Deployment, values: ReadonlyMap<string, string>, index: CatalogIndex): [string, string][] => {
+    const has = (name: string): boolean => lookup(name, values, index) !== undefined
+    const entries = agent.keys.map((name): [string, string] => {
+        const stored = storedNameFor(name, agent.region, deployment.fallback ?? 'none', has) as string
+        return [name, lookup(stored, values, index) as string]
+    })
+    const urls = regionOf(deployment, agent.region)?.baseUrls ?? {}
+    const services = new Set(agent.keys.map((k) => index.resolve(k)?.spec))
+    for (const spec of services) {
+        const url = spec && urls[spec.service]
+        if (spec === undefined || url === undefined) continue
+        const name = baseUrlName(spec.name)
+        if (agent.keys.includes(name)) {
+            throw new KeyfleetError('RENDER_REGION_CONFLICT', `agent ${agent.name} reads ${name} as a key and its region ${agent.region ?? ''} also sets it as the base URL of ${spec.service}; remove one of them from ${deployment.file}`, { file: deployment.file })
+        }
+        entries.push([name, url])
+    }
+    return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+/**
  * Renders an environment: per kubernetes agent a Secret (0600) and a
  * Deployment patch, per namespace a kustomize Component, one top-level
  * Component, per bundle agent `bundles/<agent>.keys.age`, and the registry as
@@ -63,7 +91,8 @@ const lookup = (name: string, values: ReadonlyMap<string, string>, index: Catalo
  * Kubernetes schema before it is returned.
  * @throws KeyfleetError `RENDER_ENV_MISMATCH` when deployment.yaml is for another
  *   environment; `RENDER_MISSING_KEYS` naming every agent/key the environment
- *   lacks (names only); `RENDER_INVALID_MANIFEST`; `AGE_BAD_RECIPIENT`; `RENDER_DEMO_RECIPIENT` when a
+ *   lacks (names only); `RENDER_REGION_VARIANT_MISSING` naming each regional agent's missing
+ *   variant (`NAME__EU`) when the environment has no `fallback: global`; `RENDER_REGION_CONFLICT`; `RENDER_INVALID_MANIFEST`; `AGE_BAD_RECIPIENT`; `RENDER_DEMO_RECIPIENT` when a
  *   bundle agent's recipient is a published demo identity (unless `allowDemoRecipients`).
  */
 export const renderEnvironment = async (input: RenderInput): Promise<RenderOutput> => {
@@ -72,7 +101,15 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
         throw new KeyfleetError('RENDER_ENV_MISMATCH', `${deployment.file} is for environment "${deployment.environment}", not "${env}": fix its \`environment\` field`, { file: deployment.file })
     }
     const index = indexCatalog(catalog)
-    const missing = deployment.agents.flatMap((a) => a.keys.filter((k) => lookup(k, values, index) === undefined).map((k) => `${a.name}: ${k}`))
+    const has = (name: string): boolean => lookup(name, values, index) !== undefined
+    const fallback = deployment.fallback ?? 'none'
+    const missing = deployment.agents.flatMap((a) => a.keys.filter((k) => a.region === undefined && !has(k)).map((k) => `${a.name}: ${k}`))
+    const regional = deployment.agents.flatMap((a) => a.region === undefined ? [] : a.keys
+        .filter((k) => storedNameFor(k, a.region, fallback, has) === undefined)
+        .map((k) => `${a.name} (${a.region as string}): ${variantName(k, a.region as string)}`))
+    if (regional.length > 0) {
+        throw new KeyfleetError('RENDER_REGION_VARIANT_MISSING', `environment ${env} lacks regional variants its regional agents read (${regional.join(', ')}); add each with \`keyfleet set ${env} NAME__REGION\`, or set \`fallback: global\` in ${deployment.file} to give those agents the global key`, { file: deployment.file })
+    }
     if (missing.length > 0) {
         throw new KeyfleetError('RENDER_MISSING_KEYS', `environment ${env} lacks keys its agents read (${missing.join(', ')}); add them with \`keyfleet set ${env} NAME\` or remove them from ${deployment.file}`, { file: deployment.file })
     }
@@ -100,7 +137,7 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
     const total = deployment.agents.length
     let done = 0
     for (const agent of deployment.agents) {
-        const entries = agent.keys.map((name): [string, string] => [name, lookup(name, values, index) as string])
+        const entries = agentEntries(agent, deployment, values, index)
         const id = generationId(entries, digest)
         generation[agent.name] = id
         if (agent.target === 'kubernetes') {
@@ -125,7 +162,7 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
     if (namespaces.size > 0) {
         files.push({ path: 'kustomization.yaml', content: HEADER + emitYaml(environmentComponent([...namespaces.keys()])), mode: PUBLIC_MODE, sensitive: false })
     }
-    const registry = buildRegistry(env, deployment, catalog)
+    const registry = buildRegistry(env, deployment, catalog, has)
     files.push({ path: 'registry.json', content: registryJson(registry), mode: PUBLIC_MODE, sensitive: false })
     files.push({ path: 'registry.md', content: registryMarkdown(registry), mode: PUBLIC_MODE, sensitive: false })
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))

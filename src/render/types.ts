@@ -46,6 +46,19 @@ export interface AgentSpec {
     readonly statusUrl: string | undefined
     /** 1-based line of the agent's entry in deployment.yaml. */
     readonly line: number
+    /** The agent's region (one the environment declares under `regions:`), or undefined for a global agent. */
+    readonly region?: string | undefined
+}
+
+/** What an agent in a region gets for a key the region has no variant of: `global` (the global key) or `none` (an error). */
+export type RegionFallback = 'global' | 'none'
+
+/** One region an environment declares. */
+export interface RegionSpec {
+    /** Lowercase, `-`-separated, e.g. `eu` or `us-east-1`; its variants are stored as `NAME__EU`. */
+    readonly name: string
+    /** Regional provider endpoints: service to https base URL, delivered to the region's agents as `<NAME>_BASE_URL`. */
+    readonly baseUrls: Readonly<Record<string, string>>
 }
 
 /** A parsed, valid `environments/<env>/deployment.yaml`. */
@@ -54,6 +67,10 @@ export interface Deployment {
     readonly environment: string
     /** Agents in file order. */
     readonly agents: readonly AgentSpec[]
+    /** Declared regions in file order; empty or absent when the environment has none. */
+    readonly regions?: readonly RegionSpec[]
+    /** `fallback:`; `none` (also when absent) unless the file says `global`. */
+    readonly fallback?: RegionFallback
     /** The path the file was read from, as given to `parseDeployment`. */
     readonly file: string
 }

@@ -11,7 +11,7 @@
  */
 import { KeyfleetError } from '../errors.js'
 import { runSops, type SopsOptions } from './run.js'
-import { assertCarriable, assertSameValues, assertUnchangedLinesKept } from './verify.js'
+import { alteredByEditor, assertCarriable, assertSameValues, editedIntoNewlines } from './verify.js'
 
 const DOTENV = ['--input-type', 'dotenv', '--output-type', 'dotenv'] as const
 
@@ -131,15 +131,32 @@ export const sopsRotate = async (file: string, options: SopsOptions): Promise<vo
     await keepingValues(file, options, () => runSops({ operation: 'rotate', file, args: ['rotate', ...DOTENV, '--in-place', file] }, options))
 }
 
+/** What a `sops edit` session left, besides the person's own changes (names only). */
+export interface EditOutcome {
+    /** Untouched lines whose stored literal backslash-n sops's editor turned into a newline; put back exactly. */
+    readonly restored: readonly string[]
+    /** Edited lines whose old value held a literal backslash-n and whose new value holds newlines (`\n` in the editor is a newline). */
+    readonly newlines: readonly string[]
+}
+
 /**
  * Opens the file in `editor` through sops (decrypts to a sops-managed temp
- * file, re-encrypts on save). Checked afterwards: a line the person did not
- * change must keep its value (sops's dotenv text turns a stored backslash-n
- * into a newline on any save).
+ * file, re-encrypts on save). sops's editor text shows a stored literal
+ * backslash-n as is and reads it back as a newline, so every line the person
+ * did not change but whose value changed is set back to its stored value
+ * (`sops set`, exact), and the whole file is checked afterwards.
  * @throws KeyfleetError `SOPS_NOT_MODIFIED`, `SOPS_WRITE_MISMATCH`.
  */
-export const sopsEdit = async (file: string, editor: string, options: SopsOptions): Promise<void> => {
+export const sopsEdit = async (file: string, editor: string, options: SopsOptions): Promise<EditOutcome> => {
     const before = await sopsDecrypt(file, options)
     await runSops({ operation: 'edit', file, args: ['edit', ...DOTENV, file], interactive: true, editor }, options)
-    assertUnchangedLinesKept(file, before, await sopsDecrypt(file, options))
+    const after = await sopsDecrypt(file, options)
+    const restored = alteredByEditor(before, after)
+    for (const name of restored) {
+        const value = before.get(name) as string
+        await runSops({ operation: 'set', file, args: ['set', ...DOTENV, '--value-stdin', file, index(name)], input: JSON.stringify(value) }, options)
+        after.set(name, value)
+    }
+    if (restored.length > 0) assertSameValues(file, after, await sopsDecrypt(file, options))
+    return { restored, newlines: editedIntoNewlines(before, after) }
 }

@@ -33,6 +33,8 @@ export interface SopsOptions {
     readonly home?: string
     /** XDG_CONFIG_HOME for the child: sops finds its user keys.txt there. */
     readonly configHome?: string
+    /** Where the identities given to sops come from (names and paths, never content): named when sops cannot decrypt. */
+    readonly identitySources?: readonly string[]
 }
 
 /** One invocation. */
@@ -88,7 +90,12 @@ const runSopsIn = async (call: SopsCall, options: SopsOptions, tmp: string | und
         if (result.exitCode === undefined && !result.timedOut) {
             throw new KeyfleetError('SOPS_MISSING', `sops could not be started for ${call.operation}; run scripts/ensure-tools.sh`, { file: call.file })
         }
-        throw sopsError({ exitCode: result.exitCode, stderr: String(result.stderr ?? ''), timedOut: result.timedOut, operation: call.operation, file: call.file })
+        const error = sopsError({ exitCode: result.exitCode, stderr: String(result.stderr ?? ''), timedOut: result.timedOut, operation: call.operation, file: call.file })
+        if (error.code === 'SOPS_COULD_NOT_RETRIEVE_KEY') {
+            const sources = options.identitySources?.length ? options.identitySources.join(', ') : 'none: no SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or user keys.txt'
+            throw new KeyfleetError(error.code, `${error.message} (identities sops was given: ${sources})`, { file: call.file })
+        }
+        throw error
     }
     return String(result.stdout ?? '')
 }

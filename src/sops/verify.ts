@@ -14,7 +14,7 @@
  * a value holding both cannot be shown in it at all, so it is refused. One
  * caveat remains, documented in docs/authoring.md: plain `sops edit` re-reads
  * its text, so it turns a stored literal backslash-n into a newline on any
- * save; `keyfleet edit` checks for exactly that and refuses.
+ * save; `keyfleet edit` checks for exactly that and puts the stored value back.
  */
 import { KeyfleetError } from '../errors.js'
 
@@ -61,11 +61,20 @@ export const assertSameValues = (file: string, expected: ReadonlyMap<string, str
 const shown = (value: string): string => value.replaceAll('\n', '\\n')
 
 /**
- * After `sops edit`: every key whose line the person left as it was (same text
- * in the editor) must keep its exact value; changed, added and removed lines are theirs.
- * @throws KeyfleetError `SOPS_WRITE_MISMATCH`.
+ * After `sops edit`: the keys whose line the person left as it was (same text
+ * in the editor) but whose value changed. The only cause is sops's own: its
+ * editor text shows a stored literal backslash-n as is and reads every `\n`
+ * back as a newline. Changed, added and removed lines are the person's.
  */
-export const assertUnchangedLinesKept = (file: string, before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): void => {
-    const wrong = [...before].filter(([n, v]) => after.has(n) && shown(after.get(n) as string) === shown(v) && after.get(n) !== v).map(([n]) => n)
-    if (wrong.length > 0) throw mismatch(file, wrong)
-}
+export const alteredByEditor = (before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] =>
+    [...before].filter(([n, v]) => after.has(n) && shown(after.get(n) as string) === shown(v) && after.get(n) !== v).map(([n]) => n)
+
+/**
+ * Keys the person edited whose old value held a literal backslash-n and whose new value holds a
+ * newline: in sops's editor `\n` means a newline, so they may have meant the old characters.
+ */
+export const editedIntoNewlines = (before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string[] =>
+    [...before].filter(([n, v]) => {
+        const now = after.get(n)
+        return now !== undefined && shown(now) !== shown(v) && v.includes('\\n') && now.includes('\n')
+    }).map(([n]) => n)

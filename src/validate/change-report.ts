@@ -14,9 +14,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { builtinCatalog, formatHint, indexCatalog, keyHint, parseCatalog, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { isKeyfleetError } from '../errors.js'
-import { parseSopsFile } from '../sops/native/index.js'
+import { parseSopsFile } from '../sops/native/parse.js'
 import type { ParsedSopsFile } from '../sops/native/types.js'
 import { catalogChanges } from './catalog-change.js'
+import { storedNameFor } from '../render/regions.js'
 import { readDeployment } from './deployment.js'
 import { filesAtRef, resolveRef, showFile } from './git.js'
 import { decryptEnv } from './keyed.js'
@@ -72,6 +73,8 @@ export interface EnvChange {
     readonly keyedError?: string
     /** Agents of deployment.yaml that read an added, removed or changed key (not a re-encrypted one). */
     readonly agentsAffected: readonly string[]
+    /** The region of each affected agent that has one (issue 18): a change of `NAME__EU` touches only `eu` agents. */
+    readonly agentRegions?: Readonly<Record<string, string>>
     /** Key-less parse problem with either version (KF100 message), when there was one. */
     readonly parseError?: string
 }
@@ -137,11 +140,19 @@ export const changeReport = async (options: ChangeReportOptions): Promise<Change
         const deployment = (await readHead(deploymentPath(env))) ?? (await readBase(deploymentPath(env)))
         const touched = new Set([...change.added, ...change.removed, ...change.changed].map((n) => index.resolve(n)?.name ?? n))
         let agentsAffected: string[] = []
+        const agentRegions: Record<string, string> = {}
         if (deployment !== undefined && touched.size > 0) {
             const read = await readDeployment(deployment, deploymentPath(env), env, catalog)
-            agentsAffected = read.agents.filter((a) => a.keys.some((k) => touched.has(index.resolve(k)?.name ?? k))).map((a) => a.name)
+            // What each agent reads at base and at head: a regional agent reads its variant (or, with fallback, the global key).
+            const atHead = new Set([...change.added, ...change.changed, ...change.reencrypted, ...change.unchanged])
+            const atBase = new Set([...change.removed, ...change.changed, ...change.reencrypted, ...change.unchanged])
+            const reads = (a: { region?: string }, k: string, names: Set<string>): string | undefined =>
+                storedNameFor(index.resolve(k)?.name ?? k, a.region, read.fallback, (n) => names.has(n))
+            const affected = read.agents.filter((a) => a.keys.some((k) => [reads(a, k, atHead), reads(a, k, atBase)].some((n) => n !== undefined && touched.has(n))))
+            agentsAffected = affected.map((a) => a.name)
+            for (const a of affected) if (a.region !== undefined) agentRegions[a.name] = a.region
         }
-        environments.push({ ...change, agentsAffected })
+        environments.push({ ...change, agentsAffected, ...(Object.keys(agentRegions).length > 0 ? { agentRegions } : {}) })
     }
     return { base, head: head ?? 'working tree', baseCommit, headCommit, environments, ...(catalogLines ? { catalog: catalogLines } : {}) }
 }

@@ -20,6 +20,7 @@ export const CODES = {
     KF112: { severity: 'error', keyed: false, title: 'name unknown to the catalog' },
     KF113: { severity: 'error', keyed: false, title: 'required name missing' },
     KF114: { severity: 'error', keyed: false, title: 'deployment names a key the environment lacks' },
+    KF115: { severity: 'error', keyed: false, title: 'regional agent reads a key its region has no variant of' },
     KF120: { severity: 'error', keyed: false, title: 'keyfleet.yaml breaks its schema' },
     KF121: { severity: 'error', keyed: false, title: 'deployment.yaml breaks its schema' },
     KF122: { severity: 'error', keyed: false, title: '.sops.yaml is missing or invalid' },

@@ -7,6 +7,7 @@
 import { isMap, isSeq } from 'yaml'
 import type { Catalog } from '../catalog/index.js'
 import { parseDeployment } from '../render/deployment.js'
+import type { Deployment, RegionFallback } from '../render/types.js'
 import type { Finding } from '../findings.js'
 import { parseYamlSource } from '../yaml-source.js'
 import { finding } from './codes.js'
@@ -15,7 +16,12 @@ import type { DeploymentKeyRef } from './names.js'
 /** What {@link readDeployment} found. */
 export interface DeploymentRead {
     readonly keys: readonly DeploymentKeyRef[]
-    readonly agents: readonly { readonly name: string; readonly keys: readonly string[] }[]
+    /** Each agent with the keys it lists and its region (issue 18), as written. */
+    readonly agents: readonly { readonly name: string; readonly keys: readonly string[]; readonly region?: string }[]
+    /** `fallback: global` in the file: a regional agent without a variant gets the global key. */
+    readonly fallback: RegionFallback
+    /** The parsed deployment when it is valid (its regions' base URLs are checked against the allowed origins). */
+    readonly deployment: Deployment | undefined
     readonly findings: readonly Finding[]
 }
 
@@ -27,7 +33,7 @@ export interface DeploymentRead {
 export const readDeployment = async (text: string, file: string, env: string, catalog: Catalog): Promise<DeploymentRead> => {
     const src = parseYamlSource(text, file)
     const keys: DeploymentKeyRef[] = []
-    const agents: { name: string; keys: string[] }[] = []
+    const agents: { name: string; keys: string[]; region?: string }[] = []
     // Render's schema knows the catalog's environments, not which directory the file sits in.
     const placement: Finding[] = []
     const root = src.doc.contents
@@ -44,19 +50,22 @@ export const readDeployment = async (text: string, file: string, env: string, ca
                 const agent = typeof name === 'string' && name.length > 0 ? name : `#${i + 1}`
                 const keyNode = item.get('keys', true)
                 const names: string[] = []
+                const rawRegion = item.get('region')
+                const region = typeof rawRegion === 'string' && rawRegion !== '' ? rawRegion : undefined
                 if (isSeq(keyNode)) {
                     keyNode.items.forEach((k, j) => {
                         const value = (k as { value?: unknown }).value
                         if (typeof value !== 'string') return
                         names.push(value)
-                        keys.push({ agent, key: value, line: src.lineOf(['agents', i, 'keys', j]) })
+                        keys.push({ agent, key: value, line: src.lineOf(['agents', i, 'keys', j]), ...(region === undefined ? {} : { region }) })
                     })
                 }
-                agents.push({ name: agent, keys: names })
+                agents.push({ name: agent, keys: names, ...(region === undefined ? {} : { region }) })
             })
         }
     }
     // The full schema is render's: the PR check and the renderer must agree on what is valid.
-    const { findings } = parseDeployment(text, file, catalog)
-    return { keys, agents, findings: [...placement, ...findings] }
+    const { findings, deployment } = parseDeployment(text, file, catalog)
+    const fallback: RegionFallback = src.syntaxErrors.length === 0 && isMap(root) && src.doc.get('fallback') === 'global' ? 'global' : 'none'
+    return { keys, agents, fallback, deployment, findings: [...placement, ...findings] }
 }

@@ -4,8 +4,13 @@
  * `cwd` = the repository root and never surfaces git's stdout in an error,
  * because the content of a file (possibly a leaked key) is stdout here.
  */
-import { execa } from 'execa'
+import type { execa as Execa } from 'execa'
 import { KeyfleetError } from '../errors.js'
+
+// execa loads with the first git call, not with this module: `keyfleet scan FILE…` and the key-less
+// checks that never ask git should not parse it at start (issue 15, start-up budget). Every call
+// below only awaits the result, so a promise of it stands in for execa's ResultPromise.
+const execa = (async (...args: Parameters<typeof Execa>) => (await import('execa')).execa(...args)) as unknown as typeof Execa
 
 /** Runs git and returns stdout; maps failures to typed, content-free errors. */
 const git = async (root: string, args: readonly string[], what: string): Promise<string> => {

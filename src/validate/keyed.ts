@@ -12,7 +12,7 @@ import { createHmac, randomBytes } from 'node:crypto'
 import { isPlaceholder, type CatalogIndex } from '../catalog/index.js'
 import { isKeyfleetError } from '../errors.js'
 import type { Finding } from '../findings.js'
-import { decryptSopsFile } from '../sops/native/index.js'
+import { decryptSopsFile } from '../sops/native/decrypt.js'
 import { finding } from './codes.js'
 
 /** One environment to check with its identity. */

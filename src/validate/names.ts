@@ -4,7 +4,9 @@
  * name the catalog requires there is present, and every key the
  * deployment's agents read exists.
  */
-import { NAME_PATTERN, type CatalogIndex } from '../catalog/index.js'
+import { NAME_PATTERN, parseVariant, variantName, type CatalogIndex } from '../catalog/index.js'
+import { storedNameFor } from '../render/regions.js'
+import type { RegionFallback } from '../render/types.js'
 import type { Finding } from '../findings.js'
 import { finding } from './codes.js'
 
@@ -20,6 +22,8 @@ export interface DeploymentKeyRef {
     /** As written: an env name, alias, pool member or service name. */
     readonly key: string
     readonly line: number | undefined
+    /** The agent's region (issue 18): it reads that region's variant `NAME__REGION`. */
+    readonly region?: string
 }
 
 /** Input of {@link checkNames}. */
@@ -34,6 +38,8 @@ export interface NameCheckInput {
     readonly deploymentKeys?: readonly DeploymentKeyRef[]
     /** Set when deployment.yaml's own schema already reports keys unknown to the catalog (render's KF311). */
     readonly unknownKeysReported?: boolean
+    /** deployment.yaml's `fallback:`; `global` lets a regional agent without a variant read the global key. */
+    readonly fallback?: RegionFallback
 }
 
 /**
@@ -58,8 +64,15 @@ export const checkNames = (input: NameCheckInput): Finding[] => {
             findings.push(finding('KF110', file, line, `"${name}" is not an UPPER_SNAKE name (A-Z, 0-9, _; starting with a letter): rename it`))
             continue
         }
-        const resolved = index.resolve(name)
+        // A regional variant (OPENAI_API_KEY__EU) is known when its canonical part is, spelled canonically.
+        const variant = parseVariant(name)
+        const base = variant ? index.resolve(variant.name) : undefined
+        const resolved = variant ? base && base.name === variant.name ? { name } : undefined : index.resolve(name)
         if (!resolved) {
+            if (variant && base) {
+                findings.push(finding('KF112', file, line, `${name}: a regional variant must use the canonical name: rename it ${variantName(base.name, variant.region)}`))
+                continue
+            }
             findings.push(finding('KF112', file, line, `${name} is not in the catalog: add it under \`custom:\` in environments/keyfleet.yaml, or use the provider's name (e.g. OPENAI_API_KEY)`))
             continue
         }
@@ -81,6 +94,13 @@ export const checkNames = (input: NameCheckInput): Finding[] => {
         if (!resolved) {
             if (input.unknownKeysReported) continue
             findings.push(finding('KF114', where, ref.line, `agent ${ref.agent} reads "${ref.key}", which is neither a catalog name nor a service: fix the name or declare it under \`custom:\``))
+        } else if (ref.region !== undefined) {
+            const stored = storedNameFor(resolved.name, ref.region, input.fallback ?? 'none', (n) => present.has(n))
+            if (stored === undefined) {
+                const variant = variantName(resolved.name, ref.region)
+                const global = input.fallback === 'global' ? ` (with \`fallback: global\` the global ${resolved.name} would do, but ${file} lacks it too)` : `, or set \`fallback: global\` in ${where} to give it the global ${resolved.name}`
+                findings.push(finding('KF115', where, ref.line, `agent ${ref.agent} runs in region ${ref.region} and reads ${resolved.name}, but ${file} has no ${variant}: add it with \`keyfleet set ${env} ${variant}\`${global}`))
+            }
         } else if (!present.has(resolved.name)) {
             findings.push(finding('KF114', where, ref.line, `agent ${ref.agent} reads ${resolved.name}${ref.key === resolved.name ? '' : ` ("${ref.key}")`}, which ${file} does not define: add it with \`keyfleet set ${env} ${resolved.name}\` or remove it from the agent`))
         }

@@ -55,6 +55,11 @@ export const summarizeEnv = (e: EnvChange): string => {
     return parts.length > 0 ? parts.join(', ') : 'metadata only'
 }
 
+const withRegion = (e: EnvChange, agent: string): string => {
+    const region = e.agentRegions?.[agent]
+    return region === undefined ? agent : `${agent} (${region})`
+}
+
 const agentsFor = (e: EnvChange, option: MarkdownOptions['agentsAffected']): readonly string[] | undefined => {
     if (option === false) return undefined
     if (option === undefined || option === true) return e.agentsAffected
@@ -79,7 +84,7 @@ export const changeReportText = (report: ChangeReport): string => {
         if (e.recipientsRemoved.length > 0) out.push(`  recipients removed: ${e.recipientsRemoved.join(', ')}`)
         if (notCompared(e)) out.push(`  ${REENCRYPTED_NOTE}`)
         else if (e.dataKeyRotated) out.push('  every value has a new ciphertext: the data key was rotated')
-        if (e.agentsAffected.length > 0) out.push(`  agents affected: ${e.agentsAffected.join(', ')}`)
+        if (e.agentsAffected.length > 0) out.push(`  agents affected: ${e.agentsAffected.map((a) => withRegion(e, a)).join(', ')}`)
         if (e.parseError) out.push(`  warning: ${e.parseError}`)
         if (e.keyedError) out.push(`  no hints: ${e.keyedError}`)
     }
@@ -118,7 +123,7 @@ export const changeReportMarkdown = (report: ChangeReport, options: MarkdownOpti
         if (notCompared(e)) out.push(`- ${REENCRYPTED_NOTE.charAt(0).toUpperCase()}${REENCRYPTED_NOTE.slice(1)}.`)
         else if (e.dataKeyRotated) out.push('- Every value has a new ciphertext: the data key was rotated.')
         const agents = agentsFor(e, options.agentsAffected)
-        if (agents && agents.length > 0) out.push(`- Agents affected: ${agents.map(code).join(', ')}`)
+        if (agents && agents.length > 0) out.push(`- Agents affected: ${agents.map((a) => `${code(a)}${e.agentRegions?.[a] === undefined ? '' : ` (region ${mdEscape(e.agentRegions[a])})`}`).join(', ')}`)
         if (e.parseError) out.push(`- ⚠️ ${mdEscape(e.parseError)}`)
         if (e.keyedError) out.push(`- No hints: ${mdEscape(e.keyedError)}`)
     }

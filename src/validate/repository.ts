@@ -8,6 +8,7 @@ import { BUILTIN_PROBE_ORIGINS, builtinCatalog, catalogOriginProblem, indexCatal
 import { KeyfleetError } from '../errors.js'
 import { sortFindings, type Finding } from '../findings.js'
 import { finding } from './codes.js'
+import type { Deployment } from '../render/types.js'
 import { readDeployment } from './deployment.js'
 import { checkDemoRecipients } from './demo-recipients.js'
 import { checkProposalReplays } from './proposal-replays.js'
@@ -50,6 +51,17 @@ export const catalogOriginFindings = (catalog: Catalog, allowed: readonly string
         const problem = spec.probe ? catalogOriginProblem(spec.service, spec.probe.baseUrl, BUILTIN_PROBE_ORIGINS.get(spec.service), allowed) : undefined
         return problem ? [finding('KF124', CATALOG_PATH, undefined, `${problem} (see docs/catalog.md#probe-origins)`)] : []
     })
+
+/**
+ * A regional base URL (deployment.yaml `regions.<r>.base_urls`) is where agents send that
+ * service's key, so it obeys the probe origins' rule (KF124): the built-in provider's own
+ * origin, or one on the operator's allow-list, which a pull request cannot extend.
+ */
+export const regionOriginFindings = (deployment: Deployment, allowed: readonly string[]): Finding[] =>
+    (deployment.regions ?? []).flatMap((region) => Object.entries(region.baseUrls).flatMap(([service, url]) => {
+        const problem = catalogOriginProblem(service, url, BUILTIN_PROBE_ORIGINS.get(service), allowed)
+        return problem ? [finding('KF124', deployment.file, undefined, `region ${region.name}: ${problem.replace('the probe of', 'the base URL of')} (see docs/deployment.md#regions)`)] : []
+    }))
 
 /**
  * The catalog of `root`. When it is missing (KF123) or broken (KF120) the
@@ -129,6 +141,7 @@ export const validateRepository = async (options: ValidateOptions): Promise<Find
         if (existsSync(join(root, deploymentFile))) {
             deployment = await readDeployment(readFileSync(join(root, deploymentFile), 'utf8'), deploymentFile, env, catalog)
             findings.push(...deployment.findings)
+            if (deployment.deployment) findings.push(...regionOriginFindings(deployment.deployment, options.allowedOrigins ?? []))
         }
         // Write-only proposals travel in the PR: check them without any key (docs/lifecycle.md).
         if (repoCatalog.valid) findings.push(...checkProposalsKeyless(root, env, catalog))
@@ -143,7 +156,7 @@ export const validateRepository = async (options: ValidateOptions): Promise<Find
         findings.push(...check.findings)
         const nameFindings = checkNames({
             env, file, names: check.names, index,
-            ...(deployment ? { deploymentFile, deploymentKeys: deployment.keys, unknownKeysReported: true } : {}),
+            ...(deployment ? { deploymentFile, deploymentKeys: deployment.keys, unknownKeysReported: true, fallback: deployment.fallback } : {}),
         })
         // With a broken catalog the built-in one stands in; its verdict on names would mislead.
         findings.push(...(repoCatalog.valid ? nameFindings : nameFindings.filter((f) => f.code === 'KF110' || f.code === 'KF111')))

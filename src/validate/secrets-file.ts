@@ -5,7 +5,7 @@
  */
 import { isKeyfleetError } from '../errors.js'
 import type { Finding } from '../findings.js'
-import { parseSopsFile } from '../sops/native/index.js'
+import { parseSopsFile } from '../sops/native/parse.js'
 import type { ParsedSopsFile } from '../sops/native/types.js'
 import { finding } from './codes.js'
 import { isEncryptedValue, isMetadataName, looksLikeEncValue, readDotenvLines, type DotenvLine } from './dotenv-lines.js'

@@ -54,8 +54,8 @@ describe('keyfleet decrypt', () => {
         writeFileSync(join(dir, 'env.secrets'), sopsEncrypt('A=1\n', 'dotenv', [key.recipient]))
         writeFileSync(join(dir, 'copy.txt'), sopsEncrypt('A=1\n', 'dotenv', [key.recipient]))
         writeFileSync(join(dir, 'keys.txt'), `${key.identity}\n`)
-        expect(await run(['decrypt', 'env.secrets'], { SOPS_AGE_KEY_FILE: 'keys.txt' }, dir)).toMatchObject({ code: 0, out: 'A=1\n' })
-        expect(await run(['decrypt', 'copy.txt', '--input-type', 'dotenv'], { SOPS_AGE_KEY: key.identity }, dir)).toMatchObject({ code: 0, out: 'A=1\n' })
+        expect(await run(['decrypt', 'env.secrets', '--input-type', 'dotenv', '--output-type', 'dotenv'], { SOPS_AGE_KEY_FILE: 'keys.txt' }, dir)).toMatchObject({ code: 0, out: 'A=1\n' })
+        expect(await run(['decrypt', 'copy.txt', '--input-type', 'dotenv', '--output-type', 'dotenv'], { SOPS_AGE_KEY: key.identity }, dir)).toMatchObject({ code: 0, out: 'A=1\n' })
         expect((await run(['decrypt', 'copy.txt', '--input-type', 'toml'], {}, dir)).code).toBe(2)
     })
 
@@ -76,7 +76,7 @@ describe('keyfleet decrypt', () => {
         const text = sopsEncrypt(`OPENAI_API_KEY=${canary}\nB=x\n`, 'dotenv', [key.recipient])
         const a = /^OPENAI_API_KEY=(.*)$/m.exec(text)?.[1] as string
         writeFileSync(join(dir, 'env.secrets'), text.replace(/^B=.*$/m, `B=${a}`))
-        const r = await run(['decrypt', 'env.secrets'], { SOPS_AGE_KEY: key.identity }, dir)
+        const r = await run(['decrypt', 'env.secrets', '--input-type', 'dotenv'], { SOPS_AGE_KEY: key.identity }, dir)
         expect(r.code).toBe(3)
         expect(r.err).toContain('[NATIVE_MAC_MISMATCH]')
         expect(r.out).toBe('')

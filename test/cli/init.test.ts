@@ -94,6 +94,44 @@ describe('keyfleet init in a new repository', () => {
     })
 })
 
+describe('keyfleet init says what it did, and where it works', () => {
+    it('an existing .sops.yaml is added to, and init says so (not "created"); its own rule is kept and sops still uses it', async () => {
+        const repo = tmp('keyfleet-existing-')
+        git(repo, 'init', '-q', '-b', 'main')
+        const own = 'creation_rules:\n  - path_regex: ^config/.*\\.yaml$\n    age: age1ttgzvpznrqfxp8tn8mp70vq997r3syhcqt22uavy8r7xxrljvcjs3yfj7n\n'
+        appendFileSync(join(repo, '.sops.yaml'), own)
+        const init = await keyfleet(['init', '--keys-dir', tmp('keyfleet-keys-')], { cwd: repo })
+        expect(init.code, init.stderr).toBe(0)
+        expect(init.stdout).toContain('added rules for dev, stage, prod to the existing .sops.yaml')
+        expect(init.stdout).not.toContain('created .sops.yaml')
+        expect(init.stdout).toContain('created environments/keyfleet.yaml')
+        expect(init.stdout).toContain('created environments/dev/env.secrets')
+        expect(readFileSync(join(repo, '.sops.yaml'), 'utf8')).toContain('path_regex: ^config/.*\\.yaml$')
+        // The real sops still matches the repository's own rule.
+        appendFileSync(join(repo, 'config.json'), '{"a":"b"}')
+        execFileSync(toolPath('sops'), ['encrypt', '--filename-override', 'config/app.yaml', '--input-type', 'json', 'config.json'], { cwd: repo, stdio: 'ignore' })
+        const fresh = tmp('keyfleet-fresh-')
+        git(fresh, 'init', '-q', '-b', 'main')
+        const first = await keyfleet(['init', '--env', 'dev', '--keys-dir', tmp('keyfleet-keys-')], { cwd: fresh })
+        expect(first.stdout).toContain('created .sops.yaml (rules for dev)')
+    })
+
+    it('outside a git repository: NOT_A_GIT_REPO, nothing created; after the proposed `git init` it works', async () => {
+        const dir = tmp('keyfleet-nogit-')
+        const keys = tmp('keyfleet-keys-')
+        const r = await keyfleet(['init', '--keys-dir', keys], { cwd: dir })
+        expect(r.code).toBe(2)
+        expect(r.stderr).toContain('[NOT_A_GIT_REPO]')
+        expect(r.stderr).toContain('run `git init` there first')
+        expect(readdirSync(dir)).toEqual([])
+        expect(readdirSync(keys)).toEqual([])
+        execFileSync('git', ['init', '-q'], { cwd: dir })
+        const ok = await keyfleet(['init', '--keys-dir', keys], { cwd: dir })
+        expect(ok.code, ok.stderr).toBe(0)
+        expect(existsSync(join(dir, 'environments', 'prod', 'env.secrets'))).toBe(true)
+    })
+})
+
 describe('keyfleet init in the demo repository', () => {
     it('without --replace-demo changes nothing (it used to swap every CI recipient without re-keying)', async () => {
         const repo = makeDemoRepo()

@@ -3,7 +3,7 @@
  * stderr, every file in the repository and the child's own argv), precedence follows the loader,
  * exit codes and signals pass through.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -73,9 +73,26 @@ describe('keyfleet run', () => {
         const env = { SOPS_AGE_KEY_FILE: demoKey(repo, 'dev') }
         expect((await keyfleet(['run', 'dev', '--', 'sh', '-c', 'exit 7'], { cwd: repo, env })).code).toBe(7)
         expect((await keyfleet(['run', 'dev', '--', 'sh', '-c', 'kill -TERM $$'], { cwd: repo, env })).code).toBe(143)
-        const missing = await keyfleet(['run', 'dev', '--', 'no-such-program-kf'], { cwd: repo, env })
-        expect(missing.code).toBe(2)
-        expect(missing.stderr).toContain('RUN_COMMAND_NOT_FOUND')
+    })
+
+    it('a program not found exits 127 and one not executable 126, as the shell does (oracle: sh), naming the program', async () => {
+        const env = { SOPS_AGE_KEY_FILE: demoKey(repo, 'dev') }
+        const plain = join(side, 'not-executable.sh')
+        writeFileSync(plain, '#!/bin/sh\nexit 0\n', { mode: 0o644 })
+        const shell = (program: string): number | null => spawnSync('sh', ['-c', '"$0"', program], { stdio: 'ignore' }).status
+        for (const [program, code, expected] of [
+            ['no-such-program-kf', 'RUN_COMMAND_NOT_FOUND', 'not found on PATH'],
+            [join(side, 'no-such-file-kf'), 'RUN_COMMAND_NOT_FOUND', 'no such file'],
+            [plain, 'RUN_COMMAND_NOT_EXECUTABLE', 'it is not an executable file'],
+            [side, 'RUN_COMMAND_NOT_EXECUTABLE', 'it is not an executable file'],
+        ] as const) {
+            const r = await keyfleet(['run', 'dev', '--', program], { cwd: repo, env })
+            expect({ program, code: r.code }).toEqual({ program, code: shell(program) })
+            expect(r.stderr).toContain(`[${code}]`)
+            expect(r.stderr).toContain(`cannot run ${JSON.stringify(program)}: ${expected}`)
+        }
+        expect(shell('no-such-program-kf')).toBe(127)
+        expect(shell(plain)).toBe(126)
     })
 
     it('forwards SIGTERM sent to keyfleet alone, waits, and exits with the child (built CLI)', async () => {

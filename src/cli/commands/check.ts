@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { BATCH_DEFAULTS, checkEnvironment, checkText, parseAllowedOrigins, PROBE_DEFAULTS, probeFindings, type ProbeResult } from '../../probe/index.js'
-import { parseSopsFile } from '../../sops/native/index.js'
+import { parseSopsFile } from '../../sops/native/parse.js'
 import { checkKeyed } from '../../validate/keyed.js'
 import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
@@ -58,7 +58,8 @@ origin (or the --base-url you give). Values failing their format rule are not se
   invalid (401, 403)     error KF500: the key is revoked, mistyped or another account's
   limited (402, 429)     warning KF501: rate limited, out of quota or credit
   unknown (timeout, 5xx) notice KF502, retried first; an error with --strict
-Exit: 0 no errors, 1 error findings, 2 usage, 3 cannot decrypt. Details: docs/live-check.md.
+Exit: 0 no errors, 1 error findings, 2 usage or no keys to check (NOTHING_TO_CHECK),
+3 cannot decrypt. Details: docs/live-check.md.
 
 Examples:
   SOPS_AGE_KEY_FILE=examples/demo-keys/dev.agekey keyfleet check dev
@@ -106,6 +107,10 @@ Examples:
         }
         // Decrypt here first so a wrong identity or a tampered file is exit 3, not a finding.
         const secrets = (await decryptNative(text, { store: 'dotenv', identities, file })).toEnvMap()
+        // "ok" over zero keys would read as a pass (issue 12 item 7): nothing checked is a failure.
+        if (secrets.size === 0) {
+            throw new KeyfleetError('NOTHING_TO_CHECK', `${file} holds no keys, so nothing was checked; add one with \`keyfleet set ${env} NAME\` (or \`keyfleet import ${env} .env\`) and check again`, { file })
+        }
 
         const findings: Finding[] = await checkKeyed([{ env, file, text, identities, lineOf: (name) => lines.get(name) }], repo.index, undefined)
         let results: ProbeResult[] | undefined

@@ -1,4 +1,4 @@
-/** `keyfleet env add|rm <name>`: grow or shrink the set of environments. */
+/** `keyfleet env add|rm|remove <name>`: grow or shrink the set of environments. */
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { assertRecipient } from '../../age/index.js'
@@ -68,7 +68,7 @@ const remove = (env: string, force: boolean, ctx: CliContext): number => {
 export const command: Command = {
     name: 'env',
     summary: 'Add or remove an environment (catalog, .sops.yaml rule, CI identity, files)',
-    usage: 'env <add <name> [--keys-dir DIR | --print] [--admin RECIPIENT]... | rm <name> [--force]>',
+    usage: 'env <add <name> [--keys-dir DIR | --print] [--admin RECIPIENT]... | rm|remove <name> [--force]>',
     positionals: [2, 2],
     help: `add  creates whatever the environment lacks, and nothing else: its entry in
      environments/keyfleet.yaml, a .sops.yaml rule with a new CI identity (plus
@@ -79,7 +79,8 @@ export const command: Command = {
      environment (docs/github-action.md).
 rm   removes the environment: its rule, its catalog entry (and required_in
      mentions), env.secrets, deployment.yaml and proposals/. Refuses while it
-     holds keys or agents unless --force.
+     holds keys or agents unless --force. \`env remove\` is the same command
+     (as \`recipients remove\` and \`recipients rm\` are).
 
 Examples:
   keyfleet env add qa --keys-dir ~/keyfleet-keys
@@ -100,6 +101,6 @@ Examples:
             if (values['keys-dir'] !== undefined || values.print !== undefined || values.admin !== undefined) throw new KeyfleetError('USAGE', '--keys-dir, --print and --admin apply to `env add` only')
             return remove(env, values.force === true, ctx)
         }
-        throw new KeyfleetError('USAGE', `expected: keyfleet env add <name> or keyfleet env rm <name> (got "${action.slice(0, 20)}")`)
+        throw new KeyfleetError('USAGE', `expected: keyfleet env add <name> or keyfleet env rm|remove <name> (got "${action.slice(0, 20)}")`)
     },
 }

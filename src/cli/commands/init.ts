@@ -14,7 +14,7 @@ import { isDemoRepository } from '../../repo/demo.js'
 import { CATALOG_PATH, environmentPaths, listEnvironmentDirs, SOPS_CONFIG_PATH } from '../../repo/layout.js'
 import { renderSopsConfig, type EnvironmentRecipients } from '../../repo/sops-config.js'
 import { sopsRotate, sopsUpdateKeys, type SopsIdentity } from '../../sops/index.js'
-import { decryptSopsFile } from '../../sops/native/index.js'
+import { decryptSopsFile } from '../../sops/native/decrypt.js'
 import type { CliContext, Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { findRepoRoot, identityFrom, identityStrings, sopsOptions } from '../repo-context.js'
@@ -25,18 +25,22 @@ const DEFAULT_ENVS = ['dev', 'stage', 'prod']
 /**
  * Where init works: the keyfleet repository around `cwd` if there is one, else the
  * enclosing git work tree (a fresh `git init` has no commits, so `.git` is looked
- * for, not `git rev-parse`), else `cwd` itself.
+ * for, not `git rev-parse`). Either way it must be inside a git work tree.
+ * @throws KeyfleetError `NOT_A_GIT_REPO`.
  */
 const initRoot = (cwd: string): string => {
+    let root: string | undefined
     try {
-        return findRepoRoot(cwd)
+        root = findRepoRoot(cwd)
     } catch (error) {
         if (!(error instanceof KeyfleetError && error.code === 'REPO_NOT_FOUND')) throw error
     }
-    for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-        if (existsSync(join(dir, '.git'))) return dir
-        if (dirname(dir) === dir) return resolve(cwd)
+    for (let dir = root ?? resolve(cwd); ; dir = dirname(dir)) {
+        if (existsSync(join(dir, '.git'))) return root ?? dir
+        if (dirname(dir) === dir) break
     }
+    // keyfleet keeps its history, reviews and deploys in git: files made outside one would be made in the wrong place.
+    throw new KeyfleetError('NOT_A_GIT_REPO', `${root ?? resolve(cwd)} is not inside a git repository, and keyfleet keeps environments in git (reviewed in pull requests, deployed from CI); run \`git init\` there first (or cd into your repository), then \`keyfleet init\` again; nothing was created`)
 }
 
 /** The catalog's environments when it exists and parses, else undefined. */
@@ -176,7 +180,7 @@ Examples:
         const envs = given ?? catalogEnvironments(root) ?? DEFAULT_ENVS
         const result = await ensureEnvironments(ctx, root, envs, admins, dest)
         if (result.created.length === 0) ctx.stdout.write(`keyfleet is set up here already (${envs.join(', ')}); nothing changed\n`)
-        else ctx.stdout.write(`created ${result.created.join(', ')}\n`)
+        else ctx.stdout.write(`${result.created.join(', ')}\n`)
         if (isDemoRepository(root)) ctx.stderr.write('warning: this is the demo repository: its recipients are published identities; run `keyfleet init --replace-demo --keys-dir DIR` before storing any real key\n')
         else if (result.created.length > 0) ctx.stderr.write(`next: \`keyfleet set ${envs[0] ?? 'dev'} NAME\` for each key, then \`keyfleet validate --all\` and commit\n`)
         return ExitCode.ok

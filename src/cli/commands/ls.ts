@@ -1,7 +1,7 @@
 /** `keyfleet ls [<env>]`: names per environment, read from the encrypted files without any key. */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseSopsFile } from '../../sops/native/index.js'
+import { parseSopsFile } from '../../sops/native/parse.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { openRepo, type RepoContext } from '../repo-context.js'

@@ -15,7 +15,7 @@ import { renderTable } from '../table.js'
 export const command: Command = {
     name: 'recipients',
     summary: 'List, add, remove or sync the age recipients of an environment',
-    usage: 'recipients <ls [<env>] | add <env> <age1…> | remove <env> <age1…> | sync <env>> [--comment TEXT] [--identity-file FILE] [--full]',
+    usage: 'recipients <ls [<env>] | add <env> <age1…> | remove|rm <env> <age1…> | sync <env>> [--comment TEXT] [--identity-file FILE] [--full]',
     positionals: [1, 3],
     help: `ls      table of recipients per environment, their role (the .sops.yaml comment)
         and whether env.secrets follows .sops.yaml (key-less)
@@ -24,6 +24,7 @@ add     append the recipient to the environment's rule (with --comment as its ro
 remove  drop the recipient, re-wrap, and replace the data key (sops rotate): neither
         its identity nor a data key it kept opens the new file. Prints the keys it
         could read: rotate those at the provider, since it may have copied them.
+        \`recipients rm\` is the same command (as \`env rm\` and \`env remove\` are).
 sync    make env.secrets follow the rule already in .sops.yaml (after editing it by
         hand; validate's KF103/KF104): sops updatekeys, plus sops rotate when a
         recipient is dropped. Values are unchanged.
@@ -42,7 +43,9 @@ Examples:
         full: { type: 'boolean', description: 'ls: show full recipients instead of age1abcd…wxyz' },
     },
     run: async ({ positionals, values }, ctx) => {
-        const [action, env, recipient] = positionals as [string, string | undefined, string | undefined]
+        const [given, env, recipient] = positionals as [string, string | undefined, string | undefined]
+        // One spelling rule for every subcommand group (env, recipients): remove and rm are the same.
+        const action = given === 'rm' ? 'remove' : given
         const repo = openRepo(ctx)
         const known = [...new Set([...repo.catalog.environments, ...listEnvironmentDirs(repo.root)])]
         if (action === 'ls') {
@@ -72,7 +75,7 @@ Examples:
             return ExitCode.ok
         }
         if ((action !== 'add' && action !== 'remove') || env === undefined || recipient === undefined) {
-            throw new KeyfleetError('USAGE', `expected: keyfleet recipients add|remove <env> <age1…>, or recipients sync <env> (got "${action.slice(0, 20)}")`)
+            throw new KeyfleetError('USAGE', `expected: keyfleet recipients add|remove|rm <env> <age1…>, ls [<env>] or sync <env> (got "${given.slice(0, 20)}")`)
         }
         assertEnvironment(repo.root, env, repo.catalog.environments)
         const sops = sopsOptions(ctx, repo.root, identityFrom(ctx, values['identity-file'] as string | undefined))

@@ -6,12 +6,14 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { repoRootFor } from '../repo-context.js'
-import { loadCatalog, type Catalog } from '../../catalog/index.js'
+import { loadCatalog } from '../../catalog/parse.js'
+import type { Catalog } from '../../catalog/types.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors } from '../../findings.js'
-import {
-    buildRegistry, parseDeployment, registryJson, registryMarkdown, registryText, type Deployment, type Registry,
-} from '../../render/index.js'
+import { parseDeployment } from '../../render/deployment.js'
+import { buildRegistry, type Registry } from '../../render/registry.js'
+import { registryJson, registryMarkdown, registryText } from '../../render/registry-format.js'
+import type { Deployment } from '../../render/types.js'
 import { assertEnvironment, CATALOG_PATH } from '../../repo/layout.js'
 import type { CliContext, Command, CommandArgs } from '../command.js'
 import { ExitCode } from '../exit-codes.js'

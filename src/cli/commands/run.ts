@@ -46,6 +46,17 @@ export const childEnvironment = (parent: NodeJS.ProcessEnv, keys: ReadonlyMap<st
     return env
 }
 
+/** Why the program did not start, as a shell would say it (exit 127 not found, 126 not executable; cli/exit-codes.ts). */
+const spawnError = (program: string, error: NodeJS.ErrnoException): KeyfleetError => {
+    const shown = JSON.stringify(program.slice(0, 200))
+    const where = program.includes('/') ? 'no such file' : 'not found on PATH'
+    if (error.code === 'ENOENT') return new KeyfleetError('RUN_COMMAND_NOT_FOUND', `cannot run ${shown}: ${where} (exit 127, as a shell); check the spelling, or give its path`)
+    if (error.code === 'EACCES' || error.code === 'EISDIR' || error.code === 'ENOEXEC') {
+        return new KeyfleetError('RUN_COMMAND_NOT_EXECUTABLE', `cannot run ${shown}: it is not an executable file (${error.code}; exit 126, as a shell); make it executable (chmod +x) or run it through its interpreter`)
+    }
+    return new KeyfleetError('RUN_COMMAND_FAILED', `cannot run ${shown} (${error.code ?? 'error'})`)
+}
+
 export const command: Command = {
     name: 'run',
     summary: 'Run a program with an environment\'s keys as environment variables',
@@ -56,7 +67,8 @@ export const command: Command = {
 and nothing is written to disk. A variable already set in your shell wins
 (unless --override); an empty or placeholder one (changeme, <your-key>, …) does not.
 stdin, stdout and stderr are the program's; its exit code is keyfleet's, and a
-program killed by a signal gives 128+n. SIGINT, SIGTERM and SIGHUP are passed on.
+program killed by a signal gives 128+n; a program not found gives 127 and one
+that is not executable 126, as in a shell. SIGINT, SIGTERM and SIGHUP are passed on.
 
 Examples:
   SOPS_AGE_KEY_FILE=examples/demo-keys/dev.agekey keyfleet run dev -- node agent.js
@@ -95,9 +107,7 @@ Examples:
             }
             child.on('error', (error: NodeJS.ErrnoException) => {
                 restore()
-                reject(error.code === 'ENOENT'
-                    ? new KeyfleetError('RUN_COMMAND_NOT_FOUND', `cannot run "${program}": not found on PATH`)
-                    : new KeyfleetError('RUN_COMMAND_FAILED', `cannot run "${program}" (${error.code ?? 'error'})`))
+                reject(spawnError(program, error))
             })
             child.on('exit', (code, signal) => {
                 restore()

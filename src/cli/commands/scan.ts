@@ -5,7 +5,8 @@
  */
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors } from '../../findings.js'
-import { readRepoCatalog, scanForPlaintextKeys, type ScanScope } from '../../validate/index.js'
+import { readRepoCatalog } from '../../validate/repository.js'
+import { scanForPlaintextKeys, type ScanScope } from '../../validate/scan.js'
 import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { rootOf } from './validate.js'

@@ -10,7 +10,7 @@ import { parseIdentityFile, recipientOf } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { parseAllowedOrigins } from '../../probe/index.js'
-import { parseSopsFile } from '../../sops/native/index.js'
+import { parseSopsFile } from '../../sops/native/parse.js'
 import { discoverEnvironments, finding, isGitRepo, readRepoCatalog, resolveRef, secretsPath, validateRepository } from '../../validate/index.js'
 import type { CliContext, Command, CommandArgs } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
@@ -72,9 +72,12 @@ export const gatherIdentityDetail = async (
     if (args.values.keyless !== true) {
         // Where sops looks (repo-context.ts): SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, the user config keys.txt.
         // A source that is set but unusable while nothing else is found is an error, not a silent key-less run.
+        // A set SSH variable is named too: keyfleet cannot read it, and a key-less run would hide that.
+        // (~/.ssh/id_ed25519 alone does not count: most machines have one, and key-less is validate's normal mode.)
         const found = sopsIdentityLookup(ctx)
+        const ssh = ['SOPS_AGE_SSH_PRIVATE_KEY_FILE', 'SOPS_AGE_SSH_PRIVATE_KEY_CMD'].filter((name) => ctx.env[name] !== undefined)
         const named = ['SOPS_AGE_KEY', 'SOPS_AGE_KEY_FILE', 'SOPS_AGE_KEY_CMD'].some((name) => (ctx.env[name] ?? '') !== '')
-        if (found.identities.length === 0 && named && found.errors.length > 0) throw noIdentityError(found)
+        if (found.identities.length === 0 && (named || ssh.length > 0) && found.errors.length > 0) throw noIdentityError(found, ssh)
         global.push(...found.identities)
         anySources.push(...found.used)
     }
@@ -132,7 +135,8 @@ With an identity (--identity-file, --identity ENV=FILE, SOPS_AGE_KEY, SOPS_AGE_K
 environments it can open are also checked keyed: MAC, formats, placeholders, shared keys.
 An identity that opens none of the environments checked is an error (KF140), not a
 silent key-less run; a malformed SOPS_AGE_KEY is a usage error (exit 2).
-Codes: docs/validation.md. Exit: 0 clean, 1 error findings, 2 usage or internal error.
+Codes: docs/validation.md. Exit: 0 clean, 1 error findings, 2 usage or internal error, or
+no environment at all to check (NOTHING_TO_CHECK).
 
 Examples:
   keyfleet validate --base origin/main
@@ -161,6 +165,10 @@ Examples:
         const repoCatalog = readRepoCatalog(root)
         const known = discoverEnvironments(root, repoCatalog.valid ? repoCatalog.catalog : { ...repoCatalog.catalog, environments: [] })
         const targets = envs.length > 0 ? envs : known
+        // Every per-environment rule would pass vacuously (issue 12 item 7): a repository with no environment is a failure.
+        if (targets.length === 0) {
+            throw new KeyfleetError('NOTHING_TO_CHECK', `${root} has no environment to validate (no environments/<env>/ directory, none listed in environments/keyfleet.yaml), so nothing was checked; add one with \`keyfleet env add dev\``)
+        }
         const detail = await gatherIdentityDetail(args, ctx, root, targets, envs.length > 0)
         const { identities } = detail
         const repoFindings = await validateRepository({

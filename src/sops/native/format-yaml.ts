@@ -1,162 +1,13 @@
 /**
  * The YAML sops prints: go.yaml.in/yaml/v3's emitter as sops drives it
- * (indent 4, no line wrapping, block style, comments kept). A port of the
- * parts sops reaches: scalar analysis and style choice (analyze_scalar,
- * select_scalar_style), the plain/single/double/literal writers, block
- * scalar hints, `? ` keys, and the map/sequence layout. The `yaml` package
- * cannot be configured into these choices, hence a small emitter of our own.
+ * (indent 4, no line wrapping, block style, comments kept). This module lays
+ * out maps, sequences, `? ` keys and comments; yaml-scalar.ts writes each
+ * scalar. The `yaml` package cannot be configured into these choices, hence a
+ * small emitter of our own.
  */
 import type { Plaintexts } from './decrypt.js'
-import { formatFloatYaml } from './go-values.js'
-import { needsQuotes } from './yaml-resolve.js'
 import type { Branches, CommentNode, MapNode, Scalar, TreeNode } from './tree.js'
-
-const INDENT = 4
-const isBreak = (c: string): boolean => c === '\n' || c === '\r' || c === '\u0085' || c === '\u2028' || c === '\u2029'
-const isBlankZ = (c: string | undefined): boolean => c === undefined || c === ' ' || c === '\t' || isBreak(c)
-// yaml.v3 is_printable on UTF-8: LF, printable ASCII, U+00A0–U+D7FF, U+E000–U+FFFD minus the BOM; no astral characters.
-const isPrintable = (c: string): boolean => {
-    const x = c.codePointAt(0) as number
-    return x === 0x0a || (x >= 0x20 && x <= 0x7e) || (x >= 0xa0 && x <= 0xd7ff) || (x >= 0xe000 && x <= 0xfffd && x !== 0xfeff)
-}
-
-interface Analysis { multiline: boolean; flowPlain: boolean; blockPlain: boolean; single: boolean; block: boolean }
-
-/** yaml_emitter_analyze_scalar. */
-const analyze = (value: string): Analysis => {
-    if (value === '') return { multiline: false, flowPlain: false, blockPlain: true, single: true, block: false }
-    const chars = [...value]
-    let flowInd = false; let blockInd = false
-    if (value.startsWith('---') || value.startsWith('...')) { flowInd = true; blockInd = true }
-    let preceded = true
-    let lineBreaks = false; let special = false; let tabs = false
-    let leadingSpace = false; let leadingBreak = false; let trailingSpace = false; let trailingBreak = false
-    let breakSpace = false; let spaceBreak = false; let prevSpace = false; let prevBreak = false
-    chars.forEach((c, i) => {
-        const followed = isBlankZ(chars[i + 1])
-        const last = i === chars.length - 1
-        if (i === 0) {
-            if ('#,[]{}&*!|>\'"%@`'.includes(c)) { flowInd = true; blockInd = true }
-            if (c === '?' || c === ':') { flowInd = true; if (followed) blockInd = true }
-            if (c === '-' && followed) { flowInd = true; blockInd = true }
-        } else {
-            if (',?[]{}'.includes(c)) flowInd = true
-            if (c === ':') { flowInd = true; if (followed) blockInd = true }
-            if (c === '#' && preceded) { flowInd = true; blockInd = true }
-        }
-        // yaml.v3: a tab is not "special" (it still rules out plain and single-quoted styles, not literal blocks).
-        if (c === '\t') tabs = true
-        else if (!isPrintable(c)) special = true
-        if (c === ' ') {
-            if (i === 0) leadingSpace = true
-            if (last) trailingSpace = true
-            if (prevBreak) breakSpace = true
-            prevSpace = true; prevBreak = false
-        } else if (isBreak(c)) {
-            lineBreaks = true
-            if (i === 0) leadingBreak = true
-            if (last) trailingBreak = true
-            if (prevSpace) spaceBreak = true
-            prevSpace = false; prevBreak = true
-        } else {
-            prevSpace = false; prevBreak = false
-        }
-        preceded = isBlankZ(c)
-    })
-    const a: Analysis = { multiline: lineBreaks, flowPlain: true, blockPlain: true, single: true, block: true }
-    if (leadingSpace || leadingBreak || trailingSpace || trailingBreak) { a.flowPlain = false; a.blockPlain = false }
-    if (trailingSpace) a.block = false
-    if (breakSpace) { a.flowPlain = false; a.blockPlain = false; a.single = false }
-    if (spaceBreak || tabs || special) { a.flowPlain = false; a.blockPlain = false; a.single = false }
-    if (spaceBreak || special) a.block = false
-    if (lineBreaks) { a.flowPlain = false; a.blockPlain = false }
-    if (flowInd) a.flowPlain = false
-    if (blockInd) a.blockPlain = false
-    return a
-}
-
-type Style = 'plain' | 'single' | 'double' | 'literal'
-
-/** encode.go (node) plus select_scalar_style, for a string scalar. */
-const styleOf = (s: string, simpleKey: boolean): Style => {
-    const a = analyze(s)
-    let style: Style = s.includes('\n') ? 'literal' : needsQuotes(s) ? 'double' : 'plain'
-    if (style === 'plain') {
-        if ((simpleKey && !a.flowPlain) || (!simpleKey && !a.blockPlain) || (s === '' && simpleKey)) style = 'single'
-    }
-    if (style === 'single' && !a.single) style = 'double'
-    if (style === 'literal' && (!a.block || simpleKey)) style = 'double'
-    return style
-}
-
-const ESCAPES: Record<string, string> = { '\0': '0', '\x07': 'a', '\b': 'b', '\t': 't', '\n': 'n', '\v': 'v', '\f': 'f', '\r': 'r', '\x1b': 'e', '"': '"', '\\': '\\', '\x85': 'N', '\xa0': '_', '\u2028': 'L', '\u2029': 'P' }
-
-/** yaml_emitter_write_double_quoted without line breaking (yaml.v3 disables wrapping). */
-const doubleQuoted = (text: string): string => {
-    let out = '"'
-    // yaml.v3's is_bom looks at the start of the value, not at the current character: after a leading BOM,
-    // every character is escaped.
-    const all = text.startsWith('\ufeff')
-    for (const ch of text) {
-        const code = ch.codePointAt(0) as number
-        if (!(all || ch === '"' || ch === '\\' || isBreak(ch) || code === 0xfeff || !isPrintable(ch))) { out += ch; continue }
-        const named = ESCAPES[ch]
-        if (named !== undefined) out += `\\${named}`
-        else if (code <= 0xff) out += `\\x${code.toString(16).toUpperCase().padStart(2, '0')}`
-        else if (code <= 0xffff) out += `\\u${code.toString(16).toUpperCase().padStart(4, '0')}`
-        else out += `\\U${code.toString(16).toUpperCase().padStart(8, '0')}`
-    }
-    return `${out}"`
-}
-
-/**
- * yaml_emitter_write_single_quoted: `'` doubled; a break (only LS, PS or NEL reach here: a line feed selects a
- * literal block) is written as itself, and the indentation follows before the next character that is not a break.
- */
-const singleQuoted = (text: string, indent: number): string => {
-    let out = "'"
-    let breaks = false
-    for (const ch of text) {
-        if (ch === ' ') { out += ch; continue }
-        if (isBreak(ch)) {
-            if (!breaks && ch === '\n') out += '\n'
-            out += ch
-            breaks = true
-            continue
-        }
-        if (breaks) out += ' '.repeat(indent)
-        breaks = false
-        out += ch === "'" ? "''" : ch
-    }
-    return `${out}'`
-}
-
-/** A literal block scalar: header (indentation and chomping hints) and body lines at `indent`. */
-const literal = (text: string, indent: number): string => {
-    let hints = ''
-    if (text.startsWith(' ') || isBreak(text[0] ?? '')) hints += String(INDENT)
-    if (!isBreak(text[text.length - 1] ?? '')) hints += '-'
-    else if (text.length === 1 || isBreak(text[text.length - 2] ?? '')) hints += '+'
-    const body = text.endsWith('\n') ? text.slice(0, -1) : text
-    const lines = body.split('\n').map((l) => (l === '' ? '' : `${' '.repeat(indent)}${l}`))
-    return `|${hints}\n${lines.join('\n')}`
-}
-
-const scalarText = (s: Scalar): string | undefined => s.type === 'int' ? s.value.toString() : s.type === 'float' ? formatFloatYaml(s.value)
-    : s.type === 'bool' ? String(s.value) : s.type === 'time' ? s.text : s.type === 'null' ? 'null' : undefined
-
-/** A scalar as it is written after `key: ` or `- `; `indent` is where a block scalar's body goes. */
-const writeScalar = (s: Scalar, indent: number, simpleKey = false): string => {
-    const typed = scalarText(s)
-    if (typed !== undefined) return typed
-    const text = s.type === 'str' || s.type === 'comment' ? s.value : ''
-    switch (styleOf(text, simpleKey)) {
-        case 'plain': return text
-        case 'single': return singleQuoted(text, indent)
-        case 'double': return doubleQuoted(text)
-        case 'literal': return literal(text, indent)
-    }
-}
+import { INDENT, isBreak, NO_FEED, writeComment, writeScalar } from './yaml-scalar.js'
 
 class Emitter {
     readonly out: string[] = []
@@ -164,10 +15,16 @@ class Emitter {
 
     scalarOf(node: TreeNode & { kind: 'scalar' }): Scalar { return this.plain.scalars.get(node) ?? node.scalar }
     commentText(c: CommentNode): string { return this.plain.comments.get(c) ?? c.text }
-    comment(c: CommentNode, indent: number): void { this.out.push(`${' '.repeat(indent)}#${this.commentText(c)}`) }
+    comment(c: CommentNode, indent: number): void { this.out.push(`${' '.repeat(indent)}${writeComment(this.commentText(c), indent)}`) }
 
     /** Appends ` #text` to the last line for an inline comment. */
-    inline(c: CommentNode): void { this.out[this.out.length - 1] += ` #${this.commentText(c)}` }
+    inline(c: CommentNode): void {
+        // A block scalar carries its line comment on the header line (`key: |- # text`).
+        const last = this.out[this.out.length - 1] as string
+        const nl = last.indexOf('\n')
+        const text = writeComment(this.commentText(c), 0)
+        this.out[this.out.length - 1] = nl === -1 ? `${last} ${text}` : `${last.slice(0, nl)} ${text.replace(NO_FEED, '')}${last.slice(nl)}`
+    }
 
     /** A list item labelled type:comment is a comment to sops. */
     isCommentItem(i: TreeNode | CommentNode | MapNode['items'][number]): boolean { return i.kind === 'comment' || (i.kind === 'scalar' && this.scalarOf(i).type === 'comment') }
@@ -182,8 +39,11 @@ class Emitter {
             const s = this.scalarOf(node)
             if (s.type === 'comment') {
                 // sops' Comment struct, as yaml.v3 marshals it.
-                this.out.push(prefix)
-                this.out.push(`${' '.repeat(child)}value: ${writeScalar({ type: 'str', value: s.value }, child + INDENT)}`, `${' '.repeat(child)}inline: false`)
+                const value = `value: ${writeScalar({ type: 'str', value: s.value }, child + INDENT)}`
+                // After `? key` the struct's mapping starts on the `:` line (compact form), as nested mappings do.
+                if (inSeq) this.out.push(`${prefix}${' '.repeat(Math.max(child - prefix.length, 1))}${value}`)
+                else this.out.push(prefix, `${' '.repeat(child)}${value}`)
+                this.out.push(`${' '.repeat(child)}inline: false`)
                 return
             }
             this.out.push(`${prefix} ${writeScalar(s, child)}`)
@@ -195,7 +55,7 @@ class Emitter {
             const at = prefix.length - prefix.trimStart().length
             for (const i of node.items) {
                 if (i.kind === 'comment') this.comment(i, at)
-                else if (i.kind === 'scalar') this.out.push(`${' '.repeat(at)}#${(this.scalarOf(i) as { value: string }).value}`)
+                else if (i.kind === 'scalar') this.out.push(`${' '.repeat(at)}${writeComment((this.scalarOf(i) as { value: string }).value, at)}`)
             }
             return
         }
@@ -240,13 +100,13 @@ class Emitter {
                 continue
             }
             this.hoist(node.items, i, indent, done)
-            const keyText = writeScalar({ type: 'str', value: item.key }, children, true)
-            // yaml.v3's check_simple_key: at most 128 bytes on one line, else an explicit `? key`.
-            if (Buffer.byteLength(keyText, 'utf8') > 128 || keyText.includes('\n')) {
-                this.out.push(`${pad}? ${writeScalar({ type: 'str', value: item.key }, children)}`)
+            // yaml.v3's check_simple_key: a key of at most 128 bytes (as text, before quoting) without a line break
+            // is written `key:`, any other as an explicit `? key`.
+            if (Buffer.byteLength(item.key, 'utf8') > 128 || [...item.key].some(isBreak)) {
+                this.out.push(`${pad}? ${writeScalar({ type: 'str', value: item.key }, children, false, 'a key')}`)
                 this.value(`${pad}:`, item.value, children, true)
             } else {
-                this.value(`${pad}${keyText}:`, item.value, children, false)
+                this.value(`${pad}${writeScalar({ type: 'str', value: item.key }, children, true, 'a key')}:`, item.value, children, false)
             }
         }
     }
@@ -264,11 +124,14 @@ class Emitter {
             this.hoist(node.items, i, indent, done)
             const s = item.kind === 'scalar' ? this.scalarOf(item) : undefined
             // A list item labelled type:comment is a comment to sops: it prints as `#text`.
-            if (s?.type === 'comment') { this.out.push(`${pad}#${s.value}`); continue }
+            if (s?.type === 'comment') { this.out.push(`${pad}${writeComment(s.value, indent)}`); continue }
             this.value(`${pad}-`, item, indent + 2, true)
         }
     }
 }
+
+/** Lines joined by line feeds, except after a block scalar that ended with U+2028/U+2029 (already a break to yaml.v3). */
+const joinLines = (lines: readonly string[]): string => lines.map((l) => (l.endsWith(NO_FEED) ? l.slice(0, -1) : `${l}\n`)).join('')
 
 /** What `sops decrypt --output-type yaml` prints for the decrypted branches. */
 export const formatYamlLikeSops = (branches: Branches, plain: Plaintexts): string => branches.map((branch) => {
@@ -279,5 +142,5 @@ export const formatYamlLikeSops = (branches: Branches, plain: Plaintexts): strin
     } else {
         e.map(branch, 0)
     }
-    return `${e.out.join('\n')}\n`
+    return joinLines(e.out)
 }).join('---\n')

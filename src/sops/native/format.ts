@@ -81,11 +81,44 @@ const dotenvValue = (s: Scalar): string => {
     }
 }
 
-const formatDotenv = (branch: MapNode | undefined, plain: Plaintexts): string => (branch?.items ?? []).map((item) => {
-    if (item.kind === 'comment') return `#${commentOf(item, plain)}\n`
+/** A dotenv line's value as bytes: a string that is not UTF-8 is written as its raw bytes, as sops writes it. */
+const dotenvBytes = (s: Scalar): Buffer => {
+    if (s.type === 'str' && s.bytes) {
+        // Go's strings.Replace works on bytes: every 0x0A becomes `\n`, every other byte stays as it is.
+        const parts: Buffer[] = []
+        let start = 0
+        for (let i = s.bytes.indexOf(0x0a); i !== -1; i = s.bytes.indexOf(0x0a, start)) {
+            parts.push(s.bytes.subarray(start, i), Buffer.from('\\n'))
+            start = i + 1
+        }
+        parts.push(s.bytes.subarray(start))
+        return Buffer.concat(parts)
+    }
+    if (s.type === 'comment' && s.bytes) return Buffer.concat([Buffer.from('{'), s.bytes, Buffer.from(' false}')])
+    return Buffer.from(dotenvValue(s), 'utf8')
+}
+
+/**
+ * sops' YAML store puts a value's line comment into the tree before the item (appendInlineCommentToMap runs
+ * before the append), so a `key: value # note` read from YAML prints `#note` above `key=` in dotenv.
+ * Our tree keeps the line comment after its entry; restore sops' order.
+ */
+const sopsOrder = (items: MapNode['items']): MapNode['items'] => {
+    const out: MapNode['items'][number][] = []
+    let lastEntry = -1
+    for (const item of items) {
+        if (item.kind === 'comment' && item.inline === true && lastEntry !== -1) { out.splice(lastEntry, 0, item); lastEntry++; continue }
+        lastEntry = item.kind === 'entry' ? out.length : -1
+        out.push(item)
+    }
+    return out
+}
+
+const formatDotenv = (branch: MapNode | undefined, plain: Plaintexts): Buffer => Buffer.concat(sopsOrder(branch?.items ?? []).map((item) => {
+    if (item.kind === 'comment') return Buffer.from(`#${commentOf(item, plain)}\n`, 'utf8')
     const value = item.value.kind === 'scalar' ? scalarOf(item.value, plain) : undefined
-    return `${item.key}=${value === undefined ? '' : dotenvValue(value)}\n`
-}).join('')
+    return Buffer.concat([Buffer.from(`${item.key}=`, 'utf8'), value === undefined ? Buffer.alloc(0) : dotenvBytes(value), Buffer.from('\n')])
+}))
 
 /** The output store of {@link formatDecrypted}: the file's own store unless `--output-type` asks for another. */
 export type OutputStore = 'dotenv' | 'yaml' | 'json' | 'binary'
@@ -115,7 +148,7 @@ export const formatDecryptedBytes = (file: DecryptedFile, store: OutputStore = f
             if (branch?.items.some((i) => i.kind === 'entry' && i.value.kind !== 'scalar')) {
                 throw new KeyfleetError('NATIVE_MALFORMED', 'the dotenv output cannot hold nested values (sops: "cannot use complex value in dotenv file"); choose --output-type json or yaml')
             }
-            return Buffer.from(formatDotenv(branch, plain), 'utf8')
+            return formatDotenv(branch, plain)
         }
         case 'json': return Buffer.from(`${jsonNode(branches[0] ?? { kind: 'map', items: [] }, plain, 0)}\n`, 'utf8')
         case 'binary': return binaryPayload(branches, plain)

@@ -4,7 +4,7 @@
  * sops does. Never prints, never reads process.env. See docs/native-decryption.md.
  */
 export type { AgeStanza, DecryptedEntry, DecryptedFile, ParsedSopsFile, SelectionRule, SopsLeaf, SopsMetadata, StoreKind } from './types.js'
-export { storeForPath } from './store-kind.js'
+export { sopsStoreForPath, storeForPath } from './store-kind.js'
 export { parseSopsFile } from './parse.js'
 export { decryptSopsFile } from './decrypt.js'
 export { identitiesFromEnv, identitiesFromText, lookupIdentities, parseIdentityText, userConfigDir, type IdentityLookup, type IdentityLookupIo, type SourceOutcome } from './identities.js'

@@ -5,10 +5,15 @@
  * never find a file native accepts and sops refuses. The seed is printed on
  * failure; `npm run fuzz:sops` runs it longer (KEYFLEET_FUZZ_N, KEYFLEET_FUZZ_SEED).
  */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import type { StoreKind } from '../../../src/sops/native/index.js'
-import { encrypt, generate, mutations, nativeDecrypt, rng, sopsDecrypt } from './differential.js'
+import { repoRoot, sopsPath } from '../../helpers/tools.js'
+import { encrypt, generate, mutations, nativeDecrypt, nativeDecryptAll, rng, sopsDecrypt, storeFileName, type Outcome } from './differential.js'
 import { newKey, type TestKey } from './helpers.js'
 
 const N = Number(process.env.KEYFLEET_FUZZ_N ?? 5)
@@ -18,15 +23,63 @@ const TAMPER = Number(process.env.KEYFLEET_FUZZ_TAMPER ?? 3)
 const SEED = Number(process.env.KEYFLEET_FUZZ_SEED ?? (process.env.KEYFLEET_FUZZ_N === undefined ? 4001 : Math.floor(Math.random() * 2 ** 31)))
 const STORES: StoreKind[] = ['dotenv', 'json', 'yaml', 'binary']
 
-const yamlValues = (bytes: Buffer): unknown => [parseAllDocuments(bytes.toString('utf8'))].flat().map((d) => d.toJS() as unknown)
+const yamlValues = (bytes: Buffer): unknown => {
+    try {
+        return [parseAllDocuments(bytes.toString('utf8'))].flat().map((d) => d.toJS() as unknown)
+    } catch {
+        return 'unparsable'
+    }
+}
+// Every output store sops supports for every input store (sops refuses some pairs; native must refuse the same).
+const OUTPUTS: readonly StoreKind[] = ['dotenv', 'yaml', 'json', 'binary']
+const CLI = join(repoRoot, 'dist', 'cli', 'main.js')
+
+/**
+ * Native and sops agree on one output: the same refusal, or the same bytes. The one documented exception
+ * (docs/native-decryption.md): a YAML value that starts with a tab and spans lines, which sops prints as
+ * `null`; native refuses it, and the oracle must show that sops lost a value there.
+ */
+const agree = (where: string, native: Outcome, ref: Outcome, refJson: Outcome | undefined): void => {
+    if (!native.ok && native.code === 'NATIVE_OUTPUT_UNSUPPORTED' && ref.ok && refJson !== undefined) {
+        const lost = refJson.ok ? JSON.stringify(yamlValues(ref.out)) !== JSON.stringify([JSON.parse(refJson.out.toString('utf8'))]) : ref.out.includes('null')
+        expect({ where, 'sops lost a value': lost }).toEqual({ where, 'sops lost a value': true })
+        return
+    }
+    expect({ where, ok: native.ok }).toEqual({ where, ok: ref.ok })
+    if (ref.ok && native.ok && !native.out.equals(ref.out)) {
+        expect({ where, out: native.out.toString('latin1') }).toEqual({ where, out: ref.out.toString('latin1') })
+    }
+}
+
+/** `node dist/cli/main.js decrypt FLAGS NAME` against `sops decrypt FLAGS NAME` on the same file in the same directory. */
+const cliAgrees = (where: string, encrypted: string, name: string, flags: readonly string[], identity: string): void => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyfleet-diff-cli-'))
+    try {
+        writeFileSync(join(dir, name), encrypted, { mode: 0o600 })
+        writeFileSync(join(dir, 'key.txt'), `${identity}\n`, { mode: 0o600 })
+        const env = { PATH: process.env.PATH ?? '', HOME: dir, SOPS_DISABLE_VERSION_CHECK: '1' }
+        const ours = spawnSync(process.execPath, [CLI, 'decrypt', ...flags, '--identity-file', 'key.txt', name], { cwd: dir, env })
+        const sopsFlags = flags.map((f) => (f === '--json' ? '--output-type=json' : f))
+        const ref = spawnSync(sopsPath(), ['decrypt', ...sopsFlags, name], { cwd: dir, env: { ...env, SOPS_AGE_KEY_FILE: 'key.txt' } })
+        const what = `${where} / CLI decrypt ${flags.join(' ')} ${name}`
+        if (ours.status === 3 && ours.stderr.toString().includes('NATIVE_OUTPUT_UNSUPPORTED') && ref.status === 0) return // the documented tab case, checked above
+        expect({ what, ok: ours.status === 0 }).toEqual({ what, ok: ref.status === 0 })
+        if (ref.status === 0) expect({ what, out: ours.stdout.toString('latin1') }).toEqual({ what, out: ref.stdout.toString('latin1') })
+    } finally {
+        rmSync(dir, { recursive: true, force: true })
+    }
+}
 
 describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${SEED}, N ${N}; rerun with KEYFLEET_FUZZ_SEED=${SEED})`, () => {
     let keys: TestKey[] = []
 
     for (const [s, store] of STORES.entries()) {
-        it(`${store}: same bytes as sops decrypt, and no tampered file that sops refuses is accepted`, async () => {
+        it(`${store}: same bytes as sops decrypt for every output type, the CLI too, and no tampered file that sops refuses is accepted`, async () => {
+            if (!existsSync(CLI)) throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm test does)')
             if (keys.length === 0) keys = [await newKey(), await newKey()]
             const r = rng(SEED + s * 7919)
+            // A separate stream for the CLI sample, so that the generated cases stay those of the seed.
+            const rc = rng(SEED + s * 7919 + 1)
             let compared = 0
             for (let i = 0; i < N; i++) {
                 const c = generate(r, store)
@@ -35,12 +88,13 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
                 const encrypted = encrypt(c, recipients.map((k) => k.recipient))
                 if (encrypted === undefined) continue
                 const where = `seed ${SEED} ${store} case ${i}: ${c.description}`
-                const ref = sopsDecrypt(encrypted, store, identity)
-                const native = await nativeDecrypt(encrypted, store, identity)
-                expect({ where, ok: native.ok }).toEqual({ where, ok: ref.ok })
-                if (ref.ok && native.ok) {
-                    if (store === 'yaml') expect({ where, values: yamlValues(native.out) }).toEqual({ where, values: yamlValues(ref.out) })
-                    expect({ where, out: native.out.toString('latin1') }).toEqual({ where, out: ref.out.toString('latin1') })
+                const refs = OUTPUTS.map((o) => sopsDecrypt(encrypted, store, identity, o))
+                const natives = await nativeDecryptAll(encrypted, store, identity, OUTPUTS)
+                OUTPUTS.forEach((o, k) => agree(`${where} → ${o}`, natives[k] as Outcome, refs[k] as Outcome, refs[OUTPUTS.indexOf('json')]))
+                if (i % 3 === 0) {
+                    // The CLI, with sops' defaults: the stores follow the file name unless a flag names them.
+                    const [name, flags] = pickCli(rc, store)
+                    cliAgrees(where, encrypted, name, flags, identity)
                 }
                 compared++
                 for (const m of mutations(r, encrypted, TAMPER)) {
@@ -49,13 +103,23 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
                     const what = `${where} / ${m.name}`
                     // Never accept what sops refuses; where both accept, print the same.
                     if (!sopsT.ok) expect({ what, native: nativeT.ok ? 'accepted' : 'refused' }).toEqual({ what, native: 'refused' })
-                    else if (nativeT.ok) expect({ what, out: nativeT.out.toString('latin1') }).toEqual({ what, out: sopsT.out.toString('latin1') })
+                    else if (nativeT.ok) agree(what, nativeT, sopsT, undefined)
                 }
             }
             expect(compared).toBeGreaterThan(0)
-        }, 60_000 + N * (TAMPER + 2) * 2_000)
+        }, 60_000 + N * (TAMPER + 6) * 2_000)
     }
 })
+
+/** A file name and `keyfleet decrypt` flags for the CLI sample: default stores, an output type, or the input type alone. */
+const pickCli = (r: () => number, store: StoreKind): [string, string[]] => {
+    const output = OUTPUTS[Math.floor(r() * OUTPUTS.length)] as StoreKind
+    const choices: [string, string[]][] = [
+        [storeFileName(store), []], [storeFileName(store), ['--output-type', output]], [storeFileName(store), ['--json']],
+        ['env.secrets', ['--input-type', store]], ['enc.txt', ['--input-type', store, '--output-type', output]], [`x.${output === 'yaml' ? 'yml' : output === 'binary' ? 'bin' : output}`, ['--input-type', store]],
+    ]
+    return choices[Math.floor(r() * choices.length)] as [string, string[]]
+}
 
 describe('the cases issue 14 named, against sops 3.13.2', () => {
     it('binary payload that is not UTF-8; type:bytes/comment relabels; sops_version; duplicate dotenv metadata lines', async () => {
@@ -64,6 +128,7 @@ describe('the cases issue 14 named, against sops 3.13.2', () => {
             { name: "printf 'ab\\xffcd' (binary)", store: 'binary', plain: Buffer.from('ab\xffcd', 'latin1'), edit: (t) => t },
             { name: 'str -> bytes (json)', store: 'json', plain: Buffer.from('{"a":"hello"}'), edit: (t) => t.replace('type:str', 'type:bytes') },
             { name: 'str -> comment (json)', store: 'json', plain: Buffer.from('{"a":"hello","b":["x","y"]}'), edit: (t) => t.replace('type:str', 'type:comment') },
+            { name: 'str -> comment under a `? key` (yaml, compact form)', store: 'yaml', plain: Buffer.from(`'#${'k'.repeat(130)}': x\nb: 1\n`), edit: (t) => t.replace('type:str', 'type:comment') },
             { name: 'str -> comment in a list (yaml)', store: 'yaml', plain: Buffer.from('b:\n  - x\n  - y\n'), edit: (t) => t.replace('type:str', 'type:comment') },
             { name: 'sops_version 3.13 (dotenv)', store: 'dotenv', plain: Buffer.from('A=1\n'), edit: (t) => t.replace('sops_version=3.13.2', 'sops_version=3.13') },
             { name: 'version missing (yaml)', store: 'yaml', plain: Buffer.from('a: 1\n'), edit: (t) => t.replace(/\n\s*version: .*/, '') },
@@ -78,6 +143,49 @@ describe('the cases issue 14 named, against sops 3.13.2', () => {
             expect({ name: c.name, ok: native.ok }).toEqual({ name: c.name, ok: ref.ok })
             if (ref.ok && native.ok) expect({ name: c.name, out: native.out.toString('latin1') }).toEqual({ name: c.name, out: ref.out.toString('latin1') })
             if (c.store === 'binary') expect(native.ok && native.out.equals(c.plain)).toBe(true)
+        }
+    })
+})
+
+describe('the differences the review of issue 14 found, against sops 3.13.2 (every output type)', () => {
+    const cases: { name: string; store: StoreKind; plain: Buffer; flags?: string[] }[] = [
+        { name: 'U+2028/U+2029 at the start of block-scalar lines, and a block ending in one', store: 'yaml', plain: Buffer.from('a: "x\\n\\u2028b\\nc"\nb: "p\\n\\u2029\\u2028q\\n"\nc: "x\\nb\\u2028"\nd:\n  e: "k\\n\\u2028z\\u2029"\n  f: 1\n') },
+        { name: 'a binary payload that is not UTF-8, short (plain !!binary)', store: 'binary', plain: Buffer.from('ab\xffcd', 'latin1') },
+        { name: 'a binary payload that is not UTF-8, long (!!binary literal block of 70-character lines)', store: 'binary', plain: Buffer.from(Array.from({ length: 120 }, (_, i) => (i * 37 + 255) % 256)) },
+        { name: 'a binary payload holding a line feed and bytes that are not UTF-8 (dotenv writes raw bytes, \\n escaped)', store: 'binary', plain: Buffer.from('a\nb\xfe\n', 'latin1') },
+        { name: 'keys of 128 and 130 bytes in é (the simple-key limit counts bytes), and a quoted 128-byte key', store: 'yaml', plain: Buffer.from(`${'é'.repeat(64)}: 1\n${'é'.repeat(65)}: 2\n'#${'k'.repeat(127)}': 3\n`) },
+        { name: '.inf, -.inf and .nan (JSON refuses them, as sops does)', store: 'yaml', plain: Buffer.from('x: .inf\ny: -.inf\nz: .nan\nw: [.inf, .NaN, -.Inf]\n') },
+        { name: 'a YAML line comment goes above its key in dotenv output', store: 'yaml', plain: Buffer.from('secretT: null # note\nb: 1 # two\n'), flags: ['--mac-only-encrypted', '--encrypted-regex', '^(A|data)'] },
+        { name: 'dotenv comments and values ending in NEL, U+2028, U+2029', store: 'dotenv', plain: Buffer.from('#enc\n#plain\u0085\nbA6=0\nx_unencrypted=\u2028\n#a\u2028b\u0085#c\nK=\t\n') },
+    ]
+    for (const c of cases) {
+        it(c.name, async () => {
+            const key = await newKey()
+            const encrypted = encrypt({ store: c.store, plain: c.plain, flags: c.flags ?? [], description: c.name }, [key.recipient])
+            expect(encrypted).toBeDefined()
+            const refs = OUTPUTS.map((o) => sopsDecrypt(encrypted as string, c.store, key.identity, o))
+            const natives = await nativeDecryptAll(encrypted as string, c.store, key.identity, OUTPUTS)
+            OUTPUTS.forEach((o, k) => {
+                const [ref, native] = [refs[k] as Outcome, natives[k] as Outcome]
+                expect({ o, ok: native.ok }).toEqual({ o, ok: ref.ok })
+                if (ref.ok && native.ok) expect({ o, out: native.out.toString('latin1') }).toEqual({ o, out: ref.out.toString('latin1') })
+            })
+            expect(refs.some((r) => r.ok)).toBe(true)
+        })
+    }
+
+    it('a YAML value that starts with a tab and spans lines: sops prints null (the value is lost), keyfleet refuses; JSON and dotenv carry it', async () => {
+        const key = await newKey()
+        const encrypted = encrypt({ store: 'yaml', plain: Buffer.from('a: "\\tabc\\ndef"\nb: x\n'), flags: [], description: 'tab' }, [key.recipient]) as string
+        const sopsYaml = sopsDecrypt(encrypted, 'yaml', key.identity, 'yaml')
+        expect(sopsYaml.ok && sopsYaml.out.toString('utf8')).toBe('a: null\nb: x\n')
+        const yaml = await nativeDecrypt(encrypted, 'yaml', key.identity, 'yaml')
+        expect(yaml).toEqual({ ok: false, code: 'NATIVE_OUTPUT_UNSUPPORTED' })
+        for (const o of ['json', 'dotenv'] as const) {
+            const ref = sopsDecrypt(encrypted, 'yaml', key.identity, o)
+            const native = await nativeDecrypt(encrypted, 'yaml', key.identity, o)
+            expect(ref.ok && native.ok && native.out.equals(ref.out)).toBe(true)
+            expect(native.ok && native.out.toString('utf8')).toContain(o === 'json' ? '"\\tabc\\ndef"' : '=\tabc\\ndef')
         }
     })
 })

@@ -30,12 +30,15 @@ const int = (r: Rand, n: number): number => Math.floor(r() * n)
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[int(r, xs.length)] as T
 
 // Pieces that exercise quoting, escaping and Go's text forms; astral, LS/PS, NEL, controls, HTML characters.
-const PIECES = ['a', 'Z', '0', '7', ' ', '  ', '=', '#', ' #', ':', ': ', '- ', '"', "'", '\\', '\\n', '\t', '<', '>', '&', 'é', '日本', '🔑', '\u2028', '\u2029', '\u0085', '\u00a0', '\u0007', '\ufeff', 'true', 'no', '0x1F', '1e3', '~', 'null', '{', '[', ',', '*', '&x', '!', '%', '@', '`', '|', '>-']
+const PIECES = ['a', 'Z', '0', '7', ' ', '  ', '=', '#', ' #', ':', ': ', '- ', '"', "'", '\\', '\\n', '\t', '<', '>', '&', 'é', '日本', '🔑', '\u2028', '\u2029', '\u0085', '\u00a0', '\u0007', '\ufeff', 'true', 'no', '0x1F', '1e3', '~', 'null', '{', '[', ',', '*', '&x', '!', '%', '@', '`', '|', '>-', '.inf', '-.Inf', '.nan', '\t\t']
 const KEYCHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_'
 
 const text = (r: Rand, max = 6, newlines = false): string => {
     let s = ''
-    for (let i = int(r, max + 1); i > 0; i--) s += newlines && r() < 0.1 ? '\n' : pick(r, PIECES)
+    // Line breaks, sometimes followed or preceded by U+2028/U+2029 (the start of a block-scalar line).
+    for (let i = int(r, max + 1); i > 0; i--) s += newlines && r() < 0.12 ? pick(r, ['\n', '\n', '\n', '\n\u2028', '\n\u2029 ', '\u2028\n', '\n\t']) : pick(r, PIECES)
+    // A leading tab on a value that spans lines: sops prints it as null in YAML (keyfleet refuses).
+    if (newlines && r() < 0.04) s = `\t${s}\n${pick(r, PIECES)}`
     return s
 }
 
@@ -44,14 +47,15 @@ const key = (r: Rand, store: StoreKind): string => {
     for (let i = int(r, 6); i > 0; i--) k += pick(r, [...KEYCHARS])
     if (store !== 'dotenv' && r() < 0.1) k += pick(r, [' key', '-é', '.dot'])
     if (r() < 0.15) k += pick(r, ['_unencrypted', '_enc', '_plain'])
-    if (store !== 'dotenv' && r() < 0.03) k = 'k'.repeat(130)
+    // Long keys around yaml.v3's 128-byte simple-key limit, counted in bytes before quoting (sops writes `? key` above it).
+    if (store !== 'dotenv' && r() < 0.05) k = pick(r, ['k'.repeat(130), 'é'.repeat(63 + int(r, 3)), '日'.repeat(42 + int(r, 2)), `#${'k'.repeat(126 + int(r, 3))}`, `${'🔑'.repeat(32)}${pick(r, ['', 'a'])}`])
     return k
 }
 
 const scalar = (r: Rand): unknown => {
     switch (int(r, 7)) {
         case 0: return int(r, 1000) - 500
-        case 1: return Math.round(r() * 1e6) / 1e3
+        case 1: return r() < 0.1 ? pick(r, [Infinity, -Infinity, NaN]) : Math.round(r() * 1e6) / 1e3
         case 2: return r() < 0.5
         case 3: return null
         default: return text(r, 6, true)
@@ -141,21 +145,41 @@ export const encrypt = (c: Case, recipients: readonly string[]): string | undefi
 /** Outcome of one decryption: the printed bytes, or the refusal. */
 export type Outcome = { readonly ok: true; readonly out: Buffer } | { readonly ok: false; readonly code: string }
 
-/** `sops decrypt` of `text`. */
-export const sopsDecrypt = (text: string, store: StoreKind, identity: string): Outcome => {
-    const r = sops((file) => ['decrypt', '--input-type', store, '--output-type', store, file], `enc.${EXT[store]}`, text, identity)
+/** `sops decrypt` of `text` (printed as `output`, by default its own store). */
+export const sopsDecrypt = (text: string, store: StoreKind, identity: string, output: StoreKind = store): Outcome => {
+    const r = sops((file) => ['decrypt', '--input-type', store, '--output-type', output, file], `enc.${EXT[store]}`, text, identity)
     return r.status === 0 ? { ok: true, out: r.stdout } : { ok: false, code: `exit ${r.status}` }
 }
 
-/** Native decryption printed as sops would; anything but a KeyfleetError is a bug and is rethrown. */
-export const nativeDecrypt = async (text: string, store: StoreKind, identity: string): Promise<Outcome> => {
-    try {
-        return { ok: true, out: formatDecryptedBytes(await decryptSopsFile(text, { store, identities: [identity] })) }
-    } catch (error) {
-        if (isKeyfleetError(error)) return { ok: false, code: error.code }
-        throw error
-    }
+const caught = (error: unknown): Outcome => {
+    if (isKeyfleetError(error)) return { ok: false, code: error.code }
+    throw error
 }
+
+/** Native decryption printed as sops would, once per output store; anything but a KeyfleetError is a bug and is rethrown. */
+export const nativeDecryptAll = async (text: string, store: StoreKind, identity: string, outputs: readonly StoreKind[]): Promise<Outcome[]> => {
+    let file
+    try {
+        file = await decryptSopsFile(text, { store, identities: [identity] })
+    } catch (error) {
+        const refused = caught(error)
+        return outputs.map(() => refused)
+    }
+    return outputs.map((output) => {
+        try {
+            return { ok: true, out: formatDecryptedBytes(file, output) }
+        } catch (error) {
+            return caught(error)
+        }
+    })
+}
+
+/** Native decryption printed as `output` (by default the file's own store). */
+export const nativeDecrypt = async (text: string, store: StoreKind, identity: string, output: StoreKind = store): Promise<Outcome> =>
+    (await nativeDecryptAll(text, store, identity, [output]))[0] as Outcome
+
+/** The file name sops gives each store by default (so no flag is needed for it). */
+export const storeFileName = (store: StoreKind): string => `enc.${EXT[store]}`
 
 /** Seeded mutations of an encrypted file: byte flips in values and metadata, relabels, duplicated and dropped lines. */
 export const mutations = (r: Rand, text: string, count: number): { name: string; text: string }[] => {

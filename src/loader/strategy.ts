@@ -1,0 +1,186 @@
+/**
+ * Selection strategies for key pools (issue 18). A {@link Selector} replaces
+ * a pool's plain round robin: `round-robin` (weighted when weights are given),
+ * `least-used` (fewest calls in a sliding window, per unit of weight) and
+ * `headroom` (most remaining quota by the provider's last rate-limit headers,
+ * skipping members inside their reset window). Every pick allocates nothing;
+ * `round-robin` and `headroom` read the clock only when a member is cooling
+ * or spent (a clock read costs more than a pick on some machines).
+ */
+import { createHash } from 'node:crypto'
+import type { KeyChoice, Pool, Selector } from './pool.js'
+import type { MemberUsage, UsageTracker } from './usage.js'
+
+/** The strategies a pool can use. */
+export type StrategyName = 'round-robin' | 'least-used' | 'headroom'
+
+/** Every {@link StrategyName}, in documentation order. */
+export const STRATEGIES: readonly StrategyName[] = ['round-robin', 'least-used', 'headroom']
+
+/** Options of `openKeys({ selection })`. */
+export interface SelectionOptions {
+    /** The strategy of every pool. Default `round-robin`. */
+    readonly strategy?: StrategyName | undefined
+    /** Per-service overrides, e.g. `{ openai: 'headroom' }`. */
+    readonly strategies?: Readonly<Record<string, StrategyName>> | undefined
+    /** The sliding window of `least-used` and of the per-member window counts in `stats()`, in ms. Default 60 000. */
+    readonly windowMs?: number | undefined
+    /** Weight per pool member (`{ OPENAI_API_KEY_2: 3 }`), over the catalog's `weights`. Default 1. */
+    readonly weights?: Readonly<Record<string, number>> | undefined
+}
+
+/** The fingerprint a member's usage is keyed by: a digest, so usage never holds a value. */
+export const fingerprintOf = (value: string): string => createHash('sha256').update(value).digest('base64')
+
+const now = (): number => Date.now()
+
+/**
+ * Smooth weighted round robin (nginx's): each pick adds every member's weight
+ * to its credit and takes the highest, which then pays the total back. Equal
+ * weights give plain rotation. Cooling members are skipped.
+ */
+class RoundRobin implements Selector {
+    readonly #credit: Float64Array
+    readonly #total: number
+    constructor(readonly members: readonly KeyChoice[], readonly usage: readonly MemberUsage[]) {
+        this.#credit = new Float64Array(members.length)
+        this.#total = usage.reduce((n, u) => n + u.weight, 0)
+    }
+    next(): KeyChoice {
+        const n = this.members.length
+        let best = -1
+        let t = -1
+        for (let i = 0; i < n; i++) {
+            const u = this.usage[i] as MemberUsage
+            if (u.coolUntil !== 0) {
+                if (t < 0) t = now()
+                if (u.coolUntil > t) continue
+                u.coolUntil = 0
+            }
+            this.#credit[i] = (this.#credit[i] as number) + u.weight
+            if (best < 0 || (this.#credit[i] as number) > (this.#credit[best] as number)) best = i
+        }
+        if (best < 0) return soonest(this.members, this.usage, t)
+        this.#credit[best] = (this.#credit[best] as number) - this.#total
+        ;(this.usage[best] as MemberUsage).record()
+        return this.members[best] as KeyChoice
+    }
+}
+
+/** Fewest calls in the sliding window per unit of weight; ties go round robin. */
+class LeastUsed implements Selector {
+    #cursor = 0
+    constructor(readonly members: readonly KeyChoice[], readonly usage: readonly MemberUsage[]) {}
+    next(): KeyChoice {
+        const n = this.members.length
+        const t = now()
+        let best = -1
+        let bestScore = Infinity
+        for (let k = 0; k < n; k++) {
+            const i = (this.#cursor + k) % n
+            const u = this.usage[i] as MemberUsage
+            if (u.coolUntil !== 0) {
+                if (u.coolUntil > t) continue
+                u.coolUntil = 0
+            }
+            const score = u.windowCalls(t) / u.weight
+            if (score < bestScore) { best = i; bestScore = score }
+        }
+        if (best < 0) return soonest(this.members, this.usage, t)
+        this.#cursor = (best + 1) % n
+        const u = this.usage[best] as MemberUsage
+        u.record()
+        u.stamp(t)
+        return this.members[best] as KeyChoice
+    }
+}
+
+/**
+ * Most remaining requests by the last rate-limit headers (minus picks not yet
+ * observed), times weight; a member never observed counts as unlimited, so it
+ * is tried and learnt. Cooling members, and members whose quota is spent
+ * until their reset, are skipped. Ties go round robin.
+ */
+class Headroom implements Selector {
+    #cursor = 0
+    constructor(readonly members: readonly KeyChoice[], readonly usage: readonly MemberUsage[]) {}
+    next(): KeyChoice {
+        const n = this.members.length
+        let t = -1
+        let best = -1
+        let bestScore = 0
+        let i = this.#cursor
+        for (let k = 0; k < n; k++, i = i + 1 === n ? 0 : i + 1) {
+            const u = this.usage[i] as MemberUsage
+            let room: number
+            // Fast path without the clock: not cooling, tokens not spent, and requests unknown or left.
+            // A positive estimate may be stale-low after a reset; the member's next answer corrects it.
+            if (u.coolUntil === 0 && u.remainingTokens !== 0 && (u.remainingRequests < 0 || u.remainingRequests > u.pending)) {
+                // Never observed: nothing beats unlimited, so the first such member in turn wins.
+                if (u.remainingRequests < 0) { best = i; break }
+                room = u.remainingRequests - u.pending
+            } else {
+                if (t < 0) t = now()
+                room = u.headroom(t)
+                if (room === Infinity) { best = i; break }
+            }
+            const score = room * u.weight
+            if (score > bestScore) { best = i; bestScore = score }
+        }
+        if (best < 0) return soonest(this.members, this.usage, t)
+        this.#cursor = best + 1 === n ? 0 : best + 1
+        ;(this.usage[best] as MemberUsage).record()
+        return this.members[best] as KeyChoice
+    }
+}
+
+/**
+ * When every member is out: the one whose cool-down or reset ends first. A
+ * possibly limited key serves the caller better than none (as the plain pool does).
+ */
+const soonest = (members: readonly KeyChoice[], usage: readonly MemberUsage[], at: number): KeyChoice => {
+    const t = at < 0 ? now() : at
+    let best = 0
+    let bestAt = Infinity
+    usage.forEach((u, i) => {
+        const until = Math.max(u.coolUntil > t ? u.coolUntil : 0, u.resetRequestsAt > t ? u.resetRequestsAt : 0, u.remainingTokens === 0 && u.resetTokensAt > t ? u.resetTokensAt : 0)
+        if (until < bestAt) { best = i; bestAt = until }
+    })
+    ;(usage[best] as MemberUsage).record()
+    return members[best] as KeyChoice
+}
+
+/** The resolved selection of a store. */
+export interface Selection {
+    readonly tracker: UsageTracker
+    strategyOf(service: string): StrategyName
+    weightOf(name: string, catalogWeights: Readonly<Record<string, number>> | undefined): number
+}
+
+/** Builds the {@link Selection} of `openKeys`' options. */
+export const resolveSelection = (options: SelectionOptions | undefined, tracker: UsageTracker): Selection => ({
+    tracker,
+    strategyOf: (service) => options?.strategies?.[service] ?? options?.strategy ?? 'round-robin',
+    weightOf: (name, catalogWeights) => {
+        const w = options?.weights?.[name] ?? catalogWeights?.[name] ?? 1
+        return Number.isFinite(w) && w > 0 ? w : 1
+    },
+})
+
+/**
+ * Gives `pool` the selector of its service's strategy, over the members'
+ * usage (kept across snapshots). Called for each pool of a new snapshot.
+ */
+export const attachSelector = (pool: Pool, service: string, selection: Selection, catalogWeights: Readonly<Record<string, number>> | undefined, coolUntil: (choice: KeyChoice) => number): void => {
+    const usage = pool.members.map((m) => {
+        const u = selection.tracker.member(m.name, fingerprintOf(m.value))
+        u.weight = selection.weightOf(m.name, catalogWeights)
+        const until = coolUntil(m)
+        if (until > 0) u.coolDown(until)
+        return u
+    })
+    const strategy = selection.strategyOf(service)
+    pool.selector = strategy === 'least-used' ? new LeastUsed(pool.members, usage)
+        : strategy === 'headroom' ? new Headroom(pool.members, usage)
+            : new RoundRobin(pool.members, usage)
+}

@@ -1,0 +1,84 @@
+/**
+ * Start-up budget (issue 15) without timing anything: what each command loads. The bundle is built
+ * into a temp directory; its esbuild metafile says which sources each chunk holds, and node itself
+ * says which chunks a run loaded (NODE_DEBUG=esm logs every module it stores). A command that starts
+ * loading age-encryption, yaml, execa or kubernetes-models where it need not fails here, not only
+ * in `npm run bench`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { commandSet, helpSet, packageOf, type ChunkSet, type Metafile } from '../../scripts/chunk-graph.js'
+import { repoRoot } from '../helpers/tools.js'
+
+let dir = ''
+let out = ''
+let meta: Metafile
+
+beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'keyfleet-chunks-'))
+    out = join(dir, 'cli')
+    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-cli.mjs'), '--out', out], { cwd: repoRoot, stdio: 'pipe', timeout: 120_000 })
+    meta = JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')) as Metafile
+}, 180_000)
+
+afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }) })
+
+const packages = (set: ChunkSet): Set<string> => new Set([...set.inputs.keys()].filter((i) => i.includes('node_modules/')).map(packageOf))
+const sources = (set: ChunkSet): string[] => [...set.inputs.keys()].filter((i) => i.startsWith('src/'))
+
+/** Packages a command must not parse at start, and why. */
+const HEAVY = ['age-encryption', '@noble/post-quantum', '@noble/curves', 'execa', 'kubernetes-models', '@kubernetes-models/base'] as const
+
+/** The sources of the chunks one real run of the bundle loaded, as node reports them. */
+const loadedBy = (args: readonly string[], env: NodeJS.ProcessEnv = {}): ChunkSet => {
+    const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], {
+        cwd: repoRoot, encoding: 'utf8', timeout: 60_000,
+        env: { PATH: process.env.PATH, HOME: dir, SOPS_DISABLE_VERSION_CHECK: '1', ...env, NODE_DEBUG: 'esm' },
+    })
+    expect(r.status, r.stderr.slice(-500)).toBe(0)
+    const files = new Set([...r.stderr.matchAll(/file:\/\/(\/\S+?\.js)\b/g)].map((m) => decodeURIComponent(m[1] as string)))
+    // Metafile output paths are relative to the repository root (esbuild's working directory).
+    const outputs = Object.keys(meta.outputs).filter((o) => files.has(resolve(repoRoot, o)))
+    // If node stops logging loads this way, say so instead of passing on an empty set.
+    expect(outputs.length, 'NODE_DEBUG=esm listed no chunk: node changed its debug output').toBeGreaterThan(0)
+    const inputs = new Map<string, number>()
+    for (const o of outputs) for (const [input, { bytesInOutput }] of Object.entries(meta.outputs[o]?.inputs ?? {})) inputs.set(input, bytesInOutput)
+    return { files: outputs, bytes: 0, inputs }
+}
+
+describe('what each command loads (issue 15)', () => {
+    it('--help parses our own glue only: no dependency, no command, no core module beyond errors', () => {
+        const set = helpSet(meta)
+        expect([...packages(set)]).toEqual([])
+        expect(sources(set).filter((s) => !s.startsWith('src/cli/') && s !== 'src/errors.ts')).toEqual([])
+        expect(sources(set).filter((s) => s.startsWith('src/cli/commands/') && s !== 'src/cli/commands/index.ts')).toEqual([])
+    })
+
+    it.each(['ls', 'registry', 'get', 'run'])('%s starts without age-encryption, execa or kubernetes-models', (command) => {
+        const set = commandSet(meta, command)
+        expect(HEAVY.filter((p) => packages(set).has(p))).toEqual([])
+        expect(sources(set)).not.toContain('src/sops/native/decrypt.ts')
+    })
+
+    it.each(['check', 'decrypt', 'validate', 'diff', 'scan'])('%s starts without execa or kubernetes-models (git and sops load on first use)', (command) => {
+        const set = commandSet(meta, command)
+        expect(['execa', 'kubernetes-models'].filter((p) => packages(set).has(p))).toEqual([])
+    })
+
+    it('node agrees: a real --help loads no dependency and ls / registry load no age, execa or kubernetes-models', () => {
+        expect([...packages(loadedBy(['--help']))]).toEqual([])
+        for (const args of [['ls', 'dev'], ['registry', 'dev']]) {
+            const loaded = packages(loadedBy(args))
+            expect(HEAVY.filter((p) => loaded.has(p)), args.join(' ')).toEqual([])
+        }
+    }, 120_000)
+
+    it('node agrees: get loads age-encryption when it decrypts, and still no execa or kubernetes-models', () => {
+        const loaded = packages(loadedBy(['get', 'dev', 'OPENAI_API_KEY'], { SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey') }))
+        expect(loaded.has('age-encryption')).toBe(true)
+        expect(['execa', 'kubernetes-models'].filter((p) => loaded.has(p))).toEqual([])
+    }, 120_000)
+})
