@@ -226,7 +226,8 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
             return c && c.value === choice.value && c.until > now ? c.until : 0
         }
         const snapshot = buildSnapshot(entries, this.#o.env, this.#o.index, generation, coolUntil, this.#o.preferNewest)
-        this.#selection.attach(snapshot, coolUntil)
+        // preferNewest pools pick for themselves (issue 17), unless a selection strategy was asked for.
+        if (!this.#o.preferNewest || this.#o.selection !== undefined) this.#selection.attach(snapshot, coolUntil)
         return snapshot
     }
 
