@@ -12,8 +12,8 @@
  *   a refresh that cannot be done is a warning, not a failure. RBAC needed
  *   (docs/ci-setup.md, proven least by test/action/apply-kube.test.ts against
  *   a real API server): Secrets create/patch (a server-side apply is one
- *   PATCH, no read), Deployments get, pods get/list/patch (`kubectl
- *   annotate` reads each pod before patching it).
+ *   PATCH, no read), Deployments get, pods get/list/patch (kubectl
+ *   annotate reads each pod before patching it).
  *
  * The kubeconfig is masked as it is read (inputs.ts), written 0600 into the
  * private workspace, passed to kubectl by path and removed with it.
