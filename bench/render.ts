@@ -23,7 +23,7 @@ const agents = (n: number, target: 'kubernetes' | 'bundle', recipient?: string):
     environment: 'dev',
     file: 'bench',
     agents: Array.from({ length: n }, (_, i): AgentSpec => ({
-        name: `agent-${i}`, cloud: 'aws', target, keys: KEYS, line: i + 1,
+        name: `agent-${i}`, cloud: 'aws', target, keys: KEYS, line: i + 1, statusPort: 9469, statusUrl: undefined,
         namespace: target === 'kubernetes' ? `ns-${i % 10}` : undefined,
         recipient: target === 'bundle' ? recipient : undefined,
         deployment: `agent-${i}`, container: `agent-${i}`, mountPath: '/var/run/keyfleet/secrets',

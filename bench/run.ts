@@ -12,6 +12,7 @@ import type { BenchRow, BenchSuite } from './types.js'
 const suites: Record<string, () => Promise<{ run: BenchSuite }>> = {
     'channel': () => import('./channel.js'),
     'cold-start': () => import('./cold-start.js'),
+    'drill': () => import('./drill.js'),
     'loader': () => import('./loader.js'),
     'native': () => import('./native.js'),
     'render': () => import('./render.js'),

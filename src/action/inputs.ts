@@ -12,9 +12,9 @@ import { parseAllowedOrigins } from '../probe/url.js'
 import { maskAll, type SetSecret } from './mask.js'
 
 /** Commands the action runs. */
-export const COMMANDS = ['validate', 'diff', 'render', 'check', 'fold', 'guard', 'catch-up', 'apply', 'push-fold', 'publish'] as const
+export const COMMANDS = ['validate', 'diff', 'render', 'check', 'fold', 'guard', 'catch-up', 'apply', 'rollout', 'push-fold', 'publish'] as const
 /** The deploy workflow's steps (docs/github-action.md, "Deploy steps"): they take no age-key. */
-const DEPLOY_STEPS: readonly string[] = ['guard', 'catch-up', 'apply', 'push-fold', 'publish']
+const DEPLOY_STEPS: readonly string[] = ['guard', 'catch-up', 'apply', 'rollout', 'push-fold', 'publish']
 /** One of {@link COMMANDS}. */
 export type ActionCommand = (typeof COMMANDS)[number]
 
@@ -41,7 +41,9 @@ export interface ActionInputs {
     readonly token: string
     /** apply: the kubeconfig (input `kubeconfig`); masked as read, empty means nothing is applied. */
     readonly kubeconfig: string
-    /** apply: the render step's `agents` output (input `agents`). */
+    /** rollout: how long to wait for every agent to serve the render (input `timeout`, e.g. `3m`); empty: 3m. */
+    readonly timeout: string
+    /** apply, rollout: the render step's `agents` output (input `agents`). */
     readonly agents: readonly AgentOutput[]
     /** push-fold: the fold step's `folded` output, for the commit body (input `folded`). */
     readonly folded: string
@@ -177,11 +179,11 @@ export const readInputs = (env: NodeJS.ProcessEnv, setSecret: SetSecret = core.s
         throw usage('command "diff" needs the base-ref input, e.g. `base-ref: ${{ github.event.pull_request.base.sha }}`.')
     }
     if (DEPLOY_STEPS.includes(command) && identities.length > 0) throw usage(`command "${command}" takes no age-key input: it never decrypts.`)
-    if ((command === 'apply' || command === 'push-fold' || command === 'publish') && environment === undefined) throw usage(`command "${command}" needs the environment input.`)
+    if ((command === 'apply' || command === 'rollout' || command === 'push-fold' || command === 'publish') && environment === undefined) throw usage(`command "${command}" needs the environment input.`)
     const agents = parseAgents(core.getInput('agents'))
     if (identities.length > 0 && environment === undefined) {
         throw usage('the age-key input decrypts one environment: set the environment input as well.')
     }
     const allowedOrigins = parseAllowedOrigins(core.getInput('allowed-origins').split(','))
-    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root, live: probes && live, strict, baseUrls, allowedOrigins, token, kubeconfig, agents, folded: core.getInput('folded') }
+    return { command: command as ActionCommand, environment, identities, baseRef, outDir, root, live: probes && live, strict, baseUrls, allowedOrigins, token, kubeconfig, agents, folded: core.getInput('folded'), timeout: core.getInput('timeout') }
 }

@@ -23,6 +23,7 @@ import { runGuard } from './commands/guard.js'
 import { runPublish } from './commands/publish.js'
 import { runPushFold } from './commands/push-fold.js'
 import { runRender } from './commands/render.js'
+import { runRollout } from './commands/rollout.js'
 import type { CommandContext, CommandResult } from './commands/types.js'
 import { runValidate } from './commands/validate.js'
 import { readInputs, type ActionCommand, type ActionInputs } from './inputs.js'
@@ -38,6 +39,7 @@ const commands: Record<ActionCommand, (ctx: CommandContext) => Promise<CommandRe
     guard: runGuard,
     'catch-up': runCatchUp,
     apply: runApply,
+    rollout: runRollout,
     'push-fold': runPushFold,
     publish: runPublish,
 }

@@ -82,6 +82,14 @@ export interface OpenKeysOptions extends RemoteSourceOptions {
     readonly check?: LoaderCheckOptions | undefined
     /** How pools pick a member: strategy, per-service strategies, window, weights (docs/loader.md, "Usage-based selection"). Default round robin. */
     readonly selection?: SelectionOptions | undefined
+    /**
+     * Pools serve their newest member (the highest index: `OPENAI_API_KEY_2` over
+     * `OPENAI_API_KEY`) while it is not cooling down, instead of rotating round robin; a
+     * member reported failing falls back to the next older one. What `keyfleet rotate-key`
+     * relies on: the new key is used first while the old one still works (docs/rotation.md).
+     * A `selection` strategy, when given, decides instead. Default false.
+     */
+    readonly preferNewest?: boolean | undefined
 }
 
 /** The re-watch backoff schedule of {@link OpenKeysOptions.rewatch}. */
@@ -110,6 +118,7 @@ export interface ResolvedOptions {
     /** The remote source (`url` / `KEYFLEET_SECRETS_URL`), else undefined. */
     readonly remote: ResolvedRemote | undefined
     readonly selection: SelectionOptions | undefined
+    readonly preferNewest: boolean
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
@@ -158,5 +167,6 @@ export const resolveOptions = (options: OpenKeysOptions): ResolvedOptions => {
         persistent: options.persistent ?? true,
         check: options.check?.live === true ? options.check : undefined,
         selection: options.selection,
+        preferNewest: options.preferNewest === true,
     }
 }

@@ -1,7 +1,8 @@
 /**
  * Key pools (issue 9): when `OPENAI_API_KEY_2…` exist beside `OPENAI_API_KEY`,
  * the service name (`openai`) spreads use across them round robin, and a key
- * reported as failing sits out a cool-down. Selection allocates nothing.
+ * reported as failing sits out a cool-down. With `preferNewest` the highest
+ * index available is served instead (overlap rotation). Selection allocates nothing.
  */
 
 /** One key as handed out by `pick`: its canonical name and value. Preallocated per snapshot. */
@@ -20,6 +21,7 @@ export class Pool {
     readonly members: readonly KeyChoice[]
     /** Set by the store when selection is configured (issue 18): `next()` defers to it. */
     selector: Selector | undefined
+    readonly #newest: boolean
     #cursor = 0
     readonly #coolUntil: Float64Array
     #cooling = 0
@@ -27,9 +29,12 @@ export class Pool {
     /**
      * @param members - in pool order (base name first, then `_2`, `_3`, …).
      * @param coolUntil - per member, the epoch ms until which it sits out (0: available).
+     * @param preferNewest - serve the highest-index member not cooling down instead of rotating (issue 17:
+     *   during an overlap rotation the new key is the highest index, the old one stays as the fallback).
      */
-    constructor(members: readonly KeyChoice[], coolUntil: (choice: KeyChoice) => number) {
+    constructor(members: readonly KeyChoice[], coolUntil: (choice: KeyChoice) => number, preferNewest = false) {
         this.members = members
+        this.#newest = preferNewest
         this.#coolUntil = new Float64Array(members.length)
         members.forEach((m, i) => {
             const until = coolUntil(m)
@@ -46,6 +51,7 @@ export class Pool {
     next(): KeyChoice {
         if (this.selector !== undefined) return this.selector.next()
         const n = this.members.length
+        if (this.#newest) return this.#newestAvailable()
         if (this.#cooling === 0) {
             const choice = this.members[this.#cursor] as KeyChoice
             this.#cursor = this.#cursor + 1 === n ? 0 : this.#cursor + 1
@@ -65,6 +71,24 @@ export class Pool {
                 this.#cursor = (i + 1) % n
                 return this.members[i] as KeyChoice
             }
+            if (until < bestUntil) { best = i; bestUntil = until }
+        }
+        return this.members[best] as KeyChoice
+    }
+
+    #newestAvailable(): KeyChoice {
+        const n = this.members.length
+        if (this.#cooling === 0) return this.members[n - 1] as KeyChoice
+        const now = Date.now()
+        let best = n - 1
+        let bestUntil = Infinity
+        for (let i = n - 1; i >= 0; i--) {
+            const until = this.#coolUntil[i] as number
+            if (until !== 0 && until <= now) {
+                this.#coolUntil[i] = 0
+                this.#cooling--
+            }
+            if (this.#coolUntil[i] === 0) return this.members[i] as KeyChoice
             if (until < bestUntil) { best = i; bestUntil = until }
         }
         return this.members[best] as KeyChoice

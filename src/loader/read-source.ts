@@ -8,6 +8,7 @@
 import { closeSync, existsSync, fstatSync, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { isKeyfleetError } from '../errors.js'
+import { readGenerationEntry } from './deployed.js'
 import { LoaderCode, errnoOf, loaderError, systemCause } from './errors.js'
 import { parseDotenv, parseJsonSource } from './parse.js'
 
@@ -24,7 +25,7 @@ export interface FileStamp {
  */
 export type RawSource =
     | { readonly kind: 'missing' }
-    | { readonly kind: 'directory'; readonly entries: Map<string, string>; readonly fingerprint: string }
+    | { readonly kind: 'directory'; readonly entries: Map<string, string>; readonly fingerprint: string; readonly generationEntry: string | undefined }
     | { readonly kind: 'dotenv' | 'json'; readonly entries: Map<string, string>; readonly fingerprint: string; readonly stamp: FileStamp }
     | { readonly kind: 'sops'; readonly store: 'dotenv' | 'json' | 'yaml'; readonly text: string; readonly fingerprint: string; readonly stamp: FileStamp }
     | { readonly kind: 'age-bundle'; readonly bytes: Buffer; readonly fingerprint: string; readonly stamp: FileStamp }
@@ -115,7 +116,7 @@ const assertNoDanglingLinks = (dir: string): void => {
  * @throws KeyfleetError `LOADER_SOURCE_UNREADABLE` (transient) when `..data` moved
  *   during every one of `MAX_ATTEMPTS` reads.
  */
-const readDirectory = (path: string): Map<string, string> => {
+const readDirectory = (path: string): { entries: Map<string, string>; generationEntry: string | undefined } => {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         let link: string | undefined
         try {
@@ -125,11 +126,13 @@ const readDirectory = (path: string): Map<string, string> => {
         }
         if (link === undefined) {
             assertNoDanglingLinks(path)
-            return readFlatDir(path)
+            return { entries: readFlatDir(path), generationEntry: readGenerationEntry(path) }
         }
         try {
             const entries = readFlatDir(resolve(path, link))
-            if (readlinkSync(join(path, DATA_LINK)) === link) return entries
+            // From the same payload directory, so the claim always belongs to these keys.
+            const generationEntry = readGenerationEntry(resolve(path, link))
+            if (readlinkSync(join(path, DATA_LINK)) === link) return { entries, generationEntry }
         } catch (error) {
             // The old payload directory was removed under us: the swap finished, read again.
             if (!isGone(error)) throw error
@@ -199,8 +202,9 @@ export const readSource = (path: string): RawSource => {
         const stat = statSync(path, { throwIfNoEntry: false })
         if (!stat) return { kind: 'missing' }
         if (stat.isDirectory()) {
-            const entries = readDirectory(path)
-            return { kind: 'directory', entries, fingerprint: fingerprintOf(entries) }
+            const { entries, generationEntry } = readDirectory(path)
+            const fingerprint = fingerprintOf(entries) + (generationEntry === undefined ? '' : `\0${generationEntry}`)
+            return { kind: 'directory', entries, fingerprint, generationEntry }
         }
         return readFile(path)
     } catch (error) {

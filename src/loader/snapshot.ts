@@ -42,10 +42,11 @@ const usable = (value: string | undefined): value is string => value !== undefin
  * Builds a snapshot from the source's entries and the environment.
  * @param entries - names as the source spells them (aliases allowed) → values.
  * @param coolUntil - cool-down end (epoch ms, 0 when none) for a pool member, carried across snapshots.
+ * @param preferNewest - pools serve their highest-index available member (`openKeys({ preferNewest })`).
  */
 export const buildSnapshot = (
     entries: ReadonlyMap<string, string>, env: EnvLike, index: CatalogIndex, generation: number,
-    coolUntil: (choice: KeyChoice) => number = () => 0,
+    coolUntil: (choice: KeyChoice) => number = () => 0, preferNewest = false,
 ): Snapshot => {
     const services = new Set(index.catalog.secrets.map((s) => s.service))
     const canonicalOf = (name: string): string => {
@@ -101,7 +102,7 @@ export const buildSnapshot = (
     }
     for (const [service, sparse] of pools) {
         const members = sparse.filter((m): m is KeyChoice => m !== undefined)
-        lookup.set(service, members.length === 1 ? members[0] as KeyChoice : new Pool(members, coolUntil))
+        lookup.set(service, members.length === 1 ? members[0] as KeyChoice : new Pool(members, coolUntil, preferNewest))
     }
     const direct = new Map<string, string>()
     const pooled = new Map<string, Pool>()

@@ -6,6 +6,7 @@ import { formatHint, keyHint } from '../catalog/hint.js'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
 import { KeyChecker } from './check.js'
 import { openBundle, openSops, type BundleInfo } from './decrypt.js'
+import { declared, nextDeployed, parseGenerationEntry, type Deployed } from './deployed.js'
 import { TypedEmitter } from './emitter.js'
 import { LoaderCode, loaderError, systemCause } from './errors.js'
 import type { ResolvedOptions } from './options.js'
@@ -15,6 +16,7 @@ import { readSource, type RawSource, type SourceKind } from './read-source.js'
 import { RemoteSource } from './remote.js'
 import { readSettled } from './settle.js'
 import { buildSnapshot, changedNames, valueIn, type Snapshot } from './snapshot.js'
+import { serveStatus, statusHandler, type ServeStatusOptions, type StatusHandler, type StatusServer } from './status.js'
 import type { CheckEvent, FailureOptions, KeyStore, KeyStoreEvents, KeyView, SourceStatus } from './types.js'
 import { DirWatchers, watchTargets } from './watch.js'
 import { fetchWithKey, type KeyFetchOptions } from './fetch.js'
@@ -35,6 +37,9 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     #fingerprint: string | undefined
     #kind: SourceKind | undefined
     #bundle: BundleInfo | undefined
+    #deployed: Deployed | undefined
+    #lastChangeMs: number | undefined
+    readonly #servers = new Set<StatusServer>()
     #problem: KeyfleetError | undefined
     #reported: string | undefined
     #failStreak = 0
@@ -181,6 +186,22 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         })
     }
 
+    get deployed(): Deployed | undefined {
+        return this.#deployed
+    }
+
+    statusHandler(): StatusHandler {
+        return statusHandler(() => ({ deployed: this.#deployed, generation: this.generation, names: this.names(), source: this.source, lastChangeMs: this.#lastChangeMs }))
+    }
+
+    async serveStatus(options?: ServeStatusOptions): Promise<StatusServer> {
+        if (this.#closed) throw loaderError(LoaderCode.ABORTED, 'serveStatus was called on a closed key store')
+        const server = await serveStatus(this.statusHandler(), options, this.#o.persistent)
+        const tracked: StatusServer = { ...server, close: () => { this.#servers.delete(tracked); return server.close() } }
+        this.#servers.add(tracked)
+        return tracked
+    }
+
     get lastCheck(): CheckEvent | undefined {
         return this.#checker?.last
     }
@@ -200,6 +221,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         clearTimeout(this.#settleTimer)
         this.#settleWake?.()
         this.#checker?.close()
+        await Promise.all([...this.#servers].map((s) => s.close()))
         this.removeAll()
     }
 
@@ -214,8 +236,9 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
             // A rotated key starts fresh: the cool-down belonged to the old value.
             return c && c.value === choice.value && c.until > now ? c.until : 0
         }
-        const snapshot = buildSnapshot(entries, this.#o.env, this.#o.index, generation, coolUntil)
-        this.#selection.attach(snapshot, coolUntil)
+        const snapshot = buildSnapshot(entries, this.#o.env, this.#o.index, generation, coolUntil, this.#o.preferNewest)
+        // preferNewest pools pick for themselves (issue 17), unless a selection strategy was asked for.
+        if (!this.#o.preferNewest || this.#o.selection !== undefined) this.#selection.attach(snapshot, coolUntil)
         return snapshot
     }
 
@@ -266,6 +289,9 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
             this.#fingerprint = raw.fingerprint
             this.#kind = raw.kind
             this.#bundle = bundle
+            const claim = raw.kind === 'directory' ? parseGenerationEntry(raw.generationEntry)
+                : bundle ? declared(bundle.environment, bundle.agent, bundle.generation) : undefined
+            this.#deployed = nextDeployed(entries, claim, this.#deployed, Date.now())
             this.#apply(entries)
             this.#healthy()
         } catch (error) {
@@ -301,7 +327,8 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         const names = changedNames(before, next)
         if (names.length === 0) return
         this.#snapshot = next
-        this.emit('change', { names, generation: next.generation })
+        this.#lastChangeMs = Date.now()
+        this.emit('change', { names, generation: next.generation, deployed: this.#deployed })
         if (this.#checker && this.#started && (this.#o.check?.onChange === true || this.#checkAwaitsKeys) && next.values.size > 0) {
             this.#checkAwaitsKeys = false
             this.#checker.request()

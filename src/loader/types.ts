@@ -1,12 +1,14 @@
 /** The public shape of a key store and its events. */
 import type { KeyfleetError } from '../errors.js'
 import type { BundleInfo } from './decrypt.js'
+import type { Deployed } from './deployed.js'
 import type { Unsubscribe } from './emitter.js'
 import type { KeyFetchOptions } from './fetch.js'
 import type { KeyChoice } from './pool.js'
 import type { HeadersLike, RateLimitInfo } from './rate-limit-headers.js'
 import type { KeyStats } from './usage.js'
 import type { SourceKind } from './read-source.js'
+import type { ServeStatusOptions, StatusHandler, StatusServer } from './status.js'
 
 /** Payload of the `change` event: which keys changed, never their values. */
 export interface ChangeEvent {
@@ -14,6 +16,8 @@ export interface ChangeEvent {
     readonly names: readonly string[]
     /** The generation now served. */
     readonly generation: number
+    /** The render now served (as {@link KeyStore.deployed}); undefined when serving environment variables only. */
+    readonly deployed: Deployed | undefined
 }
 
 /** Payload of the `fallback` event: watching is impossible, the store polls. */
@@ -159,6 +163,19 @@ export interface KeyStore {
     view(): KeyView
     /** Source path, kind, watch mode and current problem. */
     readonly source: SourceStatus
+    /**
+     * The render served now: environment, agent, generation id (computed from the keys read,
+     * `verified` when the source declared the same id) and since when. Undefined before the
+     * source was read, or without a source.
+     */
+    readonly deployed: Deployed | undefined
+    /** A node `http` request listener answering the status as JSON, or Prometheus text on a path ending in `/metrics` (docs/rotation.md). */
+    statusHandler(): StatusHandler
+    /**
+     * Opens a status server (JSON at `/keyfleet/status` and `/`, Prometheus text at `/metrics`); closed with the store.
+     * @throws Error when the port cannot be listened on (EADDRINUSE …); KeyfleetError `LOADER_ABORTED` after `close()`.
+     */
+    serveStatus(options?: ServeStatusOptions): Promise<StatusServer>
     /** The last completed live key check (`check` option), or undefined before one. */
     readonly lastCheck: CheckEvent | undefined
     /** Subscribes to an event; returns the unsubscribe function. */

@@ -9,7 +9,7 @@ import { hasErrors, sortFindings, type Finding } from '../findings.js'
 import { parseYamlSource } from '../yaml-source.js'
 import { deploymentFinding, type DeploymentCode } from './codes.js'
 import { readRegions } from './regions.js'
-import { CLOUDS, DEFAULT_MOUNT_PATH, TARGETS, type AgentSpec, type Cloud, type Deployment, type Target } from './types.js'
+import { CLOUDS, DEFAULT_MOUNT_PATH, DEFAULT_STATUS_PORT, TARGETS, type AgentSpec, type Cloud, type Deployment, type Target } from './types.js'
 
 /** RFC 1123 label: what Kubernetes requires of namespace and container names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
@@ -19,7 +19,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const MOUNT_PATH = /^(\/[A-Za-z0-9._-]+)+$/
 
 const TOP_FIELDS = ['environment', 'regions', 'fallback', 'agents']
-const AGENT_FIELDS = ['name', 'cloud', 'target', 'region', 'namespace', 'recipient', 'keys', 'deployment', 'container', 'mountPath']
+const AGENT_FIELDS = ['name', 'cloud', 'target', 'region', 'namespace', 'recipient', 'keys', 'deployment', 'container', 'mountPath', 'status_port', 'status_url']
 
 /** Result of {@link parseDeployment}: the deployment when there is no error-level finding. */
 export interface ParsedDeployment {
@@ -103,6 +103,15 @@ export const parseDeployment = (text: string, file: string, catalog: Catalog): P
     return { deployment: { environment, agents, file, regions, fallback }, findings: sorted }
 }
 
+const isStatusUrl = (text: string): boolean => {
+    try {
+        const url = new URL(text)
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === ''
+    } catch {
+        return false
+    }
+}
+
 type Report = (code: DeploymentCode, path: (string | number)[], message: string) => void
 
 const readAgent = (
@@ -155,7 +164,7 @@ const readAgent = (
             const shown = recipient.startsWith('AGE-SECRET-KEY') ? 'an age SECRET key (never put it in git; give its public key)' : `"${recipient.slice(0, 12)}${recipient.length > 12 ? '…' : ''}"`
             fail('KF310', [...at, 'recipient'], `agent ${label}: recipient ${shown} is not an age recipient (age1… or age1pq1…, with a valid checksum: copy it again from \`keyfleet keygen\` output)`)
         }
-        for (const field of ['namespace', 'deployment', 'container', 'mountPath']) {
+        for (const field of ['namespace', 'deployment', 'container', 'mountPath', 'status_port']) {
             if (raw[field] !== undefined) report('KF315', [...at, field], `agent ${label}: \`${field}\` is ignored for target bundle`)
         }
     }
@@ -171,6 +180,15 @@ const readAgent = (
     if (!MOUNT_PATH.test(mountPath) || mountPath.split('/').some((part) => part === '..' || part === '.')) {
         fail('KF314', [...at, 'mountPath'], `agent ${label}: mountPath must be an absolute path without '.' or '..' segments, e.g. ${DEFAULT_MOUNT_PATH}`)
     }
+    const statusPort = raw.status_port ?? DEFAULT_STATUS_PORT
+    if (typeof statusPort !== 'number' || !Number.isInteger(statusPort) || statusPort < 1 || statusPort > 65535) {
+        fail('KF314', [...at, 'status_port'], `agent ${label}: status_port must be a TCP port (1-65535), the port of the agent's keys.serveStatus (default ${DEFAULT_STATUS_PORT})`)
+    }
+    const statusUrl = str('status_url', false)
+    if (target === 'kubernetes' && raw.status_url !== undefined) report('KF315', [...at, 'status_url'], `agent ${label}: \`status_url\` is ignored for target kubernetes (rollout status reads pods through the API server; set status_port)`)
+    if (statusUrl !== undefined && !isStatusUrl(statusUrl)) {
+        fail('KF314', [...at, 'status_url'], `agent ${label}: status_url must be an http(s) URL without credentials, e.g. http://host.internal:9469/keyfleet/status`)
+    }
     const keys = readKeys(raw.keys, [...at, 'keys'], label, fail, report, index)
     if (before.errors > 0 || name === undefined || keys === undefined) return undefined
     return {
@@ -178,6 +196,7 @@ const readAgent = (
         namespace: target === 'kubernetes' ? namespace : undefined,
         recipient: target === 'bundle' ? recipient : undefined,
         keys, deployment: deployment ?? name, container: container ?? name, mountPath,
+        statusPort: statusPort as number, statusUrl: target === 'bundle' ? statusUrl : undefined,
         line, ...(region === undefined ? {} : { region }),
     }
 }

@@ -14,7 +14,8 @@
  * usable. A keyed hash would need a secret key CI does not otherwise have.
  * Do not use it for a set that consists only of low-entropy values.
  *
- * Dependency-free (node:crypto only) so that the loader may copy or import it.
+ * Dependency-free (node:crypto only): the loader imports this one render file
+ * (eslint.config.js allows it) to compute the id of what it serves.
  */
 import { createHash } from 'node:crypto'
 
@@ -38,3 +39,19 @@ export const generationId = (
     for (const [name, value] of sorted) text += `${name}\n${digest(value)}\n`
     return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 16)
 }
+
+/**
+ * The one non-secret entry of each Secret: which render the agent is serving
+ * (`{"environment","agent","generation"}` JSON, docs/rotation.md), read by the
+ * loader for `keys.deployed`. The leading dot is why it cannot collide: a key
+ * is an environment-variable name (letters, digits, `_`), never starts with
+ * `.`; Secret data keys may (`[-._a-zA-Z0-9]+`, as `.dockerconfigjson` does);
+ * the kubelet's AtomicWriter refuses only paths starting with `..`; and the
+ * loader (old versions too) skips dot-files when it reads keys from a volume.
+ */
+export const GENERATION_ENTRY = '.keyfleet-generation'
+
+/** The content of {@link GENERATION_ENTRY}: one JSON line, fields in a fixed order. */
+export const generationEntry = (env: string, agent: string, generation: string): string =>
+    `${JSON.stringify({ environment: env, agent, generation })}\n`
+

@@ -8,9 +8,9 @@ export { registryText, registryJson, registryMarkdown, registryMermaid } from '.
 export { generationId } from './generation.js'
 export { BUNDLE_FORMAT, bundlePath, type BundlePayload } from './bundle.js'
 export {
-    GENERATION_ANNOTATION, SECRETS_PATH_ENV, SECRET_FILE_MODE, VOLUME_NAME, secretName,
+    GENERATION_ANNOTATION, GENERATION_ENTRY, SECRETS_PATH_ENV, SECRET_FILE_MODE, VOLUME_NAME, secretName,
 } from './kubernetes.js'
 export {
-    CLOUDS, TARGETS, DEFAULT_MOUNT_PATH,
+    CLOUDS, TARGETS, DEFAULT_MOUNT_PATH, DEFAULT_STATUS_PORT,
     type AgentSpec, type Cloud, type Deployment, type RenderedFile, type RenderOutput, type Target,
 } from './types.js'

@@ -3,8 +3,11 @@
  * keys and a strategic-merge patch that mounts that Secret into the agent's
  * Deployment, plus kustomize Components that list them.
  */
+import { GENERATION_ENTRY, generationEntry } from './generation.js'
 import type { AgentSpec } from './types.js'
 import type { Json } from './yaml-emit.js'
+
+export { GENERATION_ENTRY, generationEntry }
 
 /** Name of the pod volume the patch adds (one keyfleet agent per Deployment, so it never collides). */
 export const VOLUME_NAME = 'keyfleet-secrets'
@@ -40,7 +43,8 @@ export const toBase64 = (value: string): string => Buffer.from(value, 'utf8').to
 
 /**
  * An Opaque Secret with one `data` entry (base64) per key: the kubelet turns
- * each into a file named after the key, which the loader reads.
+ * each into a file named after the key, which the loader reads; plus the
+ * {@link GENERATION_ENTRY} naming the render (no value in it).
  * @param entries - the agent's keys, sorted by name.
  * @param encode - computes {@link toBase64}; a render passes a memoised one.
  */
@@ -50,6 +54,7 @@ export const secretManifest = (
 ): { [key: string]: Json } => {
     const data: Record<string, string> = {}
     for (const [name, value] of entries) data[name] = encode(value)
+    data[GENERATION_ENTRY] = toBase64(generationEntry(env, agent.name, generation))
     return {
         apiVersion: 'v1',
         kind: 'Secret',

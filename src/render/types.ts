@@ -19,6 +19,9 @@ export const TARGETS: readonly Target[] = ['kubernetes', 'bundle']
 /** Where the Secret volume is mounted when `mountPath` is not given. */
 export const DEFAULT_MOUNT_PATH = '/var/run/keyfleet/secrets'
 
+/** The port `keyfleet rollout status` reads an agent's status on when `status_port` is not given (docs/rotation.md). */
+export const DEFAULT_STATUS_PORT = 9469
+
 /** One agent of `deployment.yaml`, validated and with its keys resolved to canonical names. */
 export interface AgentSpec {
     /** RFC 1123 label, unique within the environment; names the Secret, the bundle and the registry node. */
@@ -37,6 +40,10 @@ export interface AgentSpec {
     readonly container: string
     /** Absolute directory the Secret is mounted at; defaults to {@link DEFAULT_MOUNT_PATH}. */
     readonly mountPath: string
+    /** Port of the agent's status server in its pods (kubernetes target), read through the API server's pod proxy. */
+    readonly statusPort: number
+    /** Where a host's status is read (bundle target, `status_url`); undefined: rollout status reports it unknown. */
+    readonly statusUrl: string | undefined
     /** 1-based line of the agent's entry in deployment.yaml. */
     readonly line: number
     /** The agent's region (one the environment declares under `regions:`), or undefined for a global agent. */

@@ -173,12 +173,17 @@ describe('the deploy path against a real kube-apiserver, with the Role of docs/c
         const byName = new Map<string, Secret>()
         for (const ns of NAMESPACES) for (const s of await secrets(ns)) byName.set(`${ns}/${s.metadata.name}`, s)
         expect([...byName.keys()].sort()).toEqual(['agents-dev/keyfleet-research-agent', 'agents-dev/keyfleet-support-bot', 'batch-dev/keyfleet-batch-summarizer'])
-        const values = (s: Secret | undefined): Record<string, string> => Object.fromEntries(Object.entries(s?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
+        // The keys, and (issue 17) the one non-secret entry naming the render.
+        const values = (s: Secret | undefined): Record<string, string> => Object.fromEntries(Object.entries(s?.data ?? {}).filter(([k]) => k !== '.keyfleet-generation').map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
         expect(values(byName.get('agents-dev/keyfleet-support-bot'))).toEqual({ ANTHROPIC_API_KEY: decrypted.ANTHROPIC_API_KEY, OPENAI_API_KEY: decrypted.OPENAI_API_KEY })
         expect(values(byName.get('agents-dev/keyfleet-research-agent'))).toEqual({ OPENAI_API_KEY: decrypted.OPENAI_API_KEY })
         expect(values(byName.get('batch-dev/keyfleet-batch-summarizer'))).toEqual({ ANTHROPIC_API_KEY: decrypted.ANTHROPIC_API_KEY })
 
         const gen = generations()
+        for (const [ns, agent] of [['agents-dev', 'support-bot'], ['agents-dev', 'research-agent'], ['batch-dev', 'batch-summarizer']] as const) {
+            const entry = byName.get(`${ns}/keyfleet-${agent}`)?.data['.keyfleet-generation'] ?? ''
+            expect(JSON.parse(Buffer.from(entry, 'base64').toString('utf8'))).toEqual({ environment: 'dev', agent, generation: gen[agent] })
+        }
         expect(await podGenerations()).toEqual({
             'support-bot-7d9f-a': gen['support-bot'], 'support-bot-7d9f-b': gen['support-bot'],
             'research-agent-5c4b-a': gen['research-agent'], 'batch-summarizer-0': gen['batch-summarizer'],

@@ -100,7 +100,7 @@ describe('names, aliases and services', () => {
         const change = changeOf(keys, 'GEMINI_API_KEY')
         writeFileSync(file, `OPENAI_API_KEY=${OPENAI}x\nGEMINI_API_KEY=${'AIza' + 'b'.repeat(35)}\n`)
         await change
-        expect(events).toEqual([{ names: ['GEMINI_API_KEY'], generation: 2 }])
+        expect(events).toEqual([{ names: ['GEMINI_API_KEY'], generation: 2, deployed: keys.deployed }])
     })
 })
 

@@ -75,7 +75,7 @@ describe('half-written single-file sources', () => {
         // Give a late second swap (the bug's symptom) time to show up.
         await sleep(200)
         await watched.stop()
-        expect(changes).toEqual([{ names: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], generation: 2 }])
+        expect(changes).toEqual([{ names: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], generation: 2, deployed: keys.deployed }])
         expect(keys.get('openai')).toBe(NEW)
         expect(keys.get('claude')).toBe(ANT)
         expect([...watched.seen].sort()).toEqual([
@@ -103,7 +103,7 @@ describe('half-written single-file sources', () => {
         await untilValue(keys, 'claude', ANT)
         await sleep(200)
         await watched.stop()
-        expect(changes).toEqual([{ names: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], generation: 2 }])
+        expect(changes).toEqual([{ names: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], generation: 2, deployed: keys.deployed }])
         expect([...watched.seen].some((s) => s.includes('NEWnewN '))).toBe(false)
         expect(keys.get('openai')).toBe(NEW)
     })

@@ -61,7 +61,7 @@ describe('registry', () => {
     it('replaces the graph by a note when it has more edges than GitHub draws', () => {
         const agents = Array.from({ length: 201 }, (_, i) => ({
             name: `bot-${i}`, cloud: 'aws' as const, target: 'kubernetes' as const, namespace: 'ns', recipient: undefined,
-            keys: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], deployment: `bot-${i}`, container: `bot-${i}`, mountPath: '/k', line: i + 1,
+            keys: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'], deployment: `bot-${i}`, container: `bot-${i}`, mountPath: '/k', statusPort: 9469, statusUrl: undefined, line: i + 1,
         }))
         const graph = registryMermaid(buildRegistry('prod', { environment: 'prod', file: 'f', agents }, catalog))
         expect(graph).toBe('graph LR\n    note["201 agents, 4 keys, 402 edges: too many to draw; see the tables"]')

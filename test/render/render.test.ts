@@ -89,6 +89,9 @@ describe('renderEnvironment', () => {
                     const secret = parseYaml(text(out, `${a.namespace}/secrets/${name}.yaml`)) as { data: Record<string, string>; metadata: { annotations: Record<string, string> } }
                     new Secret(secret).validate()
                     got = Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
+                    // The one non-secret entry names the render; everything else is exactly the agent's keys.
+                    expect(JSON.parse(got['.keyfleet-generation'] ?? '')).toEqual({ environment: 'dev', agent: name, generation: out.generation[name] })
+                    delete got['.keyfleet-generation']
                     expect(secret.metadata.annotations['keyfleet.dev/generation']).toBe(out.generation[name])
                     const patch = parseYaml(text(out, `${a.namespace}/patches/${name}.yaml`)) as { spec: { template: unknown } }
                     new PodTemplateSpec(patch.spec.template as never).validate()

@@ -21,7 +21,7 @@ export interface CommandEntry {
 }
 
 /** Commands that spawn sops or git and do not prompt (set, propose and edit talk to the terminal). */
-const WAITS_ON_TOOLS = new Set(['agent', 'decrypt', 'diff', 'env', 'import', 'init', 'proposals', 'recipients', 'rotate', 'scan', 'unset', 'validate'])
+const WAITS_ON_TOOLS = new Set(['agent', 'decrypt', 'diff', 'env', 'import', 'init', 'proposals', 'recipients', 'rollout status', 'rotate', 'scan', 'unset', 'validate'])
 
 const lazy = (name: string, summary: string, load: () => Promise<{ command: Command }>): CommandEntry =>
     ({ name, summary, load: async () => (await load()).command, progress: WAITS_ON_TOOLS.has(name) })
@@ -50,11 +50,13 @@ export const commandGroups: readonly (readonly [title: string, commands: readonl
         lazy('proposals', 'Check (key-less) or fold (keyed) the proposals of an environment', () => import('./proposals.js')),
         lazy('recipients', 'List, add, remove or sync the age recipients of an environment', () => import('./recipients.js')),
         lazy('rotate', 'Replace the data key of an environment (sops rotate); values stay the same', () => import('./rotate.js')),
+        lazy('rotate-key', 'Rotate one provider key with overlap: add the new key, confirm every agent, remove the old, then revoke', () => import('./rotate-key.js')),
         lazy('agent', 'Bootstrap an agent: create a host identity, register it in deployment.yaml, or sync its signed bundle', () => import('./agent.js')),
     ]],
     ['Deploy', [
         lazy('render', 'Render what each agent mounts: Kubernetes Secrets + Deployment patches, or age bundles', () => import('./render.js')),
         lazy('registry', 'Show which agent reads which key, and which agents a key rotation touches (no key needed)', () => import('./registry.js')),
+        lazy('rollout status', 'Show which agents serve the generation the last render produced (pods via the API server, hosts via status_url)', () => import('./rollout.js')),
     ]],
     ['Set up', [
         lazy('init', 'Start keyfleet in a git repository (or retire the demo identities with --replace-demo)', () => import('./init.js')),

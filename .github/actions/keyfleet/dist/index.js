@@ -24410,11 +24410,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell4) => {
-        if (typeof cell4 === "string") {
-          return this.wrap("td", cell4);
+      const cells = row.map((cell5) => {
+        if (typeof cell5 === "string") {
+          return this.wrap("td", cell5);
         }
-        const { header, data, colspan, rowspan } = cell4;
+        const { header, data, colspan, rowspan } = cell5;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -31568,6 +31568,7 @@ var builtinCatalog = { environments: ["dev", "stage", "prod"], secrets: builtinS
 
 // src/catalog/parse.ts
 var import_yaml2 = __toESM(require_dist(), 1);
+import { readFileSync as readFileSync3 } from "node:fs";
 
 // src/yaml-source.ts
 var import_yaml = __toESM(require_dist(), 1);
@@ -31658,6 +31659,21 @@ var parseCatalog = (text, file = "environments/keyfleet.yaml") => {
     }
   }
   return problems.length > 0 ? { catalog: void 0, problems } : { catalog: { environments, secrets }, problems };
+};
+var loadCatalog = (path6) => {
+  let text;
+  try {
+    text = readFileSync3(path6, "utf8");
+  } catch (cause) {
+    throw new KeyfleetError("CATALOG_NOT_FOUND", `cannot read the catalog ${path6}: create it (see docs/catalog.md) or run keyfleet from the repository root`, { cause, file: path6 });
+  }
+  const { catalog, problems } = parseCatalog(text, path6);
+  if (!catalog) {
+    const list = problems.map((p) => `  ${path6}:${p.line}: ${p.message}`).join("\n");
+    throw new KeyfleetError("CATALOG_INVALID", `the catalog ${path6} is invalid; fix these and retry:
+${list}`, { file: path6, line: problems[0]?.line });
+  }
+  return catalog;
 };
 var isRecord = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 var stringList = (value, path6, report, pattern, hint) => {
@@ -42511,7 +42527,7 @@ var checkKeyed = async (envs, index2, production) => {
 };
 
 // src/validate/repository.ts
-import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as readFileSync7 } from "node:fs";
+import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as readFileSync8 } from "node:fs";
 import { join as join7 } from "node:path";
 
 // src/validate/deployment.ts
@@ -42638,13 +42654,14 @@ var regionOf = (deployment, region) => region === void 0 ? void 0 : (deployment.
 var CLOUDS = ["aws", "azure", "gcp", "onprem", "local"];
 var TARGETS = ["kubernetes", "bundle"];
 var DEFAULT_MOUNT_PATH = "/var/run/keyfleet/secrets";
+var DEFAULT_STATUS_PORT = 9469;
 
 // src/render/deployment.ts
 var DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 var DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 var MOUNT_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
 var TOP_FIELDS = ["environment", "regions", "fallback", "agents"];
-var AGENT_FIELDS = ["name", "cloud", "target", "region", "namespace", "recipient", "keys", "deployment", "container", "mountPath"];
+var AGENT_FIELDS = ["name", "cloud", "target", "region", "namespace", "recipient", "keys", "deployment", "container", "mountPath", "status_port", "status_url"];
 var isRecord4 = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 var parseDeployment = (text, file, catalog) => {
   const src = parseYamlSource(text, file);
@@ -42709,6 +42726,14 @@ var parseDeployment = (text, file, catalog) => {
   if (hasErrors(sorted) || typeof environment !== "string") return { deployment: void 0, findings: sorted };
   return { deployment: { environment, agents, file, regions, fallback }, findings: sorted };
 };
+var isStatusUrl = (text) => {
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
+};
 var readAgent = (raw, at, report, index2, line) => {
   if (!isRecord4(raw)) {
     report("KF301", at, "each agent must be a mapping with name, cloud, target and keys");
@@ -42763,7 +42788,7 @@ var readAgent = (raw, at, report, index2, line) => {
       const shown = recipient.startsWith("AGE-SECRET-KEY") ? "an age SECRET key (never put it in git; give its public key)" : `"${recipient.slice(0, 12)}${recipient.length > 12 ? "…" : ""}"`;
       fail4("KF310", [...at, "recipient"], `agent ${label2}: recipient ${shown} is not an age recipient (age1… or age1pq1…, with a valid checksum: copy it again from \`keyfleet keygen\` output)`);
     }
-    for (const field of ["namespace", "deployment", "container", "mountPath"]) {
+    for (const field of ["namespace", "deployment", "container", "mountPath", "status_port"]) {
       if (raw[field] !== void 0) report("KF315", [...at, field], `agent ${label2}: \`${field}\` is ignored for target bundle`);
     }
   }
@@ -42779,6 +42804,15 @@ var readAgent = (raw, at, report, index2, line) => {
   if (!MOUNT_PATH.test(mountPath) || mountPath.split("/").some((part) => part === ".." || part === ".")) {
     fail4("KF314", [...at, "mountPath"], `agent ${label2}: mountPath must be an absolute path without '.' or '..' segments, e.g. ${DEFAULT_MOUNT_PATH}`);
   }
+  const statusPort = raw.status_port ?? DEFAULT_STATUS_PORT;
+  if (typeof statusPort !== "number" || !Number.isInteger(statusPort) || statusPort < 1 || statusPort > 65535) {
+    fail4("KF314", [...at, "status_port"], `agent ${label2}: status_port must be a TCP port (1-65535), the port of the agent's keys.serveStatus (default ${DEFAULT_STATUS_PORT})`);
+  }
+  const statusUrl = str2("status_url", false);
+  if (target === "kubernetes" && raw.status_url !== void 0) report("KF315", [...at, "status_url"], `agent ${label2}: \`status_url\` is ignored for target kubernetes (rollout status reads pods through the API server; set status_port)`);
+  if (statusUrl !== void 0 && !isStatusUrl(statusUrl)) {
+    fail4("KF314", [...at, "status_url"], `agent ${label2}: status_url must be an http(s) URL without credentials, e.g. http://host.internal:9469/keyfleet/status`);
+  }
   const keys = readKeys(raw.keys, [...at, "keys"], label2, fail4, report, index2);
   if (before.errors > 0 || name === void 0 || keys === void 0) return void 0;
   return {
@@ -42791,6 +42825,8 @@ var readAgent = (raw, at, report, index2, line) => {
     deployment: deployment ?? name,
     container: container ?? name,
     mountPath,
+    statusPort,
+    statusUrl: target === "bundle" ? statusUrl : void 0,
     line,
     ...region === void 0 ? {} : { region }
   };
@@ -42863,11 +42899,11 @@ var readDeployment = async (text, file, env, catalog) => {
 };
 
 // src/validate/demo-recipients.ts
-import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
+import { existsSync as existsSync3, readFileSync as readFileSync5 } from "node:fs";
 import { join as join3 } from "node:path";
 
 // src/repo/demo.ts
-import { existsSync as existsSync2, readFileSync as readFileSync3 } from "node:fs";
+import { existsSync as existsSync2, readFileSync as readFileSync4 } from "node:fs";
 import { join as join2 } from "node:path";
 var DEMO_RECIPIENTS = /* @__PURE__ */ new Map([
   ["age1kjtzx7zxsjl0nm50nvwmch68tc8r7kwn80gawllcf24lcz87f4hsc0w2ks", "examples/demo-keys/admin.agekey"],
@@ -42881,7 +42917,7 @@ var demoIdentityOf = (recipient) => DEMO_RECIPIENTS.get(recipient.trim());
 var isDemoRepository = (root) => {
   const config = join2(root, ".sops.yaml");
   if (!existsSync2(config) || !existsSync2(join2(root, "examples", "demo-keys"))) return false;
-  return readFileSync3(config, "utf8").split(/\r?\n/).includes(DEMO_MARKER);
+  return readFileSync4(config, "utf8").split(/\r?\n/).includes(DEMO_MARKER);
 };
 var demoRecipientsIn = (text) => {
   const out = [];
@@ -42899,7 +42935,7 @@ var checkDemoRecipients = (root, envs) => {
   for (const file of files) {
     const path6 = join3(root, file);
     if (!existsSync3(path6)) continue;
-    for (const { recipient, line } of demoRecipientsIn(readFileSync4(path6, "utf8"))) {
+    for (const { recipient, line } of demoRecipientsIn(readFileSync5(path6, "utf8"))) {
       const advice = file.endsWith("deployment.yaml") ? "remove that agent or give it its own recipient (`keyfleet keygen` on the host)" : "add your own recipient (`keyfleet recipients add <env> age1…`), then drop this one (`keyfleet recipients remove <env> age1…`) and rotate the values it could read. (Only in an untouched copy of the demo: `keyfleet init --replace-demo --keys-dir DIR` starts over and discards every value.)";
       out.push(finding(
         "KF107",
@@ -42914,7 +42950,7 @@ var checkDemoRecipients = (root, envs) => {
 
 // src/validate/proposal-replays.ts
 import { createHash as createHash3 } from "node:crypto";
-import { readFileSync as readFileSync6 } from "node:fs";
+import { readFileSync as readFileSync7 } from "node:fs";
 import { join as join5 } from "node:path";
 
 // src/repo/layout.ts
@@ -42926,6 +42962,7 @@ var environmentPaths = (env) => {
   const dir = `environments/${env}`;
   return { env, dir, secrets: `${dir}/env.secrets`, deployment: `${dir}/deployment.yaml`, proposals: `${dir}/proposals` };
 };
+var CATALOG_PATH = "environments/keyfleet.yaml";
 
 // src/validate/git.ts
 var execa2 = (async (...args) => (await Promise.resolve().then(() => (init_execa(), execa_exports))).execa(...args));
@@ -43008,7 +43045,7 @@ var lastLineChange = async (root, path6, name) => {
 };
 
 // src/validate/proposals.ts
-import { existsSync as existsSync4, readdirSync as readdirSync2, readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync4, readdirSync as readdirSync2, readFileSync as readFileSync6, statSync as statSync3 } from "node:fs";
 import { join as join4 } from "node:path";
 
 // src/validate/age-header.ts
@@ -43185,7 +43222,7 @@ var checkProposalsKeyless = (root, env, catalog) => {
   ));
   for (const entry of proposals) {
     const file = `${dirPath}/${entry}`;
-    const bytes = readFileSync5(join4(root, file));
+    const bytes = readFileSync6(join4(root, file));
     const name = PROPOSAL_FILE_NAME.exec(entry)?.[1];
     const resolved = name === void 0 ? void 0 : index2.resolve(name);
     if (name === void 0 || !resolved) {
@@ -43236,7 +43273,7 @@ var checkProposalReplays = async (root, env) => {
   const findings = [];
   for (const entry of proposals) {
     const file = `${dir}/${entry}`;
-    const commit = deletedBy.get(ciphertextDigest(readFileSync6(join5(root, file))));
+    const commit = deletedBy.get(ciphertextDigest(readFileSync7(join5(root, file))));
     if (commit === void 0) continue;
     const name = PROPOSAL_FILE_NAME.exec(entry)?.[1] ?? entry;
     findings.push(lifecycleFinding(
@@ -43740,38 +43777,38 @@ var recipientFindings = (parsed, file, config, lines) => {
 };
 
 // src/validate/repository.ts
-var CATALOG_PATH = "environments/keyfleet.yaml";
+var CATALOG_PATH2 = "environments/keyfleet.yaml";
 var SOPS_CONFIG_PATH = ".sops.yaml";
 var secretsPath = (env) => `environments/${env}/env.secrets`;
 var deploymentPath = (env) => `environments/${env}/deployment.yaml`;
 var catalogOriginFindings = (catalog, allowed) => catalog.secrets.flatMap((spec) => {
   const problem = spec.probe ? catalogOriginProblem(spec.service, spec.probe.baseUrl, BUILTIN_PROBE_ORIGINS.get(spec.service), allowed) : void 0;
-  return problem ? [finding("KF124", CATALOG_PATH, void 0, `${problem} (see docs/catalog.md#probe-origins)`)] : [];
+  return problem ? [finding("KF124", CATALOG_PATH2, void 0, `${problem} (see docs/catalog.md#probe-origins)`)] : [];
 });
 var regionOriginFindings = (deployment, allowed) => (deployment.regions ?? []).flatMap((region) => Object.entries(region.baseUrls).flatMap(([service, url]) => {
   const problem = catalogOriginProblem(service, url, BUILTIN_PROBE_ORIGINS.get(service), allowed);
   return problem ? [finding("KF124", deployment.file, void 0, `region ${region.name}: ${problem.replace("the probe of", "the base URL of")} (see docs/deployment.md#regions)`)] : [];
 }));
 var readRepoCatalog = (root) => {
-  const path6 = join7(root, CATALOG_PATH);
+  const path6 = join7(root, CATALOG_PATH2);
   if (!existsSync5(path6)) {
     return {
       catalog: builtinCatalog,
       valid: false,
       findings: [finding(
         "KF123",
-        CATALOG_PATH,
+        CATALOG_PATH2,
         void 0,
-        `catalog missing: ${CATALOG_PATH} does not exist, so its rules (environments, required names, custom keys) cannot be checked; restore it from git (\`git checkout <ref> -- ${CATALOG_PATH}\`) or write one (docs/catalog.md)`
+        `catalog missing: ${CATALOG_PATH2} does not exist, so its rules (environments, required names, custom keys) cannot be checked; restore it from git (\`git checkout <ref> -- ${CATALOG_PATH2}\`) or write one (docs/catalog.md)`
       )]
     };
   }
-  const { catalog, problems } = parseCatalog(readFileSync7(path6, "utf8"), CATALOG_PATH);
+  const { catalog, problems } = parseCatalog(readFileSync8(path6, "utf8"), CATALOG_PATH2);
   if (catalog) return { catalog, findings: [], valid: true };
   return {
     catalog: builtinCatalog,
     valid: false,
-    findings: problems.map((p) => finding("KF120", CATALOG_PATH, p.line, `${p.message} (see docs/catalog.md)`))
+    findings: problems.map((p) => finding("KF120", CATALOG_PATH2, p.line, `${p.message} (see docs/catalog.md)`))
   };
 };
 var readRepoSopsConfig = (root) => {
@@ -43779,7 +43816,7 @@ var readRepoSopsConfig = (root) => {
   if (!existsSync5(path6)) {
     return { config: void 0, findings: [finding("KF122", SOPS_CONFIG_PATH, void 0, ".sops.yaml is missing: run `keyfleet init` to create one rule per environment")] };
   }
-  return parseSopsConfig(readFileSync7(path6, "utf8"), SOPS_CONFIG_PATH);
+  return parseSopsConfig(readFileSync8(path6, "utf8"), SOPS_CONFIG_PATH);
 };
 var discoverEnvironments = (root, catalog) => {
   const found = new Set(catalog.environments);
@@ -43813,7 +43850,7 @@ var validateRepository = async (options) => {
     const deploymentFile2 = deploymentPath(env);
     let deployment;
     if (existsSync5(join7(root, deploymentFile2))) {
-      deployment = await readDeployment(readFileSync7(join7(root, deploymentFile2), "utf8"), deploymentFile2, env, catalog);
+      deployment = await readDeployment(readFileSync8(join7(root, deploymentFile2), "utf8"), deploymentFile2, env, catalog);
       findings.push(...deployment.findings);
       if (deployment.deployment) findings.push(...regionOriginFindings(deployment.deployment, options.allowedOrigins ?? []));
     }
@@ -43823,7 +43860,7 @@ var validateRepository = async (options) => {
       findings.push(finding("KF106", file, void 0, `environment ${env} has no env.secrets: create it with \`keyfleet env add ${env}\` (then \`keyfleet set ${env} NAME\`) or remove the environment with \`keyfleet env rm ${env}\``));
       continue;
     }
-    const text = readFileSync7(join7(root, file), "utf8");
+    const text = readFileSync8(join7(root, file), "utf8");
     const check = checkSecretsFile(text, file, sops.config);
     findings.push(...check.findings);
     const nameFindings = checkNames({
@@ -43937,6 +43974,9 @@ ${digest(value)}
 `;
   return createHash5("sha256").update(text, "utf8").digest("hex").slice(0, 16);
 };
+var GENERATION_ENTRY = ".keyfleet-generation";
+var generationEntry = (env, agent, generation) => `${JSON.stringify({ environment: env, agent, generation })}
+`;
 
 // src/render/kubernetes.ts
 var VOLUME_NAME = "keyfleet-secrets";
@@ -43957,6 +43997,7 @@ var toBase64 = (value) => Buffer.from(value, "utf8").toString("base64");
 var secretManifest = (env, agent, entries, generation, encode2 = toBase64) => {
   const data = {};
   for (const [name, value] of entries) data[name] = encode2(value);
+  data[GENERATION_ENTRY] = toBase64(generationEntry(env, agent.name, generation));
   return {
     apiVersion: "v1",
     kind: "Secret",
@@ -49821,7 +49862,7 @@ var runCheck = async ({ inputs, setSecret: setSecret2 }) => {
 };
 
 // src/validate/change-report.ts
-import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync8 } from "node:fs";
+import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync9 } from "node:fs";
 import { join as join12 } from "node:path";
 
 // src/validate/catalog-change.ts
@@ -49882,12 +49923,12 @@ var changeReport = async (options) => {
   const headCommit = head === void 0 ? void 0 : await resolveRef(root, head);
   const readHead = async (path6) => {
     if (head !== void 0) return (await showFile(root, head, path6))?.toString("utf8");
-    return existsSync6(join12(root, path6)) ? readFileSync8(join12(root, path6), "utf8") : void 0;
+    return existsSync6(join12(root, path6)) ? readFileSync9(join12(root, path6), "utf8") : void 0;
   };
   const readBase = async (path6) => (await showFile(root, base, path6))?.toString("utf8");
-  const catalogText = await readHead(CATALOG_PATH);
+  const catalogText = await readHead(CATALOG_PATH2);
   const catalog = catalogFrom(catalogText);
-  const catalogLines = catalogChanges(await readBase(CATALOG_PATH), catalogText, CATALOG_PATH);
+  const catalogLines = catalogChanges(await readBase(CATALOG_PATH2), catalogText, CATALOG_PATH2);
   const index2 = indexCatalog(catalog);
   const envs = /* @__PURE__ */ new Set();
   for (const path6 of await filesAtRef(root, base, "environments")) addEnv(envs, path6);
@@ -49929,7 +49970,7 @@ var addEnv = (envs, path6, exists2 = true) => {
 };
 var catalogFrom = (text) => {
   if (text === void 0) return builtinCatalog;
-  return parseCatalog(text, CATALOG_PATH).catalog ?? builtinCatalog;
+  return parseCatalog(text, CATALOG_PATH2).catalog ?? builtinCatalog;
 };
 var tryParse = (text, file) => {
   if (text === void 0) return {};
@@ -50173,7 +50214,7 @@ var viaTemp = async (target, prepare, work) => {
 var import_yaml6 = __toESM(require_dist(), 1);
 
 // src/lifecycle/fold.ts
-import { existsSync as existsSync8, readFileSync as readFileSync9, readdirSync as readdirSync6, rmdirSync, rmSync as rmSync3 } from "node:fs";
+import { existsSync as existsSync8, readFileSync as readFileSync10, readdirSync as readdirSync6, rmdirSync, rmSync as rmSync3 } from "node:fs";
 import { join as join16 } from "node:path";
 
 // src/sops/binary.ts
@@ -50452,7 +50493,7 @@ var openProposals = async (root, env, identities) => {
     if (name === void 0) throw new KeyfleetError("PROPOSAL_NAME", `${file} is not named <NAME>.age; remove it`, { file });
     let bytes;
     try {
-      bytes = await open2(readFileSync9(join16(root, file), "utf8"), identities);
+      bytes = await open2(readFileSync10(join16(root, file), "utf8"), identities);
     } catch (error2) {
       if (isKeyfleetError(error2) && error2.code === "AGE_NO_MATCHING_IDENTITY") {
         throw new KeyfleetError("PROPOSAL_NO_IDENTITY", `${file} is sealed to ${env}'s CI recipient and none of the given identities opens it; use the ${env} CI identity (SOPS_AGE_KEY in the deploy job)`, { file, cause: error2 });
@@ -50739,6 +50780,209 @@ var runRender = async (ctx) => {
   return { findings, summary: summary2, outputs, failed: false, warnings };
 };
 
+// src/action/commands/rollout.ts
+import { readFileSync as readFileSync11 } from "node:fs";
+import { join as join19 } from "node:path";
+import { setTimeout as sleep2 } from "node:timers/promises";
+
+// src/lifecycle/rollout-read.ts
+init_execa();
+
+// src/lifecycle/rollout.ts
+var GENERATION = /^[0-9a-f]{16}$/;
+var parseStatusAnswer = (text) => {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return "the status endpoint did not answer JSON";
+  }
+  if (typeof doc !== "object" || doc === null) return "the status endpoint did not answer keyfleet-status/v1";
+  const d = doc;
+  if (d.keyfleet !== "keyfleet-status/v1") return "the status endpoint did not answer keyfleet-status/v1";
+  const healthy = typeof d.source === "object" && d.source !== null && typeof d.source.healthy === "boolean" ? d.source.healthy : void 0;
+  if (d.deployed === null) return { generation: void 0, healthy };
+  const generation = typeof d.deployed === "object" && d.deployed !== void 0 ? d.deployed.generation : void 0;
+  if (typeof generation !== "string" || !GENERATION.test(generation)) return "the status answer has no generation id";
+  return { generation, healthy };
+};
+var stateOf = (expected, observed) => {
+  if (observed.some((o2) => o2.generation !== void 0 && o2.generation !== expected)) return "behind";
+  if (observed.length === 0 || observed.some((o2) => o2.generation === void 0)) return "unknown";
+  return "current";
+};
+var readRollout = async (environment, agents, reader) => {
+  const rows = await Promise.all(agents.map(async (a2) => {
+    let observed = [];
+    let reason;
+    if (a2.target === "kubernetes") {
+      const got = await reader.kubernetes(a2);
+      if (typeof got === "string") reason = got;
+      else if (got.length === 0) reason = "no Running pods";
+      else observed = got;
+    } else if (a2.statusUrl === void 0) {
+      reason = "no status_url in deployment.yaml";
+    } else {
+      observed = [await reader.host(a2, a2.statusUrl)];
+    }
+    return { agent: a2.name, target: a2.target, expected: a2.generation, state: reason === void 0 ? stateOf(a2.generation, observed) : "unknown", observed, reason };
+  }));
+  const counts = { current: 0, behind: 0, unknown: 0 };
+  for (const r of rows) counts[r.state]++;
+  return { keyfleet: "rollout/v1", environment, agents: rows, counts, complete: counts.current === rows.length };
+};
+var waitForRollout = async (environment, agents, reader, timeoutMs, pause, intervalMs = 2e3) => {
+  const deadline = Date.now() + timeoutMs;
+  for (; ; ) {
+    const report = await readRollout(environment, agents, reader);
+    if (report.complete || Date.now() >= deadline) return report;
+    if (!await pause(Math.min(intervalMs, Math.max(0, deadline - Date.now())))) return report;
+  }
+};
+var parseDuration = (text, flag) => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new KeyfleetError("USAGE", `${flag} must be a duration like 10m, 90s or 1h, not "${text.slice(0, 20)}"`);
+  const unit = { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2] ?? "s"];
+  return Math.round(Number(m[1]) * unit);
+};
+var served = (r) => {
+  if (r.observed.length === 0) return r.reason ?? "";
+  const by = /* @__PURE__ */ new Map();
+  for (const o2 of r.observed) by.set(o2.generation ?? "unreadable", (by.get(o2.generation ?? "unreadable") ?? 0) + 1);
+  const unit = r.target === "kubernetes" ? "pod" : "host";
+  return [...by].map(([g, n2]) => `${g} ×${n2} ${unit}${n2 === 1 ? "" : "s"}`).join(", ");
+};
+var notes = (r) => {
+  const out = /* @__PURE__ */ new Set();
+  if (r.reason !== void 0 && r.observed.length > 0) out.add(r.reason);
+  for (const o2 of r.observed) {
+    if (o2.reason !== void 0) out.add(`${o2.where}: ${o2.reason}`);
+    if (o2.healthy === false) out.add(`${o2.where}: source unhealthy (keeps its last good keys)`);
+  }
+  return [...out].join("; ");
+};
+var rolloutRows = (report) => report.agents.map((r) => [r.agent, r.target, r.state, r.expected, served(r), notes(r)]);
+var rolloutVerdict = (report) => {
+  const { current, behind, unknown } = report.counts;
+  const total = report.agents.length;
+  return report.complete ? `${report.environment}: all ${total} agents serve the last render` : `${report.environment}: ${current}/${total} agents serve the last render, ${behind} behind, ${unknown} unknown`;
+};
+var cell4 = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+var rolloutMarkdown = (report) => {
+  const head = ["agent", "target", "state", "expected", "serving", "note"];
+  const lines = [
+    `**${rolloutVerdict(report)}**`,
+    "",
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rolloutRows(report).map((row) => `| ${row.map((c3, i2) => i2 === 3 && c3 !== "" ? `\`${c3}\`` : cell4(c3)).join(" | ")} |`)
+  ];
+  const slices = ["current", "behind", "unknown"].filter((s) => report.counts[s] > 0);
+  if (slices.length > 0) {
+    lines.push("", "```mermaid", `pie showData title Rollout of ${report.environment}`, ...slices.map((s) => `    "${s}" : ${report.counts[s]}`), "```");
+  }
+  return `${lines.join("\n")}
+`;
+};
+
+// src/lifecycle/rollout-read.ts
+var expectedAgents = (deployment, generation) => deployment.agents.map((a2) => ({
+  name: a2.name,
+  target: a2.target,
+  namespace: a2.namespace,
+  deployment: a2.deployment,
+  statusPort: a2.statusPort,
+  statusUrl: a2.statusUrl,
+  generation: generation[a2.name] ?? ""
+}));
+var firstLine = (text) => (text.split("\n").find((l) => l.trim() !== "") ?? "").trim().slice(0, 160);
+var kubectlReader = (options = {}) => {
+  const raw = async (path6) => {
+    const r = await execa(options.kubectl ?? "kubectl", ["get", "--raw", path6], {
+      reject: false,
+      env: options.env,
+      extendEnv: options.env === void 0,
+      timeout: options.timeoutMs ?? 1e4,
+      verbose: "none",
+      stdin: "ignore"
+    });
+    if (r.code === "ENOENT") return { ok: false, why: "kubectl is not installed (or KEYFLEET_KUBECTL is wrong)" };
+    if (r.failed) return { ok: false, why: r.timedOut ? "kubectl timed out" : firstLine(String(r.stderr)) || `kubectl exit ${String(r.exitCode)}` };
+    return { ok: true, text: String(r.stdout) };
+  };
+  const statusPath = options.statusPath ?? "/keyfleet/status";
+  return {
+    kubernetes: async (agent) => {
+      const ns = encodeURIComponent(agent.namespace ?? "");
+      const dep = await raw(`/apis/apps/v1/namespaces/${ns}/deployments/${encodeURIComponent(agent.deployment ?? agent.name)}`);
+      if (!dep.ok) return `cannot read Deployment ${agent.namespace ?? ""}/${agent.deployment ?? ""}: ${dep.why}`;
+      let labels;
+      try {
+        labels = JSON.parse(dep.text).spec?.selector?.matchLabels;
+      } catch {
+        labels = void 0;
+      }
+      if (typeof labels !== "object" || labels === null || Object.keys(labels).length === 0) return `Deployment ${agent.namespace ?? ""}/${agent.deployment ?? ""} has no selector.matchLabels`;
+      const selector2 = Object.entries(labels).map(([k, v]) => `${k}=${String(v)}`).join(",");
+      const list = await raw(`/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector2)}`);
+      if (!list.ok) return `cannot list the pods of ${agent.namespace ?? ""}/${agent.deployment ?? ""}: ${list.why}`;
+      let pods;
+      try {
+        pods = JSON.parse(list.text);
+      } catch {
+        return "the pod list is not JSON";
+      }
+      const running = (pods.items ?? []).filter((p) => p.status?.phase === "Running" && p.metadata?.deletionTimestamp === void 0 && typeof p.metadata?.name === "string");
+      return Promise.all(running.map(async (p) => {
+        const name = p.metadata?.name;
+        const answer = await raw(`/api/v1/namespaces/${ns}/pods/${encodeURIComponent(name)}:${agent.statusPort}/proxy${statusPath}`);
+        if (!answer.ok) return { where: name, generation: void 0, healthy: void 0, reason: `status on port ${agent.statusPort} unreachable (${answer.why})` };
+        const parsed = parseStatusAnswer(answer.text);
+        if (typeof parsed === "string") return { where: name, generation: void 0, healthy: void 0, reason: parsed };
+        return { where: name, generation: parsed.generation, healthy: parsed.healthy, reason: parsed.generation === void 0 ? "serves no keyfleet source" : void 0 };
+      }));
+    },
+    host: async (_agent, url) => {
+      try {
+        const res = await fetch(url, { redirect: "error", signal: AbortSignal.timeout(options.timeoutMs ?? 1e4), headers: { accept: "application/json" } });
+        if (!res.ok) return { where: "host", generation: void 0, healthy: void 0, reason: `status_url answered HTTP ${res.status}` };
+        const parsed = parseStatusAnswer(await res.text());
+        if (typeof parsed === "string") return { where: "host", generation: void 0, healthy: void 0, reason: parsed };
+        return { where: "host", generation: parsed.generation, healthy: parsed.healthy, reason: parsed.generation === void 0 ? "serves no keyfleet source" : void 0 };
+      } catch (error2) {
+        const code18 = error2.cause?.code;
+        return { where: "host", generation: void 0, healthy: void 0, reason: `status_url unreachable (${typeof code18 === "string" ? code18 : error2.name})` };
+      }
+    }
+  };
+};
+
+// src/action/commands/rollout.ts
+var runRollout = async (ctx) => {
+  const { kubeconfig, agents, environment, root } = ctx.inputs;
+  if (environment === void 0) throw new KeyfleetError("ACTION_BAD_INPUT", 'command "rollout" needs the environment input.');
+  if (kubeconfig === "") {
+    notice("no KUBECONFIG secret in this environment: the rollout was not read.", { title: "keyfleet" });
+    return { findings: [], summary: [], outputs: { complete: "false" }, failed: false };
+  }
+  if (agents.length === 0) throw new KeyfleetError("ACTION_BAD_INPUT", `command "rollout" needs the agents input: the render step's agents output.`);
+  const file = environmentPaths(environment).deployment;
+  const parsed = parseDeployment(readFileSync11(join19(root, file), "utf8"), file, loadCatalog(join19(root, CATALOG_PATH)));
+  if (!parsed.deployment) throw new KeyfleetError("ACTION_BAD_INPUT", `${file} does not parse; the render step would have failed first.`, { file });
+  const generation = Object.fromEntries(agents.map((a2) => [a2.name, a2.generation ?? ""]));
+  const ws = ctx.workspace();
+  ws.write("kubeconfig", kubeconfig);
+  const reader = kubectlReader({ kubectl: ctx.env.KEYFLEET_KUBECTL || "kubectl", env: { ...ctx.env, KUBECONFIG: ws.path("kubeconfig") } });
+  const timeoutMs = parseDuration(ctx.inputs.timeout === "" ? "3m" : ctx.inputs.timeout, "input timeout");
+  const report = await waitForRollout(environment, expectedAgents(parsed.deployment, generation), reader, timeoutMs, async (ms) => {
+    await sleep2(ms);
+    return true;
+  });
+  info(rolloutVerdict(report));
+  const warnings = report.complete ? [] : [{ title: "keyfleet rollout incomplete", message: `${rolloutVerdict(report)} after ${ctx.inputs.timeout === "" ? "3m" : ctx.inputs.timeout}; see the step summary. Do not revoke an old key yet.` }];
+  return { findings: [], summary: [rolloutMarkdown(report)], outputs: { complete: String(report.complete), rollout: JSON.stringify(report.counts) }, failed: false, warnings };
+};
+
 // src/action/commands/validate.ts
 var runValidate = async ({ inputs, setSecret: setSecret2 }) => {
   const { root, environment, identities, baseRef } = inputs;
@@ -50762,8 +51006,8 @@ var runValidate = async ({ inputs, setSecret: setSecret2 }) => {
 
 // src/action/inputs.ts
 import { isAbsolute as isAbsolute2, relative as relative2, resolve as resolve2 } from "node:path";
-var COMMANDS = ["validate", "diff", "render", "check", "fold", "guard", "catch-up", "apply", "push-fold"];
-var DEPLOY_STEPS = ["guard", "catch-up", "apply", "push-fold"];
+var COMMANDS = ["validate", "diff", "render", "check", "fold", "guard", "catch-up", "apply", "rollout", "push-fold"];
+var DEPLOY_STEPS = ["guard", "catch-up", "apply", "rollout", "push-fold"];
 var ENV_NAME2 = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 var usage = (message) => new KeyfleetError("ACTION_BAD_INPUT", message);
 var TRUE = ["true", "True", "TRUE"];
@@ -50855,18 +51099,18 @@ var readInputs = (env, setSecret2 = setSecret) => {
     throw usage('command "diff" needs the base-ref input, e.g. `base-ref: ${{ github.event.pull_request.base.sha }}`.');
   }
   if (DEPLOY_STEPS.includes(command) && identities.length > 0) throw usage(`command "${command}" takes no age-key input: it never decrypts.`);
-  if ((command === "apply" || command === "push-fold") && environment === void 0) throw usage(`command "${command}" needs the environment input.`);
+  if ((command === "apply" || command === "rollout" || command === "push-fold") && environment === void 0) throw usage(`command "${command}" needs the environment input.`);
   const agents = parseAgents(getInput("agents"));
   if (identities.length > 0 && environment === void 0) {
     throw usage("the age-key input decrypts one environment: set the environment input as well.");
   }
   const allowedOrigins = parseAllowedOrigins(getInput("allowed-origins").split(","));
-  return { command, environment, identities, baseRef, outDir, root, live: probes && live3, strict, baseUrls, allowedOrigins, token, kubeconfig, agents, folded: getInput("folded") };
+  return { command, environment, identities, baseRef, outDir, root, live: probes && live3, strict, baseUrls, allowedOrigins, token, kubeconfig, agents, folded: getInput("folded"), timeout: getInput("timeout") };
 };
 
 // src/action/workspace.ts
 import { mkdirSync as mkdirSync2, mkdtempSync as mkdtempSync2, renameSync as renameSync2, rmSync as rmSync4, writeFileSync as writeFileSync2, chmodSync } from "node:fs";
-import { dirname as dirname4, join as join19, relative as relative3, isAbsolute as isAbsolute3 } from "node:path";
+import { dirname as dirname4, join as join20, relative as relative3, isAbsolute as isAbsolute3 } from "node:path";
 import { randomBytes as randomBytes9 } from "node:crypto";
 var live2 = /* @__PURE__ */ new Set();
 var hooked2 = false;
@@ -50903,7 +51147,7 @@ var Workspace = class _Workspace {
       throw new KeyfleetError("ACTION_NO_RUNNER_TEMP", "RUNNER_TEMP is not set: run the keyfleet action on a GitHub runner, or set RUNNER_TEMP to a private directory.");
     }
     installHooks();
-    const dir = mkdtempSync2(join19(parent, "keyfleet-"));
+    const dir = mkdtempSync2(join20(parent, "keyfleet-"));
     chmodSync(dir, 448);
     const ws = new _Workspace(dir);
     live2.add(ws);
@@ -50915,7 +51159,7 @@ var Workspace = class _Workspace {
    * @throws KeyfleetError `ACTION_PATH_ESCAPE` when `rel` leaves the workspace.
    */
   path(rel) {
-    const full = join19(this.dir, rel);
+    const full = join20(this.dir, rel);
     const back = relative3(this.dir, full);
     if (back === "" || back.startsWith("..") || isAbsolute3(back)) {
       throw new KeyfleetError("ACTION_PATH_ESCAPE", `refusing to write outside the action workspace: ${rel}`);
@@ -50964,6 +51208,7 @@ var commands = {
   guard: runGuard,
   "catch-up": runCatchUp,
   apply: runApply,
+  rollout: runRollout,
   "push-fold": runPushFold
 };
 var relativeTo = (root, error2) => {
