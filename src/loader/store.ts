@@ -70,7 +70,13 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#snapshot = this.#build(new Map(), 0)
         this.#mode = options.remote !== undefined ? 'poll' : options.path === undefined ? 'none' : options.watch === false ? 'poll' : 'watch'
         this.#remote = options.remote && new RemoteSource(options.remote, options.identity, options.persistent, {
-            apply: ({ entries, info }) => { this.#kind = 'age-bundle'; this.#bundle = info; this.#apply(entries) },
+            apply: ({ entries, info }) => {
+                this.#kind = 'age-bundle'
+                this.#bundle = info
+                // A pulled bundle declares what it is, like a mounted one: rollout status reads it.
+                this.#deployed = nextDeployed(entries, declared(info.environment, info.agent, info.generation), this.#deployed, Date.now())
+                this.#apply(entries)
+            },
             problem: (error, fresh) => { this.#problem = error; if (fresh) this.emit('error', error) },
             healthy: () => { this.#problem = undefined },
         })

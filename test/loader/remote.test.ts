@@ -7,6 +7,7 @@
  * offline restart from the encrypted cache. Nothing printed or written holds
  * a value or the token (canary search).
  */
+import { generationId } from '../../src/render/generation.js'
 import { mkdtempSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -86,6 +87,8 @@ describe('remote source against nginx', () => {
         publish('a.bundle', (await fleet.bundle({ OPENAI_API_KEY: v2 })).text)
         await changed
         expect(keys.get('openai')).toBe(v2)
+        // What a pulled bundle declares reaches keys.deployed (rollout status reads it), checked against its keys.
+        expect(keys.deployed).toMatchObject({ environment: 'prod', agent: 'web', generation: generationId([['OPENAI_API_KEY', v2]]), verified: true })
         expect(errors).toEqual([])
         await keys.close()
     })
