@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { SopsIdentity } from '../sops/index.js'
-import { userConfigDir } from '../sops/native/index.js'
+import { userConfigDir } from '../sops/native/identities.js'
 import type { CliContext } from './command.js'
 
 /** The SSH identity sources sops would read here: variables set, default key files present. */
