@@ -156,7 +156,7 @@ describe('the differences the review of issue 14 found, against sops 3.13.2 (eve
         { name: 'keys of 128 and 130 bytes in é (the simple-key limit counts bytes), and a quoted 128-byte key', store: 'yaml', plain: Buffer.from(`${'é'.repeat(64)}: 1\n${'é'.repeat(65)}: 2\n'#${'k'.repeat(127)}': 3\n`) },
         { name: '.inf, -.inf and .nan (JSON refuses them, as sops does)', store: 'yaml', plain: Buffer.from('x: .inf\ny: -.inf\nz: .nan\nw: [.inf, .NaN, -.Inf]\n') },
         { name: 'a YAML line comment goes above its key in dotenv output', store: 'yaml', plain: Buffer.from('secretT: null # note\nb: 1 # two\n'), flags: ['--mac-only-encrypted', '--encrypted-regex', '^(A|data)'] },
-        { name: 'dotenv comments and values ending in NEL, U+2028, U+2029', store: 'dotenv', plain: Buffer.from('#enc\n#plain\u0085\nbA6=0\nx_unencrypted=\u2028\n#a\u2028b\u0085#c\nK=\t\n') },
+        { name: 'dotenv comments and values ending in NEL, U+2028, U+2029', store: 'dotenv', plain: Buffer.from('#enc\n#plain\u0085\nbA6=0\nx_unencrypted=\u2028\n#a\u2028b\u0085#c\nK=\t\n#plain\t\t\u2029\n#\nB=1\n#end\u2028\n') },
     ]
     for (const c of cases) {
         it(c.name, async () => {
