@@ -17,7 +17,7 @@ import { encrypt, generate, mutations, nativeDecrypt, nativeDecryptAll, rng, sop
 import { newKey, type TestKey } from './helpers.js'
 
 const N = Number(process.env.KEYFLEET_FUZZ_N ?? 5)
-const TAMPER = Number(process.env.KEYFLEET_FUZZ_TAMPER ?? 3)
+const TAMPER = Number(process.env.KEYFLEET_FUZZ_TAMPER ?? 2)
 // npm test runs a fixed seed so the suite is reproducible; `npm run fuzz:sops` (which sets
 // KEYFLEET_FUZZ_N) explores a fresh random seed each run and prints it.
 const SEED = Number(process.env.KEYFLEET_FUZZ_SEED ?? (process.env.KEYFLEET_FUZZ_N === undefined ? 4001 : Math.floor(Math.random() * 2 ** 31)))
