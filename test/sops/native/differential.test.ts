@@ -90,6 +90,9 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
                 const where = `seed ${SEED} ${store} case ${i}: ${c.description}`
                 const refs = OUTPUTS.map((o) => sopsDecrypt(encrypted, store, identity, o))
                 const natives = await nativeDecryptAll(encrypted, store, identity, OUTPUTS)
+                // Documented difference: an unencrypted block scalar that sops wrote with U+2028/U+2029 at the start of a
+                // line (before the indentation) is not YAML the parser can read; native refuses the file (NATIVE_MALFORMED).
+                if (store === 'yaml' && /\n[\u2028\u2029]/.test(encrypted) && natives.every((n) => !n.ok && n.code === 'NATIVE_MALFORMED')) continue
                 OUTPUTS.forEach((o, k) => agree(`${where} → ${o}`, natives[k] as Outcome, refs[k] as Outcome, refs[OUTPUTS.indexOf('json')]))
                 if (i % 3 === 0) {
                     // The CLI, with sops' defaults: the stores follow the file name unless a flag names them.
