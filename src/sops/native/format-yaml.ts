@@ -7,7 +7,7 @@
  */
 import type { Plaintexts } from './decrypt.js'
 import type { Branches, CommentNode, MapNode, Scalar, TreeNode } from './tree.js'
-import { INDENT, isBreak, NO_FEED, writeComment, writeScalar } from './yaml-scalar.js'
+import { COMMENT_NO_FEED, INDENT, isBreak, NO_FEED, writeComment, writeScalar } from './yaml-scalar.js'
 
 class Emitter {
     readonly out: string[] = []
@@ -23,7 +23,7 @@ class Emitter {
         const last = this.out[this.out.length - 1] as string
         const nl = last.indexOf('\n')
         const text = writeComment(this.commentText(c), 0)
-        this.out[this.out.length - 1] = nl === -1 ? `${last} ${text}` : `${last.slice(0, nl)} ${text.replace(NO_FEED, '')}${last.slice(nl)}`
+        this.out[this.out.length - 1] = nl === -1 ? `${last} ${text}` : `${last.slice(0, nl)} ${text.replace(COMMENT_NO_FEED, '')}${last.slice(nl)}`
     }
 
     /** A list item labelled type:comment is a comment to sops. */
@@ -131,7 +131,11 @@ class Emitter {
 }
 
 /** Lines joined by line feeds, except after a block scalar that ended with U+2028/U+2029 (already a break to yaml.v3). */
-const joinLines = (lines: readonly string[]): string => lines.map((l) => (l.endsWith(NO_FEED) ? l.slice(0, -1) : `${l}\n`)).join('')
+const joinLines = (lines: readonly string[]): string => lines.map((l, i) => {
+    if (l.endsWith(NO_FEED)) return l.slice(0, -1)
+    if (l.endsWith(COMMENT_NO_FEED)) return (lines[i + 1] ?? '').trimStart().startsWith('#') ? `${l.slice(0, -1)}\n` : l.slice(0, -1)
+    return `${l}\n`
+}).join('')
 
 /** What `sops decrypt --output-type yaml` prints for the decrypted branches. */
 export const formatYamlLikeSops = (branches: Branches, plain: Plaintexts): string => branches.map((branch) => {

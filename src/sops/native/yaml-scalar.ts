@@ -17,6 +17,11 @@ export const INDENT = 4
  * U+2029, a break to yaml.v3). A lone surrogate: text decoded from UTF-8 can never hold one, so it is never content.
  */
 export const NO_FEED = '\uD800'
+/**
+ * The same for a comment: yaml.v3 writes a run of comments as one block (`#a\n#b`), so the line feed is left out
+ * only after the last comment of the run.
+ */
+export const COMMENT_NO_FEED = '\uDBFF'
 /** yaml.v3's is_break: LF, CR, NEL, U+2028, U+2029. */
 export const isBreak = (c: string): boolean => c === '\n' || c === '\r' || c === '\u0085' || c === '\u2028' || c === '\u2029'
 const isBlankZ = (c: string | undefined): boolean => c === undefined || c === ' ' || c === '\t' || isBreak(c)
@@ -220,6 +225,6 @@ export const writeComment = (text: string, indent: number): string => {
         out += ch
         breaks = false
     }
-    return breaks ? `${out}${NO_FEED}` : out
+    return breaks ? `${out}${COMMENT_NO_FEED}` : out
 }
 

