@@ -79,7 +79,7 @@ export const run: BenchSuite = async (progress) => {
             ['key-less', 'keyfleet registry dev', [node, cli, 'registry', 'dev'], base],
             ['key-less', 'keyfleet scan environments/dev/deployment.yaml', [node, cli, 'scan', 'environments/dev/deployment.yaml'], base],
             ['keyed', 'keyfleet get dev OPENAI_API_KEY', [node, cli, 'get', 'dev', 'OPENAI_API_KEY'], keyed],
-            ['keyed', `keyfleet decrypt ${secrets}`, [node, cli, 'decrypt', secrets], keyed],
+            ['keyed', `keyfleet decrypt --input-type dotenv --output-type dotenv ${secrets}`, [node, cli, 'decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', secrets], keyed],
             ['keyed', 'keyfleet check dev', [node, cli, 'check', 'dev'], keyed],
             // `true` as the program: the row measures keyfleet's own start, decrypt and spawn.
             ['keyed', 'keyfleet run dev -- true', [node, cli, 'run', 'dev', '--', 'true'], keyed],

@@ -62,6 +62,7 @@ const fill = (command: string): string => command
         if (expr === 'command.name') return 'set'
         if (/env/i.test(expr)) return 'dev'
         if (/name/i.test(expr)) return 'OPENAI_API_KEY'
+        if (/variant/i.test(expr)) return 'OPENAI_API_KEY__EU'
         if (/secrets|file/i.test(expr)) return 'environments/dev/env.secrets'
         throw new Error(`no value for \${${expr}} in "${command}": map it in test/cli/proposed-commands.test.ts`)
     })

@@ -127,6 +127,19 @@ const weakVersion = (block: unknown, doc: Document): unknown => {
 }
 
 /**
+ * The document as plain data, for the metadata block. yaml throws a plain Error (an alias whose
+ * anchor is missing or comes later, too many aliases); go-yaml refuses such a file too, so it is
+ * NATIVE_MALFORMED here, with yaml's message left out: it quotes source text.
+ */
+const metadataJs = (doc: Document, file: string | undefined, line: number | undefined): unknown => {
+    try {
+        return doc.toJS({ maxAliasCount: 100 })
+    } catch (cause) {
+        throw nativeError('NATIVE_MALFORMED', file, `invalid YAML (${cause instanceof ReferenceError ? 'an alias without its anchor' : 'unreadable aliases'})`, line)
+    }
+}
+
+/**
  * Parses YAML text (one or more documents).
  * @throws KeyfleetError NATIVE_MALFORMED with a line for syntax errors, duplicate keys, top-level sequences or scalars.
  */
@@ -156,7 +169,7 @@ export const parseYaml = (text: string, file: string | undefined): YamlDocuments
         const items = [...head, ...root.items, ...comments(doc.comment, undefined)].filter((item) => {
             if (item.kind === 'entry' && item.key === 'sops') {
                 // Metadata fields are Go strings: take the text as written (failsafe schema), not the typed tree.
-                if (index === 0) metadataBlock = weakVersion((doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown>).sops, doc)
+                if (index === 0) metadataBlock = weakVersion((metadataJs(doc, file, item.line) as Record<string, unknown>).sops, doc)
                 return false
             }
             return true

@@ -53,6 +53,13 @@ describe('fuzz', () => {
         })
     }
 
+    it('an alias without its anchor in the metadata is NATIVE_MALFORMED, not a ReferenceError (fast-check seed -645959553)', async () => {
+        const text = readFileSync(vector('sops-age-yaml/secret.enc.yaml'), 'utf8')
+        const identities = identitiesFromText(readFileSync(vector('sops-age-yaml/key.txt'), 'utf8'))
+        const mutated = mutate(text, [{ at: 1878525000, op: 'replace', ch: '*!' }, { at: 0, op: 'replace', ch: '#' }])
+        await expect(decryptSopsFile(mutated, { store: 'yaml', identities })).rejects.toMatchObject({ code: 'NATIVE_MALFORMED' })
+    })
+
     it('never accepts a random identity', async () => {
         const text = readFileSync(vector('flux-dotenv/env.env'), 'utf8')
         await fc.assert(fc.asyncProperty(fc.string({ maxLength: 80 }), async (identity) => {
