@@ -5,6 +5,7 @@
  * `fallback: global`, never another region's variant — and render, validate
  * (KF115) and the registry agree on who reads which stored name.
  */
+import { GENERATION_ENTRY } from '../../src/render/generation.js'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -104,7 +105,8 @@ const received = async (out: RenderOutput, a: GenAgent, i: number): Promise<Reco
     if (!file) throw new Error(`no ${path}`)
     if (a.target === 'bundle') return (JSON.parse(Buffer.from(await open(file.content, [host.identity])).toString('utf8')) as { keys: Record<string, string> }).keys
     const secret = parseYaml(file.content as string) as { data: Record<string, string> }
-    return Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
+    // The Secret's non-secret generation entry (issue 17) is not one of the agent's keys.
+    return Object.fromEntries(Object.entries(secret.data).filter(([k]) => k !== GENERATION_ENTRY).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))
 }
 
 describe('regional fleets', () => {
