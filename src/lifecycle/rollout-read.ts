@@ -25,7 +25,7 @@ export interface KubectlReaderOptions {
 export const expectedAgents = (deployment: Deployment, generation: Readonly<Record<string, string>>): ExpectedAgent[] =>
     deployment.agents.map((a) => ({
         name: a.name, target: a.target, namespace: a.namespace, deployment: a.deployment,
-        statusPort: a.statusPort, statusUrl: a.statusUrl, generation: generation[a.name] ?? '',
+        statusPort: a.statusPort, statusUrl: a.statusUrl, ...(a.region === undefined ? {} : { region: a.region }), generation: generation[a.name] ?? '',
     }))
 
 // kubectl's first stderr line names the failure (NotFound, Forbidden, connection refused); nothing of the agent's answer.

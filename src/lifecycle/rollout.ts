@@ -18,6 +18,8 @@ export interface ExpectedAgent {
     readonly deployment: string | undefined
     readonly statusPort: number
     readonly statusUrl: string | undefined
+    /** The agent's region (issue 18), when deployment.yaml gives one. */
+    readonly region?: string | undefined
     /** The generation id the render gave this agent. */
     readonly generation: string
 }
@@ -41,6 +43,8 @@ export type RolloutState = 'current' | 'behind' | 'unknown'
 export interface AgentRollout {
     readonly agent: string
     readonly target: AgentSpec['target']
+    /** As {@link ExpectedAgent.region}. */
+    readonly region?: string | undefined
     readonly expected: string
     readonly state: RolloutState
     readonly observed: readonly Observation[]
@@ -107,7 +111,7 @@ export const readRollout = async (environment: string, agents: readonly Expected
         } else {
             observed = [await reader.host(a, a.statusUrl)]
         }
-        return { agent: a.name, target: a.target, expected: a.generation, state: reason === undefined ? stateOf(a.generation, observed) : 'unknown', observed, reason }
+        return { agent: a.name, target: a.target, ...(a.region === undefined ? {} : { region: a.region }), expected: a.generation, state: reason === undefined ? stateOf(a.generation, observed) : 'unknown', observed, reason }
     }))
     const counts = { current: 0, behind: 0, unknown: 0 }
     for (const r of rows) counts[r.state]++
@@ -159,9 +163,9 @@ const notes = (r: AgentRollout): string => {
     return [...out].join('; ')
 }
 
-/** Rows of the report, one per agent: AGENT, TARGET, STATE, EXPECTED, SERVING, NOTE. */
+/** Rows of the report, one per agent: AGENT, TARGET (with the region, if any), STATE, EXPECTED, SERVING, NOTE. */
 export const rolloutRows = (report: RolloutReport): string[][] =>
-    report.agents.map((r) => [r.agent, r.target, r.state, r.expected, served(r), notes(r)])
+    report.agents.map((r) => [r.agent, r.region === undefined ? r.target : `${r.target} (${r.region})`, r.state, r.expected, served(r), notes(r)])
 
 /** The one-line verdict. */
 export const rolloutVerdict = (report: RolloutReport): string => {
