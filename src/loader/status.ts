@@ -9,6 +9,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Deployed } from './deployed.js'
 import type { SourceStatus } from './types.js'
+import type { KeyStats } from './usage.js'
 
 /** Format tag of the JSON status document. */
 export const STATUS_FORMAT = 'keyfleet-status/v1'
@@ -27,6 +28,8 @@ export interface StatusInput {
     readonly source: SourceStatus
     /** Epoch ms of the last `change` event, undefined before one. */
     readonly lastChangeMs: number | undefined
+    /** Per-member use of each service (`keys.stats()`, issue 18); names and numbers only. */
+    readonly stats?: KeyStats | undefined
 }
 
 /** The JSON status document (`keyfleet-status/v1`). */
@@ -47,6 +50,8 @@ export interface StatusReport {
     }
     /** ISO 8601 time of the last change of the key set, null before one. */
     readonly lastChange: string | null
+    /** `keys.stats()`: per pool member calls, cool-downs and last remaining quota (names and numbers only); null without it. */
+    readonly stats: KeyStats | null
 }
 
 /** A node `http` request listener: mount it in the agent's own server. */
@@ -83,6 +88,7 @@ export const statusReport = (input: StatusInput): StatusReport => ({
         problem: input.source.problem?.code ?? null,
     },
     lastChange: input.lastChangeMs === undefined ? null : new Date(input.lastChangeMs).toISOString(),
+    stats: input.stats ?? null,
 })
 
 // Prometheus text format 0.0.4: a label value escapes backslash, double quote and line feed.
@@ -103,6 +109,11 @@ export const statusMetrics = (report: StatusReport): string => {
         report.lastChange === null ? [] : [['', Date.parse(report.lastChange) / 1000]])
     metric('keyfleet_local_generation', 'The loader\'s local change counter (keys.generation).', [['', report.localGeneration]])
     metric('keyfleet_keys', 'Number of keys served.', [['', report.names.length]])
+    const members = (report.stats?.services ?? []).flatMap((svc) => svc.members.map((m) => [`{service="${label(svc.service)}",member="${label(m.name)}"}`, m] as const))
+    metric('keyfleet_member_calls', 'Calls made with each pool member (picks and keys.fetch), since the store opened.', members.map(([l, m]) => [l, m.calls]))
+    metric('keyfleet_member_cooling_seconds', 'Seconds a member still sits out after a 429/401 (0 when usable).', members.map(([l, m]) => [l, m.coolingForMs / 1000]))
+    metric('keyfleet_member_remaining_requests', 'Remaining requests the provider last reported for the member.',
+        members.flatMap(([l, m]) => (m.remainingRequests === null ? [] : [[l, m.remainingRequests] as const])))
     return `${lines.join('\n')}\n`
 }
 

@@ -197,7 +197,7 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
     }
 
     statusHandler(): StatusHandler {
-        return statusHandler(() => ({ deployed: this.#deployed, generation: this.generation, names: this.names(), source: this.source, lastChangeMs: this.#lastChangeMs }))
+        return statusHandler(() => ({ deployed: this.#deployed, generation: this.generation, names: this.names(), source: this.source, lastChangeMs: this.#lastChangeMs, stats: this.stats() }))
     }
 
     async serveStatus(options?: ServeStatusOptions): Promise<StatusServer> {

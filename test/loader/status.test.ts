@@ -134,6 +134,21 @@ describe('keys.deployed and the status handler', () => {
             expect(samples(sickMetrics).get('keyfleet_source_healthy')).toBe(0)
             seen.push(sickMetrics, JSON.stringify(sick))
 
+            // Usage (issue 18.3): per-member calls, cool-downs and the last remaining quota, by name only.
+            const choice = keys.pick('openai')
+            if (choice === undefined) throw new Error('no openai pool member')
+            keys.observe(choice, { status: 429, headers: new Headers({ 'retry-after': '30', 'x-ratelimit-remaining-requests': '0' }) })
+            const used = JSON.parse((await get(server.url)).body) as StatusReport
+            const openai = used.stats?.services.find((svc) => svc.service === 'openai')
+            expect(openai?.members.map((mem) => mem.name).sort()).toEqual(['OPENAI_API_KEY', 'OPENAI_API_KEY_2'])
+            const cooled = openai?.members.find((mem) => mem.name === choice.name)
+            expect(cooled?.calls).toBeGreaterThanOrEqual(1)
+            expect(cooled?.coolingForMs).toBeGreaterThan(20_000)
+            const usedMetrics = (await get(`${server.url}/metrics`)).body
+            expect(samples(usedMetrics).get(`keyfleet_member_cooling_seconds{service="openai",member="${choice.name}"}`)).toBeGreaterThan(20)
+            expect(samples(usedMetrics).get(`keyfleet_member_calls{service="openai",member="${choice.name}"}`)).toBeGreaterThanOrEqual(1)
+            seen.push(JSON.stringify(used), usedMetrics)
+
             // Canary: nothing any endpoint or event said holds a value or a hint.
             const haystack = { status: seen.join('\n') }
             const index = indexCatalog(catalog)
