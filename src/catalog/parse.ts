@@ -49,6 +49,8 @@ export const parseCatalog = (text: string, file = 'environments/keyfleet.yaml'):
     const claim = (name: string, owner: string, path: (string | number)[]): void => {
         // `__` separates a regional variant's region (src/catalog/region.ts): a name holding it would be ambiguous.
         if (name.includes(VARIANT_SEPARATOR)) problem(path, `${name} contains "${VARIANT_SEPARATOR}", which keyfleet reserves for regional variants (NAME__EU): rename it`)
+        // TOKEN_ would store its eu variant as TOKEN___EU, which splits at the first `__` into TOKEN + _EU.
+        else if (name.endsWith('_')) problem(path, `${name} ends with "_": its regional variant (${name}${VARIANT_SEPARATOR}EU) could not be told apart from another name's; rename it`)
         const prior = seen.get(name)
         if (prior !== undefined) problem(path, `the name ${name} is used by both ${prior} and ${owner}`)
         seen.set(name, owner)

@@ -6,6 +6,7 @@
  * dotenv (`[\w.-]+`) and sops's dotenv store read it, and a Kubernetes Secret
  * data key allows `[-._a-zA-Z0-9]+`.
  */
+import type { CatalogIndex, Resolved } from './resolve.js'
 
 /**
  * Region names: lowercase letters and digits in `-`-separated parts, e.g.
@@ -51,3 +52,27 @@ export const parseVariant = (stored: string): Variant | undefined => {
  * `<NAME>_BASE_URL`.
  */
 export const baseUrlName = (name: string): string => `${name.replace(/_(API_KEY|KEY|TOKEN)$/, '')}_BASE_URL`
+
+/** A stored name resolved through the catalog: a regional variant resolves by its canonical part. */
+export interface StoredResolved extends Resolved {
+    /** The region of a variant (`OPENAI_API_KEY__EU` → `eu`); undefined for a global name. */
+    readonly region?: string | undefined
+}
+
+/**
+ * Resolves a name as the environment stores it: the name itself when the
+ * catalog knows it, else a regional variant `NAME__REGION` whose `NAME` the
+ * catalog knows (then `name` is the canonical part, e.g. `OPENAI_API_KEY`).
+ * set, the format check (KF141) and the live probe share this, so a variant
+ * is checked exactly like its global key.
+ */
+export const resolveStored = (index: CatalogIndex, stored: string): StoredResolved | undefined => {
+    const direct = index.resolve(stored)
+    if (direct !== undefined) return direct
+    const variant = parseVariant(stored)
+    if (variant === undefined) return undefined
+    const base = index.resolve(variant.name)
+    // A service name (`openai__EU`) is not a stored name; only env names and aliases are.
+    if (base === undefined || base.spec.service === variant.name) return undefined
+    return { ...base, region: variant.region }
+}

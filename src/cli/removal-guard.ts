@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { KeyfleetError } from '../errors.js'
-import { parseDeployment } from '../render/index.js'
+import { parseDeployment, storedNameFor } from '../render/index.js'
 import { environmentPaths } from '../repo/layout.js'
 import type { RepoContext } from './repo-context.js'
 
@@ -14,7 +14,13 @@ import type { RepoContext } from './repo-context.js'
 export const dotenvNames = (text: string): string[] =>
     text.split('\n').map((line) => /^([^#=\s][^=]*)=/.exec(line)?.[1]).filter((n): n is string => n !== undefined && !n.startsWith('sops_'))
 
-/** Who depends on `name` in `env`: the agents reading it and whether the catalog requires it there. */
+/**
+ * Who depends on `name` in `env`: the agents reading it and whether the catalog requires it there.
+ * An agent reads the stored name that {@link storedNameFor} picks for its region from what the
+ * environment stores now: `OPENAI_API_KEY__EU` for an eu agent that has it (removing it would
+ * hand that agent the global key under `fallback: global`), the global key only for agents that
+ * really get it.
+ */
 export const dependents = (repo: RepoContext, env: string, name: string): { agents: string[]; required: boolean } => {
     const resolved = repo.index.resolve(name)
     const required = resolved !== undefined && resolved.poolIndex === 1 && resolved.spec.requiredIn.includes(env)
@@ -22,7 +28,13 @@ export const dependents = (repo: RepoContext, env: string, name: string): { agen
     const path = join(repo.root, file)
     if (!existsSync(path)) return { agents: [], required }
     const { deployment } = parseDeployment(readFileSync(path, 'utf8'), file, repo.catalog)
-    const agents = (deployment?.agents ?? []).filter((a) => a.keys.includes(name)).map((a) => a.name)
+    const secrets = join(repo.root, environmentPaths(env).secrets)
+    const stored = new Set(existsSync(secrets) ? dotenvNames(readFileSync(secrets, 'utf8')) : [])
+    const has = (n: string): boolean => stored.has(n)
+    const fallback = deployment?.fallback ?? 'none'
+    const agents = (deployment?.agents ?? [])
+        .filter((a) => a.keys.some((k) => storedNameFor(k, a.region, fallback, has) === name))
+        .map((a) => a.name)
     return { agents, required }
 }
 

@@ -4,9 +4,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { NAME_PATTERN, formatHint, isPlaceholder, keyHint } from '../catalog/index.js'
+import { NAME_PATTERN, formatHint, isPlaceholder, keyHint, resolveStored, variantName } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
-import { SOPS_CONFIG_PATH, assertEnvironment, type EnvironmentPaths } from '../repo/layout.js'
+import { parseDeployment } from '../render/index.js'
+import { SOPS_CONFIG_PATH, assertEnvironment, environmentPaths, type EnvironmentPaths } from '../repo/layout.js'
 import { parseSopsFile } from '../sops/native/parse.js'
 import { matchRule, parseSopsConfig } from '../validate/sops-config.js'
 import type { RepoContext } from './repo-context.js'
@@ -68,19 +69,37 @@ export const describeName = (name: string): string => {
     return `the name you gave (${[...name].length} characters${traits.length > 0 ? `, with ${traits.join(' and ')}` : ''}; not shown, it may hold a value)`
 }
 
+/** The regions `env`'s deployment.yaml declares (empty without the file). */
+const declaredRegions = (repo: RepoContext, env: string): string[] => {
+    const file = environmentPaths(env).deployment
+    const path = join(repo.root, file)
+    if (!existsSync(path)) return []
+    return (parseDeployment(readFileSync(path, 'utf8'), file, repo.catalog).deployment?.regions ?? []).map((r) => r.name)
+}
+
 /**
- * Checks a name and maps aliases to the canonical name.
+ * Checks a name and maps aliases to the canonical name. A regional variant
+ * (`OPENAI_API_KEY__EU`, what KF115 and RENDER_REGION_VARIANT_MISSING propose)
+ * is accepted when its canonical part is in the catalog and `env` declares the region.
  * @returns the name to store and, when it differs, a note for the user.
- * @throws KeyfleetError `NAME_INVALID`, `NAME_UNKNOWN`.
+ * @throws KeyfleetError `NAME_INVALID`, `NAME_UNKNOWN`, `NAME_REGION_UNDECLARED`.
  */
-export const canonicalName = (repo: RepoContext, name: string, allowUnknown: boolean): { name: string; note?: string } => {
+export const canonicalName = (repo: RepoContext, name: string, allowUnknown: boolean, env?: string): { name: string; note?: string } => {
     if (!NAME_PATTERN.test(name) || name.startsWith('SOPS_') || name.startsWith('sops_')) {
         throw new KeyfleetError('NAME_INVALID', `${describeName(name)} is not a valid key name: use UPPER_SNAKE letters, digits and _ (no =, spaces or newlines; not starting with SOPS_)`)
     }
-    const resolved = repo.index.resolve(name)
+    const resolved = resolveStored(repo.index, name)
     if (!resolved) {
         if (allowUnknown) return { name }
         throw new KeyfleetError('NAME_UNKNOWN', `${name} is not in the catalog (environments/keyfleet.yaml). Declare it under custom:, use a provider name such as OPENAI_API_KEY, or pass --allow-unknown`)
+    }
+    if (resolved.region !== undefined) {
+        const { region } = resolved
+        if (env !== undefined && !declaredRegions(repo, env).includes(region)) {
+            throw new KeyfleetError('NAME_REGION_UNDECLARED', `${name} is a regional variant for region ${region}, which ${environmentPaths(env).deployment} does not declare under regions:; declare the region first (nothing was changed)`)
+        }
+        const stored = variantName(resolved.name, region)
+        return stored === name ? { name } : { name: stored, note: `${name} is a variant of an alias of ${resolved.name}; storing it as ${stored}` }
     }
     if (resolved.name !== name) return { name: resolved.name, note: `${name} is ${resolved.spec.service === name ? 'the service' : 'an alias'} of ${resolved.name}; storing it as ${resolved.name}` }
     return { name: resolved.name }
@@ -96,7 +115,7 @@ export const checkValue = (repo: RepoContext, name: string, value: string, force
     if (isPlaceholder(value)) {
         throw new KeyfleetError('VALUE_PLACEHOLDER', `the value for ${name} (${hint}) looks like a placeholder, not a key; nothing was changed (--force to store it anyway)`)
     }
-    const spec = repo.index.resolve(name)?.spec
+    const spec = resolveStored(repo.index, name)?.spec
     if (spec?.format && !spec.format.test(value)) {
         throw new KeyfleetError('VALUE_FORMAT', `the value for ${name} (${hint}) does not match the ${spec.title} key format ${spec.format.source}; check you copied the whole key (--force to store it anyway). Nothing was changed`)
     }

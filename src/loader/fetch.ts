@@ -58,14 +58,15 @@ const replayable = (body: RequestInit['body']): boolean => body === undefined ||
     || body instanceof ArrayBuffer || ArrayBuffer.isView(body) || body instanceof URLSearchParams
     || (typeof Blob !== 'undefined' && body instanceof Blob) || (typeof FormData !== 'undefined' && body instanceof FormData)
 
-const fetchError = (code: 'LOADER_FETCH_FAILED' | 'LOADER_FETCH_REDIRECT_BLOCKED' | 'LOADER_FETCH_INSECURE' | 'LOADER_FETCH_NO_AUTH', message: string, cause?: unknown): KeyfleetError =>
+const fetchError = (code: 'LOADER_FETCH_FAILED' | 'LOADER_FETCH_REDIRECT_BLOCKED' | 'LOADER_FETCH_INSECURE' | 'LOADER_FETCH_NO_AUTH' | 'LOADER_FETCH_BAD_HEADER', message: string, cause?: unknown): KeyfleetError =>
     new KeyfleetError(code, message, cause === undefined ? {} : { cause })
 
 /**
  * The fetch with a pool key. Resolves with the provider's final answer (a
  * 429 after the retry included); the caller reads its body as usual.
  * @throws KeyfleetError `LOADER_KEY_MISSING` (no key for the service), `LOADER_FETCH_NO_AUTH`,
- *   `LOADER_FETCH_INSECURE` (http to a non-loopback host), `LOADER_FETCH_REDIRECT_BLOCKED`, `LOADER_FETCH_FAILED`.
+ *   `LOADER_FETCH_INSECURE` (http to a non-loopback host), `LOADER_FETCH_REDIRECT_BLOCKED`, `LOADER_FETCH_FAILED`,
+ *   `LOADER_FETCH_BAD_HEADER` (a key or `init.headers` a header cannot carry).
  */
 export const fetchWithKey = async (deps: FetchDeps, service: string, input: string | URL, init: RequestInit = {}, options: KeyFetchOptions = {}): Promise<Response> => {
     const url = new URL(input)
@@ -104,6 +105,35 @@ export const fetchWithKey = async (deps: FetchDeps, service: string, input: stri
     }
 }
 
+// A header value Node accepts: Latin-1, no CR/LF/NUL. Checked here because Node's own
+// TypeError quotes the whole value ("Bearer <key>") in its message.
+const HEADER_SAFE = /^[\t\x20-\x7e\x80-\xff]*$/
+
+/**
+ * The request headers: the caller's, the provider's fixed ones, the key's.
+ * Any failure becomes LOADER_FETCH_BAD_HEADER naming the member only, with no
+ * cause (a TypeError from Headers may quote the value).
+ */
+const buildHeaders = (init: RequestInit, fixed: Readonly<Record<string, string>>, auth: ProbeSpec['auth'], choice: KeyChoice): Headers => {
+    if (!HEADER_SAFE.test(choice.value)) {
+        throw fetchError('LOADER_FETCH_BAD_HEADER', `keys.fetch: the key ${choice.name} holds a character a header cannot carry (CR, LF, NUL or non-Latin-1); fix the stored value`)
+    }
+    let headers: Headers
+    try {
+        headers = new Headers(init.headers)
+    } catch {
+        throw fetchError('LOADER_FETCH_BAD_HEADER', `keys.fetch: init.headers is not a valid header set (a bad name or value); nothing was sent`)
+    }
+    try {
+        for (const [k, v] of Object.entries(fixed)) if (!headers.has(k)) headers.set(k, v)
+        const [name, value] = authHeaders(auth, choice.value)
+        headers.set(name, value)
+    } catch {
+        throw fetchError('LOADER_FETCH_BAD_HEADER', `keys.fetch: the auth header for ${choice.name} could not be built; nothing was sent`)
+    }
+    return headers
+}
+
 const send = async (
     doFetch: typeof fetch, start: URL, init: RequestInit, choice: KeyChoice, auth: ProbeSpec['auth'],
     fixed: Readonly<Record<string, string>>, maxRedirects: number,
@@ -112,10 +142,7 @@ const send = async (
     let method = (init.method ?? 'GET').toUpperCase()
     let body = init.body
     for (let hop = 0; ; hop++) {
-        const headers = new Headers(init.headers)
-        for (const [k, v] of Object.entries(fixed)) if (!headers.has(k)) headers.set(k, v)
-        const [name, value] = authHeaders(auth, choice.value)
-        headers.set(name, value)
+        const headers = buildHeaders(init, fixed, auth, choice)
         let response: Response
         try {
             response = await doFetch(url, { ...init, method, body, headers, redirect: 'manual' })

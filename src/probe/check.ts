@@ -5,6 +5,7 @@
 // Single catalog modules, not catalog/index.js, which re-exports the YAML catalog reader: the loader imports this.
 import { formatHint, keyHint } from '../catalog/hint.js'
 import { isPlaceholder } from '../catalog/placeholder.js'
+import { resolveStored } from '../catalog/region.js'
 import { indexCatalog } from '../catalog/resolve.js'
 import type { Catalog } from '../catalog/types.js'
 import { KeyfleetError } from '../errors.js'
@@ -60,7 +61,7 @@ export const probeKeys = async (values: ReadonlyMap<string, string>, catalog: Ca
     }
     // Every catalog origin a key would go to is checked before the first request (a batch never half-sends).
     for (const name of values.keys()) {
-        const spec = index.resolve(name)?.spec
+        const spec = resolveStored(index, name)?.spec
         if (spec?.probe && !overrides.has(spec.service)) assertCatalogOrigin(spec, options.allowedOrigins ?? [])
     }
 
@@ -73,7 +74,7 @@ export const probeKeys = async (values: ReadonlyMap<string, string>, catalog: Ca
     else options.signal?.addEventListener('abort', cancel, { once: true })
 
     const probeOne = async (name: string, value: string): Promise<ProbeResult> => {
-        const resolved = index.resolve(name)
+        const resolved = resolveStored(index, name)
         const skipped = (detail: string, service = resolved?.spec.service ?? 'custom'): ProbeResult =>
             ({ name, service, status: 'skipped', detail, hint: formatHint(keyHint(name, value, index)), ms: 0 })
         if (!resolved) return skipped('not in the catalog; not probed')

@@ -6,6 +6,7 @@ export { writeRenderOutput, RENDER_MANIFEST } from './write.js'
 export { buildRegistry, agentsAffectedBy, type Registry, type RegistryAgent, type RegistryKey } from './registry.js'
 export { registryText, registryJson, registryMarkdown, registryMermaid } from './registry-format.js'
 export { generationId } from './generation.js'
+export { storedNameFor } from './regions.js'
 export { BUNDLE_FORMAT, bundlePath, type BundlePayload } from './bundle.js'
 export {
     GENERATION_ANNOTATION, GENERATION_ENTRY, SECRETS_PATH_ENV, SECRET_FILE_MODE, VOLUME_NAME, secretName,

@@ -57,14 +57,19 @@ export const trackedFiles = async (root: string): Promise<string[]> =>
  * compares against the working tree and includes untracked, non-ignored files.
  * @throws KeyfleetError `GIT_FAILED` when a ref does not exist.
  */
+/** Git's empty tree: the base of a repository with no commit yet (everything in it is new). */
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'
+
 export const changedFiles = async (root: string, base: string, head?: string): Promise<string[]> => {
     if (head !== undefined) {
         return zList(await git(root, ['diff', '--name-only', '-z', '--diff-filter=ACMR', `${base}...${head}`, '--'], `compare ${base} with ${head}`))
     }
     // Diff from the merge base, as a pull request does, so commits that landed on base since are not counted.
-    await resolveRef(root, base)
-    const mergeBase = (await execa('git', ['merge-base', base, 'HEAD'], { cwd: root, reject: false, verbose: 'none' })).stdout.trim()
-    const from = mergeBase || base
+    let from = base
+    if (base !== EMPTY_TREE) {
+        await resolveRef(root, base)
+        from = (await execa('git', ['merge-base', base, 'HEAD'], { cwd: root, reject: false, verbose: 'none' })).stdout.trim() || base
+    }
     const changed = zList(await git(root, ['diff', '--name-only', '-z', '--diff-filter=ACMR', from, '--'], `compare ${base} with the working tree`))
     const untracked = zList(await git(root, ['ls-files', '-z', '--others', '--exclude-standard'], 'list untracked files'))
     return [...new Set([...changed, ...untracked])]

@@ -9,7 +9,7 @@
  * neither values nor digests are ever returned or printed.
  */
 import { createHmac, randomBytes } from 'node:crypto'
-import { isPlaceholder, type CatalogIndex } from '../catalog/index.js'
+import { isPlaceholder, resolveStored, type CatalogIndex } from '../catalog/index.js'
 import { isKeyfleetError } from '../errors.js'
 import type { Finding } from '../findings.js'
 import { decryptSopsFile } from '../sops/native/decrypt.js'
@@ -59,7 +59,7 @@ export const checkKeyed = async (envs: readonly KeyedEnvInput[], index: CatalogI
         }
         for (const [name, value] of values) {
             const line = input.lineOf(name)
-            const spec = index.resolve(name)?.spec
+            const spec = resolveStored(index, name)?.spec
             if (isPlaceholder(value)) {
                 findings.push(finding('KF142', input.file, line, `${name} holds a placeholder, not a key: set the real key with \`keyfleet set ${input.env} ${name}\``))
                 continue

@@ -48,6 +48,12 @@ describe('catalog', () => {
         expect(problems.map((p) => p.line)).toEqual([6, 9])
     })
 
+    it('rejects a name or alias ending in "_" (its variant TOKEN___EU would split as TOKEN + _EU)', () => {
+        const { problems } = parseCatalog('version: 1\nenvironments: [dev]\ncustom:\n  TOKEN_:\n    service: gateway\n    aliases: [GW_]\n')
+        expect(problems.map((p) => p.message).join('\n')).toMatch(/TOKEN_ ends with "_"[\s\S]*GW_ ends with "_"/)
+        expect(parseCatalog('version: 1\nenvironments: [dev]\nproviders: {}\ncustom:\n  GATEWAY_TOKEN:\n    service: gateway\n').problems).toEqual([])
+    })
+
     it('tells placeholders from keys', () => {
         for (const p of ['', '  ', 'changeme', 'CHANGE_ME', 'your-openai-key', 'your_api_key_here', 'placeholder-123', '<openai key>', '${OPENAI_API_KEY}', 'xxxxxxxx', 'sk-...', 'TODO']) {
             expect(isPlaceholder(p), p).toBe(true)

@@ -54,4 +54,53 @@ describe('guarded removals', () => {
         expect(forced.code, forced.stderr).toBe(0)
         expect(secrets(repo).toString()).not.toMatch(/^ANTHROPIC_API_KEY=/m)
     })
+
+    it('guards a regional variant an agent reads, and names only the agents that read the global key', async () => {
+        const repo = makeDemoRepo()
+        writeFileSync(join(repo, 'environments/dev/deployment.yaml'), REGIONAL)
+        const env = { SOPS_AGE_KEY_FILE: demoKey(repo, 'admin') }
+        const set = await keyfleet(['set', 'dev', 'OPENAI_API_KEY__EU', '--allow-unknown'], { cwd: repo, env, stdin: `sk-proj-${'e'.repeat(48)}` })
+        expect(set.code, set.stderr).toBe(0)
+        const before = secrets(repo)
+        // fallback: global would silently hand support-eu the global key: refused, naming it.
+        const variant = await keyfleet(['unset', 'dev', 'OPENAI_API_KEY__EU'], { cwd: repo, env })
+        expect(variant.code, variant.stderr).toBe(2)
+        expect(variant.stderr).toContain('REMOVE_GUARDED')
+        expect(variant.stderr).toContain('support-eu')
+        expect(variant.stderr).not.toContain('support-bot')
+        expect(variant.stderr).not.toContain('support-us')
+        expect(secrets(repo)).toEqual(before)
+        // The global key: support-eu reads its variant, support-us falls back to the global key.
+        const global = await keyfleet(['unset', 'dev', 'OPENAI_API_KEY'], { cwd: repo, env })
+        expect(global.code).toBe(2)
+        expect(global.stderr).toContain('support-bot')
+        expect(global.stderr).toContain('support-us')
+        expect(global.stderr).not.toContain('support-eu')
+        expect(secrets(repo)).toEqual(before)
+    })
 })
+
+const REGIONAL = `environment: dev
+regions:
+  eu: {}
+  us: {}
+fallback: global
+agents:
+  - name: support-bot
+    cloud: aws
+    target: kubernetes
+    namespace: agents-dev
+    keys: [claude, openai]
+  - name: support-eu
+    cloud: aws
+    target: kubernetes
+    namespace: agents-eu
+    region: eu
+    keys: [openai]
+  - name: support-us
+    cloud: aws
+    target: kubernetes
+    namespace: agents-us
+    region: us
+    keys: [openai]
+`

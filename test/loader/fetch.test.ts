@@ -129,3 +129,38 @@ describe('keys.fetch', () => {
         expect(isKeyfleetError(error) && error.code).toBe('LOADER_KEY_MISSING')
     })
 })
+
+describe('keys.fetch: header values Node refuses', () => {
+    const leaksOf = (key: string, error: Error): string[] => findLeaks(key, {
+        message: error.message, stack: error.stack ?? '', cause: String((error as { cause?: unknown }).cause ?? ''),
+        causeStack: ((error as { cause?: { stack?: string } }).cause?.stack) ?? '', json: JSON.stringify(error),
+    })
+
+    for (const [label, bad] of [['CR/LF', '\r\nX-Evil: 1'], ['NUL', '\u0000'], ['non-Latin-1', '\u2603']] as const) {
+        it(`a key with ${label} is LOADER_FETCH_BAD_HEADER naming the member, never the value`, async () => {
+            const key = `${makeCanary('sk-proj-')}${bad}${makeCanary('')}`
+            let hits = 0
+            const server: Server = createServer((_req, res) => { hits++; res.end('{}') })
+            await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
+            cleanup.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(() => { resolve() }) }))
+            const store = await storeWith({ OPENAI_API_KEY: key })
+            const error = await caught(store.fetch('openai', `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`))
+            expect(isKeyfleetError(error) && error.code).toBe('LOADER_FETCH_BAD_HEADER')
+            expect(error.message).toContain('OPENAI_API_KEY')
+            expect(leaksOf(key, error)).toEqual([])
+            expect(leaksOf(key.slice(0, 40), error)).toEqual([])
+            expect(hits).toBe(0)
+        })
+    }
+
+    it('a bad init.headers is LOADER_FETCH_BAD_HEADER without the header value or a cause', async () => {
+        const key = makeCanary('sk-proj-')
+        const secret = makeCanary('callers-secret-')
+        const store = await storeWith({ OPENAI_API_KEY: key })
+        const error = await caught(store.fetch('openai', 'https://127.0.0.1:1/x', { headers: { 'x-mine': `${secret}\nX-Evil: 1` } }))
+        expect(isKeyfleetError(error) && error.code).toBe('LOADER_FETCH_BAD_HEADER')
+        expect((error as { cause?: unknown }).cause).toBeUndefined()
+        expect(leaksOf(secret, error)).toEqual([])
+        expect(leaksOf(key, error)).toEqual([])
+    })
+})

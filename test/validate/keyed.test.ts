@@ -47,6 +47,14 @@ describe('keyed rules', () => {
         noLeaks(out, bad)
     })
 
+    test('KF141: a regional variant is format-checked like its global key', async () => {
+        const bad = 'sk-ant-api03-truncated'
+        f.set('dev', 'ANTHROPIC_API_KEY__EU', bad)
+        const out = (await keyed()).filter((x) => x.code === 'KF141')
+        expect(out.map((x) => x.message.split(' ')[0])).toEqual(['ANTHROPIC_API_KEY__EU'])
+        noLeaks(out, bad)
+    })
+
     test('KF142: a placeholder is no key', async () => {
         f.set('prod', 'OPENAI_API_KEY', 'your-openai-key-here')
         expect(summary(await keyed())).toEqual(['KF142 environments/prod/env.secrets:2'])

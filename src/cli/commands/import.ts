@@ -40,7 +40,7 @@ Example:
         if (parsed.size === 0) throw new KeyfleetError('IMPORT_EMPTY', `${source} holds no NAME=value lines; nothing to import`)
         const entries = new Map<string, string>()
         for (const [rawName, value] of parsed) {
-            const { name, note } = canonicalName(repo, rawName, values['allow-unknown'] === true)
+            const { name, note } = canonicalName(repo, rawName, values['allow-unknown'] === true, env)
             if (note) ctx.stderr.write(`note: ${note}\n`)
             if (entries.has(name)) throw new KeyfleetError('IMPORT_DUPLICATE', `${source} sets ${name} twice (directly and through an alias); keep one`)
             if (value === '') throw new KeyfleetError('VALUE_EMPTY', `${source}: ${name} has an empty value; remove the line or fill it in (nothing was changed)`)

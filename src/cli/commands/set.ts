@@ -1,5 +1,5 @@
 /** `keyfleet set <env> <NAME>`: store one key through sops, value from stdin or a hidden prompt. */
-import { formatHint, keyHint } from '../../catalog/index.js'
+import { formatHint, keyHint, resolveStored } from '../../catalog/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { writeSecretValues } from '../../sops/index.js'
 import type { Command } from '../command.js'
@@ -36,11 +36,11 @@ Examples:
         const [env, rawName] = positionals as [string, string]
         const repo = openRepo(ctx)
         const target = secretsTarget(repo, env)
-        const { name, note } = canonicalName(repo, rawName, values['allow-unknown'] === true)
+        const { name, note } = canonicalName(repo, rawName, values['allow-unknown'] === true, env)
         if (note) ctx.stderr.write(`note: ${note}\n`)
         const value = await readSecretValue(ctx, name)
         // An API key with a format rule is one line: several lines means the wrong thing was piped in.
-        if (/[\r\n]/.test(value) && repo.index.resolve(name)?.spec.format && values.force !== true) {
+        if (/[\r\n]/.test(value) && resolveStored(repo.index, name)?.spec.format && values.force !== true) {
             throw new KeyfleetError('VALUE_MULTILINE', `the value for ${name} spans several lines; ${name} keys are one line — check what you piped in (nothing was changed; --force to store it anyway)`)
         }
         checkValue(repo, name, value, values.force === true)

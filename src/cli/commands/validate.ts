@@ -11,7 +11,7 @@ import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { parseAllowedOrigins } from '../../probe/index.js'
 import { parseSopsFile } from '../../sops/native/parse.js'
-import { discoverEnvironments, finding, isGitRepo, readRepoCatalog, resolveRef, secretsPath, validateRepository } from '../../validate/index.js'
+import { EMPTY_TREE, discoverEnvironments, finding, isGitRepo, readRepoCatalog, resolveRef, secretsPath, validateRepository } from '../../validate/index.js'
 import type { CliContext, Command, CommandArgs } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 
@@ -157,9 +157,10 @@ Examples:
         const envs = list(args.values.env)
         let base = typeof args.values.base === 'string' ? args.values.base : undefined
         const all = args.values.all === true
-        // Without --base/--all, look at what is about to be committed: changes against HEAD.
+        // Without --base/--all, look at what is about to be committed: changes against HEAD,
+        // or, before the first commit, everything staged or untracked (against git's empty tree).
         if (base === undefined && !all && await isGitRepo(root)) {
-            base = await resolveRef(root, 'HEAD').then(() => 'HEAD', () => undefined)
+            base = await resolveRef(root, 'HEAD').then(() => 'HEAD', () => EMPTY_TREE)
         }
         // A missing or broken catalog's built-in stand-in would invent environments: trust the directories then.
         const repoCatalog = readRepoCatalog(root)
@@ -183,11 +184,11 @@ Examples:
         const errors = findings.filter((f) => f.severity === 'error').length
         const warnings = findings.filter((f) => f.severity === 'warning').length
         if (args.values.json === true) {
-            ctx.stdout.write(`${JSON.stringify({ findings, errors, warnings, keyed, scanned: all ? 'all' : base ?? 'none' }, null, 2)}\n`)
+            ctx.stdout.write(`${JSON.stringify({ findings, errors, warnings, keyed, scanned: all ? 'all' : base === EMPTY_TREE ? 'staged' : base ?? 'none' }, null, 2)}\n`)
         } else {
             for (const f of findings) ctx.stdout.write(`${formatFinding(f)}\n`)
             const mode = keyed.length > 0 ? `keyed for ${keyed.join(', ')}` : 'key-less'
-            const scope = all ? 'every tracked file' : base ? `changes since ${base}` : 'no files (not a git repository)'
+            const scope = all ? 'every tracked file' : base === EMPTY_TREE ? 'every staged and untracked file (no commit yet)' : base ? `changes since ${base}` : 'no files (not a git repository)'
             ctx.stdout.write(`${findings.length === 0 ? 'ok: no findings' : `${errors} error(s), ${warnings} warning(s)`} (${mode}; scanned ${scope})\n`)
         }
         return hasErrors(findings) ? ExitCode.findings : ExitCode.ok
