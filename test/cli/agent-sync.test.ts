@@ -8,7 +8,7 @@
  * Nothing the process printed or cached holds a value.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, readFileSync, readlinkSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -101,6 +101,42 @@ describe('keyfleet agent sync', () => {
         const cached: Record<string, Buffer> = {}
         for (const f of readdirSync(cache)) cached[f] = readFileSync(join(cache, f))
         for (const v of [v1, v2, forged]) expect(findLeaks(v, { stderr: sync.stderr() + offline.stderr(), marker: read(marker), ...cached })).toEqual([])
+    }, 120_000)
+
+    it('a bundle that cannot be written to DIR is retried on the next poll, not called current', async () => {
+        const [v1, v2] = [makeCanary(), makeCanary()]
+        publish((await fleet.bundle({ OPENAI_API_KEY: v1 })).text)
+        const out = join(base, 'keys-retry')
+        const sync = startSync(out, join(base, 'cache-retry'))
+        try {
+            await until('the first key file', () => read(join(out, 'OPENAI_API_KEY')) === v1)
+            // A directory where the swap link goes: rm (force, not recursive) refuses it, so the write fails.
+            mkdirSync(join(out, '..data_tmp', 'x'), { recursive: true })
+            publish((await fleet.bundle({ OPENAI_API_KEY: v2 })).text)
+            await until('the apply failure', () => sync.stderr().includes('LOADER_APPLY_FAILED'))
+            const before = nginx.log().length
+            await until('more polls', () => nginx.log().length > before + 4)
+            expect(read(join(out, 'OPENAI_API_KEY'))).toBe(v1)
+            expect(sync.stderr().split('LOADER_APPLY_FAILED').length - 1).toBe(1)
+            rmSync(join(out, '..data_tmp'), { recursive: true })
+            await until('the retried bundle', () => read(join(out, 'OPENAI_API_KEY')) === v2)
+        } finally {
+            await sync.stop()
+        }
+        for (const v of [v1, v2]) expect(findLeaks(v, { stderr: sync.stderr() })).toEqual([])
+    }, 120_000)
+
+    it('--once exits non-zero when DIR could not be written', async () => {
+        publish((await fleet.bundle({ OPENAI_API_KEY: makeCanary() })).text)
+        const out = join(base, 'keys-once')
+        mkdirSync(join(out, '..data_tmp', 'x'), { recursive: true })
+        const once = startSync(out, join(base, 'cache-once'), ['--once'])
+        const code = await new Promise((r) => once.child.once('exit', r))
+        expect(once.stderr()).toContain('LOADER_APPLY_FAILED')
+        expect(code).toBe(2)
+        rmSync(join(out, '..data_tmp'), { recursive: true })
+        const again = startSync(out, join(base, 'cache-once'), ['--once'])
+        expect(await new Promise((r) => again.child.once('exit', r))).toBe(0)
     }, 120_000)
 
     it('agent init prints the recipient on stdout and the register and sync commands on stderr', async () => {

@@ -29,7 +29,7 @@ export const syncOptions = {
     exec: { type: 'string', arg: 'CMD', description: 'sync: run this (sh -c) after each new key set' },
     'cache-dir': { type: 'string', arg: 'DIR', description: 'sync: encrypted last-good cache (default ~/.cache/keyfleet)' },
     'agent-name': { type: 'string', arg: 'NAME', description: 'sync: refuse bundles for any other agent (default: pinned on first use)' },
-    once: { type: 'boolean', description: 'sync: sync once and exit (0 when DIR holds a verified bundle)' },
+    once: { type: 'boolean', description: 'sync: sync once and exit (0 when DIR holds the newest verified bundle, 2 when it could not be written)' },
 } as const
 
 const runExec = (ctx: CliContext, command: string, dir: string): void => {
@@ -58,9 +58,13 @@ export const runSync = async ({ positionals, values }: CommandArgs, ctx: CliCont
     }, ctx.env) as NonNullable<ReturnType<typeof resolveRemote>>
     const exec = str('exec')
     let applied = 0
+    // Whether the newest verified bundle failed to reach DIR: `--once` must not exit 0 on old keys.
+    let writeFailed = false
     const source = new RemoteSource(remote, { identityFile: resolve(ctx.cwd, identityFile) }, true, {
         apply: ({ entries, header }) => {
+            writeFailed = true
             const skipped = writeVolume(out, entries)
+            writeFailed = false
             applied++
             ctx.stderr.write(`keyfleet agent sync: ${out} now holds generation ${header.generation} of ${header.agent} (${header.environment}, issued ${new Date(header.issuedAt).toISOString()}): ${[...entries.keys()].filter((n) => !skipped.includes(n)).join(', ') || 'no keys'}\n`)
             if (skipped.length > 0) ctx.stderr.write(`keyfleet agent sync: skipped ${skipped.length} names that are not safe file names\n`)
@@ -73,7 +77,7 @@ export const runSync = async ({ positionals, values }: CommandArgs, ctx: CliCont
     await source.start()
     if (values.once === true) {
         source.close()
-        return source.held === undefined ? ExitCode.usage : ExitCode.ok
+        return source.held === undefined || writeFailed ? ExitCode.usage : ExitCode.ok
     }
     // Runs until a signal: src/cli/main.ts exits on SIGTERM/SIGINT; every write above is atomic, so DIR is whole whenever that lands.
     return new Promise<number>(() => undefined)
