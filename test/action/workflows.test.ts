@@ -196,9 +196,17 @@ describe('deploy workflow wiring', () => {
     it('hands KEYFLEET_PUSH_TOKEN to the push steps only (fold, bundles branch); reads (catch-up) use GITHUB_TOKEN', () => {
         const steps = deploySteps()
         const holders = steps.filter((s) => JSON.stringify(s).includes('KEYFLEET_PUSH_TOKEN')).map((s) => s.with?.command)
-        expect(holders).toEqual(['push-fold', 'publish'])
+        expect(holders).toEqual(['publish', 'push-fold'])
         expect(steps.filter((s) => JSON.stringify(s).includes('KEYFLEET_SIGNING_KEY')).map((s) => s.with?.command)).toEqual(['publish'])
         expect(steps.find((s) => s.with?.command === 'catch-up')?.with.token).toBe('${{ github.token }}')
+    })
+
+    it('publishes the host bundles right after apply, before the rollout wait that watches the hosts pull them', () => {
+        const commands = deploySteps().map((s) => s.with?.command as string | undefined)
+        const apply = commands.indexOf('apply')
+        expect(apply).toBeGreaterThan(-1)
+        expect(commands.indexOf('publish')).toBe(apply + 1)
+        expect(commands.indexOf('rollout')).toBe(apply + 2)
     })
 
     it('runs every keyfleet step from the approved commit, checked out apart from the repository it works on', () => {
