@@ -39,10 +39,10 @@ const until = async (what: string, ok: () => boolean, timeoutMs = 30_000): Promi
 const read = (p: string): string => { try { return readFileSync(p, 'utf8') } catch { return '' } }
 
 interface Sync { child: ChildProcess; stderr: () => string; stop: () => Promise<number | null> }
-const startSync = (out: string, cache: string, extra: string[] = []): Sync => {
+const startSync = (out: string, cache: string, extra: string[] = [], env: Record<string, string> = {}): Sync => {
     writeFileSync(join(base, 'signing.pub'), fleet.signingPub)
     writeFileSync(join(base, 'host.agekey'), `${fleet.identity}\n`, { mode: 0o600 })
-    const child = spawn(process.execPath, [CLI, 'agent', 'sync', `${nginx.origin}/web.bundle`, '--out', out, '--poll', '0.2', '--signing-key-file', join(base, 'signing.pub'), '--identity-file', join(base, 'host.agekey'), '--cache-dir', cache, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: base } })
+    const child = spawn(process.execPath, [CLI, 'agent', 'sync', `${nginx.origin}/web.bundle`, '--out', out, '--poll', '0.2', '--signing-key-file', join(base, 'signing.pub'), '--identity-file', join(base, 'host.agekey'), '--cache-dir', cache, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: base, ...env } })
     let err = ''
     child.stderr?.on('data', (c: Buffer) => { err += c.toString('utf8') })
     child.stdout?.on('data', (c: Buffer) => { err += c.toString('utf8') })
@@ -137,6 +137,26 @@ describe('keyfleet agent sync', () => {
         rmSync(join(out, '..data_tmp'), { recursive: true })
         const again = startSync(out, join(base, 'cache-once'), ['--once'])
         expect(await new Promise((r) => again.child.once('exit', r))).toBe(0)
+    }, 120_000)
+
+    it('--exec never gets the channel token or where it is kept', async () => {
+        const token = makeCanary()
+        const tokenFile = join(base, 'channel-token')
+        writeFileSync(tokenFile, token, { mode: 0o600 })
+        publish((await fleet.bundle({ OPENAI_API_KEY: makeCanary() })).text)
+        const out = join(base, 'keys-exec')
+        const marker = join(base, 'exec-env.log')
+        const sync = startSync(out, join(base, 'cache-exec'), ['--exec', `env > ${marker}`], { KEYFLEET_SECRETS_TOKEN: token, KEYFLEET_SECRETS_TOKEN_FILE: tokenFile })
+        try {
+            await until('the first key file', () => read(join(out, 'OPENAI_API_KEY')) !== '')
+            publish((await fleet.bundle({ OPENAI_API_KEY: makeCanary() })).text)
+            await until('--exec', () => read(marker).includes('KEYFLEET_SECRETS_PATH='))
+        } finally {
+            await sync.stop()
+        }
+        expect(read(marker)).not.toContain('KEYFLEET_SECRETS_TOKEN')
+        expect(read(marker)).not.toContain(tokenFile)
+        expect(findLeaks(token, { env: read(marker), stderr: sync.stderr() })).toEqual([])
     }, 120_000)
 
     it('agent init prints the recipient on stdout and the register and sync commands on stderr', async () => {

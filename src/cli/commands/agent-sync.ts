@@ -39,7 +39,9 @@ export const syncOptions = {
 } as const
 
 const runExec = (ctx: CliContext, command: string, dir: string): void => {
-    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...ctx.env, KEYFLEET_SECRETS_PATH: dir } })
+    // The channel token (and where it lives) is the sync's own credential, never the reloaded program's.
+    const env = Object.fromEntries(Object.entries(ctx.env).filter(([name]) => !name.startsWith('KEYFLEET_SECRETS_TOKEN')))
+    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, KEYFLEET_SECRETS_PATH: dir } })
     child.on('error', () => { ctx.stderr.write('keyfleet agent sync: --exec could not start sh\n') })
     child.on('exit', (code) => { if (code !== 0) ctx.stderr.write(`keyfleet agent sync: --exec exited ${String(code)}\n`) })
 }
