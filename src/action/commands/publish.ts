@@ -63,7 +63,9 @@ export const runPublish = async (ctx: CommandContext): Promise<CommandResult> =>
     const outDir = ctx.inputs.outDir
     if (outDir === undefined) throw new KeyfleetError('ACTION_BAD_INPUT', 'command "publish" needs the out-dir input: the render step\'s out-dir')
     const keyText = core.getInput('signing-key')
-    maskAll([keyText], ctx.setSecret)
+    // The PUT URL template is a write credential (pre-signed, SAS): masked before anything can print it.
+    const template = core.getInput('publish-url')
+    maskAll([keyText, template, template.includes('?') ? template.slice(template.indexOf('?') + 1) : ''], ctx.setSecret)
     if (keyText.trim() === '') {
         // Not a failure: the apply already happened, and a repository without bundle signing (the demo, one set up
         // before it existed) deploys as before. The warning says what hosts are missing.
@@ -71,8 +73,6 @@ export const runPublish = async (ctx: CommandContext): Promise<CommandResult> =>
         return { findings: [], summary: [`_${message}_\n`], outputs: { published: '' }, failed: false, warnings: [{ title: 'keyfleet bundles not published', message }] }
     }
     const key = signingKey(ctx, env, keyText)
-    const template = core.getInput('publish-url')
-    if (template !== '') ctx.setSecret(template)
     const branch = core.getInput('bundles-branch') || 'keyfleet/bundles'
     const agents = ctx.inputs.agents.filter((a) => a.target === 'bundle')
     const git = gitIn(ctx.inputs.root, ctx.env, { ...authEnv(ctx.inputs.token, ctx.env.GITHUB_SERVER_URL ?? 'https://github.com', ctx.setSecret), ...botEnv })
