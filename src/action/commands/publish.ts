@@ -35,6 +35,16 @@ const signingKey = (ctx: CommandContext, env: string, text: string): PrivateSign
     return key
 }
 
+/**
+ * Headers of a bundle PUT. Azure Blob's Put Blob refuses a request without
+ * `x-ms-blob-type`; it goes to Azure hosts only, since an S3 or GCS URL may be
+ * pre-signed over its headers and one it did not sign could be refused.
+ */
+export const putHeaders = (url: URL): Record<string, string> => ({
+    'content-type': 'text/plain',
+    ...(url.hostname.toLowerCase().endsWith('.blob.core.windows.net') ? { 'x-ms-blob-type': 'BlockBlob' } : {}),
+})
+
 /** PUTs each signed bundle to the URL template; names the URL without its query (a pre-signed credential). */
 const putAll = async (template: string, env: string, bundles: ReadonlyMap<string, string>): Promise<number> => {
     for (const [agent, text] of bundles) {
@@ -42,7 +52,7 @@ const putAll = async (template: string, env: string, bundles: ReadonlyMap<string
         const where = `${url.origin}${url.pathname}`
         let status: number
         try {
-            const r = await fetch(url, { method: 'PUT', body: text, headers: { 'content-type': 'text/plain' }, signal: AbortSignal.timeout(30_000) })
+            const r = await fetch(url, { method: 'PUT', body: text, headers: putHeaders(url), signal: AbortSignal.timeout(30_000) })
             await r.body?.cancel()
             status = r.status
         } catch {

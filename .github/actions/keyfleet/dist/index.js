@@ -50986,13 +50986,17 @@ var signingKey = (ctx, env, text) => {
   }
   return key;
 };
+var putHeaders = (url) => ({
+  "content-type": "text/plain",
+  ...url.hostname.toLowerCase().endsWith(".blob.core.windows.net") ? { "x-ms-blob-type": "BlockBlob" } : {}
+});
 var putAll = async (template, env, bundles) => {
   for (const [agent, text] of bundles) {
     const url = new URL(template.replaceAll("{environment}", encodeURIComponent(env)).replaceAll("{agent}", encodeURIComponent(agent)));
     const where2 = `${url.origin}${url.pathname}`;
     let status;
     try {
-      const r = await fetch(url, { method: "PUT", body: text, headers: { "content-type": "text/plain" }, signal: AbortSignal.timeout(3e4) });
+      const r = await fetch(url, { method: "PUT", body: text, headers: putHeaders(url), signal: AbortSignal.timeout(3e4) });
       await r.body?.cancel();
       status = r.status;
     } catch {
