@@ -165,7 +165,12 @@ describe('keyfleet agent sync', () => {
         expect(r.code).toBe(0)
         expect(r.stdout).toMatch(/^age1[0-9a-z]+\n$/)
         expect(r.stderr).toContain(`keyfleet agent register prod bob-laptop --recipient ${r.stdout.trim()}`)
-        expect(r.stderr).toContain('keyfleet agent sync https://api.github.com/repos/acme/fleet/contents/prod/bob-laptop.bundle?ref=keyfleet/bundles')
+        // Quoted (zsh globs `?`), and signing.pub next to the identity, as docs/hosts.md says.
+        expect(r.stderr).toContain("keyfleet agent sync 'https://api.github.com/repos/acme/fleet/contents/prod/bob-laptop.bundle?ref=keyfleet/bundles'")
+        expect(r.stderr).toContain(`--signing-key-file ${join(home, '.config', 'keyfleet', 'signing.pub')} --identity-file ${join(home, '.config', 'keyfleet', 'agent.agekey')}`)
+        const etc = mkdtempSync(join(tmpdir(), 'kf-init-etc-'))
+        const system = await keyfleet(['agent', 'init', '--out', join(etc, 'agent.agekey')], { cwd: home, env: { HOME: home } })
+        expect(system.stderr).toContain(`--signing-key-file ${join(etc, 'signing.pub')} --identity-file ${join(etc, 'agent.agekey')}`)
         expect(r.stderr).not.toContain('AGE-SECRET-KEY')
     })
 })
