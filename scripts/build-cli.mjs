@@ -41,7 +41,9 @@ const startupPlugin = {
         // `import { randomBytes } from 'node:crypto'` in ESM builds a namespace of every export,
         // running node's lazy getters (webcrypto, fs.promises, util.MIMEType …) at start. As a
         // require() the module object is shared and esbuild reads each property where it is used.
-        b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
+        // A dynamic import (serveStatus's lazy node:http) stays a native import: through the require
+        // wrapper its named exports would be missing.
+        b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' || args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
         b.onLoad({ filter: /.*/, namespace: 'kf-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
         const ageDir = `${sep}node_modules${sep}age-encryption${sep}`
         b.onResolve({ filter: /^(age-encryption$|\.\.?\/)/ }, async (args) => {

@@ -25,6 +25,12 @@ const overview = (): string => {
     ].join('\n')
 }
 
+const groupHelp = (name: string, group: readonly CommandEntry[]): string => {
+    const width = Math.max(...group.map((c) => c.name.length))
+    return [`Usage: keyfleet ${name} <command> [options]`, '', 'Commands:', ...group.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '',
+        `Run \`keyfleet ${group[0]?.name ?? name} --help\` for a command's options and examples.`, ''].join('\n')
+}
+
 /** Finds the command for argv, longest name first (`hook install` before `hook`). */
 const match = (argv: readonly string[]): [CommandEntry, string[]] | undefined => {
     const sorted = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)
@@ -47,7 +53,15 @@ export const runCli = async (argv: readonly string[], ctx: CliContext): Promise<
     }
     const found = match(argv)
     if (!found) {
-        const nested = commands.filter((c) => c.name.startsWith(`${argv[0]} `)).map((c) => `keyfleet ${c.name}`)
+        const group = commands.filter((c) => c.name.startsWith(`${argv[0]} `))
+        // A group with no command of its own (`rollout`): with --help it lists its commands, as `keyfleet --help` does;
+        // alone it lists them too, and still fails (2) with the hint, as a bare `keyfleet` does.
+        if (group.length > 0 && argv.length === 2 && ['--help', '-h', 'help'].includes(argv[1] as string)) {
+            ctx.stdout.write(groupHelp(String(argv[0]), group))
+            return ExitCode.ok
+        }
+        if (group.length > 0 && argv.length === 1) ctx.stdout.write(groupHelp(String(argv[0]), group))
+        const nested = group.map((c) => `keyfleet ${c.name}`)
         const hint = nested.length > 0 ? `; did you mean ${nested.join(' or ')}?` : '. Run `keyfleet --help` for the list.'
         ctx.stderr.write(`keyfleet: unknown command "${String(argv[0]).slice(0, 40)}"${hint}\n`)
         return ExitCode.usage

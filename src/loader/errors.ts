@@ -48,6 +48,8 @@ export const LoaderCode = {
     BUNDLE_MISMATCH: 'LOADER_BUNDLE_MISMATCH',
     /** A remote bundle is older than the one held (rollback or replay). */
     BUNDLE_ROLLBACK: 'LOADER_BUNDLE_ROLLBACK',
+    /** Remote source: a verified bundle could not be applied (`agent sync` could not write `--out`); the last good keys stay and the next poll retries. */
+    APPLY_FAILED: 'LOADER_APPLY_FAILED',
     /** `openKeys` was called with an already aborted signal. */
     ABORTED: 'LOADER_ABORTED',
 } as const

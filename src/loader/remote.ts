@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
 import type { IdentitySource } from './decrypt.js'
-import { systemCause } from './errors.js'
+import { LoaderCode, loaderError, systemCause } from './errors.js'
 import { readCache, writeCache } from './remote-cache.js'
 import { FetchFailure, fetchBundle } from './remote-fetch.js'
 import type { ResolvedRemote } from './remote-options.js'
@@ -16,7 +16,11 @@ import { acceptBundle, type AcceptedBundle, type HeldBundle } from './remote-ver
 
 /** What the remote source tells its owner. */
 export interface RemoteHost {
-    /** A new bundle was accepted (from the cache at start, or the channel). */
+    /**
+     * A new bundle was accepted (from the cache at start, or the channel).
+     * It is held (and cached) only when this returns; a throw is reported as
+     * `LOADER_APPLY_FAILED` and the next poll offers the bundle again.
+     */
     apply(bundle: AcceptedBundle): void
     /** A problem; `fresh` is false when the same problem was reported already (emit once). */
     problem(error: KeyfleetError, fresh: boolean): void
@@ -66,12 +70,13 @@ export class RemoteSource {
     async start(): Promise<void> {
         const cached = this.remote.cacheFile === undefined ? undefined : readCache(this.remote.cacheFile)
         if (cached !== undefined) {
+            let accepted: AcceptedBundle | undefined
             try {
-                this.#held = await acceptBundle(cached, this.remote, this.identity, undefined, `the cached bundle of ${this.remote.display}`)
-                this.host.apply(this.#held as AcceptedBundle)
+                accepted = await acceptBundle(cached, this.remote, this.identity, undefined, `the cached bundle of ${this.remote.display}`)
             } catch {
                 // A cache that no longer verifies (key rotated, damaged) is simply not used; the channel decides.
             }
+            if (accepted !== undefined && this.#apply(accepted, cached)) this.#held = accepted
         }
         await this.#poll()
     }
@@ -146,11 +151,29 @@ export class RemoteSource {
             return
         }
         if (this.#closed) return
+        // Apply first: a bundle the owner could not apply is neither held nor cached, so the next poll
+        // (a full download: the ETag is forgotten) offers it again instead of calling the old keys current.
+        if (!this.#apply(accepted, body)) {
+            this.#etag = undefined
+            this.#etagProblem = undefined
+            return
+        }
         this.#held = accepted
         this.#etagProblem = undefined
         if (this.remote.cacheFile !== undefined) writeCache(this.remote.cacheFile, body)
-        this.host.apply(accepted)
         this.#healthy()
+    }
+
+    // Hands a verified bundle to the owner; false (reported once per bundle) when that threw.
+    #apply(accepted: AcceptedBundle, body: string): boolean {
+        try {
+            this.host.apply(accepted)
+            return true
+        } catch (error) {
+            const cause = isKeyfleetError(error) ? error : systemCause(error)
+            this.#report(loaderError(LoaderCode.APPLY_FAILED, `a verified bundle from ${this.remote.display} could not be applied (${cause.message}); keeping the last good keys, the next poll tries again`, { cause }), `${LoaderCode.APPLY_FAILED}\0${digest(body)}`)
+            return false
+        }
     }
 
     // The steady interval, 0.9–1.1 × pollMs: hosts started together drift apart, the mean rate stays 1/pollMs.

@@ -103,8 +103,11 @@ describe('publish to the bundles branch (git daemon) and by PUT (nginx WebDAV)',
 
     it('without a signing key: warns, publishes nothing, and does not fail the deploy', async () => {
         const tip = git(bare, 'rev-parse', 'refs/heads/keyfleet/bundles').trim()
-        const { publish } = await renderAndPublish('prod', '')
+        const { publish } = await renderAndPublish('prod', '', { 'publish-url': 'https://acct.blob.core.windows.net/fleet/{agent}.bundle?sv=1&sig=EARLYSIG' })
         expect(publish.code).toBe(0)
+        // The PUT URL is masked even on this early return, before anything else is printed.
+        expect(publish.stdout.split('\n')[0]).toMatch(/^::add-mask::/)
+        expect(publish.stdout).toContain('::add-mask::sv=1&sig=EARLYSIG')
         expect(publish.stdout).toContain('::warning title=keyfleet bundles not published::')
         expect(git(bare, 'rev-parse', 'refs/heads/keyfleet/bundles').trim()).toBe(tip)
     }, 120_000)

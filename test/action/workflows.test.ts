@@ -102,7 +102,7 @@ describe('workflows', () => {
         const code = (name: string): string => text(name).split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n')
         // GITHUB_TOKEN is the one secret GitHub provides to every workflow without passing.
         const used = (name: string): string[] => [...new Set([...code(name).matchAll(/\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] as string))].filter((n) => n !== 'GITHUB_TOKEN').sort()
-        expect(used('deploy-environment.yml')).toEqual(['KEYFLEET_PUSH_TOKEN', 'KEYFLEET_SIGNING_KEY', 'KUBECONFIG', 'SOPS_AGE_KEY'])
+        expect(used('deploy-environment.yml')).toEqual(['KEYFLEET_PUBLISH_URL', 'KEYFLEET_PUSH_TOKEN', 'KEYFLEET_SIGNING_KEY', 'KUBECONFIG', 'SOPS_AGE_KEY'])
         let callers = 0
         for (const file of workflows) {
             for (const [id, job] of Object.entries(load(join(workflowsDir, file)).jobs as Record<string, Yaml>)) {
@@ -196,9 +196,19 @@ describe('deploy workflow wiring', () => {
     it('hands KEYFLEET_PUSH_TOKEN to the push steps only (fold, bundles branch); reads (catch-up) use GITHUB_TOKEN', () => {
         const steps = deploySteps()
         const holders = steps.filter((s) => JSON.stringify(s).includes('KEYFLEET_PUSH_TOKEN')).map((s) => s.with?.command)
-        expect(holders).toEqual(['push-fold', 'publish'])
+        expect(holders).toEqual(['publish', 'push-fold'])
         expect(steps.filter((s) => JSON.stringify(s).includes('KEYFLEET_SIGNING_KEY')).map((s) => s.with?.command)).toEqual(['publish'])
         expect(steps.find((s) => s.with?.command === 'catch-up')?.with.token).toBe('${{ github.token }}')
+    })
+
+    it('publishes the host bundles right after apply, before the rollout wait that watches the hosts pull them', () => {
+        const commands = deploySteps().map((s) => s.with?.command as string | undefined)
+        const apply = commands.indexOf('apply')
+        expect(apply).toBeGreaterThan(-1)
+        expect(commands.indexOf('publish')).toBe(apply + 1)
+        expect(commands.indexOf('rollout')).toBe(apply + 2)
+        // A pre-signed PUT URL is a write credential: a secret, never a repository variable.
+        expect(deploySteps().find((s) => s.with?.command === 'publish')?.with['publish-url']).toBe('${{ secrets.KEYFLEET_PUBLISH_URL }}')
     })
 
     it('runs every keyfleet step from the approved commit, checked out apart from the repository it works on', () => {

@@ -8,7 +8,7 @@
  * Nothing the process printed or cached holds a value.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, readFileSync, readlinkSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -39,10 +39,10 @@ const until = async (what: string, ok: () => boolean, timeoutMs = 30_000): Promi
 const read = (p: string): string => { try { return readFileSync(p, 'utf8') } catch { return '' } }
 
 interface Sync { child: ChildProcess; stderr: () => string; stop: () => Promise<number | null> }
-const startSync = (out: string, cache: string, extra: string[] = []): Sync => {
+const startSync = (out: string, cache: string, extra: string[] = [], env: Record<string, string> = {}): Sync => {
     writeFileSync(join(base, 'signing.pub'), fleet.signingPub)
     writeFileSync(join(base, 'host.agekey'), `${fleet.identity}\n`, { mode: 0o600 })
-    const child = spawn(process.execPath, [CLI, 'agent', 'sync', `${nginx.origin}/web.bundle`, '--out', out, '--poll', '0.2', '--signing-key-file', join(base, 'signing.pub'), '--identity-file', join(base, 'host.agekey'), '--cache-dir', cache, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: base } })
+    const child = spawn(process.execPath, [CLI, 'agent', 'sync', `${nginx.origin}/web.bundle`, '--out', out, '--poll', '0.2', '--signing-key-file', join(base, 'signing.pub'), '--identity-file', join(base, 'host.agekey'), '--cache-dir', cache, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: base, ...env } })
     let err = ''
     child.stderr?.on('data', (c: Buffer) => { err += c.toString('utf8') })
     child.stdout?.on('data', (c: Buffer) => { err += c.toString('utf8') })
@@ -103,13 +103,74 @@ describe('keyfleet agent sync', () => {
         for (const v of [v1, v2, forged]) expect(findLeaks(v, { stderr: sync.stderr() + offline.stderr(), marker: read(marker), ...cached })).toEqual([])
     }, 120_000)
 
+    it('a bundle that cannot be written to DIR is retried on the next poll, not called current', async () => {
+        const [v1, v2] = [makeCanary(), makeCanary()]
+        publish((await fleet.bundle({ OPENAI_API_KEY: v1 })).text)
+        const out = join(base, 'keys-retry')
+        const sync = startSync(out, join(base, 'cache-retry'))
+        try {
+            await until('the first key file', () => read(join(out, 'OPENAI_API_KEY')) === v1)
+            // A directory where the swap link goes: rm (force, not recursive) refuses it, so the write fails.
+            mkdirSync(join(out, '..data_tmp', 'x'), { recursive: true })
+            publish((await fleet.bundle({ OPENAI_API_KEY: v2 })).text)
+            await until('the apply failure', () => sync.stderr().includes('LOADER_APPLY_FAILED'))
+            const before = nginx.log().length
+            await until('more polls', () => nginx.log().length > before + 4)
+            expect(read(join(out, 'OPENAI_API_KEY'))).toBe(v1)
+            expect(sync.stderr().split('LOADER_APPLY_FAILED').length - 1).toBe(1)
+            rmSync(join(out, '..data_tmp'), { recursive: true })
+            await until('the retried bundle', () => read(join(out, 'OPENAI_API_KEY')) === v2)
+        } finally {
+            await sync.stop()
+        }
+        for (const v of [v1, v2]) expect(findLeaks(v, { stderr: sync.stderr() })).toEqual([])
+    }, 120_000)
+
+    it('--once exits non-zero when DIR could not be written', async () => {
+        publish((await fleet.bundle({ OPENAI_API_KEY: makeCanary() })).text)
+        const out = join(base, 'keys-once')
+        mkdirSync(join(out, '..data_tmp', 'x'), { recursive: true })
+        const once = startSync(out, join(base, 'cache-once'), ['--once'])
+        const code = await new Promise((r) => once.child.once('exit', r))
+        expect(once.stderr()).toContain('LOADER_APPLY_FAILED')
+        expect(code).toBe(2)
+        rmSync(join(out, '..data_tmp'), { recursive: true })
+        const again = startSync(out, join(base, 'cache-once'), ['--once'])
+        expect(await new Promise((r) => again.child.once('exit', r))).toBe(0)
+    }, 120_000)
+
+    it('--exec never gets the channel token or where it is kept', async () => {
+        const token = makeCanary()
+        const tokenFile = join(base, 'channel-token')
+        writeFileSync(tokenFile, token, { mode: 0o600 })
+        publish((await fleet.bundle({ OPENAI_API_KEY: makeCanary() })).text)
+        const out = join(base, 'keys-exec')
+        const marker = join(base, 'exec-env.log')
+        const sync = startSync(out, join(base, 'cache-exec'), ['--exec', `env > ${marker}`], { KEYFLEET_SECRETS_TOKEN: token, KEYFLEET_SECRETS_TOKEN_FILE: tokenFile })
+        try {
+            await until('the first key file', () => read(join(out, 'OPENAI_API_KEY')) !== '')
+            publish((await fleet.bundle({ OPENAI_API_KEY: makeCanary() })).text)
+            await until('--exec', () => read(marker).includes('KEYFLEET_SECRETS_PATH='))
+        } finally {
+            await sync.stop()
+        }
+        expect(read(marker)).not.toContain('KEYFLEET_SECRETS_TOKEN')
+        expect(read(marker)).not.toContain(tokenFile)
+        expect(findLeaks(token, { env: read(marker), stderr: sync.stderr() })).toEqual([])
+    }, 120_000)
+
     it('agent init prints the recipient on stdout and the register and sync commands on stderr', async () => {
         const home = mkdtempSync(join(tmpdir(), 'kf-init-home-'))
         const r = await keyfleet(['agent', 'init', '--env', 'prod', '--name', 'bob-laptop', '--repo', 'acme/fleet'], { cwd: home, env: { HOME: home } })
         expect(r.code).toBe(0)
         expect(r.stdout).toMatch(/^age1[0-9a-z]+\n$/)
         expect(r.stderr).toContain(`keyfleet agent register prod bob-laptop --recipient ${r.stdout.trim()}`)
-        expect(r.stderr).toContain('keyfleet agent sync https://api.github.com/repos/acme/fleet/contents/prod/bob-laptop.bundle?ref=keyfleet/bundles')
+        // Quoted (zsh globs `?`), and signing.pub next to the identity, as docs/hosts.md says.
+        expect(r.stderr).toContain("keyfleet agent sync 'https://api.github.com/repos/acme/fleet/contents/prod/bob-laptop.bundle?ref=keyfleet/bundles'")
+        expect(r.stderr).toContain(`--signing-key-file ${join(home, '.config', 'keyfleet', 'signing.pub')} --identity-file ${join(home, '.config', 'keyfleet', 'agent.agekey')}`)
+        const etc = mkdtempSync(join(tmpdir(), 'kf-init-etc-'))
+        const system = await keyfleet(['agent', 'init', '--out', join(etc, 'agent.agekey')], { cwd: home, env: { HOME: home } })
+        expect(system.stderr).toContain(`--signing-key-file ${join(etc, 'signing.pub')} --identity-file ${join(etc, 'agent.agekey')}`)
         expect(r.stderr).not.toContain('AGE-SECRET-KEY')
     })
 })

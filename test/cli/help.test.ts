@@ -33,6 +33,17 @@ describe('keyfleet --help', () => {
         const partial = await keyfleet(['hook'], { cwd: repoRoot })
         expect(partial.code).toBe(2)
         expect(partial.stderr).toContain('did you mean keyfleet hook install?')
+        // A group without a command of its own answers --help with its commands.
+        for (const flag of ['--help', '-h']) {
+            const group = await keyfleet(['rollout', flag], { cwd: repoRoot })
+            expect(group.code, group.stderr).toBe(0)
+            expect(group.stdout).toContain('Usage: keyfleet rollout <command>')
+            expect(group.stdout).toMatch(/^ {2}rollout status {2}Show which agents serve/m)
+        }
+        const bare = await keyfleet(['rollout'], { cwd: repoRoot })
+        expect(bare.code).toBe(2)
+        expect(bare.stdout).toContain('rollout status')
+        expect(bare.stderr).toContain('did you mean keyfleet rollout status?')
         const unknown = await keyfleet(['ls', '--colour'], { cwd: repoRoot })
         expect(unknown.code).toBe(2)
         expect(unknown.stderr).toContain('[USAGE]')

@@ -5,13 +5,18 @@
  * real kubectl binary doing the requests. test/cli/rollout-kube.test.ts runs
  * the same against a real kube-apiserver.
  */
-import type { Server } from 'node:http'
+import { spawn } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseYaml, stringify } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RolloutReport } from '../../src/lifecycle/rollout.js'
 import { openKeys, type KeyStore } from '../../src/loader/index.js'
+import { openBundle } from '../../src/loader/decrypt.js'
+import { formatPublicKey, generateSigningKey, signEnvelope } from '../../src/sign/index.js'
+import { repoRoot } from '../helpers/tools.js'
 import { findLeaks } from '../helpers/canary.js'
 import { demoKey, keyfleet, makeDemoRepo, sopsDecrypt } from '../helpers/cli.js'
 import { cleanupTemp, tempDir } from '../loader/helpers.js'
@@ -126,6 +131,40 @@ describe('keyfleet rollout status (fake API server, real kubectl, real status se
         expect(values.length).toBeGreaterThan(1)
         const runs = await Promise.all([[], ['--json'], ['--markdown']].map((extra) => keyfleet(['rollout', 'status', 'dev', '--identity-file', demoKey(repo, 'dev'), ...extra], { cwd: repo, env })))
         for (const value of values) for (const r of runs) expect(findLeaks(value, { stdout: r.stdout, stderr: r.stderr })).toEqual([])
+    }, 120_000)
+
+    it('a host running agent sync --status-port is current through its status_url', async () => {
+        // Sign the render's own sealed bundle for alice-laptop, as publish does, and serve it over loopback HTTP.
+        const sealed = readFileSync(join(rendered, 'bundles', 'alice-laptop.keys.age'))
+        const { info } = await openBundle(sealed, { identityFile: demoKey(repo, 'laptop-alice') }, 'alice-laptop.keys.age')
+        const signing = generateSigningKey('keyfleet-signing:dev')
+        const envelope = signEnvelope({ environment: 'dev', agent: 'alice-laptop', generation: info.generation as string, issuedAt: Date.now() }, sealed.toString('utf8'), signing)
+        const channel = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(envelope) })
+        await new Promise<void>((r) => channel.listen(0, '127.0.0.1', r))
+        servers.push(channel)
+        const dir = tempDir('rollout-sync')
+        writeFileSync(join(dir, 'signing.pub'), formatPublicKey(signing.publicKey))
+        const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'main.js'), 'agent', 'sync', `http://127.0.0.1:${(channel.address() as AddressInfo).port}/alice-laptop.bundle`,
+            '--out', join(dir, 'keys'), '--poll', '0.2', '--signing-key-file', join(dir, 'signing.pub'), '--identity-file', demoKey(repo, 'laptop-alice'),
+            '--cache-dir', join(dir, 'cache'), '--status-port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env.PATH, HOME: dir } })
+        let err = ''
+        child.stderr.on('data', (c: Buffer) => { err += c.toString('utf8') })
+        try {
+            const end = Date.now() + 60_000
+            while (!/now holds generation/.test(err) || !/status at (\S+)/.test(err)) {
+                if (Date.now() > end || child.exitCode !== null) throw new Error(`agent sync did not start: ${err}`)
+                await new Promise((r) => setTimeout(r, 25))
+            }
+            const statusUrl = (/status at (\S+)/.exec(err) as RegExpExecArray)[1] as string
+            const file = join(repo, 'environments', 'dev', 'deployment.yaml')
+            writeFileSync(file, readFileSync(file, 'utf8').replace(laptopUrl, statusUrl))
+            const r = await keyfleet(['rollout', 'status', 'dev', '--identity-file', demoKey(repo, 'dev')], { cwd: repo, env })
+            expect(r.stdout.split('\n').find((l) => l.startsWith('alice-laptop '))).toMatch(/^alice-laptop +bundle +current /)
+            const values = [...sopsDecrypt(repo, 'dev', demoKey(repo, 'dev')).out.matchAll(/^[A-Z0-9_]+=(.*)$/gm)].map((m) => m[1] as string)
+            for (const value of values) expect(findLeaks(value, { stderr: err, status: await (await fetch(statusUrl)).text() })).toEqual([])
+        } finally {
+            child.kill('SIGTERM')
+        }
     }, 120_000)
 
     it('refuses bad usage before reading anything', async () => {

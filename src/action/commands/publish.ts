@@ -35,6 +35,16 @@ const signingKey = (ctx: CommandContext, env: string, text: string): PrivateSign
     return key
 }
 
+/**
+ * Headers of a bundle PUT. Azure Blob's Put Blob refuses a request without
+ * `x-ms-blob-type`; it goes to Azure hosts only, since an S3 or GCS URL may be
+ * pre-signed over its headers and one it did not sign could be refused.
+ */
+export const putHeaders = (url: URL): Record<string, string> => ({
+    'content-type': 'text/plain',
+    ...(url.hostname.toLowerCase().endsWith('.blob.core.windows.net') ? { 'x-ms-blob-type': 'BlockBlob' } : {}),
+})
+
 /** PUTs each signed bundle to the URL template; names the URL without its query (a pre-signed credential). */
 const putAll = async (template: string, env: string, bundles: ReadonlyMap<string, string>): Promise<number> => {
     for (const [agent, text] of bundles) {
@@ -42,7 +52,7 @@ const putAll = async (template: string, env: string, bundles: ReadonlyMap<string
         const where = `${url.origin}${url.pathname}`
         let status: number
         try {
-            const r = await fetch(url, { method: 'PUT', body: text, headers: { 'content-type': 'text/plain' }, signal: AbortSignal.timeout(30_000) })
+            const r = await fetch(url, { method: 'PUT', body: text, headers: putHeaders(url), signal: AbortSignal.timeout(30_000) })
             await r.body?.cancel()
             status = r.status
         } catch {
@@ -63,7 +73,9 @@ export const runPublish = async (ctx: CommandContext): Promise<CommandResult> =>
     const outDir = ctx.inputs.outDir
     if (outDir === undefined) throw new KeyfleetError('ACTION_BAD_INPUT', 'command "publish" needs the out-dir input: the render step\'s out-dir')
     const keyText = core.getInput('signing-key')
-    maskAll([keyText], ctx.setSecret)
+    // The PUT URL template is a write credential (pre-signed, SAS): masked before anything can print it.
+    const template = core.getInput('publish-url')
+    maskAll([keyText, template, template.includes('?') ? template.slice(template.indexOf('?') + 1) : ''], ctx.setSecret)
     if (keyText.trim() === '') {
         // Not a failure: the apply already happened, and a repository without bundle signing (the demo, one set up
         // before it existed) deploys as before. The warning says what hosts are missing.
@@ -71,8 +83,6 @@ export const runPublish = async (ctx: CommandContext): Promise<CommandResult> =>
         return { findings: [], summary: [`_${message}_\n`], outputs: { published: '' }, failed: false, warnings: [{ title: 'keyfleet bundles not published', message }] }
     }
     const key = signingKey(ctx, env, keyText)
-    const template = core.getInput('publish-url')
-    if (template !== '') ctx.setSecret(template)
     const branch = core.getInput('bundles-branch') || 'keyfleet/bundles'
     const agents = ctx.inputs.agents.filter((a) => a.target === 'bundle')
     const git = gitIn(ctx.inputs.root, ctx.env, { ...authEnv(ctx.inputs.token, ctx.env.GITHUB_SERVER_URL ?? 'https://github.com', ctx.setSecret), ...botEnv })

@@ -11,8 +11,12 @@
 import { spawn } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
+import { systemCause } from '../../loader/errors.js'
 import { RemoteSource } from '../../loader/remote.js'
 import { resolveRemote } from '../../loader/remote-options.js'
+import { declared, nextDeployed, type Deployed } from '../../loader/deployed.js'
+import { serveStatus, statusHandler, STATUS_PATH } from '../../loader/status.js'
+import type { BundleInfo } from '../../loader/decrypt.js'
 import type { CliContext, CommandArgs } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { writeVolume } from './agent-volume.js'
@@ -29,11 +33,15 @@ export const syncOptions = {
     exec: { type: 'string', arg: 'CMD', description: 'sync: run this (sh -c) after each new key set' },
     'cache-dir': { type: 'string', arg: 'DIR', description: 'sync: encrypted last-good cache (default ~/.cache/keyfleet)' },
     'agent-name': { type: 'string', arg: 'NAME', description: 'sync: refuse bundles for any other agent (default: pinned on first use)' },
-    once: { type: 'boolean', description: 'sync: sync once and exit (0 when DIR holds a verified bundle)' },
+    'status-port': { type: 'string', arg: 'PORT', description: 'sync: serve the loader\'s status (what DIR holds) for `rollout status` via status_url (0: any free port)' },
+    'status-host': { type: 'string', arg: 'HOST', description: 'sync: address of the status server (default 127.0.0.1)' },
+    once: { type: 'boolean', description: 'sync: sync once and exit (0 when DIR holds the newest verified bundle, 2 when it could not be written)' },
 } as const
 
 const runExec = (ctx: CliContext, command: string, dir: string): void => {
-    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...ctx.env, KEYFLEET_SECRETS_PATH: dir } })
+    // The channel token (and where it lives) is the sync's own credential, never the reloaded program's.
+    const env = Object.fromEntries(Object.entries(ctx.env).filter(([name]) => !name.startsWith('KEYFLEET_SECRETS_TOKEN')))
+    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, KEYFLEET_SECRETS_PATH: dir } })
     child.on('error', () => { ctx.stderr.write('keyfleet agent sync: --exec could not start sh\n') })
     child.on('exit', (code) => { if (code !== 0) ctx.stderr.write(`keyfleet agent sync: --exec exited ${String(code)}\n`) })
 }
@@ -57,23 +65,50 @@ export const runSync = async ({ positionals, values }: CommandArgs, ctx: CliCont
         ...(str('cache-dir') !== undefined ? { cacheDir: resolve(ctx.cwd, str('cache-dir') as string) } : {}),
     }, ctx.env) as NonNullable<ReturnType<typeof resolveRemote>>
     const exec = str('exec')
+    const statusPort = str('status-port') === undefined ? undefined : Number(str('status-port'))
+    if (statusPort !== undefined && !(Number.isInteger(statusPort) && statusPort >= 0 && statusPort <= 65535)) throw new KeyfleetError('USAGE', '--status-port is a TCP port (0-65535), e.g. --status-port 9469')
+    // What DIR holds, for the status server: the same document a loader reading DIR would serve.
+    let deployed: Deployed | undefined
+    let bundle: BundleInfo | undefined
+    let names: string[] = []
+    let lastChangeMs: number | undefined
+    let problem: KeyfleetError | undefined
     let applied = 0
+    // Whether the newest verified bundle failed to reach DIR: `--once` must not exit 0 on old keys.
+    let writeFailed = false
     const source = new RemoteSource(remote, { identityFile: resolve(ctx.cwd, identityFile) }, true, {
-        apply: ({ entries, header }) => {
+        apply: ({ entries, header, info }) => {
+            writeFailed = true
             const skipped = writeVolume(out, entries)
+            writeFailed = false
             applied++
+            const written = new Map([...entries].filter(([n]) => !skipped.includes(n)))
+            deployed = nextDeployed(written, declared(info.environment, info.agent, info.generation), deployed, Date.now())
+            bundle = info
+            names = [...written.keys()].sort()
+            lastChangeMs = Date.now()
             ctx.stderr.write(`keyfleet agent sync: ${out} now holds generation ${header.generation} of ${header.agent} (${header.environment}, issued ${new Date(header.issuedAt).toISOString()}): ${[...entries.keys()].filter((n) => !skipped.includes(n)).join(', ') || 'no keys'}\n`)
             if (skipped.length > 0) ctx.stderr.write(`keyfleet agent sync: skipped ${skipped.length} names that are not safe file names\n`)
             if (exec !== undefined && applied > 1) runExec(ctx, exec, out)
         },
-        problem: (error, fresh) => { if (fresh) ctx.stderr.write(`keyfleet agent sync: ${error.code}: ${error.message}\n`) },
-        healthy: () => undefined,
+        problem: (error, fresh) => { problem = error; if (fresh) ctx.stderr.write(`keyfleet agent sync: ${error.code}: ${error.message}\n`) },
+        healthy: () => { problem = undefined },
     })
+    if (statusPort !== undefined) {
+        const handler = statusHandler(() => ({
+            deployed, generation: applied, names, lastChangeMs,
+            source: { path: out, kind: bundle && 'age-bundle', bundle, mode: 'poll', problem },
+        }))
+        const server = await serveStatus(handler, { port: statusPort, host: str('status-host') }, values.once !== true).catch((error: unknown) => {
+            throw new KeyfleetError('USAGE', `--status-port: cannot listen on ${str('status-host') ?? '127.0.0.1'}:${statusPort} (${systemCause(error).message}); pick another port`)
+        })
+        ctx.stderr.write(`keyfleet agent sync: status at ${server.url}${STATUS_PATH} (status_url in deployment.yaml)\n`)
+    }
     ctx.stderr.write(`keyfleet agent sync: polling ${remote.display} every ${poll} s into ${out}\n`)
     await source.start()
     if (values.once === true) {
         source.close()
-        return source.held === undefined ? ExitCode.usage : ExitCode.ok
+        return source.held === undefined || writeFailed ? ExitCode.usage : ExitCode.ok
     }
     // Runs until a signal: src/cli/main.ts exits on SIGTERM/SIGINT; every write above is atomic, so DIR is whole whenever that lands.
     return new Promise<number>(() => undefined)

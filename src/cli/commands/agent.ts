@@ -5,7 +5,7 @@
  * keeps a directory on the host in step with its signed bundle.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { generateIdentity, parseIdentityFile, recipientOf } from '../../age/index.js'
 import { KeyfleetError } from '../../errors.js'
 import { registerAgent } from '../../lifecycle/index.js'
@@ -28,12 +28,15 @@ const nextSteps = (recipient: string, identity: string, values: CommandArgs['val
     const env = (values.env as string | undefined) ?? '<env>'
     const name = (values.name as string | undefined) ?? '<name>'
     const repo = (values.repo as string | undefined) ?? '<owner>/<repo>'
+    // Next to the identity, as docs/hosts.md has it (/etc/keyfleet/signing.pub for /etc/keyfleet/agent.agekey).
+    const signingPub = join(dirname(identity), 'signing.pub')
     return [
         '1. add this host to deployment.yaml, from the repository (then open a pull request):',
         `     keyfleet agent register ${env} ${name} --recipient ${recipient} --keys claude,openai --cloud local`,
-        `2. copy environments/${env}/signing.pub from the repository to this host, then run (docs/hosts.md has systemd and launchd units):`,
-        `     keyfleet agent sync https://api.github.com/repos/${repo}/contents/${env}/${name}.bundle?ref=keyfleet/bundles \\`,
-        `       --signing-key-file ~/.config/keyfleet/signing.pub --identity-file ${identity} --out ~/.local/state/keyfleet/${name}`,
+        `2. copy environments/${env}/signing.pub from the repository to ${signingPub}, then run (docs/hosts.md has systemd and launchd units):`,
+        // Quoted: `?` is a glob in zsh (no match is an error) and sh.
+        `     keyfleet agent sync 'https://api.github.com/repos/${repo}/contents/${env}/${name}.bundle?ref=keyfleet/bundles' \\`,
+        `       --signing-key-file ${signingPub} --identity-file ${identity} --out ~/.local/state/keyfleet/${name}`,
         '',
     ].join('\n')
 }
@@ -106,7 +109,7 @@ Examples:
   keyfleet agent init
   keyfleet agent register dev bob-laptop --recipient age1… --keys claude,openai --cloud local
   keyfleet agent register prod summarizer --namespace agents-prod --keys claude --cloud gcp
-  keyfleet agent sync https://api.github.com/repos/acme/fleet/contents/prod/bob-laptop.bundle?ref=keyfleet/bundles --signing-key-file signing.pub --out ~/.local/state/keyfleet/bob-laptop`,
+  keyfleet agent sync 'https://api.github.com/repos/acme/fleet/contents/prod/bob-laptop.bundle?ref=keyfleet/bundles' --signing-key-file signing.pub --out ~/.local/state/keyfleet/bob-laptop`,
     options: {
         out: { type: 'string', arg: 'PATH', description: `init: identity file (default ~/${DEFAULT_AGENT_IDENTITY}); sync: the directory to keep` },
         pq: { type: 'boolean', description: 'init: post-quantum hybrid identity (age1pq1…)' },

@@ -50999,13 +50999,17 @@ var signingKey = (ctx, env, text) => {
   }
   return key;
 };
+var putHeaders = (url) => ({
+  "content-type": "text/plain",
+  ...url.hostname.toLowerCase().endsWith(".blob.core.windows.net") ? { "x-ms-blob-type": "BlockBlob" } : {}
+});
 var putAll = async (template, env, bundles) => {
   for (const [agent, text] of bundles) {
     const url = new URL(template.replaceAll("{environment}", encodeURIComponent(env)).replaceAll("{agent}", encodeURIComponent(agent)));
     const where2 = `${url.origin}${url.pathname}`;
     let status;
     try {
-      const r = await fetch(url, { method: "PUT", body: text, headers: { "content-type": "text/plain" }, signal: AbortSignal.timeout(3e4) });
+      const r = await fetch(url, { method: "PUT", body: text, headers: putHeaders(url), signal: AbortSignal.timeout(3e4) });
       await r.body?.cancel();
       status = r.status;
     } catch {
@@ -51020,15 +51024,14 @@ var runPublish = async (ctx) => {
   const outDir = ctx.inputs.outDir;
   if (outDir === void 0) throw new KeyfleetError("ACTION_BAD_INPUT", `command "publish" needs the out-dir input: the render step's out-dir`);
   const keyText = getInput("signing-key");
-  maskAll([keyText], ctx.setSecret);
+  const template = getInput("publish-url");
+  maskAll([keyText, template, template.includes("?") ? template.slice(template.indexOf("?") + 1) : ""], ctx.setSecret);
   if (keyText.trim() === "") {
     const message = `no signing-key (the KEYFLEET_SIGNING_KEY secret of ${env}): the bundles of ${ctx.inputs.agents.filter((a2) => a2.target === "bundle").length} bundle agents were not published, so hosts do not get this deploy. Create the key (docs/hosts.md) to publish them`;
     return { findings: [], summary: [`_${message}_
 `], outputs: { published: "" }, failed: false, warnings: [{ title: "keyfleet bundles not published", message }] };
   }
   const key = signingKey(ctx, env, keyText);
-  const template = getInput("publish-url");
-  if (template !== "") ctx.setSecret(template);
   const branch = getInput("bundles-branch") || "keyfleet/bundles";
   const agents = ctx.inputs.agents.filter((a2) => a2.target === "bundle");
   const git2 = gitIn(ctx.inputs.root, ctx.env, { ...authEnv(ctx.inputs.token, ctx.env.GITHUB_SERVER_URL ?? "https://github.com", ctx.setSecret), ...botEnv });
