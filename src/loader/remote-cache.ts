@@ -5,8 +5,9 @@
  * replaced atomically (temp file, fsync, rename).
  */
 import { randomBytes } from 'node:crypto'
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import { writeNewFileSync } from '../repo/atomic.js'
 
 /** The cached envelope text, or undefined when there is none (or it cannot be read). */
 export const readCache = (file: string): string | undefined => {
@@ -22,15 +23,7 @@ export const writeCache = (file: string, text: string): boolean => {
     const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
     try {
         mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
-        const fd = openSync(temp, 'wx', 0o600)
-        try {
-            const bytes = Buffer.from(text, 'utf8')
-            let offset = 0
-            while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
-            fsyncSync(fd)
-        } finally {
-            closeSync(fd)
-        }
+        writeNewFileSync(temp, text, 0o600)
         renameSync(temp, file)
         return true
     } catch {

@@ -22,6 +22,23 @@ export const removePendingTemps = (): void => {
 }
 
 /**
+ * Creates `path` (it must not exist: `wx`, so a planted file or link is never written through) with
+ * `mode`, writes all of `content` and fsyncs it. The building block of every atomic write here,
+ * of the loader's bundle cache and of `agent sync`'s volume files.
+ */
+export const writeNewFileSync = (path: string, content: string | Uint8Array, mode: number): void => {
+    const fd = openSync(path, 'wx', mode)
+    try {
+        const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+        let offset = 0
+        while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
+        fsyncSync(fd)
+    } finally {
+        closeSync(fd)
+    }
+}
+
+/**
  * Writes `content` to `target` atomically with `mode` (default 0600: keyfleet
  * writes secrets or their ciphertext, which need no wider access).
  */
@@ -29,15 +46,7 @@ export const writeFileAtomic = (target: string, content: string | Uint8Array, mo
     const temp = tempPathFor(target)
     pending.add(temp)
     try {
-        const fd = openSync(temp, 'wx', mode)
-        try {
-            const bytes = typeof content === 'string' ? Buffer.from(content) : content
-            let offset = 0
-            while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
-            fsyncSync(fd)
-        } finally {
-            closeSync(fd)
-        }
+        writeNewFileSync(temp, content, mode)
         renameSync(temp, target)
     } catch (error) {
         rmSync(temp, { force: true })

@@ -122,13 +122,20 @@ describe('half-written single-file sources', () => {
         await new Promise((resolve) => { writer.once('exit', resolve) })
         expect(error.code).toBe(LoaderCode.SOURCE_UNREADABLE)
         expect(error.message).not.toContain('churn')
-        expect(keys.get('openai')).toBe(OLD)
-        expect(keys.source.problem?.code).toBe(LoaderCode.SOURCE_UNREADABLE)
+        // On a busy machine the writer thread can stall for longer than settleMs; the file then really did
+        // stand still and that (complete) value may be served. What must never happen: a value that did not
+        // settle, or the last good keys traded for nothing.
+        const CHURNED = /^sk-proj-churn-\d+-a{12}$/
+        const atError = keys.get('openai')
+        expect(atError === OLD || CHURNED.test(atError ?? '')).toBe(true)
         writeFileSync(file, `OPENAI_API_KEY=${NEW}\n`)
         await untilValue(keys, 'openai', NEW)
         await turn()
         await watched.stop()
-        expect([...watched.seen].sort()).toEqual([`OPENAI_API_KEY=${NEW}`, `OPENAI_API_KEY=${OLD}`])
+        const seen = [...watched.seen]
+        expect(seen).toContain(`OPENAI_API_KEY=${OLD}`)
+        expect(seen).toContain(`OPENAI_API_KEY=${NEW}`)
+        for (const s of seen) expect(s === `OPENAI_API_KEY=${OLD}` || s === `OPENAI_API_KEY=${NEW}` || CHURNED.test(s.slice('OPENAI_API_KEY='.length))).toBe(true)
         expect(keys.source.problem).toBeUndefined()
     })
 

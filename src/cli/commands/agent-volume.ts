@@ -8,8 +8,9 @@
  * the new one, never a mix.
  */
 import { randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs'
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { writeNewFileSync } from '../../repo/atomic.js'
 
 const DATA = '..data'
 const DATA_TMP = '..data_tmp'
@@ -22,17 +23,7 @@ const stamp = (): string => {
     return `..${d.getUTCFullYear()}_${p(d.getUTCMonth() + 1)}_${p(d.getUTCDate())}_${p(d.getUTCHours())}_${p(d.getUTCMinutes())}_${p(d.getUTCSeconds())}.${randomBytes(4).readUInt32BE(0) % 1_000_000_000}`
 }
 
-const writeKey = (path: string, value: string): void => {
-    const fd = openSync(path, 'wx', 0o400)
-    try {
-        const bytes = Buffer.from(value, 'utf8')
-        let offset = 0
-        while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset)
-        fsyncSync(fd)
-    } finally {
-        closeSync(fd)
-    }
-}
+const writeKey = (path: string, value: string): void => { writeNewFileSync(path, value, 0o400) }
 
 /**
  * Swaps `entries` into `dir` (created 0700 when missing).
