@@ -89,7 +89,7 @@ describe('module boundary', () => {
         for (const file of readdirSync(dir)) {
             const text = readFileSync(join(dir, file), 'utf8')
             for (const [, spec] of text.matchAll(/from '([^']+)'/g)) {
-                expect(spec, `${file} imports ${spec}`).toMatch(/^(\.\/[\w-]+\.js|\.\.\/catalog\/(hint|origins|placeholder|resolve|types)\.js|\.\.\/errors\.js|\.\.\/findings\.js|node:[\w/]+)$/)
+                expect(spec, `${file} imports ${spec}`).toMatch(/^(\.\/[\w-]+\.js|\.\.\/catalog\/(hint|origins|placeholder|region|resolve|types)\.js|\.\.\/errors\.js|\.\.\/findings\.js|node:[\w/]+)$/)
             }
         }
     })
