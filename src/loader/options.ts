@@ -12,7 +12,7 @@ import type { Catalog } from '../catalog/types.js'
 import type { LoaderCheckOptions } from './check.js'
 import type { IdentitySource } from './decrypt.js'
 import { LoaderCode, loaderError } from './errors.js'
-import { resolveRemote, type RemoteSourceOptions, type ResolvedRemote } from './remote-options.js'
+import { nonEmpty, num as ms, resolveRemote, type RemoteSourceOptions, type ResolvedRemote } from './remote-options.js'
 import type { EnvLike } from './snapshot.js'
 import type { SelectionOptions } from './strategy.js'
 import { nodeWatch, type WatchFunction } from './watch.js'
@@ -121,10 +121,6 @@ export interface ResolvedOptions {
     readonly preferNewest: boolean
 }
 
-const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
-
-const ms = (value: number | undefined, fallback: number, min: number): number =>
-    value === undefined || !Number.isFinite(value) ? fallback : Math.max(min, value)
 
 const resolveRewatch = (rewatch: RewatchOptions | false | undefined): ResolvedOptions['rewatch'] => {
     if (rewatch === false) return false

@@ -50,8 +50,10 @@ export interface ResolvedRemote {
     readonly requestTimeoutMs: number
 }
 
-const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
-const num = (value: number | undefined, fallback: number, min: number): number =>
+/** An option or variable that is unset or blank counts as not given. Shared with options.ts. */
+export const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value)
+/** A numeric option: the fallback when unset or not finite, else at least `min`. Shared with options.ts. */
+export const num = (value: number | undefined, fallback: number, min: number): number =>
     value === undefined || !Number.isFinite(value) ? fallback : Math.max(min, value)
 
 const bad = (message: string, cause?: unknown): never => {
