@@ -2,8 +2,8 @@
  * One agent process of the rotation drill (scripts/drill.ts): reads its keys
  * with the loader (`preferNewest`) from a Kubernetes-style mount (a Secret
  * volume, or the directory `keyfleet agent sync` keeps for a host) or, as a
- * host does, from the signed pull channel (`openKeys({ url, signingKeyFile,
- * identityFile, pollMs })`), serves its status, and calls the fake provider
+ * host does, from the signed pull channel (openKeys with url, signingKeyFile,
+ * identityFile, pollMs), serves its status, and calls the fake provider
  * in a loop through the pool, as an agent
  * would: on a 401 the key sits out and the call is retried once with the
  * next one. Prints `{"port":…}` when ready and `{"calls":…,"failed":…}` on SIGTERM.

@@ -56,7 +56,7 @@ export const startChannel = async (): Promise<Channel> => {
 /** One step of the action: exit code, its outputs (GITHUB_OUTPUT) and what it printed. */
 export interface ActionStep { readonly code: number | null; readonly outputs: Record<string, string>; readonly out: string }
 
-/** Parses GITHUB_OUTPUT (`name<<DELIM` … `DELIM`, as @actions/core writes it, or `name=value`). */
+/** Parses GITHUB_OUTPUT (`name<<DELIM` … `DELIM`, as the actions toolkit writes it, or `name=value`). */
 const parseOutputs = (text: string): Record<string, string> => {
     const out: Record<string, string> = {}
     const lines = text.split('\n')

@@ -1,7 +1,7 @@
 /**
  * The kubelet's real AtomicWriter (k8s.io/kubernetes/pkg/volume/util, built
- * from tools/kube as `.tools/bin/atomic-writer` by `scripts/ensure-tools.sh
- * --with-kube`), driven from TypeScript. Where it is present it is the oracle
+ * from tools/kube as `.tools/bin/atomic-writer` by
+ * `scripts/ensure-tools.sh --with-kube`), driven from TypeScript. Where it is present it is the oracle
  * for how a Secret volume changes; test/loader/kubelet.ts (our copy of its
  * sequence) stands in only where it is missing, and says so.
  */
