@@ -107,9 +107,9 @@ const layout = (dir: string): string[] => {
     return readdirSync(dir).flatMap((name) => [row(join(dir, name), name), ...(name === data ? readdirSync(join(dir, name)).map((f) => row(join(dir, name, f), `${name}/${f}`)) : [])]).sort()
 }
 
-describe('our TypeScript copy of the AtomicWriter, checked against the real one', () => {
+describe("the kubelet's real AtomicWriter as the oracle (skipped where the binary is missing)", () => {
     const found = atomicWriterBinary()
-    it.skipIf(!('path' in found))('leaves the same layout after each of a series of writes (links, ..data, modes, one timestamped dir)', async () => {
+    it.skipIf(!('path' in found))('our TypeScript copy leaves the same layout as the real one after each of a series of writes (links, ..data, modes, one timestamped dir)', async () => {
         if (!('path' in found)) return
         const real = new GoAtomicWriter(found.path, join(tempDir('aw', { tmpfs: true }), 'real'))
         const copy = new KubeletVolume(join(tempDir('aw', { tmpfs: true }), 'copy'))
@@ -121,5 +121,16 @@ describe('our TypeScript copy of the AtomicWriter, checked against the real one'
             expect(readlinkSync(join(real.dir, '..data'))).toMatch(/^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.\d{1,10}$/)
             expect(readlinkSync(join(copy.dir, '..data'))).toMatch(/^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.\d{1,10}$/)
         }
+    }, 60_000)
+
+    it.skipIf(!('path' in found))('accepts the render\'s .keyfleet-generation entry and refuses only names starting with ..; the loader never serves the dot-file', async () => {
+        if (!('path' in found)) return
+        const real = new GoAtomicWriter(found.path, join(tempDir('aw', { tmpfs: true }), 'real'))
+        const generation = '{"environment":"dev","agent":"a","generation":"0123456789abcdef"}'
+        await real.write({ ...payload(1), '.keyfleet-generation': generation })
+        await expect(real.write({ ...payload(2), '..sneaky': 'x' })).rejects.toThrow(/atomic-writer failed/)
+        await using keys = await openKeys({ path: real.dir, env: {} })
+        expect(keys.names()).toEqual(Object.keys(payload(1)).sort())
+        expect(keys.get('OPENAI_API_KEY')).toBe(payload(1).OPENAI_API_KEY)
     }, 60_000)
 })
