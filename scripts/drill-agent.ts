@@ -1,19 +1,39 @@
 /**
  * One agent process of the rotation drill (scripts/drill.ts): reads its keys
- * from a Kubernetes-style mount with the loader (`preferNewest`), serves its
- * status, and calls the fake provider in a loop through the pool, as an agent
+ * with the loader (`preferNewest`) from a Kubernetes-style mount (a Secret
+ * volume, or the directory `keyfleet agent sync` keeps for a host) or, as a
+ * host does, from the signed pull channel (openKeys with url, signingKeyFile,
+ * identityFile, pollMs), serves its status, and calls the fake provider
+ * in a loop through the pool, as an agent
  * would: on a 401 the key sits out and the call is retried once with the
  * next one. Prints `{"port":…}` when ready and `{"calls":…,"failed":…}` on SIGTERM.
  * Never prints a value.
  *
- * argv: MOUNT PROVIDER_URL AGENT_NAME [INTERVAL_MS]
+ * argv: one JSON object, {@link AgentSpec}.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openKeys } from '../src/loader/index.js'
 
-const [mount, providerUrl, name, interval] = process.argv.slice(2) as [string, string, string, string | undefined]
-const intervalMs = Number(interval ?? 10)
-const keys = await openKeys({ path: mount, env: {}, preferNewest: true })
+/** What one drill agent reads and calls. */
+export interface AgentSpec {
+    readonly name: string
+    readonly providerUrl: string
+    readonly intervalMs: number
+    /** A Secret-volume directory (kubernetes, or a host's `agent sync --out`). */
+    readonly path?: string
+    /** The pull channel (a host reading its bundle in process). */
+    readonly url?: string
+    readonly signingKeyFile?: string
+    readonly identityFile?: string
+    readonly pollMs?: number
+    readonly cacheDir?: string
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as AgentSpec
+const { providerUrl, name, intervalMs } = spec
+const keys = await openKeys(spec.url === undefined
+    ? { path: spec.path, env: {}, preferNewest: true }
+    : { url: spec.url, signingKeyFile: spec.signingKeyFile, identityFile: spec.identityFile, pollMs: spec.pollMs, cacheDir: spec.cacheDir, agent: name, env: {}, preferNewest: true })
 const status = await keys.serveStatus({ port: 0 })
 let calls = 0
 let failed = 0

@@ -2,7 +2,8 @@
 # Makes the pinned sops (and, with --with-actionlint / --with-age / --with-gitleaks /
 # --with-kube, actionlint, the age CLI, gitleaks and kube-apiserver + kubectl used by
 # tests) available and prints the absolute path of each on stdout, one `name=path` per line.
-# --with-kube also needs etcd (Debian: apt-get install etcd-server) and openssl.
+# --with-kube also builds atomic-writer (the kubelet's AtomicWriter as a command, tools/kube/cmd/atomic-writer)
+# and needs etcd (Debian: apt-get install etcd-server) and openssl.
 #
 # Order, for each tool:
 #   1. already on PATH (or in $KEYFLEET_TOOLS_DIR) at the pinned version: use it;
@@ -19,7 +20,7 @@ ACTIONLINT_VERSION="1.7.12"
 AGE_VERSION="1.3.1"
 # gitleaks: the scan is compared with it side by side (test/validate/scan-gitleaks.test.ts).
 GITLEAKS_VERSION="8.30.1"
-# kube-apiserver + kubectl: built from our module tools/kube (go.mod pins k8s.io/kubernetes
+# kube-apiserver + kubectl (+ atomic-writer): built from our module tools/kube (go.mod pins k8s.io/kubernetes
 # and replaces its staging modules; `go install` refuses a module with replace directives).
 KUBE_VERSION="1.33.13"
 # sha256 of the official release binaries (https://github.com/getsops/sops/releases/tag/v3.13.2).
@@ -42,7 +43,7 @@ for arg in "$@"; do
     --with-age) with_age=1 ;;
     --with-gitleaks) with_gitleaks=1 ;;
     --with-kube) with_kube=1 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ensure-tools: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -142,6 +143,11 @@ kube_pinned() { # both binaries in $tools_dir report the pinned version
   "$tools_dir/kubectl" version --client 2>/dev/null | grep -x "Client Version: v$KUBE_VERSION" >/dev/null
 }
 
+atomic_writer_pinned() { # the atomic-writer in $tools_dir was built from the pinned k8s.io/kubernetes (its build info)
+  [ -x "$tools_dir/atomic-writer" ] || return 1
+  [ "$("$tools_dir/atomic-writer" --version 2>/dev/null)" = "atomic-writer k8s.io/kubernetes v$KUBE_VERSION" ]
+}
+
 ensure_kube() {
   local etcd pkg stage ldflags
   if ! kube_pinned; then
@@ -163,8 +169,20 @@ ensure_kube() {
     mv -f "$stage/kube-apiserver" "$tools_dir/kube-apiserver" && mv -f "$stage/kubectl" "$tools_dir/kubectl" && rm -rf "$stage"
     kube_pinned || { say "the kube-apiserver/kubectl just built do not report v$KUBE_VERSION"; exit 3; }
   fi
+  if ! atomic_writer_pinned; then
+    # Same module and Go cache as kube-apiserver: cold about 12 min alone, seconds once kube-apiserver is built.
+    say "building atomic-writer (k8s.io/kubernetes v$KUBE_VERSION pkg/volume/util) from tools/kube ..."
+    mkdir -p "$tools_dir"
+    stage="$(mktemp -d "$tools_dir/.kube.XXXXXX")"
+    if ! (cd "$root/tools/kube" && GOFLAGS="${GOFLAGS:-} -mod=mod" go build -ldflags "-s -w" -o "$stage/atomic-writer" ./cmd/atomic-writer >&2); then
+      rm -rf "$stage"; say "building atomic-writer failed (see above)"; exit 3
+    fi
+    mv -f "$stage/atomic-writer" "$tools_dir/atomic-writer" && rm -rf "$stage"
+    atomic_writer_pinned || { say "the atomic-writer just built does not report k8s.io/kubernetes v$KUBE_VERSION"; exit 3; }
+  fi
   echo "kube-apiserver=$tools_dir/kube-apiserver"
   echo "kubectl=$tools_dir/kubectl"
+  echo "atomic-writer=$tools_dir/atomic-writer"
   if ! etcd="$(command -v etcd)"; then
     say "etcd is not installed; the real-API-server tests need it: apt-get install etcd-server (or put etcd on PATH)"
     exit 3

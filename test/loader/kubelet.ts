@@ -1,7 +1,9 @@
 /**
- * A faithful copy of the kubelet's AtomicWriter (pkg/volume/util/atomic_writer.go)
- * for tests: the exact sequence of file-system operations a Secret volume sees
- * when a Secret changes.
+ * A copy of the kubelet's AtomicWriter (pkg/volume/util/atomic_writer.go) for
+ * tests that need to pause between its steps: the sequence of file-system
+ * operations a Secret volume sees when a Secret changes. Where the real one
+ * can be used it is (test/loader/kubelet-go.ts, `.tools/bin/atomic-writer`);
+ * test/loader/atomic-writer.test.ts checks this copy's layout against it.
  *
  *   1. read the `..data` link;  2. byte-compare the payload, stop if equal;
  *   3. create `..2026_11_25_20_00_00.123456789` (UTC timestamp + random), chmod 0755;
@@ -23,8 +25,9 @@ const DATA_TMP = '..data_tmp'
 const timestampDir = (): string => {
     const d = new Date()
     const p = (n: number, w = 2): string => String(n).padStart(w, '0')
-    // Go: time.Now().UTC().Format("..2006_01_02_15_04_05.") + MkdirTemp's random suffix.
-    return `..${d.getUTCFullYear()}_${p(d.getUTCMonth() + 1)}_${p(d.getUTCDate())}_${p(d.getUTCHours())}_${p(d.getUTCMinutes())}_${p(d.getUTCSeconds())}.${p(randomInt(0, 1e9), 9)}`
+    // Go: time.Now().UTC().Format("..2006_01_02_15_04_05.") + os.MkdirTemp's random suffix, a uint32 in
+    // decimal without padding (1-10 digits; test/loader/atomic-writer.test.ts compares with the real writer).
+    return `..${d.getUTCFullYear()}_${p(d.getUTCMonth() + 1)}_${p(d.getUTCDate())}_${p(d.getUTCHours())}_${p(d.getUTCMinutes())}_${p(d.getUTCSeconds())}.${randomInt(0, 2 ** 32)}`
 }
 
 /** A Secret volume directory written the kubelet way. */
