@@ -1,16 +1,46 @@
 /**
  * Atomic file replacement: write a temp file in the same directory, fsync,
- * rename over the target. A crash or error leaves either the old or the new
- * file, never a half-written one, and no temp file behind.
+ * rename over the target. An error leaves either the old or the new file,
+ * never a half-written one, and no temp file behind. A process killed outright
+ * (SIGKILL, power loss) cannot clean up, so each temp name carries the writer's
+ * pid and the next write next to the same target removes temps whose writer is gone.
  */
-import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, copyFileSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
 
-/** A temp path next to `target` (same filesystem, so rename is atomic). */
+/** A temp path next to `target` (same filesystem, so rename is atomic): `.<name>.kf-<pid>-<random>.tmp`. */
 export const tempPathFor = (target: string): string =>
-    join(dirname(target), `.${basename(target)}.kf-${randomBytes(6).toString('hex')}.tmp`)
+    join(dirname(target), `.${basename(target)}.kf-${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
+
+/** True when a process with this pid exists (EPERM: it exists, owned by someone else). */
+const alive = (pid: number): boolean => {
+    if (pid === process.pid) return true
+    try { process.kill(pid, 0); return true } catch (error) { return (error as NodeJS.ErrnoException).code === 'EPERM' }
+}
+
+/**
+ * Removes the temp files of `target` that a killed writer left (the pid in the name no longer
+ * exists); a live writer's temp is never touched. Best effort: a directory that cannot be read
+ * is left to the write itself to report.
+ * @returns the names removed.
+ */
+export const removeStaleTemps = (target: string): string[] => {
+    const dir = dirname(target)
+    const prefix = `.${basename(target)}.kf-`
+    let names: string[]
+    try { names = readdirSync(dir) } catch { return [] }
+    const removed: string[] = []
+    for (const name of names) {
+        if (!name.startsWith(prefix)) continue
+        const m = /^(\d{1,10})-[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length))
+        if (!m || alive(Number(m[1]))) continue
+        rmSync(join(dir, name), { force: true })
+        removed.push(name)
+    }
+    return removed
+}
 
 // Temp files in flight, so that an interrupted process (Ctrl-C) can remove them: `finally` does not run on exit.
 const pending = new Set<string>()
@@ -43,6 +73,7 @@ export const writeNewFileSync = (path: string, content: string | Uint8Array, mod
  * writes secrets or their ciphertext, which need no wider access).
  */
 export const writeFileAtomic = (target: string, content: string | Uint8Array, mode = 0o600): void => {
+    removeStaleTemps(target)
     const temp = tempPathFor(target)
     pending.add(temp)
     try {
@@ -62,7 +93,7 @@ export const writeFileAtomic = (target: string, content: string | Uint8Array, mo
  * target is left as it was, the temp file removed).
  */
 export const writeFileAtomicChecked = async (target: string, content: string | Uint8Array, mode: number, check: (tempPath: string) => Promise<void>): Promise<void> =>
-    viaTemp(target, (temp) => { writeFileAtomic(temp, content, mode) }, check)
+    viaTemp(target, (temp) => { writeNewFileSync(temp, content, mode) }, check)
 
 /**
  * Runs `change` on a temp copy of `target` and renames the copy over the
@@ -79,6 +110,7 @@ export const changeViaTempCopy = async <T>(target: string, change: (tempPath: st
  * the file the user knows, not our temp copy.
  */
 const viaTemp = async <T>(target: string, prepare: (tempPath: string) => void, work: (tempPath: string) => Promise<T>): Promise<T> => {
+    removeStaleTemps(target)
     const temp = tempPathFor(target)
     pending.add(temp)
     try {

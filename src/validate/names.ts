@@ -51,6 +51,8 @@ export const checkNames = (input: NameCheckInput): Finding[] => {
     const findings: Finding[] = []
     // canonical (resolved) name -> the name as written and its line
     const present = new Map<string, NamedLine>()
+    // catalog names with at least one pool member present (OPENAI_API_KEY, OPENAI_API_KEY_2, ...)
+    const pooled = new Set<string>()
     const written = new Map<string, NamedLine>()
     for (const entry of input.names) {
         const { name, line } = entry
@@ -82,9 +84,11 @@ export const checkNames = (input: NameCheckInput): Finding[] => {
             continue
         }
         present.set(resolved.name, entry)
+        if ('spec' in resolved) pooled.add(resolved.spec.name)
     }
     for (const spec of index.catalog.secrets) {
-        if (spec.requiredIn.includes(env) && !present.has(spec.name)) {
+        // Any member of the key's pool satisfies the requirement: after `rotate-key` only OPENAI_API_KEY_2 may be left.
+        if (spec.requiredIn.includes(env) && !pooled.has(spec.name)) {
             findings.push(finding('KF113', file, undefined, `${spec.name} (${spec.title}) is required in ${env} but missing: add it with \`keyfleet set ${env} ${spec.name}\``))
         }
     }

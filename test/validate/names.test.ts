@@ -43,6 +43,14 @@ describe('name rules', () => {
         expect(checkNames({ env: 'dev', file, names: named('ANTHROPIC_API_KEY', 'OPENAI_API_KEY'), index })).toEqual([])
     })
 
+    test('any pool member satisfies the requirement (after rotate-key only OPENAI_API_KEY_2 is left)', () => {
+        expect(run(named('ANTHROPIC_API_KEY', 'OPENAI_API_KEY_2', 'AGENT_GATEWAY_TOKEN'))).toEqual([])
+        expect(run(named('ANTHROPIC_API_KEY', 'OPENAI_API_KEY_3', 'AGENT_GATEWAY_TOKEN'))).toEqual([])
+        // A regional variant alone does not: agents outside that region would have no key.
+        const regional = run(named('ANTHROPIC_API_KEY', 'OPENAI_API_KEY__EU', 'AGENT_GATEWAY_TOKEN'))
+        expect(regional.map((x) => x.code)).toContain('KF113')
+    })
+
     test('an alias satisfies the requirement of its canonical name', () => {
         expect(run(named('CLAUDE_API_KEY', 'OPENAI_API_KEY', 'AGENT_GATEWAY_TOKEN'))).toEqual([])
     })

@@ -43333,6 +43333,7 @@ var checkNames = (input) => {
   const { env, file, index: index2 } = input;
   const findings = [];
   const present = /* @__PURE__ */ new Map();
+  const pooled = /* @__PURE__ */ new Set();
   const written = /* @__PURE__ */ new Map();
   for (const entry of input.names) {
     const { name, line } = entry;
@@ -43363,9 +43364,10 @@ var checkNames = (input) => {
       continue;
     }
     present.set(resolved.name, entry);
+    if ("spec" in resolved) pooled.add(resolved.spec.name);
   }
   for (const spec of index2.catalog.secrets) {
-    if (spec.requiredIn.includes(env) && !present.has(spec.name)) {
+    if (spec.requiredIn.includes(env) && !pooled.has(spec.name)) {
       findings.push(finding("KF113", file, void 0, `${spec.name} (${spec.title}) is required in ${env} but missing: add it with \`keyfleet set ${env} ${spec.name}\``));
     }
   }
@@ -50180,10 +50182,38 @@ var decodePayload = (bytes, file, env, name) => {
 };
 
 // src/repo/atomic.ts
-import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, fsyncSync, openSync, readdirSync as readdirSync5, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname as dirname3, join as join13 } from "node:path";
 import { randomBytes as randomBytes8 } from "node:crypto";
-var tempPathFor = (target) => join13(dirname3(target), `.${basename(target)}.kf-${randomBytes8(6).toString("hex")}.tmp`);
+var tempPathFor = (target) => join13(dirname3(target), `.${basename(target)}.kf-${process.pid}-${randomBytes8(6).toString("hex")}.tmp`);
+var alive = (pid) => {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error2) {
+    return error2.code === "EPERM";
+  }
+};
+var removeStaleTemps = (target) => {
+  const dir = dirname3(target);
+  const prefix = `.${basename(target)}.kf-`;
+  let names;
+  try {
+    names = readdirSync5(dir);
+  } catch {
+    return [];
+  }
+  const removed = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d{1,10})-[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || alive(Number(m[1]))) continue;
+    rmSync(join13(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+};
 var pending = /* @__PURE__ */ new Set();
 var writeNewFileSync = (path6, content, mode) => {
   const fd = openSync(path6, "wx", mode);
@@ -50197,6 +50227,7 @@ var writeNewFileSync = (path6, content, mode) => {
   }
 };
 var writeFileAtomic = (target, content, mode = 384) => {
+  removeStaleTemps(target);
   const temp = tempPathFor(target);
   pending.add(temp);
   try {
@@ -50210,12 +50241,13 @@ var writeFileAtomic = (target, content, mode = 384) => {
   }
 };
 var writeFileAtomicChecked = async (target, content, mode, check2) => viaTemp(target, (temp) => {
-  writeFileAtomic(temp, content, mode);
+  writeNewFileSync(temp, content, mode);
 }, check2);
 var changeViaTempCopy = async (target, change) => viaTemp(target, (temp) => {
   copyFileSync(target, temp);
 }, change);
 var viaTemp = async (target, prepare, work) => {
+  removeStaleTemps(target);
   const temp = tempPathFor(target);
   pending.add(temp);
   try {
@@ -50238,7 +50270,7 @@ var viaTemp = async (target, prepare, work) => {
 var import_yaml6 = __toESM(require_dist(), 1);
 
 // src/lifecycle/fold.ts
-import { existsSync as existsSync8, readFileSync as readFileSync10, readdirSync as readdirSync6, rmdirSync, rmSync as rmSync3 } from "node:fs";
+import { existsSync as existsSync8, readFileSync as readFileSync10, readdirSync as readdirSync7, rmdirSync, rmSync as rmSync3 } from "node:fs";
 import { join as join16 } from "node:path";
 
 // src/sops/binary.ts
@@ -50340,7 +50372,7 @@ var sopsError = (failure) => {
 init_execa();
 
 // src/sops/private-tmp.ts
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync as readdirSync5, rmSync as rmSync2 } from "node:fs";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync as readdirSync6, rmSync as rmSync2 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as join14 } from "node:path";
 var live = /* @__PURE__ */ new Set();
@@ -50355,7 +50387,7 @@ var privateTmpRoot = (base = tmpdir()) => {
   }
   return root;
 };
-var alive = (pid) => {
+var alive2 = (pid) => {
   try {
     process.kill(pid, 0);
     return true;
@@ -50365,9 +50397,9 @@ var alive = (pid) => {
 };
 var sweepPrivateTmp = (root) => {
   const swept = [];
-  for (const entry of readdirSync5(root)) {
+  for (const entry of readdirSync6(root)) {
     const pid = Number(/^(\d+)-/.exec(entry)?.[1]);
-    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || alive2(pid)) continue;
     rmSync2(join14(root, entry), { recursive: true, force: true });
     swept.push(entry);
   }
@@ -50571,7 +50603,7 @@ ${problems.map((p) => `  ${p}`).join("\n")}`);
   await writeSecretValues(root, paths.secrets, new Map(proposals.map((p) => [p.name, p.value])), options.sops);
   for (const p of proposals) rmSync3(join16(root, p.file), { force: true });
   const dir = join16(root, paths.proposals);
-  if (existsSync8(dir) && readdirSync6(dir).length === 0) rmdirSync(dir);
+  if (existsSync8(dir) && readdirSync7(dir).length === 0) rmdirSync(dir);
   const hints = {};
   for (const p of proposals) hints[p.name] = formatHint(keyHint(p.name, p.value, index2));
   return { applied: proposals.map((p) => p.name), removed: proposals.map((p) => p.file), hints };
