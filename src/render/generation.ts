@@ -51,7 +51,34 @@ export const generationId = (
  */
 export const GENERATION_ENTRY = '.keyfleet-generation'
 
-/** The content of {@link GENERATION_ENTRY}: one JSON line, fields in a fixed order. */
-export const generationEntry = (env: string, agent: string, generation: string): string =>
-    `${JSON.stringify({ environment: env, agent, generation })}\n`
+/** Pool weights as delivered: canonical member name to a positive number. */
+export type Weights = Readonly<Record<string, number>>
+
+/**
+ * The name under which an agent's `weights:` enter its generation id, so that a change of weights
+ * alone is a new generation (rollout status sees who has it). Dot-prefixed: never a key's name.
+ */
+export const WEIGHTS_INPUT = '.keyfleet-weights'
+
+/** Weights as one canonical text (members in code-unit order), the id's input for {@link WEIGHTS_INPUT}. */
+export const weightsText = (weights: Weights): string =>
+    JSON.stringify(Object.fromEntries(Object.entries(weights).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))
+
+/**
+ * What {@link generationId} hashes for an agent: its keys, plus its weights (when it has any) as
+ * one more entry. An agent without weights keeps the id of its keys alone, as before weights existed.
+ */
+export const generationInputs = (
+    entries: Iterable<readonly [string, string]>, weights: Weights | undefined,
+): (readonly [string, string])[] => {
+    const out = [...entries]
+    if (weights !== undefined && Object.keys(weights).length > 0) out.push([WEIGHTS_INPUT, weightsText(weights)])
+    return out
+}
+
+/** The content of {@link GENERATION_ENTRY}: one JSON line, fields in a fixed order; `weights` only when the agent has any. */
+export const generationEntry = (env: string, agent: string, generation: string, weights?: Weights): string =>
+    weights !== undefined && Object.keys(weights).length > 0
+        ? `${JSON.stringify({ environment: env, agent, generation, weights: JSON.parse(weightsText(weights)) as Weights })}\n`
+        : `${JSON.stringify({ environment: env, agent, generation })}\n`
 
