@@ -25,7 +25,7 @@ export interface SelectionOptions {
     readonly strategies?: Readonly<Record<string, StrategyName>> | undefined
     /** The sliding window of `least-used` and of the per-member window counts in `stats()`, in ms. Default 60 000. */
     readonly windowMs?: number | undefined
-    /** Weight per pool member (`{ OPENAI_API_KEY_2: 3 }`), over the catalog's `weights`. Default 1. */
+    /** Weight per pool member (`{ OPENAI_API_KEY_2: 3 }`), over deployment.yaml's and the catalog's `weights`. Default 1. */
     readonly weights?: Readonly<Record<string, number>> | undefined
 }
 
@@ -160,22 +160,41 @@ const soonest = (members: readonly KeyChoice[], usage: readonly MemberUsage[], a
     return members[best] as KeyChoice
 }
 
+/** Where a member's weight came from, highest precedence first; `default` is 1. */
+export type WeightSource = 'option' | 'deployment' | 'catalog' | 'default'
+
+type Weights = Readonly<Record<string, number>>
+
 /** The resolved selection of a store. */
 export interface Selection {
     readonly tracker: UsageTracker
+    /** The weights the render delivered with the keys (deployment.yaml `weights:`); set by the store on each read. */
+    deployedWeights: Weights | undefined
     strategyOf(service: string): StrategyName
-    weightOf(name: string, catalogWeights: Readonly<Record<string, number>> | undefined): number
+    /** A member's weight and its source: the `selection.weights` option, else deployment.yaml's, else the catalog's, else 1. */
+    weightOf(name: string, catalogWeights: Weights | undefined): { weight: number; from: WeightSource }
 }
 
+const usable = (w: number | undefined): w is number => w !== undefined && Number.isFinite(w) && w > 0
+
 /** Builds the {@link Selection} of `openKeys`' options. */
-export const resolveSelection = (options: SelectionOptions | undefined, tracker: UsageTracker): Selection => ({
-    tracker,
-    strategyOf: (service) => options?.strategies?.[service] ?? options?.strategy ?? 'round-robin',
-    weightOf: (name, catalogWeights) => {
-        const w = options?.weights?.[name] ?? catalogWeights?.[name] ?? 1
-        return Number.isFinite(w) && w > 0 ? w : 1
-    },
-})
+export const resolveSelection = (options: SelectionOptions | undefined, tracker: UsageTracker): Selection => {
+    const selection: Selection = {
+        tracker,
+        deployedWeights: undefined,
+        strategyOf: (service) => options?.strategies?.[service] ?? options?.strategy ?? 'round-robin',
+        weightOf: (name, catalogWeights) => {
+            const option = options?.weights?.[name]
+            if (usable(option)) return { weight: option, from: 'option' }
+            const deployed = selection.deployedWeights?.[name]
+            if (usable(deployed)) return { weight: deployed, from: 'deployment' }
+            const catalog = catalogWeights?.[name]
+            if (usable(catalog)) return { weight: catalog, from: 'catalog' }
+            return { weight: 1, from: 'default' }
+        },
+    }
+    return selection
+}
 
 /**
  * Gives `pool` the selector of its service's strategy, over the members'
@@ -184,7 +203,9 @@ export const resolveSelection = (options: SelectionOptions | undefined, tracker:
 export const attachSelector = (pool: Pool, service: string, selection: Selection, catalogWeights: Readonly<Record<string, number>> | undefined, coolUntil: (choice: KeyChoice) => number): void => {
     const usage = pool.members.map((m) => {
         const u = selection.tracker.member(m.name, fingerprintOf(m.value))
-        u.weight = selection.weightOf(m.name, catalogWeights)
+        const { weight, from } = selection.weightOf(m.name, catalogWeights)
+        u.weight = weight
+        u.weightFrom = from
         const until = coolUntil(m)
         if (until > 0) u.coolDown(until)
         return u

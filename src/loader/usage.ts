@@ -8,7 +8,7 @@ import type { CatalogIndex } from '../catalog/resolve.js'
 import { Pool } from './pool.js'
 import type { RateLimitInfo } from './rate-limit-headers.js'
 import type { Snapshot } from './snapshot.js'
-import type { Selection, StrategyName } from './strategy.js'
+import type { Selection, StrategyName, WeightSource } from './strategy.js'
 
 /** Buckets of the sliding window: the window is counted to within 1/BUCKETS of its length. */
 const BUCKETS = 12
@@ -17,6 +17,7 @@ const BUCKETS = 12
 export class MemberUsage {
     readonly name: string
     weight = 1
+    weightFrom: WeightSource = 'default'
     /** Calls (picks through the service, and fetches) since the value was first seen. */
     calls = 0
     /** Picks not yet followed by an observed answer: in flight, or never observed. */
@@ -171,6 +172,8 @@ export interface MemberStats {
     /** Canonical name, e.g. `OPENAI_API_KEY_2`. */
     readonly name: string
     readonly weight: number
+    /** Where the weight came from: the `selection.weights` option, deployment.yaml (delivered by render), the catalog, or the default 1. */
+    readonly weightFrom: WeightSource
     /** Calls since its value was first seen (picks through the service, fetches). */
     readonly calls: number
     /** Calls within the sliding window (`windowMs`). */
@@ -207,6 +210,7 @@ export interface KeyStats {
 const memberStats = (name: string, u: MemberUsage | undefined, now: number): MemberStats => ({
     name,
     weight: u?.weight ?? 1,
+    weightFrom: u?.weightFrom ?? 'default',
     calls: u?.calls ?? 0,
     windowCalls: u?.windowCalls(now) ?? 0,
     limited: u?.limited ?? 0,
