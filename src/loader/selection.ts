@@ -88,7 +88,7 @@ export class KeySelection {
             observe,
             inflight: (choice, delta) => {
                 const usage = tracker.get(choice.name)
-                if (usage !== undefined) usage.inflight = Math.max(0, usage.inflight + delta)
+                usage?.addInflight(delta)
             },
             readyIn: (choice) => {
                 const usage = tracker.get(choice.name)

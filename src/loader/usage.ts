@@ -13,6 +13,9 @@ import type { Selection, StrategyName, WeightSource } from './strategy.js'
 /** Buckets of the sliding window: the window is counted to within 1/BUCKETS of its length. */
 const BUCKETS = 12
 
+/** A counter a selector shares with its members, bumped whenever one of them changes (see {@link MemberUsage.changes}). */
+export interface ChangeCell { n: number }
+
 /** One pool member's usage. Fields are public for the strategies' hot loops; treat them as read-only outside this module. */
 export class MemberUsage {
     readonly name: string
@@ -37,6 +40,13 @@ export class MemberUsage {
     readonly #slots = new Float64Array(BUCKETS)
     readonly #counts = new Float64Array(BUCKETS)
     #fingerprint: string
+    /**
+     * Bumped by every change of the numbers a score is made of (calls, answers, cool-downs,
+     * requests in flight, resets). It is the cell of the selector serving the member now
+     * (headroom caches scores and recomputes when it moved); only that selector's own picks
+     * ({@link recordCached}) leave it.
+     */
+    changes: ChangeCell = { n: 0 }
 
     constructor(name: string, fingerprint: string, windowMs: number) {
         this.name = name
@@ -47,6 +57,7 @@ export class MemberUsage {
     /** @internal Starts afresh when the value changed. */
     rebase(fingerprint: string): void {
         if (fingerprint === this.#fingerprint) return
+        this.changes.n++
         this.#fingerprint = fingerprint
         this.calls = this.pending = this.inflight = this.limited = this.rejected = this.coolUntil = 0
         this.limitRequests = this.remainingRequests = this.remainingTokens = -1
@@ -61,6 +72,13 @@ export class MemberUsage {
      * separately ({@link stamp}) where the time is known anyway.
      */
     record(): void {
+        this.changes.n++
+        this.calls++
+        this.pending++
+    }
+
+    /** @internal {@link record} for a selector that updates its own cached score of this member. */
+    recordCached(): void {
         this.calls++
         this.pending++
     }
@@ -83,6 +101,7 @@ export class MemberUsage {
 
     /** Takes in what an answer said; `coolUntil` from the answer's status, if any. */
     observe(info: RateLimitInfo, coolUntil: number | undefined): void {
+        this.changes.n++
         if (this.pending > 0) this.pending--
         if (info.limitRequests !== undefined) this.limitRequests = info.limitRequests
         if (info.remainingRequests !== undefined && this.#fresher(info.remainingRequests, info.resetRequestsAt ?? 0)) {
@@ -101,7 +120,20 @@ export class MemberUsage {
 
     /** Sits out until `until` (epoch ms; Infinity until rotated). A later cool-down wins. */
     coolDown(until: number): void {
+        this.changes.n++
         this.coolUntil = Math.max(this.coolUntil, until)
+    }
+
+    /** A `keys.fetch` request with this member started (+1) or ended (-1). */
+    addInflight(delta: number): void {
+        this.changes.n++
+        this.inflight = Math.max(0, this.inflight + delta)
+    }
+
+    /** Ends a cool-down that is over (the strategies call it once they read the clock). */
+    cooled(): void {
+        this.changes.n++
+        this.coolUntil = 0
     }
 
     /**
@@ -113,14 +145,16 @@ export class MemberUsage {
     headroom(now: number): number {
         if (this.coolUntil !== 0) {
             if (this.coolUntil > now) return 0
-            this.coolUntil = 0
+            this.cooled()
         }
         if (this.remainingTokens === 0) {
             if (this.resetTokensAt > now) return 0
+            this.changes.n++
             this.remainingTokens = -1
         }
         if (this.remainingRequests < 0) return Infinity
         if (this.resetRequestsAt !== 0 && this.resetRequestsAt <= now) {
+            this.changes.n++
             // The window refilled: back to the limit if one was reported, else unknown.
             this.remainingRequests = this.limitRequests
             this.resetRequestsAt = 0
