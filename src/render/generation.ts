@@ -4,8 +4,10 @@
  *
  * Formula (docs/render.md): the first 16 hex digits of
  * `sha256("keyfleet/generation/v1\n" + for each name in code-unit order: name + "\n" + sha256hex(value) + "\n")`.
- * It depends on nothing but the key set, so the loader can compute the same id
- * from the files it mounted and confirm which render it is serving.
+ * An agent with pool weights (deployment.yaml `weights:`) hashes them as one more
+ * entry, {@link WEIGHTS_INPUT} with {@link weightsText}, so a change of weights is a
+ * new generation. It depends on nothing else, so the loader can compute the same id
+ * from the files it mounted (and the weights they declare) and confirm which render it is serving.
  *
  * Why an unkeyed hash may be published (Secret annotation, CI summary): it is a
  * hash of secrets, so it lets anyone confirm a guess of *every* value of the
