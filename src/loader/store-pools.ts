@@ -26,12 +26,22 @@ export class StorePools {
         this.#selection = new KeySelection(options.selection, options.index)
     }
 
-    /** A snapshot of `entries` (with the environment's values), its pools' selectors attached. */
-    build(entries: ReadonlyMap<string, string>, generation: number): Snapshot {
+    /**
+     * A snapshot of `entries` (with the environment's values).
+     * @param attach - attach the pools' selectors now; false for a snapshot that may be dropped
+     *   (no key changed): the caller then calls {@link adopt} once it serves it, so a dropped
+     *   snapshot never takes the members from the selectors serving now.
+     */
+    build(entries: ReadonlyMap<string, string>, generation: number, attach = true): Snapshot {
         const coolUntil = this.#coolUntil(Date.now())
         const snapshot = buildSnapshot(entries, this.#o.env, this.#o.index, generation, coolUntil, this.#o.preferNewest)
-        this.#attach(snapshot, coolUntil)
+        if (attach) this.#attach(snapshot, coolUntil)
         return snapshot
+    }
+
+    /** Attaches the selectors of a snapshot built with `attach: false`, which is about to be served. */
+    adopt(snapshot: Snapshot): void {
+        this.#attach(snapshot, this.#coolUntil(Date.now()))
     }
 
     /**

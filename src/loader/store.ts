@@ -204,13 +204,14 @@ export class LiveKeyStore extends TypedEmitter<KeyStoreEvents> implements KeySto
         this.#deployed = nextDeployed(entries, claim, this.#deployed, Date.now())
         const before = this.#snapshot
         const reweighted = this.#pools.deliver(claim?.weights)
-        const next = this.#pools.build(entries, before.generation + 1)
+        const next = this.#pools.build(entries, before.generation + 1, false)
         const names = changedNames(before, next)
         if (names.length === 0) {
             // Weights alone changed: the snapshot served keeps its keys, its pools take the weights.
             if (reweighted) this.#pools.reattach()
             return
         }
+        this.#pools.adopt(next)
         this.#snapshot = next
         this.#lastChangeMs = Date.now()
         this.emit('change', { names, generation: next.generation, deployed: this.#deployed })

@@ -119,8 +119,9 @@ class Headroom implements Selector {
     constructor(readonly members: readonly KeyChoice[], readonly usage: readonly MemberUsage[]) {
         this.#unweighted = usage.every((u) => u.weight === 1)
         this.#scores = new Float64Array(usage.length)
-        // From now on, any change to a member (a pick through an older snapshot's selector too) moves this count.
-        for (const u of usage) u.changes = this.#changes
+        // From now on, any change to a member (a pick through an older snapshot's selector too) moves this
+        // count. The selector they leave sees its own count move once, and never caches them again (#fill).
+        for (const u of usage) { u.changes.n++; u.changes = this.#changes }
     }
     next(): KeyChoice {
         if (this.#cachedAt !== this.#changes.n) {
@@ -157,7 +158,8 @@ class Headroom implements Selector {
         const usage = this.usage
         for (let i = 0; i < usage.length; i++) {
             const u = usage[i] as MemberUsage
-            if (u.coolUntil !== 0 || u.remainingTokens === 0) return
+            // A member another selector took (a newer snapshot's) no longer reports its changes here.
+            if (u.changes !== this.#changes || u.coolUntil !== 0 || u.remainingTokens === 0) return
             if (u.remainingRequests < 0) { this.#scores[i] = Infinity; continue }
             const room = u.remainingRequests - (u.pending > u.inflight ? u.pending : u.inflight)
             if (room <= 0) return

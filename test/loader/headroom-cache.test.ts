@@ -5,11 +5,15 @@
  * ties in turn — whatever mix of picks, answers and cool-downs arrives. A seeded random
  * sequence is run against a plain model of that rule; the seed is printed on a failure.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { openKeys, type KeyStore } from '../../src/loader/index.js'
+import { cleanupTemp, tempDir, turn } from './helpers.js'
 
 const stores: KeyStore[] = []
 afterEach(async () => { await Promise.all(stores.splice(0).map((s) => s.close())) })
+afterAll(cleanupTemp)
 
 const rng = (seed: number): (() => number) => () => {
     seed = (seed + 0x6d2b79f5) | 0
@@ -71,5 +75,33 @@ describe('headroom cache', () => {
             }
         }
         expect(log.filter((l) => l.startsWith('pick')).length, `seed ${seed}`).toBeGreaterThan(10)
+    })
+
+    it('a re-read that changes no key leaves the serving selector up to date', async () => {
+        const dir = join(tempDir('headroom-cache'), 'keys')
+        mkdirSync(dir)
+        const values = NAMES.map((_, i) => `sk-proj-reread-${i}-${'r'.repeat(40)}`)
+        NAMES.forEach((n, i) => { writeFileSync(join(dir, n), values[i] as string) })
+        const entry = (agent: string): string => `${JSON.stringify({ environment: 'dev', agent, generation: '0123456789abcdef' })}\n`
+        writeFileSync(join(dir, '.keyfleet-generation'), entry('one'))
+        const keys = await openKeys({ path: dir, env: {}, persistent: false, selection: { strategy: 'headroom' } })
+        stores.push(keys)
+        const answer = (i: number, remaining: number, reset: string): void => {
+            keys.observe({ name: NAMES[i] as string, value: values[i] as string }, {
+                status: 200, headers: { 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': reset },
+            })
+        }
+        answer(0, 100, '1m0s')
+        answer(1, 50, '1m0s')
+        answer(2, 10, '1m0s')
+        expect(keys.pick('openai')?.name).toBe('OPENAI_API_KEY')
+        // Same keys, another claim: the store reads it and builds a snapshot it does not serve.
+        writeFileSync(join(dir, '.keyfleet-generation'), entry('two'))
+        for (let i = 0; i < 2000 && keys.deployed?.agent !== 'two'; i++) { await turn(); await new Promise((r) => setTimeout(r, 5)) }
+        expect(keys.deployed?.agent).toBe('two')
+        expect(keys.generation).toBe(1)
+        expect(keys.pick('openai')?.name).toBe('OPENAI_API_KEY')
+        answer(2, 5000, '6m0s') // a later window: the new truth for member 3
+        expect(keys.pick('openai')?.name).toBe('OPENAI_API_KEY_3')
     })
 })
