@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs'
 import { isKeyfleetError } from '../errors.js'
 import { LoaderCode, loaderError, systemCause } from './errors.js'
+import { declaredWeights } from './deployed.js'
 import { keysOfObject } from './parse.js'
+import type { Weights } from '../render/generation.js'
 
 /** Where the age identities for encrypted sources come from. */
 export interface IdentitySource {
@@ -63,6 +65,8 @@ export interface BundleInfo {
     readonly environment: string | undefined
     readonly agent: string | undefined
     readonly generation: string | undefined
+    /** The bundle's pool weights (deployment.yaml `weights:`), when it carries well-formed ones. */
+    readonly weights?: Weights
 }
 
 /**
@@ -88,5 +92,6 @@ export const openBundle = async (bytes: Uint8Array, from: IdentitySource, file: 
     const entries = keysOfObject(doc, file)
     const meta = doc as Record<string, unknown>
     const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined)
-    return { entries, info: { environment: str(meta.environment), agent: str(meta.agent), generation: str(meta.generation) } }
+    const weights = declaredWeights(meta.weights)
+    return { entries, info: { environment: str(meta.environment), agent: str(meta.agent), generation: str(meta.generation), ...(weights === undefined ? {} : { weights }) } }
 }

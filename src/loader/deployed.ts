@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { GENERATION_ENTRY, generationId } from '../render/generation.js'
+import { GENERATION_ENTRY, generationId, generationInputs, type Weights } from '../render/generation.js'
 
 export { GENERATION_ENTRY }
 
@@ -23,8 +23,10 @@ export interface Deployed {
     readonly generation: string
     /** When this generation was first served, ISO 8601. */
     readonly since: string
-    /** True when the source declared this same generation id (it came from that render, whole). */
+    /** True when the source declared this same generation id (it came from that render, whole: keys and weights). */
     readonly verified: boolean
+    /** The pool weights the render delivered (deployment.yaml `weights:`); absent when it delivered none. */
+    readonly weights?: Weights
 }
 
 /** The render's claim, read from the source. */
@@ -32,6 +34,8 @@ export interface Declared {
     readonly environment: string | undefined
     readonly agent: string | undefined
     readonly generation: string | undefined
+    /** Pool weights delivered with the keys; undefined when none (or malformed: then they declare nothing). */
+    readonly weights?: Weights | undefined
 }
 
 // Shapes the render produces; anything else is ignored, so a label or JSON field never carries odd text.
@@ -41,9 +45,29 @@ const GENERATION = /^[0-9a-f]{16}$/
 const pick = (value: unknown, shape: RegExp): string | undefined =>
     typeof value === 'string' && shape.test(value) ? value : undefined
 
-/** Checks a declared environment, agent and generation; a field of another shape becomes undefined. */
-export const declared = (environment: unknown, agent: unknown, generation: unknown): Declared =>
-    ({ environment: pick(environment, NAME), agent: pick(agent, NAME), generation: pick(generation, GENERATION) })
+const MEMBER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
+
+/**
+ * Weights as the render writes them: member names to positive finite numbers. Anything else
+ * declares no weights at all (a half-valid map would apply weights the render never wrote).
+ */
+export const declaredWeights = (value: unknown): Weights | undefined => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+    const entries = Object.entries(value as Record<string, unknown>)
+    if (entries.length === 0 || entries.length > 256) return undefined
+    const out: Record<string, number> = {}
+    for (const [name, w] of entries) {
+        if (!MEMBER.test(name) || typeof w !== 'number' || !Number.isFinite(w) || w <= 0) return undefined
+        out[name] = w
+    }
+    return Object.freeze(out)
+}
+
+/** Checks a declared environment, agent, generation and weights; a field of another shape becomes undefined. */
+export const declared = (environment: unknown, agent: unknown, generation: unknown, weights?: unknown): Declared => {
+    const w = declaredWeights(weights)
+    return { environment: pick(environment, NAME), agent: pick(agent, NAME), generation: pick(generation, GENERATION), ...(w === undefined ? {} : { weights: w }) }
+}
 
 /**
  * Reads `dir/.keyfleet-generation` (a Secret volume's payload directory).
@@ -69,7 +93,7 @@ export const parseGenerationEntry = (text: string | undefined): Declared | undef
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined
     const d = doc as Record<string, unknown>
-    return declared(d.environment, d.agent, d.generation)
+    return declared(d.environment, d.agent, d.generation, d.weights)
 }
 
 /**
@@ -81,10 +105,12 @@ export const parseGenerationEntry = (text: string | undefined): Declared | undef
 export const nextDeployed = (
     entries: ReadonlyMap<string, string>, claim: Declared | undefined, previous: Deployed | undefined, now: number,
 ): Deployed => {
-    const generation = generationId(entries)
+    // The id covers the delivered weights as the render's did, so `verified` means keys and weights.
+    const weights = claim?.weights
+    const generation = generationId(generationInputs(entries, weights))
     const environment = claim?.environment
     const agent = claim?.agent
     if (previous && previous.generation === generation && previous.environment === environment && previous.agent === agent
         && previous.verified === (claim?.generation === generation)) return previous
-    return Object.freeze({ environment, agent, generation, since: new Date(now).toISOString(), verified: claim?.generation === generation })
+    return Object.freeze({ environment, agent, generation, since: new Date(now).toISOString(), verified: claim?.generation === generation, ...(weights === undefined ? {} : { weights }) })
 }

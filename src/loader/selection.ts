@@ -9,6 +9,7 @@ import type { FetchDeps } from './fetch.js'
 import { Pool, type KeyChoice } from './pool.js'
 import { coolDownUntil, parseRateLimit, type HeadersLike, type RateLimitInfo } from './rate-limit-headers.js'
 import type { Snapshot } from './snapshot.js'
+import { weightsText } from '../render/generation.js'
 import { attachSelector, fingerprintOf, resolveSelection, type Selection, type SelectionOptions } from './strategy.js'
 import { keyStats, readyIn, UsageTracker, type KeyStats } from './usage.js'
 
@@ -31,6 +32,18 @@ export class KeySelection {
     /** Attaches a selector to every pool of a snapshot being built. */
     attach(snapshot: Snapshot, coolUntil: (choice: KeyChoice) => number): void {
         for (const [service, pool] of snapshot.pools) attachSelector(pool, service, this.#selection, this.#index.byService(service)?.weights, coolUntil)
+    }
+
+    /**
+     * Takes the pool weights the source delivered (deployment.yaml via render), ranked between the
+     * `selection.weights` option and the catalog's. True when they differ from the ones held: the
+     * store then re-attaches the selectors, even if no key changed.
+     */
+    deliver(weights: Readonly<Record<string, number>> | undefined): boolean {
+        const text = (w: Readonly<Record<string, number>> | undefined): string => (w === undefined ? '' : weightsText(w))
+        if (text(weights) === text(this.#selection.deployedWeights)) return false
+        this.#selection.deployedWeights = weights
+        return true
     }
 
     /** Mirrors a `reportFailure` cool-down into the member's usage. */
@@ -75,7 +88,7 @@ export class KeySelection {
             observe,
             inflight: (choice, delta) => {
                 const usage = tracker.get(choice.name)
-                if (usage !== undefined) usage.inflight = Math.max(0, usage.inflight + delta)
+                usage?.addInflight(delta)
             },
             readyIn: (choice) => {
                 const usage = tracker.get(choice.name)

@@ -110,6 +110,7 @@ export const statusMetrics = (report: StatusReport): string => {
     metric('keyfleet_local_generation', 'The loader\'s local change counter (keys.generation).', [['', report.localGeneration]])
     metric('keyfleet_keys', 'Number of keys served.', [['', report.names.length]])
     const members = (report.stats?.services ?? []).flatMap((svc) => svc.members.map((m) => [`{service="${label(svc.service)}",member="${label(m.name)}"}`, m] as const))
+    metric('keyfleet_member_weight', 'The selection weight of each pool member (option, deployment.yaml, catalog, or 1).', members.map(([l, m]) => [l, m.weight]))
     metric('keyfleet_member_calls', 'Calls made with each pool member (picks and keys.fetch), since the store opened.', members.map(([l, m]) => [l, m.calls]))
     metric('keyfleet_member_cooling_seconds', 'Seconds a member still sits out after a 429/401 (0 when usable).', members.map(([l, m]) => [l, m.coolingForMs / 1000]))
     metric('keyfleet_member_remaining_requests', 'Remaining requests the provider last reported for the member.',

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { KeyChoice, Pool, Selector } from './pool.js'
-import type { MemberUsage, UsageTracker } from './usage.js'
+import type { ChangeCell, MemberUsage, UsageTracker } from './usage.js'
 
 /** The strategies a pool can use. */
 export type StrategyName = 'round-robin' | 'least-used' | 'headroom'
@@ -25,7 +25,7 @@ export interface SelectionOptions {
     readonly strategies?: Readonly<Record<string, StrategyName>> | undefined
     /** The sliding window of `least-used` and of the per-member window counts in `stats()`, in ms. Default 60 000. */
     readonly windowMs?: number | undefined
-    /** Weight per pool member (`{ OPENAI_API_KEY_2: 3 }`), over the catalog's `weights`. Default 1. */
+    /** Weight per pool member (`{ OPENAI_API_KEY_2: 3 }`), over deployment.yaml's and the catalog's `weights`. Default 1. */
     readonly weights?: Readonly<Record<string, number>> | undefined
 }
 
@@ -55,7 +55,7 @@ class RoundRobin implements Selector {
             if (u.coolUntil !== 0) {
                 if (t < 0) t = now()
                 if (u.coolUntil > t) continue
-                u.coolUntil = 0
+                u.cooled()
             }
             this.#credit[i] = (this.#credit[i] as number) + u.weight
             if (best < 0 || (this.#credit[i] as number) > (this.#credit[best] as number)) best = i
@@ -81,7 +81,7 @@ class LeastUsed implements Selector {
             const u = this.usage[i] as MemberUsage
             if (u.coolUntil !== 0) {
                 if (u.coolUntil > t) continue
-                u.coolUntil = 0
+                u.cooled()
             }
             const score = u.windowCalls(t) / u.weight
             if (score < bestScore) { best = i; bestScore = score }
@@ -100,14 +100,75 @@ class LeastUsed implements Selector {
  * observed), times weight; a member never observed counts as unlimited, so it
  * is tried and learnt. Cooling members, and members whose quota is spent
  * until their reset, are skipped. Ties go round robin.
+ *
+ * While every member is on the clock-free path (not cooling, tokens not spent,
+ * requests unknown or left), the scores are cached and a pick is one scan of
+ * them: a pick lowers only its own member's score (one more pending request),
+ * which the pick updates itself. Anything else that moves a score (an answer, a
+ * cool-down, a request ending, a reset, a pick by another selector) bumps the
+ * change count the selector shares with its members, and the next pick recomputes. The picks are the same either way.
  */
 class Headroom implements Selector {
     #cursor = 0
     readonly #unweighted: boolean
+    readonly #scores: Float64Array
+    readonly #changes: ChangeCell = { n: 0 }
+    // The change count the cached scores belong to (-1: none), and the last count a cache was tried at.
+    #cachedAt = -1
+    #triedAt = -1
     constructor(readonly members: readonly KeyChoice[], readonly usage: readonly MemberUsage[]) {
         this.#unweighted = usage.every((u) => u.weight === 1)
+        this.#scores = new Float64Array(usage.length)
+        // From now on, any change to a member (a pick through an older snapshot's selector too) moves this
+        // count. The selector they leave sees its own count move once, and never caches them again (#fill).
+        for (const u of usage) { u.changes.n++; u.changes = this.#changes }
     }
     next(): KeyChoice {
+        if (this.#cachedAt !== this.#changes.n) {
+            const choice = this.#scan()
+            if (this.#triedAt !== this.#changes.n) this.#fill(this.#changes.n)
+            return choice
+        }
+        const scores = this.#scores
+        const n = scores.length
+        let i = this.#cursor
+        let best = i
+        let bestScore = scores[i] as number
+        for (let k = 1; k < n && bestScore !== Infinity; k++) {
+            if (++i === n) i = 0
+            const score = scores[i] as number
+            if (score > bestScore) { best = i; bestScore = score }
+        }
+        this.#cursor = best + 1 === n ? 0 : best + 1
+        const u = this.usage[best] as MemberUsage
+        u.recordCached()
+        if (bestScore !== Infinity) {
+            const room = u.remainingRequests - (u.pending > u.inflight ? u.pending : u.inflight)
+            // At zero room the member leaves the clock-free path (its window may have reset): scan again.
+            if (room > 0) scores[best] = this.#unweighted ? room : room * u.weight
+            else this.#cachedAt = -1
+        }
+        return this.members[best] as KeyChoice
+    }
+
+    // Caches the scores when every member is on the clock-free path with room left.
+    #fill(versions: number): void {
+        this.#triedAt = versions
+        this.#cachedAt = -1
+        const usage = this.usage
+        for (let i = 0; i < usage.length; i++) {
+            const u = usage[i] as MemberUsage
+            // A member another selector took (a newer snapshot's) no longer reports its changes here.
+            if (u.changes !== this.#changes || u.coolUntil !== 0 || u.remainingTokens === 0) return
+            if (u.remainingRequests < 0) { this.#scores[i] = Infinity; continue }
+            const room = u.remainingRequests - (u.pending > u.inflight ? u.pending : u.inflight)
+            if (room <= 0) return
+            this.#scores[i] = this.#unweighted ? room : room * u.weight
+        }
+        this.#cachedAt = versions
+    }
+
+    #scan(): KeyChoice {
         const usage = this.usage
         const n = usage.length
         const unweighted = this.#unweighted
@@ -160,22 +221,41 @@ const soonest = (members: readonly KeyChoice[], usage: readonly MemberUsage[], a
     return members[best] as KeyChoice
 }
 
+/** Where a member's weight came from, highest precedence first; `default` is 1. */
+export type WeightSource = 'option' | 'deployment' | 'catalog' | 'default'
+
+type Weights = Readonly<Record<string, number>>
+
 /** The resolved selection of a store. */
 export interface Selection {
     readonly tracker: UsageTracker
+    /** The weights the render delivered with the keys (deployment.yaml `weights:`); set by the store on each read. */
+    deployedWeights: Weights | undefined
     strategyOf(service: string): StrategyName
-    weightOf(name: string, catalogWeights: Readonly<Record<string, number>> | undefined): number
+    /** A member's weight and its source: the `selection.weights` option, else deployment.yaml's, else the catalog's, else 1. */
+    weightOf(name: string, catalogWeights: Weights | undefined): { weight: number; from: WeightSource }
 }
 
+const usable = (w: number | undefined): w is number => w !== undefined && Number.isFinite(w) && w > 0
+
 /** Builds the {@link Selection} of `openKeys`' options. */
-export const resolveSelection = (options: SelectionOptions | undefined, tracker: UsageTracker): Selection => ({
-    tracker,
-    strategyOf: (service) => options?.strategies?.[service] ?? options?.strategy ?? 'round-robin',
-    weightOf: (name, catalogWeights) => {
-        const w = options?.weights?.[name] ?? catalogWeights?.[name] ?? 1
-        return Number.isFinite(w) && w > 0 ? w : 1
-    },
-})
+export const resolveSelection = (options: SelectionOptions | undefined, tracker: UsageTracker): Selection => {
+    const selection: Selection = {
+        tracker,
+        deployedWeights: undefined,
+        strategyOf: (service) => options?.strategies?.[service] ?? options?.strategy ?? 'round-robin',
+        weightOf: (name, catalogWeights) => {
+            const option = options?.weights?.[name]
+            if (usable(option)) return { weight: option, from: 'option' }
+            const deployed = selection.deployedWeights?.[name]
+            if (usable(deployed)) return { weight: deployed, from: 'deployment' }
+            const catalog = catalogWeights?.[name]
+            if (usable(catalog)) return { weight: catalog, from: 'catalog' }
+            return { weight: 1, from: 'default' }
+        },
+    }
+    return selection
+}
 
 /**
  * Gives `pool` the selector of its service's strategy, over the members'
@@ -184,7 +264,9 @@ export const resolveSelection = (options: SelectionOptions | undefined, tracker:
 export const attachSelector = (pool: Pool, service: string, selection: Selection, catalogWeights: Readonly<Record<string, number>> | undefined, coolUntil: (choice: KeyChoice) => number): void => {
     const usage = pool.members.map((m) => {
         const u = selection.tracker.member(m.name, fingerprintOf(m.value))
-        u.weight = selection.weightOf(m.name, catalogWeights)
+        const { weight, from } = selection.weightOf(m.name, catalogWeights)
+        u.weight = weight
+        u.weightFrom = from
         const until = coolUntil(m)
         if (until > 0) u.coolDown(until)
         return u

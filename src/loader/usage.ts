@@ -8,15 +8,19 @@ import type { CatalogIndex } from '../catalog/resolve.js'
 import { Pool } from './pool.js'
 import type { RateLimitInfo } from './rate-limit-headers.js'
 import type { Snapshot } from './snapshot.js'
-import type { Selection, StrategyName } from './strategy.js'
+import type { Selection, StrategyName, WeightSource } from './strategy.js'
 
 /** Buckets of the sliding window: the window is counted to within 1/BUCKETS of its length. */
 const BUCKETS = 12
+
+/** A counter a selector shares with its members, bumped whenever one of them changes (see {@link MemberUsage.changes}). */
+export interface ChangeCell { n: number }
 
 /** One pool member's usage. Fields are public for the strategies' hot loops; treat them as read-only outside this module. */
 export class MemberUsage {
     readonly name: string
     weight = 1
+    weightFrom: WeightSource = 'default'
     /** Calls (picks through the service, and fetches) since the value was first seen. */
     calls = 0
     /** Picks not yet followed by an observed answer: in flight, or never observed. */
@@ -36,6 +40,13 @@ export class MemberUsage {
     readonly #slots = new Float64Array(BUCKETS)
     readonly #counts = new Float64Array(BUCKETS)
     #fingerprint: string
+    /**
+     * Bumped by every change of the numbers a score is made of (calls, answers, cool-downs,
+     * requests in flight, resets). It is the cell of the selector serving the member now
+     * (headroom caches scores and recomputes when it moved); only that selector's own picks
+     * ({@link recordCached}) leave it.
+     */
+    changes: ChangeCell = { n: 0 }
 
     constructor(name: string, fingerprint: string, windowMs: number) {
         this.name = name
@@ -46,6 +57,7 @@ export class MemberUsage {
     /** @internal Starts afresh when the value changed. */
     rebase(fingerprint: string): void {
         if (fingerprint === this.#fingerprint) return
+        this.changes.n++
         this.#fingerprint = fingerprint
         this.calls = this.pending = this.inflight = this.limited = this.rejected = this.coolUntil = 0
         this.limitRequests = this.remainingRequests = this.remainingTokens = -1
@@ -60,6 +72,13 @@ export class MemberUsage {
      * separately ({@link stamp}) where the time is known anyway.
      */
     record(): void {
+        this.changes.n++
+        this.calls++
+        this.pending++
+    }
+
+    /** @internal {@link record} for a selector that updates its own cached score of this member. */
+    recordCached(): void {
         this.calls++
         this.pending++
     }
@@ -82,6 +101,7 @@ export class MemberUsage {
 
     /** Takes in what an answer said; `coolUntil` from the answer's status, if any. */
     observe(info: RateLimitInfo, coolUntil: number | undefined): void {
+        this.changes.n++
         if (this.pending > 0) this.pending--
         if (info.limitRequests !== undefined) this.limitRequests = info.limitRequests
         if (info.remainingRequests !== undefined && this.#fresher(info.remainingRequests, info.resetRequestsAt ?? 0)) {
@@ -100,7 +120,20 @@ export class MemberUsage {
 
     /** Sits out until `until` (epoch ms; Infinity until rotated). A later cool-down wins. */
     coolDown(until: number): void {
+        this.changes.n++
         this.coolUntil = Math.max(this.coolUntil, until)
+    }
+
+    /** A `keys.fetch` request with this member started (+1) or ended (-1). */
+    addInflight(delta: number): void {
+        this.changes.n++
+        this.inflight = Math.max(0, this.inflight + delta)
+    }
+
+    /** Ends a cool-down that is over (the strategies call it once they read the clock). */
+    cooled(): void {
+        this.changes.n++
+        this.coolUntil = 0
     }
 
     /**
@@ -112,14 +145,16 @@ export class MemberUsage {
     headroom(now: number): number {
         if (this.coolUntil !== 0) {
             if (this.coolUntil > now) return 0
-            this.coolUntil = 0
+            this.cooled()
         }
         if (this.remainingTokens === 0) {
             if (this.resetTokensAt > now) return 0
+            this.changes.n++
             this.remainingTokens = -1
         }
         if (this.remainingRequests < 0) return Infinity
         if (this.resetRequestsAt !== 0 && this.resetRequestsAt <= now) {
+            this.changes.n++
             // The window refilled: back to the limit if one was reported, else unknown.
             this.remainingRequests = this.limitRequests
             this.resetRequestsAt = 0
@@ -171,6 +206,8 @@ export interface MemberStats {
     /** Canonical name, e.g. `OPENAI_API_KEY_2`. */
     readonly name: string
     readonly weight: number
+    /** Where the weight came from: the `selection.weights` option, deployment.yaml (delivered by render), the catalog, or the default 1. */
+    readonly weightFrom: WeightSource
     /** Calls since its value was first seen (picks through the service, fetches). */
     readonly calls: number
     /** Calls within the sliding window (`windowMs`). */
@@ -207,6 +244,7 @@ export interface KeyStats {
 const memberStats = (name: string, u: MemberUsage | undefined, now: number): MemberStats => ({
     name,
     weight: u?.weight ?? 1,
+    weightFrom: u?.weightFrom ?? 'default',
     calls: u?.calls ?? 0,
     windowCalls: u?.windowCalls(now) ?? 0,
     limited: u?.limited ?? 0,

@@ -12,6 +12,7 @@ import { KeyfleetError } from '../errors.js'
 import { probeKey, PROBE_DEFAULTS } from './probe-key.js'
 import { DEADLINE_REASON } from './request.js'
 import type { ProbeKeysOptions, ProbeResult } from './types.js'
+import { regionalTarget } from './regional.js'
 import { assertCatalogOrigin, probeUrl } from './url.js'
 
 /** Batch defaults (per-key ones are in PROBE_DEFAULTS). */
@@ -88,10 +89,14 @@ export const probeKeys = async (values: ReadonlyMap<string, string>, catalog: Ca
             const why = deadline.signal.reason === DEADLINE_REASON ? `the total deadline of ${deadlineMs} ms was reached` : 'the check was cancelled'
             return { name, service: spec.service, status: 'unknown', detail: `not probed: ${why}`, hint: formatHint(keyHint(name, value, index)), ms: 0 }
         }
-        const baseUrl = overrides.get(spec.service)
-        return probeKey(spec, value, {
+        // A regional variant goes to its region's endpoint only where the operator trusts that origin.
+        const regional = resolved.region === undefined || overrides.has(spec.service) ? undefined
+            : regionalTarget(spec, resolved.region, options.regionBaseUrls, options.allowedOrigins ?? [])
+        const baseUrl = overrides.get(spec.service) ?? regional?.baseUrl
+        const result = await probeKey(spec, value, {
             ...options, name, signal: deadline.signal, ...(baseUrl === undefined ? {} : { baseUrl }),
         })
+        return regional === undefined ? result : { ...result, detail: `${result.detail}${regional.note}` }
     }
 
     let next = 0

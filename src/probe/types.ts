@@ -64,6 +64,12 @@ export interface ProbeProgress {
 export interface ProbeKeysOptions extends Omit<ProbeOptions, 'baseUrl' | 'signal'> {
     /** Base URL per service (`openai`) or name (`OPENAI_API_KEY`), overriding the catalog. */
     readonly baseUrls?: Readonly<Record<string, string>>
+    /**
+     * Region → service → base URL (deployment.yaml's `regions:`). A regional variant
+     * (`OPENAI_API_KEY__EU`) is probed there only when that origin is the provider's own or on
+     * `allowedOrigins`; otherwise at the catalog's origin, and the result's detail says why.
+     */
+    readonly regionBaseUrls?: Readonly<Record<string, Readonly<Record<string, string>>>>
     /** Probes in flight at most, default 4. */
     readonly concurrency?: number
     /** Total time for the whole batch, default 60000 ms; keys not finished by then are `unknown`. */

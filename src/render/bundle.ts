@@ -4,6 +4,7 @@
  * Safe to publish as a CI artifact: only the host's identity opens it.
  */
 import { seal } from '../age/index.js'
+import { weightsText, type Weights } from './generation.js'
 
 /** Format tag of the bundle plaintext. */
 export const BUNDLE_FORMAT = 'bundle/v1'
@@ -16,6 +17,8 @@ export interface BundlePayload {
     readonly generation: string
     /** Canonical name to value, names in code-unit order. */
     readonly keys: Readonly<Record<string, string>>
+    /** The agent's pool weights (deployment.yaml `weights:`), members in code-unit order; absent when it has none. */
+    readonly weights?: Weights
 }
 
 /** Path of an agent's bundle inside the render directory. */
@@ -25,8 +28,13 @@ export const bundlePath = (agent: string): string => `bundles/${agent}.keys.age`
  * The plaintext JSON of a bundle: one line, fields in a fixed order.
  * @param entries - the agent's keys, sorted by name.
  */
-export const bundlePlaintext = (environment: string, agent: string, generation: string, entries: readonly (readonly [string, string])[]): string => {
-    const payload: BundlePayload = { keyfleet: BUNDLE_FORMAT, environment, agent, generation, keys: Object.fromEntries(entries) }
+export const bundlePlaintext = (
+    environment: string, agent: string, generation: string, entries: readonly (readonly [string, string])[], weights?: Weights,
+): string => {
+    const payload: BundlePayload = {
+        keyfleet: BUNDLE_FORMAT, environment, agent, generation, keys: Object.fromEntries(entries),
+        ...(weights !== undefined && Object.keys(weights).length > 0 ? { weights: JSON.parse(weightsText(weights)) as Weights } : {}),
+    }
     return `${JSON.stringify(payload)}\n`
 }
 

@@ -26,6 +26,7 @@ export const DEPLOYMENT_CODES = {
     KF317: { severity: 'error', title: 'two agents patch the same Deployment' },
     KF318: { severity: 'error', title: 'agent region not declared by the environment' },
     KF319: { severity: 'error', title: 'invalid regions or fallback' },
+    KF320: { severity: 'error', title: 'invalid pool weights' },
 } as const satisfies Record<string, { severity: Severity; title: string }>
 
 /** A deployment.yaml finding code. */

@@ -19,7 +19,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const MOUNT_PATH = /^(\/[A-Za-z0-9._-]+)+$/
 
 const TOP_FIELDS = ['environment', 'regions', 'fallback', 'agents']
-const AGENT_FIELDS = ['name', 'cloud', 'target', 'region', 'namespace', 'recipient', 'keys', 'deployment', 'container', 'mountPath', 'status_port', 'status_url']
+const AGENT_FIELDS = ['name', 'cloud', 'target', 'region', 'namespace', 'recipient', 'keys', 'deployment', 'container', 'mountPath', 'status_port', 'status_url', 'weights']
 
 /** Result of {@link parseDeployment}: the deployment when there is no error-level finding. */
 export interface ParsedDeployment {
@@ -190,6 +190,7 @@ const readAgent = (
         fail('KF314', [...at, 'status_url'], `agent ${label}: status_url must be an http(s) URL without credentials, e.g. http://host.internal:9469/keyfleet/status`)
     }
     const keys = readKeys(raw.keys, [...at, 'keys'], label, fail, report, index)
+    const weights = keys === undefined ? undefined : readWeights(raw.weights, [...at, 'weights'], label, keys, fail, index)
     if (before.errors > 0 || name === undefined || keys === undefined) return undefined
     return {
         name, cloud: cloud as Cloud, target: target as Target,
@@ -197,8 +198,38 @@ const readAgent = (
         recipient: target === 'bundle' ? recipient : undefined,
         keys, deployment: deployment ?? name, container: container ?? name, mountPath,
         statusPort: statusPort as number, statusUrl: target === 'bundle' ? statusUrl : undefined,
-        line, ...(region === undefined ? {} : { region }),
+        line, ...(region === undefined ? {} : { region }), ...(weights === undefined ? {} : { weights }),
     }
+}
+
+/**
+ * `weights: { OPENAI_API_KEY_2: 3 }`: each entry a pool member (env name or alias, resolved to its
+ * canonical name) the agent reads, with a positive finite weight. KF320 for anything else.
+ */
+const readWeights = (
+    raw: unknown, at: (string | number)[], label: string, keys: readonly string[], fail: Report, index: ReturnType<typeof indexCatalog>,
+): Record<string, number> | undefined => {
+    if (raw === undefined) return undefined
+    if (!isRecord(raw)) {
+        fail('KF320', at, `agent ${label}: \`weights\` must map pool members to positive numbers, e.g. { OPENAI_API_KEY_2: 3 }`)
+        return undefined
+    }
+    const out: Record<string, number> = {}
+    for (const [member, weight] of Object.entries(raw)) {
+        const where = [...at, member]
+        const shown = member.slice(0, 60)
+        const resolved = index.resolve(member)
+        if (resolved === undefined || resolved.spec.service === member) {
+            fail('KF320', where, `agent ${label}: weight for "${shown}", which is not a key name in the catalog (a pool member such as OPENAI_API_KEY_2, not a service)`)
+        } else if (!keys.includes(resolved.name)) {
+            fail('KF320', where, `agent ${label}: weight for ${resolved.name}, which the agent does not read; add it to \`keys\` or remove the weight`)
+        } else if (typeof weight !== 'number' || !Number.isFinite(weight) || weight <= 0) {
+            fail('KF320', where, `agent ${label}: the weight of ${resolved.name} must be a positive number (e.g. 3 for three times the share of a weight-1 member)`)
+        } else if (out[resolved.name] !== undefined) {
+            fail('KF320', where, `agent ${label}: ${resolved.name} is weighted twice (through an alias)`)
+        } else out[resolved.name] = weight
+    }
+    return Object.keys(out).length === 0 ? undefined : out
 }
 
 const readKeys = (

@@ -4,8 +4,10 @@
  *
  * Formula (docs/render.md): the first 16 hex digits of
  * `sha256("keyfleet/generation/v1\n" + for each name in code-unit order: name + "\n" + sha256hex(value) + "\n")`.
- * It depends on nothing but the key set, so the loader can compute the same id
- * from the files it mounted and confirm which render it is serving.
+ * An agent with pool weights (deployment.yaml `weights:`) hashes them as one more
+ * entry, {@link WEIGHTS_INPUT} with {@link weightsText}, so a change of weights is a
+ * new generation. It depends on nothing else, so the loader can compute the same id
+ * from the files it mounted (and the weights they declare) and confirm which render it is serving.
  *
  * Why an unkeyed hash may be published (Secret annotation, CI summary): it is a
  * hash of secrets, so it lets anyone confirm a guess of *every* value of the
@@ -51,7 +53,34 @@ export const generationId = (
  */
 export const GENERATION_ENTRY = '.keyfleet-generation'
 
-/** The content of {@link GENERATION_ENTRY}: one JSON line, fields in a fixed order. */
-export const generationEntry = (env: string, agent: string, generation: string): string =>
-    `${JSON.stringify({ environment: env, agent, generation })}\n`
+/** Pool weights as delivered: canonical member name to a positive number. */
+export type Weights = Readonly<Record<string, number>>
+
+/**
+ * The name under which an agent's `weights:` enter its generation id, so that a change of weights
+ * alone is a new generation (rollout status sees who has it). Dot-prefixed: never a key's name.
+ */
+export const WEIGHTS_INPUT = '.keyfleet-weights'
+
+/** Weights as one canonical text (members in code-unit order), the id's input for {@link WEIGHTS_INPUT}. */
+export const weightsText = (weights: Weights): string =>
+    JSON.stringify(Object.fromEntries(Object.entries(weights).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))
+
+/**
+ * What {@link generationId} hashes for an agent: its keys, plus its weights (when it has any) as
+ * one more entry. An agent without weights keeps the id of its keys alone, as before weights existed.
+ */
+export const generationInputs = (
+    entries: Iterable<readonly [string, string]>, weights: Weights | undefined,
+): (readonly [string, string])[] => {
+    const out = [...entries]
+    if (weights !== undefined && Object.keys(weights).length > 0) out.push([WEIGHTS_INPUT, weightsText(weights)])
+    return out
+}
+
+/** The content of {@link GENERATION_ENTRY}: one JSON line, fields in a fixed order; `weights` only when the agent has any. */
+export const generationEntry = (env: string, agent: string, generation: string, weights?: Weights): string =>
+    weights !== undefined && Object.keys(weights).length > 0
+        ? `${JSON.stringify({ environment: env, agent, generation, weights: JSON.parse(weightsText(weights)) as Weights })}\n`
+        : `${JSON.stringify({ environment: env, agent, generation })}\n`
 

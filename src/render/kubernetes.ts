@@ -44,7 +44,7 @@ export const toBase64 = (value: string): string => Buffer.from(value, 'utf8').to
 /**
  * An Opaque Secret with one `data` entry (base64) per key: the kubelet turns
  * each into a file named after the key, which the loader reads; plus the
- * {@link GENERATION_ENTRY} naming the render (no value in it).
+ * {@link GENERATION_ENTRY} naming the render and carrying the agent's pool weights (no value in it).
  * @param entries - the agent's keys, sorted by name.
  * @param encode - computes {@link toBase64}; a render passes a memoised one.
  */
@@ -54,7 +54,7 @@ export const secretManifest = (
 ): { [key: string]: Json } => {
     const data: Record<string, string> = {}
     for (const [name, value] of entries) data[name] = encode(value)
-    data[GENERATION_ENTRY] = toBase64(generationEntry(env, agent.name, generation))
+    data[GENERATION_ENTRY] = toBase64(generationEntry(env, agent.name, generation, agent.weights))
     return {
         apiVersion: 'v1',
         kind: 'Secret',

@@ -91,3 +91,7 @@ export const storedNameFor = (
 /** The region spec an agent's region names (undefined for an agent without one). */
 export const regionOf = (deployment: Deployment, region: string | undefined): RegionSpec | undefined =>
     region === undefined ? undefined : (deployment.regions ?? []).find((r) => r.name === region)
+
+/** Region name → service → base URL of every declared region, for the live probe (src/probe/regional.ts). */
+export const regionBaseUrls = (deployment: Deployment): Record<string, Readonly<Record<string, string>>> =>
+    Object.fromEntries((deployment.regions ?? []).map((r) => [r.name, r.baseUrls]))

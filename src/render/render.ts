@@ -7,7 +7,7 @@ import { baseUrlName, indexCatalog, variantName, type Catalog, type CatalogIndex
 import { KeyfleetError } from '../errors.js'
 import { demoIdentityOf } from '../repo/demo.js'
 import { bundlePath, bundlePlaintext, sealBundle } from './bundle.js'
-import { generationId, valueDigest } from './generation.js'
+import { generationId, generationInputs, valueDigest } from './generation.js'
 import { deploymentPatch, environmentComponent, namespaceComponent, patchPath, secretManifest, secretPath, toBase64 } from './kubernetes.js'
 import { regionOf, storedNameFor } from './regions.js'
 import { buildRegistry } from './registry.js'
@@ -138,7 +138,8 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
     let done = 0
     for (const agent of deployment.agents) {
         const entries = agentEntries(agent, deployment, values, index)
-        const id = generationId(entries, digest)
+        // Weights are part of what the agent receives: a change of weights alone is a new generation.
+        const id = generationId(generationInputs(entries, agent.weights), digest)
         generation[agent.name] = id
         if (agent.target === 'kubernetes') {
             const secret = secretManifest(env, agent, entries, id, encode)
@@ -151,7 +152,7 @@ export const renderEnvironment = async (input: RenderInput): Promise<RenderOutpu
             list.push(agent)
             namespaces.set(agent.namespace as string, list)
         } else {
-            const sealed = await sealBundle(bundlePlaintext(env, agent.name, id, entries), agent.recipient as string)
+            const sealed = await sealBundle(bundlePlaintext(env, agent.name, id, entries, agent.weights), agent.recipient as string)
             files.push({ path: bundlePath(agent.name), content: sealed, mode: PUBLIC_MODE, sensitive: false })
         }
         input.onProgress?.(++done, total)

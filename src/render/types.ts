@@ -48,6 +48,11 @@ export interface AgentSpec {
     readonly line: number
     /** The agent's region (one the environment declares under `regions:`), or undefined for a global agent. */
     readonly region?: string | undefined
+    /**
+     * `weights:`: pool member (canonical name, one of `keys`) to a positive weight, for the
+     * loader's selection; delivered as non-secret config in `.keyfleet-generation` / the bundle.
+     */
+    readonly weights?: Readonly<Record<string, number>> | undefined
 }
 
 /** What an agent in a region gets for a key the region has no variant of: `global` (the global key) or `none` (an error). */

@@ -3,10 +3,13 @@
  * (format rule, placeholder, one value under two names) and, with `--live`,
  * each key tried against its provider (src/probe). See docs/live-check.md.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { BATCH_DEFAULTS, checkEnvironment, checkText, parseAllowedOrigins, PROBE_DEFAULTS, probeFindings, type ProbeResult } from '../../probe/index.js'
+import { parseDeployment } from '../../render/deployment.js'
+import { regionBaseUrls } from '../../render/regions.js'
 import { parseSopsFile } from '../../sops/native/parse.js'
 import { checkKeyed } from '../../validate/keyed.js'
 import type { CliContext, Command } from '../command.js'
@@ -116,9 +119,13 @@ Examples:
         let results: ProbeResult[] | undefined
         if (live) {
             const progress = progressLine(ctx)
+            // Regional endpoints for the variants; the probe sends a key there only if its origin is trusted.
+            const deploymentFile = join(repo.root, target.paths.deployment)
+            const deployment = existsSync(deploymentFile) ? parseDeployment(readFileSync(deploymentFile, 'utf8'), target.paths.deployment, repo.catalog).deployment : undefined
             try {
                 results = await checkEnvironment({
                     env, values: secrets, catalog: repo.catalog, baseUrls, allowedOrigins,
+                    ...(deployment === undefined ? {} : { regionBaseUrls: regionBaseUrls(deployment) }),
                     ...(timeoutMs === undefined ? {} : { timeoutMs }),
                     ...(concurrency === undefined ? {} : { concurrency }),
                     ...(deadlineMs === undefined ? {} : { deadlineMs }),
