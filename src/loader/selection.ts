@@ -31,7 +31,14 @@ export class KeySelection {
 
     /** Attaches a selector to every pool of a snapshot being built. */
     attach(snapshot: Snapshot, coolUntil: (choice: KeyChoice) => number): void {
-        for (const [service, pool] of snapshot.pools) attachSelector(pool, service, this.#selection, this.#index.byService(service)?.weights, coolUntil)
+        // A pool without its bare member is also listed under the bare name (snapshot.ts), always after its
+        // service (Map insertion order): attach once, by the service.
+        const seen = new Set<Pool>()
+        for (const [service, pool] of snapshot.pools) {
+            if (seen.has(pool)) continue
+            seen.add(pool)
+            attachSelector(pool, service, this.#selection, this.#index.byService(service)?.weights, coolUntil)
+        }
     }
 
     /**

@@ -85,6 +85,8 @@ export const buildSnapshot = (
 
     const lookup = new Map<string, KeyChoice | Pool>()
     const pools = new Map<string, KeyChoice[]>()
+    // service -> the names its bare member answers to (canonical name and aliases)
+    const bareNames = new Map<string, readonly string[]>()
     for (const [name, value] of sorted) {
         const choice: KeyChoice = Object.freeze({ name, value })
         lookup.set(name, choice)
@@ -95,6 +97,7 @@ export const buildSnapshot = (
         const members = pools.get(r.spec.service) ?? []
         members[r.poolIndex - 1] = choice
         pools.set(r.spec.service, members)
+        bareNames.set(r.spec.service, [r.spec.name, ...r.spec.aliases])
     }
     for (const [spelling, canonical] of spellings) {
         const choice = lookup.get(canonical)
@@ -102,7 +105,11 @@ export const buildSnapshot = (
     }
     for (const [service, sparse] of pools) {
         const members = sparse.filter((m): m is KeyChoice => m !== undefined)
-        lookup.set(service, members.length === 1 ? members[0] as KeyChoice : new Pool(members, coolUntil, preferNewest))
+        const entry = members.length === 1 ? members[0] as KeyChoice : new Pool(members, coolUntil, preferNewest)
+        lookup.set(service, entry)
+        // No bare member (rotate-key removed OPENAI_API_KEY, OPENAI_API_KEY_2 is left): the bare name and its
+        // aliases serve the pool, so code reading get('OPENAI_API_KEY') keeps working through a rotation.
+        if (sparse[0] === undefined) for (const bare of bareNames.get(service) ?? []) if (!lookup.has(bare)) lookup.set(bare, entry)
     }
     const direct = new Map<string, string>()
     const pooled = new Map<string, Pool>()

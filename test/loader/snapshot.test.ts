@@ -51,4 +51,16 @@ describe('snapshot lookup for get()', () => {
             else expect(s.direct.get(name)).toBe(entry.value)
         }
     })
+
+    it('after a rotation removed the bare member, the bare name and its aliases serve what is left of the pool', () => {
+        const O3 = 'sk-proj-pool-member-three-cccccccccccccc'
+        const one = buildSnapshot(new Map([['OPENAI_API_KEY_2', O2]]), {}, index, 1)
+        expect(valueIn(one, 'OPENAI_API_KEY')).toBe(O2)
+        expect(valueIn(one, 'openai')).toBe(O2)
+        const two = buildSnapshot(new Map([['OPENAI_API_KEY_2', O2], ['OPENAI_API_KEY_3', O3]]), {}, index, 1)
+        expect(two.pools.get('OPENAI_API_KEY')).toBe(two.pools.get('openai'))
+        expect(new Set([valueIn(two, 'OPENAI_API_KEY'), valueIn(two, 'OPENAI_API_KEY')])).toEqual(new Set([O2, O3]))
+        // A bare member present is still exactly that key.
+        expect(valueIn(snapshot(), 'OPENAI_API_KEY')).toBe(O1)
+    })
 })
