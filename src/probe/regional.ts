@@ -9,10 +9,12 @@ import { BUILTIN_PROBE_ORIGINS } from '../catalog/origins.js'
 
 /**
  * Regional endpoints run by the built-in providers themselves, fixed in code
- * like {@link BUILTIN_PROBE_ORIGINS} (OpenAI's European data-residency API).
+ * like {@link BUILTIN_PROBE_ORIGINS}: OpenAI's data-residency domains
+ * (developers.openai.com/api/docs/guides/data-residency names us, eu, au, in
+ * and jp; the openai-node SDK's `dataResidency` adds ae).
  */
 export const PROVIDER_REGIONAL_ORIGINS: ReadonlyMap<string, readonly string[]> = new Map([
-    ['openai', ['https://eu.api.openai.com']],
+    ['openai', ['us', 'eu', 'au', 'in', 'jp', 'ae'].map((r) => `https://${r}.api.openai.com`)],
 ])
 
 /** Region name → service → base URL, as deployment.yaml's `regions:` declares them. */
