@@ -1,6 +1,6 @@
 /**
- * A cheap, conservative check that a catalog `format` is valid RE2, so that loading the catalog does not
- * compile every rule (issue 15: six re2js compiles on a cold JIT cost about as much as `node -e 0`, and
+ * A cheap, conservative check that a catalog `format` (or a `.sops.yaml` `path_regex`) is valid RE2, so
+ * that loading the catalog does not compile every rule (issue 15: six re2js compiles on a cold JIT cost about as much as `node -e 0`, and
  * `ls`, `registry`, `get` never use a format). It recognises a small subset of Go RE2 syntax — the shape
  * of provider key rules: anchors, literals, escapes, `.`, simple classes, groups, alternation and bounded
  * quantifiers — and says "valid" only for patterns in it. Anything else returns false and is compiled at
@@ -15,7 +15,9 @@ const LITERAL = /^[A-Za-z0-9_\-/:@=,!%&~'"<>;# ]$/
 // Go accepts a backslash before any ASCII punctuation as that character; these are the ones rules use.
 const ESCAPED = /^[.+*?()|[\]{}^$\\/\-_:@#&~]$/
 const PERL_CLASS = /^[dwsDWS]$/
-const CLASS_CHAR = /^[A-Za-z0-9_]$/
+const CLASS_CHAR = /^[A-Za-z0-9_/.:@=, ]$/
+// Range ends: word characters only (`[.-/]` is valid, but not simple).
+const RANGE_END = /^[A-Za-z0-9_]$/
 // RE2 refuses counts above 1000; staying well below also keeps nested repeats small.
 const MAX_COUNT = 100
 const MAX_LENGTH = 256
@@ -79,7 +81,7 @@ export const isSimpleValidPattern = (source: string): boolean => {
     return depth === 0
 }
 
-/** The index after a simple class starting at `start` (`[`), or -1: letters, digits, `_`, ordered ranges, `\d\w\s`, a leading `^`, `-` first or last. */
+/** The index after a simple class starting at `start` (`[`), or -1: word characters, `/.:@=, `, ordered word ranges, `\d\w\s`, a leading `^`, `-` first or last. */
 const classEnd = (source: string, start: number): number => {
     let i = start + 1
     if (source[i] === '^') i++
@@ -101,7 +103,7 @@ const classEnd = (source: string, start: number): number => {
         if (!CLASS_CHAR.test(c)) return -1
         if (source[i + 1] === '-' && source[i + 2] !== ']' && source[i + 2] !== undefined) {
             const hi = source[i + 2] as string
-            if (!CLASS_CHAR.test(hi) || hi < c) return -1
+            if (!RANGE_END.test(c) || !RANGE_END.test(hi) || hi < c) return -1
             i += 3; items++; continue
         }
         i++; items++

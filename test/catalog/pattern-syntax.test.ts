@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { RE2JS } from 're2js'
 import { describe, expect, it } from 'vitest'
 import { parseCatalog } from '../../src/catalog/parse.js'
+import { matchRule, parseSopsConfig } from '../../src/validate/sops-config.js'
 import { isSimpleValidPattern } from '../../src/catalog/pattern-syntax.js'
 import { patternError } from '../../src/re2.js'
 import { repoRoot } from '../helpers/tools.js'
@@ -22,7 +23,7 @@ const compiles = (source: string): boolean => {
 
 const TOKENS = ['^', '$', '|', '(', ')', '(?:', '(?i)', '[', ']', '[^', '-', '\\', '\\d', '\\w', '\\s', '\\.', '\\-', '\\_', '\\b', '\\p',
     '\\Q', '\\x', '\\1', '\\z', '.', '?', '*', '+', '??', '{', '}', ',', '{2}', '{2,}', '{1,3}', '{3,1}', '{100}', '{101}', '{1000}', '{1001}',
-    'a', 'z', 'A', 'Z', '0', '9', '_', '/', ':', '@', '=', ' ', '#', '~', 'é', '\u0000', 'a-z', 'z-a', 'A-Za-z0-9', '0-9', '_-', ']', '[]', '[a-]', '[-a]', '[--]']
+    'a', 'z', 'A', 'Z', '0', '9', '_', '/', ':', '@', '=', ' ', '#', '~', 'é', '\u0000', 'a-z', 'z-a', 'A-Za-z0-9', '0-9', '_-', ']', '[]', '[a-]', '[-a]', '[--]', '[^/]', '.-/', '/-.', '[/.]', 'environments/']
 
 describe(`catalog format check: a subset of RE2 (seed ${SEED})`, () => {
     it('re2js compiles every pattern the cheap check accepts (random token strings)', () => {
@@ -41,11 +42,31 @@ describe(`catalog format check: a subset of RE2 (seed ${SEED})`, () => {
     })
 
     it('accepts the shape of provider key rules, and leaves flags, look-around, back-references and big counts to re2js', () => {
-        for (const ok of ['^sk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{32,}$', '^AIza[0-9A-Za-z_-]{35}$', '^xox[bp]-[0-9]+-[A-Za-z0-9-]+$', '^(ghp|gho)_[A-Za-z0-9]{36}$', 'ab\\.c+']) {
+        for (const ok of ['^sk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{32,}$', '^AIza[0-9A-Za-z_-]{35}$', '^xox[bp]-[0-9]+-[A-Za-z0-9-]+$', '^(ghp|gho)_[A-Za-z0-9]{36}$', 'ab\\.c+', '^environments/dev/[^/]+$', '[.,:@= /]']) {
             expect(isSimpleValidPattern(ok), ok).toBe(true)
         }
-        for (const other of ['(?i)^tok_', '^tok_(?!x)', '(a)\\1', 'a{1001}', 'a{101}', '(ab){3}', 'a**', 'a+?', '[z-a]', '[]a]', '\\pL', '', 'a{,3}', 'é']) {
+        for (const other of ['(?i)^tok_', '^tok_(?!x)', '(a)\\1', 'a{1001}', 'a{101}', '(ab){3}', 'a**', 'a+?', '[z-a]', '[]a]', '\\pL', '', 'a{,3}', 'é', '[.-/]']) {
             expect(isSimpleValidPattern(other), other).toBe(false)
+        }
+    })
+
+    it('reading the demo .sops.yaml compiles no path_regex until a path is matched; an invalid one is reported at load', () => {
+        const before = RE2JS.compile
+        let calls = 0
+        RE2JS.compile = ((...args: Parameters<typeof before>) => { calls++; return before(...args) })
+        try {
+            const { config, findings } = parseSopsConfig(readFileSync(join(repoRoot, '.sops.yaml'), 'utf8'))
+            expect(findings).toEqual([])
+            expect(config.rules.length).toBe(3)
+            expect(calls).toBe(0)
+            expect(matchRule(config, 'environments/stage/env.secrets')?.index).toBe(1)
+            expect(matchRule(config, 'environments/stage/x/env.secrets')).toBeUndefined()
+        } finally {
+            RE2JS.compile = before
+        }
+        for (const bad of ['^env/(?!x)', '[z-a]', '(a']) {
+            const { findings } = parseSopsConfig(`creation_rules:\n  - path_regex: '${bad}'\n    age: age1x\n`)
+            expect(findings.map((f) => f.message)).toEqual([`creation rule 1: \`path_regex\` is not a valid RE2 regular expression (${patternError(bad) ?? ''}); sops uses Go regexp syntax`])
         }
     })
 
