@@ -11,6 +11,7 @@ import { isSimpleValidPattern } from '../catalog/pattern-syntax.js'
 import { lazyPattern, patternError, tryCompilePattern, type Pattern } from '../re2.js'
 import { parseYamlSource } from '../yaml-source.js'
 import { finding } from './codes.js'
+import { directoryRule } from './path-rule.js'
 
 /** One creation rule with the line it starts on. */
 export interface CreationRule {
@@ -65,7 +66,7 @@ export const parseSopsConfig = (text: string, file = '.sops.yaml'): ParsedSopsCo
         if (raw.path_regex !== undefined && raw.path_regex !== null && raw.path_regex !== '') {
             // A simple rule (`^environments/dev/[^/]+$`) compiles when a path is first matched against it (issue 15);
             // any other compiles now, so that an invalid one is reported here, with re2js's reason.
-            if (typeof raw.path_regex === 'string' && isSimpleValidPattern(raw.path_regex)) pathRegex = lazyPattern(raw.path_regex)
+            if (typeof raw.path_regex === 'string') pathRegex = directoryRule(raw.path_regex) ?? (isSimpleValidPattern(raw.path_regex) ? lazyPattern(raw.path_regex) : undefined)
             const reason = pathRegex !== undefined ? undefined : typeof raw.path_regex === 'string' ? patternError(raw.path_regex) : 'not a string'
             if (pathRegex === undefined && reason === undefined) pathRegex = tryCompilePattern(raw.path_regex as string)
             if (pathRegex === undefined) {
