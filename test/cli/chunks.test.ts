@@ -64,10 +64,17 @@ describe('what each command loads (issue 15)', () => {
         expect(sources(set)).not.toContain('src/sops/native/decrypt.ts')
     })
 
-    it.each(['check', 'decrypt', 'validate', 'diff', 'scan'])('%s starts without execa or kubernetes-models (git and sops load on first use)', (command) => {
+    it.each(['check', 'decrypt', 'validate', 'diff', 'scan'])('%s starts without age-encryption, execa or kubernetes-models (git, sops and age load on first use)', (command) => {
         const set = commandSet(meta, command)
-        expect(['execa', 'kubernetes-models'].filter((p) => packages(set).has(p))).toEqual([])
+        expect(HEAVY.filter((p) => packages(set).has(p))).toEqual([])
     })
+
+    it('node agrees: key-less validate and scan load no age-encryption or kubernetes-models (execa only for git)', () => {
+        for (const args of [['validate'], ['scan', 'environments/dev/deployment.yaml']]) {
+            const loaded = packages(loadedBy(args))
+            expect(HEAVY.filter((p) => p !== 'execa' && loaded.has(p)), args.join(' ')).toEqual([])
+        }
+    }, 120_000)
 
     it('node agrees: a real --help loads no dependency and ls / registry load no age, execa or kubernetes-models', () => {
         expect([...packages(loadedBy(['--help']))]).toEqual([])

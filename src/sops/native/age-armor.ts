@@ -13,11 +13,20 @@ const BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----'
 const END = '-----END AGE ENCRYPTED FILE-----'
 const BASE64_LINE = /^[A-Za-z0-9+/=]+$/
 
+/** Armors a binary age file exactly as age-encryption's `armor.encode` does: 48 bytes a line, padded base64, final newline. */
+export const encodeAgeArmor = (file: Uint8Array): string => {
+    const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength)
+    const lines = [`${BEGIN}\n`]
+    for (let i = 0; i < bytes.length; i += 48) lines.push(`${bytes.subarray(i, i + 48).toString('base64')}\n`)
+    lines.push(`${END}\n`)
+    return lines.join('')
+}
+
 /**
  * The binary age file inside an armored one.
  * @throws Error for anything age-encryption's `armor.decode` refuses (the message is not part of the contract).
  */
-export const decodeAgeArmor = (file: string): Buffer => {
+export const decodeAgeArmor = (file: string): Uint8Array => {
     const lines = file.trim().replaceAll('\r\n', '\n').split('\n')
     if (lines.shift() !== BEGIN) throw new Error('invalid header')
     if (lines.pop() !== END) throw new Error('invalid footer')
@@ -31,5 +40,6 @@ export const decodeAgeArmor = (file: string): Buffer => {
     // padding, zero pad bits. Node's decoder is lenient, so require the re-encoding to give the same text.
     const bytes = Buffer.from(text, 'base64')
     if (bytes.toString('base64') !== text) throw new Error('invalid base64')
-    return bytes
+    // A plain Uint8Array, as the library returns (Buffer's slice() would share memory).
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)
 }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { armor } from 'age-encryption'
 import { describe, expect, it } from 'vitest'
-import { decodeAgeArmor } from '../../../src/sops/native/age-armor.js'
+import { decodeAgeArmor, encodeAgeArmor } from '../../../src/sops/native/age-armor.js'
 import { parseSopsFile } from '../../../src/sops/native/index.js'
 import { toolPath } from '../../helpers/tools.js'
 import { rng } from './differential.js'
@@ -38,6 +38,14 @@ describe(`age armor decode = age-encryption's armor.decode (seed ${SEED})`, () =
             `x${BEGIN}\nAAAA\n${END}\n`, `${BEGIN}\nAAAA\n${END}\nx`, `${BEGIN}\nAAAA\n`, `AAAA\n${END}\n`, '',
         ]
         for (const text of cases) same(text)
+    })
+
+    it('encodes as armor.encode does, for every length around the line size', () => {
+        for (let n = 0; n <= 200; n++) {
+            const bytes = randomBytes(n)
+            expect(encodeAgeArmor(bytes)).toBe(armor.encode(bytes))
+            expect(Buffer.from(decodeAgeArmor(encodeAgeArmor(bytes))).equals(bytes)).toBe(true)
+        }
     })
 
     it('seeded mutations of real entries (sops 3.13.2 and the age CLI)', async () => {
