@@ -6,6 +6,7 @@
  */
 import type { execa as Execa } from 'execa'
 import { KeyfleetError } from '../errors.js'
+import { batchRead } from './git-batch.js'
 
 // execa loads with the first git call, not with this module: `keyfleet scan FILE…` and the key-less
 // checks that never ask git should not parse it at start (issue 15, start-up budget). Every call
@@ -90,6 +91,15 @@ export const stagedFiles = async (root: string): Promise<string[]> =>
  */
 export const showFile = async (root: string, ref: string, path: string): Promise<Buffer | undefined> => {
     const spec = `${ref}:${path}`
+    // One shared `git cat-file --batch` answers most reads (git-batch.ts); for a blob `git show` prints the
+    // same bytes (it applies textconv only when asked on its command line). A tree, or a batch that cannot
+    // answer, takes the two-process path below.
+    const batched = await batchRead(root, spec).catch(() => undefined)
+    if (batched === 'missing') {
+        if (ref !== '') await resolveRef(root, ref)
+        return undefined
+    }
+    if (batched?.type === 'blob') return batched.content
     const exists = await execa('git', ['cat-file', '-e', spec], { cwd: root, reject: false, verbose: 'none' })
     if (exists.failed) {
         if (ref !== '') await resolveRef(root, ref)
