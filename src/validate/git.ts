@@ -68,8 +68,9 @@ export const changedFiles = async (root: string, base: string, head?: string): P
     // Diff from the merge base, as a pull request does, so commits that landed on base since are not counted.
     let from = base
     if (base !== EMPTY_TREE) {
-        await resolveRef(root, base)
-        from = (await execa('git', ['merge-base', base, 'HEAD'], { cwd: root, reject: false, verbose: 'none' })).stdout.trim() || base
+        const baseCommit = await resolveRef(root, base)
+        // The merge base of HEAD with itself is HEAD: `keyfleet validate` compares with HEAD, one git run fewer.
+        from = base === 'HEAD' ? baseCommit : (await execa('git', ['merge-base', base, 'HEAD'], { cwd: root, reject: false, verbose: 'none' })).stdout.trim() || base
     }
     const changed = zList(await git(root, ['diff', '--name-only', '-z', '--diff-filter=ACMR', from, '--'], `compare ${base} with the working tree`))
     const untracked = zList(await git(root, ['ls-files', '-z', '--others', '--exclude-standard'], 'list untracked files'))
