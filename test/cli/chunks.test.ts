@@ -64,6 +64,19 @@ describe('what each command loads (issue 15)', () => {
         expect(sources(set)).not.toContain('src/sops/native/decrypt.ts')
     })
 
+    it.each(['ls', 'registry', 'get', 'run', 'decrypt'])('%s does not parse re2js at start (it loads from re2js.cjs when a pattern compiles)', (command) => {
+        expect(packages(commandSet(meta, command)).has('re2js')).toBe(false)
+    })
+
+    it('re2js loaded on first use is the same engine: check and validate with RE2 formats answer as in process', async () => {
+        const key = { SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey') }
+        for (const args of [['check', 'dev', '--json'], ['validate'], ['scan', 'environments/dev/deployment.yaml']]) {
+            const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH, HOME: dir, ...key } })
+            const inProcess = await keyfleet(args, { cwd: repoRoot, env: key })
+            expect({ args, code: r.status, stdout: r.stdout }).toEqual({ args, code: inProcess.code, stdout: inProcess.stdout })
+        }
+    }, 120_000)
+
     it.each(['check', 'decrypt', 'validate', 'diff', 'scan'])('%s starts without age-encryption, execa or kubernetes-models (git, sops and age load on first use)', (command) => {
         const set = commandSet(meta, command)
         expect(HEAVY.filter((p) => packages(set).has(p))).toEqual([])
