@@ -13,8 +13,8 @@
 //   node scripts/build-cli.mjs             # writes dist/cli/
 //   node scripts/build-cli.mjs --out DIR   # writes DIR/ instead
 // Each writes the esbuild metafile beside the directory (dist/cli.meta.json, DIR.meta.json).
-import { build } from 'esbuild'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { build, transform } from 'esbuild'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,6 +34,16 @@ const requireHere = createRequire(import.meta.url)
  *   drags in its post-quantum and P-256 code.
  */
 const yamlEsm = join(dirname(requireHere.resolve('yaml/package.json')), 'browser', 'index.js')
+/**
+ * - re2js (183 kB of the 415 kB `ls` parsed at start) is needed only when a pattern is compiled, and
+ *   `ls`, `get`, `run`, `registry` compile none (catalog formats and keyfleet's own `.sops.yaml` rules
+ *   are checked without it, src/catalog/pattern-syntax.ts, src/validate/path-rule.ts). Its `import`
+ *   becomes a stand-in whose first property read loads the package's own CommonJS build, shipped
+ *   beside the chunk as re2js.cjs, with require(): the same code, parsed only by commands that use it.
+ *   src/re2.ts compiles synchronously, which rules out a dynamic import().
+ */
+const re2jsCjs = join(dirname(requireHere.resolve('re2js')), 'index.cjs')
+const RE2JS_LAZY = 'kf-re2js-lazy'
 const startupPlugin = {
     name: 'keyfleet-startup',
     setup(b) {
@@ -45,6 +55,16 @@ const startupPlugin = {
         // wrapper its named exports would be missing.
         b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' || args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
         b.onLoad({ filter: /.*/, namespace: 'kf-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
+        b.onResolve({ filter: /^re2js$/ }, () => ({ path: 're2js', namespace: RE2JS_LAZY }))
+        b.onLoad({ filter: /.*/, namespace: RE2JS_LAZY }, () => ({
+            loader: 'js',
+            contents: [
+                'let real',
+                "const load = () => (real ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('./re2js.cjs'))",
+                // Every export of the package, each a stand-in that forwards to the real one once loaded.
+                ...Object.keys(requireHere(re2jsCjs)).map((name) => `export const ${name} = new Proxy(function () {}, { get: (_, key) => load().${name}[key], apply: (_, self, args) => load().${name}.apply(self, args), construct: (_, args) => new (load().${name})(...args) })`),
+            ].join('\n'),
+        }))
         const ageDir = `${sep}node_modules${sep}age-encryption${sep}`
         b.onResolve({ filter: /^(age-encryption$|\.\.?\/)/ }, async (args) => {
             if (args.pluginData === 'inner' || (args.path !== 'age-encryption' && !args.importer.includes(ageDir))) return undefined
@@ -89,6 +109,12 @@ const result = await build({
     banner: { js: "const require = (id) => { const m = process.getBuiltinModule(id); if (m === undefined) throw new Error(`keyfleet bundle: ${id} is not a node built-in`); return m };" },
 })
 if (result.errors.length > 0) process.exit(1)
+// re2js.cjs beside the chunk that holds the stand-in (its require() is relative to that chunk).
+const re2Host = Object.entries(result.metafile.outputs).find(([, o]) => Object.keys(o.inputs).some((i) => i.startsWith(`${RE2JS_LAZY}:`)))?.[0]
+if (re2Host !== undefined) {
+    const minified = await transform(readFileSync(re2jsCjs, 'utf8'), { loader: 'js', format: 'cjs', minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', target: 'node20' })
+    writeFileSync(join(root, dirname(re2Host), 're2js.cjs'), minified.code)
+}
 // The bundle is ESM whatever package.json is nearest (a checkout, a global install).
 writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n')
 // Beside the bundle, not in it (the package ships dist/cli/ only).

@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs'
 import { isMap } from 'yaml'
 import { KeyfleetError } from '../errors.js'
-import { patternError, tryCompilePattern, type Pattern } from '../re2.js'
+import { lazyPattern, patternError, tryCompilePattern, type Pattern } from '../re2.js'
 import { parseYamlSource } from '../yaml-source.js'
+import { isSimpleValidPattern } from './pattern-syntax.js'
 import { VARIANT_SEPARATOR } from './region.js'
 import type { Catalog, CatalogProblem, ProbeSpec, SecretSpec } from './types.js'
 
@@ -135,8 +136,11 @@ const readSpec = (
     let format: Pattern | undefined
     if (raw.format !== undefined) {
         // RE2, not RegExp: the catalog is PR-controlled and a backtracking rule could stall the check (src/re2.ts).
-        const reason = typeof raw.format === 'string' ? patternError(raw.format) : 'not a string'
-        format = reason === undefined ? tryCompilePattern(raw.format as string) : undefined
+        // A rule of the simple shape every provider key has is compiled on first use (start-up budget, issue 15);
+        // any other is compiled now, so that an invalid one is reported here, with re2js's reason.
+        if (typeof raw.format === 'string' && isSimpleValidPattern(raw.format)) format = lazyPattern(raw.format)
+        const reason = format !== undefined ? undefined : typeof raw.format === 'string' ? patternError(raw.format) : 'not a string'
+        if (format === undefined && reason === undefined) format = tryCompilePattern(raw.format as string)
         if (format === undefined) report([...path, 'format'], `\`format\` must be a valid RE2 regular expression string (${reason ?? 'does not compile'}); use Go regexp syntax: no look-around or back-references`)
     }
     const probe = custom ? undefined : readProbe(raw.probe, [...path, 'probe'], report)

@@ -13,7 +13,8 @@ import { runCli } from './run.js'
 
 // Node >= 22.1 keeps V8's compiled code on disk between runs (in os.tmpdir(); NODE_DISABLE_COMPILE_CACHE=1
 // turns it off), and the command chunks load after this line. Node 20 has no such API for ES modules.
-;(process.getBuiltinModule('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.()
+// Asked only there: on node 20 loading node:module (and its source-map support) is start-up time for nothing.
+if (Number(process.versions.node.split('.')[0]) >= 22) (process.getBuiltinModule('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.()
 
 // Ctrl-C or a kill: remove temp copies in flight (finally blocks do not run on exit). A command
 // that writes temps has loaded repo/atomic.js already, so the import resolves at once.

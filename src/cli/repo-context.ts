@@ -8,7 +8,6 @@
  * the first {@link decryptNative}; `ls`, `registry` and `scan` never reach it.
  * test/cli/chunks.test.ts checks what each command's chunk graph holds.
  */
-import { execFileSync } from 'node:child_process'
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs'
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path'
 import { loadCatalog } from '../catalog/parse.js'
@@ -129,6 +128,8 @@ const readSource = (path: string): SourceOutcome => {
 const runKeyCommand = (ctx: CliContext) => (command: string): SourceOutcome => {
     const words = [...command.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|((?:[^\s"'\\]|\\.)+)/g)].map((m) => (m[1] ?? m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1'))
     if (words.length === 0) return { error: 'empty command' }
+    // node:child_process loads here, not at import: every command imports this file and few set SOPS_AGE_KEY_CMD.
+    const { execFileSync } = process.getBuiltinModule('node:child_process')
     try {
         return { text: execFileSync(words[0] as string, words.slice(1), { env: { ...ctx.env }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', timeout: 60_000 }) }
     } catch {

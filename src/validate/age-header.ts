@@ -6,7 +6,8 @@
  * validate (not lifecycle) because the key-less PR check uses it and
  * validate may import only sops/ and catalog/ (DESIGN.md).
  */
-import { armor } from 'age-encryption'
+// Armor rules of age-encryption without loading it (issue 15): sops/native/age-armor.ts.
+import { decodeAgeArmor } from '../sops/native/age-armor.js'
 
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----'
 const ARMOR_END = '-----END AGE ENCRYPTED FILE-----'
@@ -47,7 +48,7 @@ export const inspectAgeFile = (text: string): AgeInspection => {
     if (!trimmed.endsWith(ARMOR_END)) return fail(`does not end with "${ARMOR_END}"`)
     let binary: Uint8Array
     try {
-        binary = armor.decode(`${trimmed}\n`)
+        binary = decodeAgeArmor(`${trimmed}\n`)
     } catch {
         return fail('the armor is damaged (bad base64, line length or padding)')
     }

@@ -6,6 +6,7 @@
  */
 import type { execa as Execa } from 'execa'
 import { KeyfleetError } from '../errors.js'
+import { batchRead } from './git-batch.js'
 
 // execa loads with the first git call, not with this module: `keyfleet scan FILE…` and the key-less
 // checks that never ask git should not parse it at start (issue 15, start-up budget). Every call
@@ -67,8 +68,9 @@ export const changedFiles = async (root: string, base: string, head?: string): P
     // Diff from the merge base, as a pull request does, so commits that landed on base since are not counted.
     let from = base
     if (base !== EMPTY_TREE) {
-        await resolveRef(root, base)
-        from = (await execa('git', ['merge-base', base, 'HEAD'], { cwd: root, reject: false, verbose: 'none' })).stdout.trim() || base
+        const baseCommit = await resolveRef(root, base)
+        // The merge base of HEAD with itself is HEAD: `keyfleet validate` compares with HEAD, one git run fewer.
+        from = base === 'HEAD' ? baseCommit : (await execa('git', ['merge-base', base, 'HEAD'], { cwd: root, reject: false, verbose: 'none' })).stdout.trim() || base
     }
     const changed = zList(await git(root, ['diff', '--name-only', '-z', '--diff-filter=ACMR', from, '--'], `compare ${base} with the working tree`))
     const untracked = zList(await git(root, ['ls-files', '-z', '--others', '--exclude-standard'], 'list untracked files'))
@@ -90,6 +92,15 @@ export const stagedFiles = async (root: string): Promise<string[]> =>
  */
 export const showFile = async (root: string, ref: string, path: string): Promise<Buffer | undefined> => {
     const spec = `${ref}:${path}`
+    // One shared `git cat-file --batch` answers most reads (git-batch.ts); for a blob `git show` prints the
+    // same bytes (it applies textconv only when asked on its command line). A tree, or a batch that cannot
+    // answer, takes the two-process path below.
+    const batched = await batchRead(root, spec).catch(() => undefined)
+    if (batched === 'missing') {
+        if (ref !== '') await resolveRef(root, ref)
+        return undefined
+    }
+    if (batched?.type === 'blob') return batched.content
     const exists = await execa('git', ['cat-file', '-e', spec], { cwd: root, reject: false, verbose: 'none' })
     if (exists.failed) {
         if (ref !== '') await resolveRef(root, ref)

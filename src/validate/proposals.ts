@@ -6,9 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { armor } from 'age-encryption'
 import { formatHint, indexCatalog, keyHint, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import type { Finding } from '../findings.js'
+import { encodeAgeArmor } from '../sops/native/age-armor.js'
 import { inspectAgeFile } from './age-header.js'
 import { lifecycleFinding } from './codes.js'
 import { environmentPaths } from '../repo/layout.js'
@@ -85,7 +85,7 @@ export const checkProposalsKeyless = (root: string, env: string, catalog: Catalo
         const inspected = inspectAgeFile(text)
         if (!inspected.ok) {
             findings.push(lifecycleFinding('KF150', file, undefined, `not a well-formed age file: ${inspected.reason}. Make it again with \`keyfleet propose ${env} ${name ?? 'NAME'}\``))
-        } else if (armor.encode(inspected.binary) !== text) {
+        } else if (encodeAgeArmor(inspected.binary) !== text) {
             // Armor whitespace does not change the ciphertext; accepting variants would let an old file pass as new bytes.
             findings.push(lifecycleFinding('KF150', file, undefined, `the armor is not exactly as age writes it (64-column base64 lines, one newline after the END line, no other whitespace or CR). Make it again with \`keyfleet propose ${env} ${name ?? 'NAME'}\``))
             leaks.push(...plaintextFindings(Buffer.from(inspected.binary).toString('latin1'), file, 'armor', detectors, index))

@@ -14,7 +14,8 @@ import type { Finding } from '../findings.js'
 import { finding } from './codes.js'
 import { changedFiles, showFile, stagedFiles, trackedFiles } from './git.js'
 import { matchLine, prefixDetectors, type Detector, type RawMatch } from './patterns.js'
-import { armor } from 'age-encryption'
+// Armor rules of age-encryption without loading it (issue 15): sops/native/age-armor.ts.
+import { decodeAgeArmor } from '../sops/native/age-armor.js'
 import { AGE_IDENTITY_RULE, K8S_SECRET_RULE, ageIdentities, genericTokens, plaintextSecretManifests } from './scan-rules.js'
 
 /**
@@ -79,7 +80,7 @@ const INLINE_ARMOR = /-----BEGIN AGE ENCRYPTED FILE-----((?:\\n|[A-Za-z0-9+/=])*
 /** Whether `body` lines (already trimmed) form an armored age file age itself would read. */
 const decodesAsArmor = (body: readonly string[]): boolean => {
     if (!body.every((l) => BASE64_LINE.test(l))) return false
-    try { armor.decode(`${ARMOR_BEGIN}\n${body.join('\n')}\n${ARMOR_END}\n`); return true } catch { return false }
+    try { decodeAgeArmor(`${ARMOR_BEGIN}\n${body.join('\n')}\n${ARMOR_END}\n`); return true } catch { return false }
 }
 
 /**
@@ -151,7 +152,7 @@ const scanText = (text: string, file: string, detectors: readonly Detector[], in
 /** Whether `bytes` are an age file: binary (`age-encryption.org/v1` header) or armor age itself reads. */
 const isAgeFile = (bytes: Buffer): boolean => {
     if (bytes.subarray(0, 22).toString('latin1') === 'age-encryption.org/v1\n') return true
-    try { armor.decode(bytes.toString('latin1')); return true } catch { return false }
+    try { decodeAgeArmor(bytes.toString('latin1')); return true } catch { return false }
 }
 
 /** Whether content looks binary (a NUL byte early on), as git decides. */

@@ -7,9 +7,11 @@
  */
 import { isMap, isSeq } from 'yaml'
 import type { Finding } from '../findings.js'
-import { patternError, tryCompilePattern, type Pattern } from '../re2.js'
+import { isSimpleValidPattern } from '../catalog/pattern-syntax.js'
+import { lazyPattern, patternError, tryCompilePattern, type Pattern } from '../re2.js'
 import { parseYamlSource } from '../yaml-source.js'
 import { finding } from './codes.js'
+import { directoryRule } from './path-rule.js'
 
 /** One creation rule with the line it starts on. */
 export interface CreationRule {
@@ -62,8 +64,11 @@ export const parseSopsConfig = (text: string, file = '.sops.yaml'): ParsedSopsCo
         let pathRegex: Pattern | undefined
         // sops treats an empty (or null) path_regex as "matches everything", like a missing one (config.go parseCreationRuleForFile).
         if (raw.path_regex !== undefined && raw.path_regex !== null && raw.path_regex !== '') {
-            const reason = typeof raw.path_regex === 'string' ? patternError(raw.path_regex) : 'not a string'
-            pathRegex = reason === undefined ? tryCompilePattern(raw.path_regex as string) : undefined
+            // A simple rule (`^environments/dev/[^/]+$`) compiles when a path is first matched against it (issue 15);
+            // any other compiles now, so that an invalid one is reported here, with re2js's reason.
+            if (typeof raw.path_regex === 'string') pathRegex = directoryRule(raw.path_regex) ?? (isSimpleValidPattern(raw.path_regex) ? lazyPattern(raw.path_regex) : undefined)
+            const reason = pathRegex !== undefined ? undefined : typeof raw.path_regex === 'string' ? patternError(raw.path_regex) : 'not a string'
+            if (pathRegex === undefined && reason === undefined) pathRegex = tryCompilePattern(raw.path_regex as string)
             if (pathRegex === undefined) {
                 findings.push(finding('KF122', file, src.lineOf(['creation_rules', i, 'path_regex']), `creation rule ${i + 1}: \`path_regex\` is not a valid RE2 regular expression (${reason ?? 'does not compile'}); sops uses Go regexp syntax`))
                 return

@@ -64,10 +64,30 @@ describe('what each command loads (issue 15)', () => {
         expect(sources(set)).not.toContain('src/sops/native/decrypt.ts')
     })
 
-    it.each(['check', 'decrypt', 'validate', 'diff', 'scan'])('%s starts without execa or kubernetes-models (git and sops load on first use)', (command) => {
-        const set = commandSet(meta, command)
-        expect(['execa', 'kubernetes-models'].filter((p) => packages(set).has(p))).toEqual([])
+    it.each(['ls', 'registry', 'get', 'run', 'decrypt'])('%s does not parse re2js at start (it loads from re2js.cjs when a pattern compiles)', (command) => {
+        expect(packages(commandSet(meta, command)).has('re2js')).toBe(false)
     })
+
+    it('re2js loaded on first use is the same engine: check and validate with RE2 formats answer as in process', async () => {
+        const key = { SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey') }
+        for (const args of [['check', 'dev', '--json'], ['validate'], ['scan', 'environments/dev/deployment.yaml']]) {
+            const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH, HOME: dir, ...key } })
+            const inProcess = await keyfleet(args, { cwd: repoRoot, env: key })
+            expect({ args, code: r.status, stdout: r.stdout }).toEqual({ args, code: inProcess.code, stdout: inProcess.stdout })
+        }
+    }, 120_000)
+
+    it.each(['check', 'decrypt', 'validate', 'diff', 'scan'])('%s starts without age-encryption, execa or kubernetes-models (git, sops and age load on first use)', (command) => {
+        const set = commandSet(meta, command)
+        expect(HEAVY.filter((p) => packages(set).has(p))).toEqual([])
+    })
+
+    it('node agrees: key-less validate and scan load no age-encryption or kubernetes-models (execa only for git)', () => {
+        for (const args of [['validate'], ['scan', 'environments/dev/deployment.yaml']]) {
+            const loaded = packages(loadedBy(args))
+            expect(HEAVY.filter((p) => p !== 'execa' && loaded.has(p)), args.join(' ')).toEqual([])
+        }
+    }, 120_000)
 
     it('node agrees: a real --help loads no dependency and ls / registry load no age, execa or kubernetes-models', () => {
         expect([...packages(loadedBy(['--help']))]).toEqual([])
@@ -85,9 +105,10 @@ describe('what each command loads (issue 15)', () => {
         }
     }, 120_000)
 
-    it('node agrees: get loads age-encryption when it decrypts, and still no execa or kubernetes-models', () => {
-        const loaded = packages(loadedBy(['get', 'dev', 'OPENAI_API_KEY'], { SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey') }))
-        expect(loaded.has('age-encryption')).toBe(true)
-        expect(['execa', 'kubernetes-models'].filter((p) => loaded.has(p))).toEqual([])
+    it.each([
+        ['get', 'dev', 'OPENAI_API_KEY'], ['decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', 'environments/dev/env.secrets'], ['run', 'dev', '--', 'true'], ['check', 'dev'],
+    ])('node agrees: %s with an X25519 key decrypts on node:crypto alone: no age-encryption, @noble, execa or kubernetes-models', (...args) => {
+        const loaded = packages(loadedBy(args, { SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey') }))
+        expect(HEAVY.filter((p) => loaded.has(p)), args.join(' ')).toEqual([])
     }, 120_000)
 })

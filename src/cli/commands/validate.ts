@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { noIdentityError, repoRootFor, sopsIdentityLookup } from '../repo-context.js'
-import { parseIdentityFile, recipientOf } from '../../age/index.js'
+import { parseIdentityFile } from '../../age/identity-file.js'
 import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { parseAllowedOrigins } from '../../probe/index.js'
@@ -84,6 +84,8 @@ export const gatherIdentityDetail = async (
     const anyAssigned: string[] = []
     if (global.length === 0) return { identities: out, anySources, anyAssigned }
     const recipients = new Set<string>()
+    // age-encryption loads only when validate was given identities (issue 15).
+    const { recipientOf } = await import('../../age/identity.js')
     for (const identity of global) recipients.add(await recipientOf(identity))
     for (const env of envs) {
         if (out[env]) continue

@@ -1,11 +1,17 @@
 /**
- * Unwraps the sops data key from the file's age entries with age-encryption
- * (X25519 `age1…` and ML-KEM-768 hybrid `age1pq1…`). src/age/ exposes
- * `open()` for general payloads; this file stays on the library directly so
- * that it can tell "no identity matched" from "entry damaged" per entry.
+ * Unwraps the sops data key from the file's age entries (X25519 `age1…` and ML-KEM-768 hybrid `age1pq1…`).
+ * src/age/ exposes `open()` for general payloads; this file stays on the format directly so that it can
+ * tell "no identity matched" from "entry damaged" per entry.
+ *
+ * Start-up budget (issue 15): when every identity is X25519 (the usual case), the armor, the header, the
+ * stanza and the payload are all opened with node:crypto (age-armor.ts, {@link openHeaderFast},
+ * x25519-identity.ts), and age-encryption, whose import parses its post-quantum and P-256 code, is loaded
+ * only for other identities. test/sops/native/age-armor.test.ts and age-header.test.ts hold each part to
+ * age-encryption's behaviour, and test/sops/native/age-cli.test.ts to the age CLI's.
  */
 import { createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
-import { armor, Decrypter, type Identity } from 'age-encryption'
+import type { Decrypter, Identity } from 'age-encryption'
+import { decodeAgeArmor } from './age-armor.js'
 import { nativeError } from './errors.js'
 import type { SopsMetadata } from './types.js'
 import { nodeX25519Identity } from './x25519-identity.js'
@@ -73,13 +79,21 @@ export const openHeaderFast = (header: Buffer, identities: readonly Identity[]):
 
 const HEADER_LABEL = Buffer.from('header')
 
-const openDataKey = async (decrypter: Decrypter, blob: Uint8Array, fast: readonly Identity[] | undefined): Promise<Uint8Array> => {
+/** age-encryption's Decrypter for the identities node:crypto has no implementation for, or node:crypto alone. */
+type Opener = { readonly decrypter: Decrypter; readonly fast?: undefined } | { readonly decrypter?: undefined; readonly fast: readonly Identity[] }
+
+const openDataKey = async (opener: Opener, blob: Uint8Array): Promise<Uint8Array> => {
     const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)
     const macLine = bytes.indexOf('\n--- ')
     const headerEnd = macLine === -1 ? -1 : bytes.indexOf('\n', macLine + 1)
-    if (headerEnd === -1) return decrypter.decrypt(blob)
+    if (headerEnd === -1) {
+        // Every age header ends with a `--- ` line after a newline (even with no stanza): without one the
+        // library's parser refuses the file before it tries any identity, so the entry is damaged.
+        if (opener.fast) throw new Error('invalid header')
+        return opener.decrypter.decrypt(blob)
+    }
     const header = bytes.subarray(0, headerEnd + 1)
-    const fileKey = fast ? openHeaderFast(header, fast) : await decrypter.decryptHeader(header)
+    const fileKey = opener.fast ? openHeaderFast(header, opener.fast) : await opener.decrypter.decryptHeader(header)
     const payload = bytes.subarray(headerEnd + 1)
     // 16-byte nonce, then one final chunk: 32 bytes of key plus a 16-byte tag.
     if (payload.length !== 16 + 32 + 16) throw new Error('invalid payload')
@@ -96,26 +110,35 @@ const openDataKey = async (decrypter: Decrypter, blob: Uint8Array, fast: readonl
 // Parsed identities, reused across calls: the loader decrypts the same file with the same key on every change.
 const parsedCache = new Map<string, Identity>()
 
-const decrypterFor = (identities: readonly string[], file: string | undefined): { decrypter: Decrypter; fast: Identity[] | undefined } => {
+const notAnIdentity = (file: string | undefined, i: number): Error =>
+    // Never echo the identity: it is a private key.
+    nativeError('NATIVE_NO_MATCHING_IDENTITY', file, `identity #${i + 1} is not an age identity (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…; plugin and SSH identities are not supported natively)`)
+
+const openerFor = async (identities: readonly string[], file: string | undefined): Promise<Opener> => {
+    const fastList: (Identity | undefined)[] = identities.map((identity, i) => {
+        let fast = parsedCache.get(identity)
+        if (!fast) {
+            try {
+                fast = nodeX25519Identity(identity)
+            } catch {
+                throw notAnIdentity(file, i)
+            }
+            if (fast && parsedCache.size < 64) parsedCache.set(identity, fast)
+        }
+        return fast
+    })
+    // The node:crypto path only when every identity has a node:crypto implementation (X25519).
+    if (fastList.every((f) => f !== undefined)) return { fast: fastList }
+    const { Decrypter } = await import('age-encryption')
     const decrypter = new Decrypter()
-    let fastList: Identity[] | undefined = []
     identities.forEach((identity, i) => {
         try {
-            let fast = parsedCache.get(identity)
-            if (!fast) {
-                fast = nodeX25519Identity(identity)
-                if (fast && parsedCache.size < 64) parsedCache.set(identity, fast)
-            }
-            if (fast) fastList?.push(fast)
-            else fastList = undefined
-            decrypter.addIdentity(fast ?? identity)
+            decrypter.addIdentity(fastList[i] ?? identity)
         } catch {
-            // Never echo the identity: it is a private key.
-            throw nativeError('NATIVE_NO_MATCHING_IDENTITY', file, `identity #${i + 1} is not an age identity (expected AGE-SECRET-KEY-1… or AGE-SECRET-KEY-PQ-1…; plugin and SSH identities are not supported natively)`)
+            throw notAnIdentity(file, i)
         }
     })
-    // The node:crypto header path only when every identity has a node:crypto implementation (X25519).
-    return { decrypter, fast: fastList }
+    return { decrypter }
 }
 
 /**
@@ -151,21 +174,21 @@ const unwrapUncached = async (metadata: SopsMetadata, identities: readonly strin
     if (identities.length === 0) {
         throw nativeError('NATIVE_NO_MATCHING_IDENTITY', file, `no age identity given; the file is encrypted to ${metadata.age.map((a) => a.recipient).join(', ')}. Pass --identity-file or set SOPS_AGE_KEY / SOPS_AGE_KEY_FILE`)
     }
-    const { decrypter, fast } = decrypterFor(identities, file)
+    const opener = await openerFor(identities, file)
     let damaged: number | undefined
     for (const [index, stanza] of metadata.age.entries()) {
         let blob: Uint8Array
         try {
             // sops reads the entry through age's armor reader: without the BEGIN line it is damaged, never repaired.
             if (!stanza.enc.trim().startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) throw new Error('not armored')
-            blob = armor.decode(stanza.enc)
+            blob = decodeAgeArmor(stanza.enc)
         } catch {
             damaged ??= index
             continue
         }
         let key: Uint8Array
         try {
-            key = await openDataKey(decrypter, blob, fast)
+            key = await openDataKey(opener, blob)
         } catch (error) {
             if (!(error instanceof Error && error.message === NO_MATCH)) damaged ??= index
             continue
