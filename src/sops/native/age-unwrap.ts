@@ -6,8 +6,9 @@
  * Start-up budget (issue 15): when every identity is X25519 (the usual case), the armor, the header, the
  * stanza and the payload are all opened with node:crypto (age-armor.ts, {@link openHeaderFast},
  * x25519-identity.ts), and age-encryption, whose import parses its post-quantum and P-256 code, is loaded
- * only for other identities. test/sops/native/age-armor.test.ts and age-header.test.ts hold each part to
- * age-encryption's behaviour, and test/sops/native/age-cli.test.ts to the age CLI's.
+ * only for other identities. The armor follows Go's reader, as sops does (test/sops/native/age-armor.test.ts,
+ * through the age CLI); age-header.test.ts holds the header to age-encryption's behaviour, and
+ * test/sops/native/age-cli.test.ts the whole unwrap to the age CLI's.
  */
 import { createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import type { Decrypter, Identity } from 'age-encryption'

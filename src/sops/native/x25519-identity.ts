@@ -2,8 +2,8 @@
  * A fast X25519 age identity for age-encryption's `Identity` interface, on
  * node:crypto (sync X25519 + HKDF + ChaCha20-Poly1305) instead of WebCrypto
  * promises: unwrapping a sops data key drops from milliseconds to tens of
- * microseconds. age-encryption still parses the header, verifies its MAC and
- * decrypts the payload. Spec: age-encryption.org/v1, "X25519 recipient stanza".
+ * microseconds. Used by age-unwrap.ts's node:crypto fast path and, when other
+ * identities make it load age-encryption, as one of its Decrypter's identities. Spec: age-encryption.org/v1, "X25519 recipient stanza".
  */
 import { createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, type KeyObject } from 'node:crypto'
 import type { Identity, Stanza } from 'age-encryption'

@@ -61,8 +61,7 @@ describe(`native unwrap = age CLI (seed ${SEED})`, () => {
         const bin = decodeAgeArmor(enc)
         const rand = rng(SEED)
         const bytes = [10, 32, 45, 62, 65, 43, 47, 61, 0x7f, 0]
-        // Not compared here: whitespace before the BEGIN line, which the CLI's input sniffing (not age's armor
-        // reader, which sops calls) takes for a binary file; age-armor.test.ts holds that case to age-encryption.
+        // Whitespace edits of the armor (before BEGIN, inside lines, after END) are in age-armor.test.ts.
         const cases = [enc, enc.replaceAll('\n', '\r\n'), `${enc}  \n\t`]
         for (let i = 0; i < 60; i++) {
             const b = Buffer.from(bin)
@@ -72,9 +71,7 @@ describe(`native unwrap = age CLI (seed ${SEED})`, () => {
             const m = op === 0 ? (b[at] = v, b) : op === 1 ? Buffer.concat([b.subarray(0, at), Buffer.from([v]), b.subarray(at)]) : Buffer.concat([b.subarray(0, at), b.subarray(at + 1)])
             cases.push(armorOf(m))
         }
-        // Armor edits: newlines, padding, letters, deletions. Whitespace inside lines is left to age-armor.test.ts,
-        // which holds it to age-encryption (the rules keyfleet has always read entries with): Go's reader, unlike
-        // it, takes a CR at the start of a base64 line and refuses a space after the END line.
+        // Armor edits: newlines, padding, letters, deletions.
         for (let i = 0; i < 30; i++) {
             const at = 1 + Math.floor(rand() * (enc.length - 1))
             const c = ['\n', '=', 'A', '/'][Math.floor(rand() * 4)] as string

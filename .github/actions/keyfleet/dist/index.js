@@ -42122,29 +42122,71 @@ import { createDecipheriv as createDecipheriv2, createHash, createHmac, hkdfSync
 // src/sops/native/age-armor.ts
 var BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
 var END = "-----END AGE ENCRYPTED FILE-----";
-var BASE64_LINE = /^[A-Za-z0-9+/=]+$/;
+var COLUMNS = 64;
+var BYTES_PER_LINE = 48;
+var MAX_WHITESPACE = 1024;
+var GO_BLANK = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
+var BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 var encodeAgeArmor = (file) => {
   const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
   const lines = [`${BEGIN}
 `];
-  for (let i2 = 0; i2 < bytes.length; i2 += 48) lines.push(`${bytes.subarray(i2, i2 + 48).toString("base64")}
+  for (let i2 = 0; i2 < bytes.length; i2 += BYTES_PER_LINE) lines.push(`${bytes.subarray(i2, i2 + BYTES_PER_LINE).toString("base64")}
 `);
   lines.push(`${END}
 `);
   return lines.join("");
 };
 var decodeAgeArmor = (file) => {
-  const lines = file.trim().replaceAll("\r\n", "\n").split("\n");
-  if (lines.shift() !== BEGIN) throw new Error("invalid header");
-  if (lines.pop() !== END) throw new Error("invalid footer");
-  const last = lines.length - 1;
-  const lengthOk = lines.every((l, i2) => i2 === last ? l.length > 0 && l.length <= 64 && l.length % 4 === 0 : l.length === 64);
-  if (!lengthOk) throw new Error("invalid line length");
-  if (!lines.every((l) => BASE64_LINE.test(l))) throw new Error("invalid base64");
-  const text = lines.join("");
-  const bytes = Buffer.from(text, "base64");
-  if (bytes.toString("base64") !== text) throw new Error("invalid base64");
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  const src = Buffer.from(file, "utf8");
+  let pos = 0;
+  const getLine = () => {
+    if (pos >= src.length) throw new Error("unexpected EOF");
+    const nl = src.indexOf(10, pos);
+    let line = src.subarray(pos, nl === -1 ? src.length : nl);
+    pos = nl === -1 ? src.length : nl + 1;
+    if (line.length > 0 && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+    return line;
+  };
+  const blank = (bytes) => GO_BLANK.test(bytes.toString("utf8"));
+  const drainTrailing = () => {
+    const rest = src.subarray(pos, pos + MAX_WHITESPACE);
+    if (!blank(rest)) throw new Error("trailing data after armored file");
+    if (rest.length === MAX_WHITESPACE) throw new Error("too much trailing whitespace");
+  };
+  let removed = 0;
+  for (; ; ) {
+    const line = getLine();
+    if (blank(line)) {
+      removed += line.length + 1;
+      if (removed > MAX_WHITESPACE) throw new Error("too much leading whitespace");
+      continue;
+    }
+    if (line.toString("latin1") !== BEGIN) throw new Error("invalid first line");
+    break;
+  }
+  const out = [];
+  for (; ; ) {
+    const line = getLine();
+    if (line.toString("latin1") === END) {
+      drainTrailing();
+      break;
+    }
+    if (line.length === 0) throw new Error("empty line in armored data");
+    if (line.length > COLUMNS) throw new Error("column limit exceeded");
+    const text = line.toString("latin1").replaceAll("\r", "");
+    if (text.length % 4 !== 0 || !BASE64.test(text)) throw new Error("illegal base64 data");
+    const bytes = Buffer.from(text, "base64");
+    if (bytes.toString("base64") !== text) throw new Error("illegal base64 data");
+    out.push(bytes);
+    if (bytes.length < BYTES_PER_LINE) {
+      if (getLine().toString("latin1") !== END) throw new Error("invalid closing line");
+      drainTrailing();
+      break;
+    }
+  }
+  const all = Buffer.concat(out);
+  return new Uint8Array(all.buffer, all.byteOffset, all.length);
 };
 
 // src/sops/native/errors.ts
@@ -44510,10 +44552,10 @@ var createScanner = (catalog) => {
   const detectors = prefixDetectors(index2);
   return { scanText: (text, file) => scanText(text, file, detectors, index2) };
 };
-var BASE64_LINE2 = /^[A-Za-z0-9+/=]*$/;
+var BASE64_LINE = /^[A-Za-z0-9+/=]*$/;
 var INLINE_ARMOR = /-----BEGIN AGE ENCRYPTED FILE-----((?:\\n|[A-Za-z0-9+/=])*)-----END AGE ENCRYPTED FILE-----/g;
 var decodesAsArmor = (body) => {
-  if (!body.every((l) => BASE64_LINE2.test(l))) return false;
+  if (!body.every((l) => BASE64_LINE.test(l))) return false;
   try {
     decodeAgeArmor(`${ARMOR_BEGIN2}
 ${body.join("\n")}
