@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
+import { withBareNames } from '../../catalog/bare-names.js'
 import { isPlaceholder } from '../../catalog/placeholder.js'
 import type { CatalogIndex } from '../../catalog/index.js'
 import { KeyfleetError } from '../../errors.js'
@@ -66,6 +67,8 @@ export const command: Command = {
 <command> with its keys added to the environment. Values never appear in argv
 and nothing is written to disk. A variable already set in your shell wins
 (unless --override); an empty or placeholder one (changeme, <your-key>, …) does not.
+A key whose pool has no bare member (rotate-key left only OPENAI_API_KEY_2) is
+also passed under its bare name, as the newest member.
 stdin, stdout and stderr are the program's; its exit code is keyfleet's, and a
 program killed by a signal gives 128+n; a program not found gives 127 and one
 that is not executable 126, as in a shell. SIGINT, SIGTERM and SIGHUP are passed on.
@@ -84,7 +87,8 @@ Examples:
         const target = existingSecrets(repo, env)
         const identities = nativeIdentities(ctx, values['identity-file'] as string | undefined)
         const decrypted = await decryptNative(readFileSync(target.file, 'utf8'), { store: 'dotenv', identities, file: target.paths.secrets })
-        let keys = decrypted.toEnvMap()
+        // A pool without its bare member (after rotate-key) also goes out under the bare name, as its newest member.
+        let keys = withBareNames(decrypted.toEnvMap(), repo.index)
         const only = ([] as unknown[]).concat(values.only ?? []).flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean)
         if (only.length > 0) {
             const selected = selectNames(only, [...keys.keys()], repo.index)
