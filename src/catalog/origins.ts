@@ -19,6 +19,22 @@ export const BUILTIN_PROBE_ORIGINS: ReadonlyMap<string, string> = new Map([
 ])
 
 /**
+ * Regional endpoints run by the built-in providers themselves, fixed in code
+ * like {@link BUILTIN_PROBE_ORIGINS}: OpenAI's data-residency domains
+ * (developers.openai.com/api/docs/guides/data-residency names us, eu, au, in
+ * and jp; the openai-node SDK's `dataResidency` adds ae). A region's
+ * `base_urls` may name them without the operator's allow-list (KF124), and the
+ * live probe of a regional variant may send its key there.
+ */
+export const PROVIDER_REGIONAL_ORIGINS: ReadonlyMap<string, readonly string[]> = new Map([
+    ['openai', ['us', 'eu', 'au', 'in', 'jp', 'ae'].map((r) => `https://${r}.api.openai.com`)],
+])
+
+/** Whether `origin` is run by the built-in provider of `service`: its probe origin or one of its regional ones. */
+export const isProviderOrigin = (service: string, origin: string): boolean =>
+    origin === BUILTIN_PROBE_ORIGINS.get(service) || (PROVIDER_REGIONAL_ORIGINS.get(service) ?? []).includes(origin)
+
+/**
  * Why the catalog's probe URL for `service` may not receive a key, or undefined
  * when it may: a built-in provider's origin is fixed in code; any other origin
  * (a custom provider, or a built-in moved elsewhere) must be on `allowed`, a

@@ -12,7 +12,7 @@
  *      deployment.yaml, then env.secrets;
  *   c. once every agent serves that render too, the old key may be revoked.
  */
-import { parseDocument, isMap, isScalar, isSeq, type Document, type YAMLSeq } from 'yaml'
+import { parseDocument, isMap, isScalar, isSeq, type Document, type YAMLMap, type YAMLSeq } from 'yaml'
 import type { CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
 import type { Deployment } from '../render/index.js'
@@ -93,15 +93,15 @@ export const rotationStep = (f: RotationFacts): RotationStep => {
     return { step: 'idle' }
 }
 
-const agentItems = (doc: Document): { name: string; keys: YAMLSeq }[] => {
+const agentItems = (doc: Document): { name: string; keys: YAMLSeq; agent: YAMLMap }[] => {
     const agents = doc.get('agents')
     if (!isSeq(agents)) return []
-    const out: { name: string; keys: YAMLSeq }[] = []
+    const out: { name: string; keys: YAMLSeq; agent: YAMLMap }[] = []
     for (const item of agents.items) {
         if (!isMap(item)) continue
         const keys = item.get('keys')
         const name = item.get('name')
-        if (isSeq(keys) && typeof name === 'string') out.push({ name, keys })
+        if (isSeq(keys) && typeof name === 'string') out.push({ name, keys, agent: item })
     }
     return out
 }
@@ -115,15 +115,22 @@ export const addToDeployment = (text: string, agents: readonly string[], member:
     return doc.toString()
 }
 
-/** deployment.yaml without any key entry that resolves to one of `members` (a spelling, alias or service). */
+/** deployment.yaml without any key entry (or `weights:` entry) that resolves to one of `members` (a spelling, alias or service). */
 export const removeFromDeployment = (text: string, members: readonly string[], index: CatalogIndex): string => {
     const doc = parseDocument(text)
+    const kept = (node: unknown): boolean => {
+        const value = isScalar(node) ? node.value : node
+        const r = typeof value === 'string' ? index.resolve(value) : undefined
+        return r === undefined || !members.includes(r.name)
+    }
     for (const a of agentItems(doc)) {
-        a.keys.items = a.keys.items.filter((item) => {
-            const value = isScalar(item) ? item.value : item
-            const r = typeof value === 'string' ? index.resolve(value) : undefined
-            return r === undefined || !members.includes(r.name)
-        })
+        a.keys.items = a.keys.items.filter(kept)
+        // A weight for a member the agent no longer reads is a KF320 error: it goes with the member.
+        const weights = a.agent.get('weights')
+        if (isMap(weights)) {
+            weights.items = weights.items.filter((pair) => kept(pair.key))
+            if (weights.items.length === 0) a.agent.delete('weights')
+        }
     }
     return doc.toString()
 }

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { GENERATION_ENTRY, generationId, generationInputs, type Weights } from '../render/generation.js'
+import { GENERATION_ENTRY, MAX_WEIGHTS, WEIGHT_MEMBER, generationId, generationInputs, type Weights } from '../render/generation.js'
 
 export { GENERATION_ENTRY }
 
@@ -45,7 +45,6 @@ const GENERATION = /^[0-9a-f]{16}$/
 const pick = (value: unknown, shape: RegExp): string | undefined =>
     typeof value === 'string' && shape.test(value) ? value : undefined
 
-const MEMBER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
 
 /**
  * Weights as the render writes them: member names to positive finite numbers. Anything else
@@ -54,10 +53,10 @@ const MEMBER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
 export const declaredWeights = (value: unknown): Weights | undefined => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
     const entries = Object.entries(value as Record<string, unknown>)
-    if (entries.length === 0 || entries.length > 256) return undefined
+    if (entries.length === 0 || entries.length > MAX_WEIGHTS) return undefined
     const out: Record<string, number> = {}
     for (const [name, w] of entries) {
-        if (!MEMBER.test(name) || typeof w !== 'number' || !Number.isFinite(w) || w <= 0) return undefined
+        if (!WEIGHT_MEMBER.test(name) || typeof w !== 'number' || !Number.isFinite(w) || w <= 0) return undefined
         out[name] = w
     }
     return Object.freeze(out)

@@ -5,17 +5,9 @@
  * region's `base_urls` to any https host; a key must never follow it there.
  */
 import type { SecretSpec } from '../catalog/types.js'
-import { BUILTIN_PROBE_ORIGINS } from '../catalog/origins.js'
+import { isProviderOrigin } from '../catalog/origins.js'
 
-/**
- * Regional endpoints run by the built-in providers themselves, fixed in code
- * like {@link BUILTIN_PROBE_ORIGINS}: OpenAI's data-residency domains
- * (developers.openai.com/api/docs/guides/data-residency names us, eu, au, in
- * and jp; the openai-node SDK's `dataResidency` adds ae).
- */
-export const PROVIDER_REGIONAL_ORIGINS: ReadonlyMap<string, readonly string[]> = new Map([
-    ['openai', ['us', 'eu', 'au', 'in', 'jp', 'ae'].map((r) => `https://${r}.api.openai.com`)],
-])
+export { PROVIDER_REGIONAL_ORIGINS } from '../catalog/origins.js'
 
 /** Region name → service → base URL, as deployment.yaml's `regions:` declares them. */
 export type RegionBaseUrls = Readonly<Record<string, Readonly<Record<string, string>>>>
@@ -43,7 +35,7 @@ export const regionalTarget = (spec: SecretSpec, region: string, urls: RegionBas
     const origin = originOf(url)
     const fallback = originOf(spec.probe.baseUrl) ?? spec.probe.baseUrl
     if (origin === undefined) return { baseUrl: undefined, note: `; region ${region}'s endpoint is not a URL, so it was not probed (probed at ${fallback})` }
-    const known = origin === BUILTIN_PROBE_ORIGINS.get(spec.service) || (PROVIDER_REGIONAL_ORIGINS.get(spec.service) ?? []).includes(origin)
+    const known = isProviderOrigin(spec.service, origin)
     // The region's URL is an SDK base (`https://eu.api.openai.com/v1`); the catalog's probe path is
     // absolute (`/v1/models`), so the probe keeps its path and takes only the region's origin.
     if (known || allowed.includes(origin)) return { baseUrl: origin, note: ` (region ${region} endpoint ${origin})` }

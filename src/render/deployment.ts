@@ -7,6 +7,7 @@ import { isRecipient } from '../age/recipient.js'
 import { indexCatalog, parseVariant, type Catalog } from '../catalog/index.js'
 import { hasErrors, sortFindings, type Finding } from '../findings.js'
 import { parseYamlSource } from '../yaml-source.js'
+import { MAX_WEIGHTS, WEIGHT_MEMBER } from './generation.js'
 import { deploymentFinding, type DeploymentCode } from './codes.js'
 import { readRegions } from './regions.js'
 import { CLOUDS, DEFAULT_MOUNT_PATH, DEFAULT_STATUS_PORT, TARGETS, type AgentSpec, type Cloud, type Deployment, type Target } from './types.js'
@@ -227,7 +228,13 @@ const readWeights = (
             fail('KF320', where, `agent ${label}: the weight of ${resolved.name} must be a positive number (e.g. 3 for three times the share of a weight-1 member)`)
         } else if (out[resolved.name] !== undefined) {
             fail('KF320', where, `agent ${label}: ${resolved.name} is weighted twice (through an alias)`)
+        } else if (!WEIGHT_MEMBER.test(resolved.name)) {
+            fail('KF320', where, `agent ${label}: ${resolved.name.slice(0, 60)}… is longer than 128 characters, which the loader cannot take weights for; shorten the name or remove the weight`)
         } else out[resolved.name] = weight
+    }
+    if (Object.keys(out).length > MAX_WEIGHTS) {
+        fail('KF320', at, `agent ${label}: ${Object.keys(out).length} weights, more than the ${MAX_WEIGHTS} the loader takes; weight only the members whose quota differs`)
+        return undefined
     }
     return Object.keys(out).length === 0 ? undefined : out
 }

@@ -56,6 +56,12 @@ export const GENERATION_ENTRY = '.keyfleet-generation'
 /** Pool weights as delivered: canonical member name to a positive number. */
 export type Weights = Readonly<Record<string, number>>
 
+/** A member name a delivered `weights` map may hold (render refuses others with KF320; the loader ignores a map with one). */
+export const WEIGHT_MEMBER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
+
+/** The most entries a delivered `weights` map may hold (same rule on both sides). */
+export const MAX_WEIGHTS = 256
+
 /**
  * The name under which an agent's `weights:` enter its generation id, so that a change of weights
  * alone is a new generation (rollout status sees who has it). Dot-prefixed: never a key's name.

@@ -3,16 +3,30 @@
  * rename over the target. An error leaves either the old or the new file,
  * never a half-written one, and no temp file behind. A process killed outright
  * (SIGKILL, power loss) cannot clean up, so each temp name carries the writer's
- * pid and the next write next to the same target removes temps whose writer is gone.
+ * scope (host and pid namespace) and pid, and the next write next to the same
+ * target removes temps whose writer is gone. A temp from another scope (a
+ * container and its host sharing a bind mount, two machines on one network
+ * file system) is never removed: its pid means nothing here.
  */
-import { closeSync, copyFileSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, copyFileSync, fsyncSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { KeyfleetError, isKeyfleetError } from '../errors.js'
 
-/** A temp path next to `target` (same filesystem, so rename is atomic): `.<name>.kf-<pid>-<random>.tmp`. */
+let scopeMemo: string | undefined
+/** Where this process's pids mean something: a hash of the host name and the pid namespace (Linux). */
+const scope = (): string => {
+    if (scopeMemo !== undefined) return scopeMemo
+    let ns = ''
+    try { ns = readlinkSync('/proc/self/ns/pid') } catch { /* not Linux: the host name alone */ }
+    scopeMemo = createHash('sha256').update(`${hostname()}\0${ns}`).digest('hex').slice(0, 8)
+    return scopeMemo
+}
+
+/** A temp path next to `target` (same filesystem, so rename is atomic): `.<name>.kf-<scope>-<pid>-<random>.tmp`. */
 export const tempPathFor = (target: string): string =>
-    join(dirname(target), `.${basename(target)}.kf-${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
+    join(dirname(target), `.${basename(target)}.kf-${scope()}-${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
 
 /** True when a process with this pid exists (EPERM: it exists, owned by someone else). */
 const alive = (pid: number): boolean => {
@@ -21,8 +35,8 @@ const alive = (pid: number): boolean => {
 }
 
 /**
- * Removes the temp files of `target` that a killed writer left (the pid in the name no longer
- * exists); a live writer's temp is never touched. Best effort: a directory that cannot be read
+ * Removes the temp files of `target` that a killed writer of this scope left (the pid in the
+ * name no longer exists); a live writer's temp, or one from another scope, is never touched. Best effort: a directory that cannot be read
  * is left to the write itself to report.
  * @returns the names removed.
  */
@@ -34,8 +48,8 @@ export const removeStaleTemps = (target: string): string[] => {
     const removed: string[] = []
     for (const name of names) {
         if (!name.startsWith(prefix)) continue
-        const m = /^(\d{1,10})-[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length))
-        if (!m || alive(Number(m[1]))) continue
+        const m = /^([0-9a-f]{8})-(\d{1,10})-[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length))
+        if (!m || m[1] !== scope() || alive(Number(m[2]))) continue
         rmSync(join(dir, name), { force: true })
         removed.push(name)
     }
@@ -49,6 +63,16 @@ const pending = new Set<string>()
 export const removePendingTemps = (): void => {
     for (const path of pending) rmSync(path, { force: true })
     pending.clear()
+}
+
+/** rename(2), with a typed error when the temp file is gone (another process removed it): the target is untouched. */
+const renameOver = (temp: string, target: string): void => {
+    try {
+        renameSync(temp, target)
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+        throw new KeyfleetError('WRITE_TEMP_VANISHED', `${target} was not changed: the temp copy being written was removed by another process before it could replace the file; run the command again`, { cause: error, file: target })
+    }
 }
 
 /**
@@ -78,7 +102,7 @@ export const writeFileAtomic = (target: string, content: string | Uint8Array, mo
     pending.add(temp)
     try {
         writeNewFileSync(temp, content, mode)
-        renameSync(temp, target)
+        renameOver(temp, target)
     } catch (error) {
         rmSync(temp, { force: true })
         throw error
@@ -116,7 +140,7 @@ const viaTemp = async <T>(target: string, prepare: (tempPath: string) => void, w
     try {
         prepare(temp)
         const result = await work(temp)
-        renameSync(temp, target)
+        renameOver(temp, target)
         return result
     } catch (error) {
         if (isKeyfleetError(error) && error.message.includes(basename(temp))) {

@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { BUILTIN_PROBE_ORIGINS, builtinCatalog, catalogOriginProblem, indexCatalog, parseCatalog, type Catalog } from '../catalog/index.js'
+import { isProviderOrigin } from '../catalog/origins.js'
 import { KeyfleetError } from '../errors.js'
 import { sortFindings, type Finding } from '../findings.js'
 import { finding } from './codes.js'
@@ -55,11 +56,17 @@ export const catalogOriginFindings = (catalog: Catalog, allowed: readonly string
 /**
  * A regional base URL (deployment.yaml `regions.<r>.base_urls`) is where agents send that
  * service's key, so it obeys the probe origins' rule (KF124): the built-in provider's own
- * origin, or one on the operator's allow-list, which a pull request cannot extend.
+ * origin or one of its regional ones (PROVIDER_REGIONAL_ORIGINS, the rule the live probe
+ * follows too), or one on the operator's allow-list, which a pull request cannot extend.
  */
+const isProviderOriginUrl = (service: string, url: string): boolean => {
+    try { return isProviderOrigin(service, new URL(url).origin) } catch { return false }
+}
+
 export const regionOriginFindings = (deployment: Deployment, allowed: readonly string[]): Finding[] =>
     (deployment.regions ?? []).flatMap((region) => Object.entries(region.baseUrls).flatMap(([service, url]) => {
-        const problem = catalogOriginProblem(service, url, BUILTIN_PROBE_ORIGINS.get(service), allowed)
+        // The provider's own regional endpoints (OpenAI's data residency) are as fixed as its probe origin.
+        const problem = isProviderOriginUrl(service, url) ? undefined : catalogOriginProblem(service, url, BUILTIN_PROBE_ORIGINS.get(service), allowed)
         return problem ? [finding('KF124', deployment.file, undefined, `region ${region.name}: ${problem.replace('the probe of', 'the base URL of')} (see docs/deployment.md#regions)`)] : []
     }))
 

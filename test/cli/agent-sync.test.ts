@@ -103,6 +103,34 @@ describe('keyfleet agent sync', () => {
         for (const v of [v1, v2, forged]) expect(findLeaks(v, { stderr: sync.stderr() + offline.stderr(), marker: read(marker), ...cached })).toEqual([])
     }, 120_000)
 
+    it('carries the bundle\'s generation and pool weights into DIR and its status, as render wrote them', async () => {
+        const [k1, k2] = [makeCanary(), makeCanary()]
+        const weights = { OPENAI_API_KEY_2: 3 }
+        const made = await fleet.bundle({ OPENAI_API_KEY: k1, OPENAI_API_KEY_2: k2 }, { weights })
+        publish(made.text)
+        const out = join(base, 'keys-weights')
+        const sync = startSync(out, join(base, 'cache-weights'), ['--status-port', '0'])
+        try {
+            await until('the key files', () => read(join(out, 'OPENAI_API_KEY_2')) === k2)
+            expect(JSON.parse(read(join(out, '.keyfleet-generation')))).toEqual({ environment: 'prod', agent: 'web', generation: made.generation, weights })
+            const keys = await openKeys({ path: out, env: {} })
+            try {
+                expect(keys.deployed).toMatchObject({ generation: made.generation, verified: true, weights })
+                const member = keys.stats().services.find((s) => s.service === 'openai')?.members.find((m) => m.name === 'OPENAI_API_KEY_2')
+                expect(member).toMatchObject({ weight: 3, weightFrom: 'deployment' })
+            } finally {
+                await keys.close()
+            }
+            await until('the status url', () => /status at http:\/\/\S+/.test(sync.stderr()))
+            const url = /status at (http:\/\/\S+)/.exec(sync.stderr())?.[1] as string
+            const status = await (await fetch(url)).json() as { deployed: { generation: string; verified: boolean } }
+            expect(status.deployed).toMatchObject({ generation: made.generation, verified: true })
+        } finally {
+            await sync.stop()
+        }
+        for (const v of [k1, k2]) expect(findLeaks(v, { stderr: sync.stderr(), generation: read(join(out, '.keyfleet-generation')) })).toEqual([])
+    }, 120_000)
+
     it('a bundle that cannot be written to DIR is retried on the next poll, not called current', async () => {
         const [v1, v2] = [makeCanary(), makeCanary()]
         publish((await fleet.bundle({ OPENAI_API_KEY: v1 })).text)

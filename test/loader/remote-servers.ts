@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateIdentity } from '../../src/age/index.js'
 import { bundlePlaintext, sealBundle } from '../../src/render/bundle.js'
-import { generationId } from '../../src/render/generation.js'
+import { generationId, generationInputs } from '../../src/render/generation.js'
 import { formatPublicKey, generateSigningKey, signEnvelope, type PrivateSigningKey } from '../../src/sign/index.js'
 
 export const NGINX = '/usr/sbin/nginx'
@@ -119,7 +119,7 @@ export interface Fleet {
     readonly signing: PrivateSigningKey
     readonly signingPub: string
     /** A signed bundle for `agent` with `keys`, issued at `issuedAt` (default: a strictly increasing clock). */
-    bundle(keys: Record<string, string>, options?: { agent?: string; environment?: string; issuedAt?: number; signer?: PrivateSigningKey; recipient?: string }): Promise<{ text: string; issuedAt: number }>
+    bundle(keys: Record<string, string>, options?: { agent?: string; environment?: string; issuedAt?: number; signer?: PrivateSigningKey; recipient?: string; weights?: Record<string, number> }): Promise<{ text: string; issuedAt: number; generation: string }>
 }
 
 let clock = Date.now()
@@ -134,10 +134,11 @@ export const makeFleet = async (): Promise<Fleet> => {
             const environment = o.environment ?? 'prod'
             const agent = o.agent ?? 'web'
             const entries = Object.entries(keys).sort(([a], [b]) => (a < b ? -1 : 1))
-            const generation = generationId(entries)
+            // As render computes it: the weights (when any) are one more input of the id.
+            const generation = generationId(generationInputs(entries, o.weights))
             const issuedAt = o.issuedAt ?? ++clock
-            const sealed = await sealBundle(bundlePlaintext(environment, agent, generation, entries), o.recipient ?? recipient)
-            return { text: signEnvelope({ environment, agent, generation, issuedAt }, sealed, o.signer ?? signing), issuedAt }
+            const sealed = await sealBundle(bundlePlaintext(environment, agent, generation, entries, o.weights), o.recipient ?? recipient)
+            return { text: signEnvelope({ environment, agent, generation, issuedAt }, sealed, o.signer ?? signing), issuedAt, generation }
         },
     }
 }

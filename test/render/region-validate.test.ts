@@ -61,12 +61,18 @@ describe('regions in validate and the change report', () => {
         f.git('checkout', '--', '.')
     })
 
-    it('KF124 for a regional base URL off the built-in origin, unless the operator allows it', async () => {
-        f.write('environments/dev/deployment.yaml', deployment('', 'https://eu.api.openai.com/v1'))
+    it('KF124 for a regional base URL off the provider\'s own origins, unless the operator allows it', async () => {
+        f.write('environments/dev/deployment.yaml', deployment('', 'https://llm-gateway.example.com/v1'))
         expect((await devErrors()).map((e) => e.slice(0, 5))).toEqual(['KF124'])
-        expect(await devErrors(['https://eu.api.openai.com'])).toEqual([])
-        f.write('environments/dev/deployment.yaml', deployment('', 'https://api.openai.com/v1'))
-        expect(await devErrors()).toEqual([])
+        expect(await devErrors(['https://llm-gateway.example.com'])).toEqual([])
+        // The provider's own: its probe origin and its regional (data-residency) origins, as the live probe trusts them.
+        for (const url of ['https://api.openai.com/v1', 'https://eu.api.openai.com/v1', 'https://jp.api.openai.com/v1']) {
+            f.write('environments/dev/deployment.yaml', deployment('', url))
+            expect(await devErrors(), url).toEqual([])
+        }
+        // Not a provider origin: a look-alike host.
+        f.write('environments/dev/deployment.yaml', deployment('', 'https://eu.api.openai.com.example.net/v1'))
+        expect((await devErrors()).map((e) => e.slice(0, 5))).toEqual(['KF124'])
         f.git('checkout', '--', '.')
     })
 

@@ -3,11 +3,13 @@
  * by render as non-secret config: in the Secret's `.keyfleet-generation` entry and in the bundle
  * payload, and folded into the generation id so a change of weights alone is a new generation.
  */
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { generateIdentity, open } from '../../src/age/index.js'
-import { loadCatalog, type Catalog } from '../../src/catalog/index.js'
+import { loadCatalog, parseCatalog, type Catalog } from '../../src/catalog/index.js'
+import { declaredWeights } from '../../src/loader/deployed.js'
 import { generationInputs } from '../../src/render/generation.js'
 import { generationId, parseDeployment, renderEnvironment, type Deployment, type RenderOutput } from '../../src/render/index.js'
 import { repoRoot } from '../helpers/tools.js'
@@ -62,6 +64,17 @@ describe('deployment.yaml weights', () => {
         }
         expect(messages(yamlOf('[3]'))).toEqual([expect.stringContaining('must map pool members')])
         expect(parse(yamlOf('{ OPENAI_API_KEY_2: 0 }')).deployment).toBeUndefined()
+    })
+
+    it('refuses (KF320) a member name the loader cannot take weights for (over 128 characters), as the loader would ignore the map', () => {
+        const long = `L${'X'.repeat(130)}_T`
+        const wide = parseCatalog(`${readFileSync(join(repoRoot, 'environments', 'keyfleet.yaml'), 'utf8')}\n  ${long}:\n    service: longsvc\n    title: Long\n`).catalog as Catalog
+        const text = yamlOf(`{ ${long}_2: 2 }`, `[${long}, ${long}_2]`)
+        const kf320 = parseDeployment(text, 'environments/dev/deployment.yaml', wide).findings.filter((f) => f.code === 'KF320')
+        expect(kf320.map((f) => f.message)).toEqual([expect.stringContaining('longer than 128 characters')])
+        // The loader's rule, from the same constant: such a map is not delivered at all.
+        expect(declaredWeights({ [`${long}_2`]: 2 })).toBeUndefined()
+        expect(declaredWeights({ OPENAI_API_KEY_2: 2 })).toEqual({ OPENAI_API_KEY_2: 2 })
     })
 })
 

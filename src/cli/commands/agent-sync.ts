@@ -19,6 +19,7 @@ import { serveStatus, statusHandler, STATUS_PATH } from '../../loader/status.js'
 import type { BundleInfo } from '../../loader/decrypt.js'
 import type { CliContext, CommandArgs } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
+import { generationEntry } from '../../render/generation.js'
 import { writeVolume } from './agent-volume.js'
 
 /** Default identity path (as `agent init` writes it), relative to HOME. */
@@ -79,11 +80,13 @@ export const runSync = async ({ positionals, values }: CommandArgs, ctx: CliCont
     const source = new RemoteSource(remote, { identityFile: resolve(ctx.cwd, identityFile) }, true, {
         apply: ({ entries, header, info }) => {
             writeFailed = true
-            const skipped = writeVolume(out, entries)
+            const { environment, agent, generation, weights } = info
+            const entry = environment !== undefined && agent !== undefined && generation !== undefined ? generationEntry(environment, agent, generation, weights) : undefined
+            const skipped = writeVolume(out, entries, entry)
             writeFailed = false
             applied++
             const written = new Map([...entries].filter(([n]) => !skipped.includes(n)))
-            deployed = nextDeployed(written, declared(info.environment, info.agent, info.generation), deployed, Date.now())
+            deployed = nextDeployed(written, declared(environment, agent, generation, weights), deployed, Date.now())
             bundle = info
             names = [...written.keys()].sort()
             lastChangeMs = Date.now()

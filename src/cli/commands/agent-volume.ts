@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import { GENERATION_ENTRY } from '../../render/generation.js'
 import { writeNewFileSync } from '../../repo/atomic.js'
 
 const DATA = '..data'
@@ -26,10 +27,12 @@ const stamp = (): string => {
 const writeKey = (path: string, value: string): void => { writeNewFileSync(path, value, 0o400) }
 
 /**
- * Swaps `entries` into `dir` (created 0700 when missing).
+ * Swaps `entries` into `dir` (created 0700 when missing), with `generation` (the bundle's
+ * `.keyfleet-generation` text: environment, agent, generation id, pool weights; no value) beside
+ * them as a Secret volume has it, so a loader reading `dir` knows which render it serves.
  * @returns the names skipped because they are not safe file names (never written).
  */
-export const writeVolume = (dir: string, entries: ReadonlyMap<string, string>): string[] => {
+export const writeVolume = (dir: string, entries: ReadonlyMap<string, string>, generation?: string): string[] => {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
     let old: string | undefined
     try { old = readlinkSync(join(dir, DATA)) } catch { old = undefined }
@@ -44,6 +47,7 @@ export const writeVolume = (dir: string, entries: ReadonlyMap<string, string>): 
             writeKey(join(freshDir, name), value)
             written.push(name)
         }
+        if (generation !== undefined) writeKey(join(freshDir, GENERATION_ENTRY), generation)
         chmodSync(freshDir, 0o755)
         rmSync(join(dir, DATA_TMP), { force: true })
         symlinkSync(fresh, join(dir, DATA_TMP))
@@ -52,7 +56,7 @@ export const writeVolume = (dir: string, entries: ReadonlyMap<string, string>): 
         rmSync(freshDir, { recursive: true, force: true })
         throw error
     }
-    for (const name of written) {
+    for (const name of generation === undefined ? written : [...written, GENERATION_ENTRY]) {
         if (!lstatSync(join(dir, name), { throwIfNoEntry: false })) symlinkSync(join(DATA, name), join(dir, name))
     }
     for (const entry of readdirSync(dir)) {
