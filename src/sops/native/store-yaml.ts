@@ -7,6 +7,7 @@
 import { isAlias, Lexer, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
 import { nativeError } from './errors.js'
 import { formatFloatF } from './go-values.js'
+import { withLibyamlBreaks } from './yaml-breaks.js'
 import { hasUnicodeBreak, libyamlFlowScalar } from './yaml-flow.js'
 import { resolvePlain, UNSUPPORTED_UINT } from './yaml-resolve.js'
 import { scalarNode, type CommentNode, type MapEntry, type MapNode, type Scalar, type TreeNode } from './tree.js'
@@ -39,6 +40,12 @@ class Converter {
     inlineAfter(node: Node | null | undefined): boolean {
         const end = node?.range?.[1]
         if (end === undefined) return false
+        if (isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED')) {
+            // A block scalar's line comment is on its header line (`key: |- # text`): yaml.v3's LineComment.
+            const start = node.range?.[0] ?? end
+            const nl = this.source.indexOf('\n', start)
+            return /^[|>][-+0-9]*[ \t]+#/.test(this.source.slice(start, nl === -1 ? undefined : nl))
+        }
         const nl = this.source.indexOf('\n', end)
         return /^[ \t]+#/.test(this.source.slice(end, nl === -1 ? undefined : nl))
     }
@@ -143,7 +150,9 @@ const metadataJs = (doc: Document, file: string | undefined, line: number | unde
  * Parses YAML text (one or more documents).
  * @throws KeyfleetError NATIVE_MALFORMED with a line for syntax errors, duplicate keys, top-level sequences or scalars.
  */
-export const parseYaml = (text: string, file: string | undefined): YamlDocuments => {
+export const parseYaml = (source: string, file: string | undefined): YamlDocuments => {
+    // Block scalars with NEL/U+2028/U+2029 line breaks become the double-quoted scalars yaml.v3 reads there.
+    const text = withLibyamlBreaks(source, file)
     const lines = new LineCounter()
     blankComments = [...new Lexer().lex(text)].filter((t) => t === '#' || t === '# ').map((t) => t.slice(1))
     const parsed = parseAllDocuments(text, { schema: 'failsafe', lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true })

@@ -1,0 +1,193 @@
+/**
+ * yaml.v3's extra line breaks, for the `yaml` package. To yaml.v3 (sops' parser, a port of libyaml) NEL, U+2028
+ * and U+2029 are line breaks, as in YAML 1.1; to the `yaml` package (YAML 1.2) they are content. go-yaml writes
+ * a string holding a line feed and U+2028/U+2029 as a literal block in which those characters are breaks: each
+ * is written as itself before the next line's indentation (`|4-`, then a line `<LS>    b`), and a block that
+ * ends with one is followed on the same line by the next key. The `yaml` package cannot read such a block.
+ *
+ * {@link withLibyamlBreaks} finds every block scalar whose lines, split as yaml.v3 splits them, hold one of those
+ * characters, reads it as yaml.v3 reads it (yaml_parser_scan_block_scalar), and puts an equivalent one-line
+ * double-quoted scalar in its place (its header comment kept after it, the line count kept), so the values and
+ * the MAC are sops' own. Quoted scalars keep their breaks (yaml-flow.ts folds them as yaml.v3 does). Anywhere
+ * else the two parsers would split the text differently, so such a file is refused rather than read otherwise.
+ */
+import { Parser } from 'yaml'
+import { nativeError } from './errors.js'
+
+const SPECIAL = /[\u0085\u2028\u2029]/
+const SPECIALS = /[\u0085\u2028\u2029]/g
+const isSpecial = (c: string | undefined): boolean => c === '\u0085' || c === '\u2028' || c === '\u2029'
+const isBreak = (c: string | undefined): boolean => c === '\n' || c === '\r' || isSpecial(c)
+
+interface Found {
+    readonly blocks: { readonly offset: number; readonly indent: number }[]
+    readonly quoted: [number, number][]
+    readonly comments: [number, number][]
+}
+
+type Tok = { type?: string; offset?: number; indent?: number; source?: string; items?: unknown[]; value?: unknown; key?: unknown; start?: unknown; end?: unknown; sep?: unknown; props?: unknown }
+
+/** Block scalar headers (with the enclosing collection's indent, yaml.v3's parser.indent), quoted scalar and comment ranges. */
+const find = (text: string): Found => {
+    const found: Found = { blocks: [], quoted: [], comments: [] }
+    const visit = (t: unknown): void => {
+        if (typeof t !== 'object' || t === null) return
+        if (Array.isArray(t)) { t.forEach(visit); return }
+        const tok = t as Tok
+        if (tok.type === 'block-scalar' && tok.offset !== undefined) found.blocks.push({ offset: tok.offset, indent: tok.indent ?? 0 })
+        if ((tok.type === 'single-quoted-scalar' || tok.type === 'double-quoted-scalar') && tok.offset !== undefined) {
+            found.quoted.push([tok.offset, tok.offset + (tok.source ?? '').length])
+        }
+        if (tok.type === 'comment' && tok.offset !== undefined) found.comments.push([tok.offset, tok.offset + (tok.source ?? '').length])
+        for (const field of [tok.start, tok.props, tok.key, tok.sep, tok.value, tok.items, tok.end]) visit(field)
+    }
+    for (const token of new Parser().parse(text)) visit(token)
+    found.blocks.sort((a, b) => a.offset - b.offset)
+    return found
+}
+
+/** A block scalar as yaml.v3 reads it: its value, where its header's comment is, and where it ends. */
+interface Block { readonly value: string; readonly comment: string; readonly end: number }
+
+/**
+ * yaml_parser_scan_block_scalar (go.yaml.in/yaml/v3 scannerc.go) from the `|`/`>` at `at`; `parentIndent` is
+ * parser.indent. Columns count UTF-16 units, which equals yaml.v3's character count where it matters: only spaces
+ * precede a line's content when columns are compared.
+ */
+const scanBlock = (text: string, at: number, parentIndent: number, fail: (message: string) => never): Block => {
+    let i = at
+    const literal = text[i] === '|'
+    i++
+    let chomping = 0
+    let increment = 0
+    const chomp = (): void => { if (text[i] === '+' || text[i] === '-') { chomping = text[i] === '+' ? 1 : -1; i++ } }
+    const digit = (): void => {
+        if (text[i] === undefined || !/[0-9]/.test(text[i] as string)) return
+        if (text[i] === '0') fail('a block scalar with indentation indicator 0')
+        increment = Number(text[i]); i++
+    }
+    if (text[i] === '+' || text[i] === '-') { chomp(); digit() } else { digit(); chomp() }
+    const tail = i
+    while (text[i] === ' ' || text[i] === '\t') i++
+    if (text[i] === '#') while (i < text.length && !isBreak(text[i])) i++
+    const comment = text.slice(tail, i)
+    if (i < text.length && !isBreak(text[i])) fail('a block scalar header followed by text')
+    let column = 0
+    let lineStart = i
+    // read_line: CRLF, CR, LF and NEL are a line feed in the value; U+2028 and U+2029 stay themselves.
+    const readLine = (): string => {
+        const c = text[i]
+        if (!isBreak(c)) return ''
+        i += c === '\r' && text[i + 1] === '\n' ? 2 : 1
+        column = 0
+        lineStart = i
+        return c === '\u2028' || c === '\u2029' ? c : '\n'
+    }
+    readLine()
+    let indent = increment > 0 ? (parentIndent >= 0 ? parentIndent + increment : increment) : 0
+    /** yaml_parser_scan_block_scalar_breaks: indentation spaces and empty lines; fixes the indent if not yet known. */
+    const breaks = (): string => {
+        let out = ''
+        let max = 0
+        for (;;) {
+            while ((indent === 0 || column < indent) && text[i] === ' ') { i++; column++ }
+            if (column > max) max = column
+            if ((indent === 0 || column < indent) && text[i] === '\t') fail('a tab character where a block scalar\'s indentation space is expected')
+            if (!isBreak(text[i])) break
+            out += readLine()
+        }
+        if (indent === 0) indent = Math.max(max, parentIndent + 1, 1)
+        return out
+    }
+    let value = ''
+    let leadingBreak = ''
+    let trailingBreaks = breaks()
+    let leadingBlank = false
+    while (column === indent && i < text.length) {
+        const trailingBlank = text[i] === ' ' || text[i] === '\t'
+        if (!literal && !leadingBlank && !trailingBlank && leadingBreak === '\n') {
+            if (trailingBreaks === '') value += ' '
+        } else {
+            value += leadingBreak
+        }
+        value += trailingBreaks
+        leadingBlank = trailingBlank
+        const start = i
+        while (i < text.length && !isBreak(text[i])) i++
+        value += text.slice(start, i)
+        column += i - start
+        leadingBreak = readLine()
+        trailingBreaks = breaks()
+    }
+    if (chomping !== -1) value += leadingBreak
+    if (chomping === 1) value += trailingBreaks
+    // The block ends at the start of the line that ended it (the `yaml` package reads that line's indentation anew).
+    return { value, comment, end: i >= text.length ? text.length : lineStart }
+}
+
+/** Whether the block at `at`, as yaml.v3 reads it, holds NEL, U+2028 or U+2029 (a block yaml.v3 refuses counts too). */
+const holdsBreak = (text: string, at: number, indent: number): boolean => {
+    try {
+        return SPECIAL.test(text.slice(at, scanBlock(text, at, indent, (m) => { throw new Error(m) }).end))
+    } catch {
+        return true
+    }
+}
+
+const hex = (c: number, width: number): string => c.toString(16).toUpperCase().padStart(width, '0')
+
+/** A double-quoted scalar on one line that the `yaml` package reads back as exactly `value`. */
+export const doubleQuote = (value: string): string => {
+    let out = '"'
+    for (const ch of value) {
+        const c = ch.codePointAt(0) as number
+        if (ch === '"' || ch === '\\') out += `\\${ch}`
+        else if (ch === '\n') out += '\\n'
+        else if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x2028 && c <= 0x2029) || c === 0xfeff || (c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe && c <= 0xffff) out += c <= 0xff ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`
+        else out += ch
+    }
+    return `${out}"`
+}
+
+/**
+ * The YAML text with every block scalar that holds NEL, U+2028 or U+2029 as a line break replaced by the
+ * double-quoted scalar yaml.v3 reads there; any other text is unchanged (a file without those characters is
+ * returned as it is).
+ * @throws KeyfleetError NATIVE_MALFORMED where yaml.v3 refuses the block (a tab in its indentation, indicator 0),
+ *   or where such a character stands outside quoted and block scalars and comments (a plain scalar, between tokens).
+ */
+export const withLibyamlBreaks = (text: string, file: string | undefined): string => {
+    if (!SPECIAL.test(text)) return text
+    let out = text
+    const lineOf = (pos: number): number => out.slice(0, pos).split('\n').length
+    let from = 0
+    for (;;) {
+        const found = find(out)
+        const next = found.blocks.find((b) => b.offset >= from && holdsBreak(out, b.offset, b.indent))
+        if (next === undefined) {
+            // A comment ends at such a break (sops writes `#a<LS>    # b` for a comment that holds one): a line feed
+            // there says the same to the `yaml` package. What is left must be inside quoted scalars, where
+            // yaml-flow.ts reads it as yaml.v3 does.
+            let result = out
+            for (const m of out.matchAll(SPECIALS)) {
+                const p = m.index
+                const inside = (ranges: [number, number][]): boolean => ranges.some(([a, b]) => p >= a && p < b)
+                if (inside(found.comments)) result = `${result.slice(0, p)}\n${result.slice(p + 1)}`
+                else if (!inside(found.quoted)) {
+                    throw nativeError('NATIVE_MALFORMED', file, 'NEL, U+2028 or U+2029 outside a quoted or block scalar or a comment (a line break to sops\' YAML parser, text to ours)', lineOf(p))
+                }
+            }
+            return result
+        }
+        const fail = (message: string): never => { throw nativeError('NATIVE_MALFORMED', file, `invalid YAML (${message})`, lineOf(next.offset)) }
+        const block = scanBlock(out, next.offset, next.indent, fail)
+        const region = out.slice(next.offset, block.end)
+        // Keep the number of line feeds, so that the lines after it keep their numbers; a block that ends on a
+        // U+2028/U+2029 gets a line feed of its own.
+        const feeds = Math.max((region.match(/\r\n|\r|\n/g) ?? []).length, isBreak(region[region.length - 1]) ? 1 : 0)
+        const comment = block.comment.startsWith('#') ? ` ${block.comment}` : block.comment
+        const replacement = `${doubleQuote(block.value)}${comment}${'\n'.repeat(feeds)}`
+        out = out.slice(0, next.offset) + replacement + out.slice(block.end)
+        from = next.offset + replacement.length
+    }
+}
