@@ -16,6 +16,8 @@ import { scalarNode, type CommentNode, type MapEntry, type MapNode, type Scalar,
 export interface YamlDocuments { readonly branches: readonly MapNode[]; readonly metadataBlock: unknown }
 
 const STR_TAG = 'tag:yaml.org,2002:str'
+/** What yaml.v3's reader refuses anywhere in the input (readerc.go: "control characters are not allowed"). */
+const NOT_ALLOWED = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u
 
 /**
  * The `yaml` package reports both `#` and `# ` as the comment " "; yaml.v3 (and so sops) keeps them apart.
@@ -66,7 +68,9 @@ class Converter {
         if ((node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE') && node.range) {
             // U+2028/U+2029/NEL are line breaks to yaml.v3 (sops' parser): fold them as it does, or the MAC differs.
             const source = this.source.slice(node.range[0], node.range[1])
-            if (hasUnicodeBreak(source)) text = libyamlFlowScalar(source) ?? text
+            const folded = hasUnicodeBreak(source) ? libyamlFlowScalar(source) : undefined
+            if (folded === null) this.fail('invalid YAML (a document indicator after a NEL/U+2028/U+2029 line break in a quoted scalar)', node)
+            text = folded ?? text
         }
         if (quoted || node.tag === STR_TAG || node.tag === 'tag:yaml.org,2002:binary') return { type: 'str', value: text }
         const resolved = resolvePlain(node.source ?? text)
@@ -152,6 +156,8 @@ const metadataJs = (doc: Document, file: string | undefined, line: number | unde
  */
 export const parseYaml = (source: string, file: string | undefined): YamlDocuments => {
     // Block scalars with NEL/U+2028/U+2029 line breaks become the double-quoted scalars yaml.v3 reads there.
+    const bad = NOT_ALLOWED.exec(source)
+    if (bad) throw nativeError('NATIVE_MALFORMED', file, 'invalid YAML (control characters are not allowed: yaml.v3 refuses the file)', source.slice(0, bad.index).split('\n').length)
     const text = withLibyamlBreaks(source, file)
     const lines = new LineCounter()
     blankComments = [...new Lexer().lex(text)].filter((t) => t === '#' || t === '# ').map((t) => t.slice(1))

@@ -237,4 +237,22 @@ describe('U+2028/U+2029/NEL as yaml.v3 line breaks in files sops writes, against
             expect(refused > 0).toBe(c.input !== 'dotenv')
         })
     }
+
+    it('hand edits: what yaml.v3 refuses native refuses (control characters, `---` after U+2028 in a quoted scalar, U+2028 in a plain scalar); breaks in comments read as sops reads them', async () => {
+        const key = await newKey()
+        const encrypted = encrypt({ store: 'yaml', plain: Buffer.from('a_unencrypted: "x\\u2028--- y"\nb: 1\n'), flags: [], description: 'edits' }, [key.recipient]) as string
+        expect(encrypted).toContain("'x\u2028    --- y'")
+        const edits: [string, string, boolean][] = [
+            ['--- at column 0 after U+2028', encrypted.replace('\u2028    ---', '\u2028---'), false],
+            ...['\x07', '\x7f', '\x9f', '\ufffe'].map((ch): [string, string, boolean] => [`U+${ch.codePointAt(0)?.toString(16)} in a comment`, encrypted.replace('\nb: ENC', `\n# c${ch}\nb: ENC`), false]),
+            ['U+2028 in a plain scalar', encrypted.replace('\nb: ENC', '\nc_unencrypted: p\u2028q\nb: ENC'), false],
+            ['U+2028 then a comment, in a comment', encrypted.replace('\nb: ENC', '\n# c\u2028# x: 1\nb: ENC'), true],
+            ['NEL in a comment', encrypted.replace('\nb: ENC', '\n# c\u0085\nb: ENC'), true],
+        ]
+        for (const [name, text, ok] of edits) {
+            const [ref, native] = [sopsDecrypt(text, 'yaml', key.identity, 'json'), await nativeDecrypt(text, 'yaml', key.identity, 'json')]
+            expect({ name, sops: ref.ok }).toEqual({ name, sops: ok })
+            agree(name, native, ref, undefined)
+        }
+    })
 })
