@@ -81,6 +81,7 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
             // A separate stream for the CLI sample, so that the generated cases stay those of the seed.
             const rc = rng(SEED + s * 7919 + 1)
             let compared = 0
+            let withBreaks = 0
             for (let i = 0; i < N; i++) {
                 const c = generate(r, store)
                 const recipients = r() < 0.3 ? keys : keys.slice(1)
@@ -97,6 +98,7 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
                     cliAgrees(where, encrypted, name, flags, identity)
                 }
                 compared++
+                if (/\n[\u2028\u2029]|[\u2028\u2029\u0085](?!    )/.test(encrypted)) withBreaks++
                 for (const m of mutations(r, encrypted, TAMPER)) {
                     const sopsT = sopsDecrypt(m.text, store, identity)
                     const nativeT = await nativeDecrypt(m.text, store, identity)
@@ -106,6 +108,8 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
                     else if (nativeT.ok) agree(what, nativeT, sopsT, undefined)
                 }
             }
+            // `npm run fuzz:sops` says how much it compared (the suite's fixed seed stays quiet).
+            if (process.env.KEYFLEET_FUZZ_N !== undefined) console.info(`seed ${SEED} ${store}: ${compared} of ${N} files compared, ${withBreaks} with U+2028/U+2029/NEL as a line break outside a quoted scalar`)
             expect(compared).toBeGreaterThan(0)
         }, 60_000 + N * (TAMPER + 6) * 2_000)
     }

@@ -105,6 +105,8 @@ export const generate = (r: Rand, store: StoreKind): Case => {
             if (r() < 0.5) y = `# ${comment(r)}\n${y}`
             if (r() < 0.4) y = y.replace(/\n(?=[A-Za-z])/, `\n#${comment(r)}\n`)
             if (r() < 0.3) y = y.replace(/^([A-Za-z][^\n:]*: [^\n|>'"{[]+)$/m, `$1 # ${comment(r)}`)
+            // A line comment on a block scalar's header (`key: |- # text`), which sops keeps there when plaintext.
+            if (r() < 0.3) y = y.replace(/^( *[A-Za-z][^\n:]*: [|>][-+0-9]*)$/m, `$1 # ${comment(r)}`)
             plain = Buffer.from(y)
         }
     }
