@@ -98,7 +98,7 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
                     cliAgrees(where, encrypted, name, flags, identity)
                 }
                 compared++
-                if (/\n[\u2028\u2029]|[\u2028\u2029\u0085](?!    )/.test(encrypted)) withBreaks++
+                if (/\n[\u2028\u2029]/.test(encrypted)) withBreaks++
                 for (const m of mutations(r, encrypted, TAMPER)) {
                     const sopsT = sopsDecrypt(m.text, store, identity)
                     const nativeT = await nativeDecrypt(m.text, store, identity)
@@ -109,7 +109,7 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
                 }
             }
             // `npm run fuzz:sops` says how much it compared (the suite's fixed seed stays quiet).
-            if (process.env.KEYFLEET_FUZZ_N !== undefined) console.info(`seed ${SEED} ${store}: ${compared} of ${N} files compared, ${withBreaks} with U+2028/U+2029/NEL as a line break outside a quoted scalar`)
+            if (process.env.KEYFLEET_FUZZ_N !== undefined) console.info(`seed ${SEED} ${store}: ${compared} of ${N} files compared, ${withBreaks} with a line starting with U+2028/U+2029 (an unencrypted block)`)
             expect(compared).toBeGreaterThan(0)
         }, 60_000 + N * (TAMPER + 6) * 2_000)
     }
