@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest'
 import { parseAllDocuments } from 'yaml'
 import type { StoreKind } from '../../../src/sops/native/index.js'
 import { repoRoot, sopsPath } from '../../helpers/tools.js'
-import { encrypt, generate, mutations, nativeDecrypt, nativeDecryptAll, rng, sops, sopsDecrypt, storeFileName, type Outcome } from './differential.js'
+import { encrypt, generate, generateBreaks, mutations, nativeDecrypt, nativeDecryptAll, rng, sops, sopsDecrypt, storeFileName, type Outcome } from './differential.js'
 import { newKey, type TestKey } from './helpers.js'
 
 const N = Number(process.env.KEYFLEET_FUZZ_N ?? 5)
@@ -113,6 +113,30 @@ describe(`native decryption vs sops 3.13.2 on sops-written random files (seed ${
             expect(compared).toBeGreaterThan(0)
         }, 60_000 + N * (TAMPER + 6) * 2_000)
     }
+
+    it('yaml written from JSON with line feeds, U+2028 and U+2029 in unencrypted values: same bytes for every output type, no tampered file accepted that sops refuses', async () => {
+        if (keys.length === 0) keys = [await newKey(), await newKey()]
+        const [key] = keys as [TestKey]
+        const r = rng(SEED + 5 * 7919)
+        let blocks = 0
+        for (let i = 0; i < N * 2; i++) {
+            const c = generateBreaks(r)
+            const encrypted = encrypt(c, [key.recipient])
+            if (encrypted === undefined) continue
+            const where = `seed ${SEED} breaks case ${i}: ${c.description}`
+            const refs = OUTPUTS.map((o) => sopsDecrypt(encrypted, 'yaml', key.identity, o))
+            const natives = await nativeDecryptAll(encrypted, 'yaml', key.identity, OUTPUTS)
+            OUTPUTS.forEach((o, k) => agree(`${where} → ${o}`, natives[k] as Outcome, refs[k] as Outcome, refs[OUTPUTS.indexOf('json')]))
+            if (/\n[\u2028\u2029]/.test(encrypted)) blocks++
+            for (const m of mutations(r, encrypted, TAMPER)) {
+                const [ref, native] = [sopsDecrypt(m.text, 'yaml', key.identity), await nativeDecrypt(m.text, 'yaml', key.identity)]
+                if (!ref.ok) expect({ what: `${where} / ${m.name}`, native: native.ok ? 'accepted' : 'refused' }).toEqual({ what: `${where} / ${m.name}`, native: 'refused' })
+                else if (native.ok) agree(`${where} / ${m.name}`, native, ref, undefined)
+            }
+        }
+        if (process.env.KEYFLEET_FUZZ_N !== undefined) console.info(`seed ${SEED} breaks: ${blocks} of ${N * 2} files with a line starting with U+2028/U+2029`)
+        expect(blocks).toBeGreaterThan(0)
+    }, 60_000 + N * 2 * (TAMPER + 5) * 2_000)
 })
 
 /** A file name and `keyfleet decrypt` flags for the CLI sample: default stores, an output type, or the input type alone. */
