@@ -8,8 +8,9 @@
  * {@link withLibyamlBreaks} finds every block scalar whose lines, split as yaml.v3 splits them, hold one of those
  * characters, reads it as yaml.v3 reads it (yaml_parser_scan_block_scalar), and puts an equivalent one-line
  * double-quoted scalar in its place (its header comment kept after it, the line count kept), so the values and
- * the MAC are sops' own. Quoted scalars keep their breaks (yaml-flow.ts folds them as yaml.v3 does). Anywhere
- * else the two parsers would split the text differently, so such a file is refused rather than read otherwise.
+ * the MAC are sops' own. Quoted scalars keep their breaks (yaml-flow.ts folds them as yaml.v3 does); between
+ * tokens (ending a comment) they become line feeds. In a plain scalar, which sops never writes with one, the two
+ * parsers would read different text, so such a file is refused rather than read otherwise.
  */
 import { Parser } from 'yaml'
 import { nativeError } from './errors.js'
@@ -22,14 +23,14 @@ const isBreak = (c: string | undefined): boolean => c === '\n' || c === '\r' || 
 interface Found {
     readonly blocks: { readonly offset: number; readonly indent: number }[]
     readonly quoted: [number, number][]
-    readonly comments: [number, number][]
+    readonly plain: [number, number][]
 }
 
 type Tok = { type?: string; offset?: number; indent?: number; source?: string; items?: unknown[]; value?: unknown; key?: unknown; start?: unknown; end?: unknown; sep?: unknown; props?: unknown }
 
-/** Block scalar headers (with the enclosing collection's indent, yaml.v3's parser.indent), quoted scalar and comment ranges. */
+/** Block scalar headers (with the enclosing collection's indent, yaml.v3's parser.indent), quoted and plain scalar ranges. */
 const find = (text: string): Found => {
-    const found: Found = { blocks: [], quoted: [], comments: [] }
+    const found: Found = { blocks: [], quoted: [], plain: [] }
     const visit = (t: unknown): void => {
         if (typeof t !== 'object' || t === null) return
         if (Array.isArray(t)) { t.forEach(visit); return }
@@ -38,7 +39,7 @@ const find = (text: string): Found => {
         if ((tok.type === 'single-quoted-scalar' || tok.type === 'double-quoted-scalar') && tok.offset !== undefined) {
             found.quoted.push([tok.offset, tok.offset + (tok.source ?? '').length])
         }
-        if (tok.type === 'comment' && tok.offset !== undefined) found.comments.push([tok.offset, tok.offset + (tok.source ?? '').length])
+        if (tok.type === 'scalar' && tok.offset !== undefined) found.plain.push([tok.offset, tok.offset + (tok.source ?? '').length])
         for (const field of [tok.start, tok.props, tok.key, tok.sep, tok.value, tok.items, tok.end]) visit(field)
     }
     for (const token of new Parser().parse(text)) visit(token)
@@ -125,12 +126,13 @@ const scanBlock = (text: string, at: number, parentIndent: number, fail: (messag
     return { value, comment, end: i >= text.length ? text.length : lineStart }
 }
 
-/** Whether the block at `at`, as yaml.v3 reads it, holds NEL, U+2028 or U+2029 (a block yaml.v3 refuses counts too). */
-const holdsBreak = (text: string, at: number, indent: number): boolean => {
-    try {
-        return SPECIAL.test(text.slice(at, scanBlock(text, at, indent, (m) => { throw new Error(m) }).end))
-    } catch {
-        return true
+/** Membership in token ranges (sorted, disjoint) for positions asked in increasing order: one sweep. */
+const cursor = (ranges: readonly (readonly [number, number])[]): ((p: number) => boolean) => {
+    const sorted = [...ranges].sort((x, y) => x[0] - y[0])
+    let k = 0
+    return (p) => {
+        while (k < sorted.length && (sorted[k] as readonly [number, number])[1] <= p) k++
+        return k < sorted.length && (sorted[k] as readonly [number, number])[0] <= p
     }
 }
 
@@ -151,43 +153,41 @@ export const doubleQuote = (value: string): string => {
 
 /**
  * The YAML text with every block scalar that holds NEL, U+2028 or U+2029 as a line break replaced by the
- * double-quoted scalar yaml.v3 reads there; any other text is unchanged (a file without those characters is
- * returned as it is).
- * @throws KeyfleetError NATIVE_MALFORMED where yaml.v3 refuses the block (a tab in its indentation, indicator 0),
- *   or where such a character stands outside quoted and block scalars and comments (a plain scalar, between tokens).
+ * double-quoted scalar yaml.v3 reads there, and those characters in comments by line feeds; any other text is
+ * unchanged (a file without those characters is returned as it is). One parse, linear in the text.
+ * @throws KeyfleetError NATIVE_MALFORMED where yaml.v3 refuses a block (a tab in its indentation, indicator 0),
+ *   or for such a character in a plain scalar (yaml.v3 folds it; the `yaml` package would keep it).
  */
 export const withLibyamlBreaks = (text: string, file: string | undefined): string => {
     if (!SPECIAL.test(text)) return text
-    let out = text
-    const lineOf = (pos: number): number => out.slice(0, pos).split('\n').length
-    let from = 0
-    for (;;) {
-        const found = find(out)
-        const next = found.blocks.find((b) => b.offset >= from && holdsBreak(out, b.offset, b.indent))
-        if (next === undefined) {
-            // A comment ends at such a break (sops writes `#a<LS>    # b` for a comment that holds one): a line feed
-            // there says the same to the `yaml` package. What is left must be inside quoted scalars, where
-            // yaml-flow.ts reads it as yaml.v3 does.
-            let result = out
-            for (const m of out.matchAll(SPECIALS)) {
-                const p = m.index
-                const inside = (ranges: [number, number][]): boolean => ranges.some(([a, b]) => p >= a && p < b)
-                if (inside(found.comments)) result = `${result.slice(0, p)}\n${result.slice(p + 1)}`
-                else if (!inside(found.quoted)) {
-                    throw nativeError('NATIVE_MALFORMED', file, 'NEL, U+2028 or U+2029 outside a quoted or block scalar or a comment (a line break to sops\' YAML parser, text to ours)', lineOf(p))
-                }
-            }
-            return result
-        }
-        const fail = (message: string): never => { throw nativeError('NATIVE_MALFORMED', file, `invalid YAML (${message})`, lineOf(next.offset)) }
-        const block = scanBlock(out, next.offset, next.indent, fail)
-        const region = out.slice(next.offset, block.end)
+    const lineOf = (pos: number): number => text.slice(0, pos).split('\n').length
+    // Every NEL/U+2028/U+2029 is a line break to yaml.v3, so with line feeds in their place (the same length, so
+    // the same offsets) the `yaml` package finds the tokens yaml.v3 finds: the blocks, quoted and plain scalars.
+    const found = find(text.replace(SPECIALS, '\n'))
+    const edits: { from: number; to: number; text: string }[] = []
+    for (const b of found.blocks) {
+        if (b.offset < (edits[edits.length - 1]?.to ?? 0)) continue
+        const block = scanBlock(text, b.offset, b.indent, (message) => { throw nativeError('NATIVE_MALFORMED', file, `invalid YAML (${message})`, lineOf(b.offset)) })
+        const region = text.slice(b.offset, block.end)
+        if (!SPECIAL.test(region)) continue
         // Keep the number of line feeds, so that the lines after it keep their numbers; a block that ends on a
         // U+2028/U+2029 gets a line feed of its own.
         const feeds = Math.max((region.match(/\r\n|\r|\n/g) ?? []).length, isBreak(region[region.length - 1]) ? 1 : 0)
         const comment = block.comment.startsWith('#') ? ` ${block.comment}` : block.comment
-        const replacement = `${doubleQuote(block.value)}${comment}${'\n'.repeat(feeds)}`
-        out = out.slice(0, next.offset) + replacement + out.slice(block.end)
-        from = next.offset + replacement.length
+        edits.push({ from: b.offset, to: block.end, text: `${doubleQuote(block.value)}${comment}${'\n'.repeat(feeds)}` })
     }
+    const [inBlock, inQuoted, inPlain] = [cursor(edits.map((e) => [e.from, e.to])), cursor(found.quoted), cursor(found.plain)]
+    for (const m of text.matchAll(SPECIALS)) {
+        const p = m.index
+        if (inBlock(p) || inQuoted(p)) continue
+        if (inPlain(p)) throw nativeError('NATIVE_MALFORMED', file, 'NEL, U+2028 or U+2029 in a plain scalar (a line break to sops\' YAML parser, text to ours); quote the value', lineOf(p))
+        // Between tokens it ends the line, as a line feed does: a comment (sops writes `#a<LS>    # b` for a comment
+        // that holds one), or the line after a block scalar.
+        edits.push({ from: p, to: p + 1, text: '\n' })
+    }
+    edits.sort((x, y) => x.from - y.from)
+    let out = ''
+    let at = 0
+    for (const e of edits) { out += text.slice(at, e.from) + e.text; at = e.to }
+    return out + text.slice(at)
 }
