@@ -50,13 +50,16 @@ class Emitter {
             return
         }
         if (this.isEmpty(node)) {
-            this.out.push(`${prefix} ${this.empty(node)}`)
-            // Comments of an otherwise empty collection follow it at the parent's indentation (as sops prints them).
+            // Comments of an otherwise empty collection follow it at the parent's indentation (as sops prints them);
+            // an empty list that is itself a list item has them before its `- []`.
+            const before = node.kind === 'list' && prefix.trimStart() === '-'
+            if (!before) this.out.push(`${prefix} ${this.empty(node)}`)
             const at = prefix.length - prefix.trimStart().length
             for (const i of node.items) {
                 if (i.kind === 'comment') this.comment(i, at)
                 else if (i.kind === 'scalar') this.out.push(`${' '.repeat(at)}${writeComment((this.scalarOf(i) as { value: string }).value, at)}`)
             }
+            if (before) this.out.push(`${prefix} ${this.empty(node)}`)
             return
         }
         if (inSeq) {

@@ -126,6 +126,39 @@ const scanBlock = (text: string, at: number, parentIndent: number, fail: (messag
     return { value, comment, end: i >= text.length ? text.length : lineStart }
 }
 
+/** The end of the quoted scalar that starts at `at`, as yaml.v3 reads it (just after its closing quote), or -1. */
+const closingQuote = (text: string, at: number): number => {
+    const q = text[at]
+    for (let i = at + 1; i < text.length; i++) {
+        const c = text[i]
+        if (q === "'" && c === "'") { if (text[i + 1] !== "'") return i + 1; i++ }
+        else if (q === '"' && c === '\\') i++
+        else if (q === '"' && c === '"') return i + 1
+    }
+    return -1
+}
+
+/** Rounds allowed for quoted scalars the `yaml` package cuts short; each costs a parse, so a file cannot make it quadratic. */
+const MAX_ROUNDS = 64
+
+/**
+ * {@link find} on the text as yaml.v3 splits it: every NEL/U+2028/U+2029 a line feed, except inside quoted scalars,
+ * where it is a space. yaml.v3 does not check the indentation of a quoted scalar's continuation lines; the `yaml`
+ * package ends the scalar at an under-indented one, as after the U+2029 in sops' `'a<PS>'` (closing quote at
+ * column 0). Such a scalar is found where the `yaml` package cut it, its breaks become spaces, and it is parsed again.
+ */
+const tokens = (text: string, file: string | undefined): Found => {
+    let n = text.replace(SPECIALS, '\n')
+    for (let round = 0; ; round++) {
+        const found = find(n)
+        const cut = found.quoted.find(([a, z]) => { const end = closingQuote(text, a); return end !== z && end !== -1 && SPECIAL.test(text.slice(a, end)) })
+        if (cut === undefined) return found
+        if (round === MAX_ROUNDS) throw nativeError('NATIVE_MALFORMED', file, `more than ${MAX_ROUNDS} quoted scalars ending in a NEL/U+2028/U+2029 line break; use --engine sops`)
+        const end = closingQuote(text, cut[0])
+        n = n.slice(0, cut[0]) + text.slice(cut[0], end).replace(SPECIALS, ' ') + n.slice(end)
+    }
+}
+
 /** Membership in token ranges (sorted, disjoint) for positions asked in increasing order: one sweep. */
 const cursor = (ranges: readonly (readonly [number, number])[]): ((p: number) => boolean) => {
     const sorted = [...ranges].sort((x, y) => x[0] - y[0])
@@ -163,7 +196,7 @@ export const withLibyamlBreaks = (text: string, file: string | undefined): strin
     const lineOf = (pos: number): number => text.slice(0, pos).split('\n').length
     // Every NEL/U+2028/U+2029 is a line break to yaml.v3, so with line feeds in their place (the same length, so
     // the same offsets) the `yaml` package finds the tokens yaml.v3 finds: the blocks, quoted and plain scalars.
-    const found = find(text.replace(SPECIALS, '\n'))
+    const found = tokens(text, file)
     const edits: { from: number; to: number; text: string }[] = []
     for (const b of found.blocks) {
         if (b.offset < (edits[edits.length - 1]?.to ?? 0)) continue

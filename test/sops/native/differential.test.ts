@@ -160,6 +160,8 @@ describe('the cases issue 14 named, against sops 3.13.2', () => {
             { name: 'str -> comment in a list (yaml)', store: 'yaml', plain: Buffer.from('b:\n  - x\n  - y\n'), edit: (t) => t.replace('type:str', 'type:comment') },
             { name: 'sops_version 3.13 (dotenv)', store: 'dotenv', plain: Buffer.from('A=1\n'), edit: (t) => t.replace('sops_version=3.13.2', 'sops_version=3.13') },
             { name: 'version missing (yaml)', store: 'yaml', plain: Buffer.from('a: 1\n'), edit: (t) => t.replace(/\n\s*version: .*/, '') },
+            { name: 'str -> comment for lists that are list items, and for lists under keys (yaml: the comment before `- []`, after `w: []`)', store: 'yaml', plain: Buffer.from('x:\n  - a\n  - [c1]\n  - b\ny:\n  - [c2]\nz:\n  w: [c3]\n'),
+                edit: (t) => { let k = 0; return t.replace(/type:str\]/g, (m) => ([1, 3, 4].includes(k++) ? 'type:comment]' : m)) } },
             { name: 'second sops_mac= line (dotenv)', store: 'dotenv', plain: Buffer.from('A=1\n'), edit: (t) => `${t}${/^sops_mac=.*$/m.exec(t)?.[0] ?? ''}\n` },
         ]
         for (const c of cases) {
@@ -236,6 +238,8 @@ describe('U+2028/U+2029/NEL as yaml.v3 line breaks in files sops writes, against
             plain: `a_unencrypted: "x\\n${LS}b" # note\nb_unencrypted: | # hdr\n  p\n  q\nc: "x\\ny" # three\n` },
         { name: 'plaintext comments holding U+2028, U+2029 and NEL, written from dotenv input (`#c<LS># d`, the last one followed by `sops:`)',
             plain: '#c\u2028d\nA=1\nB_unencrypted=x\u2028y\n#n\u0085m\n#e\u2029\n', input: 'dotenv', flags: ['--encrypted-regex', '^zzz'] },
+        { name: 'quoted scalars ending in U+2029/U+2028 (the closing quote starts a yaml.v3 line, under-indented for the `yaml` package)',
+            plain: `a_unencrypted: "x${PS}"\nn_unencrypted:\n  b: "---${PS}"\n  c: ["y${LS}", "${LS}${PS}"]\nz: 1\n` },
         { name: 'a `|4-` block in a list item (sops writes it at the item\'s indent + 2, yaml.v3 reads it at + 4): sops cannot read back what it wrote, native refuses too',
             plain: `l_unencrypted:\n  - "${LS}p\\nq"\n`, readable: false },
         { name: 'the same in a nested compact sequence', plain: `l_unencrypted:\n  - ["${LS}p\\nq"]\n`, readable: false },
