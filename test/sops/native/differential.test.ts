@@ -270,6 +270,18 @@ describe('U+2028/U+2029/NEL as yaml.v3 line breaks in files sops writes, against
         })
     }
 
+    it('quoted scalars ending in U+2029: 64 are read as sops reads them; more are refused (a bound on the pre-pass parses, documented)', async () => {
+        const key = await newKey()
+        for (const [n, ok] of [[64, true], [65, false]] as const) {
+            const plain = Array.from({ length: n }, (_, i) => `k${i}_unencrypted: "x\u2029"\n`).join('')
+            const encrypted = encrypt({ store: 'yaml', plain: Buffer.from(plain), flags: [], description: 'bound' }, [key.recipient]) as string
+            const [ref, native] = [sopsDecrypt(encrypted, 'yaml', key.identity, 'json'), await nativeDecrypt(encrypted, 'yaml', key.identity, 'json')]
+            expect(ref.ok).toBe(true)
+            if (ok) agree(`${n} scalars`, native, ref, undefined)
+            else expect(native).toEqual({ ok: false, code: 'NATIVE_MALFORMED' })
+        }
+    })
+
     it('hand edits: what yaml.v3 refuses native refuses (control characters, `---` after U+2028 in a quoted scalar, U+2028 in a plain scalar); breaks in comments read as sops reads them', async () => {
         const key = await newKey()
         const encrypted = encrypt({ store: 'yaml', plain: Buffer.from('a_unencrypted: "x\\u2028--- y"\nb: 1\n'), flags: [], description: 'edits' }, [key.recipient]) as string
