@@ -17,6 +17,8 @@ import { nativeError } from './errors.js'
 
 const SPECIAL = /[\u0085\u2028\u2029]/
 const SPECIALS = /[\u0085\u2028\u2029]/g
+/** A tab in a line's leading white space (in a block scalar's content too: the CST tells them apart). */
+const LINE_TAB = /(?:^|[\n\r\u0085\u2028\u2029]) *\t/
 const isSpecial = (c: string | undefined): boolean => c === '\u0085' || c === '\u2028' || c === '\u2029'
 const isBreak = (c: string | undefined): boolean => c === '\n' || c === '\r' || isSpecial(c)
 
@@ -24,23 +26,30 @@ interface Found {
     readonly blocks: { readonly offset: number; readonly indent: number }[]
     readonly quoted: [number, number][]
     readonly plain: [number, number][]
+    /** Offsets of tabs in a line's indentation before a token, in block context (yaml.v3 refuses them). */
+    readonly lineTabs: number[]
 }
 
 type Tok = { type?: string; offset?: number; indent?: number; source?: string; items?: unknown[]; value?: unknown; key?: unknown; start?: unknown; end?: unknown; sep?: unknown; props?: unknown }
 
 /** Block scalar headers (with the enclosing collection's indent, yaml.v3's parser.indent), quoted and plain scalar ranges. */
 const find = (text: string): Found => {
-    const found: Found = { blocks: [], quoted: [], plain: [] }
-    const visit = (t: unknown): void => {
+    const found: Found = { blocks: [], quoted: [], plain: [], lineTabs: [] }
+    const visit = (t: unknown, flow = false): void => {
         if (typeof t !== 'object' || t === null) return
-        if (Array.isArray(t)) { t.forEach(visit); return }
+        if (Array.isArray(t)) { t.forEach((x) => visit(x, flow)); return }
         const tok = t as Tok
+        const tab = tok.type === 'space' && tok.offset !== undefined && !flow ? (tok.source ?? '').indexOf('\t') : -1
+        if (tab !== -1) {
+            const at = (tok.offset as number) + tab
+            if (/^ *$/.test(text.slice(Math.max(text.lastIndexOf('\n', at - 1), text.lastIndexOf('\r', at - 1)) + 1, at))) found.lineTabs.push(at)
+        }
         if (tok.type === 'block-scalar' && tok.offset !== undefined) found.blocks.push({ offset: tok.offset, indent: tok.indent ?? 0 })
         if ((tok.type === 'single-quoted-scalar' || tok.type === 'double-quoted-scalar') && tok.offset !== undefined) {
             found.quoted.push([tok.offset, tok.offset + (tok.source ?? '').length])
         }
         if (tok.type === 'scalar' && tok.offset !== undefined) found.plain.push([tok.offset, tok.offset + (tok.source ?? '').length])
-        for (const field of [tok.start, tok.props, tok.key, tok.sep, tok.value, tok.items, tok.end]) visit(field)
+        for (const field of [tok.start, tok.props, tok.key, tok.sep, tok.value, tok.items, tok.end]) visit(field, flow || tok.type === 'flow-collection')
     }
     for (const token of new Parser().parse(text)) visit(token)
     found.blocks.sort((a, b) => a.offset - b.offset)
@@ -192,7 +201,8 @@ export const doubleQuote = (value: string): string => {
  *   or for such a character in a plain scalar (yaml.v3 folds it; the `yaml` package would keep it).
  */
 export const withLibyamlBreaks = (text: string, file: string | undefined): string => {
-    if (!SPECIAL.test(text)) return text
+    const specials = SPECIAL.test(text)
+    if (!specials && !LINE_TAB.test(text)) return text
     const lineOf = (pos: number): number => text.slice(0, pos).split('\n').length
     // Every NEL/U+2028/U+2029 is a line break to yaml.v3, so with line feeds in their place (the same length, so
     // the same offsets) the `yaml` package finds the tokens yaml.v3 finds: the blocks, quoted and plain scalars.
@@ -209,6 +219,11 @@ export const withLibyamlBreaks = (text: string, file: string | undefined): strin
         const comment = block.comment.startsWith('#') ? ` ${block.comment}` : block.comment
         edits.push({ from: b.offset, to: block.end, text: `${doubleQuote(block.value)}${comment}${'\n'.repeat(feeds)}` })
     }
+    // yaml.v3 skips tabs before a token only in flow context or after one on the line ("found character that
+    // cannot start any token"); the `yaml` package skips them. sops can write such a file and not read it back.
+    const tab = found.lineTabs.find((p) => !edits.some((e) => p >= e.from && p < e.to))
+    if (tab !== undefined) throw nativeError('NATIVE_MALFORMED', file, 'invalid YAML (a tab in the indentation before a token; sops\' YAML parser refuses it)', lineOf(tab))
+    if (!specials) return text
     const [inBlock, inQuoted, inPlain] = [cursor(edits.map((e) => [e.from, e.to])), cursor(found.quoted), cursor(found.plain)]
     for (const m of text.matchAll(SPECIALS)) {
         const p = m.index
