@@ -67,7 +67,15 @@ class Emitter {
             const start = this.out.length
             if (node.kind === 'map') this.map(node, child)
             else this.seq(node, child)
-            const first = this.out.findIndex((l, i) => i >= start && !l.trimStart().startsWith('#'))
+            let first = this.out.findIndex((l, i) => i >= start && !l.trimStart().startsWith('#'))
+            if (node.kind === 'list' && prefix.trimStart() === ':') {
+                // After `? key`, the list's first line follows `:   ` even when it is a comment.
+                first = start
+            } else if (node.kind === 'list') {
+                // Comments before a nested list's first item go before its `- ` line, at the outer list's indent.
+                const at = prefix.length - prefix.trimStart().length
+                for (let i = start; i < first; i++) this.out[i] = `${' '.repeat(at)}${(this.out[i] as string).trimStart()}`
+            }
             const line = this.out[first] as string
             const pad = child - prefix.length
             this.out[first] = `${prefix}${' '.repeat(Math.max(pad, 1))}${line.slice(child)}`

@@ -162,6 +162,8 @@ describe('the cases issue 14 named, against sops 3.13.2', () => {
             { name: 'version missing (yaml)', store: 'yaml', plain: Buffer.from('a: 1\n'), edit: (t) => t.replace(/\n\s*version: .*/, '') },
             { name: 'str -> comment for lists that are list items, and for lists under keys (yaml: the comment before `- []`, after `w: []`)', store: 'yaml', plain: Buffer.from('x:\n  - a\n  - [c1]\n  - b\ny:\n  - [c2]\nz:\n  w: [c3]\n'),
                 edit: (t) => { let k = 0; return t.replace(/type:str\]/g, (m) => ([1, 3, 4].includes(k++) ? 'type:comment]' : m)) } },
+            { name: 'str -> comment first in a list that is a list item, and first in the list under a `? key` (yaml: `:   #c`)', store: 'yaml', plain: Buffer.from(`x:\n  - [c, a]\n${'k'.repeat(130)}:\n  - c2\n  - b\n`),
+                edit: (t) => { let k = 0; return t.replace(/type:str\]/g, (m) => ([0, 2].includes(k++) ? 'type:comment]' : m)) } },
             { name: 'second sops_mac= line (dotenv)', store: 'dotenv', plain: Buffer.from('A=1\n'), edit: (t) => `${t}${/^sops_mac=.*$/m.exec(t)?.[0] ?? ''}\n` },
         ]
         for (const c of cases) {
