@@ -50,13 +50,16 @@ class Emitter {
             return
         }
         if (this.isEmpty(node)) {
-            this.out.push(`${prefix} ${this.empty(node)}`)
-            // Comments of an otherwise empty collection follow it at the parent's indentation (as sops prints them).
+            // Comments of an otherwise empty collection follow it at the parent's indentation (as sops prints them);
+            // an empty list that is itself a list item has them before its `- []`.
+            const before = node.kind === 'list' && prefix.trimStart() === '-'
+            if (!before) this.out.push(`${prefix} ${this.empty(node)}`)
             const at = prefix.length - prefix.trimStart().length
             for (const i of node.items) {
                 if (i.kind === 'comment') this.comment(i, at)
                 else if (i.kind === 'scalar') this.out.push(`${' '.repeat(at)}${writeComment((this.scalarOf(i) as { value: string }).value, at)}`)
             }
+            if (before) this.out.push(`${prefix} ${this.empty(node)}`)
             return
         }
         if (inSeq) {
@@ -64,7 +67,15 @@ class Emitter {
             const start = this.out.length
             if (node.kind === 'map') this.map(node, child)
             else this.seq(node, child)
-            const first = this.out.findIndex((l, i) => i >= start && !l.trimStart().startsWith('#'))
+            let first = this.out.findIndex((l, i) => i >= start && !l.trimStart().startsWith('#'))
+            if (node.kind === 'list' && prefix.trimStart() === ':') {
+                // After `? key`, the list's first line follows `:   ` even when it is a comment.
+                first = start
+            } else if (node.kind === 'list') {
+                // Comments before a nested list's first item go before its `- ` line, at the outer list's indent.
+                const at = prefix.length - prefix.trimStart().length
+                for (let i = start; i < first; i++) this.out[i] = `${' '.repeat(at)}${(this.out[i] as string).trimStart()}`
+            }
             const line = this.out[first] as string
             const pad = child - prefix.length
             this.out[first] = `${prefix}${' '.repeat(Math.max(pad, 1))}${line.slice(child)}`

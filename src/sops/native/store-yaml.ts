@@ -7,6 +7,7 @@
 import { isAlias, Lexer, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar as YamlScalar, type Document, type Node } from 'yaml'
 import { nativeError } from './errors.js'
 import { formatFloatF } from './go-values.js'
+import { withLibyamlBreaks } from './yaml-breaks.js'
 import { hasUnicodeBreak, libyamlFlowScalar } from './yaml-flow.js'
 import { resolvePlain, UNSUPPORTED_UINT } from './yaml-resolve.js'
 import { scalarNode, type CommentNode, type MapEntry, type MapNode, type Scalar, type TreeNode } from './tree.js'
@@ -15,6 +16,8 @@ import { scalarNode, type CommentNode, type MapEntry, type MapNode, type Scalar,
 export interface YamlDocuments { readonly branches: readonly MapNode[]; readonly metadataBlock: unknown }
 
 const STR_TAG = 'tag:yaml.org,2002:str'
+/** What yaml.v3's reader refuses anywhere in the input (readerc.go: "control characters are not allowed"). */
+const NOT_ALLOWED = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u
 
 /**
  * The `yaml` package reports both `#` and `# ` as the comment " "; yaml.v3 (and so sops) keeps them apart.
@@ -39,6 +42,12 @@ class Converter {
     inlineAfter(node: Node | null | undefined): boolean {
         const end = node?.range?.[1]
         if (end === undefined) return false
+        if (isScalar(node) && (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED')) {
+            // A block scalar's line comment is on its header line (`key: |- # text`): yaml.v3's LineComment.
+            const start = node.range?.[0] ?? end
+            const nl = this.source.indexOf('\n', start)
+            return /^[|>][-+0-9]*[ \t]+#/.test(this.source.slice(start, nl === -1 ? undefined : nl))
+        }
         const nl = this.source.indexOf('\n', end)
         return /^[ \t]+#/.test(this.source.slice(end, nl === -1 ? undefined : nl))
     }
@@ -59,7 +68,9 @@ class Converter {
         if ((node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE') && node.range) {
             // U+2028/U+2029/NEL are line breaks to yaml.v3 (sops' parser): fold them as it does, or the MAC differs.
             const source = this.source.slice(node.range[0], node.range[1])
-            if (hasUnicodeBreak(source)) text = libyamlFlowScalar(source) ?? text
+            const folded = hasUnicodeBreak(source) ? libyamlFlowScalar(source) : undefined
+            if (folded === null) this.fail('invalid YAML (a document indicator after a NEL/U+2028/U+2029 line break in a quoted scalar)', node)
+            text = folded ?? text
         }
         if (quoted || node.tag === STR_TAG || node.tag === 'tag:yaml.org,2002:binary') return { type: 'str', value: text }
         const resolved = resolvePlain(node.source ?? text)
@@ -143,7 +154,11 @@ const metadataJs = (doc: Document, file: string | undefined, line: number | unde
  * Parses YAML text (one or more documents).
  * @throws KeyfleetError NATIVE_MALFORMED with a line for syntax errors, duplicate keys, top-level sequences or scalars.
  */
-export const parseYaml = (text: string, file: string | undefined): YamlDocuments => {
+export const parseYaml = (source: string, file: string | undefined): YamlDocuments => {
+    // Block scalars with NEL/U+2028/U+2029 line breaks become the double-quoted scalars yaml.v3 reads there.
+    const bad = NOT_ALLOWED.exec(source)
+    if (bad) throw nativeError('NATIVE_MALFORMED', file, 'invalid YAML (control characters are not allowed: yaml.v3 refuses the file)', source.slice(0, bad.index).split('\n').length)
+    const text = withLibyamlBreaks(source, file)
     const lines = new LineCounter()
     blankComments = [...new Lexer().lex(text)].filter((t) => t === '#' || t === '# ').map((t) => t.slice(1))
     const parsed = parseAllDocuments(text, { schema: 'failsafe', lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true })

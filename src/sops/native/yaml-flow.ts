@@ -19,9 +19,10 @@ const HEX: Record<string, number> = { x: 2, u: 4, U: 8 }
 
 /**
  * The value of a single- or double-quoted scalar, given its source including the quotes.
- * @returns undefined when the source is not one well-formed quoted scalar (callers keep the `yaml` package's value).
+ * @returns undefined when the source is not one well-formed quoted scalar (callers keep the `yaml` package's value);
+ *   null when yaml.v3 refuses it: `---` or `...` right after a line break ("found unexpected document indicator").
  */
-export const libyamlFlowScalar = (source: string): string | undefined => {
+export const libyamlFlowScalar = (source: string): string | null | undefined => {
     const quote = source[0]
     if ((quote !== "'" && quote !== '"') || source.length < 2 || source[source.length - 1] !== quote) return undefined
     const chars = [...source.slice(1, -1)]
@@ -35,6 +36,9 @@ export const libyamlFlowScalar = (source: string): string | undefined => {
         return c === '\r' || c === '\n' || c === '\u0085' ? '\n' : c
     }
     while (i < chars.length) {
+        // Column 0 after a break: a line feed there is checked by the `yaml` package too, U+2028/U+2029/NEL are not.
+        const marker = chars.slice(i, i + 3).join('')
+        if (isBreak(chars[i - 1]) && (marker === '---' || marker === '...') && (i + 3 >= chars.length || isBlank(chars[i + 3]) || isBreak(chars[i + 3]))) return null
         let leadingBlanks = false
         while (i < chars.length && !isBlank(chars[i]) && !isBreak(chars[i])) {
             const c = chars[i] as string

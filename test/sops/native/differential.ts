@@ -71,8 +71,8 @@ const tree = (r: Rand, store: StoreKind, depth: number): unknown => {
     return o
 }
 
-/** A generated case: the plaintext as sops reads it and the flags for `sops encrypt`. */
-export interface Case { readonly store: StoreKind; readonly plain: Buffer; readonly flags: readonly string[]; readonly description: string }
+/** A generated case: the plaintext as sops reads it and the flags for `sops encrypt`; `input` when it is not `store`. */
+export interface Case { readonly store: StoreKind; readonly plain: Buffer; readonly flags: readonly string[]; readonly description: string; readonly input?: StoreKind }
 
 const FLAG_SETS: readonly (readonly string[])[] = [
     [], [], ['--unencrypted-suffix', '_unencrypted'], ['--encrypted-suffix', '_enc'], ['--encrypted-regex', '^(A|KEY|secret)'],
@@ -105,10 +105,32 @@ export const generate = (r: Rand, store: StoreKind): Case => {
             if (r() < 0.5) y = `# ${comment(r)}\n${y}`
             if (r() < 0.4) y = y.replace(/\n(?=[A-Za-z])/, `\n#${comment(r)}\n`)
             if (r() < 0.3) y = y.replace(/^([A-Za-z][^\n:]*: [^\n|>'"{[]+)$/m, `$1 # ${comment(r)}`)
+            // A line comment on a block scalar's header (`key: |- # text`), which sops keeps there when plaintext.
+            if (r() < 0.3) y = y.replace(/^( *[A-Za-z][^\n:]*: [|>][-+0-9]*)$/m, `$1 # ${comment(r)}`)
             plain = Buffer.from(y)
         }
     }
     return { store, plain, flags, description: `${store} ${JSON.stringify(flags)} ${JSON.stringify(plain.toString('utf8').slice(0, 200))}` }
+}
+
+const BREAKS = ['a', 'b', ' ', '  ', '\n', '\n', '\u2028', '\u2029', '\n\u2028', '\n\u2029', '\u2028\n', '\u0085', '\t', '#', ': ', '- ', 'é', '🔑', "'", '"', '---', '\\']
+
+/**
+ * A YAML file that sops writes from JSON input (so sops reads the values exactly as generated), with values full
+ * of line feeds, U+2028 and U+2029 in maps and lists, left unencrypted (`_unencrypted`, `--encrypted-regex`) so
+ * that they are written as literal blocks with those characters at the start of lines.
+ */
+export const generateBreaks = (r: Rand): Case => {
+    const value = (depth: number): unknown => {
+        const roll = r()
+        if (depth > 2 || roll < 0.5) { let s = ''; for (let i = int(r, 8) + 1; i > 0; i--) s += pick(r, BREAKS); return s }
+        if (roll < 0.75) return Array.from({ length: int(r, 3) + 1 }, () => value(depth + 1))
+        return Object.fromEntries(Array.from({ length: int(r, 3) + 1 }, (_, i) => [`k${i}${pick(r, ['', '_unencrypted', 'é'])}`, value(depth + 1)]))
+    }
+    const root = Object.fromEntries(Array.from({ length: int(r, 4) + 1 }, (_, i) => [`${pick(r, ['a', 'x', 'b'])}${i}${pick(r, ['_unencrypted', '_unencrypted', ''])}`, value(0)]))
+    const flags = pick(r, [[], ['--encrypted-regex', '^b'], ['--mac-only-encrypted']])
+    const plain = Buffer.from(JSON.stringify(root))
+    return { store: 'yaml', input: 'json', plain, flags, description: `yaml from json ${JSON.stringify(flags)} ${plain.toString('utf8').slice(0, 200)}` }
 }
 
 const EXT: Record<StoreKind, string> = { dotenv: 'env', yaml: 'yaml', json: 'json', binary: 'bin' }
@@ -138,7 +160,7 @@ export const encrypt = (c: Case, recipients: readonly string[]): string | undefi
         target.push(f)
         if (f !== '--mac-only-encrypted' && f.startsWith('--') && c.flags[i + 1] !== undefined && !(c.flags[i + 1] as string).startsWith('--')) target.push(c.flags[++i] as string)
     }
-    const r = sops((file) => [...global, 'encrypt', '--age', recipients.join(','), ...local, '--input-type', c.store, '--output-type', c.store, file], `plain.${EXT[c.store]}`, c.plain)
+    const r = sops((file) => [...global, 'encrypt', '--age', recipients.join(','), ...local, '--input-type', c.input ?? c.store, '--output-type', c.store, file], `plain.${EXT[c.input ?? c.store]}`, c.plain)
     return r.status === 0 ? r.stdout.toString('utf8') : undefined
 }
 
