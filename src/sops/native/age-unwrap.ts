@@ -53,6 +53,9 @@ export const openHeaderFast = (header: Buffer, identities: readonly Identity[]):
         if (args.length < 2 || args.shift() !== '->') {
             if (!line.startsWith('--- ') || i !== lines.length) throw new Error('invalid header')
             const mac = base64NoPad(line.slice(4))
+            // Go's format.Parse refuses a MAC that is not 32 bytes while parsing, before any identity is tried:
+            // such a header is damaged, not one "no identity matched" (as it would be if the length were checked last).
+            if (mac.length !== 32) throw new Error('invalid header')
             let fileKey: Uint8Array | null = null
             for (const identity of identities) {
                 fileKey = identity.unwrapFileKey(stanzas) as Uint8Array | null
@@ -61,7 +64,7 @@ export const openHeaderFast = (header: Buffer, identities: readonly Identity[]):
             if (fileKey === null) throw new Error(NO_MATCH)
             const hmacKey = Buffer.from(hkdfSync('sha256', fileKey, Buffer.alloc(0), HEADER_LABEL, 32))
             const expected = createHmac('sha256', hmacKey).update(header.subarray(0, header.length - 1 - line.length + 3)).digest()
-            if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw new Error('invalid header HMAC')
+            if (!timingSafeEqual(mac, expected)) throw new Error('invalid header HMAC')
             return fileKey
         }
         if (args.some((a) => a.length === 0)) throw new Error('invalid stanza')
@@ -180,8 +183,9 @@ const unwrapUncached = async (metadata: SopsMetadata, identities: readonly strin
     for (const [index, stanza] of metadata.age.entries()) {
         let blob: Uint8Array
         try {
-            // sops reads the entry through age's armor reader: without the BEGIN line it is damaged, never repaired.
-            if (!stanza.enc.trim().startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) throw new Error('not armored')
+            // sops reads the entry through age's armor reader (decodeAgeArmor: without the BEGIN line it is
+            // damaged, never repaired). No String.prototype.trim() pre-check: its whitespace is not Go's
+            // unicode.IsSpace (it keeps U+0085, which Go skips before BEGIN).
             blob = decodeAgeArmor(stanza.enc)
         } catch {
             damaged ??= index
