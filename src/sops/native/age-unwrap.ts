@@ -10,22 +10,17 @@
  * through the age CLI); age-header.test.ts holds the header to age-encryption's behaviour, and
  * test/sops/native/age-cli.test.ts the whole unwrap to the age CLI's.
  */
-import { createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import type { Decrypter, Identity } from 'age-encryption'
 import { decodeAgeArmor } from './age-armor.js'
+import { openAgePayload } from './age-stream.js'
 import { nativeError } from './errors.js'
 import type { SopsMetadata } from './types.js'
 import { nodeX25519Identity } from './x25519-identity.js'
 
 const NO_MATCH = "no identity matched any of the file's recipients"
-const PAYLOAD_LABEL = Buffer.from('payload')
-const LAST_CHUNK_NONCE = Buffer.from('0000000000000000000000' + '01', 'hex')
 
-/**
- * Opens an age file whose payload is one 32-byte key. age-encryption parses the header and checks its MAC
- * (decryptHeader); the single STREAM chunk is opened here with node:crypto, which avoids web-stream overhead.
- * @throws Error from age-encryption, or 'invalid payload' for anything but a 32-byte payload that authenticates.
- */
+// Unpadded canonical base64 (Go's base64.RawStdEncoding.Strict(), format.DecodeString).
 const base64NoPad = (text: string): Buffer => {
     if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) throw new Error('invalid base64')
     const bytes = Buffer.from(text, 'base64')
@@ -86,6 +81,11 @@ const HEADER_LABEL = Buffer.from('header')
 /** age-encryption's Decrypter for the identities node:crypto has no implementation for, or node:crypto alone. */
 type Opener = { readonly decrypter: Decrypter; readonly fast?: undefined } | { readonly decrypter?: undefined; readonly fast: readonly Identity[] }
 
+/**
+ * Opens a binary age file: the header by {@link openHeaderFast} (node:crypto) or age-encryption's decryptHeader,
+ * the payload by age-stream.ts under Go's STREAM rules (its plaintext, of any length, is returned).
+ * @throws Error NO_MATCH when no identity unwraps a stanza; any other Error for a damaged file.
+ */
 const openDataKey = async (opener: Opener, blob: Uint8Array): Promise<Uint8Array> => {
     const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)
     const macLine = bytes.indexOf('\n--- ')
@@ -98,17 +98,7 @@ const openDataKey = async (opener: Opener, blob: Uint8Array): Promise<Uint8Array
     }
     const header = bytes.subarray(0, headerEnd + 1)
     const fileKey = opener.fast ? openHeaderFast(header, opener.fast) : await opener.decrypter.decryptHeader(header)
-    const payload = bytes.subarray(headerEnd + 1)
-    // 16-byte nonce, then one final chunk: 32 bytes of key plus a 16-byte tag.
-    if (payload.length !== 16 + 32 + 16) throw new Error('invalid payload')
-    const streamKey = Buffer.from(hkdfSync('sha256', fileKey, payload.subarray(0, 16), PAYLOAD_LABEL, 32))
-    const d = createDecipheriv('chacha20-poly1305', streamKey, LAST_CHUNK_NONCE, { authTagLength: 16 })
-    d.setAuthTag(payload.subarray(48))
-    try {
-        return Buffer.concat([d.update(payload.subarray(16, 48)), d.final()])
-    } catch {
-        throw new Error('invalid payload')
-    }
+    return openAgePayload(fileKey, bytes.subarray(headerEnd + 1))
 }
 
 // Parsed identities, reused across calls: the loader decrypts the same file with the same key on every change.
@@ -198,7 +188,9 @@ const unwrapUncached = async (metadata: SopsMetadata, identities: readonly strin
             if (!(error instanceof Error && error.message === NO_MATCH)) damaged ??= index
             continue
         }
-        if (key.length !== 32) throw nativeError('NATIVE_MALFORMED', file, `sops.age[${index}] does not hold a 32-byte data key`)
+        // Like sops: the first entry that opens is the data key (sops.go decryptKeyGroup), whatever its length;
+        // sops then fails in crypto/aes.NewCipher unless it is 16, 24 or 32 bytes (aes/cipher.go). Never try the next entry.
+        if (![16, 24, 32].includes(key.length)) throw nativeError('NATIVE_MALFORMED', file, `sops.age[${index}] holds a ${key.length}-byte data key; sops uses it as an AES key, which must be 16, 24 or 32 bytes`)
         return key
     }
     if (damaged !== undefined) {

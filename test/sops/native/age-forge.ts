@@ -67,6 +67,20 @@ export interface Forged {
     readonly payload?: (p: Buffer) => Buffer
     /** Seals the single chunk without the last-chunk flag. */
     readonly notLast?: boolean
+    /** STREAM chunks to seal instead of `plain` (counter 0, 1, …; `last` sets the flag). */
+    readonly chunks?: readonly { readonly plain: Buffer; readonly last: boolean }[]
+}
+
+/** The payload (nonce + sealed chunks) of a file whose file key is `fileKey`. */
+export const sealPayload = (fileKey: Buffer, chunks: readonly { readonly plain: Buffer; readonly last: boolean }[]): Buffer => {
+    const nonce = Buffer.alloc(16, 0x5a)
+    const key = hkdf(fileKey, nonce, 'payload')
+    return Buffer.concat([nonce, ...chunks.map((c, i) => {
+        const chunkNonce = Buffer.alloc(12)
+        chunkNonce.writeUInt32BE(i, 7)
+        chunkNonce[11] = c.last ? 1 : 0
+        return seal(key, chunkNonce, c.plain)
+    })])
 }
 
 /** A binary age file for `fileKey`: `head` + `---` + MAC line (MAC over head + `---`, as Go's headerMAC) + payload. */
@@ -74,8 +88,6 @@ export const forge = (fileKey: Buffer, f: Forged): Buffer => {
     const macInput = Buffer.from(`${f.head}---`, 'latin1')
     const mac = createHmac('sha256', hkdf(fileKey, Buffer.alloc(0), 'header')).update(macInput).digest()
     const macLine = f.macLine ? f.macLine(mac) : ` ${b64(mac)}\n`
-    const nonce = Buffer.alloc(16, 0x5a)
-    const chunkNonce = Buffer.alloc(12); chunkNonce[11] = f.notLast ? 0 : 1
-    const sealed = Buffer.concat([nonce, seal(hkdf(fileKey, nonce, 'payload'), chunkNonce, f.plain ?? Buffer.alloc(32, 0x11))])
+    const sealed = sealPayload(fileKey, f.chunks ?? [{ plain: f.plain ?? Buffer.alloc(32, 0x11), last: !f.notLast }])
     return Buffer.concat([macInput, Buffer.from(macLine, 'latin1'), f.payload ? f.payload(sealed) : sealed])
 }

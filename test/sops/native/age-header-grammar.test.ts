@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeAgeArmor } from '../../../src/sops/native/age-armor.js'
+import { openAgePayload } from '../../../src/sops/native/age-stream.js'
 import { clearDataKeyMemo, unwrapDataKey } from '../../../src/sops/native/age-unwrap.js'
 import type { SopsMetadata } from '../../../src/sops/native/types.js'
 import { toolPath } from '../../helpers/tools.js'
@@ -180,6 +181,39 @@ describe('forged age headers with a valid MAC: keyfleet = age CLI, rule by rule'
         const cases: Record<string, string> = {}
         for (const ws of ['\u0085', '\u00a0', '\u2028', '\u3000', '\ufeff', ' \t', '\u0085\u0085']) cases[`line of ${JSON.stringify(ws)} before BEGIN`] = `${ws}\n${armored}`
         await allSame(cases, ['line of "\u0085" before BEGIN', 'line of "\u00a0" before BEGIN'])
+    }, 60_000)
+})
+
+describe('the age payload (STREAM): openAgePayload = age CLI', () => {
+    it('chunk sizes, the last-chunk flag, empty chunks, truncation and trailing data', async () => {
+        const k = randomBytes(16)
+        const st = [mineStanza(k)]
+        const K = 64 * 1024
+        const full = randomBytes(K)
+        const chunkCases: Record<string, { plain: Buffer; last: boolean }[]> = {
+            'empty plaintext (one empty last chunk)': [{ plain: Buffer.alloc(0), last: true }],
+            '16 bytes': [{ plain: randomBytes(16), last: true }],
+            'one full chunk, flagged last': [{ plain: full, last: true }],
+            'one full chunk, not flagged, nothing after': [{ plain: full, last: false }],
+            'full chunk then one byte': [{ plain: full, last: false }, { plain: randomBytes(1), last: true }],
+            'two full chunks': [{ plain: full, last: false }, { plain: full, last: true }],
+            'full chunk then an empty last chunk': [{ plain: full, last: false }, { plain: Buffer.alloc(0), last: true }],
+            'two chunks, both flagged last': [{ plain: full, last: true }, { plain: randomBytes(1), last: true }],
+            'two chunks, the second not flagged': [{ plain: full, last: false }, { plain: randomBytes(1), last: false }],
+        }
+        const OPENS = ['empty plaintext (one empty last chunk)', '16 bytes', 'one full chunk, flagged last', 'full chunk then one byte', 'two full chunks']
+        const cases = Object.entries(chunkCases).map(([name, chunks]) => ({ name, bin: forge(k, { head: INTRO + st.join(''), chunks }) }))
+        const plain = forge(k, { head: INTRO + st.join('') })
+        cases.push({ name: 'trailing byte', bin: Buffer.concat([plain, Buffer.alloc(1)]) }, { name: 'cut in the tag', bin: plain.subarray(0, plain.length - 1) },
+            { name: 'nonce cut to 15 bytes', bin: plain.subarray(0, plain.length - 49) })
+        for (const { name, bin } of cases) {
+            const payload = bin.subarray(bin.indexOf('\n', bin.indexOf('\n--- ') + 1) + 1)
+            let r: string
+            try { r = `ok ${openAgePayload(k, payload).toString('hex')}` } catch { r = 'refused' }
+            const cli = ageCli(encodeAgeArmor(bin))
+            expect({ name, r }).toEqual({ name, r: cli })
+            expect({ name, opens: cli.startsWith('ok ') }).toEqual({ name, opens: OPENS.includes(name) })
+        }
     }, 60_000)
 })
 
