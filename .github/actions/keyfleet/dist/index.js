@@ -42189,6 +42189,46 @@ var decodeAgeArmor = (file) => {
   return new Uint8Array(all.buffer, all.byteOffset, all.length);
 };
 
+// src/sops/native/age-header.ts
+var base64NoPad = (text) => {
+  if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) throw new Error("invalid base64");
+  const bytes = Buffer.from(text, "base64");
+  if (bytes.toString("base64").replace(/=+$/, "") !== text) throw new Error("invalid base64");
+  return bytes;
+};
+var parseAgeHeader = (header) => {
+  const lines = header.subarray(0, header.length - 1).toString("latin1").split("\n");
+  for (const line of lines) for (let i3 = 0; i3 < line.length; i3++) {
+    const c3 = line.charCodeAt(i3);
+    if (c3 < 32 || c3 > 126) throw new Error("invalid header");
+  }
+  if (lines[0] !== "age-encryption.org/v1") throw new Error("invalid version");
+  const stanzas = [];
+  let i2 = 1;
+  for (; ; ) {
+    const line = lines[i2++];
+    if (line === void 0) throw new Error("invalid stanza");
+    const args = line.split(" ");
+    if (args.length < 2 || args.shift() !== "->") {
+      if (!line.startsWith("--- ") || i2 !== lines.length) throw new Error("invalid header");
+      const mac = base64NoPad(line.slice(4));
+      if (mac.length !== 32) throw new Error("invalid header");
+      return { stanzas, mac, macInput: header.subarray(0, header.length - 1 - line.length + 3) };
+    }
+    if (args.some((a2) => a2.length === 0)) throw new Error("invalid stanza");
+    const body = [];
+    for (; ; ) {
+      const next = lines[i2++];
+      if (next === void 0) throw new Error("invalid stanza");
+      const chunk = base64NoPad(next);
+      if (chunk.length > 48) throw new Error("invalid stanza");
+      body.push(chunk);
+      if (chunk.length < 48) break;
+    }
+    stanzas.push({ args, body: Buffer.concat(body) });
+  }
+};
+
 // src/sops/native/age-stream.ts
 import { createDecipheriv, hkdfSync } from "node:crypto";
 var CHUNK = 64 * 1024;
@@ -42286,7 +42326,7 @@ var PKCS8 = Buffer.from("302e020100300506032b656e04220420", "hex");
 var SPKI = Buffer.from("302a300506032b656e032100", "hex");
 var LABEL = Buffer.from("age-encryption.org/v1/X25519");
 var NO_NONCE = Buffer.alloc(12);
-var base64NoPad = (text) => {
+var base64NoPad2 = (text) => {
   if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) return void 0;
   const bytes = Buffer.from(text, "base64");
   return bytes.toString("base64").replace(/=+$/, "") === text ? bytes : void 0;
@@ -42302,7 +42342,7 @@ var NodeX25519Identity = class {
     for (const s of stanzas) {
       if (s.args[0] !== "X25519") continue;
       if (s.args.length !== 2) throw new Error("invalid X25519 stanza");
-      const share = base64NoPad(s.args[1]);
+      const share = base64NoPad2(s.args[1]);
       if (!share || share.length !== 32 || s.body.length !== 32) throw new Error("invalid X25519 stanza");
       let secret;
       try {
@@ -42337,64 +42377,27 @@ var nodeX25519Identity = (identity3) => {
 
 // src/sops/native/age-unwrap.ts
 var NO_MATCH = "no identity matched any of the file's recipients";
-var base64NoPad2 = (text) => {
-  if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) throw new Error("invalid base64");
-  const bytes = Buffer.from(text, "base64");
-  if (bytes.toString("base64").replace(/=+$/, "") !== text) throw new Error("invalid base64");
-  return bytes;
-};
 var openHeaderFast = (header, identities) => {
-  const lines = header.subarray(0, header.length - 1).toString("latin1").split("\n");
-  for (const line of lines) for (let i3 = 0; i3 < line.length; i3++) {
-    const c3 = line.charCodeAt(i3);
-    if (c3 < 32 || c3 > 126) throw new Error("invalid header");
+  const { stanzas, mac, macInput } = parseAgeHeader(header);
+  let fileKey = null;
+  for (const identity3 of identities) {
+    fileKey = identity3.unwrapFileKey(stanzas);
+    if (fileKey !== null) break;
   }
-  if (lines[0] !== "age-encryption.org/v1") throw new Error("invalid version");
-  const stanzas = [];
-  let i2 = 1;
-  for (; ; ) {
-    const line = lines[i2++];
-    if (line === void 0) throw new Error("invalid stanza");
-    const args = line.split(" ");
-    if (args.length < 2 || args.shift() !== "->") {
-      if (!line.startsWith("--- ") || i2 !== lines.length) throw new Error("invalid header");
-      const mac = base64NoPad2(line.slice(4));
-      if (mac.length !== 32) throw new Error("invalid header");
-      let fileKey = null;
-      for (const identity3 of identities) {
-        fileKey = identity3.unwrapFileKey(stanzas);
-        if (fileKey !== null) break;
-      }
-      if (fileKey === null) throw new Error(NO_MATCH);
-      const hmacKey = Buffer.from(hkdfSync3("sha256", fileKey, Buffer.alloc(0), HEADER_LABEL, 32));
-      const expected = createHmac("sha256", hmacKey).update(header.subarray(0, header.length - 1 - line.length + 3)).digest();
-      if (!timingSafeEqual(mac, expected)) throw new Error("invalid header HMAC");
-      return fileKey;
-    }
-    if (args.some((a2) => a2.length === 0)) throw new Error("invalid stanza");
-    const body = [];
-    for (; ; ) {
-      const next = lines[i2++];
-      if (next === void 0) throw new Error("invalid stanza");
-      const chunk = base64NoPad2(next);
-      if (chunk.length > 48) throw new Error("invalid stanza");
-      body.push(chunk);
-      if (chunk.length < 48) break;
-    }
-    stanzas.push({ args, body: Buffer.concat(body) });
-  }
+  if (fileKey === null) throw new Error(NO_MATCH);
+  const hmacKey = Buffer.from(hkdfSync3("sha256", fileKey, Buffer.alloc(0), HEADER_LABEL, 32));
+  const expected = createHmac("sha256", hmacKey).update(macInput).digest();
+  if (!timingSafeEqual(mac, expected)) throw new Error("invalid header HMAC");
+  return fileKey;
 };
 var HEADER_LABEL = Buffer.from("header");
 var openDataKey = async (opener, blob) => {
   const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   const macLine = bytes.indexOf("\n--- ");
   const headerEnd = macLine === -1 ? -1 : bytes.indexOf("\n", macLine + 1);
-  if (headerEnd === -1) {
-    if (opener.fast) throw new Error("invalid header");
-    return opener.decrypter.decrypt(blob);
-  }
+  if (headerEnd === -1) throw new Error("invalid header");
   const header = bytes.subarray(0, headerEnd + 1);
-  const fileKey = opener.fast ? openHeaderFast(header, opener.fast) : await opener.decrypter.decryptHeader(header);
+  const fileKey = opener.fast ? openHeaderFast(header, opener.fast) : (parseAgeHeader(header), await opener.decrypter.decryptHeader(header));
   return openAgePayload(fileKey, bytes.subarray(headerEnd + 1));
 };
 var parsedCache = /* @__PURE__ */ new Map();
