@@ -63,6 +63,12 @@ describe('forged age entries in sops files: keyfleet = sops 3.13.2', () => {
             const expected = sops(text, identity)
             expect({ length, sops: expected }).toEqual({ length, sops: [16, 24, 32].includes(length) ? 'ok v' : 'refused' })
             expect({ length, ours: await ours(text, identity) }).toEqual({ length, ours: expected === 'ok v' ? 'ok v' : 'refused NATIVE_MALFORMED' })
+            if (expected !== 'ok v' && length > 0) {
+                // Canary: the refusal names the length, never the key.
+                const message = await decryptSopsFile(text, { store: 'json', identities: [identity] }).then(() => '', (e: unknown) => String(e))
+                for (const form of ['hex', 'base64', 'latin1'] as const) expect(message.includes(dataKey.toString(form))).toBe(false)
+                expect(message).toContain(`${length}-byte data key`)
+            }
         }
     }, 60_000)
 
