@@ -6,76 +6,41 @@
  * Start-up budget (issue 15): when every identity is X25519 (the usual case), the armor, the header, the
  * stanza and the payload are all opened with node:crypto (age-armor.ts, {@link openHeaderFast},
  * x25519-identity.ts), and age-encryption, whose import parses its post-quantum and P-256 code, is loaded
- * only for other identities. The armor follows Go's reader, as sops does (test/sops/native/age-armor.test.ts,
- * through the age CLI); age-header.test.ts holds the header to age-encryption's behaviour, and
- * test/sops/native/age-cli.test.ts the whole unwrap to the age CLI's.
+ * only for other identities. The armor (age-armor.ts), the header grammar (age-header.ts, on both paths) and
+ * the payload (age-stream.ts) follow Go's age, as sops reads entries with it (issue 14):
+ * test/sops/native/age-armor.test.ts, age-header-grammar.test.ts and age-cli.test.ts hold them to the age
+ * CLI, age-sops-entry.test.ts to the sops binary, age-header.test.ts to age-encryption's parser.
  */
-import { createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto'
 import type { Decrypter, Identity } from 'age-encryption'
 import { decodeAgeArmor } from './age-armor.js'
+import { parseAgeHeader } from './age-header.js'
+import { openAgePayload } from './age-stream.js'
 import { nativeError } from './errors.js'
 import type { SopsMetadata } from './types.js'
 import { nodeX25519Identity } from './x25519-identity.js'
 
 const NO_MATCH = "no identity matched any of the file's recipients"
-const PAYLOAD_LABEL = Buffer.from('payload')
-const LAST_CHUNK_NONCE = Buffer.from('0000000000000000000000' + '01', 'hex')
 
 /**
- * Opens an age file whose payload is one 32-byte key. age-encryption parses the header and checks its MAC
- * (decryptHeader); the single STREAM chunk is opened here with node:crypto, which avoids web-stream overhead.
- * @throws Error from age-encryption, or 'invalid payload' for anything but a 32-byte payload that authenticates.
- */
-const base64NoPad = (text: string): Buffer => {
-    if (!/^[A-Za-z0-9+/]*$/.test(text) || text.length % 4 === 1) throw new Error('invalid base64')
-    const bytes = Buffer.from(text, 'base64')
-    if (bytes.toString('base64').replace(/=+$/, '') !== text) throw new Error('invalid base64')
-    return bytes
-}
-
-/**
- * age's header (age-encryption.org/v1), parsed and authenticated with node:crypto: the same rules as
- * age-encryption's parseHeader (ASCII 32–126 lines, `-> ` stanzas with non-empty arguments, canonical unpadded
- * base64 bodies in lines of 48 bytes ending with a shorter one, `--- ` MAC line, HMAC-SHA-256 under
- * HKDF(fileKey, "header")), without its web-stream reader, which cost most of an unwrap.
+ * age's header, parsed (age-header.ts, Go's grammar) and authenticated with node:crypto: the file key from the
+ * first identity that unwraps a stanza, then HMAC-SHA-256 under HKDF(fileKey, "header") over the header up to
+ * `---` (what Go's headerMAC re-serializes, byte for byte, since the grammar admits one spelling only);
+ * without age-encryption's web-stream reader, which cost most of an unwrap.
  * @throws Error NO_MATCH when no identity unwraps a stanza; any other Error for a damaged header.
  */
 export const openHeaderFast = (header: Buffer, identities: readonly Identity[]): Uint8Array => {
-    const lines = header.subarray(0, header.length - 1).toString('latin1').split('\n')
-    for (const line of lines) for (let i = 0; i < line.length; i++) { const c = line.charCodeAt(i); if (c < 32 || c > 126) throw new Error('invalid header') }
-    if (lines[0] !== 'age-encryption.org/v1') throw new Error('invalid version')
-    const stanzas: { args: string[]; body: Uint8Array }[] = []
-    let i = 1
-    for (;;) {
-        const line = lines[i++]
-        if (line === undefined) throw new Error('invalid stanza')
-        const args = line.split(' ')
-        if (args.length < 2 || args.shift() !== '->') {
-            if (!line.startsWith('--- ') || i !== lines.length) throw new Error('invalid header')
-            const mac = base64NoPad(line.slice(4))
-            let fileKey: Uint8Array | null = null
-            for (const identity of identities) {
-                fileKey = identity.unwrapFileKey(stanzas) as Uint8Array | null
-                if (fileKey !== null) break
-            }
-            if (fileKey === null) throw new Error(NO_MATCH)
-            const hmacKey = Buffer.from(hkdfSync('sha256', fileKey, Buffer.alloc(0), HEADER_LABEL, 32))
-            const expected = createHmac('sha256', hmacKey).update(header.subarray(0, header.length - 1 - line.length + 3)).digest()
-            if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw new Error('invalid header HMAC')
-            return fileKey
-        }
-        if (args.some((a) => a.length === 0)) throw new Error('invalid stanza')
-        const body: Buffer[] = []
-        for (;;) {
-            const next = lines[i++]
-            if (next === undefined) throw new Error('invalid stanza')
-            const chunk = base64NoPad(next)
-            if (chunk.length > 48) throw new Error('invalid stanza')
-            body.push(chunk)
-            if (chunk.length < 48) break
-        }
-        stanzas.push({ args, body: Buffer.concat(body) })
+    const { stanzas, mac, macInput } = parseAgeHeader(header)
+    let fileKey: Uint8Array | null = null
+    for (const identity of identities) {
+        fileKey = identity.unwrapFileKey(stanzas) as Uint8Array | null
+        if (fileKey !== null) break
     }
+    if (fileKey === null) throw new Error(NO_MATCH)
+    const hmacKey = Buffer.from(hkdfSync('sha256', fileKey, Buffer.alloc(0), HEADER_LABEL, 32))
+    const expected = createHmac('sha256', hmacKey).update(macInput).digest()
+    if (!timingSafeEqual(mac, expected)) throw new Error('invalid header HMAC')
+    return fileKey
 }
 
 const HEADER_LABEL = Buffer.from('header')
@@ -83,29 +48,23 @@ const HEADER_LABEL = Buffer.from('header')
 /** age-encryption's Decrypter for the identities node:crypto has no implementation for, or node:crypto alone. */
 type Opener = { readonly decrypter: Decrypter; readonly fast?: undefined } | { readonly decrypter?: undefined; readonly fast: readonly Identity[] }
 
+/**
+ * Opens a binary age file: the header by {@link openHeaderFast} (node:crypto) or age-encryption's decryptHeader,
+ * the payload by age-stream.ts under Go's STREAM rules (its plaintext, of any length, is returned).
+ * @throws Error NO_MATCH when no identity unwraps a stanza; any other Error for a damaged file.
+ */
 const openDataKey = async (opener: Opener, blob: Uint8Array): Promise<Uint8Array> => {
     const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength)
     const macLine = bytes.indexOf('\n--- ')
     const headerEnd = macLine === -1 ? -1 : bytes.indexOf('\n', macLine + 1)
-    if (headerEnd === -1) {
-        // Every age header ends with a `--- ` line after a newline (even with no stanza): without one the
-        // library's parser refuses the file before it tries any identity, so the entry is damaged.
-        if (opener.fast) throw new Error('invalid header')
-        return opener.decrypter.decrypt(blob)
-    }
+    // Every age header ends with a `--- ` line after a newline (even with no stanza): without one Go's parser
+    // refuses the file before it tries any identity, so the entry is damaged.
+    if (headerEnd === -1) throw new Error('invalid header')
     const header = bytes.subarray(0, headerEnd + 1)
-    const fileKey = opener.fast ? openHeaderFast(header, opener.fast) : await opener.decrypter.decryptHeader(header)
-    const payload = bytes.subarray(headerEnd + 1)
-    // 16-byte nonce, then one final chunk: 32 bytes of key plus a 16-byte tag.
-    if (payload.length !== 16 + 32 + 16) throw new Error('invalid payload')
-    const streamKey = Buffer.from(hkdfSync('sha256', fileKey, payload.subarray(0, 16), PAYLOAD_LABEL, 32))
-    const d = createDecipheriv('chacha20-poly1305', streamKey, LAST_CHUNK_NONCE, { authTagLength: 16 })
-    d.setAuthTag(payload.subarray(48))
-    try {
-        return Buffer.concat([d.update(payload.subarray(16, 48)), d.final()])
-    } catch {
-        throw new Error('invalid payload')
-    }
+    // age-encryption's parser is not Go's (it checks the MAC's length only after an identity matched): hold the
+    // header to Go's grammar first on that path too.
+    const fileKey = opener.fast ? openHeaderFast(header, opener.fast) : (parseAgeHeader(header), await opener.decrypter.decryptHeader(header))
+    return openAgePayload(fileKey, bytes.subarray(headerEnd + 1))
 }
 
 // Parsed identities, reused across calls: the loader decrypts the same file with the same key on every change.
@@ -180,8 +139,9 @@ const unwrapUncached = async (metadata: SopsMetadata, identities: readonly strin
     for (const [index, stanza] of metadata.age.entries()) {
         let blob: Uint8Array
         try {
-            // sops reads the entry through age's armor reader: without the BEGIN line it is damaged, never repaired.
-            if (!stanza.enc.trim().startsWith('-----BEGIN AGE ENCRYPTED FILE-----')) throw new Error('not armored')
+            // sops reads the entry through age's armor reader (decodeAgeArmor: without the BEGIN line it is
+            // damaged, never repaired). No String.prototype.trim() pre-check: its whitespace is not Go's
+            // unicode.IsSpace (it keeps U+0085, which Go skips before BEGIN).
             blob = decodeAgeArmor(stanza.enc)
         } catch {
             damaged ??= index
@@ -194,7 +154,9 @@ const unwrapUncached = async (metadata: SopsMetadata, identities: readonly strin
             if (!(error instanceof Error && error.message === NO_MATCH)) damaged ??= index
             continue
         }
-        if (key.length !== 32) throw nativeError('NATIVE_MALFORMED', file, `sops.age[${index}] does not hold a 32-byte data key`)
+        // Like sops: the first entry that opens is the data key (sops.go decryptKeyGroup), whatever its length;
+        // sops then fails in crypto/aes.NewCipher unless it is 16, 24 or 32 bytes (aes/cipher.go). Never try the next entry.
+        if (![16, 24, 32].includes(key.length)) throw nativeError('NATIVE_MALFORMED', file, `sops.age[${index}] holds a ${key.length}-byte data key; sops uses it as an AES key, which must be 16, 24 or 32 bytes`)
         return key
     }
     if (damaged !== undefined) {

@@ -42,12 +42,14 @@ export const parseEncValue = (text: string): EncValue | undefined => {
 }
 
 /**
- * AES-256-GCM open. Node accepts sops' 32-byte IV (GCM hashes non-96-bit IVs with GHASH, as Go does).
+ * AES-GCM open (AES-256 for the 32-byte keys sops writes; AES-128/192 for a 16/24-byte data key, which sops'
+ * crypto/aes.NewCipher takes too, whatever the `AES256_GCM` label says). Node accepts sops' 32-byte IV (GCM
+ * hashes non-96-bit IVs with GHASH, as Go does).
  * @returns the plaintext, or undefined when authentication fails (wrong key, path or any flipped byte).
  */
 export const openValue = (value: EncValue, key: Uint8Array, aad: string): Buffer | undefined => {
     try {
-        const decipher = createDecipheriv('aes-256-gcm', key, value.iv, { authTagLength: 16 })
+        const decipher = createDecipheriv(`aes-${key.length * 8}-gcm` as 'aes-256-gcm', key, value.iv, { authTagLength: 16 })
         decipher.setAAD(Buffer.from(aad, 'utf8'))
         decipher.setAuthTag(value.tag)
         return Buffer.concat([decipher.update(value.data), decipher.final()])
