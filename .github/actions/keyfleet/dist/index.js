@@ -48,7 +48,7 @@ var __toESM = (mod5, isNodeMode, target) => (target = mod5 != null ? __create(__
   mod5
 ));
 
-// node_modules/is-plain-obj/index.js
+// ../main/node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
   if (typeof value !== "object" || value === null) {
     return false;
@@ -57,15 +57,15 @@ function isPlainObject(value) {
   return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
 }
 var init_is_plain_obj = __esm({
-  "node_modules/is-plain-obj/index.js"() {
+  "../main/node_modules/is-plain-obj/index.js"() {
   }
 });
 
-// node_modules/execa/lib/arguments/file-url.js
+// ../main/node_modules/execa/lib/arguments/file-url.js
 import { fileURLToPath } from "node:url";
 var safeNormalizeFileUrl, normalizeDenoExecPath, isDenoExecPath, normalizeFileUrl;
 var init_file_url = __esm({
-  "node_modules/execa/lib/arguments/file-url.js"() {
+  "../main/node_modules/execa/lib/arguments/file-url.js"() {
     safeNormalizeFileUrl = (file, name) => {
       const fileString = normalizeFileUrl(normalizeDenoExecPath(file));
       if (typeof fileString !== "string") {
@@ -79,10 +79,10 @@ var init_file_url = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/parameters.js
+// ../main/node_modules/execa/lib/methods/parameters.js
 var normalizeParameters;
 var init_parameters = __esm({
-  "node_modules/execa/lib/methods/parameters.js"() {
+  "../main/node_modules/execa/lib/methods/parameters.js"() {
     init_is_plain_obj();
     init_file_url();
     normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
@@ -107,11 +107,11 @@ var init_parameters = __esm({
   }
 });
 
-// node_modules/execa/lib/utils/uint-array.js
+// ../main/node_modules/execa/lib/utils/uint-array.js
 import { StringDecoder } from "node:string_decoder";
 var objectToString, isArrayBuffer, isUint8Array, bufferToUint8Array, textEncoder, stringToUint8Array, textDecoder, uint8ArrayToString, joinToString, uint8ArraysToStrings, joinToUint8Array, stringsToUint8Arrays, concatUint8Arrays, getJoinLength;
 var init_uint_array = __esm({
-  "node_modules/execa/lib/utils/uint-array.js"() {
+  "../main/node_modules/execa/lib/utils/uint-array.js"() {
     ({ toString: objectToString } = Object.prototype);
     isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
     isUint8Array = (value) => objectToString.call(value) === "[object Uint8Array]";
@@ -159,11 +159,11 @@ var init_uint_array = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/template.js
+// ../main/node_modules/execa/lib/methods/template.js
 import { ChildProcess } from "node:child_process";
 var isTemplateString, parseTemplates, parseTemplate, splitByWhitespaces, DELIMITERS, ESCAPE_LENGTH, concatTokens, parseExpression, getSubprocessResult;
 var init_template = __esm({
-  "node_modules/execa/lib/methods/template.js"() {
+  "../main/node_modules/execa/lib/methods/template.js"() {
     init_is_plain_obj();
     init_uint_array();
     isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
@@ -267,11 +267,11 @@ var init_template = __esm({
   }
 });
 
-// node_modules/execa/lib/utils/standard-stream.js
+// ../main/node_modules/execa/lib/utils/standard-stream.js
 import process2 from "node:process";
 var isStandardStream, STANDARD_STREAMS, STANDARD_STREAMS_ALIASES, getStreamName;
 var init_standard_stream = __esm({
-  "node_modules/execa/lib/utils/standard-stream.js"() {
+  "../main/node_modules/execa/lib/utils/standard-stream.js"() {
     isStandardStream = (stream2) => STANDARD_STREAMS.includes(stream2);
     STANDARD_STREAMS = [process2.stdin, process2.stdout, process2.stderr];
     STANDARD_STREAMS_ALIASES = ["stdin", "stdout", "stderr"];
@@ -279,11 +279,11 @@ var init_standard_stream = __esm({
   }
 });
 
-// node_modules/execa/lib/arguments/specific.js
+// ../main/node_modules/execa/lib/arguments/specific.js
 import { debuglog } from "node:util";
 var normalizeFdSpecificOptions, normalizeFdSpecificOption, getStdioLength, normalizeFdSpecificValue, normalizeOptionObject, compareFdName, getFdNameOrder, parseFdName, parseFd, FD_REGEXP, addDefaultValue, verboseDefault, DEFAULT_OPTIONS, FD_SPECIFIC_OPTIONS, getFdSpecificValue;
 var init_specific = __esm({
-  "node_modules/execa/lib/arguments/specific.js"() {
+  "../main/node_modules/execa/lib/arguments/specific.js"() {
     init_is_plain_obj();
     init_standard_stream();
     normalizeFdSpecificOptions = (options) => {
@@ -357,10 +357,10 @@ Please set the "stdio" option to ensure that file descriptor exists.`);
   }
 });
 
-// node_modules/execa/lib/verbose/values.js
+// ../main/node_modules/execa/lib/verbose/values.js
 var isVerbose, isFullVerbose, getVerboseFunction, getFdVerbose, getFdGenericVerbose, isVerboseFunction, VERBOSE_VALUES;
 var init_values = __esm({
-  "node_modules/execa/lib/verbose/values.js"() {
+  "../main/node_modules/execa/lib/verbose/values.js"() {
     init_specific();
     isVerbose = ({ verbose }, fdNumber) => getFdVerbose(verbose, fdNumber) !== "none";
     isFullVerbose = ({ verbose }, fdNumber) => !["none", "short"].includes(getFdVerbose(verbose, fdNumber));
@@ -375,12 +375,12 @@ var init_values = __esm({
   }
 });
 
-// node_modules/execa/lib/arguments/escape.js
+// ../main/node_modules/execa/lib/arguments/escape.js
 import { platform as platform2 } from "node:process";
 import { stripVTControlCharacters } from "node:util";
 var joinCommand, escapeLines, escapeControlCharacters, escapeControlCharacter, getSpecialCharRegExp, SPECIAL_CHAR_REGEXP, COMMON_ESCAPES, ASTRAL_START, quoteString, NO_ESCAPE_REGEXP;
 var init_escape = __esm({
-  "node_modules/execa/lib/arguments/escape.js"() {
+  "../main/node_modules/execa/lib/arguments/escape.js"() {
     joinCommand = (filePath, rawArguments) => {
       const fileAndArguments = [filePath, ...rawArguments];
       const command = fileAndArguments.join(" ");
@@ -425,7 +425,7 @@ var init_escape = __esm({
   }
 });
 
-// node_modules/is-unicode-supported/index.js
+// ../main/node_modules/is-unicode-supported/index.js
 import process3 from "node:process";
 function isUnicodeSupported() {
   const { env } = process3;
@@ -436,14 +436,14 @@ function isUnicodeSupported() {
   return Boolean(env.WT_SESSION) || Boolean(env.TERMINUS_SUBLIME) || env.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env.TERMINAL_EMULATOR === "JetBrains-JediTerm";
 }
 var init_is_unicode_supported = __esm({
-  "node_modules/is-unicode-supported/index.js"() {
+  "../main/node_modules/is-unicode-supported/index.js"() {
   }
 });
 
-// node_modules/figures/index.js
+// ../main/node_modules/figures/index.js
 var common, specialMainSymbols, specialFallbackSymbols, mainSymbols, fallbackSymbols, shouldUseMain, figures, figures_default, replacements;
 var init_figures = __esm({
-  "node_modules/figures/index.js"() {
+  "../main/node_modules/figures/index.js"() {
     init_is_unicode_supported();
     common = {
       circleQuestionMark: "(?)",
@@ -722,11 +722,11 @@ var init_figures = __esm({
   }
 });
 
-// node_modules/yoctocolors/base.js
+// ../main/node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors, format, reset, bold, dim, italic, underline, underlineDouble, underlineCurly, underlineDotted, underlineDashed, overline, inverse, hidden, strikethrough, black, red, green, yellow, blue, magenta, cyan, white, gray, bgBlack, bgRed, bgGreen, bgYellow, bgBlue, bgMagenta, bgCyan, bgWhite, bgGray, redBright, greenBright, yellowBright, blueBright, magentaBright, cyanBright, whiteBright, bgRedBright, bgGreenBright, bgYellowBright, bgBlueBright, bgMagentaBright, bgCyanBright, bgWhiteBright, underlineBlack, underlineRed, underlineGreen, underlineYellow, underlineBlue, underlineMagenta, underlineCyan, underlineWhite, underlineGray, underlineRedBright, underlineGreenBright, underlineYellowBright, underlineBlueBright, underlineMagentaBright, underlineCyanBright, underlineWhiteBright;
 var init_base = __esm({
-  "node_modules/yoctocolors/base.js"() {
+  "../main/node_modules/yoctocolors/base.js"() {
     hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
     format = (open5, close) => {
       if (!hasColors) {
@@ -817,18 +817,18 @@ var init_base = __esm({
   }
 });
 
-// node_modules/yoctocolors/index.js
+// ../main/node_modules/yoctocolors/index.js
 var init_yoctocolors = __esm({
-  "node_modules/yoctocolors/index.js"() {
+  "../main/node_modules/yoctocolors/index.js"() {
     init_base();
     init_base();
   }
 });
 
-// node_modules/execa/lib/verbose/default.js
+// ../main/node_modules/execa/lib/verbose/default.js
 var defaultVerboseFunction, serializeTimestamp, padField, getFinalIcon, ICONS, identity, COLORS;
 var init_default = __esm({
-  "node_modules/execa/lib/verbose/default.js"() {
+  "../main/node_modules/execa/lib/verbose/default.js"() {
     init_figures();
     init_yoctocolors();
     defaultVerboseFunction = ({
@@ -871,10 +871,10 @@ var init_default = __esm({
   }
 });
 
-// node_modules/execa/lib/verbose/custom.js
+// ../main/node_modules/execa/lib/verbose/custom.js
 var applyVerboseOnLines, applyVerboseFunction, appendNewline;
 var init_custom = __esm({
-  "node_modules/execa/lib/verbose/custom.js"() {
+  "../main/node_modules/execa/lib/verbose/custom.js"() {
     init_values();
     applyVerboseOnLines = (printedLines, verboseInfo, fdNumber) => {
       const verboseFunction = getVerboseFunction(verboseInfo, fdNumber);
@@ -894,11 +894,11 @@ var init_custom = __esm({
   }
 });
 
-// node_modules/execa/lib/verbose/log.js
+// ../main/node_modules/execa/lib/verbose/log.js
 import { inspect } from "node:util";
 var verboseLog, getVerboseObject, getPrintedLines, getPrintedLine, serializeVerboseMessage, TAB_SIZE;
 var init_log = __esm({
-  "node_modules/execa/lib/verbose/log.js"() {
+  "../main/node_modules/execa/lib/verbose/log.js"() {
     init_escape();
     init_default();
     init_custom();
@@ -937,10 +937,10 @@ var init_log = __esm({
   }
 });
 
-// node_modules/execa/lib/verbose/start.js
+// ../main/node_modules/execa/lib/verbose/start.js
 var logCommand;
 var init_start = __esm({
-  "node_modules/execa/lib/verbose/start.js"() {
+  "../main/node_modules/execa/lib/verbose/start.js"() {
     init_values();
     init_log();
     logCommand = (escapedCommand, verboseInfo) => {
@@ -956,10 +956,10 @@ var init_start = __esm({
   }
 });
 
-// node_modules/execa/lib/verbose/info.js
+// ../main/node_modules/execa/lib/verbose/info.js
 var getVerboseInfo, getCommandId, COMMAND_ID, validateVerbose;
 var init_info = __esm({
-  "node_modules/execa/lib/verbose/info.js"() {
+  "../main/node_modules/execa/lib/verbose/info.js"() {
     init_values();
     getVerboseInfo = (verbose, escapedCommand, rawOptions) => {
       validateVerbose(verbose);
@@ -990,20 +990,20 @@ var init_info = __esm({
   }
 });
 
-// node_modules/execa/lib/return/duration.js
+// ../main/node_modules/execa/lib/return/duration.js
 import { hrtime } from "node:process";
 var getStartTime, getDurationMs;
 var init_duration = __esm({
-  "node_modules/execa/lib/return/duration.js"() {
+  "../main/node_modules/execa/lib/return/duration.js"() {
     getStartTime = () => hrtime.bigint();
     getDurationMs = (startTime) => Number(hrtime.bigint() - startTime) / 1e6;
   }
 });
 
-// node_modules/execa/lib/arguments/command.js
+// ../main/node_modules/execa/lib/arguments/command.js
 var handleCommand;
 var init_command = __esm({
-  "node_modules/execa/lib/arguments/command.js"() {
+  "../main/node_modules/execa/lib/arguments/command.js"() {
     init_start();
     init_info();
     init_duration();
@@ -1025,9 +1025,9 @@ var init_command = __esm({
   }
 });
 
-// node_modules/isexe/windows.js
+// ../main/node_modules/isexe/windows.js
 var require_windows = __commonJS({
-  "node_modules/isexe/windows.js"(exports, module) {
+  "../main/node_modules/isexe/windows.js"(exports, module) {
     module.exports = isexe;
     isexe.sync = sync;
     var fs3 = __require("fs");
@@ -1065,9 +1065,9 @@ var require_windows = __commonJS({
   }
 });
 
-// node_modules/isexe/mode.js
+// ../main/node_modules/isexe/mode.js
 var require_mode = __commonJS({
-  "node_modules/isexe/mode.js"(exports, module) {
+  "../main/node_modules/isexe/mode.js"(exports, module) {
     module.exports = isexe;
     isexe.sync = sync;
     var fs3 = __require("fs");
@@ -1098,9 +1098,9 @@ var require_mode = __commonJS({
   }
 });
 
-// node_modules/isexe/index.js
+// ../main/node_modules/isexe/index.js
 var require_isexe = __commonJS({
-  "node_modules/isexe/index.js"(exports, module) {
+  "../main/node_modules/isexe/index.js"(exports, module) {
     var fs3 = __require("fs");
     var core;
     if (process.platform === "win32" || global.TESTING_WINDOWS) {
@@ -1153,9 +1153,9 @@ var require_isexe = __commonJS({
   }
 });
 
-// node_modules/which/which.js
+// ../main/node_modules/which/which.js
 var require_which = __commonJS({
-  "node_modules/which/which.js"(exports, module) {
+  "../main/node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
     var path6 = __require("path");
     var COLON = isWindows ? ";" : ":";
@@ -1249,9 +1249,9 @@ var require_which = __commonJS({
   }
 });
 
-// node_modules/path-key/index.js
+// ../main/node_modules/path-key/index.js
 var require_path_key = __commonJS({
-  "node_modules/path-key/index.js"(exports, module) {
+  "../main/node_modules/path-key/index.js"(exports, module) {
     "use strict";
     var pathKey2 = (options = {}) => {
       const environment = options.env || process.env;
@@ -1266,9 +1266,9 @@ var require_path_key = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/util/resolveCommand.js
+// ../main/node_modules/cross-spawn/lib/util/resolveCommand.js
 var require_resolveCommand = __commonJS({
-  "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
     var path6 = __require("path");
     var which2 = require_which();
@@ -1308,9 +1308,9 @@ var require_resolveCommand = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/util/escape.js
+// ../main/node_modules/cross-spawn/lib/util/escape.js
 var require_escape = __commonJS({
-  "node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
     "use strict";
     var metaCharsRegExp = /([()\][%!^"`<>&|;, *?])/g;
     function escapeCommand(arg) {
@@ -1333,17 +1333,17 @@ var require_escape = __commonJS({
   }
 });
 
-// node_modules/shebang-regex/index.js
+// ../main/node_modules/shebang-regex/index.js
 var require_shebang_regex = __commonJS({
-  "node_modules/shebang-regex/index.js"(exports, module) {
+  "../main/node_modules/shebang-regex/index.js"(exports, module) {
     "use strict";
     module.exports = /^#!(.*)/;
   }
 });
 
-// node_modules/shebang-command/index.js
+// ../main/node_modules/shebang-command/index.js
 var require_shebang_command = __commonJS({
-  "node_modules/shebang-command/index.js"(exports, module) {
+  "../main/node_modules/shebang-command/index.js"(exports, module) {
     "use strict";
     var shebangRegex = require_shebang_regex();
     module.exports = (string = "") => {
@@ -1361,9 +1361,9 @@ var require_shebang_command = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/util/readShebang.js
+// ../main/node_modules/cross-spawn/lib/util/readShebang.js
 var require_readShebang = __commonJS({
-  "node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
     "use strict";
     var fs3 = __require("fs");
     var shebangCommand = require_shebang_command();
@@ -1383,9 +1383,9 @@ var require_readShebang = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/parse.js
+// ../main/node_modules/cross-spawn/lib/parse.js
 var require_parse = __commonJS({
-  "node_modules/cross-spawn/lib/parse.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
     var path6 = __require("path");
     var resolveCommand = require_resolveCommand();
@@ -1445,9 +1445,9 @@ var require_parse = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/lib/enoent.js
+// ../main/node_modules/cross-spawn/lib/enoent.js
 var require_enoent = __commonJS({
-  "node_modules/cross-spawn/lib/enoent.js"(exports, module) {
+  "../main/node_modules/cross-spawn/lib/enoent.js"(exports, module) {
     "use strict";
     var isWin = process.platform === "win32";
     function notFoundError(original, syscall) {
@@ -1495,9 +1495,9 @@ var require_enoent = __commonJS({
   }
 });
 
-// node_modules/cross-spawn/index.js
+// ../main/node_modules/cross-spawn/index.js
 var require_cross_spawn = __commonJS({
-  "node_modules/cross-spawn/index.js"(exports, module) {
+  "../main/node_modules/cross-spawn/index.js"(exports, module) {
     "use strict";
     var cp = __require("child_process");
     var parse = require_parse();
@@ -1522,7 +1522,7 @@ var require_cross_spawn = __commonJS({
   }
 });
 
-// node_modules/npm-run-path/node_modules/path-key/index.js
+// ../main/node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options = {}) {
   const {
     env = process.env,
@@ -1534,17 +1534,17 @@ function pathKey(options = {}) {
   return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
 }
 var init_path_key = __esm({
-  "node_modules/npm-run-path/node_modules/path-key/index.js"() {
+  "../main/node_modules/npm-run-path/node_modules/path-key/index.js"() {
   }
 });
 
-// node_modules/unicorn-magic/default.js
+// ../main/node_modules/unicorn-magic/default.js
 var init_default2 = __esm({
-  "node_modules/unicorn-magic/default.js"() {
+  "../main/node_modules/unicorn-magic/default.js"() {
   }
 });
 
-// node_modules/unicorn-magic/node.js
+// ../main/node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
 import path from "node:path";
@@ -1567,19 +1567,19 @@ function traversePathUp(startPath) {
 }
 var execFileOriginal, TEN_MEGABYTES_IN_BYTES;
 var init_node = __esm({
-  "node_modules/unicorn-magic/node.js"() {
+  "../main/node_modules/unicorn-magic/node.js"() {
     init_default2();
     execFileOriginal = promisify(execFileCallback);
     TEN_MEGABYTES_IN_BYTES = 10 * 1024 * 1024;
   }
 });
 
-// node_modules/npm-run-path/index.js
+// ../main/node_modules/npm-run-path/index.js
 import process4 from "node:process";
 import path2 from "node:path";
 var npmRunPath, applyPreferLocal, applyExecPath, npmRunPathEnv;
 var init_npm_run_path = __esm({
-  "node_modules/npm-run-path/index.js"() {
+  "../main/node_modules/npm-run-path/index.js"() {
     init_path_key();
     init_node();
     npmRunPath = ({
@@ -1624,10 +1624,10 @@ var init_npm_run_path = __esm({
   }
 });
 
-// node_modules/execa/lib/return/final-error.js
+// ../main/node_modules/execa/lib/return/final-error.js
 var getFinalError, DiscardedError, setErrorName, isExecaError, execaErrorSymbol, isErrorInstance, ExecaError, ExecaSyncError;
 var init_final_error = __esm({
-  "node_modules/execa/lib/return/final-error.js"() {
+  "../main/node_modules/execa/lib/return/final-error.js"() {
     getFinalError = (originalError, message, isSync) => {
       const ErrorClass = isSync ? ExecaSyncError : ExecaError;
       const options = originalError instanceof DiscardedError ? {} : { cause: originalError };
@@ -1661,10 +1661,10 @@ var init_final_error = __esm({
   }
 });
 
-// node_modules/human-signals/build/src/realtime.js
+// ../main/node_modules/human-signals/build/src/realtime.js
 var getRealtimeSignals, getRealtimeSignal, SIGRTMIN, SIGRTMAX;
 var init_realtime = __esm({
-  "node_modules/human-signals/build/src/realtime.js"() {
+  "../main/node_modules/human-signals/build/src/realtime.js"() {
     getRealtimeSignals = () => {
       const length = SIGRTMAX - SIGRTMIN + 1;
       return Array.from({ length }, getRealtimeSignal);
@@ -1681,10 +1681,10 @@ var init_realtime = __esm({
   }
 });
 
-// node_modules/human-signals/build/src/core.js
+// ../main/node_modules/human-signals/build/src/core.js
 var SIGNALS;
 var init_core = __esm({
-  "node_modules/human-signals/build/src/core.js"() {
+  "../main/node_modules/human-signals/build/src/core.js"() {
     SIGNALS = [
       {
         name: "SIGHUP",
@@ -1959,11 +1959,11 @@ var init_core = __esm({
   }
 });
 
-// node_modules/human-signals/build/src/signals.js
+// ../main/node_modules/human-signals/build/src/signals.js
 import { constants as constants3 } from "node:os";
 var getSignals, normalizeSignal;
 var init_signals = __esm({
-  "node_modules/human-signals/build/src/signals.js"() {
+  "../main/node_modules/human-signals/build/src/signals.js"() {
     init_core();
     init_realtime();
     getSignals = () => {
@@ -1989,11 +1989,11 @@ var init_signals = __esm({
   }
 });
 
-// node_modules/human-signals/build/src/main.js
+// ../main/node_modules/human-signals/build/src/main.js
 import { constants as constants4 } from "node:os";
 var getSignalsByName, getSignalByName, signalsByName, getSignalsByNumber, getSignalByNumber, findSignalByNumber, signalsByNumber;
 var init_main = __esm({
-  "node_modules/human-signals/build/src/main.js"() {
+  "../main/node_modules/human-signals/build/src/main.js"() {
     init_realtime();
     init_signals();
     getSignalsByName = () => {
@@ -2048,11 +2048,11 @@ var init_main = __esm({
   }
 });
 
-// node_modules/execa/lib/terminate/signal.js
+// ../main/node_modules/execa/lib/terminate/signal.js
 import { constants as constants5 } from "node:os";
 var normalizeKillSignal, normalizeSignalArgument, normalizeSignal2, normalizeSignalInteger, getSignalsIntegerToName, signalsIntegerToName, normalizeSignalName, getAvailableSignals, getAvailableSignalNames, getAvailableSignalIntegers, getSignalDescription;
 var init_signal = __esm({
-  "node_modules/execa/lib/terminate/signal.js"() {
+  "../main/node_modules/execa/lib/terminate/signal.js"() {
     init_main();
     normalizeKillSignal = (killSignal) => {
       const optionName = "option `killSignal`";
@@ -2099,11 +2099,11 @@ Available signal numbers: ${getAvailableSignalIntegers()}.`;
   }
 });
 
-// node_modules/execa/lib/terminate/kill.js
+// ../main/node_modules/execa/lib/terminate/kill.js
 import { setTimeout as setTimeout2 } from "node:timers/promises";
 var normalizeForceKillAfterDelay, DEFAULT_FORCE_KILL_TIMEOUT, subprocessKill, parseKillArguments, emitKillError, setKillTimeout, killOnTimeout;
 var init_kill = __esm({
-  "node_modules/execa/lib/terminate/kill.js"() {
+  "../main/node_modules/execa/lib/terminate/kill.js"() {
     init_final_error();
     init_signal();
     normalizeForceKillAfterDelay = (forceKillAfterDelay) => {
@@ -2174,11 +2174,11 @@ var init_kill = __esm({
   }
 });
 
-// node_modules/execa/lib/utils/abort-signal.js
+// ../main/node_modules/execa/lib/utils/abort-signal.js
 import { once } from "node:events";
 var onAbortedSignal;
 var init_abort_signal = __esm({
-  "node_modules/execa/lib/utils/abort-signal.js"() {
+  "../main/node_modules/execa/lib/utils/abort-signal.js"() {
     onAbortedSignal = async (mainSignal, stopSignal) => {
       if (!mainSignal.aborted) {
         await once(mainSignal, "abort", { signal: stopSignal });
@@ -2187,10 +2187,10 @@ var init_abort_signal = __esm({
   }
 });
 
-// node_modules/execa/lib/terminate/cancel.js
+// ../main/node_modules/execa/lib/terminate/cancel.js
 var validateCancelSignal, throwOnCancel, terminateOnCancel;
 var init_cancel = __esm({
-  "node_modules/execa/lib/terminate/cancel.js"() {
+  "../main/node_modules/execa/lib/terminate/cancel.js"() {
     init_abort_signal();
     validateCancelSignal = ({ cancelSignal }) => {
       if (cancelSignal !== void 0 && Object.prototype.toString.call(cancelSignal) !== "[object AbortSignal]") {
@@ -2207,10 +2207,10 @@ var init_cancel = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/validation.js
+// ../main/node_modules/execa/lib/ipc/validation.js
 var validateIpcMethod, validateIpcOption, validateConnection, throwOnEarlyDisconnect, throwOnStrictDeadlockError, getStrictResponseError, throwOnMissingStrict, throwOnStrictDisconnect, getAbortDisconnectError, throwOnMissingParent, handleEpipeError, handleSerializationError, isSerializationError, SERIALIZATION_ERROR_CODES, SERIALIZATION_ERROR_MESSAGES, getMethodName, getNamespaceName, getOtherProcessName, disconnect;
 var init_validation = __esm({
-  "node_modules/execa/lib/ipc/validation.js"() {
+  "../main/node_modules/execa/lib/ipc/validation.js"() {
     validateIpcMethod = ({ methodName, isSubprocess, ipc, isConnected: isConnected2 }) => {
       validateIpcOption(methodName, isSubprocess, ipc);
       validateConnection(methodName, isSubprocess, isConnected2);
@@ -2284,10 +2284,10 @@ const [receivedMessage] = await Promise.all([
   }
 });
 
-// node_modules/execa/lib/utils/deferred.js
+// ../main/node_modules/execa/lib/utils/deferred.js
 var createDeferred;
 var init_deferred = __esm({
-  "node_modules/execa/lib/utils/deferred.js"() {
+  "../main/node_modules/execa/lib/utils/deferred.js"() {
     createDeferred = () => {
       const methods = {};
       const promise = new Promise((resolve3, reject) => {
@@ -2298,10 +2298,10 @@ var init_deferred = __esm({
   }
 });
 
-// node_modules/execa/lib/arguments/fd-options.js
+// ../main/node_modules/execa/lib/arguments/fd-options.js
 var getToStream, getFromStream, SUBPROCESS_OPTIONS, getFdNumber, parseFdNumber, validateFdNumber, getInvalidStdioOptionMessage, getInvalidStdioOption, getUsedDescriptor, getOptionName, serializeOptionValue;
 var init_fd_options = __esm({
-  "node_modules/execa/lib/arguments/fd-options.js"() {
+  "../main/node_modules/execa/lib/arguments/fd-options.js"() {
     init_specific();
     getToStream = (destination, to = "stdin") => {
       const isWritable = true;
@@ -2384,11 +2384,11 @@ Please set this option with "pipe" instead.`;
   }
 });
 
-// node_modules/execa/lib/utils/max-listeners.js
+// ../main/node_modules/execa/lib/utils/max-listeners.js
 import { addAbortListener } from "node:events";
 var incrementMaxListeners;
 var init_max_listeners = __esm({
-  "node_modules/execa/lib/utils/max-listeners.js"() {
+  "../main/node_modules/execa/lib/utils/max-listeners.js"() {
     incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal) => {
       const maxListeners = eventEmitter.getMaxListeners();
       if (maxListeners === 0 || maxListeners === Number.POSITIVE_INFINITY) {
@@ -2402,10 +2402,10 @@ var init_max_listeners = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/reference.js
+// ../main/node_modules/execa/lib/ipc/reference.js
 var addReference, addReferenceCount, removeReference, removeReferenceCount, undoAddedReferences, redoAddedReferences;
 var init_reference = __esm({
-  "node_modules/execa/lib/ipc/reference.js"() {
+  "../main/node_modules/execa/lib/ipc/reference.js"() {
     addReference = (channel, reference) => {
       if (reference) {
         addReferenceCount(channel);
@@ -2437,12 +2437,12 @@ var init_reference = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/incoming.js
+// ../main/node_modules/execa/lib/ipc/incoming.js
 import { once as once2 } from "node:events";
 import { scheduler } from "node:timers/promises";
 var onMessage, onDisconnect, INCOMING_MESSAGES;
 var init_incoming = __esm({
-  "node_modules/execa/lib/ipc/incoming.js"() {
+  "../main/node_modules/execa/lib/ipc/incoming.js"() {
     init_outgoing();
     init_reference();
     init_strict();
@@ -2489,11 +2489,11 @@ var init_incoming = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/forward.js
+// ../main/node_modules/execa/lib/ipc/forward.js
 import { EventEmitter } from "node:events";
 var getIpcEmitter, IPC_EMITTERS, forwardEvents, isConnected;
 var init_forward = __esm({
-  "node_modules/execa/lib/ipc/forward.js"() {
+  "../main/node_modules/execa/lib/ipc/forward.js"() {
     init_incoming();
     init_reference();
     getIpcEmitter = (anyProcess, channel, isSubprocess) => {
@@ -2536,11 +2536,11 @@ var init_forward = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/strict.js
+// ../main/node_modules/execa/lib/ipc/strict.js
 import { once as once3 } from "node:events";
 var handleSendStrict, count, validateStrictDeadlock, handleStrictRequest, handleStrictResponse, waitForStrictResponse, STRICT_RESPONSES, throwOnDisconnect, REQUEST_TYPE, RESPONSE_TYPE;
 var init_strict = __esm({
-  "node_modules/execa/lib/ipc/strict.js"() {
+  "../main/node_modules/execa/lib/ipc/strict.js"() {
     init_deferred();
     init_max_listeners();
     init_send();
@@ -2631,10 +2631,10 @@ var init_strict = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/outgoing.js
+// ../main/node_modules/execa/lib/ipc/outgoing.js
 var startSendMessage, endSendMessage, waitForOutgoingMessages, OUTGOING_MESSAGES, hasMessageListeners, getMinListenerCount;
 var init_outgoing = __esm({
-  "node_modules/execa/lib/ipc/outgoing.js"() {
+  "../main/node_modules/execa/lib/ipc/outgoing.js"() {
     init_deferred();
     init_specific();
     init_fd_options();
@@ -2667,11 +2667,11 @@ var init_outgoing = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/send.js
+// ../main/node_modules/execa/lib/ipc/send.js
 import { promisify as promisify2 } from "node:util";
 var sendMessage, sendMessageAsync, sendOneMessage, getSendMethod, PROCESS_SEND_METHODS;
 var init_send = __esm({
-  "node_modules/execa/lib/ipc/send.js"() {
+  "../main/node_modules/execa/lib/ipc/send.js"() {
     init_validation();
     init_outgoing();
     init_strict();
@@ -2746,11 +2746,11 @@ var init_send = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/graceful.js
+// ../main/node_modules/execa/lib/ipc/graceful.js
 import { scheduler as scheduler2 } from "node:timers/promises";
 var sendAbort, getCancelSignal, startIpc, cancelListening, handleAbort, GRACEFUL_CANCEL_TYPE, abortOnDisconnect, cancelController;
 var init_graceful = __esm({
-  "node_modules/execa/lib/ipc/graceful.js"() {
+  "../main/node_modules/execa/lib/ipc/graceful.js"() {
     init_send();
     init_forward();
     init_validation();
@@ -2806,10 +2806,10 @@ var init_graceful = __esm({
   }
 });
 
-// node_modules/execa/lib/terminate/graceful.js
+// ../main/node_modules/execa/lib/terminate/graceful.js
 var validateGracefulCancel, throwOnGracefulCancel, sendOnAbort, getReason;
 var init_graceful2 = __esm({
-  "node_modules/execa/lib/terminate/graceful.js"() {
+  "../main/node_modules/execa/lib/terminate/graceful.js"() {
     init_abort_signal();
     init_graceful();
     init_kill();
@@ -2870,11 +2870,11 @@ var init_graceful2 = __esm({
   }
 });
 
-// node_modules/execa/lib/terminate/timeout.js
+// ../main/node_modules/execa/lib/terminate/timeout.js
 import { setTimeout as setTimeout3 } from "node:timers/promises";
 var validateTimeout, throwOnTimeout, killAfterTimeout;
 var init_timeout = __esm({
-  "node_modules/execa/lib/terminate/timeout.js"() {
+  "../main/node_modules/execa/lib/terminate/timeout.js"() {
     init_final_error();
     validateTimeout = ({ timeout }) => {
       if (timeout !== void 0 && (!Number.isFinite(timeout) || timeout < 0)) {
@@ -2891,12 +2891,12 @@ var init_timeout = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/node.js
+// ../main/node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
 import path3 from "node:path";
 var mapNode, handleNodeOption;
 var init_node2 = __esm({
-  "node_modules/execa/lib/methods/node.js"() {
+  "../main/node_modules/execa/lib/methods/node.js"() {
     init_file_url();
     mapNode = ({ options }) => {
       if (options.node === false) {
@@ -2938,11 +2938,11 @@ var init_node2 = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/ipc-input.js
+// ../main/node_modules/execa/lib/ipc/ipc-input.js
 import { serialize } from "node:v8";
 var validateIpcInputOption, validateAdvancedInput, validateJsonInput, validateIpcInput, sendIpcInput;
 var init_ipc_input = __esm({
-  "node_modules/execa/lib/ipc/ipc-input.js"() {
+  "../main/node_modules/execa/lib/ipc/ipc-input.js"() {
     validateIpcInputOption = ({ ipcInput, ipc, serialization }) => {
       if (ipcInput === void 0) {
         return;
@@ -2979,10 +2979,10 @@ var init_ipc_input = __esm({
   }
 });
 
-// node_modules/execa/lib/arguments/encoding-option.js
+// ../main/node_modules/execa/lib/arguments/encoding-option.js
 var validateEncoding, TEXT_ENCODINGS, BINARY_ENCODINGS, ENCODINGS, getCorrectEncoding, ENCODING_ALIASES, serializeEncoding;
 var init_encoding_option = __esm({
-  "node_modules/execa/lib/arguments/encoding-option.js"() {
+  "../main/node_modules/execa/lib/arguments/encoding-option.js"() {
     validateEncoding = ({ encoding }) => {
       if (ENCODINGS.has(encoding)) {
         return;
@@ -3026,13 +3026,13 @@ Please rename it to one of: ${correctEncodings}.`);
   }
 });
 
-// node_modules/execa/lib/arguments/cwd.js
+// ../main/node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
 import path4 from "node:path";
 import process5 from "node:process";
 var normalizeCwd, getDefaultCwd, fixCwdError;
 var init_cwd = __esm({
-  "node_modules/execa/lib/arguments/cwd.js"() {
+  "../main/node_modules/execa/lib/arguments/cwd.js"() {
     init_file_url();
     normalizeCwd = (cwd = getDefaultCwd()) => {
       const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
@@ -3068,12 +3068,12 @@ ${originalMessage}`;
   }
 });
 
-// node_modules/execa/lib/arguments/options.js
+// ../main/node_modules/execa/lib/arguments/options.js
 import path5 from "node:path";
 import process6 from "node:process";
 var import_cross_spawn, normalizeOptions, addDefaultOptions, getEnv;
 var init_options = __esm({
-  "node_modules/execa/lib/arguments/options.js"() {
+  "../main/node_modules/execa/lib/arguments/options.js"() {
     import_cross_spawn = __toESM(require_cross_spawn(), 1);
     init_npm_run_path();
     init_kill();
@@ -3159,15 +3159,15 @@ var init_options = __esm({
   }
 });
 
-// node_modules/execa/lib/arguments/shell.js
+// ../main/node_modules/execa/lib/arguments/shell.js
 var concatenateShell;
 var init_shell = __esm({
-  "node_modules/execa/lib/arguments/shell.js"() {
+  "../main/node_modules/execa/lib/arguments/shell.js"() {
     concatenateShell = (file, commandArguments, options) => options.shell && commandArguments.length > 0 ? [[file, ...commandArguments].join(" "), [], options] : [file, commandArguments, options];
   }
 });
 
-// node_modules/strip-final-newline/index.js
+// ../main/node_modules/strip-final-newline/index.js
 function stripFinalNewline(input) {
   if (typeof input === "string") {
     return stripFinalNewlineString(input);
@@ -3179,7 +3179,7 @@ function stripFinalNewline(input) {
 }
 var stripFinalNewlineString, stripFinalNewlineBinary, LF, LF_BINARY, CR, CR_BINARY;
 var init_strip_final_newline = __esm({
-  "node_modules/strip-final-newline/index.js"() {
+  "../main/node_modules/strip-final-newline/index.js"() {
     stripFinalNewlineString = (input) => input.at(-1) === LF ? input.slice(0, input.at(-2) === CR ? -2 : -1) : input;
     stripFinalNewlineBinary = (input) => input.at(-1) === LF_BINARY ? input.subarray(0, input.at(-2) === CR_BINARY ? -2 : -1) : input;
     LF = "\n";
@@ -3189,7 +3189,7 @@ var init_strip_final_newline = __esm({
   }
 });
 
-// node_modules/is-stream/index.js
+// ../main/node_modules/is-stream/index.js
 function isStream(stream2, { checkOpen = true } = {}) {
   return stream2 !== null && typeof stream2 === "object" && (stream2.writable || stream2.readable || !checkOpen || stream2.writable === void 0 && stream2.readable === void 0) && typeof stream2.pipe === "function";
 }
@@ -3203,11 +3203,11 @@ function isDuplexStream(stream2, options) {
   return isWritableStream(stream2, options) && isReadableStream(stream2, options);
 }
 var init_is_stream = __esm({
-  "node_modules/is-stream/index.js"() {
+  "../main/node_modules/is-stream/index.js"() {
   }
 });
 
-// node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
+// ../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
 function i() {
   return this[n].next();
 }
@@ -3223,7 +3223,7 @@ function h({ preventCancel: r = false } = {}) {
 }
 var a, c, n, u;
 var init_asyncIterator = __esm({
-  "node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js"() {
+  "../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js"() {
     a = Object.getPrototypeOf(
       Object.getPrototypeOf(
         /* istanbul ignore next */
@@ -3300,24 +3300,24 @@ var init_asyncIterator = __esm({
   }
 });
 
-// node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js
+// ../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js
 var init_fromAnyIterable = __esm({
-  "node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js"() {
+  "../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js"() {
   }
 });
 
-// node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
+// ../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
 var init_ponyfill = __esm({
-  "node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js"() {
+  "../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js"() {
     init_asyncIterator();
     init_fromAnyIterable();
   }
 });
 
-// node_modules/get-stream/source/stream.js
+// ../main/node_modules/get-stream/source/stream.js
 var getAsyncIterable, toString, getStreamIterable, handleStreamEnd, nodeImports;
 var init_stream = __esm({
-  "node_modules/get-stream/source/stream.js"() {
+  "../main/node_modules/get-stream/source/stream.js"() {
     init_is_stream();
     init_ponyfill();
     getAsyncIterable = (stream2) => {
@@ -3369,10 +3369,10 @@ var init_stream = __esm({
   }
 });
 
-// node_modules/get-stream/source/contents.js
+// ../main/node_modules/get-stream/source/contents.js
 var getStreamContents, appendFinalChunk, appendChunk, addNewChunk, getChunkType, objectToString2, MaxBufferError;
 var init_contents = __esm({
-  "node_modules/get-stream/source/contents.js"() {
+  "../main/node_modules/get-stream/source/contents.js"() {
     init_stream();
     getStreamContents = async (stream2, { init, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
       const asyncIterable = getAsyncIterable(stream2);
@@ -3470,10 +3470,10 @@ var init_contents = __esm({
   }
 });
 
-// node_modules/get-stream/source/utils.js
+// ../main/node_modules/get-stream/source/utils.js
 var identity2, noop, getContentsProperty, throwObjectStream, getLengthProperty;
 var init_utils = __esm({
-  "node_modules/get-stream/source/utils.js"() {
+  "../main/node_modules/get-stream/source/utils.js"() {
     identity2 = (value) => value;
     noop = () => void 0;
     getContentsProperty = ({ contents }) => contents;
@@ -3484,13 +3484,13 @@ var init_utils = __esm({
   }
 });
 
-// node_modules/get-stream/source/array.js
+// ../main/node_modules/get-stream/source/array.js
 async function getStreamAsArray(stream2, options) {
   return getStreamContents(stream2, arrayMethods, options);
 }
 var initArray, increment, addArrayChunk, arrayMethods;
 var init_array = __esm({
-  "node_modules/get-stream/source/array.js"() {
+  "../main/node_modules/get-stream/source/array.js"() {
     init_contents();
     init_utils();
     initArray = () => ({ contents: [] });
@@ -3518,13 +3518,13 @@ var init_array = __esm({
   }
 });
 
-// node_modules/get-stream/source/array-buffer.js
+// ../main/node_modules/get-stream/source/array-buffer.js
 async function getStreamAsArrayBuffer(stream2, options) {
   return getStreamContents(stream2, arrayBufferMethods, options);
 }
 var initArrayBuffer, useTextEncoder, textEncoder2, useUint8Array, useUint8ArrayWithOffset, truncateArrayBufferChunk, addArrayBufferChunk, resizeArrayBufferSlow, resizeArrayBuffer, getNewContentsLength, SCALE_FACTOR, finalizeArrayBuffer, hasArrayBufferResize, arrayBufferMethods;
 var init_array_buffer = __esm({
-  "node_modules/get-stream/source/array-buffer.js"() {
+  "../main/node_modules/get-stream/source/array-buffer.js"() {
     init_contents();
     init_utils();
     initArrayBuffer = () => ({ contents: new ArrayBuffer(0) });
@@ -3578,13 +3578,13 @@ var init_array_buffer = __esm({
   }
 });
 
-// node_modules/get-stream/source/string.js
+// ../main/node_modules/get-stream/source/string.js
 async function getStreamAsString(stream2, options) {
   return getStreamContents(stream2, stringMethods, options);
 }
 var initString, useTextDecoder, addStringChunk, truncateStringChunk, getFinalStringChunk, stringMethods;
 var init_string = __esm({
-  "node_modules/get-stream/source/string.js"() {
+  "../main/node_modules/get-stream/source/string.js"() {
     init_contents();
     init_utils();
     initString = () => ({ contents: "", textDecoder: new TextDecoder() });
@@ -3614,9 +3614,9 @@ var init_string = __esm({
   }
 });
 
-// node_modules/get-stream/source/exports.js
+// ../main/node_modules/get-stream/source/exports.js
 var init_exports = __esm({
-  "node_modules/get-stream/source/exports.js"() {
+  "../main/node_modules/get-stream/source/exports.js"() {
     init_array();
     init_array_buffer();
     init_string();
@@ -3624,21 +3624,21 @@ var init_exports = __esm({
   }
 });
 
-// node_modules/get-stream/source/index.js
+// ../main/node_modules/get-stream/source/index.js
 import { on } from "node:events";
 import { finished } from "node:stream/promises";
 var init_source = __esm({
-  "node_modules/get-stream/source/index.js"() {
+  "../main/node_modules/get-stream/source/index.js"() {
     init_stream();
     init_exports();
     Object.assign(nodeImports, { on, finished });
   }
 });
 
-// node_modules/execa/lib/io/max-buffer.js
+// ../main/node_modules/execa/lib/io/max-buffer.js
 var handleMaxBuffer, getMaxBufferUnit, checkIpcMaxBuffer, getMaxBufferMessage, getMaxBufferInfo, isMaxBufferSync, truncateMaxBufferSync, getMaxBufferSync;
 var init_max_buffer = __esm({
-  "node_modules/execa/lib/io/max-buffer.js"() {
+  "../main/node_modules/execa/lib/io/max-buffer.js"() {
     init_source();
     init_standard_stream();
     init_specific();
@@ -3702,11 +3702,11 @@ var init_max_buffer = __esm({
   }
 });
 
-// node_modules/execa/lib/return/message.js
+// ../main/node_modules/execa/lib/return/message.js
 import { inspect as inspect2 } from "node:util";
 var createMessages, getErrorPrefix, getForcefulSuffix, getOriginalMessage, serializeIpcMessage, serializeMessagePart, serializeMessageItem;
 var init_message = __esm({
-  "node_modules/execa/lib/return/message.js"() {
+  "../main/node_modules/execa/lib/return/message.js"() {
     init_strip_final_newline();
     init_uint_array();
     init_cwd();
@@ -3833,10 +3833,10 @@ ${originalMessage}`;
   }
 });
 
-// node_modules/execa/lib/return/result.js
+// ../main/node_modules/execa/lib/return/result.js
 var makeSuccessResult, makeEarlyError, makeError, getErrorProperties, omitUndefinedProperties, normalizeExitPayload;
 var init_result = __esm({
-  "node_modules/execa/lib/return/result.js"() {
+  "../main/node_modules/execa/lib/return/result.js"() {
     init_signal();
     init_duration();
     init_final_error();
@@ -4015,7 +4015,7 @@ var init_result = __esm({
   }
 });
 
-// node_modules/parse-ms/index.js
+// ../main/node_modules/parse-ms/index.js
 function parseNumber(milliseconds) {
   return {
     days: Math.trunc(milliseconds / 864e5),
@@ -4054,12 +4054,12 @@ function parseMilliseconds(milliseconds) {
 }
 var toZeroIfInfinity;
 var init_parse_ms = __esm({
-  "node_modules/parse-ms/index.js"() {
+  "../main/node_modules/parse-ms/index.js"() {
     toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
   }
 });
 
-// node_modules/pretty-ms/index.js
+// ../main/node_modules/pretty-ms/index.js
 function prettyMilliseconds(milliseconds, options) {
   const isBigInt = typeof milliseconds === "bigint";
   if (!isBigInt && !Number.isFinite(milliseconds)) {
@@ -4156,7 +4156,7 @@ function prettyMilliseconds(milliseconds, options) {
 }
 var isZero, pluralize, SECOND_ROUNDING_EPSILON, ONE_DAY_IN_MILLISECONDS;
 var init_pretty_ms = __esm({
-  "node_modules/pretty-ms/index.js"() {
+  "../main/node_modules/pretty-ms/index.js"() {
     init_parse_ms();
     isZero = (value) => value === 0 || value === 0n;
     pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
@@ -4165,10 +4165,10 @@ var init_pretty_ms = __esm({
   }
 });
 
-// node_modules/execa/lib/verbose/error.js
+// ../main/node_modules/execa/lib/verbose/error.js
 var logError;
 var init_error = __esm({
-  "node_modules/execa/lib/verbose/error.js"() {
+  "../main/node_modules/execa/lib/verbose/error.js"() {
     init_log();
     logError = (result, verboseInfo) => {
       if (result.failed) {
@@ -4183,10 +4183,10 @@ var init_error = __esm({
   }
 });
 
-// node_modules/execa/lib/verbose/complete.js
+// ../main/node_modules/execa/lib/verbose/complete.js
 var logResult, logDuration;
 var init_complete = __esm({
-  "node_modules/execa/lib/verbose/complete.js"() {
+  "../main/node_modules/execa/lib/verbose/complete.js"() {
     init_pretty_ms();
     init_values();
     init_log();
@@ -4210,10 +4210,10 @@ var init_complete = __esm({
   }
 });
 
-// node_modules/execa/lib/return/reject.js
+// ../main/node_modules/execa/lib/return/reject.js
 var handleResult;
 var init_reject = __esm({
-  "node_modules/execa/lib/return/reject.js"() {
+  "../main/node_modules/execa/lib/return/reject.js"() {
     init_complete();
     handleResult = (result, verboseInfo, { reject }) => {
       logResult(result, verboseInfo);
@@ -4225,10 +4225,10 @@ var init_reject = __esm({
   }
 });
 
-// node_modules/execa/lib/stdio/type.js
+// ../main/node_modules/execa/lib/stdio/type.js
 var getStdioItemType, getTransformObjectType, getDuplexType, getTransformStreamType, validateNonGeneratorType, checkUndefinedOption, getGeneratorObjectType, checkBooleanOption, isGenerator, isAsyncGenerator, isSyncGenerator, isTransformOptions, isUrl, isRegularUrl, isFilePathObject, FILE_PATH_KEYS, isFilePathString, isUnknownStdioString, KNOWN_STDIO_STRINGS, isReadableStream2, isWritableStream2, isWebStream, isTransformStream, isAsyncIterableObject, isIterableObject, isObject, TRANSFORM_TYPES, FILE_TYPES, SPECIAL_DUPLICATE_TYPES_SYNC, SPECIAL_DUPLICATE_TYPES, FORBID_DUPLICATE_TYPES, TYPE_TO_MESSAGE;
 var init_type = __esm({
-  "node_modules/execa/lib/stdio/type.js"() {
+  "../main/node_modules/execa/lib/stdio/type.js"() {
     init_is_stream();
     init_is_plain_obj();
     init_uint_array();
@@ -4359,10 +4359,10 @@ var init_type = __esm({
   }
 });
 
-// node_modules/execa/lib/transform/object-mode.js
+// ../main/node_modules/execa/lib/transform/object-mode.js
 var getTransformObjectModes, getOutputObjectModes, getInputObjectModes, getFdObjectMode;
 var init_object_mode = __esm({
-  "node_modules/execa/lib/transform/object-mode.js"() {
+  "../main/node_modules/execa/lib/transform/object-mode.js"() {
     init_type();
     getTransformObjectModes = (objectMode, index2, newTransforms, direction) => direction === "output" ? getOutputObjectModes(objectMode, index2, newTransforms) : getInputObjectModes(objectMode, index2, newTransforms);
     getOutputObjectModes = (objectMode, index2, newTransforms) => {
@@ -4385,10 +4385,10 @@ var init_object_mode = __esm({
   }
 });
 
-// node_modules/execa/lib/transform/normalize.js
+// ../main/node_modules/execa/lib/transform/normalize.js
 var normalizeTransforms, getTransforms, normalizeTransform, normalizeDuplex, normalizeTransformStream, normalizeGenerator, sortTransforms;
 var init_normalize = __esm({
-  "node_modules/execa/lib/transform/normalize.js"() {
+  "../main/node_modules/execa/lib/transform/normalize.js"() {
     init_is_plain_obj();
     init_encoding_option();
     init_type();
@@ -4488,11 +4488,11 @@ var init_normalize = __esm({
   }
 });
 
-// node_modules/execa/lib/stdio/direction.js
+// ../main/node_modules/execa/lib/stdio/direction.js
 import process7 from "node:process";
 var getStreamDirection, getStdioItemDirection, KNOWN_DIRECTIONS, anyDirection, alwaysInput, guessStreamDirection, getStandardStreamDirection, DEFAULT_DIRECTION;
 var init_direction = __esm({
-  "node_modules/execa/lib/stdio/direction.js"() {
+  "../main/node_modules/execa/lib/stdio/direction.js"() {
     init_is_stream();
     init_type();
     getStreamDirection = (stdioItems, fdNumber, optionName) => {
@@ -4545,18 +4545,18 @@ var init_direction = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/array.js
+// ../main/node_modules/execa/lib/ipc/array.js
 var normalizeIpcStdioArray;
 var init_array2 = __esm({
-  "node_modules/execa/lib/ipc/array.js"() {
+  "../main/node_modules/execa/lib/ipc/array.js"() {
     normalizeIpcStdioArray = (stdioArray, ipc) => ipc && !stdioArray.includes("ipc") ? [...stdioArray, "ipc"] : stdioArray;
   }
 });
 
-// node_modules/execa/lib/stdio/stdio-option.js
+// ../main/node_modules/execa/lib/stdio/stdio-option.js
 var normalizeStdioOption, getStdioArray, hasAlias, addDefaultValue2, normalizeStdioSync, isOutputPipeOnly;
 var init_stdio_option = __esm({
-  "node_modules/execa/lib/stdio/stdio-option.js"() {
+  "../main/node_modules/execa/lib/stdio/stdio-option.js"() {
     init_standard_stream();
     init_array2();
     init_values();
@@ -4595,12 +4595,12 @@ var init_stdio_option = __esm({
   }
 });
 
-// node_modules/execa/lib/stdio/native.js
+// ../main/node_modules/execa/lib/stdio/native.js
 import { readFileSync } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
 var init_native = __esm({
-  "node_modules/execa/lib/stdio/native.js"() {
+  "../main/node_modules/execa/lib/stdio/native.js"() {
     init_is_stream();
     init_standard_stream();
     init_uint_array();
@@ -4673,10 +4673,10 @@ var init_native = __esm({
   }
 });
 
-// node_modules/execa/lib/stdio/input-option.js
+// ../main/node_modules/execa/lib/stdio/input-option.js
 var handleInputOptions, handleInputOption, getInputType, handleInputFileOption, getInputFileType;
 var init_input_option = __esm({
-  "node_modules/execa/lib/stdio/input-option.js"() {
+  "../main/node_modules/execa/lib/stdio/input-option.js"() {
     init_is_stream();
     init_uint_array();
     init_type();
@@ -4717,10 +4717,10 @@ var init_input_option = __esm({
   }
 });
 
-// node_modules/execa/lib/stdio/duplicate.js
+// ../main/node_modules/execa/lib/stdio/duplicate.js
 var filterDuplicates, getDuplicateStream, getOtherStdioItems, validateDuplicateStreamSync, getDuplicateStreamInstance, hasSameValue, validateDuplicateTransform, throwOnDuplicateStream;
 var init_duplicate = __esm({
-  "node_modules/execa/lib/stdio/duplicate.js"() {
+  "../main/node_modules/execa/lib/stdio/duplicate.js"() {
     init_type();
     filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => stdioItemOne.value !== stdioItemTwo.value || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
     getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
@@ -4798,10 +4798,10 @@ var init_duplicate = __esm({
   }
 });
 
-// node_modules/execa/lib/stdio/handle.js
+// ../main/node_modules/execa/lib/stdio/handle.js
 var handleStdio, getFileDescriptor, initializeStdioItems, initializeStdioItem, validateStdioArray, INVALID_STDIO_ARRAY_OPTIONS, validateStreams, validateFileStdio, validateFileObjectMode, getFinalFileDescriptors, getFinalFileDescriptor, addStreamProperties, cleanupCustomStreams, forwardStdio;
 var init_handle = __esm({
-  "node_modules/execa/lib/stdio/handle.js"() {
+  "../main/node_modules/execa/lib/stdio/handle.js"() {
     init_standard_stream();
     init_normalize();
     init_object_mode();
@@ -4972,11 +4972,11 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
   }
 });
 
-// node_modules/execa/lib/stdio/handle-sync.js
+// ../main/node_modules/execa/lib/stdio/handle-sync.js
 import { readFileSync as readFileSync2 } from "node:fs";
 var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
 var init_handle_sync = __esm({
-  "node_modules/execa/lib/stdio/handle-sync.js"() {
+  "../main/node_modules/execa/lib/stdio/handle-sync.js"() {
     init_uint_array();
     init_handle();
     init_type();
@@ -5027,20 +5027,20 @@ var init_handle_sync = __esm({
   }
 });
 
-// node_modules/execa/lib/io/strip-newline.js
+// ../main/node_modules/execa/lib/io/strip-newline.js
 var stripNewline, getStripFinalNewline;
 var init_strip_newline = __esm({
-  "node_modules/execa/lib/io/strip-newline.js"() {
+  "../main/node_modules/execa/lib/io/strip-newline.js"() {
     init_strip_final_newline();
     stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber) => getStripFinalNewline(stripFinalNewline2, fdNumber) && value !== void 0 && !Array.isArray(value) ? stripFinalNewline(value) : value;
     getStripFinalNewline = (stripFinalNewline2, fdNumber) => fdNumber === "all" ? stripFinalNewline2[1] || stripFinalNewline2[2] : stripFinalNewline2[fdNumber];
   }
 });
 
-// node_modules/execa/lib/transform/split.js
+// ../main/node_modules/execa/lib/transform/split.js
 var getSplitLinesGenerator, splitLinesSync, splitLinesItemSync, initializeSplitLines, splitGenerator, getNewlineLength, linesFinal, getAppendNewlineGenerator, appendNewlineGenerator, concatString, linesStringInfo, concatUint8Array, linesUint8ArrayInfo;
 var init_split = __esm({
-  "node_modules/execa/lib/transform/split.js"() {
+  "../main/node_modules/execa/lib/transform/split.js"() {
     getSplitLinesGenerator = (binary, preserveNewlines, skipped, state) => binary || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
     splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
     splitLinesItemSync = (chunk, preserveNewlines) => {
@@ -5122,11 +5122,11 @@ var init_split = __esm({
   }
 });
 
-// node_modules/execa/lib/transform/validate.js
+// ../main/node_modules/execa/lib/transform/validate.js
 import { Buffer as Buffer2 } from "node:buffer";
 var getValidateTransformInput, validateStringTransformInput, getValidateTransformReturn, validateObjectTransformReturn, validateStringTransformReturn, validateEmptyReturn;
 var init_validate = __esm({
-  "node_modules/execa/lib/transform/validate.js"() {
+  "../main/node_modules/execa/lib/transform/validate.js"() {
     init_uint_array();
     getValidateTransformInput = (writableObjectMode, optionName) => writableObjectMode ? void 0 : validateStringTransformInput.bind(void 0, optionName);
     validateStringTransformInput = function* (optionName, chunk) {
@@ -5157,12 +5157,12 @@ Instead, \`yield\` should either be called with a value, or not be called at all
   }
 });
 
-// node_modules/execa/lib/transform/encoding-transform.js
+// ../main/node_modules/execa/lib/transform/encoding-transform.js
 import { Buffer as Buffer3 } from "node:buffer";
 import { StringDecoder as StringDecoder2 } from "node:string_decoder";
 var getEncodingTransformGenerator, encodingUint8ArrayGenerator, encodingStringGenerator, encodingStringFinal;
 var init_encoding_transform = __esm({
-  "node_modules/execa/lib/transform/encoding-transform.js"() {
+  "../main/node_modules/execa/lib/transform/encoding-transform.js"() {
     init_uint_array();
     getEncodingTransformGenerator = (binary, encoding, skipped) => {
       if (skipped) {
@@ -5198,11 +5198,11 @@ var init_encoding_transform = __esm({
   }
 });
 
-// node_modules/execa/lib/transform/run-async.js
+// ../main/node_modules/execa/lib/transform/run-async.js
 import { callbackify } from "node:util";
 var pushChunks, transformChunk, finalChunks, generatorFinalChunks, destroyTransform, identityGenerator;
 var init_run_async = __esm({
-  "node_modules/execa/lib/transform/run-async.js"() {
+  "../main/node_modules/execa/lib/transform/run-async.js"() {
     pushChunks = callbackify(async (getChunks, state, getChunksArguments, transformStream) => {
       state.currentIterable = getChunks(...getChunksArguments);
       try {
@@ -5251,10 +5251,10 @@ var init_run_async = __esm({
   }
 });
 
-// node_modules/execa/lib/transform/run-sync.js
+// ../main/node_modules/execa/lib/transform/run-sync.js
 var pushChunksSync, runTransformSync, transformChunkSync, finalChunksSync, generatorFinalChunksSync, identityGenerator2;
 var init_run_sync = __esm({
-  "node_modules/execa/lib/transform/run-sync.js"() {
+  "../main/node_modules/execa/lib/transform/run-sync.js"() {
     pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
       try {
         for (const chunk of getChunksSync(...getChunksArguments)) {
@@ -5298,11 +5298,11 @@ var init_run_sync = __esm({
   }
 });
 
-// node_modules/execa/lib/transform/generator.js
+// ../main/node_modules/execa/lib/transform/generator.js
 import { Transform, getDefaultHighWaterMark } from "node:stream";
 var generatorToStream, runGeneratorsSync, addInternalGenerators;
 var init_generator = __esm({
-  "node_modules/execa/lib/transform/generator.js"() {
+  "../main/node_modules/execa/lib/transform/generator.js"() {
     init_type();
     init_split();
     init_validate();
@@ -5364,10 +5364,10 @@ var init_generator = __esm({
   }
 });
 
-// node_modules/execa/lib/io/input-sync.js
+// ../main/node_modules/execa/lib/io/input-sync.js
 var addInputOptionsSync, getInputFdNumbers, addInputOptionSync, applySingleInputGeneratorsSync, validateSerializable;
 var init_input_sync = __esm({
-  "node_modules/execa/lib/io/input-sync.js"() {
+  "../main/node_modules/execa/lib/io/input-sync.js"() {
     init_generator();
     init_uint_array();
     init_type();
@@ -5405,10 +5405,10 @@ var init_input_sync = __esm({
   }
 });
 
-// node_modules/execa/lib/verbose/output.js
+// ../main/node_modules/execa/lib/verbose/output.js
 var shouldLogOutput, fdUsesVerbose, PIPED_STDIO_VALUES, logLines, logLinesSync, isPipingStream, logLine;
 var init_output = __esm({
-  "node_modules/execa/lib/verbose/output.js"() {
+  "../main/node_modules/execa/lib/verbose/output.js"() {
     init_encoding_option();
     init_type();
     init_log();
@@ -5441,11 +5441,11 @@ var init_output = __esm({
   }
 });
 
-// node_modules/execa/lib/io/output-sync.js
+// ../main/node_modules/execa/lib/io/output-sync.js
 import { writeFileSync, appendFileSync as appendFileSync2 } from "node:fs";
 var transformOutputSync, transformOutputResultSync, runOutputGeneratorsSync, serializeChunks, logOutputSync, writeToFiles;
 var init_output_sync = __esm({
-  "node_modules/execa/lib/io/output-sync.js"() {
+  "../main/node_modules/execa/lib/io/output-sync.js"() {
     init_output();
     init_generator();
     init_split();
@@ -5556,10 +5556,10 @@ var init_output_sync = __esm({
   }
 });
 
-// node_modules/execa/lib/resolve/all-sync.js
+// ../main/node_modules/execa/lib/resolve/all-sync.js
 var getAllSync;
 var init_all_sync = __esm({
-  "node_modules/execa/lib/resolve/all-sync.js"() {
+  "../main/node_modules/execa/lib/resolve/all-sync.js"() {
     init_uint_array();
     init_strip_newline();
     getAllSync = ([, stdout, stderr], options) => {
@@ -5586,11 +5586,11 @@ var init_all_sync = __esm({
   }
 });
 
-// node_modules/execa/lib/resolve/exit-async.js
+// ../main/node_modules/execa/lib/resolve/exit-async.js
 import { once as once4 } from "node:events";
 var waitForExit, waitForExitOrError, waitForSubprocessExit, waitForSuccessfulExit, isSubprocessErrorExit, isFailedExit;
 var init_exit_async = __esm({
-  "node_modules/execa/lib/resolve/exit-async.js"() {
+  "../main/node_modules/execa/lib/resolve/exit-async.js"() {
     init_final_error();
     waitForExit = async (subprocess, context) => {
       const [exitCode, signal] = await waitForExitOrError(subprocess);
@@ -5626,10 +5626,10 @@ var init_exit_async = __esm({
   }
 });
 
-// node_modules/execa/lib/resolve/exit-sync.js
+// ../main/node_modules/execa/lib/resolve/exit-sync.js
 var getExitResultSync, getResultError;
 var init_exit_sync = __esm({
-  "node_modules/execa/lib/resolve/exit-sync.js"() {
+  "../main/node_modules/execa/lib/resolve/exit-sync.js"() {
     init_final_error();
     init_max_buffer();
     init_exit_async();
@@ -5654,11 +5654,11 @@ var init_exit_sync = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/main-sync.js
+// ../main/node_modules/execa/lib/methods/main-sync.js
 import { spawnSync } from "node:child_process";
 var execaCoreSync, handleSyncArguments, normalizeSyncOptions, validateSyncOptions, throwInvalidSyncOption, spawnSubprocessSync, runSubprocessSync, normalizeSpawnSyncOptions, getSyncResult;
 var init_main_sync = __esm({
-  "node_modules/execa/lib/methods/main-sync.js"() {
+  "../main/node_modules/execa/lib/methods/main-sync.js"() {
     init_command();
     init_options();
     init_shell();
@@ -5804,11 +5804,11 @@ var init_main_sync = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/get-one.js
+// ../main/node_modules/execa/lib/ipc/get-one.js
 import { once as once5, on as on2 } from "node:events";
 var getOneMessage, getOneMessageAsync, getMessage, throwOnDisconnect2, throwOnStrictError;
 var init_get_one = __esm({
-  "node_modules/execa/lib/ipc/get-one.js"() {
+  "../main/node_modules/execa/lib/ipc/get-one.js"() {
     init_validation();
     init_forward();
     init_reference();
@@ -5867,11 +5867,11 @@ var init_get_one = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/get-each.js
+// ../main/node_modules/execa/lib/ipc/get-each.js
 import { once as once6, on as on3 } from "node:events";
 var getEachMessage, loopOnMessages, stopOnDisconnect, abortOnStrictError, iterateOnMessages, throwIfStrictError;
 var init_get_each = __esm({
-  "node_modules/execa/lib/ipc/get-each.js"() {
+  "../main/node_modules/execa/lib/ipc/get-each.js"() {
     init_validation();
     init_forward();
     init_reference();
@@ -5954,11 +5954,11 @@ var init_get_each = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/methods.js
+// ../main/node_modules/execa/lib/ipc/methods.js
 import process8 from "node:process";
 var addIpcMethods, getIpcExport, getIpcMethods;
 var init_methods = __esm({
-  "node_modules/execa/lib/ipc/methods.js"() {
+  "../main/node_modules/execa/lib/ipc/methods.js"() {
     init_send();
     init_get_one();
     init_get_each();
@@ -6003,7 +6003,7 @@ var init_methods = __esm({
   }
 });
 
-// node_modules/execa/lib/return/early-error.js
+// ../main/node_modules/execa/lib/return/early-error.js
 import { ChildProcess as ChildProcess2 } from "node:child_process";
 import {
   PassThrough,
@@ -6013,7 +6013,7 @@ import {
 } from "node:stream";
 var handleEarlyError, createDummyStreams, createDummyStream, readable, writable, duplex, handleDummyPromise;
 var init_early_error = __esm({
-  "node_modules/execa/lib/return/early-error.js"() {
+  "../main/node_modules/execa/lib/return/early-error.js"() {
     init_handle();
     init_result();
     init_reject();
@@ -6065,13 +6065,13 @@ var init_early_error = __esm({
   }
 });
 
-// node_modules/execa/lib/stdio/handle-async.js
+// ../main/node_modules/execa/lib/stdio/handle-async.js
 import { createReadStream, createWriteStream } from "node:fs";
 import { Buffer as Buffer4 } from "node:buffer";
 import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
 var handleStdioAsync, forbiddenIfAsync, addProperties2, addPropertiesAsync;
 var init_handle_async = __esm({
-  "node_modules/execa/lib/stdio/handle-async.js"() {
+  "../main/node_modules/execa/lib/stdio/handle-async.js"() {
     init_generator();
     init_handle();
     init_type();
@@ -6118,7 +6118,7 @@ var init_handle_async = __esm({
   }
 });
 
-// node_modules/@sindresorhus/merge-streams/index.js
+// ../main/node_modules/@sindresorhus/merge-streams/index.js
 import { on as on4, once as once7 } from "node:events";
 import { PassThrough as PassThroughStream, getDefaultHighWaterMark as getDefaultHighWaterMark2 } from "node:stream";
 import { finished as finished2 } from "node:stream/promises";
@@ -6143,7 +6143,7 @@ function mergeStreams(streams) {
 }
 var getHighWaterMark, MergedStream, onMergedStreamFinished, onMergedStreamEnd, onInputStreamsUnpipe, validateStream, endWhenStreamsDone, afterMergedStreamFinished, onInputStreamEnd, onInputStreamUnpipe, endStream, errorOrAbortStream, isAbortError, abortStream, errorStream, noop2, updateMaxListeners, PASSTHROUGH_LISTENERS_COUNT, PASSTHROUGH_LISTENERS_PER_STREAM;
 var init_merge_streams = __esm({
-  "node_modules/@sindresorhus/merge-streams/index.js"() {
+  "../main/node_modules/@sindresorhus/merge-streams/index.js"() {
     getHighWaterMark = (streams, objectMode) => {
       if (streams.length === 0) {
         return getDefaultHighWaterMark2(objectMode);
@@ -6340,11 +6340,11 @@ var init_merge_streams = __esm({
   }
 });
 
-// node_modules/execa/lib/io/pipeline.js
+// ../main/node_modules/execa/lib/io/pipeline.js
 import { finished as finished3 } from "node:stream/promises";
 var pipeStreams, onSourceFinish, endDestinationStream, onDestinationFinish, abortSourceStream;
 var init_pipeline = __esm({
-  "node_modules/execa/lib/io/pipeline.js"() {
+  "../main/node_modules/execa/lib/io/pipeline.js"() {
     init_standard_stream();
     pipeStreams = (source, destination) => {
       source.pipe(destination);
@@ -6384,10 +6384,10 @@ var init_pipeline = __esm({
   }
 });
 
-// node_modules/execa/lib/io/output-async.js
+// ../main/node_modules/execa/lib/io/output-async.js
 var pipeOutputAsync, pipeTransform, SUBPROCESS_STREAM_PROPERTIES, pipeStdioItem, setStandardStreamMaxListeners, MAX_LISTENERS_INCREMENT;
 var init_output_async = __esm({
-  "node_modules/execa/lib/io/output-async.js"() {
+  "../main/node_modules/execa/lib/io/output-async.js"() {
     init_merge_streams();
     init_standard_stream();
     init_max_listeners();
@@ -6446,10 +6446,10 @@ var init_output_async = __esm({
   }
 });
 
-// node_modules/signal-exit/dist/mjs/signals.js
+// ../main/node_modules/signal-exit/dist/mjs/signals.js
 var signals;
 var init_signals2 = __esm({
-  "node_modules/signal-exit/dist/mjs/signals.js"() {
+  "../main/node_modules/signal-exit/dist/mjs/signals.js"() {
     signals = [];
     signals.push("SIGHUP", "SIGINT", "SIGTERM");
     if (process.platform !== "win32") {
@@ -6475,10 +6475,10 @@ var init_signals2 = __esm({
   }
 });
 
-// node_modules/signal-exit/dist/mjs/index.js
+// ../main/node_modules/signal-exit/dist/mjs/index.js
 var processOk, kExitEmitter, global2, ObjectDefineProperty, Emitter, SignalExitBase, signalExitWrap, SignalExitFallback, SignalExit, process9, onExit, load, unload;
 var init_mjs = __esm({
-  "node_modules/signal-exit/dist/mjs/index.js"() {
+  "../main/node_modules/signal-exit/dist/mjs/index.js"() {
     init_signals2();
     processOk = (process10) => !!process10 && typeof process10 === "object" && typeof process10.removeListener === "function" && typeof process10.emit === "function" && typeof process10.reallyExit === "function" && typeof process10.listeners === "function" && typeof process10.kill === "function" && typeof process10.pid === "number" && typeof process10.on === "function";
     kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
@@ -6714,11 +6714,11 @@ var init_mjs = __esm({
   }
 });
 
-// node_modules/execa/lib/terminate/cleanup.js
+// ../main/node_modules/execa/lib/terminate/cleanup.js
 import { addAbortListener as addAbortListener2 } from "node:events";
 var cleanupOnExit;
 var init_cleanup = __esm({
-  "node_modules/execa/lib/terminate/cleanup.js"() {
+  "../main/node_modules/execa/lib/terminate/cleanup.js"() {
     init_mjs();
     cleanupOnExit = (subprocess, { cleanup, detached }, { signal }) => {
       if (!cleanup || detached) {
@@ -6734,10 +6734,10 @@ var init_cleanup = __esm({
   }
 });
 
-// node_modules/execa/lib/pipe/pipe-arguments.js
+// ../main/node_modules/execa/lib/pipe/pipe-arguments.js
 var normalizePipeArguments, getDestinationStream, getDestination, mapDestinationArguments, getSourceStream;
 var init_pipe_arguments = __esm({
-  "node_modules/execa/lib/pipe/pipe-arguments.js"() {
+  "../main/node_modules/execa/lib/pipe/pipe-arguments.js"() {
     init_parameters();
     init_duration();
     init_fd_options();
@@ -6816,10 +6816,10 @@ var init_pipe_arguments = __esm({
   }
 });
 
-// node_modules/execa/lib/pipe/throw.js
+// ../main/node_modules/execa/lib/pipe/throw.js
 var handlePipeArgumentsError, getPipeArgumentsError, createNonCommandError, PIPE_COMMAND_MESSAGE;
 var init_throw = __esm({
-  "node_modules/execa/lib/pipe/throw.js"() {
+  "../main/node_modules/execa/lib/pipe/throw.js"() {
     init_result();
     init_pipeline();
     handlePipeArgumentsError = ({
@@ -6872,10 +6872,10 @@ var init_throw = __esm({
   }
 });
 
-// node_modules/execa/lib/pipe/sequence.js
+// ../main/node_modules/execa/lib/pipe/sequence.js
 var waitForBothSubprocesses;
 var init_sequence = __esm({
-  "node_modules/execa/lib/pipe/sequence.js"() {
+  "../main/node_modules/execa/lib/pipe/sequence.js"() {
     waitForBothSubprocesses = async (subprocessPromises) => {
       const [
         { status: sourceStatus, reason: sourceReason, value: sourceResult = sourceReason },
@@ -6895,11 +6895,11 @@ var init_sequence = __esm({
   }
 });
 
-// node_modules/execa/lib/pipe/streaming.js
+// ../main/node_modules/execa/lib/pipe/streaming.js
 import { finished as finished4 } from "node:stream/promises";
 var pipeSubprocessStream, pipeFirstSubprocessStream, pipeMoreSubprocessStream, cleanupMergedStreamsMap, MERGED_STREAMS, SOURCE_LISTENERS_PER_PIPE, DESTINATION_LISTENERS_PER_PIPE;
 var init_streaming = __esm({
-  "node_modules/execa/lib/pipe/streaming.js"() {
+  "../main/node_modules/execa/lib/pipe/streaming.js"() {
     init_merge_streams();
     init_max_listeners();
     init_pipeline();
@@ -6934,11 +6934,11 @@ var init_streaming = __esm({
   }
 });
 
-// node_modules/execa/lib/pipe/abort.js
+// ../main/node_modules/execa/lib/pipe/abort.js
 import { aborted } from "node:util";
 var unpipeOnAbort, unpipeOnSignalAbort;
 var init_abort = __esm({
-  "node_modules/execa/lib/pipe/abort.js"() {
+  "../main/node_modules/execa/lib/pipe/abort.js"() {
     init_throw();
     unpipeOnAbort = (unpipeSignal, unpipeContext) => unpipeSignal === void 0 ? [] : [unpipeOnSignalAbort(unpipeSignal, unpipeContext)];
     unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fileDescriptors, sourceOptions, startTime }) => {
@@ -6955,10 +6955,10 @@ var init_abort = __esm({
   }
 });
 
-// node_modules/execa/lib/pipe/setup.js
+// ../main/node_modules/execa/lib/pipe/setup.js
 var pipeToSubprocess, handlePipePromise, getSubprocessPromises;
 var init_setup = __esm({
-  "node_modules/execa/lib/pipe/setup.js"() {
+  "../main/node_modules/execa/lib/pipe/setup.js"() {
     init_is_plain_obj();
     init_pipe_arguments();
     init_throw();
@@ -7025,12 +7025,12 @@ var init_setup = __esm({
   }
 });
 
-// node_modules/execa/lib/io/iterate.js
+// ../main/node_modules/execa/lib/io/iterate.js
 import { on as on5 } from "node:events";
 import { getDefaultHighWaterMark as getDefaultHighWaterMark3 } from "node:stream";
 var iterateOnSubprocessStream, stopReadingOnExit, iterateForResult, stopReadingOnStreamEnd, iterateOnStream, DEFAULT_OBJECT_HIGH_WATER_MARK, HIGH_WATER_MARK, iterateOnData, getGenerators;
 var init_iterate = __esm({
-  "node_modules/execa/lib/io/iterate.js"() {
+  "../main/node_modules/execa/lib/io/iterate.js"() {
     init_encoding_transform();
     init_split();
     init_run_sync();
@@ -7126,11 +7126,11 @@ var init_iterate = __esm({
   }
 });
 
-// node_modules/execa/lib/io/contents.js
+// ../main/node_modules/execa/lib/io/contents.js
 import { setImmediate as setImmediate2 } from "node:timers/promises";
 var getStreamOutput, logOutputAsync, resumeStream, getStreamContents2, getBufferedData, handleBufferedData;
 var init_contents2 = __esm({
-  "node_modules/execa/lib/io/contents.js"() {
+  "../main/node_modules/execa/lib/io/contents.js"() {
     init_source();
     init_uint_array();
     init_output();
@@ -7229,11 +7229,11 @@ var init_contents2 = __esm({
   }
 });
 
-// node_modules/execa/lib/resolve/wait-stream.js
+// ../main/node_modules/execa/lib/resolve/wait-stream.js
 import { finished as finished5 } from "node:stream/promises";
 var waitForStream, handleStdinDestroy, spyOnStdinDestroy, setStdinCleanedUp, handleStreamError, shouldIgnoreStreamError, isInputFileDescriptor, isStreamAbort, isStreamEpipe;
 var init_wait_stream = __esm({
-  "node_modules/execa/lib/resolve/wait-stream.js"() {
+  "../main/node_modules/execa/lib/resolve/wait-stream.js"() {
     waitForStream = async (stream2, fdNumber, streamInfo, { isSameDirection, stopOnExit = false } = {}) => {
       const state = handleStdinDestroy(stream2, streamInfo);
       const abortController = new AbortController();
@@ -7287,10 +7287,10 @@ var init_wait_stream = __esm({
   }
 });
 
-// node_modules/execa/lib/resolve/stdio.js
+// ../main/node_modules/execa/lib/resolve/stdio.js
 var waitForStdioStreams, waitForSubprocessStream;
 var init_stdio = __esm({
-  "node_modules/execa/lib/resolve/stdio.js"() {
+  "../main/node_modules/execa/lib/resolve/stdio.js"() {
     init_contents2();
     init_wait_stream();
     waitForStdioStreams = ({ subprocess, encoding, buffer, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream2, fdNumber) => waitForSubprocessStream({
@@ -7335,10 +7335,10 @@ var init_stdio = __esm({
   }
 });
 
-// node_modules/execa/lib/resolve/all-async.js
+// ../main/node_modules/execa/lib/resolve/all-async.js
 var makeAllStream, waitForAllStream, getAllStream, getAllMixed;
 var init_all_async = __esm({
-  "node_modules/execa/lib/resolve/all-async.js"() {
+  "../main/node_modules/execa/lib/resolve/all-async.js"() {
     init_merge_streams();
     init_stdio();
     makeAllStream = ({ stdout, stderr }, { all }) => all && (stdout || stderr) ? mergeStreams([stdout, stderr].filter(Boolean)) : void 0;
@@ -7370,10 +7370,10 @@ var init_all_async = __esm({
   }
 });
 
-// node_modules/execa/lib/verbose/ipc.js
+// ../main/node_modules/execa/lib/verbose/ipc.js
 var shouldLogIpc, logIpcOutput;
 var init_ipc = __esm({
-  "node_modules/execa/lib/verbose/ipc.js"() {
+  "../main/node_modules/execa/lib/verbose/ipc.js"() {
     init_log();
     init_values();
     shouldLogIpc = (verboseInfo) => isFullVerbose(verboseInfo, "ipc");
@@ -7389,10 +7389,10 @@ var init_ipc = __esm({
   }
 });
 
-// node_modules/execa/lib/ipc/buffer-messages.js
+// ../main/node_modules/execa/lib/ipc/buffer-messages.js
 var waitForIpcOutput, getBufferedIpcOutput;
 var init_buffer_messages = __esm({
-  "node_modules/execa/lib/ipc/buffer-messages.js"() {
+  "../main/node_modules/execa/lib/ipc/buffer-messages.js"() {
     init_max_buffer();
     init_ipc();
     init_specific();
@@ -7436,11 +7436,11 @@ var init_buffer_messages = __esm({
   }
 });
 
-// node_modules/execa/lib/resolve/wait-subprocess.js
+// ../main/node_modules/execa/lib/resolve/wait-subprocess.js
 import { once as once8 } from "node:events";
 var waitForSubprocessResult, waitForOriginalStreams, waitForCustomStreamsEnd, throwOnSubprocessError;
 var init_wait_subprocess = __esm({
-  "node_modules/execa/lib/resolve/wait-subprocess.js"() {
+  "../main/node_modules/execa/lib/resolve/wait-subprocess.js"() {
     init_is_stream();
     init_timeout();
     init_cancel();
@@ -7571,10 +7571,10 @@ var init_wait_subprocess = __esm({
   }
 });
 
-// node_modules/execa/lib/convert/concurrent.js
+// ../main/node_modules/execa/lib/convert/concurrent.js
 var initializeConcurrentStreams, addConcurrentStream, waitForConcurrentStreams;
 var init_concurrent = __esm({
-  "node_modules/execa/lib/convert/concurrent.js"() {
+  "../main/node_modules/execa/lib/convert/concurrent.js"() {
     init_deferred();
     initializeConcurrentStreams = () => ({
       readableDestroy: /* @__PURE__ */ new WeakMap(),
@@ -7603,11 +7603,11 @@ var init_concurrent = __esm({
   }
 });
 
-// node_modules/execa/lib/convert/shared.js
+// ../main/node_modules/execa/lib/convert/shared.js
 import { finished as finished6 } from "node:stream/promises";
 var safeWaitForSubprocessStdin, safeWaitForSubprocessStdout, waitForSubprocessStdin, waitForSubprocessStdout, waitForSubprocess, destroyOtherStream;
 var init_shared = __esm({
-  "node_modules/execa/lib/convert/shared.js"() {
+  "../main/node_modules/execa/lib/convert/shared.js"() {
     init_wait_stream();
     safeWaitForSubprocessStdin = async (subprocessStdin) => {
       if (subprocessStdin === void 0) {
@@ -7649,12 +7649,12 @@ var init_shared = __esm({
   }
 });
 
-// node_modules/execa/lib/convert/readable.js
+// ../main/node_modules/execa/lib/convert/readable.js
 import { Readable as Readable3 } from "node:stream";
 import { callbackify as callbackify2 } from "node:util";
 var createReadable, getSubprocessStdout, getReadableOptions, getReadableMethods, onRead, onStdoutFinished, onReadableDestroy, destroyOtherReadable;
 var init_readable = __esm({
-  "node_modules/execa/lib/convert/readable.js"() {
+  "../main/node_modules/execa/lib/convert/readable.js"() {
     init_encoding_option();
     init_fd_options();
     init_iterate();
@@ -7747,12 +7747,12 @@ var init_readable = __esm({
   }
 });
 
-// node_modules/execa/lib/convert/writable.js
+// ../main/node_modules/execa/lib/convert/writable.js
 import { Writable as Writable3 } from "node:stream";
 import { callbackify as callbackify3 } from "node:util";
 var createWritable, getSubprocessStdin, getWritableMethods, onWrite, onWritableFinal, onStdinFinished, onWritableDestroy, destroyOtherWritable;
 var init_writable = __esm({
-  "node_modules/execa/lib/convert/writable.js"() {
+  "../main/node_modules/execa/lib/convert/writable.js"() {
     init_fd_options();
     init_concurrent();
     init_shared();
@@ -7821,12 +7821,12 @@ var init_writable = __esm({
   }
 });
 
-// node_modules/execa/lib/convert/duplex.js
+// ../main/node_modules/execa/lib/convert/duplex.js
 import { Duplex as Duplex3 } from "node:stream";
 import { callbackify as callbackify4 } from "node:util";
 var createDuplex, onDuplexDestroy;
 var init_duplex = __esm({
-  "node_modules/execa/lib/convert/duplex.js"() {
+  "../main/node_modules/execa/lib/convert/duplex.js"() {
     init_encoding_option();
     init_readable();
     init_writable();
@@ -7883,10 +7883,10 @@ var init_duplex = __esm({
   }
 });
 
-// node_modules/execa/lib/convert/iterable.js
+// ../main/node_modules/execa/lib/convert/iterable.js
 var createIterable, iterateOnStdoutData;
 var init_iterable = __esm({
-  "node_modules/execa/lib/convert/iterable.js"() {
+  "../main/node_modules/execa/lib/convert/iterable.js"() {
     init_encoding_option();
     init_fd_options();
     init_iterate();
@@ -7920,10 +7920,10 @@ var init_iterable = __esm({
   }
 });
 
-// node_modules/execa/lib/convert/add.js
+// ../main/node_modules/execa/lib/convert/add.js
 var addConvertedStreams;
 var init_add = __esm({
-  "node_modules/execa/lib/convert/add.js"() {
+  "../main/node_modules/execa/lib/convert/add.js"() {
     init_concurrent();
     init_readable();
     init_writable();
@@ -7940,10 +7940,10 @@ var init_add = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/promise.js
+// ../main/node_modules/execa/lib/methods/promise.js
 var mergePromise, nativePromisePrototype, descriptors;
 var init_promise = __esm({
-  "node_modules/execa/lib/methods/promise.js"() {
+  "../main/node_modules/execa/lib/methods/promise.js"() {
     mergePromise = (subprocess, promise) => {
       for (const [property, descriptor] of descriptors) {
         const value = descriptor.value.bind(promise);
@@ -7959,12 +7959,12 @@ var init_promise = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/main-async.js
+// ../main/node_modules/execa/lib/methods/main-async.js
 import { setMaxListeners } from "node:events";
 import { spawn } from "node:child_process";
 var execaCoreAsync, handleAsyncArguments, handleAsyncOptions, spawnSubprocessAsync, handlePromise, getAsyncResult;
 var init_main_async = __esm({
-  "node_modules/execa/lib/methods/main-async.js"() {
+  "../main/node_modules/execa/lib/methods/main-async.js"() {
     init_source();
     init_command();
     init_options();
@@ -8141,10 +8141,10 @@ var init_main_async = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/bind.js
+// ../main/node_modules/execa/lib/methods/bind.js
 var mergeOptions, mergeOption, DEEP_OPTIONS;
 var init_bind = __esm({
-  "node_modules/execa/lib/methods/bind.js"() {
+  "../main/node_modules/execa/lib/methods/bind.js"() {
     init_is_plain_obj();
     init_specific();
     mergeOptions = (boundOptions, options) => {
@@ -8166,10 +8166,10 @@ var init_bind = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/create.js
+// ../main/node_modules/execa/lib/methods/create.js
 var createExeca, callBoundExeca, parseArguments;
 var init_create = __esm({
-  "node_modules/execa/lib/methods/create.js"() {
+  "../main/node_modules/execa/lib/methods/create.js"() {
     init_is_plain_obj();
     init_parameters();
     init_template();
@@ -8223,10 +8223,10 @@ var init_create = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/command.js
+// ../main/node_modules/execa/lib/methods/command.js
 var mapCommandAsync, mapCommandSync, parseCommand, parseCommandString, SPACES_REGEXP;
 var init_command2 = __esm({
-  "node_modules/execa/lib/methods/command.js"() {
+  "../main/node_modules/execa/lib/methods/command.js"() {
     mapCommandAsync = ({ file, commandArguments }) => parseCommand(file, commandArguments);
     mapCommandSync = ({ file, commandArguments }) => ({ ...parseCommand(file, commandArguments), isSync: true });
     parseCommand = (command, unusedArguments) => {
@@ -8259,10 +8259,10 @@ var init_command2 = __esm({
   }
 });
 
-// node_modules/execa/lib/methods/script.js
+// ../main/node_modules/execa/lib/methods/script.js
 var setScriptSync, mapScriptAsync, mapScriptSync, getScriptOptions, getScriptStdinOption, deepScriptOptions;
 var init_script = __esm({
-  "node_modules/execa/lib/methods/script.js"() {
+  "../main/node_modules/execa/lib/methods/script.js"() {
     setScriptSync = (boundExeca, createNested, boundOptions) => {
       boundExeca.sync = createNested(mapScriptSync, boundOptions);
       boundExeca.s = boundExeca.sync;
@@ -8275,7 +8275,7 @@ var init_script = __esm({
   }
 });
 
-// node_modules/execa/index.js
+// ../main/node_modules/execa/index.js
 var execa_exports = {};
 __export(execa_exports, {
   $: () => $,
@@ -8294,7 +8294,7 @@ __export(execa_exports, {
 });
 var execa, execaSync, execaCommand, execaCommandSync, execaNode, $, sendMessage2, getOneMessage2, getEachMessage2, getCancelSignal2;
 var init_execa = __esm({
-  "node_modules/execa/index.js"() {
+  "../main/node_modules/execa/index.js"() {
     init_create();
     init_command2();
     init_node2();
@@ -8317,9 +8317,9 @@ var init_execa = __esm({
   }
 });
 
-// node_modules/yaml/dist/nodes/identity.js
+// ../main/node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -8330,7 +8330,7 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap8 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap7 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq7 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
@@ -8366,7 +8366,7 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap8;
+    exports.isMap = isMap7;
     exports.isNode = isNode2;
     exports.isPair = isPair;
     exports.isScalar = isScalar4;
@@ -8374,9 +8374,9 @@ var require_identity = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/visit.js
+// ../main/node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "node_modules/yaml/dist/visit.js"(exports) {
+  "../main/node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -8532,9 +8532,9 @@ var require_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/directives.js
+// ../main/node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "node_modules/yaml/dist/doc/directives.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var visit = require_visit();
@@ -8703,9 +8703,9 @@ var require_directives = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/anchors.js
+// ../main/node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var visit = require_visit();
@@ -8773,9 +8773,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/applyReviver.js
+// ../main/node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -8823,9 +8823,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/toJS.js
+// ../main/node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     function toJS(value, arg, ctx) {
@@ -8853,9 +8853,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Node.js
+// ../main/node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity3 = require_identity();
@@ -8894,9 +8894,9 @@ var require_Node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Alias.js
+// ../main/node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -9012,9 +9012,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Scalar.js
+// ../main/node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Node = require_Node();
@@ -9042,9 +9042,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/createNode.js
+// ../main/node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity3 = require_identity();
@@ -9117,9 +9117,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Collection.js
+// ../main/node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity3 = require_identity();
@@ -9260,9 +9260,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyComment.js
+// ../main/node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -9277,9 +9277,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/foldFlowLines.js
+// ../main/node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -9413,9 +9413,9 @@ ${indent}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyString.js
+// ../main/node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -9696,9 +9696,9 @@ ${indent}`);
   }
 });
 
-// node_modules/yaml/dist/stringify/stringify.js
+// ../main/node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity3 = require_identity();
@@ -9820,9 +9820,9 @@ ${ctx.indent}${str2}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyPair.js
+// ../main/node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar3 = require_Scalar();
@@ -9953,9 +9953,9 @@ ${ctx.indent}`;
   }
 });
 
-// node_modules/yaml/dist/log.js
+// ../main/node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "node_modules/yaml/dist/log.js"(exports) {
+  "../main/node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug2(logLevel, ...messages) {
@@ -9975,9 +9975,9 @@ var require_log = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar3 = require_Scalar();
@@ -10035,9 +10035,9 @@ var require_merge = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/addPairToJSMap.js
+// ../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -10099,9 +10099,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Pair.js
+// ../main/node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -10139,9 +10139,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyCollection.js
+// ../main/node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var stringify = require_stringify();
@@ -10290,9 +10290,9 @@ ${indent}${end}`;
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLMap.js
+// ../main/node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -10434,9 +10434,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/map.js
+// ../main/node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var YAMLMap2 = require_YAMLMap();
@@ -10456,9 +10456,9 @@ var require_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLSeq.js
+// ../main/node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -10572,9 +10572,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/seq.js
+// ../main/node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var YAMLSeq4 = require_YAMLSeq();
@@ -10594,9 +10594,9 @@ var require_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/string.js
+// ../main/node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -10613,9 +10613,9 @@ var require_string = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/null.js
+// ../main/node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var nullTag = {
@@ -10631,9 +10631,9 @@ var require_null = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/bool.js
+// ../main/node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var boolTag = {
@@ -10655,9 +10655,9 @@ var require_bool = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyNumber.js
+// ../main/node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format: format2, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -10682,9 +10682,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/float.js
+// ../main/node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -10728,9 +10728,9 @@ var require_float = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/int.js
+// ../main/node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -10773,9 +10773,9 @@ var require_int = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/schema.js
+// ../main/node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -10801,9 +10801,9 @@ var require_schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/json/schema.js
+// ../main/node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var map = require_map();
@@ -10868,9 +10868,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar3 = require_Scalar();
@@ -10934,9 +10934,9 @@ var require_binary = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -11012,9 +11012,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var toJS = require_toJS();
@@ -11090,9 +11090,9 @@ var require_omap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -11122,9 +11122,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/float.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -11171,9 +11171,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/int.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -11250,9 +11250,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/set.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -11339,9 +11339,9 @@ var require_set = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str2, asBigInt) {
@@ -11427,9 +11427,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// ../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -11471,9 +11471,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/tags.js
+// ../main/node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "node_modules/yaml/dist/schema/tags.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -11565,9 +11565,9 @@ var require_tags = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/Schema.js
+// ../main/node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var map = require_map();
@@ -11597,9 +11597,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyDocument.js
+// ../main/node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var stringify = require_stringify();
@@ -11677,9 +11677,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/Document.js
+// ../main/node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "node_modules/yaml/dist/doc/Document.js"(exports) {
+  "../main/node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -11986,9 +11986,9 @@ var require_Document = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/errors.js
+// ../main/node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "node_modules/yaml/dist/errors.js"(exports) {
+  "../main/node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code18, message) {
@@ -12051,9 +12051,9 @@ ${pointer}
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-props.js
+// ../main/node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
     function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
@@ -12185,9 +12185,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-contains-newline.js
+// ../main/node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -12227,9 +12227,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-flow-indent-check.js
+// ../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -12245,9 +12245,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-map-includes.js
+// ../main/node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -12261,9 +12261,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-map.js
+// ../main/node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap2 = require_YAMLMap();
@@ -12369,9 +12369,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-seq.js
+// ../main/node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq4 = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -12420,9 +12420,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-end.js
+// ../main/node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -12463,9 +12463,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-collection.js
+// ../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -12478,9 +12478,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap8 = fc.start.source === "{";
-      const fcName = isMap8 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap8 ? YAMLMap2.YAMLMap : YAMLSeq4.YAMLSeq);
+      const isMap7 = fc.start.source === "{";
+      const fcName = isMap7 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap7 ? YAMLMap2.YAMLMap : YAMLSeq4.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -12516,7 +12516,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap8 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap7 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -12556,7 +12556,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap8 && !sep && !props.found) {
+        if (!isMap7 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -12579,7 +12579,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap8 && !props.found && ctx.options.strict) {
+            if (!isMap7 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -12611,7 +12611,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap8) {
+          if (isMap7) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -12627,7 +12627,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap8 ? "}" : "]";
+      const expectedEnd = isMap7 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -12657,9 +12657,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-collection.js
+// ../main/node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar3 = require_Scalar();
@@ -12722,9 +12722,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-scalar.js
+// ../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -12905,9 +12905,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// ../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -13126,9 +13126,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-scalar.js
+// ../main/node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar3 = require_Scalar();
@@ -13207,9 +13207,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// ../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -13237,9 +13237,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-node.js
+// ../main/node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity3 = require_identity();
@@ -13343,9 +13343,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-doc.js
+// ../main/node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -13386,9 +13386,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/composer.js
+// ../main/node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "node_modules/yaml/dist/compose/composer.js"(exports) {
+  "../main/node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -13594,9 +13594,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// node_modules/yaml/dist/parse/cst-scalar.js
+// ../main/node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -13779,9 +13779,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-stringify.js
+// ../main/node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -13840,9 +13840,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-visit.js
+// ../main/node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -13902,9 +13902,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst.js
+// ../main/node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "node_modules/yaml/dist/parse/cst.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -14004,9 +14004,9 @@ var require_cst = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/lexer.js
+// ../main/node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty2(ch) {
@@ -14593,9 +14593,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/line-counter.js
+// ../main/node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter3 = class {
       constructor() {
@@ -14624,9 +14624,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/parser.js
+// ../main/node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "node_modules/yaml/dist/parse/parser.js"(exports) {
+  "../main/node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -15498,9 +15498,9 @@ var require_parser = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/public-api.js
+// ../main/node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "node_modules/yaml/dist/public-api.js"(exports) {
+  "../main/node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -15595,9 +15595,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/index.js
+// ../main/node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "node_modules/yaml/dist/index.js"(exports) {
+  "../main/node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -15647,7 +15647,7 @@ var require_dist = __commonJS({
   }
 });
 
-// node_modules/@noble/hashes/utils.js
+// ../main/node_modules/@noble/hashes/utils.js
 function isBytes(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a2 && a2.BYTES_PER_ELEMENT === 1;
 }
@@ -15820,7 +15820,7 @@ function randomBytes(bytesLength = 32) {
 }
 var atitle, aobject, aopts, isLE, swap32IfBE, hasHexBuiltin, hexes, oidNist;
 var init_utils2 = __esm({
-  "node_modules/@noble/hashes/utils.js"() {
+  "../main/node_modules/@noble/hashes/utils.js"() {
     atitle = (title) => title ? `"${title}" ` : "";
     aobject = (value, label3) => {
       if (value === null || typeof value !== "object" || Array.isArray(value))
@@ -15849,10 +15849,10 @@ var init_utils2 = __esm({
   }
 });
 
-// node_modules/@noble/hashes/hmac.js
+// ../main/node_modules/@noble/hashes/hmac.js
 var _HMAC, hmac;
 var init_hmac = __esm({
-  "node_modules/@noble/hashes/hmac.js"() {
+  "../main/node_modules/@noble/hashes/hmac.js"() {
     init_utils2();
     _HMAC = class {
       oHash;
@@ -15932,7 +15932,7 @@ var init_hmac = __esm({
   }
 });
 
-// node_modules/@noble/hashes/hkdf.js
+// ../main/node_modules/@noble/hashes/hkdf.js
 function extract(hash, ikm, salt) {
   ahash(hash);
   if (salt === void 0)
@@ -15991,7 +15991,7 @@ function expand(hash, prk, info2, length = 32, _recycled) {
 }
 var HKDF_COUNTER, EMPTY_BUFFER, hkdf;
 var init_hkdf = __esm({
-  "node_modules/@noble/hashes/hkdf.js"() {
+  "../main/node_modules/@noble/hashes/hkdf.js"() {
     init_hmac();
     init_utils2();
     HKDF_COUNTER = /* @__PURE__ */ Uint8Array.of(0);
@@ -16006,7 +16006,7 @@ var init_hkdf = __esm({
   }
 });
 
-// node_modules/@noble/hashes/_u64.js
+// ../main/node_modules/@noble/hashes/_u64.js
 function setU64FromNum(view, byteOffset, n2, isLE4) {
   const h2 = fromNumH(n2);
   const l = fromNumL(n2);
@@ -16015,13 +16015,13 @@ function setU64FromNum(view, byteOffset, n2, isLE4) {
 }
 var fromNumH, fromNumL;
 var init_u64 = __esm({
-  "node_modules/@noble/hashes/_u64.js"() {
+  "../main/node_modules/@noble/hashes/_u64.js"() {
     fromNumH = (n2) => n2 / 2 ** 32 | 0;
     fromNumL = (n2) => n2 >>> 0;
   }
 });
 
-// node_modules/@noble/hashes/_md.js
+// ../main/node_modules/@noble/hashes/_md.js
 function Chi(a2, b, c3) {
   return a2 & b ^ ~a2 & c3;
 }
@@ -16030,7 +16030,7 @@ function Maj(a2, b, c3) {
 }
 var HashMD, SHA256_IV;
 var init_md = __esm({
-  "node_modules/@noble/hashes/_md.js"() {
+  "../main/node_modules/@noble/hashes/_md.js"() {
     init_u64();
     init_utils2();
     HashMD = class {
@@ -16141,10 +16141,10 @@ var init_md = __esm({
   }
 });
 
-// node_modules/@noble/hashes/sha2.js
+// ../main/node_modules/@noble/hashes/sha2.js
 var SHA256_K, SHA256_W, SHA2_32B, _SHA256, sha256;
 var init_sha2 = __esm({
-  "node_modules/@noble/hashes/sha2.js"() {
+  "../main/node_modules/@noble/hashes/sha2.js"() {
     init_md();
     init_utils2();
     SHA256_K = /* @__PURE__ */ Uint32Array.from([
@@ -16313,7 +16313,7 @@ var init_sha2 = __esm({
   }
 });
 
-// node_modules/@scure/base/index.js
+// ../main/node_modules/@scure/base/index.js
 function isBytes2(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a2 && a2.BYTES_PER_ELEMENT === 1;
 }
@@ -16665,7 +16665,7 @@ function genBech32(encoding) {
 }
 var freeze, powers, asciiDecoder, B2S_CHUNK, hasBase64Builtin, ASCII_WHITESPACE, decodeBase64Builtin, base64Fallback, base64, base64nopad, BECH_ALPHABET, BECH_UPPERCASE_PRINTABLE, POLYMOD_GENERATORS, bech32;
 var init_base2 = __esm({
-  "node_modules/@scure/base/index.js"() {
+  "../main/node_modules/@scure/base/index.js"() {
     freeze = (fn) => Object.freeze(fn());
     powers = /* @__PURE__ */ (() => {
       let res = [];
@@ -16709,7 +16709,7 @@ var init_base2 = __esm({
   }
 });
 
-// node_modules/@noble/hashes/pbkdf2.js
+// ../main/node_modules/@noble/hashes/pbkdf2.js
 function pbkdf2Init(hash, _password, _salt, _opts) {
   ahash(hash);
   const opts2 = checkOpts({ dkLen: 32, asyncTick: 10 }, _opts);
@@ -16784,13 +16784,13 @@ function pbkdf2(hash, password, salt, opts2) {
   return eng.output(DK);
 }
 var init_pbkdf2 = __esm({
-  "node_modules/@noble/hashes/pbkdf2.js"() {
+  "../main/node_modules/@noble/hashes/pbkdf2.js"() {
     init_hmac();
     init_utils2();
   }
 });
 
-// node_modules/@noble/hashes/scrypt.js
+// ../main/node_modules/@noble/hashes/scrypt.js
 function XorAndSalsa(prev, pi, input, ii, out, oi) {
   let y00 = prev[pi++] ^ input[ii++], y01 = prev[pi++] ^ input[ii++];
   let y02 = prev[pi++] ^ input[ii++], y03 = prev[pi++] ^ input[ii++];
@@ -16948,7 +16948,7 @@ function scrypt(password, salt, opts2) {
 }
 var SCRYPT_DEFAULT_MAXMEM;
 var init_scrypt = __esm({
-  "node_modules/@noble/hashes/scrypt.js"() {
+  "../main/node_modules/@noble/hashes/scrypt.js"() {
     init_pbkdf2();
     init_sha2();
     init_utils2();
@@ -16956,7 +16956,7 @@ var init_scrypt = __esm({
   }
 });
 
-// node_modules/@noble/ciphers/utils.js
+// ../main/node_modules/@noble/ciphers/utils.js
 function isBytes3(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a2 && a2.BYTES_PER_ELEMENT === 1;
 }
@@ -17081,7 +17081,7 @@ function copyBytes(bytes) {
 }
 var atitle2, aobject2, isLE2, swap32IfBE2, wrapCipher;
 var init_utils3 = __esm({
-  "node_modules/@noble/ciphers/utils.js"() {
+  "../main/node_modules/@noble/ciphers/utils.js"() {
     atitle2 = (title) => title ? `"${title}" ` : "";
     aobject2 = (value, label3) => {
       if (value === null || typeof value !== "object" || Array.isArray(value))
@@ -17139,7 +17139,7 @@ var init_utils3 = __esm({
   }
 });
 
-// node_modules/@noble/ciphers/_arx.js
+// ../main/node_modules/@noble/ciphers/_arx.js
 function rotl2(a2, b) {
   return a2 << b | a2 >>> 32 - b;
 }
@@ -17263,7 +17263,7 @@ function createCipher(core, opts2) {
 }
 var encodeStr, sigma16_32, sigma32_32, BLOCK_LEN, BLOCK_LEN32, MAX_COUNTER, U32_EMPTY;
 var init_arx = __esm({
-  "node_modules/@noble/ciphers/_arx.js"() {
+  "../main/node_modules/@noble/ciphers/_arx.js"() {
     init_utils3();
     encodeStr = (str2) => Uint8Array.from(str2.split(""), (c3) => c3.charCodeAt(0));
     sigma16_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 16-byte k"))))();
@@ -17275,13 +17275,13 @@ var init_arx = __esm({
   }
 });
 
-// node_modules/@noble/ciphers/_poly1305.js
+// ../main/node_modules/@noble/ciphers/_poly1305.js
 function u8to16(a2, i2) {
   return a2[i2++] & 255 | (a2[i2++] & 255) << 8;
 }
 var Poly1305, poly1305;
 var init_poly1305 = __esm({
-  "node_modules/@noble/ciphers/_poly1305.js"() {
+  "../main/node_modules/@noble/ciphers/_poly1305.js"() {
     init_utils3();
     Poly1305 = class {
       blockLen = 16;
@@ -17532,7 +17532,7 @@ var init_poly1305 = __esm({
   }
 });
 
-// node_modules/@noble/ciphers/chacha.js
+// ../main/node_modules/@noble/ciphers/chacha.js
 function chachaCore(s, k, n2, out, cnt, rounds = 20) {
   let y00 = s[0], y01 = s[1], y02 = s[2], y03 = s[3], y04 = k[0], y05 = k[1], y06 = k[2], y07 = k[3], y08 = k[4], y09 = k[5], y10 = k[6], y11 = k[7], y12 = cnt, y13 = n2[0], y14 = n2[1], y15 = n2[2];
   let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
@@ -17636,7 +17636,7 @@ function computeTag(fn, key, nonce, ciphertext, AAD) {
 }
 var chacha20, ZEROS16, updatePadded, ZEROS32, _poly1305_aead, chacha20poly1305;
 var init_chacha = __esm({
-  "node_modules/@noble/ciphers/chacha.js"() {
+  "../main/node_modules/@noble/ciphers/chacha.js"() {
     init_arx();
     init_poly1305();
     init_utils3();
@@ -17690,7 +17690,7 @@ var init_chacha = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js
 function isBytes4(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array";
 }
@@ -17826,7 +17826,7 @@ function randomBytes3(bytesLength = 32) {
 }
 var isLE3, swap32IfBE3, hasHexBuiltin2, hexes2, asciis, oidNist2;
 var init_utils4 = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js"() {
     isLE3 = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
     swap32IfBE3 = isLE3 ? (u2) => u2 : byteSwap323;
     hasHexBuiltin2 = /* @__PURE__ */ (() => (
@@ -17841,7 +17841,7 @@ var init_utils4 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js
 function abool2(value, title = "") {
   if (typeof value !== "boolean") {
     const prefix2 = title && `"${title}" `;
@@ -17987,7 +17987,7 @@ function memoized(fn) {
 }
 var _0n, _1n, isPosBig, bitMask;
 var init_utils5 = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js"() {
     init_utils4();
     init_utils4();
     _0n = /* @__PURE__ */ BigInt(0);
@@ -17997,7 +17997,7 @@ var init_utils5 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js
 function mod(a2, b) {
   const result = a2 % b;
   return result >= _0n2 ? result : b + result;
@@ -18220,7 +18220,7 @@ function mapHashToField(key, fieldOrder, isLE4 = false) {
 }
 var _0n2, _1n2, _2n, _3n, _4n, _5n, _7n, _8n, _9n, _16n, FIELD_FIELDS, _Field;
 var init_modular = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js"() {
     init_utils5();
     _0n2 = /* @__PURE__ */ BigInt(0);
     _1n2 = /* @__PURE__ */ BigInt(1);
@@ -18389,7 +18389,7 @@ var init_modular = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js
 function negateCt(condition, item) {
   const neg = item.negate();
   return condition ? neg : item;
@@ -18488,7 +18488,7 @@ function createKeygen(randomSecretKey, getPublicKey) {
 }
 var _0n3, _1n3, pointPrecomputes, pointWindowSizes, wNAF;
 var init_curve = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js"() {
     init_utils5();
     init_modular();
     _0n3 = /* @__PURE__ */ BigInt(0);
@@ -18629,7 +18629,7 @@ var init_curve = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js
 function validateOpts(curve) {
   validateObject(curve, {
     adjustScalarBytes: "function",
@@ -18742,7 +18742,7 @@ function montgomery(curveDef) {
 }
 var _0n4, _1n4, _2n2;
 var init_montgomery = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js"() {
     init_utils5();
     init_curve();
     init_modular();
@@ -18752,10 +18752,10 @@ var init_montgomery = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js
 var _HMAC2, hmac2;
 var init_hmac2 = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js"() {
     init_utils4();
     _HMAC2 = class {
       oHash;
@@ -18829,7 +18829,7 @@ var init_hmac2 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
 function _splitEndoScalar(k, basis, n2) {
   const [[a1, b1], [a2, b2]] = basis;
   const c1 = divNearest(b2 * k, n2);
@@ -19591,7 +19591,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
 }
 var divNearest, DERErr, DER, _0n5, _1n5, _2n3, _3n2, _4n2;
 var init_weierstrass = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js"() {
     init_hmac2();
     init_utils4();
     init_utils5();
@@ -19711,7 +19711,7 @@ var init_weierstrass = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
 function Chi2(a2, b, c3) {
   return a2 & b ^ ~a2 & c3;
 }
@@ -19720,7 +19720,7 @@ function Maj2(a2, b, c3) {
 }
 var HashMD2, SHA256_IV2, SHA384_IV2;
 var init_md2 = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js"() {
     init_utils4();
     HashMD2 = class {
       blockLen;
@@ -19848,7 +19848,7 @@ var init_md2 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
 function fromBig(n2, le = false) {
   if (le)
     return { h: Number(n2 & U32_MASK64), l: Number(n2 >> _32n & U32_MASK64) };
@@ -19870,7 +19870,7 @@ function add(Ah, Al, Bh, Bl) {
 }
 var U32_MASK64, _32n, shrSH, shrSL, rotrSH, rotrSL, rotrBH, rotrBL, rotlSH, rotlSL, rotlBH, rotlBL, add3L, add3H, add4L, add4H, add5L, add5H;
 var init_u642 = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js"() {
     U32_MASK64 = /* @__PURE__ */ BigInt(2 ** 32 - 1);
     _32n = /* @__PURE__ */ BigInt(32);
     shrSH = (h2, _l, s) => h2 >>> s;
@@ -19892,10 +19892,10 @@ var init_u642 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js
 var SHA256_K2, SHA256_W2, SHA2_32B2, _SHA2562, K512, SHA512_Kh, SHA512_Kl, SHA512_W_H, SHA512_W_L, SHA2_64B, _SHA384, sha2562, sha384;
 var init_sha22 = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js"() {
     init_md2();
     init_u642();
     init_utils4();
@@ -20256,7 +20256,7 @@ var init_sha22 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js
 function ed25519_pow_2_252_3(x) {
   const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
   const P = ed25519_CURVE_p;
@@ -20282,7 +20282,7 @@ function adjustScalarBytes(bytes) {
 }
 var _1n6, _2n4, _3n3, _5n2, _8n2, ed25519_CURVE_p, x25519;
 var init_ed25519 = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js"() {
     init_modular();
     init_montgomery();
     _1n6 = BigInt(1);
@@ -20306,10 +20306,10 @@ var init_ed25519 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js
 var p256_CURVE, p384_CURVE, p256_Point, p256, p384_Point, p384;
 var init_nist = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js"() {
     init_sha22();
     init_weierstrass();
     p256_CURVE = /* @__PURE__ */ (() => ({
@@ -20337,7 +20337,7 @@ var init_nist = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
 function extract2(hash, ikm, salt) {
   ahash2(hash);
   if (salt === void 0)
@@ -20372,7 +20372,7 @@ function expand2(hash, prk, info2, length = 32) {
 }
 var HKDF_COUNTER2, EMPTY_BUFFER2;
 var init_hkdf2 = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js"() {
     init_hmac2();
     init_utils4();
     HKDF_COUNTER2 = /* @__PURE__ */ Uint8Array.of(0);
@@ -20380,7 +20380,7 @@ var init_hkdf2 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
 function keccakP(s, rounds = 24) {
   const B = new Uint32Array(5 * 2);
   for (let round = 24 - rounds; round < 24; round++) {
@@ -20423,7 +20423,7 @@ function keccakP(s, rounds = 24) {
 }
 var _0n6, _1n7, _2n5, _7n2, _256n, _0x71n, SHA3_PI, SHA3_ROTL, _SHA3_IOTA, IOTAS, SHA3_IOTA_H, SHA3_IOTA_L, rotlH, rotlL, Keccak, genKeccak, sha3_256, sha3_512, genShake, shake128, shake256;
 var init_sha3 = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js"() {
     init_u642();
     init_utils4();
     _0n6 = BigInt(0);
@@ -20586,7 +20586,7 @@ var init_sha3 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
+// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
 function checkU32(n2) {
   if (!Number.isSafeInteger(n2) || n2 < 0 || n2 > 4294967295)
     throw new Error("wrong u32 integer:" + n2);
@@ -20624,7 +20624,7 @@ function bitReversalInplace(values) {
 }
 var FFTCore;
 var init_fft = __esm({
-  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js"() {
+  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js"() {
     FFTCore = (F2, coreOpts) => {
       const { N: N2, roots, dit, invertButterflies = false, skipStages = 0, brp = true } = coreOpts;
       const bits = log2(N2);
@@ -20672,7 +20672,7 @@ var init_fft = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/utils.js
+// ../main/node_modules/@noble/post-quantum/utils.js
 function equalBytes2(a2, b) {
   if (a2.length !== b.length)
     return false;
@@ -20755,7 +20755,7 @@ function getMask(bits) {
 }
 var randomBytes4, EMPTY;
 var init_utils6 = __esm({
-  "node_modules/@noble/post-quantum/utils.js"() {
+  "../main/node_modules/@noble/post-quantum/utils.js"() {
     init_utils4();
     init_utils4();
     randomBytes4 = randomBytes3;
@@ -20763,10 +20763,10 @@ var init_utils6 = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/_crystals.js
+// ../main/node_modules/@noble/post-quantum/_crystals.js
 var genCrystals, createXofShake, XOF128;
 var init_crystals = __esm({
-  "node_modules/@noble/post-quantum/_crystals.js"() {
+  "../main/node_modules/@noble/post-quantum/_crystals.js"() {
     init_fft();
     init_sha3();
     init_utils6();
@@ -20880,7 +20880,7 @@ var init_crystals = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/ml-kem.js
+// ../main/node_modules/@noble/post-quantum/ml-kem.js
 function polyAdd(a2, b) {
   for (let i2 = 0; i2 < N; i2++)
     a2[i2] = mod2(a2[i2] + b[i2]);
@@ -21015,7 +21015,7 @@ function shakePRF(dkLen, key, nonce) {
 }
 var N, Q, F, ROOT_OF_UNITY, mod2, nttZetas, NTT, bitsCoder, PARAMS, compress, polyCoder, genKPKE, opts, ml_kem512, ml_kem768, ml_kem1024;
 var init_ml_kem = __esm({
-  "node_modules/@noble/post-quantum/ml-kem.js"() {
+  "../main/node_modules/@noble/post-quantum/ml-kem.js"() {
     init_sha3();
     init_utils4();
     init_crystals();
@@ -21156,7 +21156,7 @@ var init_ml_kem = __esm({
   }
 });
 
-// node_modules/@noble/post-quantum/hybrid.js
+// ../main/node_modules/@noble/post-quantum/hybrid.js
 function ecKeygen(curve, allowZeroKey = false) {
   const lengths = curve.lengths;
   let keygen = curve.keygen;
@@ -21359,7 +21359,7 @@ function concreteHybridKem(label3, mlkem, curve, nseed) {
 }
 var QSF_ml_kem768_p256, QSF_ml_kem1024_p384, x25519kem, KitchenSink_ml_kem768_x25519, ml_kem768_x25519, ml_kem768_p256, MLKEM768X25519, MLKEM768P256;
 var init_hybrid = __esm({
-  "node_modules/@noble/post-quantum/hybrid.js"() {
+  "../main/node_modules/@noble/post-quantum/hybrid.js"() {
     init_ed25519();
     init_nist();
     init_utils5();
@@ -21388,7 +21388,7 @@ var init_hybrid = __esm({
   }
 });
 
-// node_modules/@noble/curves/utils.js
+// ../main/node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
 }) {
   if (!Array.isArray(item))
@@ -21557,7 +21557,7 @@ function validateObject2(object, fields = {}, optFields = {}, title = "object") 
 }
 var abytes5, anumber5, bytesToHex3, concatBytes3, hexToBytes3, isBytes5, randomBytes5, _0n7, _1n8, atitle3, bitMask2;
 var init_utils7 = __esm({
-  "node_modules/@noble/curves/utils.js"() {
+  "../main/node_modules/@noble/curves/utils.js"() {
     init_utils2();
     abytes5 = (value, length, title) => abytes(value, length, title);
     anumber5 = anumber;
@@ -21576,7 +21576,7 @@ var init_utils7 = __esm({
   }
 });
 
-// node_modules/@noble/curves/abstract/modular.js
+// ../main/node_modules/@noble/curves/abstract/modular.js
 function mod3(a2, b) {
   if (b <= _0n8)
     throw new Error("mod: expected positive modulus, got " + b);
@@ -21873,7 +21873,7 @@ function mapHashToField2(key, fieldOrder, isLE4 = false) {
 }
 var _0n8, _1n9, _2n6, _3n4, _4n3, _5n3, _7n3, _8n3, _9n2, _15n, _16n2, POW_WINDOWED_MIN, isNegativeLE2, FIELD_FIELDS2, FIELD_SQRT, _Field2;
 var init_modular2 = __esm({
-  "node_modules/@noble/curves/abstract/modular.js"() {
+  "../main/node_modules/@noble/curves/abstract/modular.js"() {
     init_utils7();
     _0n8 = /* @__PURE__ */ BigInt(0);
     _1n9 = /* @__PURE__ */ BigInt(1);
@@ -22045,7 +22045,7 @@ var init_modular2 = __esm({
   }
 });
 
-// node_modules/@noble/curves/abstract/curve.js
+// ../main/node_modules/@noble/curves/abstract/curve.js
 function validatePointCons(Point) {
   const pc = Point;
   if (typeof pc !== "function")
@@ -22220,7 +22220,7 @@ function createKeygen2(randomSecretKey, getPublicKey) {
 }
 var _0n9, _1n10, _4n4, BLIND_BYTES, BLIND_BITS, FW_WINDOW, TABLE_BYTES_MAX, pointWindowSizes2, ScalarMultiplier;
 var init_curve2 = __esm({
-  "node_modules/@noble/curves/abstract/curve.js"() {
+  "../main/node_modules/@noble/curves/abstract/curve.js"() {
     init_utils7();
     init_modular2();
     _0n9 = /* @__PURE__ */ BigInt(0);
@@ -22439,10 +22439,10 @@ var init_curve2 = __esm({
   }
 });
 
-// node_modules/@noble/curves/abstract/der.js
+// ../main/node_modules/@noble/curves/abstract/der.js
 var _0n10, DERErr2, _DER, DER2;
 var init_der = __esm({
-  "node_modules/@noble/curves/abstract/der.js"() {
+  "../main/node_modules/@noble/curves/abstract/der.js"() {
     init_utils7();
     _0n10 = /* @__PURE__ */ BigInt(0);
     DERErr2 = class extends Error {
@@ -22572,7 +22572,7 @@ var init_der = __esm({
   }
 });
 
-// node_modules/@noble/curves/abstract/weierstrass.js
+// ../main/node_modules/@noble/curves/abstract/weierstrass.js
 function _splitEndoScalar2(k, basis, n2) {
   aInRange2("scalar", k, _0n11, n2);
   const [[a1, b1], [a2, b2]] = basis;
@@ -23399,7 +23399,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
 }
 var divNearest2, _0n11, _1n11, _2n7, _3n5, _4n5;
 var init_weierstrass2 = __esm({
-  "node_modules/@noble/curves/abstract/weierstrass.js"() {
+  "../main/node_modules/@noble/curves/abstract/weierstrass.js"() {
     init_hmac();
     init_utils2();
     init_utils7();
@@ -23415,10 +23415,10 @@ var init_weierstrass2 = __esm({
   }
 });
 
-// node_modules/@noble/curves/nist.js
+// ../main/node_modules/@noble/curves/nist.js
 var p256_CURVE2, p256_Point2, p2562;
 var init_nist2 = __esm({
-  "node_modules/@noble/curves/nist.js"() {
+  "../main/node_modules/@noble/curves/nist.js"() {
     init_sha2();
     init_weierstrass2();
     p256_CURVE2 = /* @__PURE__ */ (() => ({
@@ -23435,7 +23435,7 @@ var init_nist2 = __esm({
   }
 });
 
-// node_modules/@noble/curves/abstract/edwards.js
+// ../main/node_modules/@noble/curves/abstract/edwards.js
 function isEdValidXY(Fp, CURVE, x, y) {
   const x2 = Fp.sqr(x);
   const y2 = Fp.sqr(y);
@@ -23725,7 +23725,7 @@ function edwards(params, extraOpts = {}) {
 }
 var _0n12, _1n12, _2n8, _4n6, _8n4;
 var init_edwards = __esm({
-  "node_modules/@noble/curves/abstract/edwards.js"() {
+  "../main/node_modules/@noble/curves/abstract/edwards.js"() {
     init_utils7();
     init_curve2();
     init_modular2();
@@ -23737,7 +23737,7 @@ var init_edwards = __esm({
   }
 });
 
-// node_modules/@noble/curves/abstract/montgomery.js
+// ../main/node_modules/@noble/curves/abstract/montgomery.js
 function cmask(P, swap) {
   return P + swap - (swap >> _1n13 << _1n13);
 }
@@ -23882,7 +23882,7 @@ function montgomery2(curveDef) {
 }
 var _0n13, _1n13, _2n9;
 var init_montgomery2 = __esm({
-  "node_modules/@noble/curves/abstract/montgomery.js"() {
+  "../main/node_modules/@noble/curves/abstract/montgomery.js"() {
     init_utils7();
     init_curve2();
     init_modular2();
@@ -23892,7 +23892,7 @@ var init_montgomery2 = __esm({
   }
 });
 
-// node_modules/@noble/curves/ed25519.js
+// ../main/node_modules/@noble/curves/ed25519.js
 function ed25519_pow_2_252_32(x) {
   const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
   const P = ed25519_CURVE_p2;
@@ -23938,7 +23938,7 @@ function uvRatio(u2, v) {
 }
 var _0n14, _1n14, _2n10, _3n6, _5n4, _8n5, ed25519_CURVE_p2, ed25519_CURVE, ED25519_SQRT_M1, ed25519_Point, x255192;
 var init_ed255192 = __esm({
-  "node_modules/@noble/curves/ed25519.js"() {
+  "../main/node_modules/@noble/curves/ed25519.js"() {
     init_edwards();
     init_modular2();
     init_montgomery2();
@@ -23986,7 +23986,7 @@ var init_ed255192 = __esm({
   }
 });
 
-// node_modules/age-encryption/dist/x25519.js
+// ../main/node_modules/age-encryption/dist/x25519.js
 async function webCryptoFallback(func, fallback) {
   if (webCryptoOff) {
     return await fallback();
@@ -24038,7 +24038,7 @@ function domBuffer(arr) {
 }
 var exportable, webCryptoOff, pkcs8Prefix;
 var init_x25519 = __esm({
-  "node_modules/age-encryption/dist/x25519.js"() {
+  "../main/node_modules/age-encryption/dist/x25519.js"() {
     init_ed255192();
     exportable = false;
     webCryptoOff = false;
@@ -24063,7 +24063,7 @@ var init_x25519 = __esm({
   }
 });
 
-// node_modules/age-encryption/dist/io.js
+// ../main/node_modules/age-encryption/dist/io.js
 function asciiString(bytes) {
   bytes.forEach((b) => {
     if (b < 32 || b > 126) {
@@ -24129,10 +24129,10 @@ async function read(stream2, n2) {
   const rest = prepend(stream2, buf.subarray(n2));
   return { data, rest };
 }
-var LineReader;
+var LineReader2;
 var init_io = __esm({
-  "node_modules/age-encryption/dist/io.js"() {
-    LineReader = class {
+  "../main/node_modules/age-encryption/dist/io.js"() {
+    LineReader2 = class {
       s;
       transcript = [];
       buf = new Uint8Array(0);
@@ -24169,7 +24169,7 @@ var init_io = __esm({
   }
 });
 
-// node_modules/age-encryption/dist/format.js
+// ../main/node_modules/age-encryption/dist/format.js
 async function parseNextStanza(hdr) {
   const argsLine = await hdr.readLine();
   if (argsLine === null) {
@@ -24203,7 +24203,7 @@ async function parseNextStanza(hdr) {
   return { s: new Stanza(args, body) };
 }
 async function parseHeader(header) {
-  const hdr = new LineReader(header);
+  const hdr = new LineReader2(header);
   const versionLine = await hdr.readLine();
   if (versionLine !== "age-encryption.org/v1") {
     throw Error("invalid version " + (versionLine ?? "line"));
@@ -24249,7 +24249,7 @@ function encodeHeader(recipients, MAC) {
 }
 var Stanza;
 var init_format = __esm({
-  "node_modules/age-encryption/dist/format.js"() {
+  "../main/node_modules/age-encryption/dist/format.js"() {
     init_base2();
     init_io();
     Stanza = class {
@@ -24273,7 +24273,7 @@ var init_format = __esm({
   }
 });
 
-// node_modules/age-encryption/dist/recipients.js
+// ../main/node_modules/age-encryption/dist/recipients.js
 function generateIdentity() {
   return generateX25519Identity();
 }
@@ -24397,7 +24397,7 @@ function isCryptoKey2(key) {
 }
 var HybridRecipient, HybridIdentity, hpkeMLKEM768X25519, hpkeMLKEM768P256, hpkeDHKEMP256, TagRecipient, HybridTagRecipient, X25519Recipient, X25519Identity, ScryptRecipient, ScryptIdentity;
 var init_recipients = __esm({
-  "node_modules/age-encryption/dist/recipients.js"() {
+  "../main/node_modules/age-encryption/dist/recipients.js"() {
     init_base2();
     init_hkdf();
     init_sha2();
@@ -24638,7 +24638,7 @@ var init_recipients = __esm({
   }
 });
 
-// node_modules/age-encryption/dist/stream.js
+// ../main/node_modules/age-encryption/dist/stream.js
 function decryptSTREAM(key) {
   const streamNonce = new Uint8Array(12);
   const incNonce = () => {
@@ -24733,7 +24733,7 @@ function ciphertextSize(plaintextSize2) {
 }
 var chacha20poly1305Overhead, chunkSize, chunkSizeWithOverhead;
 var init_stream2 = __esm({
-  "node_modules/age-encryption/dist/stream.js"() {
+  "../main/node_modules/age-encryption/dist/stream.js"() {
     init_chacha();
     chacha20poly1305Overhead = 16;
     chunkSize = /* @__PURE__ */ (() => 64 * 1024)();
@@ -24741,7 +24741,7 @@ var init_stream2 = __esm({
   }
 });
 
-// node_modules/age-encryption/dist/armor.js
+// ../main/node_modules/age-encryption/dist/armor.js
 var armor_exports = {};
 __export(armor_exports, {
   decode: () => decode,
@@ -24782,13 +24782,13 @@ function decode(file) {
   return base64.decode(lines.join(""));
 }
 var init_armor = __esm({
-  "node_modules/age-encryption/dist/armor.js"() {
+  "../main/node_modules/age-encryption/dist/armor.js"() {
     init_base2();
     init_dist();
   }
 });
 
-// node_modules/age-encryption/dist/cbor.js
+// ../main/node_modules/age-encryption/dist/cbor.js
 function readTypeAndArgument(b) {
   if (b.length === 0) {
     throw Error("cbor: unexpected EOF");
@@ -24905,11 +24905,11 @@ function encodeArray(args) {
   throw Error("cbor: array too long");
 }
 var init_cbor = __esm({
-  "node_modules/age-encryption/dist/cbor.js"() {
+  "../main/node_modules/age-encryption/dist/cbor.js"() {
   }
 });
 
-// node_modules/age-encryption/dist/webauthn.js
+// ../main/node_modules/age-encryption/dist/webauthn.js
 var webauthn_exports = {};
 __export(webauthn_exports, {
   WebAuthnIdentity: () => WebAuthnIdentity,
@@ -25009,7 +25009,7 @@ function domBuffer2(arr) {
 }
 var defaultAlgorithms, prefix, label, WebAuthnInternal, WebAuthnRecipient, WebAuthnIdentity;
 var init_webauthn = __esm({
-  "node_modules/age-encryption/dist/webauthn.js"() {
+  "../main/node_modules/age-encryption/dist/webauthn.js"() {
     init_base2();
     init_utils2();
     init_hkdf();
@@ -25104,7 +25104,7 @@ var init_webauthn = __esm({
   }
 });
 
-// node_modules/age-encryption/dist/index.js
+// ../main/node_modules/age-encryption/dist/index.js
 var dist_exports = {};
 __export(dist_exports, {
   Decrypter: () => Decrypter,
@@ -25132,7 +25132,7 @@ function isCryptoKey3(key) {
 }
 var Encrypter, Decrypter;
 var init_dist = __esm({
-  "node_modules/age-encryption/dist/index.js"() {
+  "../main/node_modules/age-encryption/dist/index.js"() {
     init_hmac();
     init_hkdf();
     init_sha2();
@@ -25347,9 +25347,9 @@ var init_dist = __esm({
   }
 });
 
-// node_modules/ajv-formats/dist/formats.js
+// ../main/node_modules/ajv-formats/dist/formats.js
 var require_formats = __commonJS({
-  "node_modules/ajv-formats/dist/formats.js"(exports) {
+  "../main/node_modules/ajv-formats/dist/formats.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.formatNames = exports.fastFormats = exports.fullFormats = void 0;
@@ -25514,9 +25514,9 @@ var require_formats = __commonJS({
   }
 });
 
-// node_modules/uri-js/dist/es5/uri.all.js
+// ../main/node_modules/uri-js/dist/es5/uri.all.js
 var require_uri_all = __commonJS({
-  "node_modules/uri-js/dist/es5/uri.all.js"(exports, module) {
+  "../main/node_modules/uri-js/dist/es5/uri.all.js"(exports, module) {
     (function(global3, factory) {
       typeof exports === "object" && typeof module !== "undefined" ? factory(exports) : typeof define === "function" && define.amd ? define(["exports"], factory) : factory(global3.URI = global3.URI || {});
     })(exports, (function(exports2) {
@@ -26531,9 +26531,9 @@ var require_uri_all = __commonJS({
   }
 });
 
-// node_modules/nearley/lib/nearley.js
+// ../main/node_modules/nearley/lib/nearley.js
 var require_nearley = __commonJS({
-  "node_modules/nearley/lib/nearley.js"(exports, module) {
+  "../main/node_modules/nearley/lib/nearley.js"(exports, module) {
     (function(root, factory) {
       if (typeof module === "object" && module.exports) {
         module.exports = factory();
@@ -26962,9 +26962,9 @@ var require_nearley = __commonJS({
   }
 });
 
-// node_modules/smtp-address-parser/dist/lib/grammar.js
+// ../main/node_modules/smtp-address-parser/dist/lib/grammar.js
 var require_grammar = __commonJS({
-  "node_modules/smtp-address-parser/dist/lib/grammar.js"(exports) {
+  "../main/node_modules/smtp-address-parser/dist/lib/grammar.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     function id(d) {
@@ -27237,9 +27237,9 @@ var require_grammar = __commonJS({
   }
 });
 
-// node_modules/smtp-address-parser/dist/lib/index.js
+// ../main/node_modules/smtp-address-parser/dist/lib/index.js
 var require_lib = __commonJS({
-  "node_modules/smtp-address-parser/dist/lib/index.js"(exports) {
+  "../main/node_modules/smtp-address-parser/dist/lib/index.js"(exports) {
     "use strict";
     var __importDefault = exports && exports.__importDefault || function(mod5) {
       return mod5 && mod5.__esModule ? mod5 : { "default": mod5 };
@@ -27321,9 +27321,9 @@ var require_lib = __commonJS({
   }
 });
 
-// node_modules/extend/index.js
+// ../main/node_modules/extend/index.js
 var require_extend = __commonJS({
-  "node_modules/extend/index.js"(exports, module) {
+  "../main/node_modules/extend/index.js"(exports, module) {
     "use strict";
     var hasOwn = Object.prototype.hasOwnProperty;
     var toStr = Object.prototype.toString;
@@ -27412,9 +27412,9 @@ var require_extend = __commonJS({
   }
 });
 
-// node_modules/schemes/lib/iana-permanent.json
+// ../main/node_modules/schemes/lib/iana-permanent.json
 var require_iana_permanent = __commonJS({
-  "node_modules/schemes/lib/iana-permanent.json"(exports, module) {
+  "../main/node_modules/schemes/lib/iana-permanent.json"(exports, module) {
     module.exports = [
       {
         scheme: "aaa",
@@ -28329,9 +28329,9 @@ var require_iana_permanent = __commonJS({
   }
 });
 
-// node_modules/schemes/lib/iana-provisional.json
+// ../main/node_modules/schemes/lib/iana-provisional.json
 var require_iana_provisional = __commonJS({
-  "node_modules/schemes/lib/iana-provisional.json"(exports, module) {
+  "../main/node_modules/schemes/lib/iana-provisional.json"(exports, module) {
     module.exports = [
       {
         scheme: "acr",
@@ -29257,9 +29257,9 @@ var require_iana_provisional = __commonJS({
   }
 });
 
-// node_modules/schemes/lib/iana-historical.json
+// ../main/node_modules/schemes/lib/iana-historical.json
 var require_iana_historical = __commonJS({
-  "node_modules/schemes/lib/iana-historical.json"(exports, module) {
+  "../main/node_modules/schemes/lib/iana-historical.json"(exports, module) {
     module.exports = [
       {
         scheme: "fax",
@@ -29383,9 +29383,9 @@ var require_iana_historical = __commonJS({
   }
 });
 
-// node_modules/schemes/lib/unofficial.json
+// ../main/node_modules/schemes/lib/unofficial.json
 var require_unofficial = __commonJS({
-  "node_modules/schemes/lib/unofficial.json"(exports, module) {
+  "../main/node_modules/schemes/lib/unofficial.json"(exports, module) {
     module.exports = [
       {
         scheme: "android-app"
@@ -29413,9 +29413,9 @@ var require_unofficial = __commonJS({
   }
 });
 
-// node_modules/schemes/index.js
+// ../main/node_modules/schemes/index.js
 var require_schemes = __commonJS({
-  "node_modules/schemes/index.js"(exports, module) {
+  "../main/node_modules/schemes/index.js"(exports, module) {
     "use strict";
     var extend = require_extend();
     var data = {
@@ -29439,9 +29439,9 @@ var require_schemes = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/iri.js
+// ../main/node_modules/ajv-formats-draft2019/formats/iri.js
 var require_iri = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/iri.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/iri.js"(exports, module) {
     var { parse } = require_uri_all();
     var { addressParser } = require_lib();
     var schemes = require_schemes();
@@ -29466,16 +29466,16 @@ var require_iri = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/duration.js
+// ../main/node_modules/ajv-formats-draft2019/formats/duration.js
 var require_duration = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/duration.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/duration.js"(exports, module) {
     module.exports = /^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/;
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/idn-email.js
+// ../main/node_modules/ajv-formats-draft2019/formats/idn-email.js
 var require_idn_email = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/idn-email.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/idn-email.js"(exports, module) {
     var { parse } = require_lib();
     module.exports = (value) => {
       try {
@@ -29488,9 +29488,9 @@ var require_idn_email = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/idn-hostname.js
+// ../main/node_modules/ajv-formats-draft2019/formats/idn-hostname.js
 var require_idn_hostname = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/idn-hostname.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/idn-hostname.js"(exports, module) {
     var { toASCII } = __require("punycode");
     var hostnameRegex = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\.?$/i;
     module.exports = (value) => {
@@ -29500,9 +29500,9 @@ var require_idn_hostname = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/iri-reference.js
+// ../main/node_modules/ajv-formats-draft2019/formats/iri-reference.js
 var require_iri_reference = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/iri-reference.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/iri-reference.js"(exports, module) {
     var { parse } = require_uri_all();
     var { addressParser } = require_lib();
     var schemes = require_schemes();
@@ -29530,9 +29530,9 @@ var require_iri_reference = __commonJS({
   }
 });
 
-// node_modules/ajv-formats-draft2019/formats/index.js
+// ../main/node_modules/ajv-formats-draft2019/formats/index.js
 var require_formats2 = __commonJS({
-  "node_modules/ajv-formats-draft2019/formats/index.js"(exports, module) {
+  "../main/node_modules/ajv-formats-draft2019/formats/index.js"(exports, module) {
     module.exports.iri = require_iri();
     module.exports.duration = require_duration();
     module.exports["idn-email"] = require_idn_email();
@@ -29541,9 +29541,9 @@ var require_formats2 = __commonJS({
   }
 });
 
-// node_modules/ip-regex/index.js
+// ../main/node_modules/ip-regex/index.js
 var require_ip_regex = __commonJS({
-  "node_modules/ip-regex/index.js"(exports, module) {
+  "../main/node_modules/ip-regex/index.js"(exports, module) {
     "use strict";
     var word = "[a-fA-F\\d:]";
     var b = (options) => options && options.includeBoundaries ? `(?:(?<=\\s|^)(?=${word})|(?<=${word})(?=\\s|$))` : "";
@@ -29571,9 +29571,9 @@ var require_ip_regex = __commonJS({
   }
 });
 
-// node_modules/cidr-regex/index.js
+// ../main/node_modules/cidr-regex/index.js
 var require_cidr_regex = __commonJS({
-  "node_modules/cidr-regex/index.js"(exports, module) {
+  "../main/node_modules/cidr-regex/index.js"(exports, module) {
     "use strict";
     var ipRegex = require_ip_regex();
     var defaultOpts = { exact: false };
@@ -29588,9 +29588,9 @@ var require_cidr_regex = __commonJS({
   }
 });
 
-// node_modules/is-cidr/index.js
+// ../main/node_modules/is-cidr/index.js
 var require_is_cidr = __commonJS({
-  "node_modules/is-cidr/index.js"(exports, module) {
+  "../main/node_modules/is-cidr/index.js"(exports, module) {
     "use strict";
     var { v4, v6 } = require_cidr_regex();
     var re4 = v4({ exact: true });
@@ -29601,9 +29601,9 @@ var require_is_cidr = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/validation_error.js
+// ../main/node_modules/ajv/dist/runtime/validation_error.js
 var require_validation_error = __commonJS({
-  "node_modules/ajv/dist/runtime/validation_error.js"(exports) {
+  "../main/node_modules/ajv/dist/runtime/validation_error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var ValidationError = class extends Error {
@@ -29617,9 +29617,9 @@ var require_validation_error = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/en/index.js
+// ../main/node_modules/ajv-i18n/localize/en/index.js
 var require_en = __commonJS({
-  "node_modules/ajv-i18n/localize/en/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/en/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_en(errors) {
       if (!(errors && errors.length)) return;
@@ -29806,9 +29806,9 @@ var require_en = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ar/index.js
+// ../main/node_modules/ajv-i18n/localize/ar/index.js
 var require_ar = __commonJS({
-  "node_modules/ajv-i18n/localize/ar/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ar/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ar(errors) {
       if (!(errors && errors.length)) return;
@@ -29964,9 +29964,9 @@ var require_ar = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ca/index.js
+// ../main/node_modules/ajv-i18n/localize/ca/index.js
 var require_ca = __commonJS({
-  "node_modules/ajv-i18n/localize/ca/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ca/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ca(errors) {
       if (!(errors && errors.length)) return;
@@ -30147,9 +30147,9 @@ var require_ca = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/cs/index.js
+// ../main/node_modules/ajv-i18n/localize/cs/index.js
 var require_cs = __commonJS({
-  "node_modules/ajv-i18n/localize/cs/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/cs/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_cs(errors) {
       if (!(errors && errors.length)) return;
@@ -30362,9 +30362,9 @@ var require_cs = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/de/index.js
+// ../main/node_modules/ajv-i18n/localize/de/index.js
 var require_de = __commonJS({
-  "node_modules/ajv-i18n/localize/de/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/de/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_de(errors) {
       if (!(errors && errors.length)) return;
@@ -30545,9 +30545,9 @@ var require_de = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/es/index.js
+// ../main/node_modules/ajv-i18n/localize/es/index.js
 var require_es = __commonJS({
-  "node_modules/ajv-i18n/localize/es/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/es/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_es(errors) {
       if (!(errors && errors.length)) return;
@@ -30732,9 +30732,9 @@ var require_es = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/fi/index.js
+// ../main/node_modules/ajv-i18n/localize/fi/index.js
 var require_fi = __commonJS({
-  "node_modules/ajv-i18n/localize/fi/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/fi/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_fi(errors) {
       if (!(errors && errors.length)) return;
@@ -30940,9 +30940,9 @@ var require_fi = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/fr/index.js
+// ../main/node_modules/ajv-i18n/localize/fr/index.js
 var require_fr = __commonJS({
-  "node_modules/ajv-i18n/localize/fr/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/fr/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_fr(errors) {
       if (!(errors && errors.length)) return;
@@ -31119,9 +31119,9 @@ var require_fr = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/hu/index.js
+// ../main/node_modules/ajv-i18n/localize/hu/index.js
 var require_hu = __commonJS({
-  "node_modules/ajv-i18n/localize/hu/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/hu/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_hu(errors) {
       if (!(errors && errors.length)) return;
@@ -31285,9 +31285,9 @@ var require_hu = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/id/index.js
+// ../main/node_modules/ajv-i18n/localize/id/index.js
 var require_id = __commonJS({
-  "node_modules/ajv-i18n/localize/id/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/id/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_id(errors) {
       if (!(errors && errors.length)) return;
@@ -31443,9 +31443,9 @@ var require_id = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/it/index.js
+// ../main/node_modules/ajv-i18n/localize/it/index.js
 var require_it = __commonJS({
-  "node_modules/ajv-i18n/localize/it/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/it/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_it(errors) {
       if (!(errors && errors.length)) return;
@@ -31650,9 +31650,9 @@ var require_it = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ja/index.js
+// ../main/node_modules/ajv-i18n/localize/ja/index.js
 var require_ja = __commonJS({
-  "node_modules/ajv-i18n/localize/ja/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ja/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ja(errors) {
       if (!(errors && errors.length)) return;
@@ -31808,9 +31808,9 @@ var require_ja = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ko/index.js
+// ../main/node_modules/ajv-i18n/localize/ko/index.js
 var require_ko = __commonJS({
-  "node_modules/ajv-i18n/localize/ko/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ko/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ko(errors) {
       if (!(errors && errors.length)) return;
@@ -31963,9 +31963,9 @@ var require_ko = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/nb/index.js
+// ../main/node_modules/ajv-i18n/localize/nb/index.js
 var require_nb = __commonJS({
-  "node_modules/ajv-i18n/localize/nb/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/nb/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_nb(errors) {
       if (!(errors && errors.length)) return;
@@ -32154,9 +32154,9 @@ var require_nb = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/nl/index.js
+// ../main/node_modules/ajv-i18n/localize/nl/index.js
 var require_nl = __commonJS({
-  "node_modules/ajv-i18n/localize/nl/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/nl/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_nl(errors) {
       if (!(errors && errors.length)) return;
@@ -32357,9 +32357,9 @@ var require_nl = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/pl/index.js
+// ../main/node_modules/ajv-i18n/localize/pl/index.js
 var require_pl = __commonJS({
-  "node_modules/ajv-i18n/localize/pl/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/pl/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_pl(errors) {
       if (!(errors && errors.length)) return;
@@ -32552,9 +32552,9 @@ var require_pl = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/pt-BR/index.js
+// ../main/node_modules/ajv-i18n/localize/pt-BR/index.js
 var require_pt_BR = __commonJS({
-  "node_modules/ajv-i18n/localize/pt-BR/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/pt-BR/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_pt_BR(errors) {
       if (!(errors && errors.length)) return;
@@ -32745,9 +32745,9 @@ var require_pt_BR = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/ru/index.js
+// ../main/node_modules/ajv-i18n/localize/ru/index.js
 var require_ru = __commonJS({
-  "node_modules/ajv-i18n/localize/ru/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/ru/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ru(errors) {
       if (!(errors && errors.length)) return;
@@ -32950,9 +32950,9 @@ var require_ru = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/sk/index.js
+// ../main/node_modules/ajv-i18n/localize/sk/index.js
 var require_sk = __commonJS({
-  "node_modules/ajv-i18n/localize/sk/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/sk/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_sk(errors) {
       if (!(errors && errors.length)) return;
@@ -33151,9 +33151,9 @@ var require_sk = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/sv/index.js
+// ../main/node_modules/ajv-i18n/localize/sv/index.js
 var require_sv = __commonJS({
-  "node_modules/ajv-i18n/localize/sv/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/sv/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_sv(errors) {
       if (!(errors && errors.length)) return;
@@ -33328,9 +33328,9 @@ var require_sv = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/th/index.js
+// ../main/node_modules/ajv-i18n/localize/th/index.js
 var require_th = __commonJS({
-  "node_modules/ajv-i18n/localize/th/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/th/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_th(errors) {
       if (!(errors && errors.length)) return;
@@ -33483,9 +33483,9 @@ var require_th = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/zh/index.js
+// ../main/node_modules/ajv-i18n/localize/zh/index.js
 var require_zh = __commonJS({
-  "node_modules/ajv-i18n/localize/zh/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/zh/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_zh(errors) {
       if (!(errors && errors.length)) return;
@@ -33638,9 +33638,9 @@ var require_zh = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/zh-TW/index.js
+// ../main/node_modules/ajv-i18n/localize/zh-TW/index.js
 var require_zh_TW = __commonJS({
-  "node_modules/ajv-i18n/localize/zh-TW/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/zh-TW/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_zh_TW(errors) {
       if (!(errors && errors.length)) return;
@@ -33793,9 +33793,9 @@ var require_zh_TW = __commonJS({
   }
 });
 
-// node_modules/ajv-i18n/localize/index.js
+// ../main/node_modules/ajv-i18n/localize/index.js
 var require_localize = __commonJS({
-  "node_modules/ajv-i18n/localize/index.js"(exports, module) {
+  "../main/node_modules/ajv-i18n/localize/index.js"(exports, module) {
     "use strict";
     module.exports = {
       en: require_en(),
@@ -33825,10 +33825,10 @@ var require_localize = __commonJS({
   }
 });
 
-// node_modules/@actions/core/lib/command.js
+// ../main/node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
-// node_modules/@actions/core/lib/utils.js
+// ../main/node_modules/@actions/core/lib/utils.js
 function toCommandValue(input) {
   if (input === null || input === void 0) {
     return "";
@@ -33851,7 +33851,7 @@ function toCommandProperties(annotationProperties) {
   };
 }
 
-// node_modules/@actions/core/lib/command.js
+// ../main/node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
@@ -33896,7 +33896,7 @@ function escapeProperty(s) {
   return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-// node_modules/@actions/core/lib/file-command.js
+// ../main/node_modules/@actions/core/lib/file-command.js
 import * as crypto2 from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
@@ -33924,10 +33924,10 @@ function prepareKeyValueMessage(key, value) {
   return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
-// node_modules/@actions/core/lib/core.js
+// ../main/node_modules/@actions/core/lib/core.js
 import * as os4 from "os";
 
-// node_modules/@actions/core/lib/summary.js
+// ../main/node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
@@ -34212,23 +34212,23 @@ var Summary = class {
 var _summary = new Summary();
 var summary = _summary;
 
-// node_modules/@actions/core/lib/platform.js
+// ../main/node_modules/@actions/core/lib/platform.js
 import os3 from "os";
 
-// node_modules/@actions/io/lib/io-util.js
+// ../main/node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
 var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs2.constants.O_RDONLY;
 
-// node_modules/@actions/exec/lib/toolrunner.js
+// ../main/node_modules/@actions/exec/lib/toolrunner.js
 var IS_WINDOWS2 = process.platform === "win32";
 
-// node_modules/@actions/core/lib/platform.js
+// ../main/node_modules/@actions/core/lib/platform.js
 var platform = os3.platform();
 var arch = os3.arch();
 
-// node_modules/@actions/core/lib/core.js
+// ../main/node_modules/@actions/core/lib/core.js
 var ExitCode;
 (function(ExitCode2) {
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
@@ -34496,7 +34496,7 @@ var runCatchUp = async (ctx) => {
   return done({ "caught-up": count2 });
 };
 
-// node_modules/re2js/build/index.js
+// ../main/node_modules/re2js/build/index.js
 var RE2Flags = class RE2Flags2 {
   static FOLD_CASE = 1;
   static LITERAL = 2;
@@ -41267,12 +41267,21 @@ var builtinSecrets = [
 var builtinCatalog = { environments: ["dev", "stage", "prod"], secrets: builtinSecrets };
 
 // src/catalog/parse.ts
-var import_yaml2 = __toESM(require_dist(), 1);
 import { readFileSync as readFileSync3 } from "node:fs";
 
-// src/yaml-source.ts
+// src/yaml-document.ts
 var import_yaml = __toESM(require_dist(), 1);
-var parseYamlSource = (text, file) => {
+var viewOf = (node) => ({
+  kind: (0, import_yaml.isMap)(node) ? "map" : (0, import_yaml.isSeq)(node) ? "seq" : "other",
+  get keys() {
+    return (0, import_yaml.isMap)(node) ? node.items.map((pair) => String(pair.key?.value ?? pair.key)) : [];
+  },
+  get items() {
+    return (0, import_yaml.isSeq)(node) ? node.items.map(viewOf) : [];
+  },
+  toJSON: () => (0, import_yaml.isNode)(node) ? node.toJSON() : node
+});
+var yamlDocumentSource = (text, file) => {
   const lineCounter = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const lineAt = (offset) => offset === void 0 ? 1 : lineCounter.linePos(offset).line;
@@ -41288,7 +41297,329 @@ var parseYamlSource = (text, file) => {
     // yaml's messages quote source excerpts; keep only the first sentence.
     message: error2.message.split("\n")[0] ?? error2.code
   }));
-  return { file, doc, lineOf, syntaxErrors };
+  return {
+    file,
+    doc,
+    lineOf,
+    syntaxErrors,
+    toJS: (options) => doc.toJS(options),
+    at: (path6) => {
+      const node = path6.length === 0 ? doc.contents : doc.getIn(path6, true);
+      return node === void 0 ? void 0 : viewOf(node);
+    }
+  };
+};
+
+// src/yaml-fast.ts
+var Outside = class extends Error {
+};
+var outside = () => {
+  throw new Outside();
+};
+var REFUSED_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u2028\u2029\uD800-\uDFFF\uFEFF\uFFFE\uFFFF]/;
+var INDICATORS = /* @__PURE__ */ new Set([..."-?:,[]{}#&*!|>'\"%@` "]);
+var FLOW_INDICATORS = /* @__PURE__ */ new Set([...",[]{}"]);
+var resolvePlain = (s) => {
+  if (/^(?:~|[Nn]ull|NULL)$/.test(s)) return null;
+  if (/^(?:[Tt]rue|TRUE)$/.test(s)) return true;
+  if (/^(?:[Ff]alse|FALSE)$/.test(s)) return false;
+  if (/^0o[0-7]+$/.test(s)) return parseInt(s.substring(2), 8);
+  if (/^[-+]?[0-9]+$/.test(s)) return parseInt(s, 10);
+  if (/^0x[0-9a-fA-F]+$/.test(s)) return parseInt(s.substring(2), 16);
+  if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s)) return s.slice(-3).toLowerCase() === "nan" ? NaN : s.startsWith("-") ? -Infinity : Infinity;
+  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s) || /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s)) return parseFloat(s);
+  return s;
+};
+var LineReader = class {
+  constructor(text, start, no) {
+    this.text = text;
+    this.no = no;
+    this.pos = start;
+  }
+  text;
+  no;
+  pos;
+  spaces() {
+    const from = this.pos;
+    while (this.text[this.pos] === " ") this.pos++;
+    return this.pos - from;
+  }
+  /** Nothing but spaces and a comment (which needs a space before it) up to the end of the line. */
+  rest() {
+    const from = this.pos;
+    this.spaces();
+    if (this.pos === this.text.length) return true;
+    return this.text[this.pos] === "#" && (this.pos > from || this.pos === 0 || this.text[this.pos - 1] === " ");
+  }
+  quoted() {
+    const q = this.text[this.pos];
+    let out = "";
+    for (let i2 = this.pos + 1; i2 < this.text.length; i2++) {
+      const c3 = this.text[i2];
+      if (q === '"' && c3 === "\\") outside();
+      if (c3 !== q) {
+        out += c3;
+        continue;
+      }
+      if (q === "'" && this.text[i2 + 1] === "'") {
+        out += "'";
+        i2++;
+        continue;
+      }
+      this.pos = i2 + 1;
+      return out;
+    }
+    return outside();
+  }
+  /** A plain scalar's source: `flow` stops at flow indicators; `: `, ` #` end it in both contexts. */
+  plain(flow) {
+    const t = this.text;
+    const first = t[this.pos];
+    if (first === void 0 || INDICATORS.has(first) && !(first === "-" && t[this.pos + 1] !== void 0 && !INDICATORS.has(t[this.pos + 1]))) outside();
+    const from = this.pos;
+    let end = this.pos;
+    for (let i2 = this.pos; i2 < t.length; i2++) {
+      const c3 = t[i2];
+      if (c3 === " ") {
+        if (t[i2 + 1] === "#") break;
+        continue;
+      }
+      if (c3 === ":") {
+        const next = t[i2 + 1];
+        if (next === void 0 || next === " " || flow && FLOW_INDICATORS.has(next)) break;
+      }
+      if (flow && FLOW_INDICATORS.has(c3)) break;
+      end = i2 + 1;
+    }
+    this.pos = end;
+    return t.slice(from, end);
+  }
+  /** A key of a block or flow map: a quoted or plain scalar resolving to a string, then `:` and a space or the end. */
+  key(flow) {
+    const save = this.pos;
+    const c3 = this.text[this.pos];
+    let key;
+    if (c3 === "'" || c3 === '"') {
+      try {
+        key = this.quoted();
+      } catch {
+        this.pos = save;
+        return void 0;
+      }
+    } else {
+      if (c3 === void 0 || INDICATORS.has(c3) && !(c3 === "-" && this.text[this.pos + 1] !== void 0 && !INDICATORS.has(this.text[this.pos + 1]))) return void 0;
+      key = this.plain(flow);
+      if (typeof resolvePlain(key) !== "string") outside();
+    }
+    if (this.text[this.pos] !== ":" || this.text[this.pos + 1] !== void 0 && this.text[this.pos + 1] !== " ") {
+      this.pos = save;
+      return void 0;
+    }
+    if (key === "<<" || key === "__proto__" || key === "" || key.length > 1e3) outside();
+    this.pos++;
+    return key;
+  }
+  /** A value within the line: quoted, flow collection or plain scalar. */
+  value(flow) {
+    const c3 = this.text[this.pos];
+    const line = this.no;
+    if (c3 === "'" || c3 === '"') return { kind: "scalar", line, value: this.quoted() };
+    if (c3 === "[" || c3 === "{") return this.flow();
+    const source = this.plain(flow);
+    if (source === "") outside();
+    return { kind: "scalar", line, value: resolvePlain(source) };
+  }
+  flow() {
+    const open5 = this.text[this.pos];
+    const close = open5 === "[" ? "]" : "}";
+    const line = this.no;
+    this.pos++;
+    const keys = [];
+    const values = [];
+    this.spaces();
+    if (this.text[this.pos] !== close) {
+      for (; ; ) {
+        if (open5 === "{") {
+          const key = this.key(true);
+          if (key === void 0 || keys.includes(key)) outside();
+          if (this.spaces() === 0) outside();
+          keys.push(key);
+        }
+        const c3 = this.text[this.pos];
+        if (c3 === "," || c3 === close || c3 === void 0 || c3 === "#") outside();
+        values.push(this.value(true));
+        this.spaces();
+        const after = this.text[this.pos];
+        if (after === close) break;
+        if (after !== ",") outside();
+        this.pos++;
+        this.spaces();
+        if (this.text[this.pos] === close) outside();
+      }
+    }
+    this.pos++;
+    return open5 === "[" ? { kind: "seq", line, items: values } : { kind: "map", line, keys, values };
+  }
+};
+var BlockParser = class {
+  constructor(lines) {
+    this.lines = lines;
+  }
+  lines;
+  i = 0;
+  /** Index of the next line that is neither blank nor a comment. */
+  next() {
+    while (this.i < this.lines.length) {
+      const l = this.lines[this.i];
+      if (l.content !== "" && !l.content.startsWith("#")) return l;
+      this.i++;
+    }
+    return void 0;
+  }
+  isItem = (l) => l.content === "-" || l.content.startsWith("- ");
+  block() {
+    const l = this.next() ?? outside();
+    return this.isItem(l) ? this.seq(l.indent) : this.map(l.indent);
+  }
+  /** What follows `key:` or `-` with nothing else on the line: a deeper block, a same-indent sequence (maps only), or outside. */
+  nested(indent, inMap) {
+    const l = this.next();
+    if (l !== void 0 && l.indent > indent) return this.block();
+    if (l !== void 0 && inMap && l.indent === indent && this.isItem(l)) return this.seq(indent);
+    return outside();
+  }
+  seq(indent) {
+    const first = this.next();
+    const node = { kind: "seq", line: first.no, items: [] };
+    for (let l = this.next(); l !== void 0 && l.indent === indent && this.isItem(l); l = this.next()) {
+      const r = new LineReader(l.content, 1, l.no);
+      if (r.rest()) {
+        this.i++;
+        node.items.push(this.nested(indent, false));
+        continue;
+      }
+      const at = r.pos;
+      if (l.content[at] === "-" && (l.content[at + 1] === void 0 || l.content[at + 1] === " ")) outside();
+      if (r.key(false) !== void 0) {
+        this.lines[this.i] = { indent: indent + at, content: l.content.slice(at), no: l.no };
+        node.items.push(this.map(indent + at));
+        continue;
+      }
+      node.items.push(this.inline(r));
+      this.i++;
+    }
+    this.after(indent);
+    return node;
+  }
+  map(indent) {
+    const first = this.next();
+    const node = { kind: "map", line: first.no, keys: [], values: [] };
+    for (let l = this.next(); l !== void 0 && l.indent === indent && !this.isItem(l); l = this.next()) {
+      const r = new LineReader(l.content, 0, l.no);
+      const key = r.key(false) ?? outside();
+      if (node.keys.includes(key)) outside();
+      node.keys.push(key);
+      if (r.rest()) {
+        this.i++;
+        node.values.push(this.nested(indent, true));
+        continue;
+      }
+      if (r.pos === l.content.length || l.content[r.pos - 1] !== " ") outside();
+      node.values.push(this.inline(r));
+      this.i++;
+    }
+    this.after(indent);
+    return node;
+  }
+  /** A value on the line of its key or `-`; the line must end after it. */
+  inline(r) {
+    const value = r.value(false);
+    if (!r.rest()) outside();
+    return value;
+  }
+  /** A block ends at a shallower line; a deeper one (a continuation line) is outside the subset. */
+  after(indent) {
+    const l = this.next();
+    if (l !== void 0 && l.indent > indent) outside();
+  }
+};
+var parseFast = (text) => {
+  if (REFUSED_CHARS.test(text)) return void 0;
+  const lines = [];
+  let no = 0;
+  for (const raw of text.split("\n")) {
+    no++;
+    if (raw.startsWith("---") || raw.startsWith("...") || raw.startsWith("%") || raw.length > 1e3) return void 0;
+    const content = raw.replace(/^ +/, "");
+    lines.push({ indent: raw.length - content.length, content: content.replace(/ +$/, ""), no });
+  }
+  const parser = new BlockParser(lines);
+  try {
+    const root = parser.block();
+    for (let i2 = parser.i; i2 < lines.length; i2++) {
+      const content = lines[i2].content;
+      if (content !== "" && !content.startsWith("#")) return void 0;
+    }
+    return root;
+  } catch (error2) {
+    if (error2 instanceof Outside) return void 0;
+    throw error2;
+  }
+};
+var fastToJS = (node) => {
+  if (node.kind === "scalar") return node.value;
+  if (node.kind === "seq") return node.items.map(fastToJS);
+  const out = {};
+  node.keys.forEach((key, i2) => {
+    out[key] = fastToJS(node.values[i2]);
+  });
+  return out;
+};
+var fastGetIn = (root, path6) => {
+  let node = root;
+  for (const step of path6) {
+    if (node === void 0) return void 0;
+    if (node.kind === "map") {
+      const at = typeof step === "string" ? node.keys.indexOf(step) : -1;
+      node = at < 0 ? void 0 : node.values[at];
+    } else if (node.kind === "seq") {
+      const idx = typeof step === "string" && step !== "" ? Number(step) : step;
+      node = typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? node.items[idx] : void 0;
+    } else return void 0;
+  }
+  return node;
+};
+
+// src/yaml-source.ts
+var fastView = (node) => ({
+  kind: node.kind === "scalar" ? "other" : node.kind,
+  keys: node.kind === "map" ? node.keys : [],
+  items: node.kind === "seq" ? node.items.map(fastView) : [],
+  toJSON: () => fastToJS(node)
+});
+var parseYamlSource = (text, file) => {
+  const root = parseFast(text);
+  if (root === void 0) return yamlDocumentSource(text, file);
+  let full;
+  return {
+    file,
+    get doc() {
+      return (full ??= yamlDocumentSource(text, file)).doc;
+    },
+    lineOf: (path6) => {
+      for (let depth = path6.length; depth >= 0; depth--) {
+        const node = fastGetIn(root, path6.slice(0, depth));
+        if (node !== void 0) return node.line;
+      }
+      return 1;
+    },
+    syntaxErrors: [],
+    toJS: () => fastToJS(root),
+    at: (path6) => {
+      const node = fastGetIn(root, path6);
+      return node === void 0 ? void 0 : fastView(node);
+    }
+  };
 };
 
 // src/catalog/pattern-syntax.ts
@@ -41450,7 +41781,7 @@ var parseCatalog = (text, file = "environments/keyfleet.yaml") => {
   const problem = (path6, message) => {
     problems.push({ line: src.lineOf(path6), message });
   };
-  const root = src.doc.toJS();
+  const root = src.toJS();
   if (!isRecord(root)) return { catalog: void 0, problems: [{ line: 1, message: "the catalog must be a mapping with `version`, `environments` and `providers`" }] };
   for (const key of Object.keys(root)) {
     if (!["version", "environments", "providers", "custom"].includes(key)) problem([key], `unknown top-level key "${key}" (expected version, environments, providers, custom)`);
@@ -41469,17 +41800,16 @@ var parseCatalog = (text, file = "environments/keyfleet.yaml") => {
   };
   const sections = [["providers", false], ["custom", true]];
   for (const [section, custom] of sections) {
-    const node = src.doc.get(section, true);
+    const node = src.at([section]);
     if (node === void 0) {
       if (!custom) problem([], "`providers` is missing");
       continue;
     }
-    if (!(0, import_yaml2.isMap)(node)) {
+    if (node.kind !== "map") {
       problem([section], `\`${section}\` must be a mapping`);
       continue;
     }
-    for (const pair of node.items) {
-      const key = String(pair.key?.value ?? pair.key);
+    for (const key of node.keys) {
       const path6 = [section, key];
       const spec = readSpec(key, root[section][key], custom, path6, problem, environments);
       if (!spec) continue;
@@ -42901,7 +43231,7 @@ var parseJson = (text, file) => {
 };
 
 // src/sops/native/store-yaml.ts
-var import_yaml3 = __toESM(require_dist(), 1);
+var import_yaml2 = __toESM(require_dist(), 1);
 
 // src/sops/native/yaml-flow.ts
 var BREAKS = /* @__PURE__ */ new Set(["\r", "\n", "", "\u2028", "\u2029"]);
@@ -43027,7 +43357,7 @@ var parseIntBase0 = (text) => {
   return sign !== "-" && value <= UINT64_MAX ? UNSUPPORTED_UINT : void 0;
 };
 var YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
-var resolvePlain = (text) => {
+var resolvePlain2 = (text) => {
   const first = text[0];
   const hint = first === void 0 ? "N" : first === "+" || first === "-" ? "S" : first >= "0" && first <= "9" ? "D" : "yYnNtTfFoO~".includes(first) ? "M" : first === "." ? "." : "";
   if (hint === "") return { type: "str", value: text };
@@ -43084,7 +43414,7 @@ var Converter = class {
     throw nativeError("NATIVE_MALFORMED", this.file, message, this.lineOf(node));
   }
   deref(node, depth) {
-    if (!(0, import_yaml3.isAlias)(node)) return node;
+    if (!(0, import_yaml2.isAlias)(node)) return node;
     if (depth > 64) this.fail("alias chain too deep", node);
     return this.deref(node.resolve(this.doc), depth + 1);
   }
@@ -43096,13 +43426,13 @@ var Converter = class {
       if (hasUnicodeBreak(source)) text = libyamlFlowScalar(source) ?? text;
     }
     if (quoted || node.tag === STR_TAG || node.tag === "tag:yaml.org,2002:binary") return { type: "str", value: text };
-    const resolved = resolvePlain(node.source ?? text);
+    const resolved = resolvePlain2(node.source ?? text);
     if (resolved === UNSUPPORTED_UINT) this.fail("an integer above the int64 range; sops cannot hash it", node);
     return resolved;
   }
   key(node, path6) {
     const key = this.deref(node, 0);
-    if (!(0, import_yaml3.isScalar)(key)) this.fail(`a non-scalar key under ${path6.join(".") || "(root)"}; sops supports string keys only`, key);
+    if (!(0, import_yaml2.isScalar)(key)) this.fail(`a non-scalar key under ${path6.join(".") || "(root)"}; sops supports string keys only`, key);
     const s = this.scalar(key);
     if (s.type !== "str") this.fail(`a non-string key under ${path6.join(".") || "(root)"}; sops supports string keys only (quote it)`, key);
     return s.value;
@@ -43111,19 +43441,19 @@ var Converter = class {
     if (depth > 256) this.fail("nesting deeper than 256 levels", raw);
     const node = this.deref(raw, 0);
     if (node === null || node === void 0) return scalarNode({ type: "null" }, "", void 0);
-    if ((0, import_yaml3.isMap)(node)) return this.map(node, path6, depth);
-    if ((0, import_yaml3.isSeq)(node)) {
+    if ((0, import_yaml2.isMap)(node)) return this.map(node, path6, depth);
+    if ((0, import_yaml2.isSeq)(node)) {
       const items = [...comments(node.commentBefore, this.lineOf(node))];
       for (const item of node.items) {
         const n2 = item;
         items.push(...comments(n2?.commentBefore, this.lineOf(n2)));
         items.push(this.value(item, path6, depth + 1));
-        if (n2 && (0, import_yaml3.isScalar)(n2)) items.push(...comments(n2.comment, this.lineOf(n2), this.inlineAfter(n2)));
+        if (n2 && (0, import_yaml2.isScalar)(n2)) items.push(...comments(n2.comment, this.lineOf(n2), this.inlineAfter(n2)));
       }
       items.push(...comments(node.comment, void 0));
       return { kind: "list", items };
     }
-    if ((0, import_yaml3.isScalar)(node)) return scalarNode(this.scalar(node), String(node.source ?? node.value ?? ""), this.lineOf(node));
+    if ((0, import_yaml2.isScalar)(node)) return scalarNode(this.scalar(node), String(node.source ?? node.value ?? ""), this.lineOf(node));
     return this.fail("an unsupported YAML node", node);
   }
   map(node, path6, depth) {
@@ -43133,7 +43463,7 @@ var Converter = class {
       items.push(...comments(keyNode?.commentBefore, this.lineOf(keyNode)));
       const key = this.key(pair.key, path6);
       const valueNode = this.deref(pair.value, 0);
-      const isLeaf = valueNode === null || (0, import_yaml3.isScalar)(valueNode);
+      const isLeaf = valueNode === null || (0, import_yaml2.isScalar)(valueNode);
       if (isLeaf) items.push(...comments(valueNode?.commentBefore, this.lineOf(valueNode)));
       items.push({ kind: "entry", key, value: this.value(pair.value, [...path6, key], depth + 1), line: this.lineOf(keyNode) });
       if (isLeaf) items.push(...comments(valueNode?.comment ?? keyNode?.comment, this.lineOf(valueNode ?? keyNode), this.inlineAfter(valueNode?.comment ? valueNode : keyNode)));
@@ -43145,8 +43475,8 @@ var Converter = class {
 var weakVersion = (block, doc) => {
   if (typeof block !== "object" || block === null) return block;
   const node = doc.getIn(["sops", "version"], true);
-  if (!(0, import_yaml3.isScalar)(node) || node.type !== void 0 && node.type !== "PLAIN" || node.tag !== void 0) return block;
-  const typed = resolvePlain(String(node.source ?? node.value ?? ""));
+  if (!(0, import_yaml2.isScalar)(node) || node.type !== void 0 && node.type !== "PLAIN" || node.tag !== void 0) return block;
+  const typed = resolvePlain2(String(node.source ?? node.value ?? ""));
   const text = typed === UNSUPPORTED_UINT ? String(node.source) : typed.type === "int" ? typed.value.toString() : typed.type === "float" ? formatFloatF(typed.value) : typed.type === "bool" ? typed.value ? "1" : "0" : typed.type === "null" ? "" : typed.type === "time" ? "\0time" : typed.value;
   return { ...block, version: text };
 };
@@ -43158,9 +43488,9 @@ var metadataJs = (doc, file, line) => {
   }
 };
 var parseYaml = (text, file) => {
-  const lines = new import_yaml3.LineCounter();
-  blankComments = [...new import_yaml3.Lexer().lex(text)].filter((t) => t === "#" || t === "# ").map((t) => t.slice(1));
-  const parsed = (0, import_yaml3.parseAllDocuments)(text, { schema: "failsafe", lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const lines = new import_yaml2.LineCounter();
+  blankComments = [...new import_yaml2.Lexer().lex(text)].filter((t) => t === "#" || t === "# ").map((t) => t.slice(1));
+  const parsed = (0, import_yaml2.parseAllDocuments)(text, { schema: "failsafe", lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   const docs = Array.isArray(parsed) ? parsed : [];
   if (!Array.isArray(parsed)) throw nativeError("NATIVE_MALFORMED", file, "invalid YAML");
   const branches = [];
@@ -43173,11 +43503,11 @@ var parseYaml = (text, file) => {
     const converter = new Converter(doc, lines, file, text);
     const contents = doc.contents;
     const head = comments(doc.commentBefore, 1);
-    if (contents === null || (0, import_yaml3.isScalar)(contents) && (contents.value === null || contents.value === "")) {
+    if (contents === null || (0, import_yaml2.isScalar)(contents) && (contents.value === null || contents.value === "")) {
       branches.push({ kind: "map", items: [...head, ...comments(doc.comment, void 0)] });
       return;
     }
-    if (!(0, import_yaml3.isMap)(contents)) converter.fail("the top level of a sops YAML document must be a mapping", contents);
+    if (!(0, import_yaml2.isMap)(contents)) converter.fail("the top level of a sops YAML document must be a mapping", contents);
     const root = converter.map(contents, [], 0);
     const items = [...head, ...root.items, ...comments(doc.comment, void 0)].filter((item) => {
       if (item.kind === "entry" && item.key === "sops") {
@@ -43494,7 +43824,7 @@ import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as
 import { join as join7 } from "node:path";
 
 // src/validate/deployment.ts
-var import_yaml4 = __toESM(require_dist(), 1);
+var import_yaml3 = __toESM(require_dist(), 1);
 
 // src/age/recipient.ts
 init_base2();
@@ -43636,7 +43966,7 @@ var parseDeployment = (text, file, catalog) => {
   };
   for (const e of src.syntaxErrors) findings.push(deploymentFinding("KF300", file, e.line, `YAML syntax: ${e.message}`));
   if (findings.length > 0) return { deployment: void 0, findings };
-  const root = src.doc.toJS({ maxAliasCount: 100 });
+  const root = src.toJS({ maxAliasCount: 100 });
   if (!isRecord4(root)) {
     report("KF301", [], "deployment.yaml must be a mapping with `environment` and `agents` (see docs/deployment.md)");
     return { deployment: void 0, findings };
@@ -43856,22 +44186,22 @@ var readDeployment = async (text, file, env, catalog) => {
   const agents = [];
   const placement = [];
   const root = src.doc.contents;
-  if (src.syntaxErrors.length === 0 && (0, import_yaml4.isMap)(root)) {
+  if (src.syntaxErrors.length === 0 && (0, import_yaml3.isMap)(root)) {
     const declared = src.doc.get("environment");
     if (typeof declared === "string" && declared !== env) {
       placement.push(finding("KF121", file, src.lineOf(["environment"]), `\`environment\` says "${declared}" but the file is in environments/${env}/: make them agree`));
     }
     const list = src.doc.get("agents", true);
-    if ((0, import_yaml4.isSeq)(list)) {
+    if ((0, import_yaml3.isSeq)(list)) {
       list.items.forEach((item, i2) => {
-        if (!(0, import_yaml4.isMap)(item)) return;
+        if (!(0, import_yaml3.isMap)(item)) return;
         const name = item.get("name");
         const agent = typeof name === "string" && name.length > 0 ? name : `#${i2 + 1}`;
         const keyNode = item.get("keys", true);
         const names = [];
         const rawRegion = item.get("region");
         const region = typeof rawRegion === "string" && rawRegion !== "" ? rawRegion : void 0;
-        if ((0, import_yaml4.isSeq)(keyNode)) {
+        if ((0, import_yaml3.isSeq)(keyNode)) {
           keyNode.items.forEach((k, j) => {
             const value = k.value;
             if (typeof value !== "string") return;
@@ -43884,7 +44214,7 @@ var readDeployment = async (text, file, env, catalog) => {
     }
   }
   const { findings, deployment } = parseDeployment(text, file, catalog);
-  const fallback = src.syntaxErrors.length === 0 && (0, import_yaml4.isMap)(root) && src.doc.get("fallback") === "global" ? "global" : "none";
+  const fallback = src.syntaxErrors.length === 0 && (0, import_yaml3.isMap)(root) && src.doc.get("fallback") === "global" ? "global" : "none";
   return { keys, agents, fallback, deployment, findings: [...placement, ...findings] };
 };
 
@@ -44702,9 +45032,6 @@ var readDotenvLines = (text) => {
   return out;
 };
 
-// src/validate/sops-config.ts
-var import_yaml5 = __toESM(require_dist(), 1);
-
 // src/validate/path-rule.ts
 var SHAPE = /^\^((?:[A-Za-z0-9_\-/]|\\\.)+)\[\^\/\]\+\$$/;
 var directoryRule = (source) => {
@@ -44727,15 +45054,15 @@ var parseSopsConfig = (text, file = ".sops.yaml") => {
   const src = parseYamlSource(text, file);
   const findings = src.syntaxErrors.map((e) => finding("KF122", file, e.line, `YAML syntax: ${e.message}`));
   if (findings.length > 0) return { config: { file, rules: [] }, findings };
-  const rulesNode = src.doc.get("creation_rules", true);
-  if (!(0, import_yaml5.isSeq)(rulesNode)) {
+  const rulesNode = src.at(["creation_rules"]);
+  if (rulesNode?.kind !== "seq") {
     findings.push(finding("KF122", file, src.lineOf(["creation_rules"]), "`creation_rules` must be a list of rules with `path_regex` and `age`"));
     return { config: { file, rules: [] }, findings };
   }
   const rules = [];
   rulesNode.items.forEach((node, i2) => {
     const line = src.lineOf(["creation_rules", i2]);
-    if (!(0, import_yaml5.isMap)(node)) {
+    if (node.kind !== "map") {
       findings.push(finding("KF122", file, line, `creation rule ${i2 + 1} must be a mapping`));
       return;
     }
@@ -45235,7 +45562,7 @@ var registryMarkdown = (registry) => {
 `;
 };
 
-// node_modules/is-plain-object/dist/is-plain-object.mjs
+// ../main/node_modules/is-plain-object/dist/is-plain-object.mjs
 function isObject2(o2) {
   return Object.prototype.toString.call(o2) === "[object Object]";
 }
@@ -45252,7 +45579,7 @@ function isPlainObject2(o2) {
   return true;
 }
 
-// node_modules/@kubernetes-models/validate/dist/formats.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/formats.mjs
 var import_formats = __toESM(require_formats(), 1);
 var import_formats2 = __toESM(require_formats2(), 1);
 var import_is_cidr = __toESM(require_is_cidr(), 1);
@@ -45285,18 +45612,18 @@ var formats = {
   }
 };
 
-// node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
 var import_validation_error = __toESM(require_validation_error(), 1);
 
-// node_modules/@kubernetes-models/validate/dist/utils.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/utils.mjs
 function exportDefault(mod5) {
   return mod5.default ?? mod5;
 }
 
-// node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
 var validation_error_default = exportDefault(import_validation_error.default);
 
-// node_modules/@kubernetes-models/validate/dist/validate.mjs
+// ../main/node_modules/@kubernetes-models/validate/dist/validate.mjs
 var import_ajv_i18n = __toESM(require_localize(), 1);
 function generateErrorMessage(errors) {
   import_ajv_i18n.default.en(errors);
@@ -45311,7 +45638,7 @@ function runValidateFunc(fn, data) {
   }
 }
 
-// node_modules/@kubernetes-models/base/dist/model.mjs
+// ../main/node_modules/@kubernetes-models/base/dist/model.mjs
 function setDefinedProps(src, dst) {
   for (const key of Object.keys(src)) {
     if (src[key] !== void 0) {
@@ -45354,7 +45681,7 @@ function setValidateFunc(ctor, fn) {
   };
 }
 
-// node_modules/@kubernetes-models/base/dist/meta.mjs
+// ../main/node_modules/@kubernetes-models/base/dist/meta.mjs
 function isNonNullObject(value) {
   return typeof value === "object" && value != null;
 }
@@ -45364,7 +45691,7 @@ function createTypeMetaGuard(meta) {
   };
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1Time.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1Time.mjs
 var validate = function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if ("string" == typeof data) {
@@ -45380,7 +45707,7 @@ var validate = function validate21(data, { instancePath = "", parentData, parent
 };
 var formats0 = formats["date-time"];
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1FieldsV1.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1FieldsV1.mjs
 var validate2 = function validate212(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (!(data && "object" == typeof data && !Array.isArray(data))) {
@@ -45390,7 +45717,7 @@ var validate2 = function validate212(data, { instancePath = "", parentData, pare
   return validate212.errors = vErrors, 0 === errors;
 };
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ManagedFieldsEntry.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ManagedFieldsEntry.mjs
 var validate3 = function validate22(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.apiVersion || validate213(data.apiVersion, { instancePath: instancePath + "/apiVersion", parentData: data, parentDataProperty: "apiVersion", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.fieldsType || validate213(data.fieldsType, { instancePath: instancePath + "/fieldsType", parentData: data, parentDataProperty: "fieldsType", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.fieldsV1 || validate25(data.fieldsV1, { instancePath: instancePath + "/fieldsV1", parentData: data, parentDataProperty: "fieldsV1", rootData }) || (errors = (vErrors = null === vErrors ? validate25.errors : vErrors.concat(validate25.errors)).length), void 0 === data.manager || validate213(data.manager, { instancePath: instancePath + "/manager", parentData: data, parentDataProperty: "manager", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.operation || validate213(data.operation, { instancePath: instancePath + "/operation", parentData: data, parentDataProperty: "operation", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.subresource || validate213(data.subresource, { instancePath: instancePath + "/subresource", parentData: data, parentDataProperty: "subresource", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.time || validate32(data.time, { instancePath: instancePath + "/time", parentData: data, parentDataProperty: "time", rootData }) || (errors = (vErrors = null === vErrors ? validate32.errors : vErrors.concat(validate32.errors)).length);
@@ -45417,7 +45744,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
   return null === data || validate(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate.errors : vErrors.concat(validate.errors)).length), validate32.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1OwnerReference.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1OwnerReference.mjs
 var validate4 = function validate23(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45461,7 +45788,7 @@ function validate214(data, { instancePath = "", parentData, parentDataProperty, 
   return validate214.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta.mjs
 var validate5 = function validate29(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.annotations || validate26(data.annotations, { instancePath: instancePath + "/annotations", parentData: data, parentDataProperty: "annotations", rootData }) || (errors = (vErrors = null === vErrors ? validate26.errors : vErrors.concat(validate26.errors)).length), void 0 === data.creationTimestamp || validate215(data.creationTimestamp, { instancePath: instancePath + "/creationTimestamp", parentData: data, parentDataProperty: "creationTimestamp", rootData }) || (errors = (vErrors = null === vErrors ? validate215.errors : vErrors.concat(validate215.errors)).length), void 0 === data.deletionGracePeriodSeconds || validate252(data.deletionGracePeriodSeconds, { instancePath: instancePath + "/deletionGracePeriodSeconds", parentData: data, parentDataProperty: "deletionGracePeriodSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate252.errors : vErrors.concat(validate252.errors)).length), void 0 === data.deletionTimestamp || validate215(data.deletionTimestamp, { instancePath: instancePath + "/deletionTimestamp", parentData: data, parentDataProperty: "deletionTimestamp", rootData }) || (errors = (vErrors = null === vErrors ? validate215.errors : vErrors.concat(validate215.errors)).length), void 0 === data.finalizers || validate34(data.finalizers, { instancePath: instancePath + "/finalizers", parentData: data, parentDataProperty: "finalizers", rootData }) || (errors = (vErrors = null === vErrors ? validate34.errors : vErrors.concat(validate34.errors)).length), void 0 === data.generateName || validate28(data.generateName, { instancePath: instancePath + "/generateName", parentData: data, parentDataProperty: "generateName", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.generation || validate252(data.generation, { instancePath: instancePath + "/generation", parentData: data, parentDataProperty: "generation", rootData }) || (errors = (vErrors = null === vErrors ? validate252.errors : vErrors.concat(validate252.errors)).length), void 0 === data.labels || validate26(data.labels, { instancePath: instancePath + "/labels", parentData: data, parentDataProperty: "labels", rootData }) || (errors = (vErrors = null === vErrors ? validate26.errors : vErrors.concat(validate26.errors)).length), void 0 === data.managedFields || validate40(data.managedFields, { instancePath: instancePath + "/managedFields", parentData: data, parentDataProperty: "managedFields", rootData }) || (errors = (vErrors = null === vErrors ? validate40.errors : vErrors.concat(validate40.errors)).length), void 0 === data.name || validate28(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.namespace || validate28(data.namespace, { instancePath: instancePath + "/namespace", parentData: data, parentDataProperty: "namespace", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.ownerReferences || validate48(data.ownerReferences, { instancePath: instancePath + "/ownerReferences", parentData: data, parentDataProperty: "ownerReferences", rootData }) || (errors = (vErrors = null === vErrors ? validate48.errors : vErrors.concat(validate48.errors)).length), void 0 === data.resourceVersion || validate28(data.resourceVersion, { instancePath: instancePath + "/resourceVersion", parentData: data, parentDataProperty: "resourceVersion", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.selfLink || validate28(data.selfLink, { instancePath: instancePath + "/selfLink", parentData: data, parentDataProperty: "selfLink", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.uid || validate28(data.uid, { instancePath: instancePath + "/uid", parentData: data, parentDataProperty: "uid", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length);
@@ -45558,7 +45885,7 @@ function validate48(data, { instancePath = "", parentData, parentDataProperty, r
   return validate48.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Secret.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Secret.mjs
 var validate6 = function validate216(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45664,7 +45991,7 @@ function validate402(data, { instancePath = "", parentData, parentDataProperty, 
   return validate402.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/v1/Secret.mjs
+// ../main/node_modules/kubernetes-models/v1/Secret.mjs
 var Secret = class _Secret extends Model {
   constructor(data) {
     super(), this.setDefinedProps({ apiVersion: _Secret.apiVersion, kind: _Secret.kind, ...data });
@@ -45672,7 +45999,7 @@ var Secret = class _Secret extends Model {
 };
 Secret.apiVersion = "v1", Secret.kind = "Secret", Secret.is = createTypeMetaGuard(Secret), setValidateFunc(Secret, validate6);
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorRequirement.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorRequirement.mjs
 var validate7 = function validate224(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45725,7 +46052,7 @@ function validate262(data, { instancePath = "", parentData, parentDataProperty, 
   return validate262.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorTerm.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorTerm.mjs
 var validate8 = function validate263(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.matchExpressions || validate218(data.matchExpressions, { instancePath: instancePath + "/matchExpressions", parentData: data, parentDataProperty: "matchExpressions", rootData }) || (errors = (vErrors = null === vErrors ? validate218.errors : vErrors.concat(validate218.errors)).length), void 0 === data.matchFields || validate218(data.matchFields, { instancePath: instancePath + "/matchFields", parentData: data, parentDataProperty: "matchFields", rootData }) || (errors = (vErrors = null === vErrors ? validate218.errors : vErrors.concat(validate218.errors)).length);
@@ -45752,7 +46079,7 @@ function validate218(data, { instancePath = "", parentData, parentDataProperty, 
   return validate218.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PreferredSchedulingTerm.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PreferredSchedulingTerm.mjs
 var validate9 = function validate219(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45789,7 +46116,7 @@ function validate264(data, { instancePath = "", parentData, parentDataProperty, 
   return validate264.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelector.mjs
 var validate10 = function validate2110(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45820,7 +46147,7 @@ function validate227(data, { instancePath = "", parentData, parentDataProperty, 
   return validate227.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeAffinity.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeAffinity.mjs
 var validate11 = function validate2111(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.preferredDuringSchedulingIgnoredDuringExecution || validate228(data.preferredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/preferredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "preferredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate228.errors : vErrors.concat(validate228.errors)).length), void 0 === data.requiredDuringSchedulingIgnoredDuringExecution || validate283(data.requiredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/requiredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "requiredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate283.errors : vErrors.concat(validate283.errors)).length);
@@ -45851,7 +46178,7 @@ function validate283(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate10(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate10.errors : vErrors.concat(validate10.errors)).length), validate283.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelectorRequirement.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelectorRequirement.mjs
 var validate12 = function validate229(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45891,7 +46218,7 @@ function validate254(data, { instancePath = "", parentData, parentDataProperty, 
   return validate254.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelector.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelector.mjs
 var validate13 = function validate2113(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.matchExpressions || validate2210(data.matchExpressions, { instancePath: instancePath + "/matchExpressions", parentData: data, parentDataProperty: "matchExpressions", rootData }) || (errors = (vErrors = null === vErrors ? validate2210.errors : vErrors.concat(validate2210.errors)).length), void 0 === data.matchLabels || validate284(data.matchLabels, { instancePath: instancePath + "/matchLabels", parentData: data, parentDataProperty: "matchLabels", rootData }) || (errors = (vErrors = null === vErrors ? validate284.errors : vErrors.concat(validate284.errors)).length);
@@ -45935,7 +46262,7 @@ function validate284(data, { instancePath = "", parentData, parentDataProperty, 
   return validate284.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinityTerm.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinityTerm.mjs
 var validate14 = function validate27(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45975,7 +46302,7 @@ function validate2114(data, { instancePath = "", parentData, parentDataProperty,
   return validate2114.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WeightedPodAffinityTerm.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WeightedPodAffinityTerm.mjs
 var validate15 = function validate2115(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46012,7 +46339,7 @@ function validate265(data, { instancePath = "", parentData, parentDataProperty, 
   return validate265.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinity.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinity.mjs
 var validate16 = function validate2116(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.preferredDuringSchedulingIgnoredDuringExecution || validate2213(data.preferredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/preferredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "preferredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate2213.errors : vErrors.concat(validate2213.errors)).length), void 0 === data.requiredDuringSchedulingIgnoredDuringExecution || validate285(data.requiredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/requiredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "requiredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate285.errors : vErrors.concat(validate285.errors)).length);
@@ -46055,7 +46382,7 @@ function validate285(data, { instancePath = "", parentData, parentDataProperty, 
   return validate285.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAntiAffinity.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAntiAffinity.mjs
 var validate17 = function validate2117(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.preferredDuringSchedulingIgnoredDuringExecution || validate2214(data.preferredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/preferredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "preferredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate2214.errors : vErrors.concat(validate2214.errors)).length), void 0 === data.requiredDuringSchedulingIgnoredDuringExecution || validate286(data.requiredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/requiredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "requiredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate286.errors : vErrors.concat(validate286.errors)).length);
@@ -46098,7 +46425,7 @@ function validate286(data, { instancePath = "", parentData, parentDataProperty, 
   return validate286.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Affinity.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Affinity.mjs
 var validate18 = function validate2118(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.nodeAffinity || validate2215(data.nodeAffinity, { instancePath: instancePath + "/nodeAffinity", parentData: data, parentDataProperty: "nodeAffinity", rootData }) || (errors = (vErrors = null === vErrors ? validate2215.errors : vErrors.concat(validate2215.errors)).length), void 0 === data.podAffinity || validate266(data.podAffinity, { instancePath: instancePath + "/podAffinity", parentData: data, parentDataProperty: "podAffinity", rootData }) || (errors = (vErrors = null === vErrors ? validate266.errors : vErrors.concat(validate266.errors)).length), void 0 === data.podAntiAffinity || validate302(data.podAntiAffinity, { instancePath: instancePath + "/podAntiAffinity", parentData: data, parentDataProperty: "podAntiAffinity", rootData }) || (errors = (vErrors = null === vErrors ? validate302.errors : vErrors.concat(validate302.errors)).length);
@@ -46121,7 +46448,7 @@ function validate302(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate17(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate17.errors : vErrors.concat(validate17.errors)).length), validate302.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapKeySelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapKeySelector.mjs
 var validate19 = function validate2119(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46161,7 +46488,7 @@ function validate267(data, { instancePath = "", parentData, parentDataProperty, 
   return validate267.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ObjectFieldSelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ObjectFieldSelector.mjs
 var validate20 = function validate2120(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46193,7 +46520,7 @@ function validate246(data, { instancePath = "", parentData, parentDataProperty, 
   return validate246.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApiResourceQuantity.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApiResourceQuantity.mjs
 var validate31 = function validate2121(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0, valid0 = false, passing0 = null;
   validate2218(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate2218.errors : vErrors.concat(validate2218.errors)).length);
@@ -46232,7 +46559,7 @@ function validate247(data, { instancePath = "", parentData, parentDataProperty, 
   return validate247.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceFieldSelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceFieldSelector.mjs
 var validate33 = function validate2122(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46268,7 +46595,7 @@ function validate287(data, { instancePath = "", parentData, parentDataProperty, 
   return validate287.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretKeySelector.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretKeySelector.mjs
 var validate35 = function validate2123(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46308,7 +46635,7 @@ function validate268(data, { instancePath = "", parentData, parentDataProperty, 
   return validate268.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVarSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVarSource.mjs
 var validate38 = function validate2124(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.configMapKeyRef || validate2221(data.configMapKeyRef, { instancePath: instancePath + "/configMapKeyRef", parentData: data, parentDataProperty: "configMapKeyRef", rootData }) || (errors = (vErrors = null === vErrors ? validate2221.errors : vErrors.concat(validate2221.errors)).length), void 0 === data.fieldRef || validate269(data.fieldRef, { instancePath: instancePath + "/fieldRef", parentData: data, parentDataProperty: "fieldRef", rootData }) || (errors = (vErrors = null === vErrors ? validate269.errors : vErrors.concat(validate269.errors)).length), void 0 === data.resourceFieldRef || validate303(data.resourceFieldRef, { instancePath: instancePath + "/resourceFieldRef", parentData: data, parentDataProperty: "resourceFieldRef", rootData }) || (errors = (vErrors = null === vErrors ? validate303.errors : vErrors.concat(validate303.errors)).length), void 0 === data.secretKeyRef || validate342(data.secretKeyRef, { instancePath: instancePath + "/secretKeyRef", parentData: data, parentDataProperty: "secretKeyRef", rootData }) || (errors = (vErrors = null === vErrors ? validate342.errors : vErrors.concat(validate342.errors)).length);
@@ -46335,7 +46662,7 @@ function validate342(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate35(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate35.errors : vErrors.concat(validate35.errors)).length), validate342.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVar.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVar.mjs
 var validate39 = function validate2125(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46371,7 +46698,7 @@ function validate2610(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate38(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate38.errors : vErrors.concat(validate38.errors)).length), validate2610.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapEnvSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapEnvSource.mjs
 var validate42 = function validate2126(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2223(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2223.errors : vErrors.concat(validate2223.errors)).length), void 0 === data.optional || validate2411(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate2411.errors : vErrors.concat(validate2411.errors)).length);
@@ -46398,7 +46725,7 @@ function validate2411(data, { instancePath = "", parentData, parentDataProperty,
   return validate2411.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretEnvSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretEnvSource.mjs
 var validate43 = function validate2127(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2224(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2224.errors : vErrors.concat(validate2224.errors)).length), void 0 === data.optional || validate2412(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate2412.errors : vErrors.concat(validate2412.errors)).length);
@@ -46425,7 +46752,7 @@ function validate2412(data, { instancePath = "", parentData, parentDataProperty,
   return validate2412.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvFromSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvFromSource.mjs
 var validate44 = function validate2128(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.configMapRef || validate2225(data.configMapRef, { instancePath: instancePath + "/configMapRef", parentData: data, parentDataProperty: "configMapRef", rootData }) || (errors = (vErrors = null === vErrors ? validate2225.errors : vErrors.concat(validate2225.errors)).length), void 0 === data.prefix || validate2611(data.prefix, { instancePath: instancePath + "/prefix", parentData: data, parentDataProperty: "prefix", rootData }) || (errors = (vErrors = null === vErrors ? validate2611.errors : vErrors.concat(validate2611.errors)).length), void 0 === data.secretRef || validate288(data.secretRef, { instancePath: instancePath + "/secretRef", parentData: data, parentDataProperty: "secretRef", rootData }) || (errors = (vErrors = null === vErrors ? validate288.errors : vErrors.concat(validate288.errors)).length);
@@ -46452,7 +46779,7 @@ function validate288(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate43(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate43.errors : vErrors.concat(validate43.errors)).length), validate288.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ExecAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ExecAction.mjs
 var validate45 = function validate2129(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.command || validate2226(data.command, { instancePath: instancePath + "/command", parentData: data, parentDataProperty: "command", rootData }) || (errors = (vErrors = null === vErrors ? validate2226.errors : vErrors.concat(validate2226.errors)).length);
@@ -46483,7 +46810,7 @@ function validate2226(data, { instancePath = "", parentData, parentDataProperty,
   return validate2226.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPHeader.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPHeader.mjs
 var validate46 = function validate2227(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46511,7 +46838,7 @@ function validate2130(data, { instancePath = "", parentData, parentDataProperty,
   return validate2130.errors = vErrors, 0 === errors;
 }
 
-// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgUtilIntstrIntOrString.mjs
+// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgUtilIntstrIntOrString.mjs
 var validate47 = function validate2131(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0, valid0 = false, passing0 = null;
   validate2228(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate2228.errors : vErrors.concat(validate2228.errors)).length);
@@ -46549,7 +46876,7 @@ function validate2413(data, { instancePath = "", parentData, parentDataProperty,
   return validate2413.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPGetAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPGetAction.mjs
 var validate50 = function validate2229(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46606,7 +46933,7 @@ function validate352(data, { instancePath = "", parentData, parentDataProperty, 
   return validate352.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SleepAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SleepAction.mjs
 var validate51 = function validate2133(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46635,7 +46962,7 @@ function validate2230(data, { instancePath = "", parentData, parentDataProperty,
   return validate2230.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TCPSocketAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TCPSocketAction.mjs
 var validate52 = function validate2134(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46663,7 +46990,7 @@ function validate2415(data, { instancePath = "", parentData, parentDataProperty,
   return validate47(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate47.errors : vErrors.concat(validate47.errors)).length), validate2415.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LifecycleHandler.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LifecycleHandler.mjs
 var validate53 = function validate2135(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.exec || validate2232(data.exec, { instancePath: instancePath + "/exec", parentData: data, parentDataProperty: "exec", rootData }) || (errors = (vErrors = null === vErrors ? validate2232.errors : vErrors.concat(validate2232.errors)).length), void 0 === data.httpGet || validate2612(data.httpGet, { instancePath: instancePath + "/httpGet", parentData: data, parentDataProperty: "httpGet", rootData }) || (errors = (vErrors = null === vErrors ? validate2612.errors : vErrors.concat(validate2612.errors)).length), void 0 === data.sleep || validate304(data.sleep, { instancePath: instancePath + "/sleep", parentData: data, parentDataProperty: "sleep", rootData }) || (errors = (vErrors = null === vErrors ? validate304.errors : vErrors.concat(validate304.errors)).length), void 0 === data.tcpSocket || validate343(data.tcpSocket, { instancePath: instancePath + "/tcpSocket", parentData: data, parentDataProperty: "tcpSocket", rootData }) || (errors = (vErrors = null === vErrors ? validate343.errors : vErrors.concat(validate343.errors)).length);
@@ -46690,7 +47017,7 @@ function validate343(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate52(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate52.errors : vErrors.concat(validate52.errors)).length), validate343.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Lifecycle.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Lifecycle.mjs
 var validate54 = function validate2416(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.postStart || validate2136(data.postStart, { instancePath: instancePath + "/postStart", parentData: data, parentDataProperty: "postStart", rootData }) || (errors = (vErrors = null === vErrors ? validate2136.errors : vErrors.concat(validate2136.errors)).length), void 0 === data.preStop || validate2136(data.preStop, { instancePath: instancePath + "/preStop", parentData: data, parentDataProperty: "preStop", rootData }) || (errors = (vErrors = null === vErrors ? validate2136.errors : vErrors.concat(validate2136.errors)).length), void 0 === data.stopSignal || validate272(data.stopSignal, { instancePath: instancePath + "/stopSignal", parentData: data, parentDataProperty: "stopSignal", rootData }) || (errors = (vErrors = null === vErrors ? validate272.errors : vErrors.concat(validate272.errors)).length);
@@ -46718,7 +47045,7 @@ function validate272(data, { instancePath = "", parentData, parentDataProperty, 
   return validate272.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GRPCAction.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GRPCAction.mjs
 var validate55 = function validate2137(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46755,7 +47082,7 @@ function validate2417(data, { instancePath = "", parentData, parentDataProperty,
   return validate2417.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Probe.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Probe.mjs
 var validate56 = function validate2234(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.exec || validate238(data.exec, { instancePath: instancePath + "/exec", parentData: data, parentDataProperty: "exec", rootData }) || (errors = (vErrors = null === vErrors ? validate238.errors : vErrors.concat(validate238.errors)).length), void 0 === data.failureThreshold || validate2138(data.failureThreshold, { instancePath: instancePath + "/failureThreshold", parentData: data, parentDataProperty: "failureThreshold", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.grpc || validate289(data.grpc, { instancePath: instancePath + "/grpc", parentData: data, parentDataProperty: "grpc", rootData }) || (errors = (vErrors = null === vErrors ? validate289.errors : vErrors.concat(validate289.errors)).length), void 0 === data.httpGet || validate323(data.httpGet, { instancePath: instancePath + "/httpGet", parentData: data, parentDataProperty: "httpGet", rootData }) || (errors = (vErrors = null === vErrors ? validate323.errors : vErrors.concat(validate323.errors)).length), void 0 === data.initialDelaySeconds || validate2138(data.initialDelaySeconds, { instancePath: instancePath + "/initialDelaySeconds", parentData: data, parentDataProperty: "initialDelaySeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.periodSeconds || validate2138(data.periodSeconds, { instancePath: instancePath + "/periodSeconds", parentData: data, parentDataProperty: "periodSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.successThreshold || validate2138(data.successThreshold, { instancePath: instancePath + "/successThreshold", parentData: data, parentDataProperty: "successThreshold", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.tcpSocket || validate392(data.tcpSocket, { instancePath: instancePath + "/tcpSocket", parentData: data, parentDataProperty: "tcpSocket", rootData }) || (errors = (vErrors = null === vErrors ? validate392.errors : vErrors.concat(validate392.errors)).length), void 0 === data.terminationGracePeriodSeconds || validate432(data.terminationGracePeriodSeconds, { instancePath: instancePath + "/terminationGracePeriodSeconds", parentData: data, parentDataProperty: "terminationGracePeriodSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate432.errors : vErrors.concat(validate432.errors)).length), void 0 === data.timeoutSeconds || validate2138(data.timeoutSeconds, { instancePath: instancePath + "/timeoutSeconds", parentData: data, parentDataProperty: "timeoutSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length);
@@ -46808,7 +47135,7 @@ function validate432(data, { instancePath = "", parentData, parentDataProperty, 
   return validate432.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerPort.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerPort.mjs
 var validate57 = function validate2235(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46870,7 +47197,7 @@ function validate295(data, { instancePath = "", parentData, parentDataProperty, 
   return validate295.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerResizePolicy.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerResizePolicy.mjs
 var validate58 = function validate2236(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46898,7 +47225,7 @@ function validate2140(data, { instancePath = "", parentData, parentDataProperty,
   return validate2140.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceClaim.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceClaim.mjs
 var validate59 = function validate2141(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46930,7 +47257,7 @@ function validate2418(data, { instancePath = "", parentData, parentDataProperty,
   return validate2418.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceRequirements.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceRequirements.mjs
 var validate60 = function validate2614(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.claims || validate273(data.claims, { instancePath: instancePath + "/claims", parentData: data, parentDataProperty: "claims", rootData }) || (errors = (vErrors = null === vErrors ? validate273.errors : vErrors.concat(validate273.errors)).length), void 0 === data.limits || validate2142(data.limits, { instancePath: instancePath + "/limits", parentData: data, parentDataProperty: "limits", rootData }) || (errors = (vErrors = null === vErrors ? validate2142.errors : vErrors.concat(validate2142.errors)).length), void 0 === data.requests || validate2142(data.requests, { instancePath: instancePath + "/requests", parentData: data, parentDataProperty: "requests", rootData }) || (errors = (vErrors = null === vErrors ? validate2142.errors : vErrors.concat(validate2142.errors)).length);
@@ -46970,7 +47297,7 @@ function validate2142(data, { instancePath = "", parentData, parentDataProperty,
   return validate2142.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AppArmorProfile.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AppArmorProfile.mjs
 var validate61 = function validate2143(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47007,7 +47334,7 @@ function validate2419(data, { instancePath = "", parentData, parentDataProperty,
   return validate2419.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Capabilities.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Capabilities.mjs
 var validate62 = function validate2420(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.add || validate2144(data.add, { instancePath: instancePath + "/add", parentData: data, parentDataProperty: "add", rootData }) || (errors = (vErrors = null === vErrors ? validate2144.errors : vErrors.concat(validate2144.errors)).length), void 0 === data.drop || validate2144(data.drop, { instancePath: instancePath + "/drop", parentData: data, parentDataProperty: "drop", rootData }) || (errors = (vErrors = null === vErrors ? validate2144.errors : vErrors.concat(validate2144.errors)).length);
@@ -47038,7 +47365,7 @@ function validate2144(data, { instancePath = "", parentData, parentDataProperty,
   return validate2144.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SELinuxOptions.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SELinuxOptions.mjs
 var validate63 = function validate2241(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.level || validate2145(data.level, { instancePath: instancePath + "/level", parentData: data, parentDataProperty: "level", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length), void 0 === data.role || validate2145(data.role, { instancePath: instancePath + "/role", parentData: data, parentDataProperty: "role", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length), void 0 === data.type || validate2145(data.type, { instancePath: instancePath + "/type", parentData: data, parentDataProperty: "type", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length), void 0 === data.user || validate2145(data.user, { instancePath: instancePath + "/user", parentData: data, parentDataProperty: "user", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length);
@@ -47057,7 +47384,7 @@ function validate2145(data, { instancePath = "", parentData, parentDataProperty,
   return validate2145.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SeccompProfile.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SeccompProfile.mjs
 var validate64 = function validate2146(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47094,7 +47421,7 @@ function validate2421(data, { instancePath = "", parentData, parentDataProperty,
   return validate2421.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WindowsSecurityContextOptions.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WindowsSecurityContextOptions.mjs
 var validate65 = function validate2243(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.gmsaCredentialSpec || validate2147(data.gmsaCredentialSpec, { instancePath: instancePath + "/gmsaCredentialSpec", parentData: data, parentDataProperty: "gmsaCredentialSpec", rootData }) || (errors = (vErrors = null === vErrors ? validate2147.errors : vErrors.concat(validate2147.errors)).length), void 0 === data.gmsaCredentialSpecName || validate2147(data.gmsaCredentialSpecName, { instancePath: instancePath + "/gmsaCredentialSpecName", parentData: data, parentDataProperty: "gmsaCredentialSpecName", rootData }) || (errors = (vErrors = null === vErrors ? validate2147.errors : vErrors.concat(validate2147.errors)).length), void 0 === data.hostProcess || validate256(data.hostProcess, { instancePath: instancePath + "/hostProcess", parentData: data, parentDataProperty: "hostProcess", rootData }) || (errors = (vErrors = null === vErrors ? validate256.errors : vErrors.concat(validate256.errors)).length), void 0 === data.runAsUserName || validate2147(data.runAsUserName, { instancePath: instancePath + "/runAsUserName", parentData: data, parentDataProperty: "runAsUserName", rootData }) || (errors = (vErrors = null === vErrors ? validate2147.errors : vErrors.concat(validate2147.errors)).length);
@@ -47121,7 +47448,7 @@ function validate256(data, { instancePath = "", parentData, parentDataProperty, 
   return validate256.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecurityContext.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecurityContext.mjs
 var validate66 = function validate2310(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.allowPrivilegeEscalation || validate2148(data.allowPrivilegeEscalation, { instancePath: instancePath + "/allowPrivilegeEscalation", parentData: data, parentDataProperty: "allowPrivilegeEscalation", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.appArmorProfile || validate257(data.appArmorProfile, { instancePath: instancePath + "/appArmorProfile", parentData: data, parentDataProperty: "appArmorProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate257.errors : vErrors.concat(validate257.errors)).length), void 0 === data.capabilities || validate296(data.capabilities, { instancePath: instancePath + "/capabilities", parentData: data, parentDataProperty: "capabilities", rootData }) || (errors = (vErrors = null === vErrors ? validate296.errors : vErrors.concat(validate296.errors)).length), void 0 === data.privileged || validate2148(data.privileged, { instancePath: instancePath + "/privileged", parentData: data, parentDataProperty: "privileged", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.procMount || validate344(data.procMount, { instancePath: instancePath + "/procMount", parentData: data, parentDataProperty: "procMount", rootData }) || (errors = (vErrors = null === vErrors ? validate344.errors : vErrors.concat(validate344.errors)).length), void 0 === data.readOnlyRootFilesystem || validate2148(data.readOnlyRootFilesystem, { instancePath: instancePath + "/readOnlyRootFilesystem", parentData: data, parentDataProperty: "readOnlyRootFilesystem", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.runAsGroup || validate2244(data.runAsGroup, { instancePath: instancePath + "/runAsGroup", parentData: data, parentDataProperty: "runAsGroup", rootData }) || (errors = (vErrors = null === vErrors ? validate2244.errors : vErrors.concat(validate2244.errors)).length), void 0 === data.runAsNonRoot || validate2148(data.runAsNonRoot, { instancePath: instancePath + "/runAsNonRoot", parentData: data, parentDataProperty: "runAsNonRoot", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.runAsUser || validate2244(data.runAsUser, { instancePath: instancePath + "/runAsUser", parentData: data, parentDataProperty: "runAsUser", rootData }) || (errors = (vErrors = null === vErrors ? validate2244.errors : vErrors.concat(validate2244.errors)).length), void 0 === data.seLinuxOptions || validate403(data.seLinuxOptions, { instancePath: instancePath + "/seLinuxOptions", parentData: data, parentDataProperty: "seLinuxOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate403.errors : vErrors.concat(validate403.errors)).length), void 0 === data.seccompProfile || validate442(data.seccompProfile, { instancePath: instancePath + "/seccompProfile", parentData: data, parentDataProperty: "seccompProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate442.errors : vErrors.concat(validate442.errors)).length), void 0 === data.windowsOptions || validate482(data.windowsOptions, { instancePath: instancePath + "/windowsOptions", parentData: data, parentDataProperty: "windowsOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate482.errors : vErrors.concat(validate482.errors)).length);
@@ -47186,7 +47513,7 @@ function validate482(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate65(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate65.errors : vErrors.concat(validate65.errors)).length), validate482.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeDevice.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeDevice.mjs
 var validate67 = function validate2245(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47214,7 +47541,7 @@ function validate2149(data, { instancePath = "", parentData, parentDataProperty,
   return validate2149.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeMount.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeMount.mjs
 var validate68 = function validate2311(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47271,7 +47598,7 @@ function validate2246(data, { instancePath = "", parentData, parentDataProperty,
   return validate2246.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Container.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Container.mjs
 var validate69 = function validate297(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47461,7 +47788,7 @@ function validate88(data, { instancePath = "", parentData, parentDataProperty, r
   return validate88.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfigOption.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfigOption.mjs
 var validate70 = function validate2248(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2152(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2152.errors : vErrors.concat(validate2152.errors)).length), void 0 === data.value || validate2152(data.value, { instancePath: instancePath + "/value", parentData: data, parentDataProperty: "value", rootData }) || (errors = (vErrors = null === vErrors ? validate2152.errors : vErrors.concat(validate2152.errors)).length);
@@ -47480,7 +47807,7 @@ function validate2152(data, { instancePath = "", parentData, parentDataProperty,
   return validate2152.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfig.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfig.mjs
 var validate72 = function validate2423(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.nameservers || validate2153(data.nameservers, { instancePath: instancePath + "/nameservers", parentData: data, parentDataProperty: "nameservers", rootData }) || (errors = (vErrors = null === vErrors ? validate2153.errors : vErrors.concat(validate2153.errors)).length), void 0 === data.options || validate2615(data.options, { instancePath: instancePath + "/options", parentData: data, parentDataProperty: "options", rootData }) || (errors = (vErrors = null === vErrors ? validate2615.errors : vErrors.concat(validate2615.errors)).length), void 0 === data.searches || validate2153(data.searches, { instancePath: instancePath + "/searches", parentData: data, parentDataProperty: "searches", rootData }) || (errors = (vErrors = null === vErrors ? validate2153.errors : vErrors.concat(validate2153.errors)).length);
@@ -47527,7 +47854,7 @@ function validate2615(data, { instancePath = "", parentData, parentDataProperty,
   return validate2615.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralContainer.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralContainer.mjs
 var validate73 = function validate298(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47717,7 +48044,7 @@ function validate892(data, { instancePath = "", parentData, parentDataProperty, 
   return validate892.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostAlias.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostAlias.mjs
 var validate74 = function validate2251(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47753,7 +48080,7 @@ function validate2312(data, { instancePath = "", parentData, parentDataProperty,
   return validate2312.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LocalObjectReference.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LocalObjectReference.mjs
 var validate75 = function validate2156(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2252(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2252.errors : vErrors.concat(validate2252.errors)).length);
@@ -47772,7 +48099,7 @@ function validate2252(data, { instancePath = "", parentData, parentDataProperty,
   return validate2252.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodOS.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodOS.mjs
 var validate76 = function validate2157(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47796,7 +48123,7 @@ function validate2253(data, { instancePath = "", parentData, parentDataProperty,
   return validate2253.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodReadinessGate.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodReadinessGate.mjs
 var validate77 = function validate2158(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47820,7 +48147,7 @@ function validate2254(data, { instancePath = "", parentData, parentDataProperty,
   return validate2254.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodResourceClaim.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodResourceClaim.mjs
 var validate78 = function validate2255(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47852,7 +48179,7 @@ function validate2159(data, { instancePath = "", parentData, parentDataProperty,
   return validate2159.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSchedulingGate.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSchedulingGate.mjs
 var validate81 = function validate2160(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47876,7 +48203,7 @@ function validate2256(data, { instancePath = "", parentData, parentDataProperty,
   return validate2256.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Sysctl.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Sysctl.mjs
 var validate85 = function validate2257(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47904,7 +48231,7 @@ function validate2161(data, { instancePath = "", parentData, parentDataProperty,
   return validate2161.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSecurityContext.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSecurityContext.mjs
 var validate86 = function validate2258(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.appArmorProfile || validate2314(data.appArmorProfile, { instancePath: instancePath + "/appArmorProfile", parentData: data, parentDataProperty: "appArmorProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate2314.errors : vErrors.concat(validate2314.errors)).length), void 0 === data.fsGroup || validate2162(data.fsGroup, { instancePath: instancePath + "/fsGroup", parentData: data, parentDataProperty: "fsGroup", rootData }) || (errors = (vErrors = null === vErrors ? validate2162.errors : vErrors.concat(validate2162.errors)).length), void 0 === data.fsGroupChangePolicy || validate2814(data.fsGroupChangePolicy, { instancePath: instancePath + "/fsGroupChangePolicy", parentData: data, parentDataProperty: "fsGroupChangePolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate2814.errors : vErrors.concat(validate2814.errors)).length), void 0 === data.runAsGroup || validate2162(data.runAsGroup, { instancePath: instancePath + "/runAsGroup", parentData: data, parentDataProperty: "runAsGroup", rootData }) || (errors = (vErrors = null === vErrors ? validate2162.errors : vErrors.concat(validate2162.errors)).length), void 0 === data.runAsNonRoot || validate313(data.runAsNonRoot, { instancePath: instancePath + "/runAsNonRoot", parentData: data, parentDataProperty: "runAsNonRoot", rootData }) || (errors = (vErrors = null === vErrors ? validate313.errors : vErrors.concat(validate313.errors)).length), void 0 === data.runAsUser || validate2162(data.runAsUser, { instancePath: instancePath + "/runAsUser", parentData: data, parentDataProperty: "runAsUser", rootData }) || (errors = (vErrors = null === vErrors ? validate2162.errors : vErrors.concat(validate2162.errors)).length), void 0 === data.seLinuxChangePolicy || validate345(data.seLinuxChangePolicy, { instancePath: instancePath + "/seLinuxChangePolicy", parentData: data, parentDataProperty: "seLinuxChangePolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate345.errors : vErrors.concat(validate345.errors)).length), void 0 === data.seLinuxOptions || validate362(data.seLinuxOptions, { instancePath: instancePath + "/seLinuxOptions", parentData: data, parentDataProperty: "seLinuxOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate362.errors : vErrors.concat(validate362.errors)).length), void 0 === data.seccompProfile || validate404(data.seccompProfile, { instancePath: instancePath + "/seccompProfile", parentData: data, parentDataProperty: "seccompProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate404.errors : vErrors.concat(validate404.errors)).length), void 0 === data.supplementalGroups || validate443(data.supplementalGroups, { instancePath: instancePath + "/supplementalGroups", parentData: data, parentDataProperty: "supplementalGroups", rootData }) || (errors = (vErrors = null === vErrors ? validate443.errors : vErrors.concat(validate443.errors)).length), void 0 === data.supplementalGroupsPolicy || validate483(data.supplementalGroupsPolicy, { instancePath: instancePath + "/supplementalGroupsPolicy", parentData: data, parentDataProperty: "supplementalGroupsPolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate483.errors : vErrors.concat(validate483.errors)).length), void 0 === data.sysctls || validate502(data.sysctls, { instancePath: instancePath + "/sysctls", parentData: data, parentDataProperty: "sysctls", rootData }) || (errors = (vErrors = null === vErrors ? validate502.errors : vErrors.concat(validate502.errors)).length), void 0 === data.windowsOptions || validate562(data.windowsOptions, { instancePath: instancePath + "/windowsOptions", parentData: data, parentDataProperty: "windowsOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate562.errors : vErrors.concat(validate562.errors)).length);
@@ -48026,7 +48353,7 @@ function validate562(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate65(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate65.errors : vErrors.concat(validate65.errors)).length), validate562.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Toleration.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Toleration.mjs
 var validate87 = function validate2259(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.effect || validate2315(data.effect, { instancePath: instancePath + "/effect", parentData: data, parentDataProperty: "effect", rootData }) || (errors = (vErrors = null === vErrors ? validate2315.errors : vErrors.concat(validate2315.errors)).length), void 0 === data.key || validate2163(data.key, { instancePath: instancePath + "/key", parentData: data, parentDataProperty: "key", rootData }) || (errors = (vErrors = null === vErrors ? validate2163.errors : vErrors.concat(validate2163.errors)).length), void 0 === data.operator || validate2616(data.operator, { instancePath: instancePath + "/operator", parentData: data, parentDataProperty: "operator", rootData }) || (errors = (vErrors = null === vErrors ? validate2616.errors : vErrors.concat(validate2616.errors)).length), void 0 === data.tolerationSeconds || validate2815(data.tolerationSeconds, { instancePath: instancePath + "/tolerationSeconds", parentData: data, parentDataProperty: "tolerationSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2815.errors : vErrors.concat(validate2815.errors)).length), void 0 === data.value || validate2163(data.value, { instancePath: instancePath + "/value", parentData: data, parentDataProperty: "value", rootData }) || (errors = (vErrors = null === vErrors ? validate2163.errors : vErrors.concat(validate2163.errors)).length);
@@ -48084,7 +48411,7 @@ function validate2815(data, { instancePath = "", parentData, parentDataProperty,
   return validate2815.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TopologySpreadConstraint.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TopologySpreadConstraint.mjs
 var validate91 = function validate2316(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48183,7 +48510,7 @@ function validate384(data, { instancePath = "", parentData, parentDataProperty, 
   return validate384.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AWSElasticBlockStoreVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AWSElasticBlockStoreVolumeSource.mjs
 var validate92 = function validate2165(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48236,7 +48563,7 @@ function validate2817(data, { instancePath = "", parentData, parentDataProperty,
   return validate2817.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureDiskVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureDiskVolumeSource.mjs
 var validate93 = function validate2262(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48306,7 +48633,7 @@ function validate315(data, { instancePath = "", parentData, parentDataProperty, 
   return validate315.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureFileVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureFileVolumeSource.mjs
 var validate94 = function validate2263(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48342,7 +48669,7 @@ function validate2167(data, { instancePath = "", parentData, parentDataProperty,
   return validate2167.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CephFSVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CephFSVolumeSource.mjs
 var validate95 = function validate2264(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48397,7 +48724,7 @@ function validate316(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate316.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CinderVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CinderVolumeSource.mjs
 var validate96 = function validate2169(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48441,7 +48768,7 @@ function validate305(data, { instancePath = "", parentData, parentDataProperty, 
   return validate305.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1KeyToPath.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1KeyToPath.mjs
 var validate97 = function validate2266(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48482,7 +48809,7 @@ function validate2429(data, { instancePath = "", parentData, parentDataProperty,
   return validate2429.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapVolumeSource.mjs
 var validate98 = function validate2171(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate2267(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate2267.errors : vErrors.concat(validate2267.errors)).length), void 0 === data.items || validate2430(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2430.errors : vErrors.concat(validate2430.errors)).length), void 0 === data.name || validate306(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate306.errors : vErrors.concat(validate306.errors)).length), void 0 === data.optional || validate326(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate326.errors : vErrors.concat(validate326.errors)).length);
@@ -48538,7 +48865,7 @@ function validate326(data, { instancePath = "", parentData, parentDataProperty, 
   return validate326.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CSIVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CSIVolumeSource.mjs
 var validate99 = function validate2268(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48591,7 +48918,7 @@ function validate327(data, { instancePath = "", parentData, parentDataProperty, 
   return validate327.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeFile.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeFile.mjs
 var validate100 = function validate2173(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48636,7 +48963,7 @@ function validate308(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate33(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate33.errors : vErrors.concat(validate33.errors)).length), validate308.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeSource.mjs
 var validate101 = function validate2174(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate2270(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate2270.errors : vErrors.concat(validate2270.errors)).length), void 0 === data.items || validate2432(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2432.errors : vErrors.concat(validate2432.errors)).length);
@@ -48676,7 +49003,7 @@ function validate2432(data, { instancePath = "", parentData, parentDataProperty,
   return validate2432.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EmptyDirVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EmptyDirVolumeSource.mjs
 var validate102 = function validate2175(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.medium || validate2271(data.medium, { instancePath: instancePath + "/medium", parentData: data, parentDataProperty: "medium", rootData }) || (errors = (vErrors = null === vErrors ? validate2271.errors : vErrors.concat(validate2271.errors)).length), void 0 === data.sizeLimit || validate2433(data.sizeLimit, { instancePath: instancePath + "/sizeLimit", parentData: data, parentDataProperty: "sizeLimit", rootData }) || (errors = (vErrors = null === vErrors ? validate2433.errors : vErrors.concat(validate2433.errors)).length);
@@ -48699,7 +49026,7 @@ function validate2433(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate31(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate31.errors : vErrors.concat(validate31.errors)).length), validate2433.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedLocalObjectReference.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedLocalObjectReference.mjs
 var validate103 = function validate2272(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48735,7 +49062,7 @@ function validate2176(data, { instancePath = "", parentData, parentDataProperty,
   return validate2176.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedObjectReference.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedObjectReference.mjs
 var validate104 = function validate2321(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48771,7 +49098,7 @@ function validate2177(data, { instancePath = "", parentData, parentDataProperty,
   return validate2177.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeResourceRequirements.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeResourceRequirements.mjs
 var validate105 = function validate2621(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.limits || validate2178(data.limits, { instancePath: instancePath + "/limits", parentData: data, parentDataProperty: "limits", rootData }) || (errors = (vErrors = null === vErrors ? validate2178.errors : vErrors.concat(validate2178.errors)).length), void 0 === data.requests || validate2178(data.requests, { instancePath: instancePath + "/requests", parentData: data, parentDataProperty: "requests", rootData }) || (errors = (vErrors = null === vErrors ? validate2178.errors : vErrors.concat(validate2178.errors)).length);
@@ -48795,7 +49122,7 @@ function validate2178(data, { instancePath = "", parentData, parentDataProperty,
   return validate2178.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimSpec.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimSpec.mjs
 var validate106 = function validate2275(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.accessModes || validate2322(data.accessModes, { instancePath: instancePath + "/accessModes", parentData: data, parentDataProperty: "accessModes", rootData }) || (errors = (vErrors = null === vErrors ? validate2322.errors : vErrors.concat(validate2322.errors)).length), void 0 === data.dataSource || validate278(data.dataSource, { instancePath: instancePath + "/dataSource", parentData: data, parentDataProperty: "dataSource", rootData }) || (errors = (vErrors = null === vErrors ? validate278.errors : vErrors.concat(validate278.errors)).length), void 0 === data.dataSourceRef || validate317(data.dataSourceRef, { instancePath: instancePath + "/dataSourceRef", parentData: data, parentDataProperty: "dataSourceRef", rootData }) || (errors = (vErrors = null === vErrors ? validate317.errors : vErrors.concat(validate317.errors)).length), void 0 === data.resources || validate353(data.resources, { instancePath: instancePath + "/resources", parentData: data, parentDataProperty: "resources", rootData }) || (errors = (vErrors = null === vErrors ? validate353.errors : vErrors.concat(validate353.errors)).length), void 0 === data.selector || validate395(data.selector, { instancePath: instancePath + "/selector", parentData: data, parentDataProperty: "selector", rootData }) || (errors = (vErrors = null === vErrors ? validate395.errors : vErrors.concat(validate395.errors)).length), void 0 === data.storageClassName || validate2179(data.storageClassName, { instancePath: instancePath + "/storageClassName", parentData: data, parentDataProperty: "storageClassName", rootData }) || (errors = (vErrors = null === vErrors ? validate2179.errors : vErrors.concat(validate2179.errors)).length), void 0 === data.volumeAttributesClassName || validate2179(data.volumeAttributesClassName, { instancePath: instancePath + "/volumeAttributesClassName", parentData: data, parentDataProperty: "volumeAttributesClassName", rootData }) || (errors = (vErrors = null === vErrors ? validate2179.errors : vErrors.concat(validate2179.errors)).length), void 0 === data.volumeMode || validate455(data.volumeMode, { instancePath: instancePath + "/volumeMode", parentData: data, parentDataProperty: "volumeMode", rootData }) || (errors = (vErrors = null === vErrors ? validate455.errors : vErrors.concat(validate455.errors)).length), void 0 === data.volumeName || validate2179(data.volumeName, { instancePath: instancePath + "/volumeName", parentData: data, parentDataProperty: "volumeName", rootData }) || (errors = (vErrors = null === vErrors ? validate2179.errors : vErrors.concat(validate2179.errors)).length);
@@ -48868,7 +49195,7 @@ function validate455(data, { instancePath = "", parentData, parentDataProperty, 
   return validate455.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimTemplate.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimTemplate.mjs
 var validate107 = function validate2180(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48892,7 +49219,7 @@ function validate2622(data, { instancePath = "", parentData, parentDataProperty,
   return validate106(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate106.errors : vErrors.concat(validate106.errors)).length), validate2622.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralVolumeSource.mjs
 var validate108 = function validate2181(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.volumeClaimTemplate || validate2277(data.volumeClaimTemplate, { instancePath: instancePath + "/volumeClaimTemplate", parentData: data, parentDataProperty: "volumeClaimTemplate", rootData }) || (errors = (vErrors = null === vErrors ? validate2277.errors : vErrors.concat(validate2277.errors)).length);
@@ -48907,7 +49234,7 @@ function validate2277(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate107(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate107.errors : vErrors.concat(validate107.errors)).length), validate2277.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FCVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FCVolumeSource.mjs
 var validate109 = function validate2435(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.fsType || validate2511(data.fsType, { instancePath: instancePath + "/fsType", parentData: data, parentDataProperty: "fsType", rootData }) || (errors = (vErrors = null === vErrors ? validate2511.errors : vErrors.concat(validate2511.errors)).length), void 0 === data.lun || validate279(data.lun, { instancePath: instancePath + "/lun", parentData: data, parentDataProperty: "lun", rootData }) || (errors = (vErrors = null === vErrors ? validate279.errors : vErrors.concat(validate279.errors)).length), void 0 === data.readOnly || validate2910(data.readOnly, { instancePath: instancePath + "/readOnly", parentData: data, parentDataProperty: "readOnly", rootData }) || (errors = (vErrors = null === vErrors ? validate2910.errors : vErrors.concat(validate2910.errors)).length), void 0 === data.targetWWNs || validate2182(data.targetWWNs, { instancePath: instancePath + "/targetWWNs", parentData: data, parentDataProperty: "targetWWNs", rootData }) || (errors = (vErrors = null === vErrors ? validate2182.errors : vErrors.concat(validate2182.errors)).length), void 0 === data.wwids || validate2182(data.wwids, { instancePath: instancePath + "/wwids", parentData: data, parentDataProperty: "wwids", rootData }) || (errors = (vErrors = null === vErrors ? validate2182.errors : vErrors.concat(validate2182.errors)).length);
@@ -48967,7 +49294,7 @@ function validate2182(data, { instancePath = "", parentData, parentDataProperty,
   return validate2182.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlexVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlexVolumeSource.mjs
 var validate110 = function validate2279(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49020,7 +49347,7 @@ function validate318(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate318.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlockerVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlockerVolumeSource.mjs
 var validate111 = function validate2280(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.datasetName || validate2184(data.datasetName, { instancePath: instancePath + "/datasetName", parentData: data, parentDataProperty: "datasetName", rootData }) || (errors = (vErrors = null === vErrors ? validate2184.errors : vErrors.concat(validate2184.errors)).length), void 0 === data.datasetUUID || validate2184(data.datasetUUID, { instancePath: instancePath + "/datasetUUID", parentData: data, parentDataProperty: "datasetUUID", rootData }) || (errors = (vErrors = null === vErrors ? validate2184.errors : vErrors.concat(validate2184.errors)).length);
@@ -49039,7 +49366,7 @@ function validate2184(data, { instancePath = "", parentData, parentDataProperty,
   return validate2184.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GCEPersistentDiskVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GCEPersistentDiskVolumeSource.mjs
 var validate112 = function validate2185(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49092,7 +49419,7 @@ function validate2820(data, { instancePath = "", parentData, parentDataProperty,
   return validate2820.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GitRepoVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GitRepoVolumeSource.mjs
 var validate113 = function validate2282(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49124,7 +49451,7 @@ function validate2438(data, { instancePath = "", parentData, parentDataProperty,
   return validate2438.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GlusterfsVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GlusterfsVolumeSource.mjs
 var validate114 = function validate2283(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49160,7 +49487,7 @@ function validate2512(data, { instancePath = "", parentData, parentDataProperty,
   return validate2512.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostPathVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostPathVolumeSource.mjs
 var validate115 = function validate2188(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49197,7 +49524,7 @@ function validate2439(data, { instancePath = "", parentData, parentDataProperty,
   return validate2439.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ImageVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ImageVolumeSource.mjs
 var validate116 = function validate2189(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.pullPolicy || validate2285(data.pullPolicy, { instancePath: instancePath + "/pullPolicy", parentData: data, parentDataProperty: "pullPolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate2285.errors : vErrors.concat(validate2285.errors)).length), void 0 === data.reference || validate2440(data.reference, { instancePath: instancePath + "/reference", parentData: data, parentDataProperty: "reference", rootData }) || (errors = (vErrors = null === vErrors ? validate2440.errors : vErrors.concat(validate2440.errors)).length);
@@ -49229,7 +49556,7 @@ function validate2440(data, { instancePath = "", parentData, parentDataProperty,
   return validate2440.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ISCSIVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ISCSIVolumeSource.mjs
 var validate117 = function validate2441(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49306,7 +49633,7 @@ function validate372(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate372.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NFSVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NFSVolumeSource.mjs
 var validate118 = function validate2287(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49342,7 +49669,7 @@ function validate2442(data, { instancePath = "", parentData, parentDataProperty,
   return validate2442.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimVolumeSource.mjs
 var validate119 = function validate2192(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49374,7 +49701,7 @@ function validate2443(data, { instancePath = "", parentData, parentDataProperty,
   return validate2443.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PhotonPersistentDiskVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PhotonPersistentDiskVolumeSource.mjs
 var validate120 = function validate2193(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49406,7 +49733,7 @@ function validate2444(data, { instancePath = "", parentData, parentDataProperty,
   return validate2444.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PortworxVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PortworxVolumeSource.mjs
 var validate121 = function validate2194(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49446,7 +49773,7 @@ function validate2625(data, { instancePath = "", parentData, parentDataProperty,
   return validate2625.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ClusterTrustBundleProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ClusterTrustBundleProjection.mjs
 var validate122 = function validate2291(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49490,7 +49817,7 @@ function validate309(data, { instancePath = "", parentData, parentDataProperty, 
   return validate309.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapProjection.mjs
 var validate123 = function validate2196(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.items || validate2292(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2292.errors : vErrors.concat(validate2292.errors)).length), void 0 === data.name || validate2822(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2822.errors : vErrors.concat(validate2822.errors)).length), void 0 === data.optional || validate3010(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate3010.errors : vErrors.concat(validate3010.errors)).length);
@@ -49533,7 +49860,7 @@ function validate3010(data, { instancePath = "", parentData, parentDataProperty,
   return validate3010.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIProjection.mjs
 var validate124 = function validate2197(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.items || validate2293(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2293.errors : vErrors.concat(validate2293.errors)).length);
@@ -49560,7 +49887,7 @@ function validate2293(data, { instancePath = "", parentData, parentDataProperty,
   return validate2293.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretProjection.mjs
 var validate125 = function validate2198(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.items || validate2294(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2294.errors : vErrors.concat(validate2294.errors)).length), void 0 === data.name || validate2823(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2823.errors : vErrors.concat(validate2823.errors)).length), void 0 === data.optional || validate3011(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate3011.errors : vErrors.concat(validate3011.errors)).length);
@@ -49603,7 +49930,7 @@ function validate3011(data, { instancePath = "", parentData, parentDataProperty,
   return validate3011.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccountTokenProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccountTokenProjection.mjs
 var validate126 = function validate2199(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49648,7 +49975,7 @@ function validate2626(data, { instancePath = "", parentData, parentDataProperty,
   return validate2626.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeProjection.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeProjection.mjs
 var validate127 = function validate21100(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.clusterTrustBundle || validate2296(data.clusterTrustBundle, { instancePath: instancePath + "/clusterTrustBundle", parentData: data, parentDataProperty: "clusterTrustBundle", rootData }) || (errors = (vErrors = null === vErrors ? validate2296.errors : vErrors.concat(validate2296.errors)).length), void 0 === data.configMap || validate2627(data.configMap, { instancePath: instancePath + "/configMap", parentData: data, parentDataProperty: "configMap", rootData }) || (errors = (vErrors = null === vErrors ? validate2627.errors : vErrors.concat(validate2627.errors)).length), void 0 === data.downwardAPI || validate3012(data.downwardAPI, { instancePath: instancePath + "/downwardAPI", parentData: data, parentDataProperty: "downwardAPI", rootData }) || (errors = (vErrors = null === vErrors ? validate3012.errors : vErrors.concat(validate3012.errors)).length), void 0 === data.secret || validate346(data.secret, { instancePath: instancePath + "/secret", parentData: data, parentDataProperty: "secret", rootData }) || (errors = (vErrors = null === vErrors ? validate346.errors : vErrors.concat(validate346.errors)).length), void 0 === data.serviceAccountToken || validate385(data.serviceAccountToken, { instancePath: instancePath + "/serviceAccountToken", parentData: data, parentDataProperty: "serviceAccountToken", rootData }) || (errors = (vErrors = null === vErrors ? validate385.errors : vErrors.concat(validate385.errors)).length);
@@ -49679,7 +50006,7 @@ function validate385(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate126(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate126.errors : vErrors.concat(validate126.errors)).length), validate385.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ProjectedVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ProjectedVolumeSource.mjs
 var validate128 = function validate21101(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate2297(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate2297.errors : vErrors.concat(validate2297.errors)).length), void 0 === data.sources || validate2447(data.sources, { instancePath: instancePath + "/sources", parentData: data, parentDataProperty: "sources", rootData }) || (errors = (vErrors = null === vErrors ? validate2447.errors : vErrors.concat(validate2447.errors)).length);
@@ -49719,7 +50046,7 @@ function validate2447(data, { instancePath = "", parentData, parentDataProperty,
   return validate2447.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1QuobyteVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1QuobyteVolumeSource.mjs
 var validate129 = function validate2328(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49763,7 +50090,7 @@ function validate2298(data, { instancePath = "", parentData, parentDataProperty,
   return validate2298.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1RBDVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1RBDVolumeSource.mjs
 var validate130 = function validate2329(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49822,7 +50149,7 @@ function validate336(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate336.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ScaleIOVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ScaleIOVolumeSource.mjs
 var validate131 = function validate2448(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49874,7 +50201,7 @@ function validate2912(data, { instancePath = "", parentData, parentDataProperty,
   return validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate2912.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretVolumeSource.mjs
 var validate132 = function validate21105(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate22101(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate22101.errors : vErrors.concat(validate22101.errors)).length), void 0 === data.items || validate2449(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2449.errors : vErrors.concat(validate2449.errors)).length), void 0 === data.optional || validate3013(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate3013.errors : vErrors.concat(validate3013.errors)).length), void 0 === data.secretName || validate328(data.secretName, { instancePath: instancePath + "/secretName", parentData: data, parentDataProperty: "secretName", rootData }) || (errors = (vErrors = null === vErrors ? validate328.errors : vErrors.concat(validate328.errors)).length);
@@ -49930,7 +50257,7 @@ function validate328(data, { instancePath = "", parentData, parentDataProperty, 
   return validate328.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1StorageOSVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1StorageOSVolumeSource.mjs
 var validate133 = function validate22102(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.fsType || validate21106(data.fsType, { instancePath: instancePath + "/fsType", parentData: data, parentDataProperty: "fsType", rootData }) || (errors = (vErrors = null === vErrors ? validate21106.errors : vErrors.concat(validate21106.errors)).length), void 0 === data.readOnly || validate2450(data.readOnly, { instancePath: instancePath + "/readOnly", parentData: data, parentDataProperty: "readOnly", rootData }) || (errors = (vErrors = null === vErrors ? validate2450.errors : vErrors.concat(validate2450.errors)).length), void 0 === data.secretRef || validate2628(data.secretRef, { instancePath: instancePath + "/secretRef", parentData: data, parentDataProperty: "secretRef", rootData }) || (errors = (vErrors = null === vErrors ? validate2628.errors : vErrors.concat(validate2628.errors)).length), void 0 === data.volumeName || validate21106(data.volumeName, { instancePath: instancePath + "/volumeName", parentData: data, parentDataProperty: "volumeName", rootData }) || (errors = (vErrors = null === vErrors ? validate21106.errors : vErrors.concat(validate21106.errors)).length), void 0 === data.volumeNamespace || validate21106(data.volumeNamespace, { instancePath: instancePath + "/volumeNamespace", parentData: data, parentDataProperty: "volumeNamespace", rootData }) || (errors = (vErrors = null === vErrors ? validate21106.errors : vErrors.concat(validate21106.errors)).length);
@@ -49961,7 +50288,7 @@ function validate2628(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate2628.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VsphereVirtualDiskVolumeSource.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VsphereVirtualDiskVolumeSource.mjs
 var validate134 = function validate22103(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49993,7 +50320,7 @@ function validate2629(data, { instancePath = "", parentData, parentDataProperty,
   return validate2629.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Volume.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Volume.mjs
 var validate135 = function validate21108(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -50137,7 +50464,7 @@ function validate140(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate134(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate134.errors : vErrors.concat(validate134.errors)).length), validate140.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSpec.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSpec.mjs
 var validate137 = function validate2711(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -50455,7 +50782,7 @@ function validate138(data, { instancePath = "", parentData, parentDataProperty, 
   return validate138.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodTemplateSpec.mjs
+// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodTemplateSpec.mjs
 var validate141 = function validate21110(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.metadata || validate22106(data.metadata, { instancePath: instancePath + "/metadata", parentData: data, parentDataProperty: "metadata", rootData }) || (errors = (vErrors = null === vErrors ? validate22106.errors : vErrors.concat(validate22106.errors)).length), void 0 === data.spec || validate2632(data.spec, { instancePath: instancePath + "/spec", parentData: data, parentDataProperty: "spec", rootData }) || (errors = (vErrors = null === vErrors ? validate2632.errors : vErrors.concat(validate2632.errors)).length);
@@ -50474,7 +50801,7 @@ function validate2632(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate137(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate137.errors : vErrors.concat(validate137.errors)).length), validate2632.errors = vErrors, 0 === errors;
 }
 
-// node_modules/kubernetes-models/v1/PodTemplateSpec.mjs
+// ../main/node_modules/kubernetes-models/v1/PodTemplateSpec.mjs
 var PodTemplateSpec = class extends Model {
   constructor(data) {
     super(), this.setDefinedProps(data);
@@ -51351,7 +51678,7 @@ var viaTemp = async (target, prepare, work) => {
 };
 
 // src/lifecycle/sops-rules.ts
-var import_yaml6 = __toESM(require_dist(), 1);
+var import_yaml4 = __toESM(require_dist(), 1);
 
 // src/lifecycle/fold.ts
 import { existsSync as existsSync8, readFileSync as readFileSync10, readdirSync as readdirSync7, rmdirSync, rmSync as rmSync3 } from "node:fs";
@@ -51694,7 +52021,7 @@ ${problems.map((p) => `  ${p}`).join("\n")}`);
 };
 
 // src/lifecycle/agent.ts
-var import_yaml7 = __toESM(require_dist(), 1);
+var import_yaml5 = __toESM(require_dist(), 1);
 
 // src/action/sops.ts
 import { accessSync, constants as constants7 } from "node:fs";
@@ -51807,7 +52134,7 @@ import { mkdirSync as mkdirSync3, readFileSync as readFileSync11 } from "node:fs
 import { join as join19 } from "node:path";
 
 // src/lifecycle/environments.ts
-var import_yaml8 = __toESM(require_dist(), 1);
+var import_yaml6 = __toESM(require_dist(), 1);
 
 // src/sign/sshsig.ts
 import { createHash as createHash7, sign as edSign, verify as edVerify } from "node:crypto";
