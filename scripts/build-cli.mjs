@@ -35,6 +35,15 @@ const requireHere = createRequire(import.meta.url)
  */
 const yamlEsm = join(dirname(requireHere.resolve('yaml/package.json')), 'browser', 'index.js')
 /**
+ * - yaml (127 kB) is not parsed at start either: keyfleet's own files are read by the exact fast path
+ *   of src/yaml-fast.ts, so `ls`, `get`, `run`, `registry` never call the package. Its `import` becomes
+ *   a stand-in like re2js's (below), loading yaml.cjs (that same ESM build, bundled to one CommonJS
+ *   file) on first use; src/yaml-source.ts and the sops YAML store call it synchronously.
+ *   `import YAML from 'yaml'` (the default export) is not offered: the build fails if anything uses it.
+ */
+const YAML_LAZY = 'kf-yaml-lazy'
+const yamlNames = Object.keys(await import(yamlEsm)).filter((name) => name !== 'default')
+/**
  * - re2js (183 kB of the 415 kB `ls` parsed at start) is needed only when a pattern is compiled, and
  *   `ls`, `get`, `run`, `registry` compile none (catalog formats and keyfleet's own `.sops.yaml` rules
  *   are checked without it, src/catalog/pattern-syntax.ts, src/validate/path-rule.ts). Its `import`
@@ -44,10 +53,21 @@ const yamlEsm = join(dirname(requireHere.resolve('yaml/package.json')), 'browser
  */
 const re2jsCjs = join(dirname(requireHere.resolve('re2js')), 'index.cjs')
 const RE2JS_LAZY = 'kf-re2js-lazy'
+/** A module whose exports forward to `file` (beside the chunk), required on the first use of any of them. */
+const lazyModule = (file, names) => ({
+    loader: 'js',
+    contents: [
+        'let real',
+        `const load = () => (real ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)(${JSON.stringify(`./${file}`)}))`,
+        // Each a stand-in that forwards reads, calls and `new` (keeping new.target, so `instanceof` and subclasses work).
+        ...names.map((name) => `export const ${name} = new Proxy(function () {}, { get: (_, key) => load().${name}[key], apply: (_, self, args) => load().${name}.apply(self, args), construct: (_, args, target) => Reflect.construct(load().${name}, args, target) })`),
+    ].join('\n'),
+})
 const startupPlugin = {
     name: 'keyfleet-startup',
     setup(b) {
-        b.onResolve({ filter: /^yaml$/ }, () => ({ path: yamlEsm }))
+        b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: YAML_LAZY }))
+        b.onLoad({ filter: /.*/, namespace: YAML_LAZY }, () => lazyModule('yaml.cjs', yamlNames))
         // `import { randomBytes } from 'node:crypto'` in ESM builds a namespace of every export,
         // running node's lazy getters (webcrypto, fs.promises, util.MIMEType …) at start. As a
         // require() the module object is shared and esbuild reads each property where it is used.
@@ -56,15 +76,8 @@ const startupPlugin = {
         b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' || args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
         b.onLoad({ filter: /.*/, namespace: 'kf-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
         b.onResolve({ filter: /^re2js$/ }, () => ({ path: 're2js', namespace: RE2JS_LAZY }))
-        b.onLoad({ filter: /.*/, namespace: RE2JS_LAZY }, () => ({
-            loader: 'js',
-            contents: [
-                'let real',
-                "const load = () => (real ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)('./re2js.cjs'))",
-                // Every export of the package, each a stand-in that forwards to the real one once loaded.
-                ...Object.keys(requireHere(re2jsCjs)).map((name) => `export const ${name} = new Proxy(function () {}, { get: (_, key) => load().${name}[key], apply: (_, self, args) => load().${name}.apply(self, args), construct: (_, args) => new (load().${name})(...args) })`),
-            ].join('\n'),
-        }))
+        // Every export of the package, each a stand-in that forwards to the real one once loaded.
+        b.onLoad({ filter: /.*/, namespace: RE2JS_LAZY }, () => lazyModule('re2js.cjs', Object.keys(requireHere(re2jsCjs))))
         const ageDir = `${sep}node_modules${sep}age-encryption${sep}`
         b.onResolve({ filter: /^(age-encryption$|\.\.?\/)/ }, async (args) => {
             if (args.pluginData === 'inner' || (args.path !== 'age-encryption' && !args.importer.includes(ageDir))) return undefined
@@ -114,6 +127,11 @@ const re2Host = Object.entries(result.metafile.outputs).find(([, o]) => Object.k
 if (re2Host !== undefined) {
     const minified = await transform(readFileSync(re2jsCjs, 'utf8'), { loader: 'js', format: 'cjs', minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', target: 'node20' })
     writeFileSync(join(root, dirname(re2Host), 're2js.cjs'), minified.code)
+}
+// yaml.cjs beside the chunk that holds its stand-in: the package's ESM build (as the bundle used before), as one CommonJS file.
+const yamlHost = Object.entries(result.metafile.outputs).find(([, o]) => Object.keys(o.inputs).some((i) => i.startsWith(`${YAML_LAZY}:`)))?.[0]
+if (yamlHost !== undefined) {
+    await build({ entryPoints: [yamlEsm], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(root, dirname(yamlHost), 'yaml.cjs'), minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', charset: 'utf8', logLevel: 'warning' })
 }
 // The bundle is ESM whatever package.json is nearest (a checkout, a global install).
 writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n')

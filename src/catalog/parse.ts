@@ -3,7 +3,6 @@
  * schema problem with its line instead of stopping at the first.
  */
 import { readFileSync } from 'node:fs'
-import { isMap } from 'yaml'
 import { KeyfleetError } from '../errors.js'
 import { lazyPattern, patternError, tryCompilePattern, type Pattern } from '../re2.js'
 import { parseYamlSource } from '../yaml-source.js'
@@ -37,7 +36,7 @@ export const parseCatalog = (text: string, file = 'environments/keyfleet.yaml'):
     const problem = (path: (string | number)[], message: string): void => {
         problems.push({ line: src.lineOf(path), message })
     }
-    const root: unknown = src.doc.toJS()
+    const root: unknown = src.toJS()
     if (!isRecord(root)) return { catalog: undefined, problems: [{ line: 1, message: 'the catalog must be a mapping with `version`, `environments` and `providers`' }] }
     for (const key of Object.keys(root)) {
         if (!['version', 'environments', 'providers', 'custom'].includes(key)) problem([key], `unknown top-level key "${key}" (expected version, environments, providers, custom)`)
@@ -58,11 +57,10 @@ export const parseCatalog = (text: string, file = 'environments/keyfleet.yaml'):
     }
     const sections: ['providers' | 'custom', boolean][] = [['providers', false], ['custom', true]]
     for (const [section, custom] of sections) {
-        const node = src.doc.get(section, true)
+        const node = src.at([section])
         if (node === undefined) { if (!custom) problem([], '`providers` is missing'); continue }
-        if (!isMap(node)) { problem([section], `\`${section}\` must be a mapping`); continue }
-        for (const pair of node.items) {
-            const key = String((pair.key as { value?: unknown })?.value ?? pair.key)
+        if (node.kind !== 'map') { problem([section], `\`${section}\` must be a mapping`); continue }
+        for (const key of node.keys) {
             const path = [section, key]
             const spec = readSpec(key, (root[section] as Record<string, unknown>)[key], custom, path, problem, environments)
             if (!spec) continue

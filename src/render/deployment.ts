@@ -46,7 +46,7 @@ export const parseDeployment = (text: string, file: string, catalog: Catalog): P
     for (const e of src.syntaxErrors) findings.push(deploymentFinding('KF300', file, e.line, `YAML syntax: ${e.message}`))
     if (findings.length > 0) return { deployment: undefined, findings }
 
-    const root: unknown = src.doc.toJS({ maxAliasCount: 100 })
+    const root: unknown = src.toJS({ maxAliasCount: 100 })
     if (!isRecord(root)) {
         report('KF301', [], 'deployment.yaml must be a mapping with `environment` and `agents` (see docs/deployment.md)')
         return { deployment: undefined, findings }

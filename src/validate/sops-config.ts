@@ -5,7 +5,6 @@
  * a comma-separated string, and `key_groups` (when present) replaces the
  * flat key lists.
  */
-import { isMap, isSeq } from 'yaml'
 import type { Finding } from '../findings.js'
 import { isSimpleValidPattern } from '../catalog/pattern-syntax.js'
 import { lazyPattern, patternError, tryCompilePattern, type Pattern } from '../re2.js'
@@ -51,15 +50,15 @@ export const parseSopsConfig = (text: string, file = '.sops.yaml'): ParsedSopsCo
     const src = parseYamlSource(text, file)
     const findings: Finding[] = src.syntaxErrors.map((e) => finding('KF122', file, e.line, `YAML syntax: ${e.message}`))
     if (findings.length > 0) return { config: { file, rules: [] }, findings }
-    const rulesNode = src.doc.get('creation_rules', true)
-    if (!isSeq(rulesNode)) {
+    const rulesNode = src.at(['creation_rules'])
+    if (rulesNode?.kind !== 'seq') {
         findings.push(finding('KF122', file, src.lineOf(['creation_rules']), '`creation_rules` must be a list of rules with `path_regex` and `age`'))
         return { config: { file, rules: [] }, findings }
     }
     const rules: CreationRule[] = []
     rulesNode.items.forEach((node, i) => {
         const line = src.lineOf(['creation_rules', i])
-        if (!isMap(node)) { findings.push(finding('KF122', file, line, `creation rule ${i + 1} must be a mapping`)); return }
+        if (node.kind !== 'map') { findings.push(finding('KF122', file, line, `creation rule ${i + 1} must be a mapping`)); return }
         const raw = (node.toJSON() ?? {}) as Record<string, unknown>
         let pathRegex: Pattern | undefined
         // sops treats an empty (or null) path_regex as "matches everything", like a missing one (config.go parseCreationRuleForFile).

@@ -6,7 +6,7 @@
  * in `npm run bench`.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -96,6 +96,37 @@ describe('what each command loads (issue 15)', () => {
             expect(HEAVY.filter((p) => loaded.has(p)), args.join(' ')).toEqual([])
         }
     }, 120_000)
+
+    it('yaml is not in any chunk: the bundle holds a stand-in that requires yaml.cjs on first use', () => {
+        expect(Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs)).filter((i) => i.includes('node_modules/yaml/'))).toEqual([])
+        expect(existsSync(join(out, 'chunks', 'yaml.cjs'))).toBe(true)
+    })
+
+    /** Whether a real run required yaml.cjs, as node's CommonJS loader reports it (NODE_DEBUG=module). */
+    const requiresYaml = (args: readonly string[], cwd = repoRoot): boolean => {
+        const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], {
+            cwd, encoding: 'utf8', timeout: 60_000,
+            env: { PATH: process.env.PATH, HOME: dir, SOPS_DISABLE_VERSION_CHECK: '1', SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey'), NODE_DEBUG: 'module' },
+        })
+        expect(r.status, r.stderr.slice(-500)).toBe(0)
+        return /Module\._load REQUEST \.\/yaml\.cjs/.test(r.stderr)
+    }
+
+    it.each([['ls', 'dev'], ['registry', 'dev'], ['get', 'dev', 'OPENAI_API_KEY'], ['run', 'dev', '--', 'true'], ['decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', 'environments/dev/env.secrets']])(
+        'node agrees: %s reads the demo repository without loading yaml (the fast path of src/yaml-fast.ts)', (...args) => {
+            expect(requiresYaml(args)).toBe(false)
+        }, 60_000)
+
+    it('the check can see yaml load: validate parses with the package, and ls does on a catalog outside the fast path', () => {
+        expect(requiresYaml(['validate'])).toBe(true)
+        const repo = join(dir, 'anchored')
+        cpSync(join(repoRoot, 'environments'), join(repo, 'environments'), { recursive: true })
+        cpSync(join(repoRoot, '.sops.yaml'), join(repo, '.sops.yaml'))
+        // An anchor is outside the subset: the same catalog, read by the package.
+        const catalog = join(repo, 'environments', 'keyfleet.yaml')
+        writeFileSync(catalog, readFileSync(catalog, 'utf8').replace('custom:', 'custom: &custom'))
+        expect(requiresYaml(['ls', 'dev'], repo)).toBe(true)
+    }, 60_000)
 
     it('the bundle answers --help and --version (written to fd 1 directly) byte for byte as runCli does', async () => {
         for (const args of [['--help'], ['--version'], ['-h']]) {
