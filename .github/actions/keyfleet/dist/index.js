@@ -48,7 +48,7 @@ var __toESM = (mod5, isNodeMode, target) => (target = mod5 != null ? __create(__
   mod5
 ));
 
-// ../main/node_modules/is-plain-obj/index.js
+// node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
   if (typeof value !== "object" || value === null) {
     return false;
@@ -57,15 +57,15 @@ function isPlainObject(value) {
   return (prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null) && !(Symbol.toStringTag in value) && !(Symbol.iterator in value);
 }
 var init_is_plain_obj = __esm({
-  "../main/node_modules/is-plain-obj/index.js"() {
+  "node_modules/is-plain-obj/index.js"() {
   }
 });
 
-// ../main/node_modules/execa/lib/arguments/file-url.js
+// node_modules/execa/lib/arguments/file-url.js
 import { fileURLToPath } from "node:url";
 var safeNormalizeFileUrl, normalizeDenoExecPath, isDenoExecPath, normalizeFileUrl;
 var init_file_url = __esm({
-  "../main/node_modules/execa/lib/arguments/file-url.js"() {
+  "node_modules/execa/lib/arguments/file-url.js"() {
     safeNormalizeFileUrl = (file, name) => {
       const fileString = normalizeFileUrl(normalizeDenoExecPath(file));
       if (typeof fileString !== "string") {
@@ -79,10 +79,10 @@ var init_file_url = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/methods/parameters.js
+// node_modules/execa/lib/methods/parameters.js
 var normalizeParameters;
 var init_parameters = __esm({
-  "../main/node_modules/execa/lib/methods/parameters.js"() {
+  "node_modules/execa/lib/methods/parameters.js"() {
     init_is_plain_obj();
     init_file_url();
     normalizeParameters = (rawFile, rawArguments = [], rawOptions = {}) => {
@@ -107,11 +107,11 @@ var init_parameters = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/utils/uint-array.js
+// node_modules/execa/lib/utils/uint-array.js
 import { StringDecoder } from "node:string_decoder";
 var objectToString, isArrayBuffer, isUint8Array, bufferToUint8Array, textEncoder, stringToUint8Array, textDecoder, uint8ArrayToString, joinToString, uint8ArraysToStrings, joinToUint8Array, stringsToUint8Arrays, concatUint8Arrays, getJoinLength;
 var init_uint_array = __esm({
-  "../main/node_modules/execa/lib/utils/uint-array.js"() {
+  "node_modules/execa/lib/utils/uint-array.js"() {
     ({ toString: objectToString } = Object.prototype);
     isArrayBuffer = (value) => objectToString.call(value) === "[object ArrayBuffer]";
     isUint8Array = (value) => objectToString.call(value) === "[object Uint8Array]";
@@ -159,37 +159,37 @@ var init_uint_array = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/methods/template.js
+// node_modules/execa/lib/methods/template.js
 import { ChildProcess } from "node:child_process";
 var isTemplateString, parseTemplates, parseTemplate, splitByWhitespaces, DELIMITERS, ESCAPE_LENGTH, concatTokens, parseExpression, getSubprocessResult;
 var init_template = __esm({
-  "../main/node_modules/execa/lib/methods/template.js"() {
+  "node_modules/execa/lib/methods/template.js"() {
     init_is_plain_obj();
     init_uint_array();
     isTemplateString = (templates) => Array.isArray(templates) && Array.isArray(templates.raw);
     parseTemplates = (templates, expressions) => {
-      let tokens = [];
+      let tokens2 = [];
       for (const [index2, template] of templates.entries()) {
-        tokens = parseTemplate({
+        tokens2 = parseTemplate({
           templates,
           expressions,
-          tokens,
+          tokens: tokens2,
           index: index2,
           template
         });
       }
-      if (tokens.length === 0) {
+      if (tokens2.length === 0) {
         throw new TypeError("Template script must not be empty");
       }
-      const [file, ...commandArguments] = tokens;
+      const [file, ...commandArguments] = tokens2;
       return [file, commandArguments, {}];
     };
-    parseTemplate = ({ templates, expressions, tokens, index: index2, template }) => {
+    parseTemplate = ({ templates, expressions, tokens: tokens2, index: index2, template }) => {
       if (template === void 0) {
         throw new TypeError(`Invalid backslash sequence: ${templates.raw[index2]}`);
       }
       const { nextTokens, leadingWhitespaces, trailingWhitespaces } = splitByWhitespaces(template, templates.raw[index2]);
-      const newTokens = concatTokens(tokens, nextTokens, leadingWhitespaces);
+      const newTokens = concatTokens(tokens2, nextTokens, leadingWhitespaces);
       if (index2 === expressions.length) {
         return newTokens;
       }
@@ -231,9 +231,9 @@ var init_template = __esm({
     };
     DELIMITERS = /* @__PURE__ */ new Set([" ", "	", "\r", "\n"]);
     ESCAPE_LENGTH = { x: 3, u: 5 };
-    concatTokens = (tokens, nextTokens, isSeparated) => isSeparated || tokens.length === 0 || nextTokens.length === 0 ? [...tokens, ...nextTokens] : [
-      ...tokens.slice(0, -1),
-      `${tokens.at(-1)}${nextTokens[0]}`,
+    concatTokens = (tokens2, nextTokens, isSeparated) => isSeparated || tokens2.length === 0 || nextTokens.length === 0 ? [...tokens2, ...nextTokens] : [
+      ...tokens2.slice(0, -1),
+      `${tokens2.at(-1)}${nextTokens[0]}`,
       ...nextTokens.slice(1)
     ];
     parseExpression = (expression) => {
@@ -267,11 +267,11 @@ var init_template = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/utils/standard-stream.js
+// node_modules/execa/lib/utils/standard-stream.js
 import process2 from "node:process";
 var isStandardStream, STANDARD_STREAMS, STANDARD_STREAMS_ALIASES, getStreamName;
 var init_standard_stream = __esm({
-  "../main/node_modules/execa/lib/utils/standard-stream.js"() {
+  "node_modules/execa/lib/utils/standard-stream.js"() {
     isStandardStream = (stream2) => STANDARD_STREAMS.includes(stream2);
     STANDARD_STREAMS = [process2.stdin, process2.stdout, process2.stderr];
     STANDARD_STREAMS_ALIASES = ["stdin", "stdout", "stderr"];
@@ -279,11 +279,11 @@ var init_standard_stream = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/arguments/specific.js
+// node_modules/execa/lib/arguments/specific.js
 import { debuglog } from "node:util";
 var normalizeFdSpecificOptions, normalizeFdSpecificOption, getStdioLength, normalizeFdSpecificValue, normalizeOptionObject, compareFdName, getFdNameOrder, parseFdName, parseFd, FD_REGEXP, addDefaultValue, verboseDefault, DEFAULT_OPTIONS, FD_SPECIFIC_OPTIONS, getFdSpecificValue;
 var init_specific = __esm({
-  "../main/node_modules/execa/lib/arguments/specific.js"() {
+  "node_modules/execa/lib/arguments/specific.js"() {
     init_is_plain_obj();
     init_standard_stream();
     normalizeFdSpecificOptions = (options) => {
@@ -357,10 +357,10 @@ Please set the "stdio" option to ensure that file descriptor exists.`);
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/values.js
+// node_modules/execa/lib/verbose/values.js
 var isVerbose, isFullVerbose, getVerboseFunction, getFdVerbose, getFdGenericVerbose, isVerboseFunction, VERBOSE_VALUES;
 var init_values = __esm({
-  "../main/node_modules/execa/lib/verbose/values.js"() {
+  "node_modules/execa/lib/verbose/values.js"() {
     init_specific();
     isVerbose = ({ verbose }, fdNumber) => getFdVerbose(verbose, fdNumber) !== "none";
     isFullVerbose = ({ verbose }, fdNumber) => !["none", "short"].includes(getFdVerbose(verbose, fdNumber));
@@ -375,12 +375,12 @@ var init_values = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/arguments/escape.js
+// node_modules/execa/lib/arguments/escape.js
 import { platform as platform2 } from "node:process";
 import { stripVTControlCharacters } from "node:util";
 var joinCommand, escapeLines, escapeControlCharacters, escapeControlCharacter, getSpecialCharRegExp, SPECIAL_CHAR_REGEXP, COMMON_ESCAPES, ASTRAL_START, quoteString, NO_ESCAPE_REGEXP;
 var init_escape = __esm({
-  "../main/node_modules/execa/lib/arguments/escape.js"() {
+  "node_modules/execa/lib/arguments/escape.js"() {
     joinCommand = (filePath, rawArguments) => {
       const fileAndArguments = [filePath, ...rawArguments];
       const command = fileAndArguments.join(" ");
@@ -425,7 +425,7 @@ var init_escape = __esm({
   }
 });
 
-// ../main/node_modules/is-unicode-supported/index.js
+// node_modules/is-unicode-supported/index.js
 import process3 from "node:process";
 function isUnicodeSupported() {
   const { env } = process3;
@@ -436,14 +436,14 @@ function isUnicodeSupported() {
   return Boolean(env.WT_SESSION) || Boolean(env.TERMINUS_SUBLIME) || env.ConEmuTask === "{cmd::Cmder}" || TERM_PROGRAM === "Terminus-Sublime" || TERM_PROGRAM === "vscode" || TERM === "xterm-256color" || TERM === "alacritty" || TERM === "rxvt-unicode" || TERM === "rxvt-unicode-256color" || env.TERMINAL_EMULATOR === "JetBrains-JediTerm";
 }
 var init_is_unicode_supported = __esm({
-  "../main/node_modules/is-unicode-supported/index.js"() {
+  "node_modules/is-unicode-supported/index.js"() {
   }
 });
 
-// ../main/node_modules/figures/index.js
+// node_modules/figures/index.js
 var common, specialMainSymbols, specialFallbackSymbols, mainSymbols, fallbackSymbols, shouldUseMain, figures, figures_default, replacements;
 var init_figures = __esm({
-  "../main/node_modules/figures/index.js"() {
+  "node_modules/figures/index.js"() {
     init_is_unicode_supported();
     common = {
       circleQuestionMark: "(?)",
@@ -722,11 +722,11 @@ var init_figures = __esm({
   }
 });
 
-// ../main/node_modules/yoctocolors/base.js
+// node_modules/yoctocolors/base.js
 import tty from "node:tty";
 var hasColors, format, reset, bold, dim, italic, underline, underlineDouble, underlineCurly, underlineDotted, underlineDashed, overline, inverse, hidden, strikethrough, black, red, green, yellow, blue, magenta, cyan, white, gray, bgBlack, bgRed, bgGreen, bgYellow, bgBlue, bgMagenta, bgCyan, bgWhite, bgGray, redBright, greenBright, yellowBright, blueBright, magentaBright, cyanBright, whiteBright, bgRedBright, bgGreenBright, bgYellowBright, bgBlueBright, bgMagentaBright, bgCyanBright, bgWhiteBright, underlineBlack, underlineRed, underlineGreen, underlineYellow, underlineBlue, underlineMagenta, underlineCyan, underlineWhite, underlineGray, underlineRedBright, underlineGreenBright, underlineYellowBright, underlineBlueBright, underlineMagentaBright, underlineCyanBright, underlineWhiteBright;
 var init_base = __esm({
-  "../main/node_modules/yoctocolors/base.js"() {
+  "node_modules/yoctocolors/base.js"() {
     hasColors = tty?.WriteStream?.prototype?.hasColors?.() ?? false;
     format = (open5, close) => {
       if (!hasColors) {
@@ -817,18 +817,18 @@ var init_base = __esm({
   }
 });
 
-// ../main/node_modules/yoctocolors/index.js
+// node_modules/yoctocolors/index.js
 var init_yoctocolors = __esm({
-  "../main/node_modules/yoctocolors/index.js"() {
+  "node_modules/yoctocolors/index.js"() {
     init_base();
     init_base();
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/default.js
+// node_modules/execa/lib/verbose/default.js
 var defaultVerboseFunction, serializeTimestamp, padField, getFinalIcon, ICONS, identity, COLORS;
 var init_default = __esm({
-  "../main/node_modules/execa/lib/verbose/default.js"() {
+  "node_modules/execa/lib/verbose/default.js"() {
     init_figures();
     init_yoctocolors();
     defaultVerboseFunction = ({
@@ -871,10 +871,10 @@ var init_default = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/custom.js
+// node_modules/execa/lib/verbose/custom.js
 var applyVerboseOnLines, applyVerboseFunction, appendNewline;
 var init_custom = __esm({
-  "../main/node_modules/execa/lib/verbose/custom.js"() {
+  "node_modules/execa/lib/verbose/custom.js"() {
     init_values();
     applyVerboseOnLines = (printedLines, verboseInfo, fdNumber) => {
       const verboseFunction = getVerboseFunction(verboseInfo, fdNumber);
@@ -894,11 +894,11 @@ var init_custom = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/log.js
+// node_modules/execa/lib/verbose/log.js
 import { inspect } from "node:util";
 var verboseLog, getVerboseObject, getPrintedLines, getPrintedLine, serializeVerboseMessage, TAB_SIZE;
 var init_log = __esm({
-  "../main/node_modules/execa/lib/verbose/log.js"() {
+  "node_modules/execa/lib/verbose/log.js"() {
     init_escape();
     init_default();
     init_custom();
@@ -937,10 +937,10 @@ var init_log = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/start.js
+// node_modules/execa/lib/verbose/start.js
 var logCommand;
 var init_start = __esm({
-  "../main/node_modules/execa/lib/verbose/start.js"() {
+  "node_modules/execa/lib/verbose/start.js"() {
     init_values();
     init_log();
     logCommand = (escapedCommand, verboseInfo) => {
@@ -956,10 +956,10 @@ var init_start = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/info.js
+// node_modules/execa/lib/verbose/info.js
 var getVerboseInfo, getCommandId, COMMAND_ID, validateVerbose;
 var init_info = __esm({
-  "../main/node_modules/execa/lib/verbose/info.js"() {
+  "node_modules/execa/lib/verbose/info.js"() {
     init_values();
     getVerboseInfo = (verbose, escapedCommand, rawOptions) => {
       validateVerbose(verbose);
@@ -990,20 +990,20 @@ var init_info = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/return/duration.js
+// node_modules/execa/lib/return/duration.js
 import { hrtime } from "node:process";
 var getStartTime, getDurationMs;
 var init_duration = __esm({
-  "../main/node_modules/execa/lib/return/duration.js"() {
+  "node_modules/execa/lib/return/duration.js"() {
     getStartTime = () => hrtime.bigint();
     getDurationMs = (startTime) => Number(hrtime.bigint() - startTime) / 1e6;
   }
 });
 
-// ../main/node_modules/execa/lib/arguments/command.js
+// node_modules/execa/lib/arguments/command.js
 var handleCommand;
 var init_command = __esm({
-  "../main/node_modules/execa/lib/arguments/command.js"() {
+  "node_modules/execa/lib/arguments/command.js"() {
     init_start();
     init_info();
     init_duration();
@@ -1025,9 +1025,9 @@ var init_command = __esm({
   }
 });
 
-// ../main/node_modules/isexe/windows.js
+// node_modules/isexe/windows.js
 var require_windows = __commonJS({
-  "../main/node_modules/isexe/windows.js"(exports, module) {
+  "node_modules/isexe/windows.js"(exports, module) {
     module.exports = isexe;
     isexe.sync = sync;
     var fs3 = __require("fs");
@@ -1065,9 +1065,9 @@ var require_windows = __commonJS({
   }
 });
 
-// ../main/node_modules/isexe/mode.js
+// node_modules/isexe/mode.js
 var require_mode = __commonJS({
-  "../main/node_modules/isexe/mode.js"(exports, module) {
+  "node_modules/isexe/mode.js"(exports, module) {
     module.exports = isexe;
     isexe.sync = sync;
     var fs3 = __require("fs");
@@ -1098,9 +1098,9 @@ var require_mode = __commonJS({
   }
 });
 
-// ../main/node_modules/isexe/index.js
+// node_modules/isexe/index.js
 var require_isexe = __commonJS({
-  "../main/node_modules/isexe/index.js"(exports, module) {
+  "node_modules/isexe/index.js"(exports, module) {
     var fs3 = __require("fs");
     var core;
     if (process.platform === "win32" || global.TESTING_WINDOWS) {
@@ -1153,9 +1153,9 @@ var require_isexe = __commonJS({
   }
 });
 
-// ../main/node_modules/which/which.js
+// node_modules/which/which.js
 var require_which = __commonJS({
-  "../main/node_modules/which/which.js"(exports, module) {
+  "node_modules/which/which.js"(exports, module) {
     var isWindows = process.platform === "win32" || process.env.OSTYPE === "cygwin" || process.env.OSTYPE === "msys";
     var path6 = __require("path");
     var COLON = isWindows ? ";" : ":";
@@ -1249,9 +1249,9 @@ var require_which = __commonJS({
   }
 });
 
-// ../main/node_modules/path-key/index.js
+// node_modules/path-key/index.js
 var require_path_key = __commonJS({
-  "../main/node_modules/path-key/index.js"(exports, module) {
+  "node_modules/path-key/index.js"(exports, module) {
     "use strict";
     var pathKey2 = (options = {}) => {
       const environment = options.env || process.env;
@@ -1266,9 +1266,9 @@ var require_path_key = __commonJS({
   }
 });
 
-// ../main/node_modules/cross-spawn/lib/util/resolveCommand.js
+// node_modules/cross-spawn/lib/util/resolveCommand.js
 var require_resolveCommand = __commonJS({
-  "../main/node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
+  "node_modules/cross-spawn/lib/util/resolveCommand.js"(exports, module) {
     "use strict";
     var path6 = __require("path");
     var which2 = require_which();
@@ -1308,9 +1308,9 @@ var require_resolveCommand = __commonJS({
   }
 });
 
-// ../main/node_modules/cross-spawn/lib/util/escape.js
+// node_modules/cross-spawn/lib/util/escape.js
 var require_escape = __commonJS({
-  "../main/node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
+  "node_modules/cross-spawn/lib/util/escape.js"(exports, module) {
     "use strict";
     var metaCharsRegExp = /([()\][%!^"`<>&|;, *?])/g;
     function escapeCommand(arg) {
@@ -1333,17 +1333,17 @@ var require_escape = __commonJS({
   }
 });
 
-// ../main/node_modules/shebang-regex/index.js
+// node_modules/shebang-regex/index.js
 var require_shebang_regex = __commonJS({
-  "../main/node_modules/shebang-regex/index.js"(exports, module) {
+  "node_modules/shebang-regex/index.js"(exports, module) {
     "use strict";
     module.exports = /^#!(.*)/;
   }
 });
 
-// ../main/node_modules/shebang-command/index.js
+// node_modules/shebang-command/index.js
 var require_shebang_command = __commonJS({
-  "../main/node_modules/shebang-command/index.js"(exports, module) {
+  "node_modules/shebang-command/index.js"(exports, module) {
     "use strict";
     var shebangRegex = require_shebang_regex();
     module.exports = (string = "") => {
@@ -1361,9 +1361,9 @@ var require_shebang_command = __commonJS({
   }
 });
 
-// ../main/node_modules/cross-spawn/lib/util/readShebang.js
+// node_modules/cross-spawn/lib/util/readShebang.js
 var require_readShebang = __commonJS({
-  "../main/node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
+  "node_modules/cross-spawn/lib/util/readShebang.js"(exports, module) {
     "use strict";
     var fs3 = __require("fs");
     var shebangCommand = require_shebang_command();
@@ -1383,9 +1383,9 @@ var require_readShebang = __commonJS({
   }
 });
 
-// ../main/node_modules/cross-spawn/lib/parse.js
+// node_modules/cross-spawn/lib/parse.js
 var require_parse = __commonJS({
-  "../main/node_modules/cross-spawn/lib/parse.js"(exports, module) {
+  "node_modules/cross-spawn/lib/parse.js"(exports, module) {
     "use strict";
     var path6 = __require("path");
     var resolveCommand = require_resolveCommand();
@@ -1445,9 +1445,9 @@ var require_parse = __commonJS({
   }
 });
 
-// ../main/node_modules/cross-spawn/lib/enoent.js
+// node_modules/cross-spawn/lib/enoent.js
 var require_enoent = __commonJS({
-  "../main/node_modules/cross-spawn/lib/enoent.js"(exports, module) {
+  "node_modules/cross-spawn/lib/enoent.js"(exports, module) {
     "use strict";
     var isWin = process.platform === "win32";
     function notFoundError(original, syscall) {
@@ -1495,9 +1495,9 @@ var require_enoent = __commonJS({
   }
 });
 
-// ../main/node_modules/cross-spawn/index.js
+// node_modules/cross-spawn/index.js
 var require_cross_spawn = __commonJS({
-  "../main/node_modules/cross-spawn/index.js"(exports, module) {
+  "node_modules/cross-spawn/index.js"(exports, module) {
     "use strict";
     var cp = __require("child_process");
     var parse = require_parse();
@@ -1522,7 +1522,7 @@ var require_cross_spawn = __commonJS({
   }
 });
 
-// ../main/node_modules/npm-run-path/node_modules/path-key/index.js
+// node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options = {}) {
   const {
     env = process.env,
@@ -1534,17 +1534,17 @@ function pathKey(options = {}) {
   return Object.keys(env).reverse().find((key) => key.toUpperCase() === "PATH") || "Path";
 }
 var init_path_key = __esm({
-  "../main/node_modules/npm-run-path/node_modules/path-key/index.js"() {
+  "node_modules/npm-run-path/node_modules/path-key/index.js"() {
   }
 });
 
-// ../main/node_modules/unicorn-magic/default.js
+// node_modules/unicorn-magic/default.js
 var init_default2 = __esm({
-  "../main/node_modules/unicorn-magic/default.js"() {
+  "node_modules/unicorn-magic/default.js"() {
   }
 });
 
-// ../main/node_modules/unicorn-magic/node.js
+// node_modules/unicorn-magic/node.js
 import { promisify } from "node:util";
 import { execFile as execFileCallback, execFileSync as execFileSyncOriginal } from "node:child_process";
 import path from "node:path";
@@ -1567,19 +1567,19 @@ function traversePathUp(startPath) {
 }
 var execFileOriginal, TEN_MEGABYTES_IN_BYTES;
 var init_node = __esm({
-  "../main/node_modules/unicorn-magic/node.js"() {
+  "node_modules/unicorn-magic/node.js"() {
     init_default2();
     execFileOriginal = promisify(execFileCallback);
     TEN_MEGABYTES_IN_BYTES = 10 * 1024 * 1024;
   }
 });
 
-// ../main/node_modules/npm-run-path/index.js
+// node_modules/npm-run-path/index.js
 import process4 from "node:process";
 import path2 from "node:path";
 var npmRunPath, applyPreferLocal, applyExecPath, npmRunPathEnv;
 var init_npm_run_path = __esm({
-  "../main/node_modules/npm-run-path/index.js"() {
+  "node_modules/npm-run-path/index.js"() {
     init_path_key();
     init_node();
     npmRunPath = ({
@@ -1624,10 +1624,10 @@ var init_npm_run_path = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/return/final-error.js
+// node_modules/execa/lib/return/final-error.js
 var getFinalError, DiscardedError, setErrorName, isExecaError, execaErrorSymbol, isErrorInstance, ExecaError, ExecaSyncError;
 var init_final_error = __esm({
-  "../main/node_modules/execa/lib/return/final-error.js"() {
+  "node_modules/execa/lib/return/final-error.js"() {
     getFinalError = (originalError, message, isSync) => {
       const ErrorClass = isSync ? ExecaSyncError : ExecaError;
       const options = originalError instanceof DiscardedError ? {} : { cause: originalError };
@@ -1661,10 +1661,10 @@ var init_final_error = __esm({
   }
 });
 
-// ../main/node_modules/human-signals/build/src/realtime.js
+// node_modules/human-signals/build/src/realtime.js
 var getRealtimeSignals, getRealtimeSignal, SIGRTMIN, SIGRTMAX;
 var init_realtime = __esm({
-  "../main/node_modules/human-signals/build/src/realtime.js"() {
+  "node_modules/human-signals/build/src/realtime.js"() {
     getRealtimeSignals = () => {
       const length = SIGRTMAX - SIGRTMIN + 1;
       return Array.from({ length }, getRealtimeSignal);
@@ -1681,10 +1681,10 @@ var init_realtime = __esm({
   }
 });
 
-// ../main/node_modules/human-signals/build/src/core.js
+// node_modules/human-signals/build/src/core.js
 var SIGNALS;
 var init_core = __esm({
-  "../main/node_modules/human-signals/build/src/core.js"() {
+  "node_modules/human-signals/build/src/core.js"() {
     SIGNALS = [
       {
         name: "SIGHUP",
@@ -1959,11 +1959,11 @@ var init_core = __esm({
   }
 });
 
-// ../main/node_modules/human-signals/build/src/signals.js
+// node_modules/human-signals/build/src/signals.js
 import { constants as constants3 } from "node:os";
 var getSignals, normalizeSignal;
 var init_signals = __esm({
-  "../main/node_modules/human-signals/build/src/signals.js"() {
+  "node_modules/human-signals/build/src/signals.js"() {
     init_core();
     init_realtime();
     getSignals = () => {
@@ -1989,11 +1989,11 @@ var init_signals = __esm({
   }
 });
 
-// ../main/node_modules/human-signals/build/src/main.js
+// node_modules/human-signals/build/src/main.js
 import { constants as constants4 } from "node:os";
 var getSignalsByName, getSignalByName, signalsByName, getSignalsByNumber, getSignalByNumber, findSignalByNumber, signalsByNumber;
 var init_main = __esm({
-  "../main/node_modules/human-signals/build/src/main.js"() {
+  "node_modules/human-signals/build/src/main.js"() {
     init_realtime();
     init_signals();
     getSignalsByName = () => {
@@ -2048,11 +2048,11 @@ var init_main = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/terminate/signal.js
+// node_modules/execa/lib/terminate/signal.js
 import { constants as constants5 } from "node:os";
 var normalizeKillSignal, normalizeSignalArgument, normalizeSignal2, normalizeSignalInteger, getSignalsIntegerToName, signalsIntegerToName, normalizeSignalName, getAvailableSignals, getAvailableSignalNames, getAvailableSignalIntegers, getSignalDescription;
 var init_signal = __esm({
-  "../main/node_modules/execa/lib/terminate/signal.js"() {
+  "node_modules/execa/lib/terminate/signal.js"() {
     init_main();
     normalizeKillSignal = (killSignal) => {
       const optionName = "option `killSignal`";
@@ -2099,11 +2099,11 @@ Available signal numbers: ${getAvailableSignalIntegers()}.`;
   }
 });
 
-// ../main/node_modules/execa/lib/terminate/kill.js
+// node_modules/execa/lib/terminate/kill.js
 import { setTimeout as setTimeout2 } from "node:timers/promises";
 var normalizeForceKillAfterDelay, DEFAULT_FORCE_KILL_TIMEOUT, subprocessKill, parseKillArguments, emitKillError, setKillTimeout, killOnTimeout;
 var init_kill = __esm({
-  "../main/node_modules/execa/lib/terminate/kill.js"() {
+  "node_modules/execa/lib/terminate/kill.js"() {
     init_final_error();
     init_signal();
     normalizeForceKillAfterDelay = (forceKillAfterDelay) => {
@@ -2174,11 +2174,11 @@ var init_kill = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/utils/abort-signal.js
+// node_modules/execa/lib/utils/abort-signal.js
 import { once } from "node:events";
 var onAbortedSignal;
 var init_abort_signal = __esm({
-  "../main/node_modules/execa/lib/utils/abort-signal.js"() {
+  "node_modules/execa/lib/utils/abort-signal.js"() {
     onAbortedSignal = async (mainSignal, stopSignal) => {
       if (!mainSignal.aborted) {
         await once(mainSignal, "abort", { signal: stopSignal });
@@ -2187,10 +2187,10 @@ var init_abort_signal = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/terminate/cancel.js
+// node_modules/execa/lib/terminate/cancel.js
 var validateCancelSignal, throwOnCancel, terminateOnCancel;
 var init_cancel = __esm({
-  "../main/node_modules/execa/lib/terminate/cancel.js"() {
+  "node_modules/execa/lib/terminate/cancel.js"() {
     init_abort_signal();
     validateCancelSignal = ({ cancelSignal }) => {
       if (cancelSignal !== void 0 && Object.prototype.toString.call(cancelSignal) !== "[object AbortSignal]") {
@@ -2207,10 +2207,10 @@ var init_cancel = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/validation.js
+// node_modules/execa/lib/ipc/validation.js
 var validateIpcMethod, validateIpcOption, validateConnection, throwOnEarlyDisconnect, throwOnStrictDeadlockError, getStrictResponseError, throwOnMissingStrict, throwOnStrictDisconnect, getAbortDisconnectError, throwOnMissingParent, handleEpipeError, handleSerializationError, isSerializationError, SERIALIZATION_ERROR_CODES, SERIALIZATION_ERROR_MESSAGES, getMethodName, getNamespaceName, getOtherProcessName, disconnect;
 var init_validation = __esm({
-  "../main/node_modules/execa/lib/ipc/validation.js"() {
+  "node_modules/execa/lib/ipc/validation.js"() {
     validateIpcMethod = ({ methodName, isSubprocess, ipc, isConnected: isConnected2 }) => {
       validateIpcOption(methodName, isSubprocess, ipc);
       validateConnection(methodName, isSubprocess, isConnected2);
@@ -2284,10 +2284,10 @@ const [receivedMessage] = await Promise.all([
   }
 });
 
-// ../main/node_modules/execa/lib/utils/deferred.js
+// node_modules/execa/lib/utils/deferred.js
 var createDeferred;
 var init_deferred = __esm({
-  "../main/node_modules/execa/lib/utils/deferred.js"() {
+  "node_modules/execa/lib/utils/deferred.js"() {
     createDeferred = () => {
       const methods = {};
       const promise = new Promise((resolve3, reject) => {
@@ -2298,10 +2298,10 @@ var init_deferred = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/arguments/fd-options.js
+// node_modules/execa/lib/arguments/fd-options.js
 var getToStream, getFromStream, SUBPROCESS_OPTIONS, getFdNumber, parseFdNumber, validateFdNumber, getInvalidStdioOptionMessage, getInvalidStdioOption, getUsedDescriptor, getOptionName, serializeOptionValue;
 var init_fd_options = __esm({
-  "../main/node_modules/execa/lib/arguments/fd-options.js"() {
+  "node_modules/execa/lib/arguments/fd-options.js"() {
     init_specific();
     getToStream = (destination, to = "stdin") => {
       const isWritable = true;
@@ -2384,11 +2384,11 @@ Please set this option with "pipe" instead.`;
   }
 });
 
-// ../main/node_modules/execa/lib/utils/max-listeners.js
+// node_modules/execa/lib/utils/max-listeners.js
 import { addAbortListener } from "node:events";
 var incrementMaxListeners;
 var init_max_listeners = __esm({
-  "../main/node_modules/execa/lib/utils/max-listeners.js"() {
+  "node_modules/execa/lib/utils/max-listeners.js"() {
     incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal) => {
       const maxListeners = eventEmitter.getMaxListeners();
       if (maxListeners === 0 || maxListeners === Number.POSITIVE_INFINITY) {
@@ -2402,10 +2402,10 @@ var init_max_listeners = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/reference.js
+// node_modules/execa/lib/ipc/reference.js
 var addReference, addReferenceCount, removeReference, removeReferenceCount, undoAddedReferences, redoAddedReferences;
 var init_reference = __esm({
-  "../main/node_modules/execa/lib/ipc/reference.js"() {
+  "node_modules/execa/lib/ipc/reference.js"() {
     addReference = (channel, reference) => {
       if (reference) {
         addReferenceCount(channel);
@@ -2437,12 +2437,12 @@ var init_reference = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/incoming.js
+// node_modules/execa/lib/ipc/incoming.js
 import { once as once2 } from "node:events";
 import { scheduler } from "node:timers/promises";
 var onMessage, onDisconnect, INCOMING_MESSAGES;
 var init_incoming = __esm({
-  "../main/node_modules/execa/lib/ipc/incoming.js"() {
+  "node_modules/execa/lib/ipc/incoming.js"() {
     init_outgoing();
     init_reference();
     init_strict();
@@ -2489,11 +2489,11 @@ var init_incoming = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/forward.js
+// node_modules/execa/lib/ipc/forward.js
 import { EventEmitter } from "node:events";
 var getIpcEmitter, IPC_EMITTERS, forwardEvents, isConnected;
 var init_forward = __esm({
-  "../main/node_modules/execa/lib/ipc/forward.js"() {
+  "node_modules/execa/lib/ipc/forward.js"() {
     init_incoming();
     init_reference();
     getIpcEmitter = (anyProcess, channel, isSubprocess) => {
@@ -2536,11 +2536,11 @@ var init_forward = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/strict.js
+// node_modules/execa/lib/ipc/strict.js
 import { once as once3 } from "node:events";
 var handleSendStrict, count, validateStrictDeadlock, handleStrictRequest, handleStrictResponse, waitForStrictResponse, STRICT_RESPONSES, throwOnDisconnect, REQUEST_TYPE, RESPONSE_TYPE;
 var init_strict = __esm({
-  "../main/node_modules/execa/lib/ipc/strict.js"() {
+  "node_modules/execa/lib/ipc/strict.js"() {
     init_deferred();
     init_max_listeners();
     init_send();
@@ -2631,10 +2631,10 @@ var init_strict = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/outgoing.js
+// node_modules/execa/lib/ipc/outgoing.js
 var startSendMessage, endSendMessage, waitForOutgoingMessages, OUTGOING_MESSAGES, hasMessageListeners, getMinListenerCount;
 var init_outgoing = __esm({
-  "../main/node_modules/execa/lib/ipc/outgoing.js"() {
+  "node_modules/execa/lib/ipc/outgoing.js"() {
     init_deferred();
     init_specific();
     init_fd_options();
@@ -2667,11 +2667,11 @@ var init_outgoing = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/send.js
+// node_modules/execa/lib/ipc/send.js
 import { promisify as promisify2 } from "node:util";
 var sendMessage, sendMessageAsync, sendOneMessage, getSendMethod, PROCESS_SEND_METHODS;
 var init_send = __esm({
-  "../main/node_modules/execa/lib/ipc/send.js"() {
+  "node_modules/execa/lib/ipc/send.js"() {
     init_validation();
     init_outgoing();
     init_strict();
@@ -2746,11 +2746,11 @@ var init_send = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/graceful.js
+// node_modules/execa/lib/ipc/graceful.js
 import { scheduler as scheduler2 } from "node:timers/promises";
 var sendAbort, getCancelSignal, startIpc, cancelListening, handleAbort, GRACEFUL_CANCEL_TYPE, abortOnDisconnect, cancelController;
 var init_graceful = __esm({
-  "../main/node_modules/execa/lib/ipc/graceful.js"() {
+  "node_modules/execa/lib/ipc/graceful.js"() {
     init_send();
     init_forward();
     init_validation();
@@ -2806,10 +2806,10 @@ var init_graceful = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/terminate/graceful.js
+// node_modules/execa/lib/terminate/graceful.js
 var validateGracefulCancel, throwOnGracefulCancel, sendOnAbort, getReason;
 var init_graceful2 = __esm({
-  "../main/node_modules/execa/lib/terminate/graceful.js"() {
+  "node_modules/execa/lib/terminate/graceful.js"() {
     init_abort_signal();
     init_graceful();
     init_kill();
@@ -2870,11 +2870,11 @@ var init_graceful2 = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/terminate/timeout.js
+// node_modules/execa/lib/terminate/timeout.js
 import { setTimeout as setTimeout3 } from "node:timers/promises";
 var validateTimeout, throwOnTimeout, killAfterTimeout;
 var init_timeout = __esm({
-  "../main/node_modules/execa/lib/terminate/timeout.js"() {
+  "node_modules/execa/lib/terminate/timeout.js"() {
     init_final_error();
     validateTimeout = ({ timeout }) => {
       if (timeout !== void 0 && (!Number.isFinite(timeout) || timeout < 0)) {
@@ -2891,12 +2891,12 @@ var init_timeout = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/methods/node.js
+// node_modules/execa/lib/methods/node.js
 import { execPath, execArgv } from "node:process";
 import path3 from "node:path";
 var mapNode, handleNodeOption;
 var init_node2 = __esm({
-  "../main/node_modules/execa/lib/methods/node.js"() {
+  "node_modules/execa/lib/methods/node.js"() {
     init_file_url();
     mapNode = ({ options }) => {
       if (options.node === false) {
@@ -2938,11 +2938,11 @@ var init_node2 = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/ipc-input.js
+// node_modules/execa/lib/ipc/ipc-input.js
 import { serialize } from "node:v8";
 var validateIpcInputOption, validateAdvancedInput, validateJsonInput, validateIpcInput, sendIpcInput;
 var init_ipc_input = __esm({
-  "../main/node_modules/execa/lib/ipc/ipc-input.js"() {
+  "node_modules/execa/lib/ipc/ipc-input.js"() {
     validateIpcInputOption = ({ ipcInput, ipc, serialization }) => {
       if (ipcInput === void 0) {
         return;
@@ -2979,10 +2979,10 @@ var init_ipc_input = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/arguments/encoding-option.js
+// node_modules/execa/lib/arguments/encoding-option.js
 var validateEncoding, TEXT_ENCODINGS, BINARY_ENCODINGS, ENCODINGS, getCorrectEncoding, ENCODING_ALIASES, serializeEncoding;
 var init_encoding_option = __esm({
-  "../main/node_modules/execa/lib/arguments/encoding-option.js"() {
+  "node_modules/execa/lib/arguments/encoding-option.js"() {
     validateEncoding = ({ encoding }) => {
       if (ENCODINGS.has(encoding)) {
         return;
@@ -3026,13 +3026,13 @@ Please rename it to one of: ${correctEncodings}.`);
   }
 });
 
-// ../main/node_modules/execa/lib/arguments/cwd.js
+// node_modules/execa/lib/arguments/cwd.js
 import { statSync } from "node:fs";
 import path4 from "node:path";
 import process5 from "node:process";
 var normalizeCwd, getDefaultCwd, fixCwdError;
 var init_cwd = __esm({
-  "../main/node_modules/execa/lib/arguments/cwd.js"() {
+  "node_modules/execa/lib/arguments/cwd.js"() {
     init_file_url();
     normalizeCwd = (cwd = getDefaultCwd()) => {
       const cwdString = safeNormalizeFileUrl(cwd, 'The "cwd" option');
@@ -3068,12 +3068,12 @@ ${originalMessage}`;
   }
 });
 
-// ../main/node_modules/execa/lib/arguments/options.js
+// node_modules/execa/lib/arguments/options.js
 import path5 from "node:path";
 import process6 from "node:process";
 var import_cross_spawn, normalizeOptions, addDefaultOptions, getEnv;
 var init_options = __esm({
-  "../main/node_modules/execa/lib/arguments/options.js"() {
+  "node_modules/execa/lib/arguments/options.js"() {
     import_cross_spawn = __toESM(require_cross_spawn(), 1);
     init_npm_run_path();
     init_kill();
@@ -3159,15 +3159,15 @@ var init_options = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/arguments/shell.js
+// node_modules/execa/lib/arguments/shell.js
 var concatenateShell;
 var init_shell = __esm({
-  "../main/node_modules/execa/lib/arguments/shell.js"() {
+  "node_modules/execa/lib/arguments/shell.js"() {
     concatenateShell = (file, commandArguments, options) => options.shell && commandArguments.length > 0 ? [[file, ...commandArguments].join(" "), [], options] : [file, commandArguments, options];
   }
 });
 
-// ../main/node_modules/strip-final-newline/index.js
+// node_modules/strip-final-newline/index.js
 function stripFinalNewline(input) {
   if (typeof input === "string") {
     return stripFinalNewlineString(input);
@@ -3179,7 +3179,7 @@ function stripFinalNewline(input) {
 }
 var stripFinalNewlineString, stripFinalNewlineBinary, LF, LF_BINARY, CR, CR_BINARY;
 var init_strip_final_newline = __esm({
-  "../main/node_modules/strip-final-newline/index.js"() {
+  "node_modules/strip-final-newline/index.js"() {
     stripFinalNewlineString = (input) => input.at(-1) === LF ? input.slice(0, input.at(-2) === CR ? -2 : -1) : input;
     stripFinalNewlineBinary = (input) => input.at(-1) === LF_BINARY ? input.subarray(0, input.at(-2) === CR_BINARY ? -2 : -1) : input;
     LF = "\n";
@@ -3189,7 +3189,7 @@ var init_strip_final_newline = __esm({
   }
 });
 
-// ../main/node_modules/is-stream/index.js
+// node_modules/is-stream/index.js
 function isStream(stream2, { checkOpen = true } = {}) {
   return stream2 !== null && typeof stream2 === "object" && (stream2.writable || stream2.readable || !checkOpen || stream2.writable === void 0 && stream2.readable === void 0) && typeof stream2.pipe === "function";
 }
@@ -3203,11 +3203,11 @@ function isDuplexStream(stream2, options) {
   return isWritableStream(stream2, options) && isReadableStream(stream2, options);
 }
 var init_is_stream = __esm({
-  "../main/node_modules/is-stream/index.js"() {
+  "node_modules/is-stream/index.js"() {
   }
 });
 
-// ../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
 function i() {
   return this[n].next();
 }
@@ -3223,7 +3223,7 @@ function h({ preventCancel: r = false } = {}) {
 }
 var a, c, n, u;
 var init_asyncIterator = __esm({
-  "../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js"() {
+  "node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js"() {
     a = Object.getPrototypeOf(
       Object.getPrototypeOf(
         /* istanbul ignore next */
@@ -3300,24 +3300,24 @@ var init_asyncIterator = __esm({
   }
 });
 
-// ../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js
 var init_fromAnyIterable = __esm({
-  "../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js"() {
+  "node_modules/@sec-ant/readable-stream/dist/ponyfill/fromAnyIterable.js"() {
   }
 });
 
-// ../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
+// node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
 var init_ponyfill = __esm({
-  "../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js"() {
+  "node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js"() {
     init_asyncIterator();
     init_fromAnyIterable();
   }
 });
 
-// ../main/node_modules/get-stream/source/stream.js
+// node_modules/get-stream/source/stream.js
 var getAsyncIterable, toString, getStreamIterable, handleStreamEnd, nodeImports;
 var init_stream = __esm({
-  "../main/node_modules/get-stream/source/stream.js"() {
+  "node_modules/get-stream/source/stream.js"() {
     init_is_stream();
     init_ponyfill();
     getAsyncIterable = (stream2) => {
@@ -3369,10 +3369,10 @@ var init_stream = __esm({
   }
 });
 
-// ../main/node_modules/get-stream/source/contents.js
+// node_modules/get-stream/source/contents.js
 var getStreamContents, appendFinalChunk, appendChunk, addNewChunk, getChunkType, objectToString2, MaxBufferError;
 var init_contents = __esm({
-  "../main/node_modules/get-stream/source/contents.js"() {
+  "node_modules/get-stream/source/contents.js"() {
     init_stream();
     getStreamContents = async (stream2, { init, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize }, { maxBuffer = Number.POSITIVE_INFINITY } = {}) => {
       const asyncIterable = getAsyncIterable(stream2);
@@ -3470,10 +3470,10 @@ var init_contents = __esm({
   }
 });
 
-// ../main/node_modules/get-stream/source/utils.js
+// node_modules/get-stream/source/utils.js
 var identity2, noop, getContentsProperty, throwObjectStream, getLengthProperty;
 var init_utils = __esm({
-  "../main/node_modules/get-stream/source/utils.js"() {
+  "node_modules/get-stream/source/utils.js"() {
     identity2 = (value) => value;
     noop = () => void 0;
     getContentsProperty = ({ contents }) => contents;
@@ -3484,13 +3484,13 @@ var init_utils = __esm({
   }
 });
 
-// ../main/node_modules/get-stream/source/array.js
+// node_modules/get-stream/source/array.js
 async function getStreamAsArray(stream2, options) {
   return getStreamContents(stream2, arrayMethods, options);
 }
 var initArray, increment, addArrayChunk, arrayMethods;
 var init_array = __esm({
-  "../main/node_modules/get-stream/source/array.js"() {
+  "node_modules/get-stream/source/array.js"() {
     init_contents();
     init_utils();
     initArray = () => ({ contents: [] });
@@ -3518,13 +3518,13 @@ var init_array = __esm({
   }
 });
 
-// ../main/node_modules/get-stream/source/array-buffer.js
+// node_modules/get-stream/source/array-buffer.js
 async function getStreamAsArrayBuffer(stream2, options) {
   return getStreamContents(stream2, arrayBufferMethods, options);
 }
 var initArrayBuffer, useTextEncoder, textEncoder2, useUint8Array, useUint8ArrayWithOffset, truncateArrayBufferChunk, addArrayBufferChunk, resizeArrayBufferSlow, resizeArrayBuffer, getNewContentsLength, SCALE_FACTOR, finalizeArrayBuffer, hasArrayBufferResize, arrayBufferMethods;
 var init_array_buffer = __esm({
-  "../main/node_modules/get-stream/source/array-buffer.js"() {
+  "node_modules/get-stream/source/array-buffer.js"() {
     init_contents();
     init_utils();
     initArrayBuffer = () => ({ contents: new ArrayBuffer(0) });
@@ -3578,13 +3578,13 @@ var init_array_buffer = __esm({
   }
 });
 
-// ../main/node_modules/get-stream/source/string.js
+// node_modules/get-stream/source/string.js
 async function getStreamAsString(stream2, options) {
   return getStreamContents(stream2, stringMethods, options);
 }
 var initString, useTextDecoder, addStringChunk, truncateStringChunk, getFinalStringChunk, stringMethods;
 var init_string = __esm({
-  "../main/node_modules/get-stream/source/string.js"() {
+  "node_modules/get-stream/source/string.js"() {
     init_contents();
     init_utils();
     initString = () => ({ contents: "", textDecoder: new TextDecoder() });
@@ -3614,9 +3614,9 @@ var init_string = __esm({
   }
 });
 
-// ../main/node_modules/get-stream/source/exports.js
+// node_modules/get-stream/source/exports.js
 var init_exports = __esm({
-  "../main/node_modules/get-stream/source/exports.js"() {
+  "node_modules/get-stream/source/exports.js"() {
     init_array();
     init_array_buffer();
     init_string();
@@ -3624,21 +3624,21 @@ var init_exports = __esm({
   }
 });
 
-// ../main/node_modules/get-stream/source/index.js
+// node_modules/get-stream/source/index.js
 import { on } from "node:events";
 import { finished } from "node:stream/promises";
 var init_source = __esm({
-  "../main/node_modules/get-stream/source/index.js"() {
+  "node_modules/get-stream/source/index.js"() {
     init_stream();
     init_exports();
     Object.assign(nodeImports, { on, finished });
   }
 });
 
-// ../main/node_modules/execa/lib/io/max-buffer.js
+// node_modules/execa/lib/io/max-buffer.js
 var handleMaxBuffer, getMaxBufferUnit, checkIpcMaxBuffer, getMaxBufferMessage, getMaxBufferInfo, isMaxBufferSync, truncateMaxBufferSync, getMaxBufferSync;
 var init_max_buffer = __esm({
-  "../main/node_modules/execa/lib/io/max-buffer.js"() {
+  "node_modules/execa/lib/io/max-buffer.js"() {
     init_source();
     init_standard_stream();
     init_specific();
@@ -3702,11 +3702,11 @@ var init_max_buffer = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/return/message.js
+// node_modules/execa/lib/return/message.js
 import { inspect as inspect2 } from "node:util";
 var createMessages, getErrorPrefix, getForcefulSuffix, getOriginalMessage, serializeIpcMessage, serializeMessagePart, serializeMessageItem;
 var init_message = __esm({
-  "../main/node_modules/execa/lib/return/message.js"() {
+  "node_modules/execa/lib/return/message.js"() {
     init_strip_final_newline();
     init_uint_array();
     init_cwd();
@@ -3833,10 +3833,10 @@ ${originalMessage}`;
   }
 });
 
-// ../main/node_modules/execa/lib/return/result.js
+// node_modules/execa/lib/return/result.js
 var makeSuccessResult, makeEarlyError, makeError, getErrorProperties, omitUndefinedProperties, normalizeExitPayload;
 var init_result = __esm({
-  "../main/node_modules/execa/lib/return/result.js"() {
+  "node_modules/execa/lib/return/result.js"() {
     init_signal();
     init_duration();
     init_final_error();
@@ -4015,7 +4015,7 @@ var init_result = __esm({
   }
 });
 
-// ../main/node_modules/parse-ms/index.js
+// node_modules/parse-ms/index.js
 function parseNumber(milliseconds) {
   return {
     days: Math.trunc(milliseconds / 864e5),
@@ -4054,12 +4054,12 @@ function parseMilliseconds(milliseconds) {
 }
 var toZeroIfInfinity;
 var init_parse_ms = __esm({
-  "../main/node_modules/parse-ms/index.js"() {
+  "node_modules/parse-ms/index.js"() {
     toZeroIfInfinity = (value) => Number.isFinite(value) ? value : 0;
   }
 });
 
-// ../main/node_modules/pretty-ms/index.js
+// node_modules/pretty-ms/index.js
 function prettyMilliseconds(milliseconds, options) {
   const isBigInt = typeof milliseconds === "bigint";
   if (!isBigInt && !Number.isFinite(milliseconds)) {
@@ -4156,7 +4156,7 @@ function prettyMilliseconds(milliseconds, options) {
 }
 var isZero, pluralize, SECOND_ROUNDING_EPSILON, ONE_DAY_IN_MILLISECONDS;
 var init_pretty_ms = __esm({
-  "../main/node_modules/pretty-ms/index.js"() {
+  "node_modules/pretty-ms/index.js"() {
     init_parse_ms();
     isZero = (value) => value === 0 || value === 0n;
     pluralize = (word, count2) => count2 === 1 || count2 === 1n ? word : `${word}s`;
@@ -4165,10 +4165,10 @@ var init_pretty_ms = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/error.js
+// node_modules/execa/lib/verbose/error.js
 var logError;
 var init_error = __esm({
-  "../main/node_modules/execa/lib/verbose/error.js"() {
+  "node_modules/execa/lib/verbose/error.js"() {
     init_log();
     logError = (result, verboseInfo) => {
       if (result.failed) {
@@ -4183,10 +4183,10 @@ var init_error = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/complete.js
+// node_modules/execa/lib/verbose/complete.js
 var logResult, logDuration;
 var init_complete = __esm({
-  "../main/node_modules/execa/lib/verbose/complete.js"() {
+  "node_modules/execa/lib/verbose/complete.js"() {
     init_pretty_ms();
     init_values();
     init_log();
@@ -4210,10 +4210,10 @@ var init_complete = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/return/reject.js
+// node_modules/execa/lib/return/reject.js
 var handleResult;
 var init_reject = __esm({
-  "../main/node_modules/execa/lib/return/reject.js"() {
+  "node_modules/execa/lib/return/reject.js"() {
     init_complete();
     handleResult = (result, verboseInfo, { reject }) => {
       logResult(result, verboseInfo);
@@ -4225,10 +4225,10 @@ var init_reject = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/stdio/type.js
+// node_modules/execa/lib/stdio/type.js
 var getStdioItemType, getTransformObjectType, getDuplexType, getTransformStreamType, validateNonGeneratorType, checkUndefinedOption, getGeneratorObjectType, checkBooleanOption, isGenerator, isAsyncGenerator, isSyncGenerator, isTransformOptions, isUrl, isRegularUrl, isFilePathObject, FILE_PATH_KEYS, isFilePathString, isUnknownStdioString, KNOWN_STDIO_STRINGS, isReadableStream2, isWritableStream2, isWebStream, isTransformStream, isAsyncIterableObject, isIterableObject, isObject, TRANSFORM_TYPES, FILE_TYPES, SPECIAL_DUPLICATE_TYPES_SYNC, SPECIAL_DUPLICATE_TYPES, FORBID_DUPLICATE_TYPES, TYPE_TO_MESSAGE;
 var init_type = __esm({
-  "../main/node_modules/execa/lib/stdio/type.js"() {
+  "node_modules/execa/lib/stdio/type.js"() {
     init_is_stream();
     init_is_plain_obj();
     init_uint_array();
@@ -4359,10 +4359,10 @@ var init_type = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/transform/object-mode.js
+// node_modules/execa/lib/transform/object-mode.js
 var getTransformObjectModes, getOutputObjectModes, getInputObjectModes, getFdObjectMode;
 var init_object_mode = __esm({
-  "../main/node_modules/execa/lib/transform/object-mode.js"() {
+  "node_modules/execa/lib/transform/object-mode.js"() {
     init_type();
     getTransformObjectModes = (objectMode, index2, newTransforms, direction) => direction === "output" ? getOutputObjectModes(objectMode, index2, newTransforms) : getInputObjectModes(objectMode, index2, newTransforms);
     getOutputObjectModes = (objectMode, index2, newTransforms) => {
@@ -4385,10 +4385,10 @@ var init_object_mode = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/transform/normalize.js
+// node_modules/execa/lib/transform/normalize.js
 var normalizeTransforms, getTransforms, normalizeTransform, normalizeDuplex, normalizeTransformStream, normalizeGenerator, sortTransforms;
 var init_normalize = __esm({
-  "../main/node_modules/execa/lib/transform/normalize.js"() {
+  "node_modules/execa/lib/transform/normalize.js"() {
     init_is_plain_obj();
     init_encoding_option();
     init_type();
@@ -4488,11 +4488,11 @@ var init_normalize = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/stdio/direction.js
+// node_modules/execa/lib/stdio/direction.js
 import process7 from "node:process";
 var getStreamDirection, getStdioItemDirection, KNOWN_DIRECTIONS, anyDirection, alwaysInput, guessStreamDirection, getStandardStreamDirection, DEFAULT_DIRECTION;
 var init_direction = __esm({
-  "../main/node_modules/execa/lib/stdio/direction.js"() {
+  "node_modules/execa/lib/stdio/direction.js"() {
     init_is_stream();
     init_type();
     getStreamDirection = (stdioItems, fdNumber, optionName) => {
@@ -4545,18 +4545,18 @@ var init_direction = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/array.js
+// node_modules/execa/lib/ipc/array.js
 var normalizeIpcStdioArray;
 var init_array2 = __esm({
-  "../main/node_modules/execa/lib/ipc/array.js"() {
+  "node_modules/execa/lib/ipc/array.js"() {
     normalizeIpcStdioArray = (stdioArray, ipc) => ipc && !stdioArray.includes("ipc") ? [...stdioArray, "ipc"] : stdioArray;
   }
 });
 
-// ../main/node_modules/execa/lib/stdio/stdio-option.js
+// node_modules/execa/lib/stdio/stdio-option.js
 var normalizeStdioOption, getStdioArray, hasAlias, addDefaultValue2, normalizeStdioSync, isOutputPipeOnly;
 var init_stdio_option = __esm({
-  "../main/node_modules/execa/lib/stdio/stdio-option.js"() {
+  "node_modules/execa/lib/stdio/stdio-option.js"() {
     init_standard_stream();
     init_array2();
     init_values();
@@ -4595,12 +4595,12 @@ var init_stdio_option = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/stdio/native.js
+// node_modules/execa/lib/stdio/native.js
 import { readFileSync } from "node:fs";
 import tty2 from "node:tty";
 var handleNativeStream, handleNativeStreamSync, getTargetFd, getTargetFdNumber, handleNativeStreamAsync, getStandardStream;
 var init_native = __esm({
-  "../main/node_modules/execa/lib/stdio/native.js"() {
+  "node_modules/execa/lib/stdio/native.js"() {
     init_is_stream();
     init_standard_stream();
     init_uint_array();
@@ -4673,10 +4673,10 @@ var init_native = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/stdio/input-option.js
+// node_modules/execa/lib/stdio/input-option.js
 var handleInputOptions, handleInputOption, getInputType, handleInputFileOption, getInputFileType;
 var init_input_option = __esm({
-  "../main/node_modules/execa/lib/stdio/input-option.js"() {
+  "node_modules/execa/lib/stdio/input-option.js"() {
     init_is_stream();
     init_uint_array();
     init_type();
@@ -4717,10 +4717,10 @@ var init_input_option = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/stdio/duplicate.js
+// node_modules/execa/lib/stdio/duplicate.js
 var filterDuplicates, getDuplicateStream, getOtherStdioItems, validateDuplicateStreamSync, getDuplicateStreamInstance, hasSameValue, validateDuplicateTransform, throwOnDuplicateStream;
 var init_duplicate = __esm({
-  "../main/node_modules/execa/lib/stdio/duplicate.js"() {
+  "node_modules/execa/lib/stdio/duplicate.js"() {
     init_type();
     filterDuplicates = (stdioItems) => stdioItems.filter((stdioItemOne, indexOne) => stdioItems.every((stdioItemTwo, indexTwo) => stdioItemOne.value !== stdioItemTwo.value || indexOne >= indexTwo || stdioItemOne.type === "generator" || stdioItemOne.type === "asyncGenerator"));
     getDuplicateStream = ({ stdioItem: { type, value, optionName }, direction, fileDescriptors, isSync }) => {
@@ -4798,10 +4798,10 @@ var init_duplicate = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/stdio/handle.js
+// node_modules/execa/lib/stdio/handle.js
 var handleStdio, getFileDescriptor, initializeStdioItems, initializeStdioItem, validateStdioArray, INVALID_STDIO_ARRAY_OPTIONS, validateStreams, validateFileStdio, validateFileObjectMode, getFinalFileDescriptors, getFinalFileDescriptor, addStreamProperties, cleanupCustomStreams, forwardStdio;
 var init_handle = __esm({
-  "../main/node_modules/execa/lib/stdio/handle.js"() {
+  "node_modules/execa/lib/stdio/handle.js"() {
     init_standard_stream();
     init_normalize();
     init_object_mode();
@@ -4972,11 +4972,11 @@ For example, you can use the \`pathToFileURL()\` method of the \`url\` core modu
   }
 });
 
-// ../main/node_modules/execa/lib/stdio/handle-sync.js
+// node_modules/execa/lib/stdio/handle-sync.js
 import { readFileSync as readFileSync2 } from "node:fs";
 var handleStdioSync, forbiddenIfSync, forbiddenNativeIfSync, throwInvalidSyncValue, addProperties, addPropertiesSync;
 var init_handle_sync = __esm({
-  "../main/node_modules/execa/lib/stdio/handle-sync.js"() {
+  "node_modules/execa/lib/stdio/handle-sync.js"() {
     init_uint_array();
     init_handle();
     init_type();
@@ -5027,20 +5027,20 @@ var init_handle_sync = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/io/strip-newline.js
+// node_modules/execa/lib/io/strip-newline.js
 var stripNewline, getStripFinalNewline;
 var init_strip_newline = __esm({
-  "../main/node_modules/execa/lib/io/strip-newline.js"() {
+  "node_modules/execa/lib/io/strip-newline.js"() {
     init_strip_final_newline();
     stripNewline = (value, { stripFinalNewline: stripFinalNewline2 }, fdNumber) => getStripFinalNewline(stripFinalNewline2, fdNumber) && value !== void 0 && !Array.isArray(value) ? stripFinalNewline(value) : value;
     getStripFinalNewline = (stripFinalNewline2, fdNumber) => fdNumber === "all" ? stripFinalNewline2[1] || stripFinalNewline2[2] : stripFinalNewline2[fdNumber];
   }
 });
 
-// ../main/node_modules/execa/lib/transform/split.js
+// node_modules/execa/lib/transform/split.js
 var getSplitLinesGenerator, splitLinesSync, splitLinesItemSync, initializeSplitLines, splitGenerator, getNewlineLength, linesFinal, getAppendNewlineGenerator, appendNewlineGenerator, concatString, linesStringInfo, concatUint8Array, linesUint8ArrayInfo;
 var init_split = __esm({
-  "../main/node_modules/execa/lib/transform/split.js"() {
+  "node_modules/execa/lib/transform/split.js"() {
     getSplitLinesGenerator = (binary, preserveNewlines, skipped, state) => binary || skipped ? void 0 : initializeSplitLines(preserveNewlines, state);
     splitLinesSync = (chunk, preserveNewlines, objectMode) => objectMode ? chunk.flatMap((item) => splitLinesItemSync(item, preserveNewlines)) : splitLinesItemSync(chunk, preserveNewlines);
     splitLinesItemSync = (chunk, preserveNewlines) => {
@@ -5122,11 +5122,11 @@ var init_split = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/transform/validate.js
+// node_modules/execa/lib/transform/validate.js
 import { Buffer as Buffer2 } from "node:buffer";
 var getValidateTransformInput, validateStringTransformInput, getValidateTransformReturn, validateObjectTransformReturn, validateStringTransformReturn, validateEmptyReturn;
 var init_validate = __esm({
-  "../main/node_modules/execa/lib/transform/validate.js"() {
+  "node_modules/execa/lib/transform/validate.js"() {
     init_uint_array();
     getValidateTransformInput = (writableObjectMode, optionName) => writableObjectMode ? void 0 : validateStringTransformInput.bind(void 0, optionName);
     validateStringTransformInput = function* (optionName, chunk) {
@@ -5157,12 +5157,12 @@ Instead, \`yield\` should either be called with a value, or not be called at all
   }
 });
 
-// ../main/node_modules/execa/lib/transform/encoding-transform.js
+// node_modules/execa/lib/transform/encoding-transform.js
 import { Buffer as Buffer3 } from "node:buffer";
 import { StringDecoder as StringDecoder2 } from "node:string_decoder";
 var getEncodingTransformGenerator, encodingUint8ArrayGenerator, encodingStringGenerator, encodingStringFinal;
 var init_encoding_transform = __esm({
-  "../main/node_modules/execa/lib/transform/encoding-transform.js"() {
+  "node_modules/execa/lib/transform/encoding-transform.js"() {
     init_uint_array();
     getEncodingTransformGenerator = (binary, encoding, skipped) => {
       if (skipped) {
@@ -5198,11 +5198,11 @@ var init_encoding_transform = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/transform/run-async.js
+// node_modules/execa/lib/transform/run-async.js
 import { callbackify } from "node:util";
 var pushChunks, transformChunk, finalChunks, generatorFinalChunks, destroyTransform, identityGenerator;
 var init_run_async = __esm({
-  "../main/node_modules/execa/lib/transform/run-async.js"() {
+  "node_modules/execa/lib/transform/run-async.js"() {
     pushChunks = callbackify(async (getChunks, state, getChunksArguments, transformStream) => {
       state.currentIterable = getChunks(...getChunksArguments);
       try {
@@ -5251,10 +5251,10 @@ var init_run_async = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/transform/run-sync.js
+// node_modules/execa/lib/transform/run-sync.js
 var pushChunksSync, runTransformSync, transformChunkSync, finalChunksSync, generatorFinalChunksSync, identityGenerator2;
 var init_run_sync = __esm({
-  "../main/node_modules/execa/lib/transform/run-sync.js"() {
+  "node_modules/execa/lib/transform/run-sync.js"() {
     pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
       try {
         for (const chunk of getChunksSync(...getChunksArguments)) {
@@ -5298,11 +5298,11 @@ var init_run_sync = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/transform/generator.js
+// node_modules/execa/lib/transform/generator.js
 import { Transform, getDefaultHighWaterMark } from "node:stream";
 var generatorToStream, runGeneratorsSync, addInternalGenerators;
 var init_generator = __esm({
-  "../main/node_modules/execa/lib/transform/generator.js"() {
+  "node_modules/execa/lib/transform/generator.js"() {
     init_type();
     init_split();
     init_validate();
@@ -5364,10 +5364,10 @@ var init_generator = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/io/input-sync.js
+// node_modules/execa/lib/io/input-sync.js
 var addInputOptionsSync, getInputFdNumbers, addInputOptionSync, applySingleInputGeneratorsSync, validateSerializable;
 var init_input_sync = __esm({
-  "../main/node_modules/execa/lib/io/input-sync.js"() {
+  "node_modules/execa/lib/io/input-sync.js"() {
     init_generator();
     init_uint_array();
     init_type();
@@ -5405,10 +5405,10 @@ var init_input_sync = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/output.js
+// node_modules/execa/lib/verbose/output.js
 var shouldLogOutput, fdUsesVerbose, PIPED_STDIO_VALUES, logLines, logLinesSync, isPipingStream, logLine;
 var init_output = __esm({
-  "../main/node_modules/execa/lib/verbose/output.js"() {
+  "node_modules/execa/lib/verbose/output.js"() {
     init_encoding_option();
     init_type();
     init_log();
@@ -5441,11 +5441,11 @@ var init_output = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/io/output-sync.js
+// node_modules/execa/lib/io/output-sync.js
 import { writeFileSync, appendFileSync as appendFileSync2 } from "node:fs";
 var transformOutputSync, transformOutputResultSync, runOutputGeneratorsSync, serializeChunks, logOutputSync, writeToFiles;
 var init_output_sync = __esm({
-  "../main/node_modules/execa/lib/io/output-sync.js"() {
+  "node_modules/execa/lib/io/output-sync.js"() {
     init_output();
     init_generator();
     init_split();
@@ -5556,10 +5556,10 @@ var init_output_sync = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/resolve/all-sync.js
+// node_modules/execa/lib/resolve/all-sync.js
 var getAllSync;
 var init_all_sync = __esm({
-  "../main/node_modules/execa/lib/resolve/all-sync.js"() {
+  "node_modules/execa/lib/resolve/all-sync.js"() {
     init_uint_array();
     init_strip_newline();
     getAllSync = ([, stdout, stderr], options) => {
@@ -5586,11 +5586,11 @@ var init_all_sync = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/resolve/exit-async.js
+// node_modules/execa/lib/resolve/exit-async.js
 import { once as once4 } from "node:events";
 var waitForExit, waitForExitOrError, waitForSubprocessExit, waitForSuccessfulExit, isSubprocessErrorExit, isFailedExit;
 var init_exit_async = __esm({
-  "../main/node_modules/execa/lib/resolve/exit-async.js"() {
+  "node_modules/execa/lib/resolve/exit-async.js"() {
     init_final_error();
     waitForExit = async (subprocess, context) => {
       const [exitCode, signal] = await waitForExitOrError(subprocess);
@@ -5626,10 +5626,10 @@ var init_exit_async = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/resolve/exit-sync.js
+// node_modules/execa/lib/resolve/exit-sync.js
 var getExitResultSync, getResultError;
 var init_exit_sync = __esm({
-  "../main/node_modules/execa/lib/resolve/exit-sync.js"() {
+  "node_modules/execa/lib/resolve/exit-sync.js"() {
     init_final_error();
     init_max_buffer();
     init_exit_async();
@@ -5654,11 +5654,11 @@ var init_exit_sync = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/methods/main-sync.js
+// node_modules/execa/lib/methods/main-sync.js
 import { spawnSync } from "node:child_process";
 var execaCoreSync, handleSyncArguments, normalizeSyncOptions, validateSyncOptions, throwInvalidSyncOption, spawnSubprocessSync, runSubprocessSync, normalizeSpawnSyncOptions, getSyncResult;
 var init_main_sync = __esm({
-  "../main/node_modules/execa/lib/methods/main-sync.js"() {
+  "node_modules/execa/lib/methods/main-sync.js"() {
     init_command();
     init_options();
     init_shell();
@@ -5804,11 +5804,11 @@ var init_main_sync = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/get-one.js
+// node_modules/execa/lib/ipc/get-one.js
 import { once as once5, on as on2 } from "node:events";
 var getOneMessage, getOneMessageAsync, getMessage, throwOnDisconnect2, throwOnStrictError;
 var init_get_one = __esm({
-  "../main/node_modules/execa/lib/ipc/get-one.js"() {
+  "node_modules/execa/lib/ipc/get-one.js"() {
     init_validation();
     init_forward();
     init_reference();
@@ -5867,11 +5867,11 @@ var init_get_one = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/get-each.js
+// node_modules/execa/lib/ipc/get-each.js
 import { once as once6, on as on3 } from "node:events";
 var getEachMessage, loopOnMessages, stopOnDisconnect, abortOnStrictError, iterateOnMessages, throwIfStrictError;
 var init_get_each = __esm({
-  "../main/node_modules/execa/lib/ipc/get-each.js"() {
+  "node_modules/execa/lib/ipc/get-each.js"() {
     init_validation();
     init_forward();
     init_reference();
@@ -5954,11 +5954,11 @@ var init_get_each = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/methods.js
+// node_modules/execa/lib/ipc/methods.js
 import process8 from "node:process";
 var addIpcMethods, getIpcExport, getIpcMethods;
 var init_methods = __esm({
-  "../main/node_modules/execa/lib/ipc/methods.js"() {
+  "node_modules/execa/lib/ipc/methods.js"() {
     init_send();
     init_get_one();
     init_get_each();
@@ -6003,7 +6003,7 @@ var init_methods = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/return/early-error.js
+// node_modules/execa/lib/return/early-error.js
 import { ChildProcess as ChildProcess2 } from "node:child_process";
 import {
   PassThrough,
@@ -6013,7 +6013,7 @@ import {
 } from "node:stream";
 var handleEarlyError, createDummyStreams, createDummyStream, readable, writable, duplex, handleDummyPromise;
 var init_early_error = __esm({
-  "../main/node_modules/execa/lib/return/early-error.js"() {
+  "node_modules/execa/lib/return/early-error.js"() {
     init_handle();
     init_result();
     init_reject();
@@ -6065,13 +6065,13 @@ var init_early_error = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/stdio/handle-async.js
+// node_modules/execa/lib/stdio/handle-async.js
 import { createReadStream, createWriteStream } from "node:fs";
 import { Buffer as Buffer4 } from "node:buffer";
 import { Readable as Readable2, Writable as Writable2, Duplex as Duplex2 } from "node:stream";
 var handleStdioAsync, forbiddenIfAsync, addProperties2, addPropertiesAsync;
 var init_handle_async = __esm({
-  "../main/node_modules/execa/lib/stdio/handle-async.js"() {
+  "node_modules/execa/lib/stdio/handle-async.js"() {
     init_generator();
     init_handle();
     init_type();
@@ -6118,7 +6118,7 @@ var init_handle_async = __esm({
   }
 });
 
-// ../main/node_modules/@sindresorhus/merge-streams/index.js
+// node_modules/@sindresorhus/merge-streams/index.js
 import { on as on4, once as once7 } from "node:events";
 import { PassThrough as PassThroughStream, getDefaultHighWaterMark as getDefaultHighWaterMark2 } from "node:stream";
 import { finished as finished2 } from "node:stream/promises";
@@ -6143,7 +6143,7 @@ function mergeStreams(streams) {
 }
 var getHighWaterMark, MergedStream, onMergedStreamFinished, onMergedStreamEnd, onInputStreamsUnpipe, validateStream, endWhenStreamsDone, afterMergedStreamFinished, onInputStreamEnd, onInputStreamUnpipe, endStream, errorOrAbortStream, isAbortError, abortStream, errorStream, noop2, updateMaxListeners, PASSTHROUGH_LISTENERS_COUNT, PASSTHROUGH_LISTENERS_PER_STREAM;
 var init_merge_streams = __esm({
-  "../main/node_modules/@sindresorhus/merge-streams/index.js"() {
+  "node_modules/@sindresorhus/merge-streams/index.js"() {
     getHighWaterMark = (streams, objectMode) => {
       if (streams.length === 0) {
         return getDefaultHighWaterMark2(objectMode);
@@ -6340,11 +6340,11 @@ var init_merge_streams = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/io/pipeline.js
+// node_modules/execa/lib/io/pipeline.js
 import { finished as finished3 } from "node:stream/promises";
 var pipeStreams, onSourceFinish, endDestinationStream, onDestinationFinish, abortSourceStream;
 var init_pipeline = __esm({
-  "../main/node_modules/execa/lib/io/pipeline.js"() {
+  "node_modules/execa/lib/io/pipeline.js"() {
     init_standard_stream();
     pipeStreams = (source, destination) => {
       source.pipe(destination);
@@ -6384,10 +6384,10 @@ var init_pipeline = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/io/output-async.js
+// node_modules/execa/lib/io/output-async.js
 var pipeOutputAsync, pipeTransform, SUBPROCESS_STREAM_PROPERTIES, pipeStdioItem, setStandardStreamMaxListeners, MAX_LISTENERS_INCREMENT;
 var init_output_async = __esm({
-  "../main/node_modules/execa/lib/io/output-async.js"() {
+  "node_modules/execa/lib/io/output-async.js"() {
     init_merge_streams();
     init_standard_stream();
     init_max_listeners();
@@ -6446,10 +6446,10 @@ var init_output_async = __esm({
   }
 });
 
-// ../main/node_modules/signal-exit/dist/mjs/signals.js
+// node_modules/signal-exit/dist/mjs/signals.js
 var signals;
 var init_signals2 = __esm({
-  "../main/node_modules/signal-exit/dist/mjs/signals.js"() {
+  "node_modules/signal-exit/dist/mjs/signals.js"() {
     signals = [];
     signals.push("SIGHUP", "SIGINT", "SIGTERM");
     if (process.platform !== "win32") {
@@ -6475,10 +6475,10 @@ var init_signals2 = __esm({
   }
 });
 
-// ../main/node_modules/signal-exit/dist/mjs/index.js
+// node_modules/signal-exit/dist/mjs/index.js
 var processOk, kExitEmitter, global2, ObjectDefineProperty, Emitter, SignalExitBase, signalExitWrap, SignalExitFallback, SignalExit, process9, onExit, load, unload;
 var init_mjs = __esm({
-  "../main/node_modules/signal-exit/dist/mjs/index.js"() {
+  "node_modules/signal-exit/dist/mjs/index.js"() {
     init_signals2();
     processOk = (process10) => !!process10 && typeof process10 === "object" && typeof process10.removeListener === "function" && typeof process10.emit === "function" && typeof process10.reallyExit === "function" && typeof process10.listeners === "function" && typeof process10.kill === "function" && typeof process10.pid === "number" && typeof process10.on === "function";
     kExitEmitter = /* @__PURE__ */ Symbol.for("signal-exit emitter");
@@ -6714,11 +6714,11 @@ var init_mjs = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/terminate/cleanup.js
+// node_modules/execa/lib/terminate/cleanup.js
 import { addAbortListener as addAbortListener2 } from "node:events";
 var cleanupOnExit;
 var init_cleanup = __esm({
-  "../main/node_modules/execa/lib/terminate/cleanup.js"() {
+  "node_modules/execa/lib/terminate/cleanup.js"() {
     init_mjs();
     cleanupOnExit = (subprocess, { cleanup, detached }, { signal }) => {
       if (!cleanup || detached) {
@@ -6734,10 +6734,10 @@ var init_cleanup = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/pipe/pipe-arguments.js
+// node_modules/execa/lib/pipe/pipe-arguments.js
 var normalizePipeArguments, getDestinationStream, getDestination, mapDestinationArguments, getSourceStream;
 var init_pipe_arguments = __esm({
-  "../main/node_modules/execa/lib/pipe/pipe-arguments.js"() {
+  "node_modules/execa/lib/pipe/pipe-arguments.js"() {
     init_parameters();
     init_duration();
     init_fd_options();
@@ -6816,10 +6816,10 @@ var init_pipe_arguments = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/pipe/throw.js
+// node_modules/execa/lib/pipe/throw.js
 var handlePipeArgumentsError, getPipeArgumentsError, createNonCommandError, PIPE_COMMAND_MESSAGE;
 var init_throw = __esm({
-  "../main/node_modules/execa/lib/pipe/throw.js"() {
+  "node_modules/execa/lib/pipe/throw.js"() {
     init_result();
     init_pipeline();
     handlePipeArgumentsError = ({
@@ -6872,10 +6872,10 @@ var init_throw = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/pipe/sequence.js
+// node_modules/execa/lib/pipe/sequence.js
 var waitForBothSubprocesses;
 var init_sequence = __esm({
-  "../main/node_modules/execa/lib/pipe/sequence.js"() {
+  "node_modules/execa/lib/pipe/sequence.js"() {
     waitForBothSubprocesses = async (subprocessPromises) => {
       const [
         { status: sourceStatus, reason: sourceReason, value: sourceResult = sourceReason },
@@ -6895,11 +6895,11 @@ var init_sequence = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/pipe/streaming.js
+// node_modules/execa/lib/pipe/streaming.js
 import { finished as finished4 } from "node:stream/promises";
 var pipeSubprocessStream, pipeFirstSubprocessStream, pipeMoreSubprocessStream, cleanupMergedStreamsMap, MERGED_STREAMS, SOURCE_LISTENERS_PER_PIPE, DESTINATION_LISTENERS_PER_PIPE;
 var init_streaming = __esm({
-  "../main/node_modules/execa/lib/pipe/streaming.js"() {
+  "node_modules/execa/lib/pipe/streaming.js"() {
     init_merge_streams();
     init_max_listeners();
     init_pipeline();
@@ -6934,11 +6934,11 @@ var init_streaming = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/pipe/abort.js
+// node_modules/execa/lib/pipe/abort.js
 import { aborted } from "node:util";
 var unpipeOnAbort, unpipeOnSignalAbort;
 var init_abort = __esm({
-  "../main/node_modules/execa/lib/pipe/abort.js"() {
+  "node_modules/execa/lib/pipe/abort.js"() {
     init_throw();
     unpipeOnAbort = (unpipeSignal, unpipeContext) => unpipeSignal === void 0 ? [] : [unpipeOnSignalAbort(unpipeSignal, unpipeContext)];
     unpipeOnSignalAbort = async (unpipeSignal, { sourceStream, mergedStream, fileDescriptors, sourceOptions, startTime }) => {
@@ -6955,10 +6955,10 @@ var init_abort = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/pipe/setup.js
+// node_modules/execa/lib/pipe/setup.js
 var pipeToSubprocess, handlePipePromise, getSubprocessPromises;
 var init_setup = __esm({
-  "../main/node_modules/execa/lib/pipe/setup.js"() {
+  "node_modules/execa/lib/pipe/setup.js"() {
     init_is_plain_obj();
     init_pipe_arguments();
     init_throw();
@@ -7025,12 +7025,12 @@ var init_setup = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/io/iterate.js
+// node_modules/execa/lib/io/iterate.js
 import { on as on5 } from "node:events";
 import { getDefaultHighWaterMark as getDefaultHighWaterMark3 } from "node:stream";
 var iterateOnSubprocessStream, stopReadingOnExit, iterateForResult, stopReadingOnStreamEnd, iterateOnStream, DEFAULT_OBJECT_HIGH_WATER_MARK, HIGH_WATER_MARK, iterateOnData, getGenerators;
 var init_iterate = __esm({
-  "../main/node_modules/execa/lib/io/iterate.js"() {
+  "node_modules/execa/lib/io/iterate.js"() {
     init_encoding_transform();
     init_split();
     init_run_sync();
@@ -7126,11 +7126,11 @@ var init_iterate = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/io/contents.js
+// node_modules/execa/lib/io/contents.js
 import { setImmediate as setImmediate2 } from "node:timers/promises";
 var getStreamOutput, logOutputAsync, resumeStream, getStreamContents2, getBufferedData, handleBufferedData;
 var init_contents2 = __esm({
-  "../main/node_modules/execa/lib/io/contents.js"() {
+  "node_modules/execa/lib/io/contents.js"() {
     init_source();
     init_uint_array();
     init_output();
@@ -7229,11 +7229,11 @@ var init_contents2 = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/resolve/wait-stream.js
+// node_modules/execa/lib/resolve/wait-stream.js
 import { finished as finished5 } from "node:stream/promises";
 var waitForStream, handleStdinDestroy, spyOnStdinDestroy, setStdinCleanedUp, handleStreamError, shouldIgnoreStreamError, isInputFileDescriptor, isStreamAbort, isStreamEpipe;
 var init_wait_stream = __esm({
-  "../main/node_modules/execa/lib/resolve/wait-stream.js"() {
+  "node_modules/execa/lib/resolve/wait-stream.js"() {
     waitForStream = async (stream2, fdNumber, streamInfo, { isSameDirection, stopOnExit = false } = {}) => {
       const state = handleStdinDestroy(stream2, streamInfo);
       const abortController = new AbortController();
@@ -7287,10 +7287,10 @@ var init_wait_stream = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/resolve/stdio.js
+// node_modules/execa/lib/resolve/stdio.js
 var waitForStdioStreams, waitForSubprocessStream;
 var init_stdio = __esm({
-  "../main/node_modules/execa/lib/resolve/stdio.js"() {
+  "node_modules/execa/lib/resolve/stdio.js"() {
     init_contents2();
     init_wait_stream();
     waitForStdioStreams = ({ subprocess, encoding, buffer, maxBuffer, lines, stripFinalNewline: stripFinalNewline2, verboseInfo, streamInfo }) => subprocess.stdio.map((stream2, fdNumber) => waitForSubprocessStream({
@@ -7335,10 +7335,10 @@ var init_stdio = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/resolve/all-async.js
+// node_modules/execa/lib/resolve/all-async.js
 var makeAllStream, waitForAllStream, getAllStream, getAllMixed;
 var init_all_async = __esm({
-  "../main/node_modules/execa/lib/resolve/all-async.js"() {
+  "node_modules/execa/lib/resolve/all-async.js"() {
     init_merge_streams();
     init_stdio();
     makeAllStream = ({ stdout, stderr }, { all }) => all && (stdout || stderr) ? mergeStreams([stdout, stderr].filter(Boolean)) : void 0;
@@ -7370,10 +7370,10 @@ var init_all_async = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/verbose/ipc.js
+// node_modules/execa/lib/verbose/ipc.js
 var shouldLogIpc, logIpcOutput;
 var init_ipc = __esm({
-  "../main/node_modules/execa/lib/verbose/ipc.js"() {
+  "node_modules/execa/lib/verbose/ipc.js"() {
     init_log();
     init_values();
     shouldLogIpc = (verboseInfo) => isFullVerbose(verboseInfo, "ipc");
@@ -7389,10 +7389,10 @@ var init_ipc = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/ipc/buffer-messages.js
+// node_modules/execa/lib/ipc/buffer-messages.js
 var waitForIpcOutput, getBufferedIpcOutput;
 var init_buffer_messages = __esm({
-  "../main/node_modules/execa/lib/ipc/buffer-messages.js"() {
+  "node_modules/execa/lib/ipc/buffer-messages.js"() {
     init_max_buffer();
     init_ipc();
     init_specific();
@@ -7436,11 +7436,11 @@ var init_buffer_messages = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/resolve/wait-subprocess.js
+// node_modules/execa/lib/resolve/wait-subprocess.js
 import { once as once8 } from "node:events";
 var waitForSubprocessResult, waitForOriginalStreams, waitForCustomStreamsEnd, throwOnSubprocessError;
 var init_wait_subprocess = __esm({
-  "../main/node_modules/execa/lib/resolve/wait-subprocess.js"() {
+  "node_modules/execa/lib/resolve/wait-subprocess.js"() {
     init_is_stream();
     init_timeout();
     init_cancel();
@@ -7571,10 +7571,10 @@ var init_wait_subprocess = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/convert/concurrent.js
+// node_modules/execa/lib/convert/concurrent.js
 var initializeConcurrentStreams, addConcurrentStream, waitForConcurrentStreams;
 var init_concurrent = __esm({
-  "../main/node_modules/execa/lib/convert/concurrent.js"() {
+  "node_modules/execa/lib/convert/concurrent.js"() {
     init_deferred();
     initializeConcurrentStreams = () => ({
       readableDestroy: /* @__PURE__ */ new WeakMap(),
@@ -7603,11 +7603,11 @@ var init_concurrent = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/convert/shared.js
+// node_modules/execa/lib/convert/shared.js
 import { finished as finished6 } from "node:stream/promises";
 var safeWaitForSubprocessStdin, safeWaitForSubprocessStdout, waitForSubprocessStdin, waitForSubprocessStdout, waitForSubprocess, destroyOtherStream;
 var init_shared = __esm({
-  "../main/node_modules/execa/lib/convert/shared.js"() {
+  "node_modules/execa/lib/convert/shared.js"() {
     init_wait_stream();
     safeWaitForSubprocessStdin = async (subprocessStdin) => {
       if (subprocessStdin === void 0) {
@@ -7649,12 +7649,12 @@ var init_shared = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/convert/readable.js
+// node_modules/execa/lib/convert/readable.js
 import { Readable as Readable3 } from "node:stream";
 import { callbackify as callbackify2 } from "node:util";
 var createReadable, getSubprocessStdout, getReadableOptions, getReadableMethods, onRead, onStdoutFinished, onReadableDestroy, destroyOtherReadable;
 var init_readable = __esm({
-  "../main/node_modules/execa/lib/convert/readable.js"() {
+  "node_modules/execa/lib/convert/readable.js"() {
     init_encoding_option();
     init_fd_options();
     init_iterate();
@@ -7747,12 +7747,12 @@ var init_readable = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/convert/writable.js
+// node_modules/execa/lib/convert/writable.js
 import { Writable as Writable3 } from "node:stream";
 import { callbackify as callbackify3 } from "node:util";
 var createWritable, getSubprocessStdin, getWritableMethods, onWrite, onWritableFinal, onStdinFinished, onWritableDestroy, destroyOtherWritable;
 var init_writable = __esm({
-  "../main/node_modules/execa/lib/convert/writable.js"() {
+  "node_modules/execa/lib/convert/writable.js"() {
     init_fd_options();
     init_concurrent();
     init_shared();
@@ -7821,12 +7821,12 @@ var init_writable = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/convert/duplex.js
+// node_modules/execa/lib/convert/duplex.js
 import { Duplex as Duplex3 } from "node:stream";
 import { callbackify as callbackify4 } from "node:util";
 var createDuplex, onDuplexDestroy;
 var init_duplex = __esm({
-  "../main/node_modules/execa/lib/convert/duplex.js"() {
+  "node_modules/execa/lib/convert/duplex.js"() {
     init_encoding_option();
     init_readable();
     init_writable();
@@ -7883,10 +7883,10 @@ var init_duplex = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/convert/iterable.js
+// node_modules/execa/lib/convert/iterable.js
 var createIterable, iterateOnStdoutData;
 var init_iterable = __esm({
-  "../main/node_modules/execa/lib/convert/iterable.js"() {
+  "node_modules/execa/lib/convert/iterable.js"() {
     init_encoding_option();
     init_fd_options();
     init_iterate();
@@ -7920,10 +7920,10 @@ var init_iterable = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/convert/add.js
+// node_modules/execa/lib/convert/add.js
 var addConvertedStreams;
 var init_add = __esm({
-  "../main/node_modules/execa/lib/convert/add.js"() {
+  "node_modules/execa/lib/convert/add.js"() {
     init_concurrent();
     init_readable();
     init_writable();
@@ -7940,10 +7940,10 @@ var init_add = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/methods/promise.js
+// node_modules/execa/lib/methods/promise.js
 var mergePromise, nativePromisePrototype, descriptors;
 var init_promise = __esm({
-  "../main/node_modules/execa/lib/methods/promise.js"() {
+  "node_modules/execa/lib/methods/promise.js"() {
     mergePromise = (subprocess, promise) => {
       for (const [property, descriptor] of descriptors) {
         const value = descriptor.value.bind(promise);
@@ -7959,12 +7959,12 @@ var init_promise = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/methods/main-async.js
+// node_modules/execa/lib/methods/main-async.js
 import { setMaxListeners } from "node:events";
 import { spawn } from "node:child_process";
 var execaCoreAsync, handleAsyncArguments, handleAsyncOptions, spawnSubprocessAsync, handlePromise, getAsyncResult;
 var init_main_async = __esm({
-  "../main/node_modules/execa/lib/methods/main-async.js"() {
+  "node_modules/execa/lib/methods/main-async.js"() {
     init_source();
     init_command();
     init_options();
@@ -8141,10 +8141,10 @@ var init_main_async = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/methods/bind.js
+// node_modules/execa/lib/methods/bind.js
 var mergeOptions, mergeOption, DEEP_OPTIONS;
 var init_bind = __esm({
-  "../main/node_modules/execa/lib/methods/bind.js"() {
+  "node_modules/execa/lib/methods/bind.js"() {
     init_is_plain_obj();
     init_specific();
     mergeOptions = (boundOptions, options) => {
@@ -8166,10 +8166,10 @@ var init_bind = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/methods/create.js
+// node_modules/execa/lib/methods/create.js
 var createExeca, callBoundExeca, parseArguments;
 var init_create = __esm({
-  "../main/node_modules/execa/lib/methods/create.js"() {
+  "node_modules/execa/lib/methods/create.js"() {
     init_is_plain_obj();
     init_parameters();
     init_template();
@@ -8223,10 +8223,10 @@ var init_create = __esm({
   }
 });
 
-// ../main/node_modules/execa/lib/methods/command.js
+// node_modules/execa/lib/methods/command.js
 var mapCommandAsync, mapCommandSync, parseCommand, parseCommandString, SPACES_REGEXP;
 var init_command2 = __esm({
-  "../main/node_modules/execa/lib/methods/command.js"() {
+  "node_modules/execa/lib/methods/command.js"() {
     mapCommandAsync = ({ file, commandArguments }) => parseCommand(file, commandArguments);
     mapCommandSync = ({ file, commandArguments }) => ({ ...parseCommand(file, commandArguments), isSync: true });
     parseCommand = (command, unusedArguments) => {
@@ -8244,25 +8244,25 @@ var init_command2 = __esm({
       if (trimmedCommand === "") {
         return [];
       }
-      const tokens = [];
+      const tokens2 = [];
       for (const token of trimmedCommand.split(SPACES_REGEXP)) {
-        const previousToken = tokens.at(-1);
+        const previousToken = tokens2.at(-1);
         if (previousToken && previousToken.endsWith("\\")) {
-          tokens[tokens.length - 1] = `${previousToken.slice(0, -1)} ${token}`;
+          tokens2[tokens2.length - 1] = `${previousToken.slice(0, -1)} ${token}`;
         } else {
-          tokens.push(token);
+          tokens2.push(token);
         }
       }
-      return tokens;
+      return tokens2;
     };
     SPACES_REGEXP = / +/g;
   }
 });
 
-// ../main/node_modules/execa/lib/methods/script.js
+// node_modules/execa/lib/methods/script.js
 var setScriptSync, mapScriptAsync, mapScriptSync, getScriptOptions, getScriptStdinOption, deepScriptOptions;
 var init_script = __esm({
-  "../main/node_modules/execa/lib/methods/script.js"() {
+  "node_modules/execa/lib/methods/script.js"() {
     setScriptSync = (boundExeca, createNested, boundOptions) => {
       boundExeca.sync = createNested(mapScriptSync, boundOptions);
       boundExeca.s = boundExeca.sync;
@@ -8275,7 +8275,7 @@ var init_script = __esm({
   }
 });
 
-// ../main/node_modules/execa/index.js
+// node_modules/execa/index.js
 var execa_exports = {};
 __export(execa_exports, {
   $: () => $,
@@ -8294,7 +8294,7 @@ __export(execa_exports, {
 });
 var execa, execaSync, execaCommand, execaCommandSync, execaNode, $, sendMessage2, getOneMessage2, getEachMessage2, getCancelSignal2;
 var init_execa = __esm({
-  "../main/node_modules/execa/index.js"() {
+  "node_modules/execa/index.js"() {
     init_create();
     init_command2();
     init_node2();
@@ -8317,9 +8317,9 @@ var init_execa = __esm({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/identity.js
+// node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -8330,7 +8330,7 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap8 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap7 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq7 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
@@ -8366,7 +8366,7 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap8;
+    exports.isMap = isMap7;
     exports.isNode = isNode2;
     exports.isPair = isPair;
     exports.isScalar = isScalar4;
@@ -8374,9 +8374,9 @@ var require_identity = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/visit.js
+// node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "../main/node_modules/yaml/dist/visit.js"(exports) {
+  "node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -8532,9 +8532,9 @@ var require_visit = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/directives.js
+// node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "../main/node_modules/yaml/dist/doc/directives.js"(exports) {
+  "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var visit = require_visit();
@@ -8703,9 +8703,9 @@ var require_directives = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/anchors.js
+// node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "../main/node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var visit = require_visit();
@@ -8773,9 +8773,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/applyReviver.js
+// node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "../main/node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -8823,9 +8823,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/toJS.js
+// node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     function toJS(value, arg, ctx) {
@@ -8853,9 +8853,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Node.js
+// node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity3 = require_identity();
@@ -8894,9 +8894,9 @@ var require_Node = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Alias.js
+// node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -9012,9 +9012,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Scalar.js
+// node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Node = require_Node();
@@ -9042,9 +9042,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/createNode.js
+// node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "../main/node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity3 = require_identity();
@@ -9117,9 +9117,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Collection.js
+// node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity3 = require_identity();
@@ -9260,9 +9260,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyComment.js
+// node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -9277,9 +9277,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/foldFlowLines.js
+// node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -9413,9 +9413,9 @@ ${indent}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyString.js
+// node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -9696,9 +9696,9 @@ ${indent}`);
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringify.js
+// node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity3 = require_identity();
@@ -9820,9 +9820,9 @@ ${ctx.indent}${str2}`;
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyPair.js
+// node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar3 = require_Scalar();
@@ -9953,9 +9953,9 @@ ${ctx.indent}`;
   }
 });
 
-// ../main/node_modules/yaml/dist/log.js
+// node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "../main/node_modules/yaml/dist/log.js"(exports) {
+  "node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug2(logLevel, ...messages) {
@@ -9975,9 +9975,9 @@ var require_log = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar3 = require_Scalar();
@@ -10035,9 +10035,9 @@ var require_merge = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/addPairToJSMap.js
+// node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge = require_merge();
@@ -10099,9 +10099,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/Pair.js
+// node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -10139,9 +10139,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyCollection.js
+// node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var stringify = require_stringify();
@@ -10290,9 +10290,9 @@ ${indent}${end}`;
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/YAMLMap.js
+// node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -10434,9 +10434,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/common/map.js
+// node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "../main/node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var YAMLMap2 = require_YAMLMap();
@@ -10456,9 +10456,9 @@ var require_map = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/nodes/YAMLSeq.js
+// node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "../main/node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -10572,9 +10572,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/common/seq.js
+// node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "../main/node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var YAMLSeq4 = require_YAMLSeq();
@@ -10594,9 +10594,9 @@ var require_seq = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/common/string.js
+// node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "../main/node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -10613,9 +10613,9 @@ var require_string = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/common/null.js
+// node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "../main/node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var nullTag = {
@@ -10631,9 +10631,9 @@ var require_null = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/core/bool.js
+// node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "../main/node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var boolTag = {
@@ -10655,9 +10655,9 @@ var require_bool = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyNumber.js
+// node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format: format2, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -10682,9 +10682,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/core/float.js
+// node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "../main/node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -10728,9 +10728,9 @@ var require_float = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/core/int.js
+// node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "../main/node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -10773,9 +10773,9 @@ var require_int = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/core/schema.js
+// node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "../main/node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -10801,9 +10801,9 @@ var require_schema = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/json/schema.js
+// node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var map = require_map();
@@ -10868,9 +10868,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar3 = require_Scalar();
@@ -10934,9 +10934,9 @@ var require_binary = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -11012,9 +11012,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var toJS = require_toJS();
@@ -11090,9 +11090,9 @@ var require_omap = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -11122,9 +11122,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/float.js
+// node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -11171,9 +11171,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/int.js
+// node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -11250,9 +11250,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/set.js
+// node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -11339,9 +11339,9 @@ var require_set = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str2, asBigInt) {
@@ -11427,9 +11427,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "../main/node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -11471,9 +11471,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/tags.js
+// node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "../main/node_modules/yaml/dist/schema/tags.js"(exports) {
+  "node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map = require_map();
     var _null = require_null();
@@ -11565,9 +11565,9 @@ var require_tags = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/schema/Schema.js
+// node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "../main/node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var map = require_map();
@@ -11597,9 +11597,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/stringify/stringifyDocument.js
+// node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "../main/node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var stringify = require_stringify();
@@ -11677,9 +11677,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/doc/Document.js
+// node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "../main/node_modules/yaml/dist/doc/Document.js"(exports) {
+  "node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -11986,9 +11986,9 @@ var require_Document = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/errors.js
+// node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "../main/node_modules/yaml/dist/errors.js"(exports) {
+  "node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code18, message) {
@@ -12051,11 +12051,11 @@ ${pointer}
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-props.js
+// node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
-    function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
+    function resolveProps(tokens2, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
       let atNewline = startOnNewline;
       let hasSpace = startOnNewline;
@@ -12070,7 +12070,7 @@ var require_resolve_props = __commonJS({
       let comma = null;
       let found = null;
       let start = null;
-      for (const token of tokens) {
+      for (const token of tokens2) {
         if (reqSpace) {
           if (token.type !== "space" && token.type !== "newline" && token.type !== "comma")
             onError(token.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
@@ -12161,7 +12161,7 @@ var require_resolve_props = __commonJS({
             hasSpace = false;
         }
       }
-      const last = tokens[tokens.length - 1];
+      const last = tokens2[tokens2.length - 1];
       const end = last ? last.offset + last.source.length : offset;
       if (reqSpace && next && next.type !== "space" && next.type !== "newline" && next.type !== "comma" && (next.type !== "scalar" || next.source !== "")) {
         onError(next.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
@@ -12185,9 +12185,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/util-contains-newline.js
+// node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "../main/node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -12227,9 +12227,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/util-flow-indent-check.js
+// node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "../main/node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -12245,9 +12245,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/util-map-includes.js
+// node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "../main/node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -12261,9 +12261,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-block-map.js
+// node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap2 = require_YAMLMap();
@@ -12369,9 +12369,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-block-seq.js
+// node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq4 = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -12420,9 +12420,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-end.js
+// node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -12463,9 +12463,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-flow-collection.js
+// node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Pair = require_Pair();
@@ -12478,9 +12478,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap8 = fc.start.source === "{";
-      const fcName = isMap8 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap8 ? YAMLMap2.YAMLMap : YAMLSeq4.YAMLSeq);
+      const isMap7 = fc.start.source === "{";
+      const fcName = isMap7 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap7 ? YAMLMap2.YAMLMap : YAMLSeq4.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -12516,7 +12516,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap8 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap7 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -12556,7 +12556,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap8 && !sep && !props.found) {
+        if (!isMap7 && !sep && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -12579,7 +12579,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap8 && !props.found && ctx.options.strict) {
+            if (!isMap7 && !props.found && ctx.options.strict) {
               if (sep)
                 for (const st of sep) {
                   if (st === valueProps.found)
@@ -12611,7 +12611,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap8) {
+          if (isMap7) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -12627,7 +12627,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap8 ? "}" : "]";
+      const expectedEnd = isMap7 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -12657,9 +12657,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/compose-collection.js
+// node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "../main/node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar3 = require_Scalar();
@@ -12722,9 +12722,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-block-scalar.js
+// node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -12905,9 +12905,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "../main/node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar3 = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -13126,9 +13126,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/compose-scalar.js
+// node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "../main/node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity3 = require_identity();
     var Scalar3 = require_Scalar();
@@ -13207,9 +13207,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "../main/node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -13237,9 +13237,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/compose-node.js
+// node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "../main/node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity3 = require_identity();
@@ -13343,9 +13343,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/compose-doc.js
+// node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "../main/node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode = require_compose_node();
@@ -13386,9 +13386,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/compose/composer.js
+// node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "../main/node_modules/yaml/dist/compose/composer.js"(exports) {
+  "node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -13501,8 +13501,8 @@ ${cb}` : comment;
        * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
        * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
        */
-      *compose(tokens, forceDoc = false, endOffset = -1) {
-        for (const token of tokens)
+      *compose(tokens2, forceDoc = false, endOffset = -1) {
+        for (const token of tokens2)
           yield* this.next(token);
         yield* this.end(forceDoc, endOffset);
       }
@@ -13594,9 +13594,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/cst-scalar.js
+// node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "../main/node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -13779,9 +13779,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/cst-stringify.js
+// node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "../main/node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -13840,9 +13840,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/cst-visit.js
+// node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "../main/node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -13902,9 +13902,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/cst.js
+// node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "../main/node_modules/yaml/dist/parse/cst.js"(exports) {
+  "node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -14004,9 +14004,9 @@ var require_cst = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/lexer.js
+// node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "../main/node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty2(ch) {
@@ -14593,9 +14593,9 @@ var require_lexer = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/line-counter.js
+// node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "../main/node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
     var LineCounter3 = class {
       constructor() {
@@ -14624,9 +14624,9 @@ var require_line_counter = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/parse/parser.js
+// node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "../main/node_modules/yaml/dist/parse/parser.js"(exports) {
+  "node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
@@ -14721,7 +14721,7 @@ var require_parser = __commonJS({
         }
       }
     }
-    var Parser3 = class {
+    var Parser4 = class {
       /**
        * @param onNewLine - If defined, called separately with the start position of
        *   each new line (in `parse()`, including the start of input).
@@ -15494,13 +15494,13 @@ var require_parser = __commonJS({
         }
       }
     };
-    exports.Parser = Parser3;
+    exports.Parser = Parser4;
   }
 });
 
-// ../main/node_modules/yaml/dist/public-api.js
+// node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "../main/node_modules/yaml/dist/public-api.js"(exports) {
+  "node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -15595,9 +15595,9 @@ var require_public_api = __commonJS({
   }
 });
 
-// ../main/node_modules/yaml/dist/index.js
+// node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "../main/node_modules/yaml/dist/index.js"(exports) {
+  "node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -15647,7 +15647,7 @@ var require_dist = __commonJS({
   }
 });
 
-// ../main/node_modules/@noble/hashes/utils.js
+// node_modules/@noble/hashes/utils.js
 function isBytes(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a2 && a2.BYTES_PER_ELEMENT === 1;
 }
@@ -15722,37 +15722,37 @@ function bytesToHex(bytes) {
   abytes(bytes);
   if (hasHexBuiltin)
     return bytes.toHex();
-  let hex = "";
+  let hex2 = "";
   for (let i2 = 0; i2 < bytes.length; i2++) {
-    hex += hexes[bytes[i2]];
+    hex2 += hexes[bytes[i2]];
   }
-  return hex;
+  return hex2;
 }
 function asciiToBase16(ch) {
   return ch >= 48 && ch <= 57 ? ch - 48 : ch >= 65 && ch <= 70 ? ch - (65 - 10) : ch >= 97 && ch <= 102 ? ch - (97 - 10) : void 0;
 }
-function hexToBytes(hex) {
-  if (typeof hex !== "string")
-    throw new TypeError("hex string expected, got " + typeof hex);
+function hexToBytes(hex2) {
+  if (typeof hex2 !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex2);
   if (hasHexBuiltin) {
     try {
-      return Uint8Array.fromHex(hex);
+      return Uint8Array.fromHex(hex2);
     } catch (error2) {
       if (error2 instanceof SyntaxError)
         throw new RangeError(error2.message);
       throw error2;
     }
   }
-  const hl = hex.length;
+  const hl = hex2.length;
   const al = hl / 2;
   if (hl % 2)
     throw new RangeError("hex string expected, got unpadded hex of length " + hl);
   const array = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
-    const n1 = asciiToBase16(hex.charCodeAt(hi));
-    const n2 = asciiToBase16(hex.charCodeAt(hi + 1));
+    const n1 = asciiToBase16(hex2.charCodeAt(hi));
+    const n2 = asciiToBase16(hex2.charCodeAt(hi + 1));
     if (n1 === void 0 || n2 === void 0) {
-      const char = hex[hi] + hex[hi + 1];
+      const char = hex2[hi] + hex2[hi + 1];
       throw new RangeError('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
     array[ai] = n1 * 16 + n2;
@@ -15820,7 +15820,7 @@ function randomBytes(bytesLength = 32) {
 }
 var atitle, aobject, aopts, isLE, swap32IfBE, hasHexBuiltin, hexes, oidNist;
 var init_utils2 = __esm({
-  "../main/node_modules/@noble/hashes/utils.js"() {
+  "node_modules/@noble/hashes/utils.js"() {
     atitle = (title) => title ? `"${title}" ` : "";
     aobject = (value, label3) => {
       if (value === null || typeof value !== "object" || Array.isArray(value))
@@ -15849,10 +15849,10 @@ var init_utils2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/hashes/hmac.js
+// node_modules/@noble/hashes/hmac.js
 var _HMAC, hmac;
 var init_hmac = __esm({
-  "../main/node_modules/@noble/hashes/hmac.js"() {
+  "node_modules/@noble/hashes/hmac.js"() {
     init_utils2();
     _HMAC = class {
       oHash;
@@ -15932,7 +15932,7 @@ var init_hmac = __esm({
   }
 });
 
-// ../main/node_modules/@noble/hashes/hkdf.js
+// node_modules/@noble/hashes/hkdf.js
 function extract(hash, ikm, salt) {
   ahash(hash);
   if (salt === void 0)
@@ -15991,7 +15991,7 @@ function expand(hash, prk, info2, length = 32, _recycled) {
 }
 var HKDF_COUNTER, EMPTY_BUFFER, hkdf;
 var init_hkdf = __esm({
-  "../main/node_modules/@noble/hashes/hkdf.js"() {
+  "node_modules/@noble/hashes/hkdf.js"() {
     init_hmac();
     init_utils2();
     HKDF_COUNTER = /* @__PURE__ */ Uint8Array.of(0);
@@ -16006,7 +16006,7 @@ var init_hkdf = __esm({
   }
 });
 
-// ../main/node_modules/@noble/hashes/_u64.js
+// node_modules/@noble/hashes/_u64.js
 function setU64FromNum(view, byteOffset, n2, isLE4) {
   const h2 = fromNumH(n2);
   const l = fromNumL(n2);
@@ -16015,13 +16015,13 @@ function setU64FromNum(view, byteOffset, n2, isLE4) {
 }
 var fromNumH, fromNumL;
 var init_u64 = __esm({
-  "../main/node_modules/@noble/hashes/_u64.js"() {
+  "node_modules/@noble/hashes/_u64.js"() {
     fromNumH = (n2) => n2 / 2 ** 32 | 0;
     fromNumL = (n2) => n2 >>> 0;
   }
 });
 
-// ../main/node_modules/@noble/hashes/_md.js
+// node_modules/@noble/hashes/_md.js
 function Chi(a2, b, c3) {
   return a2 & b ^ ~a2 & c3;
 }
@@ -16030,7 +16030,7 @@ function Maj(a2, b, c3) {
 }
 var HashMD, SHA256_IV;
 var init_md = __esm({
-  "../main/node_modules/@noble/hashes/_md.js"() {
+  "node_modules/@noble/hashes/_md.js"() {
     init_u64();
     init_utils2();
     HashMD = class {
@@ -16141,10 +16141,10 @@ var init_md = __esm({
   }
 });
 
-// ../main/node_modules/@noble/hashes/sha2.js
+// node_modules/@noble/hashes/sha2.js
 var SHA256_K, SHA256_W, SHA2_32B, _SHA256, sha256;
 var init_sha2 = __esm({
-  "../main/node_modules/@noble/hashes/sha2.js"() {
+  "node_modules/@noble/hashes/sha2.js"() {
     init_md();
     init_utils2();
     SHA256_K = /* @__PURE__ */ Uint32Array.from([
@@ -16313,7 +16313,7 @@ var init_sha2 = __esm({
   }
 });
 
-// ../main/node_modules/@scure/base/index.js
+// node_modules/@scure/base/index.js
 function isBytes2(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a2 && a2.BYTES_PER_ELEMENT === 1;
 }
@@ -16665,7 +16665,7 @@ function genBech32(encoding) {
 }
 var freeze, powers, asciiDecoder, B2S_CHUNK, hasBase64Builtin, ASCII_WHITESPACE, decodeBase64Builtin, base64Fallback, base64, base64nopad, BECH_ALPHABET, BECH_UPPERCASE_PRINTABLE, POLYMOD_GENERATORS, bech32;
 var init_base2 = __esm({
-  "../main/node_modules/@scure/base/index.js"() {
+  "node_modules/@scure/base/index.js"() {
     freeze = (fn) => Object.freeze(fn());
     powers = /* @__PURE__ */ (() => {
       let res = [];
@@ -16709,7 +16709,7 @@ var init_base2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/hashes/pbkdf2.js
+// node_modules/@noble/hashes/pbkdf2.js
 function pbkdf2Init(hash, _password, _salt, _opts) {
   ahash(hash);
   const opts2 = checkOpts({ dkLen: 32, asyncTick: 10 }, _opts);
@@ -16784,13 +16784,13 @@ function pbkdf2(hash, password, salt, opts2) {
   return eng.output(DK);
 }
 var init_pbkdf2 = __esm({
-  "../main/node_modules/@noble/hashes/pbkdf2.js"() {
+  "node_modules/@noble/hashes/pbkdf2.js"() {
     init_hmac();
     init_utils2();
   }
 });
 
-// ../main/node_modules/@noble/hashes/scrypt.js
+// node_modules/@noble/hashes/scrypt.js
 function XorAndSalsa(prev, pi, input, ii, out, oi) {
   let y00 = prev[pi++] ^ input[ii++], y01 = prev[pi++] ^ input[ii++];
   let y02 = prev[pi++] ^ input[ii++], y03 = prev[pi++] ^ input[ii++];
@@ -16948,7 +16948,7 @@ function scrypt(password, salt, opts2) {
 }
 var SCRYPT_DEFAULT_MAXMEM;
 var init_scrypt = __esm({
-  "../main/node_modules/@noble/hashes/scrypt.js"() {
+  "node_modules/@noble/hashes/scrypt.js"() {
     init_pbkdf2();
     init_sha2();
     init_utils2();
@@ -16956,7 +16956,7 @@ var init_scrypt = __esm({
   }
 });
 
-// ../main/node_modules/@noble/ciphers/utils.js
+// node_modules/@noble/ciphers/utils.js
 function isBytes3(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array" && "BYTES_PER_ELEMENT" in a2 && a2.BYTES_PER_ELEMENT === 1;
 }
@@ -17081,7 +17081,7 @@ function copyBytes(bytes) {
 }
 var atitle2, aobject2, isLE2, swap32IfBE2, wrapCipher;
 var init_utils3 = __esm({
-  "../main/node_modules/@noble/ciphers/utils.js"() {
+  "node_modules/@noble/ciphers/utils.js"() {
     atitle2 = (title) => title ? `"${title}" ` : "";
     aobject2 = (value, label3) => {
       if (value === null || typeof value !== "object" || Array.isArray(value))
@@ -17139,7 +17139,7 @@ var init_utils3 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/ciphers/_arx.js
+// node_modules/@noble/ciphers/_arx.js
 function rotl2(a2, b) {
   return a2 << b | a2 >>> 32 - b;
 }
@@ -17263,7 +17263,7 @@ function createCipher(core, opts2) {
 }
 var encodeStr, sigma16_32, sigma32_32, BLOCK_LEN, BLOCK_LEN32, MAX_COUNTER, U32_EMPTY;
 var init_arx = __esm({
-  "../main/node_modules/@noble/ciphers/_arx.js"() {
+  "node_modules/@noble/ciphers/_arx.js"() {
     init_utils3();
     encodeStr = (str2) => Uint8Array.from(str2.split(""), (c3) => c3.charCodeAt(0));
     sigma16_32 = /* @__PURE__ */ (() => swap32IfBE2(u322(encodeStr("expand 16-byte k"))))();
@@ -17275,13 +17275,13 @@ var init_arx = __esm({
   }
 });
 
-// ../main/node_modules/@noble/ciphers/_poly1305.js
+// node_modules/@noble/ciphers/_poly1305.js
 function u8to16(a2, i2) {
   return a2[i2++] & 255 | (a2[i2++] & 255) << 8;
 }
 var Poly1305, poly1305;
 var init_poly1305 = __esm({
-  "../main/node_modules/@noble/ciphers/_poly1305.js"() {
+  "node_modules/@noble/ciphers/_poly1305.js"() {
     init_utils3();
     Poly1305 = class {
       blockLen = 16;
@@ -17532,7 +17532,7 @@ var init_poly1305 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/ciphers/chacha.js
+// node_modules/@noble/ciphers/chacha.js
 function chachaCore(s, k, n2, out, cnt, rounds = 20) {
   let y00 = s[0], y01 = s[1], y02 = s[2], y03 = s[3], y04 = k[0], y05 = k[1], y06 = k[2], y07 = k[3], y08 = k[4], y09 = k[5], y10 = k[6], y11 = k[7], y12 = cnt, y13 = n2[0], y14 = n2[1], y15 = n2[2];
   let x00 = y00, x01 = y01, x02 = y02, x03 = y03, x04 = y04, x05 = y05, x06 = y06, x07 = y07, x08 = y08, x09 = y09, x10 = y10, x11 = y11, x12 = y12, x13 = y13, x14 = y14, x15 = y15;
@@ -17636,7 +17636,7 @@ function computeTag(fn, key, nonce, ciphertext, AAD) {
 }
 var chacha20, ZEROS16, updatePadded, ZEROS32, _poly1305_aead, chacha20poly1305;
 var init_chacha = __esm({
-  "../main/node_modules/@noble/ciphers/chacha.js"() {
+  "node_modules/@noble/ciphers/chacha.js"() {
     init_arx();
     init_poly1305();
     init_utils3();
@@ -17690,7 +17690,7 @@ var init_chacha = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js
 function isBytes4(a2) {
   return a2 instanceof Uint8Array || ArrayBuffer.isView(a2) && a2.constructor.name === "Uint8Array";
 }
@@ -17758,11 +17758,11 @@ function bytesToHex2(bytes) {
   abytes4(bytes);
   if (hasHexBuiltin2)
     return bytes.toHex();
-  let hex = "";
+  let hex2 = "";
   for (let i2 = 0; i2 < bytes.length; i2++) {
-    hex += hexes2[bytes[i2]];
+    hex2 += hexes2[bytes[i2]];
   }
-  return hex;
+  return hex2;
 }
 function asciiToBase162(ch) {
   if (ch >= asciis._0 && ch <= asciis._9)
@@ -17773,21 +17773,21 @@ function asciiToBase162(ch) {
     return ch - (asciis.a - 10);
   return;
 }
-function hexToBytes2(hex) {
-  if (typeof hex !== "string")
-    throw new Error("hex string expected, got " + typeof hex);
+function hexToBytes2(hex2) {
+  if (typeof hex2 !== "string")
+    throw new Error("hex string expected, got " + typeof hex2);
   if (hasHexBuiltin2)
-    return Uint8Array.fromHex(hex);
-  const hl = hex.length;
+    return Uint8Array.fromHex(hex2);
+  const hl = hex2.length;
   const al = hl / 2;
   if (hl % 2)
     throw new Error("hex string expected, got unpadded hex of length " + hl);
   const array = new Uint8Array(al);
   for (let ai = 0, hi = 0; ai < al; ai++, hi += 2) {
-    const n1 = asciiToBase162(hex.charCodeAt(hi));
-    const n2 = asciiToBase162(hex.charCodeAt(hi + 1));
+    const n1 = asciiToBase162(hex2.charCodeAt(hi));
+    const n2 = asciiToBase162(hex2.charCodeAt(hi + 1));
     if (n1 === void 0 || n2 === void 0) {
-      const char = hex[hi] + hex[hi + 1];
+      const char = hex2[hi] + hex2[hi + 1];
       throw new Error('hex string expected, got non-hex character "' + char + '" at index ' + hi);
     }
     array[ai] = n1 * 16 + n2;
@@ -17826,7 +17826,7 @@ function randomBytes3(bytesLength = 32) {
 }
 var isLE3, swap32IfBE3, hasHexBuiltin2, hexes2, asciis, oidNist2;
 var init_utils4 = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/utils.js"() {
     isLE3 = /* @__PURE__ */ (() => new Uint8Array(new Uint32Array([287454020]).buffer)[0] === 68)();
     swap32IfBE3 = isLE3 ? (u2) => u2 : byteSwap323;
     hasHexBuiltin2 = /* @__PURE__ */ (() => (
@@ -17841,7 +17841,7 @@ var init_utils4 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js
 function abool2(value, title = "") {
   if (typeof value !== "boolean") {
     const prefix2 = title && `"${title}" `;
@@ -17858,13 +17858,13 @@ function abignumber(n2) {
   return n2;
 }
 function numberToHexUnpadded(num) {
-  const hex = abignumber(num).toString(16);
-  return hex.length & 1 ? "0" + hex : hex;
+  const hex2 = abignumber(num).toString(16);
+  return hex2.length & 1 ? "0" + hex2 : hex2;
 }
-function hexToNumber(hex) {
-  if (typeof hex !== "string")
-    throw new Error("hex string expected, got " + typeof hex);
-  return hex === "" ? _0n : BigInt("0x" + hex);
+function hexToNumber(hex2) {
+  if (typeof hex2 !== "string")
+    throw new Error("hex string expected, got " + typeof hex2);
+  return hex2 === "" ? _0n : BigInt("0x" + hex2);
 }
 function bytesToNumberBE(bytes) {
   return hexToNumber(bytesToHex2(bytes));
@@ -17987,7 +17987,7 @@ function memoized(fn) {
 }
 var _0n, _1n, isPosBig, bitMask;
 var init_utils5 = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/curves/utils.js"() {
     init_utils4();
     init_utils4();
     _0n = /* @__PURE__ */ BigInt(0);
@@ -17997,7 +17997,7 @@ var init_utils5 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js
 function mod(a2, b) {
   const result = a2 % b;
   return result >= _0n2 ? result : b + result;
@@ -18220,7 +18220,7 @@ function mapHashToField(key, fieldOrder, isLE4 = false) {
 }
 var _0n2, _1n2, _2n, _3n, _4n, _5n, _7n, _8n, _9n, _16n, FIELD_FIELDS, _Field;
 var init_modular = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/modular.js"() {
     init_utils5();
     _0n2 = /* @__PURE__ */ BigInt(0);
     _1n2 = /* @__PURE__ */ BigInt(1);
@@ -18389,7 +18389,7 @@ var init_modular = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js
 function negateCt(condition, item) {
   const neg = item.negate();
   return condition ? neg : item;
@@ -18488,7 +18488,7 @@ function createKeygen(randomSecretKey, getPublicKey) {
 }
 var _0n3, _1n3, pointPrecomputes, pointWindowSizes, wNAF;
 var init_curve = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/curve.js"() {
     init_utils5();
     init_modular();
     _0n3 = /* @__PURE__ */ BigInt(0);
@@ -18629,7 +18629,7 @@ var init_curve = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js
 function validateOpts(curve) {
   validateObject(curve, {
     adjustScalarBytes: "function",
@@ -18742,7 +18742,7 @@ function montgomery(curveDef) {
 }
 var _0n4, _1n4, _2n2;
 var init_montgomery = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/montgomery.js"() {
     init_utils5();
     init_curve();
     init_modular();
@@ -18752,10 +18752,10 @@ var init_montgomery = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js
 var _HMAC2, hmac2;
 var init_hmac2 = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/hmac.js"() {
     init_utils4();
     _HMAC2 = class {
       oHash;
@@ -18829,7 +18829,7 @@ var init_hmac2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js
 function _splitEndoScalar(k, basis, n2) {
   const [[a1, b1], [a2, b2]] = basis;
   const c1 = divNearest(b2 * k, n2);
@@ -19043,8 +19043,8 @@ function weierstrass(params, extraOpts = {}) {
       P.assertValidity();
       return P;
     }
-    static fromHex(hex) {
-      return Point.fromBytes(hexToBytes2(hex));
+    static fromHex(hex2) {
+      return Point.fromBytes(hexToBytes2(hex2));
     }
     get x() {
       return this.toAffine().x;
@@ -19430,8 +19430,8 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
       const s = bytes.subarray(L, L * 2);
       return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
     }
-    static fromHex(hex, format2) {
-      return this.fromBytes(hexToBytes2(hex), format2);
+    static fromHex(hex2, format2) {
+      return this.fromBytes(hexToBytes2(hex2), format2);
     }
     assertRecovery() {
       const { recovery } = this;
@@ -19591,7 +19591,7 @@ function ecdsa(Point, hash, ecdsaOpts = {}) {
 }
 var divNearest, DERErr, DER, _0n5, _1n5, _2n3, _3n2, _4n2;
 var init_weierstrass = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/weierstrass.js"() {
     init_hmac2();
     init_utils4();
     init_utils5();
@@ -19667,12 +19667,12 @@ var init_weierstrass = __esm({
           const { Err: E } = DER;
           if (num < _0n5)
             throw new E("integer: negative integers are not allowed");
-          let hex = numberToHexUnpadded(num);
-          if (Number.parseInt(hex[0], 16) & 8)
-            hex = "00" + hex;
-          if (hex.length & 1)
+          let hex2 = numberToHexUnpadded(num);
+          if (Number.parseInt(hex2[0], 16) & 8)
+            hex2 = "00" + hex2;
+          if (hex2.length & 1)
             throw new E("unexpected DER parsing assertion: unpadded hex");
-          return hex;
+          return hex2;
         },
         decode(data) {
           const { Err: E } = DER;
@@ -19711,7 +19711,7 @@ var init_weierstrass = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js
 function Chi2(a2, b, c3) {
   return a2 & b ^ ~a2 & c3;
 }
@@ -19720,7 +19720,7 @@ function Maj2(a2, b, c3) {
 }
 var HashMD2, SHA256_IV2, SHA384_IV2;
 var init_md2 = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/_md.js"() {
     init_utils4();
     HashMD2 = class {
       blockLen;
@@ -19848,7 +19848,7 @@ var init_md2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js
 function fromBig(n2, le = false) {
   if (le)
     return { h: Number(n2 & U32_MASK64), l: Number(n2 >> _32n & U32_MASK64) };
@@ -19870,7 +19870,7 @@ function add(Ah, Al, Bh, Bl) {
 }
 var U32_MASK64, _32n, shrSH, shrSL, rotrSH, rotrSL, rotrBH, rotrBL, rotlSH, rotlSL, rotlBH, rotlBL, add3L, add3H, add4L, add4H, add5L, add5H;
 var init_u642 = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/_u64.js"() {
     U32_MASK64 = /* @__PURE__ */ BigInt(2 ** 32 - 1);
     _32n = /* @__PURE__ */ BigInt(32);
     shrSH = (h2, _l, s) => h2 >>> s;
@@ -19892,10 +19892,10 @@ var init_u642 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js
 var SHA256_K2, SHA256_W2, SHA2_32B2, _SHA2562, K512, SHA512_Kh, SHA512_Kl, SHA512_W_H, SHA512_W_L, SHA2_64B, _SHA384, sha2562, sha384;
 var init_sha22 = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha2.js"() {
     init_md2();
     init_u642();
     init_utils4();
@@ -20256,7 +20256,7 @@ var init_sha22 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js
 function ed25519_pow_2_252_3(x) {
   const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
   const P = ed25519_CURVE_p;
@@ -20282,7 +20282,7 @@ function adjustScalarBytes(bytes) {
 }
 var _1n6, _2n4, _3n3, _5n2, _8n2, ed25519_CURVE_p, x25519;
 var init_ed25519 = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/curves/ed25519.js"() {
     init_modular();
     init_montgomery();
     _1n6 = BigInt(1);
@@ -20306,10 +20306,10 @@ var init_ed25519 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js
 var p256_CURVE, p384_CURVE, p256_Point, p256, p384_Point, p384;
 var init_nist = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/curves/nist.js"() {
     init_sha22();
     init_weierstrass();
     p256_CURVE = /* @__PURE__ */ (() => ({
@@ -20337,7 +20337,7 @@ var init_nist = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js
 function extract2(hash, ikm, salt) {
   ahash2(hash);
   if (salt === void 0)
@@ -20372,7 +20372,7 @@ function expand2(hash, prk, info2, length = 32) {
 }
 var HKDF_COUNTER2, EMPTY_BUFFER2;
 var init_hkdf2 = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/hkdf.js"() {
     init_hmac2();
     init_utils4();
     HKDF_COUNTER2 = /* @__PURE__ */ Uint8Array.of(0);
@@ -20380,7 +20380,7 @@ var init_hkdf2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
+// node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js
 function keccakP(s, rounds = 24) {
   const B = new Uint32Array(5 * 2);
   for (let round = 24 - rounds; round < 24; round++) {
@@ -20423,7 +20423,7 @@ function keccakP(s, rounds = 24) {
 }
 var _0n6, _1n7, _2n5, _7n2, _256n, _0x71n, SHA3_PI, SHA3_ROTL, _SHA3_IOTA, IOTAS, SHA3_IOTA_H, SHA3_IOTA_L, rotlH, rotlL, Keccak, genKeccak, sha3_256, sha3_512, genShake, shake128, shake256;
 var init_sha3 = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/hashes/sha3.js"() {
     init_u642();
     init_utils4();
     _0n6 = BigInt(0);
@@ -20586,7 +20586,7 @@ var init_sha3 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
+// node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js
 function checkU32(n2) {
   if (!Number.isSafeInteger(n2) || n2 < 0 || n2 > 4294967295)
     throw new Error("wrong u32 integer:" + n2);
@@ -20624,7 +20624,7 @@ function bitReversalInplace(values) {
 }
 var FFTCore;
 var init_fft = __esm({
-  "../main/node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js"() {
+  "node_modules/@noble/post-quantum/node_modules/@noble/curves/abstract/fft.js"() {
     FFTCore = (F2, coreOpts) => {
       const { N: N2, roots, dit, invertButterflies = false, skipStages = 0, brp = true } = coreOpts;
       const bits = log2(N2);
@@ -20672,7 +20672,7 @@ var init_fft = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/utils.js
+// node_modules/@noble/post-quantum/utils.js
 function equalBytes2(a2, b) {
   if (a2.length !== b.length)
     return false;
@@ -20755,7 +20755,7 @@ function getMask(bits) {
 }
 var randomBytes4, EMPTY;
 var init_utils6 = __esm({
-  "../main/node_modules/@noble/post-quantum/utils.js"() {
+  "node_modules/@noble/post-quantum/utils.js"() {
     init_utils4();
     init_utils4();
     randomBytes4 = randomBytes3;
@@ -20763,10 +20763,10 @@ var init_utils6 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/_crystals.js
+// node_modules/@noble/post-quantum/_crystals.js
 var genCrystals, createXofShake, XOF128;
 var init_crystals = __esm({
-  "../main/node_modules/@noble/post-quantum/_crystals.js"() {
+  "node_modules/@noble/post-quantum/_crystals.js"() {
     init_fft();
     init_sha3();
     init_utils6();
@@ -20880,7 +20880,7 @@ var init_crystals = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/ml-kem.js
+// node_modules/@noble/post-quantum/ml-kem.js
 function polyAdd(a2, b) {
   for (let i2 = 0; i2 < N; i2++)
     a2[i2] = mod2(a2[i2] + b[i2]);
@@ -21015,7 +21015,7 @@ function shakePRF(dkLen, key, nonce) {
 }
 var N, Q, F, ROOT_OF_UNITY, mod2, nttZetas, NTT, bitsCoder, PARAMS, compress, polyCoder, genKPKE, opts, ml_kem512, ml_kem768, ml_kem1024;
 var init_ml_kem = __esm({
-  "../main/node_modules/@noble/post-quantum/ml-kem.js"() {
+  "node_modules/@noble/post-quantum/ml-kem.js"() {
     init_sha3();
     init_utils4();
     init_crystals();
@@ -21156,7 +21156,7 @@ var init_ml_kem = __esm({
   }
 });
 
-// ../main/node_modules/@noble/post-quantum/hybrid.js
+// node_modules/@noble/post-quantum/hybrid.js
 function ecKeygen(curve, allowZeroKey = false) {
   const lengths = curve.lengths;
   let keygen = curve.keygen;
@@ -21359,7 +21359,7 @@ function concreteHybridKem(label3, mlkem, curve, nseed) {
 }
 var QSF_ml_kem768_p256, QSF_ml_kem1024_p384, x25519kem, KitchenSink_ml_kem768_x25519, ml_kem768_x25519, ml_kem768_p256, MLKEM768X25519, MLKEM768P256;
 var init_hybrid = __esm({
-  "../main/node_modules/@noble/post-quantum/hybrid.js"() {
+  "node_modules/@noble/post-quantum/hybrid.js"() {
     init_ed25519();
     init_nist();
     init_utils5();
@@ -21388,7 +21388,7 @@ var init_hybrid = __esm({
   }
 });
 
-// ../main/node_modules/@noble/curves/utils.js
+// node_modules/@noble/curves/utils.js
 function aarray(item, title, inner = () => {
 }) {
   if (!Array.isArray(item))
@@ -21438,13 +21438,13 @@ function asafenumber(value, title = "") {
   }
 }
 function numberToHexUnpadded2(num) {
-  const hex = abignumber2(num).toString(16);
-  return hex.length & 1 ? "0" + hex : hex;
+  const hex2 = abignumber2(num).toString(16);
+  return hex2.length & 1 ? "0" + hex2 : hex2;
 }
-function hexToNumber2(hex) {
-  if (typeof hex !== "string")
-    throw new TypeError("hex string expected, got " + typeof hex);
-  return hex === "" ? _0n7 : BigInt("0x" + hex);
+function hexToNumber2(hex2) {
+  if (typeof hex2 !== "string")
+    throw new TypeError("hex string expected, got " + typeof hex2);
+  return hex2 === "" ? _0n7 : BigInt("0x" + hex2);
 }
 function bytesToNumberBE2(bytes) {
   return hexToNumber2(bytesToHex(bytes));
@@ -21458,10 +21458,10 @@ function numberToBytesBE2(n2, len) {
     throw new Error("zero output length is invalid");
   n2 = abignumber2(n2);
   const expectedLen = len * 2;
-  const hex = n2.toString(16);
-  if (hex.length > expectedLen)
+  const hex2 = n2.toString(16);
+  if (hex2.length > expectedLen)
     throw new RangeError("number is too large");
-  return hexToBytes(hex.padStart(expectedLen, "0"));
+  return hexToBytes(hex2.padStart(expectedLen, "0"));
 }
 function numberToBytesLE2(n2, len) {
   return numberToBytesBE2(n2, len).reverse();
@@ -21557,13 +21557,13 @@ function validateObject2(object, fields = {}, optFields = {}, title = "object") 
 }
 var abytes5, anumber5, bytesToHex3, concatBytes3, hexToBytes3, isBytes5, randomBytes5, _0n7, _1n8, atitle3, bitMask2;
 var init_utils7 = __esm({
-  "../main/node_modules/@noble/curves/utils.js"() {
+  "node_modules/@noble/curves/utils.js"() {
     init_utils2();
     abytes5 = (value, length, title) => abytes(value, length, title);
     anumber5 = anumber;
     bytesToHex3 = bytesToHex;
     concatBytes3 = (...arrays) => concatBytes(...arrays);
-    hexToBytes3 = (hex) => hexToBytes(hex);
+    hexToBytes3 = (hex2) => hexToBytes(hex2);
     isBytes5 = isBytes;
     randomBytes5 = (bytesLength) => randomBytes(bytesLength);
     _0n7 = /* @__PURE__ */ BigInt(0);
@@ -21576,7 +21576,7 @@ var init_utils7 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/curves/abstract/modular.js
+// node_modules/@noble/curves/abstract/modular.js
 function mod3(a2, b) {
   if (b <= _0n8)
     throw new Error("mod: expected positive modulus, got " + b);
@@ -21873,7 +21873,7 @@ function mapHashToField2(key, fieldOrder, isLE4 = false) {
 }
 var _0n8, _1n9, _2n6, _3n4, _4n3, _5n3, _7n3, _8n3, _9n2, _15n, _16n2, POW_WINDOWED_MIN, isNegativeLE2, FIELD_FIELDS2, FIELD_SQRT, _Field2;
 var init_modular2 = __esm({
-  "../main/node_modules/@noble/curves/abstract/modular.js"() {
+  "node_modules/@noble/curves/abstract/modular.js"() {
     init_utils7();
     _0n8 = /* @__PURE__ */ BigInt(0);
     _1n9 = /* @__PURE__ */ BigInt(1);
@@ -22045,7 +22045,7 @@ var init_modular2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/curves/abstract/curve.js
+// node_modules/@noble/curves/abstract/curve.js
 function validatePointCons(Point) {
   const pc = Point;
   if (typeof pc !== "function")
@@ -22220,7 +22220,7 @@ function createKeygen2(randomSecretKey, getPublicKey) {
 }
 var _0n9, _1n10, _4n4, BLIND_BYTES, BLIND_BITS, FW_WINDOW, TABLE_BYTES_MAX, pointWindowSizes2, ScalarMultiplier;
 var init_curve2 = __esm({
-  "../main/node_modules/@noble/curves/abstract/curve.js"() {
+  "node_modules/@noble/curves/abstract/curve.js"() {
     init_utils7();
     init_modular2();
     _0n9 = /* @__PURE__ */ BigInt(0);
@@ -22439,10 +22439,10 @@ var init_curve2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/curves/abstract/der.js
+// node_modules/@noble/curves/abstract/der.js
 var _0n10, DERErr2, _DER, DER2;
 var init_der = __esm({
-  "../main/node_modules/@noble/curves/abstract/der.js"() {
+  "node_modules/@noble/curves/abstract/der.js"() {
     init_utils7();
     _0n10 = /* @__PURE__ */ BigInt(0);
     DERErr2 = class extends Error {
@@ -22518,12 +22518,12 @@ var init_der = __esm({
           abignumber2(num);
           if (num < _0n10)
             throw new E("integer: negative integers are not allowed");
-          let hex = numberToHexUnpadded2(num);
-          if (Number.parseInt(hex[0], 16) & 8)
-            hex = "00" + hex;
-          if (hex.length & 1)
+          let hex2 = numberToHexUnpadded2(num);
+          if (Number.parseInt(hex2[0], 16) & 8)
+            hex2 = "00" + hex2;
+          if (hex2.length & 1)
             throw new E("unexpected DER parsing assertion: unpadded hex");
-          return hex;
+          return hex2;
         },
         decode(data) {
           const { Err: E } = _DER;
@@ -22572,7 +22572,7 @@ var init_der = __esm({
   }
 });
 
-// ../main/node_modules/@noble/curves/abstract/weierstrass.js
+// node_modules/@noble/curves/abstract/weierstrass.js
 function _splitEndoScalar2(k, basis, n2) {
   aInRange2("scalar", k, _0n11, n2);
   const [[a1, b1], [a2, b2]] = basis;
@@ -22776,8 +22776,8 @@ function weierstrass2(params, extraOpts = {}) {
       P.assertValidity();
       return P;
     }
-    static fromHex(hex) {
-      return Point.fromBytes(hexToBytes3(hex));
+    static fromHex(hex2) {
+      return Point.fromBytes(hexToBytes3(hex2));
     }
     get x() {
       return this.toAffine().x;
@@ -23218,8 +23218,8 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
       const s = bytes.subarray(L, L * 2);
       return new Signature(Fn.fromBytes(r), Fn.fromBytes(s), recid);
     }
-    static fromHex(hex, format2) {
-      return this.fromBytes(hexToBytes3(hex), format2);
+    static fromHex(hex2, format2) {
+      return this.fromBytes(hexToBytes3(hex2), format2);
     }
     assertRecovery() {
       const { recovery } = this;
@@ -23399,7 +23399,7 @@ function ecdsa2(Point, hash, ecdsaOpts = {}) {
 }
 var divNearest2, _0n11, _1n11, _2n7, _3n5, _4n5;
 var init_weierstrass2 = __esm({
-  "../main/node_modules/@noble/curves/abstract/weierstrass.js"() {
+  "node_modules/@noble/curves/abstract/weierstrass.js"() {
     init_hmac();
     init_utils2();
     init_utils7();
@@ -23415,10 +23415,10 @@ var init_weierstrass2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/curves/nist.js
+// node_modules/@noble/curves/nist.js
 var p256_CURVE2, p256_Point2, p2562;
 var init_nist2 = __esm({
-  "../main/node_modules/@noble/curves/nist.js"() {
+  "node_modules/@noble/curves/nist.js"() {
     init_sha2();
     init_weierstrass2();
     p256_CURVE2 = /* @__PURE__ */ (() => ({
@@ -23435,7 +23435,7 @@ var init_nist2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/curves/abstract/edwards.js
+// node_modules/@noble/curves/abstract/edwards.js
 function isEdValidXY(Fp, CURVE, x, y) {
   const x2 = Fp.sqr(x);
   const y2 = Fp.sqr(y);
@@ -23539,8 +23539,8 @@ function edwards(params, extraOpts = {}) {
         x = Fp.neg(x);
       return Point.fromAffine({ x, y });
     }
-    static fromHex(hex, zip215 = false) {
-      return Point.fromBytes(hexToBytes3(hex), zip215);
+    static fromHex(hex2, zip215 = false) {
+      return Point.fromBytes(hexToBytes3(hex2), zip215);
     }
     get x() {
       return this.toAffine().x;
@@ -23725,7 +23725,7 @@ function edwards(params, extraOpts = {}) {
 }
 var _0n12, _1n12, _2n8, _4n6, _8n4;
 var init_edwards = __esm({
-  "../main/node_modules/@noble/curves/abstract/edwards.js"() {
+  "node_modules/@noble/curves/abstract/edwards.js"() {
     init_utils7();
     init_curve2();
     init_modular2();
@@ -23737,7 +23737,7 @@ var init_edwards = __esm({
   }
 });
 
-// ../main/node_modules/@noble/curves/abstract/montgomery.js
+// node_modules/@noble/curves/abstract/montgomery.js
 function cmask(P, swap) {
   return P + swap - (swap >> _1n13 << _1n13);
 }
@@ -23882,7 +23882,7 @@ function montgomery2(curveDef) {
 }
 var _0n13, _1n13, _2n9;
 var init_montgomery2 = __esm({
-  "../main/node_modules/@noble/curves/abstract/montgomery.js"() {
+  "node_modules/@noble/curves/abstract/montgomery.js"() {
     init_utils7();
     init_curve2();
     init_modular2();
@@ -23892,7 +23892,7 @@ var init_montgomery2 = __esm({
   }
 });
 
-// ../main/node_modules/@noble/curves/ed25519.js
+// node_modules/@noble/curves/ed25519.js
 function ed25519_pow_2_252_32(x) {
   const _10n = BigInt(10), _20n = BigInt(20), _40n = BigInt(40), _80n = BigInt(80);
   const P = ed25519_CURVE_p2;
@@ -23938,7 +23938,7 @@ function uvRatio(u2, v) {
 }
 var _0n14, _1n14, _2n10, _3n6, _5n4, _8n5, ed25519_CURVE_p2, ed25519_CURVE, ED25519_SQRT_M1, ed25519_Point, x255192;
 var init_ed255192 = __esm({
-  "../main/node_modules/@noble/curves/ed25519.js"() {
+  "node_modules/@noble/curves/ed25519.js"() {
     init_edwards();
     init_modular2();
     init_montgomery2();
@@ -23986,7 +23986,7 @@ var init_ed255192 = __esm({
   }
 });
 
-// ../main/node_modules/age-encryption/dist/x25519.js
+// node_modules/age-encryption/dist/x25519.js
 async function webCryptoFallback(func, fallback) {
   if (webCryptoOff) {
     return await fallback();
@@ -24038,7 +24038,7 @@ function domBuffer(arr) {
 }
 var exportable, webCryptoOff, pkcs8Prefix;
 var init_x25519 = __esm({
-  "../main/node_modules/age-encryption/dist/x25519.js"() {
+  "node_modules/age-encryption/dist/x25519.js"() {
     init_ed255192();
     exportable = false;
     webCryptoOff = false;
@@ -24063,7 +24063,7 @@ var init_x25519 = __esm({
   }
 });
 
-// ../main/node_modules/age-encryption/dist/io.js
+// node_modules/age-encryption/dist/io.js
 function asciiString(bytes) {
   bytes.forEach((b) => {
     if (b < 32 || b > 126) {
@@ -24129,10 +24129,10 @@ async function read(stream2, n2) {
   const rest = prepend(stream2, buf.subarray(n2));
   return { data, rest };
 }
-var LineReader;
+var LineReader2;
 var init_io = __esm({
-  "../main/node_modules/age-encryption/dist/io.js"() {
-    LineReader = class {
+  "node_modules/age-encryption/dist/io.js"() {
+    LineReader2 = class {
       s;
       transcript = [];
       buf = new Uint8Array(0);
@@ -24169,7 +24169,7 @@ var init_io = __esm({
   }
 });
 
-// ../main/node_modules/age-encryption/dist/format.js
+// node_modules/age-encryption/dist/format.js
 async function parseNextStanza(hdr) {
   const argsLine = await hdr.readLine();
   if (argsLine === null) {
@@ -24203,7 +24203,7 @@ async function parseNextStanza(hdr) {
   return { s: new Stanza(args, body) };
 }
 async function parseHeader(header) {
-  const hdr = new LineReader(header);
+  const hdr = new LineReader2(header);
   const versionLine = await hdr.readLine();
   if (versionLine !== "age-encryption.org/v1") {
     throw Error("invalid version " + (versionLine ?? "line"));
@@ -24249,7 +24249,7 @@ function encodeHeader(recipients, MAC) {
 }
 var Stanza;
 var init_format = __esm({
-  "../main/node_modules/age-encryption/dist/format.js"() {
+  "node_modules/age-encryption/dist/format.js"() {
     init_base2();
     init_io();
     Stanza = class {
@@ -24273,7 +24273,7 @@ var init_format = __esm({
   }
 });
 
-// ../main/node_modules/age-encryption/dist/recipients.js
+// node_modules/age-encryption/dist/recipients.js
 function generateIdentity() {
   return generateX25519Identity();
 }
@@ -24397,7 +24397,7 @@ function isCryptoKey2(key) {
 }
 var HybridRecipient, HybridIdentity, hpkeMLKEM768X25519, hpkeMLKEM768P256, hpkeDHKEMP256, TagRecipient, HybridTagRecipient, X25519Recipient, X25519Identity, ScryptRecipient, ScryptIdentity;
 var init_recipients = __esm({
-  "../main/node_modules/age-encryption/dist/recipients.js"() {
+  "node_modules/age-encryption/dist/recipients.js"() {
     init_base2();
     init_hkdf();
     init_sha2();
@@ -24638,7 +24638,7 @@ var init_recipients = __esm({
   }
 });
 
-// ../main/node_modules/age-encryption/dist/stream.js
+// node_modules/age-encryption/dist/stream.js
 function decryptSTREAM(key) {
   const streamNonce = new Uint8Array(12);
   const incNonce = () => {
@@ -24733,7 +24733,7 @@ function ciphertextSize(plaintextSize2) {
 }
 var chacha20poly1305Overhead, chunkSize, chunkSizeWithOverhead;
 var init_stream2 = __esm({
-  "../main/node_modules/age-encryption/dist/stream.js"() {
+  "node_modules/age-encryption/dist/stream.js"() {
     init_chacha();
     chacha20poly1305Overhead = 16;
     chunkSize = /* @__PURE__ */ (() => 64 * 1024)();
@@ -24741,7 +24741,7 @@ var init_stream2 = __esm({
   }
 });
 
-// ../main/node_modules/age-encryption/dist/armor.js
+// node_modules/age-encryption/dist/armor.js
 var armor_exports = {};
 __export(armor_exports, {
   decode: () => decode,
@@ -24782,13 +24782,13 @@ function decode(file) {
   return base64.decode(lines.join(""));
 }
 var init_armor = __esm({
-  "../main/node_modules/age-encryption/dist/armor.js"() {
+  "node_modules/age-encryption/dist/armor.js"() {
     init_base2();
     init_dist();
   }
 });
 
-// ../main/node_modules/age-encryption/dist/cbor.js
+// node_modules/age-encryption/dist/cbor.js
 function readTypeAndArgument(b) {
   if (b.length === 0) {
     throw Error("cbor: unexpected EOF");
@@ -24905,11 +24905,11 @@ function encodeArray(args) {
   throw Error("cbor: array too long");
 }
 var init_cbor = __esm({
-  "../main/node_modules/age-encryption/dist/cbor.js"() {
+  "node_modules/age-encryption/dist/cbor.js"() {
   }
 });
 
-// ../main/node_modules/age-encryption/dist/webauthn.js
+// node_modules/age-encryption/dist/webauthn.js
 var webauthn_exports = {};
 __export(webauthn_exports, {
   WebAuthnIdentity: () => WebAuthnIdentity,
@@ -25009,7 +25009,7 @@ function domBuffer2(arr) {
 }
 var defaultAlgorithms, prefix, label, WebAuthnInternal, WebAuthnRecipient, WebAuthnIdentity;
 var init_webauthn = __esm({
-  "../main/node_modules/age-encryption/dist/webauthn.js"() {
+  "node_modules/age-encryption/dist/webauthn.js"() {
     init_base2();
     init_utils2();
     init_hkdf();
@@ -25104,7 +25104,7 @@ var init_webauthn = __esm({
   }
 });
 
-// ../main/node_modules/age-encryption/dist/index.js
+// node_modules/age-encryption/dist/index.js
 var dist_exports = {};
 __export(dist_exports, {
   Decrypter: () => Decrypter,
@@ -25132,7 +25132,7 @@ function isCryptoKey3(key) {
 }
 var Encrypter, Decrypter;
 var init_dist = __esm({
-  "../main/node_modules/age-encryption/dist/index.js"() {
+  "node_modules/age-encryption/dist/index.js"() {
     init_hmac();
     init_hkdf();
     init_sha2();
@@ -25347,9 +25347,9 @@ var init_dist = __esm({
   }
 });
 
-// ../main/node_modules/ajv-formats/dist/formats.js
+// node_modules/ajv-formats/dist/formats.js
 var require_formats = __commonJS({
-  "../main/node_modules/ajv-formats/dist/formats.js"(exports) {
+  "node_modules/ajv-formats/dist/formats.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.formatNames = exports.fastFormats = exports.fullFormats = void 0;
@@ -25514,9 +25514,9 @@ var require_formats = __commonJS({
   }
 });
 
-// ../main/node_modules/uri-js/dist/es5/uri.all.js
+// node_modules/uri-js/dist/es5/uri.all.js
 var require_uri_all = __commonJS({
-  "../main/node_modules/uri-js/dist/es5/uri.all.js"(exports, module) {
+  "node_modules/uri-js/dist/es5/uri.all.js"(exports, module) {
     (function(global3, factory) {
       typeof exports === "object" && typeof module !== "undefined" ? factory(exports) : typeof define === "function" && define.amd ? define(["exports"], factory) : factory(global3.URI = global3.URI || {});
     })(exports, (function(exports2) {
@@ -26531,9 +26531,9 @@ var require_uri_all = __commonJS({
   }
 });
 
-// ../main/node_modules/nearley/lib/nearley.js
+// node_modules/nearley/lib/nearley.js
 var require_nearley = __commonJS({
-  "../main/node_modules/nearley/lib/nearley.js"(exports, module) {
+  "node_modules/nearley/lib/nearley.js"(exports, module) {
     (function(root, factory) {
       if (typeof module === "object" && module.exports) {
         module.exports = factory();
@@ -26586,7 +26586,7 @@ var require_nearley = __commonJS({
       };
       State.prototype.finish = function() {
         if (this.rule.postprocess) {
-          this.data = this.rule.postprocess(this.data, this.reference, Parser3.fail);
+          this.data = this.rule.postprocess(this.data, this.reference, Parser4.fail);
         }
       };
       function Column(grammar, index2) {
@@ -26605,7 +26605,7 @@ var require_nearley = __commonJS({
           var state = states[w];
           if (state.isComplete) {
             state.finish();
-            if (state.data !== Parser3.fail) {
+            if (state.data !== Parser4.fail) {
               var wantedBy = state.wantedBy;
               for (var i2 = wantedBy.length; i2--; ) {
                 var left = wantedBy[i2];
@@ -26725,7 +26725,7 @@ var require_nearley = __commonJS({
           return Array(length - s.length + 1).join(" ") + s;
         }
       };
-      function Parser3(rules, start, options) {
+      function Parser4(rules, start, options) {
         if (rules instanceof Grammar) {
           var grammar = rules;
           var options = start;
@@ -26749,8 +26749,8 @@ var require_nearley = __commonJS({
         column.process();
         this.current = 0;
       }
-      Parser3.fail = {};
-      Parser3.prototype.feed = function(chunk) {
+      Parser4.fail = {};
+      Parser4.prototype.feed = function(chunk) {
         var lexer = this.lexer;
         lexer.reset(chunk, this.lexerState);
         var token;
@@ -26804,7 +26804,7 @@ var require_nearley = __commonJS({
         this.results = this.finish();
         return this;
       };
-      Parser3.prototype.reportLexerError = function(lexerError) {
+      Parser4.prototype.reportLexerError = function(lexerError) {
         var tokenDisplay, lexerMessage;
         var token = lexerError.token;
         if (token) {
@@ -26816,12 +26816,12 @@ var require_nearley = __commonJS({
         }
         return this.reportErrorCommon(lexerMessage, tokenDisplay);
       };
-      Parser3.prototype.reportError = function(token) {
+      Parser4.prototype.reportError = function(token) {
         var tokenDisplay = (token.type ? token.type + " token: " : "") + JSON.stringify(token.value !== void 0 ? token.value : token);
         var lexerMessage = this.lexer.formatError(token, "Syntax error");
         return this.reportErrorCommon(lexerMessage, tokenDisplay);
       };
-      Parser3.prototype.reportErrorCommon = function(lexerMessage, tokenDisplay) {
+      Parser4.prototype.reportErrorCommon = function(lexerMessage, tokenDisplay) {
         var lines = [];
         lines.push(lexerMessage);
         var lastColumnIndex = this.table.length - 2;
@@ -26849,7 +26849,7 @@ var require_nearley = __commonJS({
         lines.push("");
         return lines.join("\n");
       };
-      Parser3.prototype.displayStateStack = function(stateStack, lines) {
+      Parser4.prototype.displayStateStack = function(stateStack, lines) {
         var lastDisplay;
         var sameDisplayCount = 0;
         for (var j = 0; j < stateStack.length; j++) {
@@ -26867,10 +26867,10 @@ var require_nearley = __commonJS({
           lastDisplay = display;
         }
       };
-      Parser3.prototype.getSymbolDisplay = function(symbol) {
+      Parser4.prototype.getSymbolDisplay = function(symbol) {
         return getSymbolLongDisplay(symbol);
       };
-      Parser3.prototype.buildFirstStateStack = function(state, visited) {
+      Parser4.prototype.buildFirstStateStack = function(state, visited) {
         if (visited.indexOf(state) !== -1) {
           return null;
         }
@@ -26885,12 +26885,12 @@ var require_nearley = __commonJS({
         }
         return [state].concat(childResult);
       };
-      Parser3.prototype.save = function() {
+      Parser4.prototype.save = function() {
         var column = this.table[this.current];
         column.lexerState = this.lexerState;
         return column;
       };
-      Parser3.prototype.restore = function(column) {
+      Parser4.prototype.restore = function(column) {
         var index2 = column.index;
         this.current = index2;
         this.table[index2] = column;
@@ -26898,18 +26898,18 @@ var require_nearley = __commonJS({
         this.lexerState = column.lexerState;
         this.results = this.finish();
       };
-      Parser3.prototype.rewind = function(index2) {
+      Parser4.prototype.rewind = function(index2) {
         if (!this.options.keepHistory) {
           throw new Error("set option `keepHistory` to enable rewinding");
         }
         this.restore(this.table[index2]);
       };
-      Parser3.prototype.finish = function() {
+      Parser4.prototype.finish = function() {
         var considerations = [];
         var start = this.grammar.start;
         var column = this.table[this.table.length - 1];
         column.states.forEach(function(t) {
-          if (t.rule.name === start && t.dot === t.rule.symbols.length && t.reference === 0 && t.data !== Parser3.fail) {
+          if (t.rule.name === start && t.dot === t.rule.symbols.length && t.reference === 0 && t.data !== Parser4.fail) {
             considerations.push(t);
           }
         });
@@ -26954,7 +26954,7 @@ var require_nearley = __commonJS({
         }
       }
       return {
-        Parser: Parser3,
+        Parser: Parser4,
         Grammar,
         Rule
       };
@@ -26962,9 +26962,9 @@ var require_nearley = __commonJS({
   }
 });
 
-// ../main/node_modules/smtp-address-parser/dist/lib/grammar.js
+// node_modules/smtp-address-parser/dist/lib/grammar.js
 var require_grammar = __commonJS({
-  "../main/node_modules/smtp-address-parser/dist/lib/grammar.js"(exports) {
+  "node_modules/smtp-address-parser/dist/lib/grammar.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     function id(d) {
@@ -27237,9 +27237,9 @@ var require_grammar = __commonJS({
   }
 });
 
-// ../main/node_modules/smtp-address-parser/dist/lib/index.js
+// node_modules/smtp-address-parser/dist/lib/index.js
 var require_lib = __commonJS({
-  "../main/node_modules/smtp-address-parser/dist/lib/index.js"(exports) {
+  "node_modules/smtp-address-parser/dist/lib/index.js"(exports) {
     "use strict";
     var __importDefault = exports && exports.__importDefault || function(mod5) {
       return mod5 && mod5.__esModule ? mod5 : { "default": mod5 };
@@ -27321,9 +27321,9 @@ var require_lib = __commonJS({
   }
 });
 
-// ../main/node_modules/extend/index.js
+// node_modules/extend/index.js
 var require_extend = __commonJS({
-  "../main/node_modules/extend/index.js"(exports, module) {
+  "node_modules/extend/index.js"(exports, module) {
     "use strict";
     var hasOwn = Object.prototype.hasOwnProperty;
     var toStr = Object.prototype.toString;
@@ -27412,9 +27412,9 @@ var require_extend = __commonJS({
   }
 });
 
-// ../main/node_modules/schemes/lib/iana-permanent.json
+// node_modules/schemes/lib/iana-permanent.json
 var require_iana_permanent = __commonJS({
-  "../main/node_modules/schemes/lib/iana-permanent.json"(exports, module) {
+  "node_modules/schemes/lib/iana-permanent.json"(exports, module) {
     module.exports = [
       {
         scheme: "aaa",
@@ -28329,9 +28329,9 @@ var require_iana_permanent = __commonJS({
   }
 });
 
-// ../main/node_modules/schemes/lib/iana-provisional.json
+// node_modules/schemes/lib/iana-provisional.json
 var require_iana_provisional = __commonJS({
-  "../main/node_modules/schemes/lib/iana-provisional.json"(exports, module) {
+  "node_modules/schemes/lib/iana-provisional.json"(exports, module) {
     module.exports = [
       {
         scheme: "acr",
@@ -29257,9 +29257,9 @@ var require_iana_provisional = __commonJS({
   }
 });
 
-// ../main/node_modules/schemes/lib/iana-historical.json
+// node_modules/schemes/lib/iana-historical.json
 var require_iana_historical = __commonJS({
-  "../main/node_modules/schemes/lib/iana-historical.json"(exports, module) {
+  "node_modules/schemes/lib/iana-historical.json"(exports, module) {
     module.exports = [
       {
         scheme: "fax",
@@ -29383,9 +29383,9 @@ var require_iana_historical = __commonJS({
   }
 });
 
-// ../main/node_modules/schemes/lib/unofficial.json
+// node_modules/schemes/lib/unofficial.json
 var require_unofficial = __commonJS({
-  "../main/node_modules/schemes/lib/unofficial.json"(exports, module) {
+  "node_modules/schemes/lib/unofficial.json"(exports, module) {
     module.exports = [
       {
         scheme: "android-app"
@@ -29413,9 +29413,9 @@ var require_unofficial = __commonJS({
   }
 });
 
-// ../main/node_modules/schemes/index.js
+// node_modules/schemes/index.js
 var require_schemes = __commonJS({
-  "../main/node_modules/schemes/index.js"(exports, module) {
+  "node_modules/schemes/index.js"(exports, module) {
     "use strict";
     var extend = require_extend();
     var data = {
@@ -29439,9 +29439,9 @@ var require_schemes = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-formats-draft2019/formats/iri.js
+// node_modules/ajv-formats-draft2019/formats/iri.js
 var require_iri = __commonJS({
-  "../main/node_modules/ajv-formats-draft2019/formats/iri.js"(exports, module) {
+  "node_modules/ajv-formats-draft2019/formats/iri.js"(exports, module) {
     var { parse } = require_uri_all();
     var { addressParser } = require_lib();
     var schemes = require_schemes();
@@ -29466,16 +29466,16 @@ var require_iri = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-formats-draft2019/formats/duration.js
+// node_modules/ajv-formats-draft2019/formats/duration.js
 var require_duration = __commonJS({
-  "../main/node_modules/ajv-formats-draft2019/formats/duration.js"(exports, module) {
+  "node_modules/ajv-formats-draft2019/formats/duration.js"(exports, module) {
     module.exports = /^P(?!$)(\d+(?:\.\d+)?Y)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?W)?(\d+(?:\.\d+)?D)?(T(?=\d)(\d+(?:\.\d+)?H)?(\d+(?:\.\d+)?M)?(\d+(?:\.\d+)?S)?)?$/;
   }
 });
 
-// ../main/node_modules/ajv-formats-draft2019/formats/idn-email.js
+// node_modules/ajv-formats-draft2019/formats/idn-email.js
 var require_idn_email = __commonJS({
-  "../main/node_modules/ajv-formats-draft2019/formats/idn-email.js"(exports, module) {
+  "node_modules/ajv-formats-draft2019/formats/idn-email.js"(exports, module) {
     var { parse } = require_lib();
     module.exports = (value) => {
       try {
@@ -29488,21 +29488,21 @@ var require_idn_email = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-formats-draft2019/formats/idn-hostname.js
+// node_modules/ajv-formats-draft2019/formats/idn-hostname.js
 var require_idn_hostname = __commonJS({
-  "../main/node_modules/ajv-formats-draft2019/formats/idn-hostname.js"(exports, module) {
+  "node_modules/ajv-formats-draft2019/formats/idn-hostname.js"(exports, module) {
     var { toASCII } = __require("punycode");
     var hostnameRegex = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[-0-9a-z]{0,61}[0-9a-z])?)*\.?$/i;
     module.exports = (value) => {
-      const hostname = toASCII(value);
-      return hostname.replace(/\.$/, "").length <= 253 && hostnameRegex.test(hostname);
+      const hostname2 = toASCII(value);
+      return hostname2.replace(/\.$/, "").length <= 253 && hostnameRegex.test(hostname2);
     };
   }
 });
 
-// ../main/node_modules/ajv-formats-draft2019/formats/iri-reference.js
+// node_modules/ajv-formats-draft2019/formats/iri-reference.js
 var require_iri_reference = __commonJS({
-  "../main/node_modules/ajv-formats-draft2019/formats/iri-reference.js"(exports, module) {
+  "node_modules/ajv-formats-draft2019/formats/iri-reference.js"(exports, module) {
     var { parse } = require_uri_all();
     var { addressParser } = require_lib();
     var schemes = require_schemes();
@@ -29530,9 +29530,9 @@ var require_iri_reference = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-formats-draft2019/formats/index.js
+// node_modules/ajv-formats-draft2019/formats/index.js
 var require_formats2 = __commonJS({
-  "../main/node_modules/ajv-formats-draft2019/formats/index.js"(exports, module) {
+  "node_modules/ajv-formats-draft2019/formats/index.js"(exports, module) {
     module.exports.iri = require_iri();
     module.exports.duration = require_duration();
     module.exports["idn-email"] = require_idn_email();
@@ -29541,9 +29541,9 @@ var require_formats2 = __commonJS({
   }
 });
 
-// ../main/node_modules/ip-regex/index.js
+// node_modules/ip-regex/index.js
 var require_ip_regex = __commonJS({
-  "../main/node_modules/ip-regex/index.js"(exports, module) {
+  "node_modules/ip-regex/index.js"(exports, module) {
     "use strict";
     var word = "[a-fA-F\\d:]";
     var b = (options) => options && options.includeBoundaries ? `(?:(?<=\\s|^)(?=${word})|(?<=${word})(?=\\s|$))` : "";
@@ -29571,9 +29571,9 @@ var require_ip_regex = __commonJS({
   }
 });
 
-// ../main/node_modules/cidr-regex/index.js
+// node_modules/cidr-regex/index.js
 var require_cidr_regex = __commonJS({
-  "../main/node_modules/cidr-regex/index.js"(exports, module) {
+  "node_modules/cidr-regex/index.js"(exports, module) {
     "use strict";
     var ipRegex = require_ip_regex();
     var defaultOpts = { exact: false };
@@ -29588,9 +29588,9 @@ var require_cidr_regex = __commonJS({
   }
 });
 
-// ../main/node_modules/is-cidr/index.js
+// node_modules/is-cidr/index.js
 var require_is_cidr = __commonJS({
-  "../main/node_modules/is-cidr/index.js"(exports, module) {
+  "node_modules/is-cidr/index.js"(exports, module) {
     "use strict";
     var { v4, v6 } = require_cidr_regex();
     var re4 = v4({ exact: true });
@@ -29601,9 +29601,9 @@ var require_is_cidr = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv/dist/runtime/validation_error.js
+// node_modules/ajv/dist/runtime/validation_error.js
 var require_validation_error = __commonJS({
-  "../main/node_modules/ajv/dist/runtime/validation_error.js"(exports) {
+  "node_modules/ajv/dist/runtime/validation_error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var ValidationError = class extends Error {
@@ -29617,9 +29617,9 @@ var require_validation_error = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/en/index.js
+// node_modules/ajv-i18n/localize/en/index.js
 var require_en = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/en/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/en/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_en(errors) {
       if (!(errors && errors.length)) return;
@@ -29806,9 +29806,9 @@ var require_en = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/ar/index.js
+// node_modules/ajv-i18n/localize/ar/index.js
 var require_ar = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/ar/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/ar/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ar(errors) {
       if (!(errors && errors.length)) return;
@@ -29964,9 +29964,9 @@ var require_ar = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/ca/index.js
+// node_modules/ajv-i18n/localize/ca/index.js
 var require_ca = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/ca/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/ca/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ca(errors) {
       if (!(errors && errors.length)) return;
@@ -30147,9 +30147,9 @@ var require_ca = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/cs/index.js
+// node_modules/ajv-i18n/localize/cs/index.js
 var require_cs = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/cs/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/cs/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_cs(errors) {
       if (!(errors && errors.length)) return;
@@ -30362,9 +30362,9 @@ var require_cs = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/de/index.js
+// node_modules/ajv-i18n/localize/de/index.js
 var require_de = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/de/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/de/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_de(errors) {
       if (!(errors && errors.length)) return;
@@ -30545,9 +30545,9 @@ var require_de = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/es/index.js
+// node_modules/ajv-i18n/localize/es/index.js
 var require_es = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/es/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/es/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_es(errors) {
       if (!(errors && errors.length)) return;
@@ -30732,9 +30732,9 @@ var require_es = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/fi/index.js
+// node_modules/ajv-i18n/localize/fi/index.js
 var require_fi = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/fi/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/fi/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_fi(errors) {
       if (!(errors && errors.length)) return;
@@ -30940,9 +30940,9 @@ var require_fi = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/fr/index.js
+// node_modules/ajv-i18n/localize/fr/index.js
 var require_fr = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/fr/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/fr/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_fr(errors) {
       if (!(errors && errors.length)) return;
@@ -31119,9 +31119,9 @@ var require_fr = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/hu/index.js
+// node_modules/ajv-i18n/localize/hu/index.js
 var require_hu = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/hu/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/hu/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_hu(errors) {
       if (!(errors && errors.length)) return;
@@ -31285,9 +31285,9 @@ var require_hu = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/id/index.js
+// node_modules/ajv-i18n/localize/id/index.js
 var require_id = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/id/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/id/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_id(errors) {
       if (!(errors && errors.length)) return;
@@ -31443,9 +31443,9 @@ var require_id = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/it/index.js
+// node_modules/ajv-i18n/localize/it/index.js
 var require_it = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/it/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/it/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_it(errors) {
       if (!(errors && errors.length)) return;
@@ -31650,9 +31650,9 @@ var require_it = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/ja/index.js
+// node_modules/ajv-i18n/localize/ja/index.js
 var require_ja = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/ja/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/ja/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ja(errors) {
       if (!(errors && errors.length)) return;
@@ -31808,9 +31808,9 @@ var require_ja = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/ko/index.js
+// node_modules/ajv-i18n/localize/ko/index.js
 var require_ko = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/ko/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/ko/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ko(errors) {
       if (!(errors && errors.length)) return;
@@ -31963,9 +31963,9 @@ var require_ko = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/nb/index.js
+// node_modules/ajv-i18n/localize/nb/index.js
 var require_nb = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/nb/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/nb/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_nb(errors) {
       if (!(errors && errors.length)) return;
@@ -32154,9 +32154,9 @@ var require_nb = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/nl/index.js
+// node_modules/ajv-i18n/localize/nl/index.js
 var require_nl = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/nl/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/nl/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_nl(errors) {
       if (!(errors && errors.length)) return;
@@ -32357,9 +32357,9 @@ var require_nl = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/pl/index.js
+// node_modules/ajv-i18n/localize/pl/index.js
 var require_pl = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/pl/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/pl/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_pl(errors) {
       if (!(errors && errors.length)) return;
@@ -32552,9 +32552,9 @@ var require_pl = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/pt-BR/index.js
+// node_modules/ajv-i18n/localize/pt-BR/index.js
 var require_pt_BR = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/pt-BR/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/pt-BR/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_pt_BR(errors) {
       if (!(errors && errors.length)) return;
@@ -32745,9 +32745,9 @@ var require_pt_BR = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/ru/index.js
+// node_modules/ajv-i18n/localize/ru/index.js
 var require_ru = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/ru/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/ru/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_ru(errors) {
       if (!(errors && errors.length)) return;
@@ -32950,9 +32950,9 @@ var require_ru = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/sk/index.js
+// node_modules/ajv-i18n/localize/sk/index.js
 var require_sk = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/sk/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/sk/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_sk(errors) {
       if (!(errors && errors.length)) return;
@@ -33151,9 +33151,9 @@ var require_sk = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/sv/index.js
+// node_modules/ajv-i18n/localize/sv/index.js
 var require_sv = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/sv/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/sv/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_sv(errors) {
       if (!(errors && errors.length)) return;
@@ -33328,9 +33328,9 @@ var require_sv = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/th/index.js
+// node_modules/ajv-i18n/localize/th/index.js
 var require_th = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/th/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/th/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_th(errors) {
       if (!(errors && errors.length)) return;
@@ -33483,9 +33483,9 @@ var require_th = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/zh/index.js
+// node_modules/ajv-i18n/localize/zh/index.js
 var require_zh = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/zh/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/zh/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_zh(errors) {
       if (!(errors && errors.length)) return;
@@ -33638,9 +33638,9 @@ var require_zh = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/zh-TW/index.js
+// node_modules/ajv-i18n/localize/zh-TW/index.js
 var require_zh_TW = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/zh-TW/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/zh-TW/index.js"(exports, module) {
     "use strict";
     module.exports = function localize_zh_TW(errors) {
       if (!(errors && errors.length)) return;
@@ -33793,9 +33793,9 @@ var require_zh_TW = __commonJS({
   }
 });
 
-// ../main/node_modules/ajv-i18n/localize/index.js
+// node_modules/ajv-i18n/localize/index.js
 var require_localize = __commonJS({
-  "../main/node_modules/ajv-i18n/localize/index.js"(exports, module) {
+  "node_modules/ajv-i18n/localize/index.js"(exports, module) {
     "use strict";
     module.exports = {
       en: require_en(),
@@ -33825,10 +33825,10 @@ var require_localize = __commonJS({
   }
 });
 
-// ../main/node_modules/@actions/core/lib/command.js
+// node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
-// ../main/node_modules/@actions/core/lib/utils.js
+// node_modules/@actions/core/lib/utils.js
 function toCommandValue(input) {
   if (input === null || input === void 0) {
     return "";
@@ -33851,7 +33851,7 @@ function toCommandProperties(annotationProperties) {
   };
 }
 
-// ../main/node_modules/@actions/core/lib/command.js
+// node_modules/@actions/core/lib/command.js
 function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
@@ -33896,7 +33896,7 @@ function escapeProperty(s) {
   return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
-// ../main/node_modules/@actions/core/lib/file-command.js
+// node_modules/@actions/core/lib/file-command.js
 import * as crypto2 from "crypto";
 import * as fs from "fs";
 import * as os2 from "os";
@@ -33924,10 +33924,10 @@ function prepareKeyValueMessage(key, value) {
   return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
-// ../main/node_modules/@actions/core/lib/core.js
+// node_modules/@actions/core/lib/core.js
 import * as os4 from "os";
 
-// ../main/node_modules/@actions/core/lib/summary.js
+// node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
@@ -34212,23 +34212,23 @@ var Summary = class {
 var _summary = new Summary();
 var summary = _summary;
 
-// ../main/node_modules/@actions/core/lib/platform.js
+// node_modules/@actions/core/lib/platform.js
 import os3 from "os";
 
-// ../main/node_modules/@actions/io/lib/io-util.js
+// node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
 var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
 var READONLY = fs2.constants.O_RDONLY;
 
-// ../main/node_modules/@actions/exec/lib/toolrunner.js
+// node_modules/@actions/exec/lib/toolrunner.js
 var IS_WINDOWS2 = process.platform === "win32";
 
-// ../main/node_modules/@actions/core/lib/platform.js
+// node_modules/@actions/core/lib/platform.js
 var platform = os3.platform();
 var arch = os3.arch();
 
-// ../main/node_modules/@actions/core/lib/core.js
+// node_modules/@actions/core/lib/core.js
 var ExitCode;
 (function(ExitCode2) {
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
@@ -34496,7 +34496,7 @@ var runCatchUp = async (ctx) => {
   return done({ "caught-up": count2 });
 };
 
-// ../main/node_modules/re2js/build/index.js
+// node_modules/re2js/build/index.js
 var RE2Flags = class RE2Flags2 {
   static FOLD_CASE = 1;
   static LITERAL = 2;
@@ -41267,12 +41267,21 @@ var builtinSecrets = [
 var builtinCatalog = { environments: ["dev", "stage", "prod"], secrets: builtinSecrets };
 
 // src/catalog/parse.ts
-var import_yaml2 = __toESM(require_dist(), 1);
 import { readFileSync as readFileSync3 } from "node:fs";
 
-// src/yaml-source.ts
+// src/yaml-document.ts
 var import_yaml = __toESM(require_dist(), 1);
-var parseYamlSource = (text, file) => {
+var viewOf = (node) => ({
+  kind: (0, import_yaml.isMap)(node) ? "map" : (0, import_yaml.isSeq)(node) ? "seq" : "other",
+  get keys() {
+    return (0, import_yaml.isMap)(node) ? node.items.map((pair) => String(pair.key?.value ?? pair.key)) : [];
+  },
+  get items() {
+    return (0, import_yaml.isSeq)(node) ? node.items.map(viewOf) : [];
+  },
+  toJSON: () => (0, import_yaml.isNode)(node) ? node.toJSON() : node
+});
+var yamlDocumentSource = (text, file) => {
   const lineCounter = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const lineAt = (offset) => offset === void 0 ? 1 : lineCounter.linePos(offset).line;
@@ -41288,7 +41297,329 @@ var parseYamlSource = (text, file) => {
     // yaml's messages quote source excerpts; keep only the first sentence.
     message: error2.message.split("\n")[0] ?? error2.code
   }));
-  return { file, doc, lineOf, syntaxErrors };
+  return {
+    file,
+    doc,
+    lineOf,
+    syntaxErrors,
+    toJS: (options) => doc.toJS(options),
+    at: (path6) => {
+      const node = path6.length === 0 ? doc.contents : doc.getIn(path6, true);
+      return node === void 0 ? void 0 : viewOf(node);
+    }
+  };
+};
+
+// src/yaml-fast.ts
+var Outside = class extends Error {
+};
+var outside = () => {
+  throw new Outside();
+};
+var REFUSED_CHARS = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u2028\u2029\uD800-\uDFFF\uFEFF\uFFFE\uFFFF]/;
+var INDICATORS = /* @__PURE__ */ new Set([..."-?:,[]{}#&*!|>'\"%@` "]);
+var FLOW_INDICATORS = /* @__PURE__ */ new Set([...",[]{}"]);
+var resolvePlain = (s) => {
+  if (/^(?:~|[Nn]ull|NULL)$/.test(s)) return null;
+  if (/^(?:[Tt]rue|TRUE)$/.test(s)) return true;
+  if (/^(?:[Ff]alse|FALSE)$/.test(s)) return false;
+  if (/^0o[0-7]+$/.test(s)) return parseInt(s.substring(2), 8);
+  if (/^[-+]?[0-9]+$/.test(s)) return parseInt(s, 10);
+  if (/^0x[0-9a-fA-F]+$/.test(s)) return parseInt(s.substring(2), 16);
+  if (/^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/.test(s)) return s.slice(-3).toLowerCase() === "nan" ? NaN : s.startsWith("-") ? -Infinity : Infinity;
+  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(s) || /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(s)) return parseFloat(s);
+  return s;
+};
+var LineReader = class {
+  constructor(text, start, no) {
+    this.text = text;
+    this.no = no;
+    this.pos = start;
+  }
+  text;
+  no;
+  pos;
+  spaces() {
+    const from = this.pos;
+    while (this.text[this.pos] === " ") this.pos++;
+    return this.pos - from;
+  }
+  /** Nothing but spaces and a comment (which needs a space before it) up to the end of the line. */
+  rest() {
+    const from = this.pos;
+    this.spaces();
+    if (this.pos === this.text.length) return true;
+    return this.text[this.pos] === "#" && (this.pos > from || this.pos === 0 || this.text[this.pos - 1] === " ");
+  }
+  quoted() {
+    const q = this.text[this.pos];
+    let out = "";
+    for (let i2 = this.pos + 1; i2 < this.text.length; i2++) {
+      const c3 = this.text[i2];
+      if (q === '"' && c3 === "\\") outside();
+      if (c3 !== q) {
+        out += c3;
+        continue;
+      }
+      if (q === "'" && this.text[i2 + 1] === "'") {
+        out += "'";
+        i2++;
+        continue;
+      }
+      this.pos = i2 + 1;
+      return out;
+    }
+    return outside();
+  }
+  /** A plain scalar's source: `flow` stops at flow indicators; `: `, ` #` end it in both contexts. */
+  plain(flow) {
+    const t = this.text;
+    const first = t[this.pos];
+    if (first === void 0 || INDICATORS.has(first) && !(first === "-" && t[this.pos + 1] !== void 0 && !INDICATORS.has(t[this.pos + 1]))) outside();
+    const from = this.pos;
+    let end = this.pos;
+    for (let i2 = this.pos; i2 < t.length; i2++) {
+      const c3 = t[i2];
+      if (c3 === " ") {
+        if (t[i2 + 1] === "#") break;
+        continue;
+      }
+      if (c3 === ":") {
+        const next = t[i2 + 1];
+        if (next === void 0 || next === " " || flow && FLOW_INDICATORS.has(next)) break;
+      }
+      if (flow && FLOW_INDICATORS.has(c3)) break;
+      end = i2 + 1;
+    }
+    this.pos = end;
+    return t.slice(from, end);
+  }
+  /** A key of a block or flow map: a quoted or plain scalar resolving to a string, then `:` and a space or the end. */
+  key(flow) {
+    const save = this.pos;
+    const c3 = this.text[this.pos];
+    let key;
+    if (c3 === "'" || c3 === '"') {
+      try {
+        key = this.quoted();
+      } catch {
+        this.pos = save;
+        return void 0;
+      }
+    } else {
+      if (c3 === void 0 || INDICATORS.has(c3) && !(c3 === "-" && this.text[this.pos + 1] !== void 0 && !INDICATORS.has(this.text[this.pos + 1]))) return void 0;
+      key = this.plain(flow);
+      if (typeof resolvePlain(key) !== "string") outside();
+    }
+    if (this.text[this.pos] !== ":" || this.text[this.pos + 1] !== void 0 && this.text[this.pos + 1] !== " ") {
+      this.pos = save;
+      return void 0;
+    }
+    if (key === "<<" || key === "__proto__" || key === "" || key.length > 1e3) outside();
+    this.pos++;
+    return key;
+  }
+  /** A value within the line: quoted, flow collection or plain scalar. */
+  value(flow) {
+    const c3 = this.text[this.pos];
+    const line = this.no;
+    if (c3 === "'" || c3 === '"') return { kind: "scalar", line, value: this.quoted() };
+    if (c3 === "[" || c3 === "{") return this.flow();
+    const source = this.plain(flow);
+    if (source === "") outside();
+    return { kind: "scalar", line, value: resolvePlain(source) };
+  }
+  flow() {
+    const open5 = this.text[this.pos];
+    const close = open5 === "[" ? "]" : "}";
+    const line = this.no;
+    this.pos++;
+    const keys = [];
+    const values = [];
+    this.spaces();
+    if (this.text[this.pos] !== close) {
+      for (; ; ) {
+        if (open5 === "{") {
+          const key = this.key(true);
+          if (key === void 0 || keys.includes(key)) outside();
+          if (this.spaces() === 0) outside();
+          keys.push(key);
+        }
+        const c3 = this.text[this.pos];
+        if (c3 === "," || c3 === close || c3 === void 0 || c3 === "#") outside();
+        values.push(this.value(true));
+        this.spaces();
+        const after = this.text[this.pos];
+        if (after === close) break;
+        if (after !== ",") outside();
+        this.pos++;
+        this.spaces();
+        if (this.text[this.pos] === close) outside();
+      }
+    }
+    this.pos++;
+    return open5 === "[" ? { kind: "seq", line, items: values } : { kind: "map", line, keys, values };
+  }
+};
+var BlockParser = class {
+  constructor(lines) {
+    this.lines = lines;
+  }
+  lines;
+  i = 0;
+  /** Index of the next line that is neither blank nor a comment. */
+  next() {
+    while (this.i < this.lines.length) {
+      const l = this.lines[this.i];
+      if (l.content !== "" && !l.content.startsWith("#")) return l;
+      this.i++;
+    }
+    return void 0;
+  }
+  isItem = (l) => l.content === "-" || l.content.startsWith("- ");
+  block() {
+    const l = this.next() ?? outside();
+    return this.isItem(l) ? this.seq(l.indent) : this.map(l.indent);
+  }
+  /** What follows `key:` or `-` with nothing else on the line: a deeper block, a same-indent sequence (maps only), or outside. */
+  nested(indent, inMap) {
+    const l = this.next();
+    if (l !== void 0 && l.indent > indent) return this.block();
+    if (l !== void 0 && inMap && l.indent === indent && this.isItem(l)) return this.seq(indent);
+    return outside();
+  }
+  seq(indent) {
+    const first = this.next();
+    const node = { kind: "seq", line: first.no, items: [] };
+    for (let l = this.next(); l !== void 0 && l.indent === indent && this.isItem(l); l = this.next()) {
+      const r = new LineReader(l.content, 1, l.no);
+      if (r.rest()) {
+        this.i++;
+        node.items.push(this.nested(indent, false));
+        continue;
+      }
+      const at = r.pos;
+      if (l.content[at] === "-" && (l.content[at + 1] === void 0 || l.content[at + 1] === " ")) outside();
+      if (r.key(false) !== void 0) {
+        this.lines[this.i] = { indent: indent + at, content: l.content.slice(at), no: l.no };
+        node.items.push(this.map(indent + at));
+        continue;
+      }
+      node.items.push(this.inline(r));
+      this.i++;
+    }
+    this.after(indent);
+    return node;
+  }
+  map(indent) {
+    const first = this.next();
+    const node = { kind: "map", line: first.no, keys: [], values: [] };
+    for (let l = this.next(); l !== void 0 && l.indent === indent && !this.isItem(l); l = this.next()) {
+      const r = new LineReader(l.content, 0, l.no);
+      const key = r.key(false) ?? outside();
+      if (node.keys.includes(key)) outside();
+      node.keys.push(key);
+      if (r.rest()) {
+        this.i++;
+        node.values.push(this.nested(indent, true));
+        continue;
+      }
+      if (r.pos === l.content.length || l.content[r.pos - 1] !== " ") outside();
+      node.values.push(this.inline(r));
+      this.i++;
+    }
+    this.after(indent);
+    return node;
+  }
+  /** A value on the line of its key or `-`; the line must end after it. */
+  inline(r) {
+    const value = r.value(false);
+    if (!r.rest()) outside();
+    return value;
+  }
+  /** A block ends at a shallower line; a deeper one (a continuation line) is outside the subset. */
+  after(indent) {
+    const l = this.next();
+    if (l !== void 0 && l.indent > indent) outside();
+  }
+};
+var parseFast = (text) => {
+  if (REFUSED_CHARS.test(text)) return void 0;
+  const lines = [];
+  let no = 0;
+  for (const raw of text.split("\n")) {
+    no++;
+    if (raw.startsWith("---") || raw.startsWith("...") || raw.startsWith("%") || raw.length > 1e3) return void 0;
+    const content = raw.replace(/^ +/, "");
+    lines.push({ indent: raw.length - content.length, content: content.replace(/ +$/, ""), no });
+  }
+  const parser = new BlockParser(lines);
+  try {
+    const root = parser.block();
+    for (let i2 = parser.i; i2 < lines.length; i2++) {
+      const content = lines[i2].content;
+      if (content !== "" && !content.startsWith("#")) return void 0;
+    }
+    return root;
+  } catch (error2) {
+    if (error2 instanceof Outside) return void 0;
+    throw error2;
+  }
+};
+var fastToJS = (node) => {
+  if (node.kind === "scalar") return node.value;
+  if (node.kind === "seq") return node.items.map(fastToJS);
+  const out = {};
+  node.keys.forEach((key, i2) => {
+    out[key] = fastToJS(node.values[i2]);
+  });
+  return out;
+};
+var fastGetIn = (root, path6) => {
+  let node = root;
+  for (const step of path6) {
+    if (node === void 0) return void 0;
+    if (node.kind === "map") {
+      const at = typeof step === "string" ? node.keys.indexOf(step) : -1;
+      node = at < 0 ? void 0 : node.values[at];
+    } else if (node.kind === "seq") {
+      const idx = typeof step === "string" && step !== "" ? Number(step) : step;
+      node = typeof idx === "number" && Number.isInteger(idx) && idx >= 0 ? node.items[idx] : void 0;
+    } else return void 0;
+  }
+  return node;
+};
+
+// src/yaml-source.ts
+var fastView = (node) => ({
+  kind: node.kind === "scalar" ? "other" : node.kind,
+  keys: node.kind === "map" ? node.keys : [],
+  items: node.kind === "seq" ? node.items.map(fastView) : [],
+  toJSON: () => fastToJS(node)
+});
+var parseYamlSource = (text, file) => {
+  const root = parseFast(text);
+  if (root === void 0) return yamlDocumentSource(text, file);
+  let full;
+  return {
+    file,
+    get doc() {
+      return (full ??= yamlDocumentSource(text, file)).doc;
+    },
+    lineOf: (path6) => {
+      for (let depth = path6.length; depth >= 0; depth--) {
+        const node = fastGetIn(root, path6.slice(0, depth));
+        if (node !== void 0) return node.line;
+      }
+      return 1;
+    },
+    syntaxErrors: [],
+    toJS: () => fastToJS(root),
+    at: (path6) => {
+      const node = fastGetIn(root, path6);
+      return node === void 0 ? void 0 : fastView(node);
+    }
+  };
 };
 
 // src/catalog/pattern-syntax.ts
@@ -41450,7 +41781,7 @@ var parseCatalog = (text, file = "environments/keyfleet.yaml") => {
   const problem = (path6, message) => {
     problems.push({ line: src.lineOf(path6), message });
   };
-  const root = src.doc.toJS();
+  const root = src.toJS();
   if (!isRecord(root)) return { catalog: void 0, problems: [{ line: 1, message: "the catalog must be a mapping with `version`, `environments` and `providers`" }] };
   for (const key of Object.keys(root)) {
     if (!["version", "environments", "providers", "custom"].includes(key)) problem([key], `unknown top-level key "${key}" (expected version, environments, providers, custom)`);
@@ -41469,17 +41800,16 @@ var parseCatalog = (text, file = "environments/keyfleet.yaml") => {
   };
   const sections = [["providers", false], ["custom", true]];
   for (const [section, custom] of sections) {
-    const node = src.doc.get(section, true);
+    const node = src.at([section]);
     if (node === void 0) {
       if (!custom) problem([], "`providers` is missing");
       continue;
     }
-    if (!(0, import_yaml2.isMap)(node)) {
+    if (node.kind !== "map") {
       problem([section], `\`${section}\` must be a mapping`);
       continue;
     }
-    for (const pair of node.items) {
-      const key = String(pair.key?.value ?? pair.key);
+    for (const key of node.keys) {
       const path6 = [section, key];
       const spec = readSpec(key, root[section][key], custom, path6, problem, environments);
       if (!spec) continue;
@@ -41658,6 +41988,10 @@ var BUILTIN_PROBE_ORIGINS = /* @__PURE__ */ new Map([
   ["fireworks", "https://api.fireworks.ai"],
   ["deepinfra", "https://api.deepinfra.com"]
 ]);
+var PROVIDER_REGIONAL_ORIGINS = /* @__PURE__ */ new Map([
+  ["openai", ["us", "eu", "au", "in", "jp", "ae"].map((r) => `https://${r}.api.openai.com`)]
+]);
+var isProviderOrigin = (service, origin) => origin === BUILTIN_PROBE_ORIGINS.get(service) || (PROVIDER_REGIONAL_ORIGINS.get(service) ?? []).includes(origin);
 var catalogOriginProblem = (service, baseUrl, builtin, allowed) => {
   let origin;
   try {
@@ -41728,11 +42062,11 @@ var tokensOf = (body) => {
   return found;
 };
 var classify = (httpStatus, body, retryAfterMs) => {
-  const tokens = tokensOf(body);
-  const shown = tokens.length > 0 ? ` ${tokens.join(" ")}` : "";
+  const tokens2 = tokensOf(body);
+  const shown = tokens2.length > 0 ? ` ${tokens2.join(" ")}` : "";
   const detail = `HTTP ${httpStatus}${shown}`;
-  const quota = tokens.some((t) => QUOTA_TOKENS.has(t)) || QUOTA_PHRASES.test(body);
-  const rejected = tokens.some((t) => INVALID_TOKENS.has(t)) || INVALID_PHRASES.test(body);
+  const quota = tokens2.some((t) => QUOTA_TOKENS.has(t)) || QUOTA_PHRASES.test(body);
+  const rejected = tokens2.some((t) => INVALID_TOKENS.has(t)) || INVALID_PHRASES.test(body);
   if (httpStatus >= 200 && httpStatus < 300) return { status: "valid", detail, retryable: false };
   if (httpStatus === 402) return { status: "limited", detail: `${detail} (payment required)`, retryable: false };
   if (httpStatus === 429) {
@@ -41947,9 +42281,6 @@ var probeKey = async (spec, value, options = {}) => {
 };
 
 // src/probe/regional.ts
-var PROVIDER_REGIONAL_ORIGINS = /* @__PURE__ */ new Map([
-  ["openai", ["us", "eu", "au", "in", "jp", "ae"].map((r) => `https://${r}.api.openai.com`)]
-]);
 var originOf = (url) => {
   try {
     return new URL(url).origin;
@@ -41963,7 +42294,7 @@ var regionalTarget = (spec, region, urls, allowed) => {
   const origin = originOf(url);
   const fallback = originOf(spec.probe.baseUrl) ?? spec.probe.baseUrl;
   if (origin === void 0) return { baseUrl: void 0, note: `; region ${region}'s endpoint is not a URL, so it was not probed (probed at ${fallback})` };
-  const known = origin === BUILTIN_PROBE_ORIGINS.get(spec.service) || (PROVIDER_REGIONAL_ORIGINS.get(spec.service) ?? []).includes(origin);
+  const known = isProviderOrigin(spec.service, origin);
   if (known || allowed.includes(origin)) return { baseUrl: origin, note: ` (region ${region} endpoint ${origin})` };
   return {
     baseUrl: void 0,
@@ -42715,13 +43046,13 @@ var readMetadata = (block, file) => {
   };
 };
 var tokenize = (path6) => {
-  const tokens = [];
+  const tokens2 = [];
   const re = /__map_|__list_/g;
   let last = 0;
   let state = "normal";
   const finish = (end) => {
     const text = path6.slice(last + (state === "map" ? 6 : state === "list" ? 7 : 0), end);
-    tokens.push(state === "list" ? { list: /^[+-]?[0-9]+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : 0 } : { map: text });
+    tokens2.push(state === "list" ? { list: /^[+-]?[0-9]+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : 0 } : { map: text });
     last = end;
   };
   for (let m = re.exec(path6); m; m = re.exec(path6)) {
@@ -42729,7 +43060,7 @@ var tokenize = (path6) => {
     state = m[0] === "__map_" ? "map" : "list";
   }
   finish(path6.length);
-  return tokens;
+  return tokens2;
 };
 var convert = (node, file) => {
   const kinds = [node.value !== void 0, (node.subkeys?.size ?? 0) > 0, (node.indices?.size ?? 0) > 0].filter(Boolean).length;
@@ -42940,10 +43271,208 @@ var parseJson = (text, file) => {
 // src/sops/native/store-yaml.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 
+// src/sops/native/yaml-breaks.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+var SPECIAL = /[\u0085\u2028\u2029]/;
+var SPECIALS = /[\u0085\u2028\u2029]/g;
+var LINE_TAB = /(?:^|[\n\r\u0085\u2028\u2029]) *\t/;
+var isSpecial = (c3) => c3 === "" || c3 === "\u2028" || c3 === "\u2029";
+var isBreak = (c3) => c3 === "\n" || c3 === "\r" || isSpecial(c3);
+var find = (text) => {
+  const found = { blocks: [], quoted: [], plain: [], lineTabs: [] };
+  const visit = (t, flow = false) => {
+    if (typeof t !== "object" || t === null) return;
+    if (Array.isArray(t)) {
+      t.forEach((x) => visit(x, flow));
+      return;
+    }
+    const tok = t;
+    const tab = tok.type === "space" && tok.offset !== void 0 && !flow ? (tok.source ?? "").indexOf("	") : -1;
+    if (tab !== -1) {
+      const at = tok.offset + tab;
+      if (/^ *$/.test(text.slice(Math.max(text.lastIndexOf("\n", at - 1), text.lastIndexOf("\r", at - 1)) + 1, at))) found.lineTabs.push(at);
+    }
+    if (tok.type === "block-scalar" && tok.offset !== void 0) found.blocks.push({ offset: tok.offset, indent: tok.indent ?? 0 });
+    if ((tok.type === "single-quoted-scalar" || tok.type === "double-quoted-scalar") && tok.offset !== void 0) {
+      found.quoted.push([tok.offset, tok.offset + (tok.source ?? "").length]);
+    }
+    if (tok.type === "scalar" && tok.offset !== void 0) found.plain.push([tok.offset, tok.offset + (tok.source ?? "").length]);
+    for (const field of [tok.start, tok.props, tok.key, tok.sep, tok.value, tok.items, tok.end]) visit(field, flow || tok.type === "flow-collection");
+  };
+  for (const token of new import_yaml2.Parser().parse(text)) visit(token);
+  found.blocks.sort((a2, b) => a2.offset - b.offset);
+  return found;
+};
+var scanBlock = (text, at, parentIndent, fail6) => {
+  let i2 = at;
+  const literal = text[i2] === "|";
+  i2++;
+  let chomping = 0;
+  let increment2 = 0;
+  const chomp = () => {
+    if (text[i2] === "+" || text[i2] === "-") {
+      chomping = text[i2] === "+" ? 1 : -1;
+      i2++;
+    }
+  };
+  const digit = () => {
+    if (text[i2] === void 0 || !/[0-9]/.test(text[i2])) return;
+    if (text[i2] === "0") fail6("a block scalar with indentation indicator 0");
+    increment2 = Number(text[i2]);
+    i2++;
+  };
+  if (text[i2] === "+" || text[i2] === "-") {
+    chomp();
+    digit();
+  } else {
+    digit();
+    chomp();
+  }
+  const tail = i2;
+  while (text[i2] === " " || text[i2] === "	") i2++;
+  if (text[i2] === "#") while (i2 < text.length && !isBreak(text[i2])) i2++;
+  const comment = text.slice(tail, i2);
+  if (i2 < text.length && !isBreak(text[i2])) fail6("a block scalar header followed by text");
+  let column = 0;
+  let lineStart = i2;
+  const readLine2 = () => {
+    const c3 = text[i2];
+    if (!isBreak(c3)) return "";
+    i2 += c3 === "\r" && text[i2 + 1] === "\n" ? 2 : 1;
+    column = 0;
+    lineStart = i2;
+    return c3 === "\u2028" || c3 === "\u2029" ? c3 : "\n";
+  };
+  readLine2();
+  let indent = increment2 > 0 ? parentIndent >= 0 ? parentIndent + increment2 : increment2 : 0;
+  const breaks = () => {
+    let out = "";
+    let max = 0;
+    for (; ; ) {
+      while ((indent === 0 || column < indent) && text[i2] === " ") {
+        i2++;
+        column++;
+      }
+      if (column > max) max = column;
+      if ((indent === 0 || column < indent) && text[i2] === "	") fail6("a tab character where a block scalar's indentation space is expected");
+      if (!isBreak(text[i2])) break;
+      out += readLine2();
+    }
+    if (indent === 0) indent = Math.max(max, parentIndent + 1, 1);
+    return out;
+  };
+  let value = "";
+  let leadingBreak = "";
+  let trailingBreaks = breaks();
+  let leadingBlank = false;
+  while (column === indent && i2 < text.length) {
+    const trailingBlank = text[i2] === " " || text[i2] === "	";
+    if (!literal && !leadingBlank && !trailingBlank && leadingBreak === "\n") {
+      if (trailingBreaks === "") value += " ";
+    } else {
+      value += leadingBreak;
+    }
+    value += trailingBreaks;
+    leadingBlank = trailingBlank;
+    const start = i2;
+    while (i2 < text.length && !isBreak(text[i2])) i2++;
+    value += text.slice(start, i2);
+    column += i2 - start;
+    leadingBreak = readLine2();
+    trailingBreaks = breaks();
+  }
+  if (chomping !== -1) value += leadingBreak;
+  if (chomping === 1) value += trailingBreaks;
+  return { value, comment, end: i2 >= text.length ? text.length : lineStart };
+};
+var closingQuote = (text, at) => {
+  const q = text[at];
+  for (let i2 = at + 1; i2 < text.length; i2++) {
+    const c3 = text[i2];
+    if (q === "'" && c3 === "'") {
+      if (text[i2 + 1] !== "'") return i2 + 1;
+      i2++;
+    } else if (q === '"' && c3 === "\\") i2++;
+    else if (q === '"' && c3 === '"') return i2 + 1;
+  }
+  return -1;
+};
+var MAX_ROUNDS = 64;
+var tokens = (text, file) => {
+  let n2 = text.replace(SPECIALS, "\n");
+  for (let round = 0; ; round++) {
+    const found = find(n2);
+    const cut = found.quoted.find(([a2, z]) => {
+      const end2 = closingQuote(text, a2);
+      return end2 !== z && end2 !== -1 && SPECIAL.test(text.slice(a2, end2));
+    });
+    if (cut === void 0) return found;
+    if (round === MAX_ROUNDS) throw nativeError("NATIVE_MALFORMED", file, `more than ${MAX_ROUNDS} quoted scalars ending in a NEL/U+2028/U+2029 line break; use --engine sops`);
+    const end = closingQuote(text, cut[0]);
+    n2 = n2.slice(0, cut[0]) + text.slice(cut[0], end).replace(SPECIALS, " ") + n2.slice(end);
+  }
+};
+var cursor = (ranges) => {
+  const sorted = [...ranges].sort((x, y) => x[0] - y[0]);
+  let k = 0;
+  return (p) => {
+    while (k < sorted.length && sorted[k][1] <= p) k++;
+    return k < sorted.length && sorted[k][0] <= p;
+  };
+};
+var hex = (c3, width) => c3.toString(16).toUpperCase().padStart(width, "0");
+var doubleQuote = (value) => {
+  let out = '"';
+  for (const ch of value) {
+    const c3 = ch.codePointAt(0);
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (c3 < 32 || c3 >= 127 && c3 <= 159 || c3 >= 8232 && c3 <= 8233 || c3 === 65279 || c3 >= 55296 && c3 <= 57343 || c3 >= 65534 && c3 <= 65535) out += c3 <= 255 ? `\\x${hex(c3, 2)}` : `\\u${hex(c3, 4)}`;
+    else out += ch;
+  }
+  return `${out}"`;
+};
+var withLibyamlBreaks = (text, file) => {
+  const specials = SPECIAL.test(text);
+  if (!specials && !LINE_TAB.test(text)) return text;
+  const lineOf = (pos) => text.slice(0, pos).split("\n").length;
+  const found = tokens(text, file);
+  const edits = [];
+  for (const b of found.blocks) {
+    if (b.offset < (edits[edits.length - 1]?.to ?? 0)) continue;
+    const block = scanBlock(text, b.offset, b.indent, (message) => {
+      throw nativeError("NATIVE_MALFORMED", file, `invalid YAML (${message})`, lineOf(b.offset));
+    });
+    const region = text.slice(b.offset, block.end);
+    if (!SPECIAL.test(region)) continue;
+    const feeds = Math.max((region.match(/\r\n|\r|\n/g) ?? []).length, isBreak(region[region.length - 1]) ? 1 : 0);
+    const comment = block.comment.startsWith("#") ? ` ${block.comment}` : block.comment;
+    edits.push({ from: b.offset, to: block.end, text: `${doubleQuote(block.value)}${comment}${"\n".repeat(feeds)}` });
+  }
+  const tab = found.lineTabs.find((p) => !edits.some((e) => p >= e.from && p < e.to));
+  if (tab !== void 0) throw nativeError("NATIVE_MALFORMED", file, "invalid YAML (a tab in the indentation before a token; sops' YAML parser refuses it)", lineOf(tab));
+  if (!specials) return text;
+  const [inBlock, inQuoted, inPlain] = [cursor(edits.map((e) => [e.from, e.to])), cursor(found.quoted), cursor(found.plain)];
+  for (const m of text.matchAll(SPECIALS)) {
+    const p = m.index;
+    if (inBlock(p) || inQuoted(p)) continue;
+    if (inPlain(p)) throw nativeError("NATIVE_MALFORMED", file, "NEL, U+2028 or U+2029 in a plain scalar (a line break to sops' YAML parser, text to ours); quote the value", lineOf(p));
+    edits.push({ from: p, to: p + 1, text: "\n" });
+  }
+  edits.sort((x, y) => x.from - y.from);
+  let out = "";
+  let at = 0;
+  for (const e of edits) {
+    out += text.slice(at, e.from) + e.text;
+    at = e.to;
+  }
+  return out + text.slice(at);
+};
+
 // src/sops/native/yaml-flow.ts
 var BREAKS = /* @__PURE__ */ new Set(["\r", "\n", "", "\u2028", "\u2029"]);
 var isBlank = (c3) => c3 === " " || c3 === "	";
-var isBreak = (c3) => c3 !== void 0 && BREAKS.has(c3);
+var isBreak2 = (c3) => c3 !== void 0 && BREAKS.has(c3);
 var hasUnicodeBreak = (source) => /[\u0085\u2028\u2029]/.test(source);
 var SIMPLE = { "0": "\0", a: "\x07", b: "\b", t: "	", "	": "	", n: "\n", v: "\v", f: "\f", r: "\r", e: "\x1B", " ": " ", '"': '"', "/": "/", "\\": "\\", N: "", _: " ", L: "\u2028", P: "\u2029" };
 var HEX = { x: 2, u: 4, U: 8 };
@@ -42963,14 +43492,16 @@ var libyamlFlowScalar = (source) => {
     return c3 === "\r" || c3 === "\n" || c3 === "" ? "\n" : c3;
   };
   while (i2 < chars.length) {
+    const marker = chars.slice(i2, i2 + 3).join("");
+    if (isBreak2(chars[i2 - 1]) && (marker === "---" || marker === "...") && (i2 + 3 >= chars.length || isBlank(chars[i2 + 3]) || isBreak2(chars[i2 + 3]))) return null;
     let leadingBlanks = false;
-    while (i2 < chars.length && !isBlank(chars[i2]) && !isBreak(chars[i2])) {
+    while (i2 < chars.length && !isBlank(chars[i2]) && !isBreak2(chars[i2])) {
       const c3 = chars[i2];
       if (quote === "'" && c3 === "'") {
         if (chars[i2 + 1] !== "'") return void 0;
         out += "'";
         i2 += 2;
-      } else if (quote === '"' && c3 === "\\" && isBreak(chars[i2 + 1])) {
+      } else if (quote === '"' && c3 === "\\" && isBreak2(chars[i2 + 1])) {
         i2++;
         readLine2();
         leadingBlanks = true;
@@ -42984,9 +43515,9 @@ var libyamlFlowScalar = (source) => {
           continue;
         }
         const width = HEX[e];
-        const hex = width === void 0 ? "" : chars.slice(i2 + 2, i2 + 2 + width).join("");
-        if (width === void 0 || !/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width) return void 0;
-        const code18 = Number.parseInt(hex, 16);
+        const hex2 = width === void 0 ? "" : chars.slice(i2 + 2, i2 + 2 + width).join("");
+        if (width === void 0 || !/^[0-9a-fA-F]+$/.test(hex2) || hex2.length !== width) return void 0;
+        const code18 = Number.parseInt(hex2, 16);
         if (code18 >= 55296 && code18 <= 57343 || code18 > 1114111) return void 0;
         out += String.fromCodePoint(code18);
         i2 += 2 + width;
@@ -43000,7 +43531,7 @@ var libyamlFlowScalar = (source) => {
     let whitespaces = "";
     let leadingBreak = "";
     let trailingBreaks = "";
-    while (i2 < chars.length && (isBlank(chars[i2]) || isBreak(chars[i2]))) {
+    while (i2 < chars.length && (isBlank(chars[i2]) || isBreak2(chars[i2]))) {
       if (isBlank(chars[i2])) {
         if (!leadingBlanks) whitespaces += chars[i2];
         i2++;
@@ -43064,7 +43595,7 @@ var parseIntBase0 = (text) => {
   return sign !== "-" && value <= UINT64_MAX ? UNSUPPORTED_UINT : void 0;
 };
 var YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
-var resolvePlain = (text) => {
+var resolvePlain2 = (text) => {
   const first = text[0];
   const hint = first === void 0 ? "N" : first === "+" || first === "-" ? "S" : first >= "0" && first <= "9" ? "D" : "yYnNtTfFoO~".includes(first) ? "M" : first === "." ? "." : "";
   if (hint === "") return { type: "str", value: text };
@@ -43091,6 +43622,7 @@ var resolvePlain = (text) => {
 
 // src/sops/native/store-yaml.ts
 var STR_TAG = "tag:yaml.org,2002:str";
+var NOT_ALLOWED = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
 var blankComments = [];
 var comments = (text, line, inline = false) => text ? text.split("\n").filter((l) => l !== "").map((raw, i2) => {
   const l = raw === " " ? blankComments.shift() ?? raw : raw;
@@ -43114,6 +43646,11 @@ var Converter = class {
   inlineAfter(node) {
     const end = node?.range?.[1];
     if (end === void 0) return false;
+    if ((0, import_yaml3.isScalar)(node) && (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED")) {
+      const start = node.range?.[0] ?? end;
+      const nl2 = this.source.indexOf("\n", start);
+      return /^[|>][-+0-9]*[ \t]+#/.test(this.source.slice(start, nl2 === -1 ? void 0 : nl2));
+    }
     const nl = this.source.indexOf("\n", end);
     return /^[ \t]+#/.test(this.source.slice(end, nl === -1 ? void 0 : nl));
   }
@@ -43130,10 +43667,12 @@ var Converter = class {
     const quoted = node.type !== void 0 && node.type !== "PLAIN";
     if ((node.type === "QUOTE_SINGLE" || node.type === "QUOTE_DOUBLE") && node.range) {
       const source = this.source.slice(node.range[0], node.range[1]);
-      if (hasUnicodeBreak(source)) text = libyamlFlowScalar(source) ?? text;
+      const folded = hasUnicodeBreak(source) ? libyamlFlowScalar(source) : void 0;
+      if (folded === null) this.fail("invalid YAML (a document indicator after a NEL/U+2028/U+2029 line break in a quoted scalar)", node);
+      text = folded ?? text;
     }
     if (quoted || node.tag === STR_TAG || node.tag === "tag:yaml.org,2002:binary") return { type: "str", value: text };
-    const resolved = resolvePlain(node.source ?? text);
+    const resolved = resolvePlain2(node.source ?? text);
     if (resolved === UNSUPPORTED_UINT) this.fail("an integer above the int64 range; sops cannot hash it", node);
     return resolved;
   }
@@ -43183,7 +43722,7 @@ var weakVersion = (block, doc) => {
   if (typeof block !== "object" || block === null) return block;
   const node = doc.getIn(["sops", "version"], true);
   if (!(0, import_yaml3.isScalar)(node) || node.type !== void 0 && node.type !== "PLAIN" || node.tag !== void 0) return block;
-  const typed = resolvePlain(String(node.source ?? node.value ?? ""));
+  const typed = resolvePlain2(String(node.source ?? node.value ?? ""));
   const text = typed === UNSUPPORTED_UINT ? String(node.source) : typed.type === "int" ? typed.value.toString() : typed.type === "float" ? formatFloatF(typed.value) : typed.type === "bool" ? typed.value ? "1" : "0" : typed.type === "null" ? "" : typed.type === "time" ? "\0time" : typed.value;
   return { ...block, version: text };
 };
@@ -43194,7 +43733,10 @@ var metadataJs = (doc, file, line) => {
     throw nativeError("NATIVE_MALFORMED", file, `invalid YAML (${cause instanceof ReferenceError ? "an alias without its anchor" : "unreadable aliases"})`, line);
   }
 };
-var parseYaml = (text, file) => {
+var parseYaml = (source, file) => {
+  const bad = NOT_ALLOWED.exec(source);
+  if (bad) throw nativeError("NATIVE_MALFORMED", file, "invalid YAML (control characters are not allowed: yaml.v3 refuses the file)", source.slice(0, bad.index).split("\n").length);
+  const text = withLibyamlBreaks(source, file);
   const lines = new import_yaml3.LineCounter();
   blankComments = [...new import_yaml3.Lexer().lex(text)].filter((t) => t === "#" || t === "# ").map((t) => t.slice(1));
   const parsed = (0, import_yaml3.parseAllDocuments)(text, { schema: "failsafe", lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
@@ -43559,6 +44101,32 @@ var assertRecipient = (value, where2) => {
 };
 var shortRecipient = (value) => value.length > 20 ? `${value.slice(0, value.startsWith("age1pq1") ? 11 : 8)}…${value.slice(-6)}` : value;
 
+// src/render/generation.ts
+import { createHash as createHash3 } from "node:crypto";
+var DOMAIN = "keyfleet/generation/v1\n";
+var valueDigest = (value) => createHash3("sha256").update(value, "utf8").digest("hex");
+var generationId = (entries, digest = valueDigest) => {
+  const sorted = [...entries].sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0);
+  let text = DOMAIN;
+  for (const [name, value] of sorted) text += `${name}
+${digest(value)}
+`;
+  return createHash3("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+};
+var GENERATION_ENTRY = ".keyfleet-generation";
+var WEIGHT_MEMBER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+var MAX_WEIGHTS = 256;
+var WEIGHTS_INPUT = ".keyfleet-weights";
+var weightsText = (weights) => JSON.stringify(Object.fromEntries(Object.entries(weights).sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0)));
+var generationInputs = (entries, weights) => {
+  const out = [...entries];
+  if (weights !== void 0 && Object.keys(weights).length > 0) out.push([WEIGHTS_INPUT, weightsText(weights)]);
+  return out;
+};
+var generationEntry = (env, agent, generation, weights) => weights !== void 0 && Object.keys(weights).length > 0 ? `${JSON.stringify({ environment: env, agent, generation, weights: JSON.parse(weightsText(weights)) })}
+` : `${JSON.stringify({ environment: env, agent, generation })}
+`;
+
 // src/render/codes.ts
 var DEPLOYMENT_CODES = {
   KF300: { severity: "error", title: "deployment.yaml is not valid YAML" },
@@ -43673,7 +44241,7 @@ var parseDeployment = (text, file, catalog) => {
   };
   for (const e of src.syntaxErrors) findings.push(deploymentFinding("KF300", file, e.line, `YAML syntax: ${e.message}`));
   if (findings.length > 0) return { deployment: void 0, findings };
-  const root = src.doc.toJS({ maxAliasCount: 100 });
+  const root = src.toJS({ maxAliasCount: 100 });
   if (!isRecord4(root)) {
     report("KF301", [], "deployment.yaml must be a mapping with `environment` and `agents` (see docs/deployment.md)");
     return { deployment: void 0, findings };
@@ -43854,7 +44422,13 @@ var readWeights2 = (raw, at, label3, keys, fail6, index2) => {
       fail6("KF320", where2, `agent ${label3}: the weight of ${resolved.name} must be a positive number (e.g. 3 for three times the share of a weight-1 member)`);
     } else if (out[resolved.name] !== void 0) {
       fail6("KF320", where2, `agent ${label3}: ${resolved.name} is weighted twice (through an alias)`);
+    } else if (!WEIGHT_MEMBER.test(resolved.name)) {
+      fail6("KF320", where2, `agent ${label3}: ${resolved.name.slice(0, 60)}… is longer than 128 characters, which the loader cannot take weights for; shorten the name or remove the weight`);
     } else out[resolved.name] = weight;
+  }
+  if (Object.keys(out).length > MAX_WEIGHTS) {
+    fail6("KF320", at, `agent ${label3}: ${Object.keys(out).length} weights, more than the ${MAX_WEIGHTS} the loader takes; weight only the members whose quota differs`);
+    return void 0;
   }
   return Object.keys(out).length === 0 ? void 0 : out;
 };
@@ -43976,7 +44550,7 @@ var checkDemoRecipients = (root, envs) => {
 };
 
 // src/validate/proposal-replays.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { readFileSync as readFileSync7 } from "node:fs";
 import { join as join5 } from "node:path";
 
@@ -44364,7 +44938,7 @@ var ciphertextDigest = (bytes) => {
   const text = Buffer.from(bytes).toString("latin1");
   const body = ARMOR.exec(text)?.[1];
   const binary = body === void 0 ? Buffer.from(bytes) : Buffer.from(body.replace(/\s+/g, ""), "base64");
-  return createHash3("sha256").update(binary).digest("hex");
+  return createHash4("sha256").update(binary).digest("hex");
 };
 var checkProposalReplays = async (root, env) => {
   const { proposals } = listProposalDir(root, env);
@@ -44483,7 +45057,7 @@ import { readFile } from "node:fs/promises";
 import { join as join6, resolve } from "node:path";
 
 // src/validate/scan-rules.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 var AGE_IDENTITY_RULE = "age-identity";
 var GENERIC_TOKEN_RULE = "generic-token";
 var K8S_SECRET_RULE = "k8s-secret";
@@ -44510,7 +45084,7 @@ var PUBLISHED_DEMO_IDENTITIES = /* @__PURE__ */ new Set([
   "7de1f34cf039d38aab6f8feb577a880026265142524e6fa910926d634680518e"
   // flux-yaml-age-pq (PQ)
 ]);
-var identityFingerprint = (identity3) => createHash4("sha256").update(identity3).digest("hex");
+var identityFingerprint = (identity3) => createHash5("sha256").update(identity3).digest("hex");
 var ageIdentities = (line) => {
   const found = [];
   for (const m of line.matchAll(AGE_IDENTITY)) {
@@ -44679,7 +45253,7 @@ var isAgeFile = (bytes) => {
 };
 var isBinary = (bytes) => bytes.subarray(0, 8e3).includes(0);
 var scanForPlaintextKeys = async (options) => {
-  const { root, scope } = options;
+  const { root, scope: scope2 } = options;
   const scanner = createScanner(options.catalog ?? builtinCatalog);
   let files;
   let read2;
@@ -44690,13 +45264,13 @@ var scanForPlaintextKeys = async (options) => {
       return void 0;
     }
   };
-  switch (scope.kind) {
+  switch (scope2.kind) {
     case "all":
       files = await trackedFiles(root);
       read2 = fromDisk;
       break;
     case "files":
-      files = scope.files;
+      files = scope2.files;
       read2 = async (path6) => {
         try {
           return await readFile(resolve(root, path6));
@@ -44710,8 +45284,8 @@ var scanForPlaintextKeys = async (options) => {
       read2 = (path6) => showFile(root, "", path6);
       break;
     case "changed": {
-      files = await changedFiles(root, scope.base, scope.head);
-      const head = scope.head;
+      files = await changedFiles(root, scope2.base, scope2.head);
+      const head = scope2.head;
       read2 = head === void 0 ? fromDisk : (path6) => showFile(root, head, path6);
       break;
     }
@@ -44739,9 +45313,6 @@ var readDotenvLines = (text) => {
   return out;
 };
 
-// src/validate/sops-config.ts
-var import_yaml5 = __toESM(require_dist(), 1);
-
 // src/validate/path-rule.ts
 var SHAPE = /^\^((?:[A-Za-z0-9_\-/]|\\\.)+)\[\^\/\]\+\$$/;
 var directoryRule = (source) => {
@@ -44764,15 +45335,15 @@ var parseSopsConfig = (text, file = ".sops.yaml") => {
   const src = parseYamlSource(text, file);
   const findings = src.syntaxErrors.map((e) => finding("KF122", file, e.line, `YAML syntax: ${e.message}`));
   if (findings.length > 0) return { config: { file, rules: [] }, findings };
-  const rulesNode = src.doc.get("creation_rules", true);
-  if (!(0, import_yaml5.isSeq)(rulesNode)) {
+  const rulesNode = src.at(["creation_rules"]);
+  if (rulesNode?.kind !== "seq") {
     findings.push(finding("KF122", file, src.lineOf(["creation_rules"]), "`creation_rules` must be a list of rules with `path_regex` and `age`"));
     return { config: { file, rules: [] }, findings };
   }
   const rules = [];
   rulesNode.items.forEach((node, i2) => {
     const line = src.lineOf(["creation_rules", i2]);
-    if (!(0, import_yaml5.isMap)(node)) {
+    if (node.kind !== "map") {
       findings.push(finding("KF122", file, line, `creation rule ${i2 + 1} must be a mapping`));
       return;
     }
@@ -44910,8 +45481,15 @@ var catalogOriginFindings = (catalog, allowed) => catalog.secrets.flatMap((spec)
   const problem = spec.probe ? catalogOriginProblem(spec.service, spec.probe.baseUrl, BUILTIN_PROBE_ORIGINS.get(spec.service), allowed) : void 0;
   return problem ? [finding("KF124", CATALOG_PATH2, void 0, `${problem} (see docs/catalog.md#probe-origins)`)] : [];
 });
+var isProviderOriginUrl = (service, url) => {
+  try {
+    return isProviderOrigin(service, new URL(url).origin);
+  } catch {
+    return false;
+  }
+};
 var regionOriginFindings = (deployment, allowed) => (deployment.regions ?? []).flatMap((region) => Object.entries(region.baseUrls).flatMap(([service, url]) => {
-  const problem = catalogOriginProblem(service, url, BUILTIN_PROBE_ORIGINS.get(service), allowed);
+  const problem = isProviderOriginUrl(service, url) ? void 0 : catalogOriginProblem(service, url, BUILTIN_PROBE_ORIGINS.get(service), allowed);
   return problem ? [finding("KF124", deployment.file, void 0, `region ${region.name}: ${problem.replace("the probe of", "the base URL of")} (see docs/deployment.md#regions)`)] : [];
 }));
 var readRepoCatalog = (root) => {
@@ -45081,30 +45659,6 @@ var open3 = async (ciphertext, identities) => {
 };
 var looksLikeArmorBytes = (data) => Buffer.from(data.subarray(0, 64)).toString("latin1").trimStart().startsWith(ARMOR_BEGIN3);
 
-// src/render/generation.ts
-import { createHash as createHash5 } from "node:crypto";
-var DOMAIN = "keyfleet/generation/v1\n";
-var valueDigest = (value) => createHash5("sha256").update(value, "utf8").digest("hex");
-var generationId = (entries, digest = valueDigest) => {
-  const sorted = [...entries].sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0);
-  let text = DOMAIN;
-  for (const [name, value] of sorted) text += `${name}
-${digest(value)}
-`;
-  return createHash5("sha256").update(text, "utf8").digest("hex").slice(0, 16);
-};
-var GENERATION_ENTRY = ".keyfleet-generation";
-var WEIGHTS_INPUT = ".keyfleet-weights";
-var weightsText = (weights) => JSON.stringify(Object.fromEntries(Object.entries(weights).sort(([a2], [b]) => a2 < b ? -1 : a2 > b ? 1 : 0)));
-var generationInputs = (entries, weights) => {
-  const out = [...entries];
-  if (weights !== void 0 && Object.keys(weights).length > 0) out.push([WEIGHTS_INPUT, weightsText(weights)]);
-  return out;
-};
-var generationEntry = (env, agent, generation, weights) => weights !== void 0 && Object.keys(weights).length > 0 ? `${JSON.stringify({ environment: env, agent, generation, weights: JSON.parse(weightsText(weights)) })}
-` : `${JSON.stringify({ environment: env, agent, generation })}
-`;
-
 // src/render/bundle.ts
 var BUNDLE_FORMAT = "bundle/v1";
 var bundlePath = (agent) => `bundles/${agent}.keys.age`;
@@ -45272,7 +45826,7 @@ var registryMarkdown = (registry) => {
 `;
 };
 
-// ../main/node_modules/is-plain-object/dist/is-plain-object.mjs
+// node_modules/is-plain-object/dist/is-plain-object.mjs
 function isObject2(o2) {
   return Object.prototype.toString.call(o2) === "[object Object]";
 }
@@ -45289,7 +45843,7 @@ function isPlainObject2(o2) {
   return true;
 }
 
-// ../main/node_modules/@kubernetes-models/validate/dist/formats.mjs
+// node_modules/@kubernetes-models/validate/dist/formats.mjs
 var import_formats = __toESM(require_formats(), 1);
 var import_formats2 = __toESM(require_formats2(), 1);
 var import_is_cidr = __toESM(require_is_cidr(), 1);
@@ -45322,18 +45876,18 @@ var formats = {
   }
 };
 
-// ../main/node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
+// node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
 var import_validation_error = __toESM(require_validation_error(), 1);
 
-// ../main/node_modules/@kubernetes-models/validate/dist/utils.mjs
+// node_modules/@kubernetes-models/validate/dist/utils.mjs
 function exportDefault(mod5) {
   return mod5.default ?? mod5;
 }
 
-// ../main/node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
+// node_modules/@kubernetes-models/validate/dist/runtime/validation_error.mjs
 var validation_error_default = exportDefault(import_validation_error.default);
 
-// ../main/node_modules/@kubernetes-models/validate/dist/validate.mjs
+// node_modules/@kubernetes-models/validate/dist/validate.mjs
 var import_ajv_i18n = __toESM(require_localize(), 1);
 function generateErrorMessage(errors) {
   import_ajv_i18n.default.en(errors);
@@ -45348,7 +45902,7 @@ function runValidateFunc(fn, data) {
   }
 }
 
-// ../main/node_modules/@kubernetes-models/base/dist/model.mjs
+// node_modules/@kubernetes-models/base/dist/model.mjs
 function setDefinedProps(src, dst) {
   for (const key of Object.keys(src)) {
     if (src[key] !== void 0) {
@@ -45391,7 +45945,7 @@ function setValidateFunc(ctor, fn) {
   };
 }
 
-// ../main/node_modules/@kubernetes-models/base/dist/meta.mjs
+// node_modules/@kubernetes-models/base/dist/meta.mjs
 function isNonNullObject(value) {
   return typeof value === "object" && value != null;
 }
@@ -45401,7 +45955,7 @@ function createTypeMetaGuard(meta) {
   };
 }
 
-// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1Time.mjs
+// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1Time.mjs
 var validate = function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if ("string" == typeof data) {
@@ -45417,7 +45971,7 @@ var validate = function validate21(data, { instancePath = "", parentData, parent
 };
 var formats0 = formats["date-time"];
 
-// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1FieldsV1.mjs
+// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1FieldsV1.mjs
 var validate2 = function validate212(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (!(data && "object" == typeof data && !Array.isArray(data))) {
@@ -45427,7 +45981,7 @@ var validate2 = function validate212(data, { instancePath = "", parentData, pare
   return validate212.errors = vErrors, 0 === errors;
 };
 
-// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ManagedFieldsEntry.mjs
+// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ManagedFieldsEntry.mjs
 var validate3 = function validate22(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.apiVersion || validate213(data.apiVersion, { instancePath: instancePath + "/apiVersion", parentData: data, parentDataProperty: "apiVersion", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.fieldsType || validate213(data.fieldsType, { instancePath: instancePath + "/fieldsType", parentData: data, parentDataProperty: "fieldsType", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.fieldsV1 || validate25(data.fieldsV1, { instancePath: instancePath + "/fieldsV1", parentData: data, parentDataProperty: "fieldsV1", rootData }) || (errors = (vErrors = null === vErrors ? validate25.errors : vErrors.concat(validate25.errors)).length), void 0 === data.manager || validate213(data.manager, { instancePath: instancePath + "/manager", parentData: data, parentDataProperty: "manager", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.operation || validate213(data.operation, { instancePath: instancePath + "/operation", parentData: data, parentDataProperty: "operation", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.subresource || validate213(data.subresource, { instancePath: instancePath + "/subresource", parentData: data, parentDataProperty: "subresource", rootData }) || (errors = (vErrors = null === vErrors ? validate213.errors : vErrors.concat(validate213.errors)).length), void 0 === data.time || validate32(data.time, { instancePath: instancePath + "/time", parentData: data, parentDataProperty: "time", rootData }) || (errors = (vErrors = null === vErrors ? validate32.errors : vErrors.concat(validate32.errors)).length);
@@ -45454,7 +46008,7 @@ function validate32(data, { instancePath = "", parentData, parentDataProperty, r
   return null === data || validate(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate.errors : vErrors.concat(validate.errors)).length), validate32.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1OwnerReference.mjs
+// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1OwnerReference.mjs
 var validate4 = function validate23(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45498,7 +46052,7 @@ function validate214(data, { instancePath = "", parentData, parentDataProperty, 
   return validate214.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta.mjs
+// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1ObjectMeta.mjs
 var validate5 = function validate29(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.annotations || validate26(data.annotations, { instancePath: instancePath + "/annotations", parentData: data, parentDataProperty: "annotations", rootData }) || (errors = (vErrors = null === vErrors ? validate26.errors : vErrors.concat(validate26.errors)).length), void 0 === data.creationTimestamp || validate215(data.creationTimestamp, { instancePath: instancePath + "/creationTimestamp", parentData: data, parentDataProperty: "creationTimestamp", rootData }) || (errors = (vErrors = null === vErrors ? validate215.errors : vErrors.concat(validate215.errors)).length), void 0 === data.deletionGracePeriodSeconds || validate252(data.deletionGracePeriodSeconds, { instancePath: instancePath + "/deletionGracePeriodSeconds", parentData: data, parentDataProperty: "deletionGracePeriodSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate252.errors : vErrors.concat(validate252.errors)).length), void 0 === data.deletionTimestamp || validate215(data.deletionTimestamp, { instancePath: instancePath + "/deletionTimestamp", parentData: data, parentDataProperty: "deletionTimestamp", rootData }) || (errors = (vErrors = null === vErrors ? validate215.errors : vErrors.concat(validate215.errors)).length), void 0 === data.finalizers || validate34(data.finalizers, { instancePath: instancePath + "/finalizers", parentData: data, parentDataProperty: "finalizers", rootData }) || (errors = (vErrors = null === vErrors ? validate34.errors : vErrors.concat(validate34.errors)).length), void 0 === data.generateName || validate28(data.generateName, { instancePath: instancePath + "/generateName", parentData: data, parentDataProperty: "generateName", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.generation || validate252(data.generation, { instancePath: instancePath + "/generation", parentData: data, parentDataProperty: "generation", rootData }) || (errors = (vErrors = null === vErrors ? validate252.errors : vErrors.concat(validate252.errors)).length), void 0 === data.labels || validate26(data.labels, { instancePath: instancePath + "/labels", parentData: data, parentDataProperty: "labels", rootData }) || (errors = (vErrors = null === vErrors ? validate26.errors : vErrors.concat(validate26.errors)).length), void 0 === data.managedFields || validate40(data.managedFields, { instancePath: instancePath + "/managedFields", parentData: data, parentDataProperty: "managedFields", rootData }) || (errors = (vErrors = null === vErrors ? validate40.errors : vErrors.concat(validate40.errors)).length), void 0 === data.name || validate28(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.namespace || validate28(data.namespace, { instancePath: instancePath + "/namespace", parentData: data, parentDataProperty: "namespace", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.ownerReferences || validate48(data.ownerReferences, { instancePath: instancePath + "/ownerReferences", parentData: data, parentDataProperty: "ownerReferences", rootData }) || (errors = (vErrors = null === vErrors ? validate48.errors : vErrors.concat(validate48.errors)).length), void 0 === data.resourceVersion || validate28(data.resourceVersion, { instancePath: instancePath + "/resourceVersion", parentData: data, parentDataProperty: "resourceVersion", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.selfLink || validate28(data.selfLink, { instancePath: instancePath + "/selfLink", parentData: data, parentDataProperty: "selfLink", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length), void 0 === data.uid || validate28(data.uid, { instancePath: instancePath + "/uid", parentData: data, parentDataProperty: "uid", rootData }) || (errors = (vErrors = null === vErrors ? validate28.errors : vErrors.concat(validate28.errors)).length);
@@ -45595,7 +46149,7 @@ function validate48(data, { instancePath = "", parentData, parentDataProperty, r
   return validate48.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Secret.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Secret.mjs
 var validate6 = function validate216(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45701,7 +46255,7 @@ function validate402(data, { instancePath = "", parentData, parentDataProperty, 
   return validate402.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/v1/Secret.mjs
+// node_modules/kubernetes-models/v1/Secret.mjs
 var Secret = class _Secret extends Model {
   constructor(data) {
     super(), this.setDefinedProps({ apiVersion: _Secret.apiVersion, kind: _Secret.kind, ...data });
@@ -45709,7 +46263,7 @@ var Secret = class _Secret extends Model {
 };
 Secret.apiVersion = "v1", Secret.kind = "Secret", Secret.is = createTypeMetaGuard(Secret), setValidateFunc(Secret, validate6);
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorRequirement.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorRequirement.mjs
 var validate7 = function validate224(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45762,7 +46316,7 @@ function validate262(data, { instancePath = "", parentData, parentDataProperty, 
   return validate262.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorTerm.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelectorTerm.mjs
 var validate8 = function validate263(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.matchExpressions || validate218(data.matchExpressions, { instancePath: instancePath + "/matchExpressions", parentData: data, parentDataProperty: "matchExpressions", rootData }) || (errors = (vErrors = null === vErrors ? validate218.errors : vErrors.concat(validate218.errors)).length), void 0 === data.matchFields || validate218(data.matchFields, { instancePath: instancePath + "/matchFields", parentData: data, parentDataProperty: "matchFields", rootData }) || (errors = (vErrors = null === vErrors ? validate218.errors : vErrors.concat(validate218.errors)).length);
@@ -45789,7 +46343,7 @@ function validate218(data, { instancePath = "", parentData, parentDataProperty, 
   return validate218.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PreferredSchedulingTerm.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PreferredSchedulingTerm.mjs
 var validate9 = function validate219(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45826,7 +46380,7 @@ function validate264(data, { instancePath = "", parentData, parentDataProperty, 
   return validate264.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelector.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeSelector.mjs
 var validate10 = function validate2110(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45857,7 +46411,7 @@ function validate227(data, { instancePath = "", parentData, parentDataProperty, 
   return validate227.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeAffinity.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NodeAffinity.mjs
 var validate11 = function validate2111(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.preferredDuringSchedulingIgnoredDuringExecution || validate228(data.preferredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/preferredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "preferredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate228.errors : vErrors.concat(validate228.errors)).length), void 0 === data.requiredDuringSchedulingIgnoredDuringExecution || validate283(data.requiredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/requiredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "requiredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate283.errors : vErrors.concat(validate283.errors)).length);
@@ -45888,7 +46442,7 @@ function validate283(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate10(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate10.errors : vErrors.concat(validate10.errors)).length), validate283.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelectorRequirement.mjs
+// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelectorRequirement.mjs
 var validate12 = function validate229(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -45928,7 +46482,7 @@ function validate254(data, { instancePath = "", parentData, parentDataProperty, 
   return validate254.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelector.mjs
+// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApisMetaV1LabelSelector.mjs
 var validate13 = function validate2113(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.matchExpressions || validate2210(data.matchExpressions, { instancePath: instancePath + "/matchExpressions", parentData: data, parentDataProperty: "matchExpressions", rootData }) || (errors = (vErrors = null === vErrors ? validate2210.errors : vErrors.concat(validate2210.errors)).length), void 0 === data.matchLabels || validate284(data.matchLabels, { instancePath: instancePath + "/matchLabels", parentData: data, parentDataProperty: "matchLabels", rootData }) || (errors = (vErrors = null === vErrors ? validate284.errors : vErrors.concat(validate284.errors)).length);
@@ -45972,7 +46526,7 @@ function validate284(data, { instancePath = "", parentData, parentDataProperty, 
   return validate284.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinityTerm.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinityTerm.mjs
 var validate14 = function validate27(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46012,7 +46566,7 @@ function validate2114(data, { instancePath = "", parentData, parentDataProperty,
   return validate2114.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WeightedPodAffinityTerm.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WeightedPodAffinityTerm.mjs
 var validate15 = function validate2115(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46049,7 +46603,7 @@ function validate265(data, { instancePath = "", parentData, parentDataProperty, 
   return validate265.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinity.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAffinity.mjs
 var validate16 = function validate2116(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.preferredDuringSchedulingIgnoredDuringExecution || validate2213(data.preferredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/preferredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "preferredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate2213.errors : vErrors.concat(validate2213.errors)).length), void 0 === data.requiredDuringSchedulingIgnoredDuringExecution || validate285(data.requiredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/requiredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "requiredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate285.errors : vErrors.concat(validate285.errors)).length);
@@ -46092,7 +46646,7 @@ function validate285(data, { instancePath = "", parentData, parentDataProperty, 
   return validate285.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAntiAffinity.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodAntiAffinity.mjs
 var validate17 = function validate2117(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.preferredDuringSchedulingIgnoredDuringExecution || validate2214(data.preferredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/preferredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "preferredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate2214.errors : vErrors.concat(validate2214.errors)).length), void 0 === data.requiredDuringSchedulingIgnoredDuringExecution || validate286(data.requiredDuringSchedulingIgnoredDuringExecution, { instancePath: instancePath + "/requiredDuringSchedulingIgnoredDuringExecution", parentData: data, parentDataProperty: "requiredDuringSchedulingIgnoredDuringExecution", rootData }) || (errors = (vErrors = null === vErrors ? validate286.errors : vErrors.concat(validate286.errors)).length);
@@ -46135,7 +46689,7 @@ function validate286(data, { instancePath = "", parentData, parentDataProperty, 
   return validate286.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Affinity.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Affinity.mjs
 var validate18 = function validate2118(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.nodeAffinity || validate2215(data.nodeAffinity, { instancePath: instancePath + "/nodeAffinity", parentData: data, parentDataProperty: "nodeAffinity", rootData }) || (errors = (vErrors = null === vErrors ? validate2215.errors : vErrors.concat(validate2215.errors)).length), void 0 === data.podAffinity || validate266(data.podAffinity, { instancePath: instancePath + "/podAffinity", parentData: data, parentDataProperty: "podAffinity", rootData }) || (errors = (vErrors = null === vErrors ? validate266.errors : vErrors.concat(validate266.errors)).length), void 0 === data.podAntiAffinity || validate302(data.podAntiAffinity, { instancePath: instancePath + "/podAntiAffinity", parentData: data, parentDataProperty: "podAntiAffinity", rootData }) || (errors = (vErrors = null === vErrors ? validate302.errors : vErrors.concat(validate302.errors)).length);
@@ -46158,7 +46712,7 @@ function validate302(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate17(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate17.errors : vErrors.concat(validate17.errors)).length), validate302.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapKeySelector.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapKeySelector.mjs
 var validate19 = function validate2119(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46198,7 +46752,7 @@ function validate267(data, { instancePath = "", parentData, parentDataProperty, 
   return validate267.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ObjectFieldSelector.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ObjectFieldSelector.mjs
 var validate20 = function validate2120(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46230,7 +46784,7 @@ function validate246(data, { instancePath = "", parentData, parentDataProperty, 
   return validate246.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApiResourceQuantity.mjs
+// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgApiResourceQuantity.mjs
 var validate31 = function validate2121(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0, valid0 = false, passing0 = null;
   validate2218(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate2218.errors : vErrors.concat(validate2218.errors)).length);
@@ -46269,7 +46823,7 @@ function validate247(data, { instancePath = "", parentData, parentDataProperty, 
   return validate247.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceFieldSelector.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceFieldSelector.mjs
 var validate33 = function validate2122(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46305,7 +46859,7 @@ function validate287(data, { instancePath = "", parentData, parentDataProperty, 
   return validate287.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretKeySelector.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretKeySelector.mjs
 var validate35 = function validate2123(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46345,7 +46899,7 @@ function validate268(data, { instancePath = "", parentData, parentDataProperty, 
   return validate268.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVarSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVarSource.mjs
 var validate38 = function validate2124(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.configMapKeyRef || validate2221(data.configMapKeyRef, { instancePath: instancePath + "/configMapKeyRef", parentData: data, parentDataProperty: "configMapKeyRef", rootData }) || (errors = (vErrors = null === vErrors ? validate2221.errors : vErrors.concat(validate2221.errors)).length), void 0 === data.fieldRef || validate269(data.fieldRef, { instancePath: instancePath + "/fieldRef", parentData: data, parentDataProperty: "fieldRef", rootData }) || (errors = (vErrors = null === vErrors ? validate269.errors : vErrors.concat(validate269.errors)).length), void 0 === data.resourceFieldRef || validate303(data.resourceFieldRef, { instancePath: instancePath + "/resourceFieldRef", parentData: data, parentDataProperty: "resourceFieldRef", rootData }) || (errors = (vErrors = null === vErrors ? validate303.errors : vErrors.concat(validate303.errors)).length), void 0 === data.secretKeyRef || validate342(data.secretKeyRef, { instancePath: instancePath + "/secretKeyRef", parentData: data, parentDataProperty: "secretKeyRef", rootData }) || (errors = (vErrors = null === vErrors ? validate342.errors : vErrors.concat(validate342.errors)).length);
@@ -46372,7 +46926,7 @@ function validate342(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate35(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate35.errors : vErrors.concat(validate35.errors)).length), validate342.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVar.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvVar.mjs
 var validate39 = function validate2125(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46408,7 +46962,7 @@ function validate2610(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate38(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate38.errors : vErrors.concat(validate38.errors)).length), validate2610.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapEnvSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapEnvSource.mjs
 var validate42 = function validate2126(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2223(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2223.errors : vErrors.concat(validate2223.errors)).length), void 0 === data.optional || validate2411(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate2411.errors : vErrors.concat(validate2411.errors)).length);
@@ -46435,7 +46989,7 @@ function validate2411(data, { instancePath = "", parentData, parentDataProperty,
   return validate2411.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretEnvSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretEnvSource.mjs
 var validate43 = function validate2127(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2224(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2224.errors : vErrors.concat(validate2224.errors)).length), void 0 === data.optional || validate2412(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate2412.errors : vErrors.concat(validate2412.errors)).length);
@@ -46462,7 +47016,7 @@ function validate2412(data, { instancePath = "", parentData, parentDataProperty,
   return validate2412.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvFromSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EnvFromSource.mjs
 var validate44 = function validate2128(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.configMapRef || validate2225(data.configMapRef, { instancePath: instancePath + "/configMapRef", parentData: data, parentDataProperty: "configMapRef", rootData }) || (errors = (vErrors = null === vErrors ? validate2225.errors : vErrors.concat(validate2225.errors)).length), void 0 === data.prefix || validate2611(data.prefix, { instancePath: instancePath + "/prefix", parentData: data, parentDataProperty: "prefix", rootData }) || (errors = (vErrors = null === vErrors ? validate2611.errors : vErrors.concat(validate2611.errors)).length), void 0 === data.secretRef || validate288(data.secretRef, { instancePath: instancePath + "/secretRef", parentData: data, parentDataProperty: "secretRef", rootData }) || (errors = (vErrors = null === vErrors ? validate288.errors : vErrors.concat(validate288.errors)).length);
@@ -46489,7 +47043,7 @@ function validate288(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate43(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate43.errors : vErrors.concat(validate43.errors)).length), validate288.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ExecAction.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ExecAction.mjs
 var validate45 = function validate2129(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.command || validate2226(data.command, { instancePath: instancePath + "/command", parentData: data, parentDataProperty: "command", rootData }) || (errors = (vErrors = null === vErrors ? validate2226.errors : vErrors.concat(validate2226.errors)).length);
@@ -46520,7 +47074,7 @@ function validate2226(data, { instancePath = "", parentData, parentDataProperty,
   return validate2226.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPHeader.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPHeader.mjs
 var validate46 = function validate2227(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46548,7 +47102,7 @@ function validate2130(data, { instancePath = "", parentData, parentDataProperty,
   return validate2130.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgUtilIntstrIntOrString.mjs
+// node_modules/@kubernetes-models/apimachinery/_schemas/IoK8sApimachineryPkgUtilIntstrIntOrString.mjs
 var validate47 = function validate2131(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0, valid0 = false, passing0 = null;
   validate2228(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate2228.errors : vErrors.concat(validate2228.errors)).length);
@@ -46586,7 +47140,7 @@ function validate2413(data, { instancePath = "", parentData, parentDataProperty,
   return validate2413.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPGetAction.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HTTPGetAction.mjs
 var validate50 = function validate2229(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46643,7 +47197,7 @@ function validate352(data, { instancePath = "", parentData, parentDataProperty, 
   return validate352.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SleepAction.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SleepAction.mjs
 var validate51 = function validate2133(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46672,7 +47226,7 @@ function validate2230(data, { instancePath = "", parentData, parentDataProperty,
   return validate2230.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TCPSocketAction.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TCPSocketAction.mjs
 var validate52 = function validate2134(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46700,7 +47254,7 @@ function validate2415(data, { instancePath = "", parentData, parentDataProperty,
   return validate47(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate47.errors : vErrors.concat(validate47.errors)).length), validate2415.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LifecycleHandler.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LifecycleHandler.mjs
 var validate53 = function validate2135(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.exec || validate2232(data.exec, { instancePath: instancePath + "/exec", parentData: data, parentDataProperty: "exec", rootData }) || (errors = (vErrors = null === vErrors ? validate2232.errors : vErrors.concat(validate2232.errors)).length), void 0 === data.httpGet || validate2612(data.httpGet, { instancePath: instancePath + "/httpGet", parentData: data, parentDataProperty: "httpGet", rootData }) || (errors = (vErrors = null === vErrors ? validate2612.errors : vErrors.concat(validate2612.errors)).length), void 0 === data.sleep || validate304(data.sleep, { instancePath: instancePath + "/sleep", parentData: data, parentDataProperty: "sleep", rootData }) || (errors = (vErrors = null === vErrors ? validate304.errors : vErrors.concat(validate304.errors)).length), void 0 === data.tcpSocket || validate343(data.tcpSocket, { instancePath: instancePath + "/tcpSocket", parentData: data, parentDataProperty: "tcpSocket", rootData }) || (errors = (vErrors = null === vErrors ? validate343.errors : vErrors.concat(validate343.errors)).length);
@@ -46727,7 +47281,7 @@ function validate343(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate52(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate52.errors : vErrors.concat(validate52.errors)).length), validate343.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Lifecycle.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Lifecycle.mjs
 var validate54 = function validate2416(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.postStart || validate2136(data.postStart, { instancePath: instancePath + "/postStart", parentData: data, parentDataProperty: "postStart", rootData }) || (errors = (vErrors = null === vErrors ? validate2136.errors : vErrors.concat(validate2136.errors)).length), void 0 === data.preStop || validate2136(data.preStop, { instancePath: instancePath + "/preStop", parentData: data, parentDataProperty: "preStop", rootData }) || (errors = (vErrors = null === vErrors ? validate2136.errors : vErrors.concat(validate2136.errors)).length), void 0 === data.stopSignal || validate272(data.stopSignal, { instancePath: instancePath + "/stopSignal", parentData: data, parentDataProperty: "stopSignal", rootData }) || (errors = (vErrors = null === vErrors ? validate272.errors : vErrors.concat(validate272.errors)).length);
@@ -46755,7 +47309,7 @@ function validate272(data, { instancePath = "", parentData, parentDataProperty, 
   return validate272.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GRPCAction.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GRPCAction.mjs
 var validate55 = function validate2137(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46792,7 +47346,7 @@ function validate2417(data, { instancePath = "", parentData, parentDataProperty,
   return validate2417.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Probe.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Probe.mjs
 var validate56 = function validate2234(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.exec || validate238(data.exec, { instancePath: instancePath + "/exec", parentData: data, parentDataProperty: "exec", rootData }) || (errors = (vErrors = null === vErrors ? validate238.errors : vErrors.concat(validate238.errors)).length), void 0 === data.failureThreshold || validate2138(data.failureThreshold, { instancePath: instancePath + "/failureThreshold", parentData: data, parentDataProperty: "failureThreshold", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.grpc || validate289(data.grpc, { instancePath: instancePath + "/grpc", parentData: data, parentDataProperty: "grpc", rootData }) || (errors = (vErrors = null === vErrors ? validate289.errors : vErrors.concat(validate289.errors)).length), void 0 === data.httpGet || validate323(data.httpGet, { instancePath: instancePath + "/httpGet", parentData: data, parentDataProperty: "httpGet", rootData }) || (errors = (vErrors = null === vErrors ? validate323.errors : vErrors.concat(validate323.errors)).length), void 0 === data.initialDelaySeconds || validate2138(data.initialDelaySeconds, { instancePath: instancePath + "/initialDelaySeconds", parentData: data, parentDataProperty: "initialDelaySeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.periodSeconds || validate2138(data.periodSeconds, { instancePath: instancePath + "/periodSeconds", parentData: data, parentDataProperty: "periodSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.successThreshold || validate2138(data.successThreshold, { instancePath: instancePath + "/successThreshold", parentData: data, parentDataProperty: "successThreshold", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length), void 0 === data.tcpSocket || validate392(data.tcpSocket, { instancePath: instancePath + "/tcpSocket", parentData: data, parentDataProperty: "tcpSocket", rootData }) || (errors = (vErrors = null === vErrors ? validate392.errors : vErrors.concat(validate392.errors)).length), void 0 === data.terminationGracePeriodSeconds || validate432(data.terminationGracePeriodSeconds, { instancePath: instancePath + "/terminationGracePeriodSeconds", parentData: data, parentDataProperty: "terminationGracePeriodSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate432.errors : vErrors.concat(validate432.errors)).length), void 0 === data.timeoutSeconds || validate2138(data.timeoutSeconds, { instancePath: instancePath + "/timeoutSeconds", parentData: data, parentDataProperty: "timeoutSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2138.errors : vErrors.concat(validate2138.errors)).length);
@@ -46845,7 +47399,7 @@ function validate432(data, { instancePath = "", parentData, parentDataProperty, 
   return validate432.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerPort.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerPort.mjs
 var validate57 = function validate2235(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46907,7 +47461,7 @@ function validate295(data, { instancePath = "", parentData, parentDataProperty, 
   return validate295.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerResizePolicy.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ContainerResizePolicy.mjs
 var validate58 = function validate2236(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46935,7 +47489,7 @@ function validate2140(data, { instancePath = "", parentData, parentDataProperty,
   return validate2140.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceClaim.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceClaim.mjs
 var validate59 = function validate2141(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -46967,7 +47521,7 @@ function validate2418(data, { instancePath = "", parentData, parentDataProperty,
   return validate2418.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceRequirements.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ResourceRequirements.mjs
 var validate60 = function validate2614(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.claims || validate273(data.claims, { instancePath: instancePath + "/claims", parentData: data, parentDataProperty: "claims", rootData }) || (errors = (vErrors = null === vErrors ? validate273.errors : vErrors.concat(validate273.errors)).length), void 0 === data.limits || validate2142(data.limits, { instancePath: instancePath + "/limits", parentData: data, parentDataProperty: "limits", rootData }) || (errors = (vErrors = null === vErrors ? validate2142.errors : vErrors.concat(validate2142.errors)).length), void 0 === data.requests || validate2142(data.requests, { instancePath: instancePath + "/requests", parentData: data, parentDataProperty: "requests", rootData }) || (errors = (vErrors = null === vErrors ? validate2142.errors : vErrors.concat(validate2142.errors)).length);
@@ -47007,7 +47561,7 @@ function validate2142(data, { instancePath = "", parentData, parentDataProperty,
   return validate2142.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AppArmorProfile.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AppArmorProfile.mjs
 var validate61 = function validate2143(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47044,7 +47598,7 @@ function validate2419(data, { instancePath = "", parentData, parentDataProperty,
   return validate2419.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Capabilities.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Capabilities.mjs
 var validate62 = function validate2420(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.add || validate2144(data.add, { instancePath: instancePath + "/add", parentData: data, parentDataProperty: "add", rootData }) || (errors = (vErrors = null === vErrors ? validate2144.errors : vErrors.concat(validate2144.errors)).length), void 0 === data.drop || validate2144(data.drop, { instancePath: instancePath + "/drop", parentData: data, parentDataProperty: "drop", rootData }) || (errors = (vErrors = null === vErrors ? validate2144.errors : vErrors.concat(validate2144.errors)).length);
@@ -47075,7 +47629,7 @@ function validate2144(data, { instancePath = "", parentData, parentDataProperty,
   return validate2144.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SELinuxOptions.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SELinuxOptions.mjs
 var validate63 = function validate2241(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.level || validate2145(data.level, { instancePath: instancePath + "/level", parentData: data, parentDataProperty: "level", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length), void 0 === data.role || validate2145(data.role, { instancePath: instancePath + "/role", parentData: data, parentDataProperty: "role", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length), void 0 === data.type || validate2145(data.type, { instancePath: instancePath + "/type", parentData: data, parentDataProperty: "type", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length), void 0 === data.user || validate2145(data.user, { instancePath: instancePath + "/user", parentData: data, parentDataProperty: "user", rootData }) || (errors = (vErrors = null === vErrors ? validate2145.errors : vErrors.concat(validate2145.errors)).length);
@@ -47094,7 +47648,7 @@ function validate2145(data, { instancePath = "", parentData, parentDataProperty,
   return validate2145.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SeccompProfile.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SeccompProfile.mjs
 var validate64 = function validate2146(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47131,7 +47685,7 @@ function validate2421(data, { instancePath = "", parentData, parentDataProperty,
   return validate2421.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WindowsSecurityContextOptions.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1WindowsSecurityContextOptions.mjs
 var validate65 = function validate2243(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.gmsaCredentialSpec || validate2147(data.gmsaCredentialSpec, { instancePath: instancePath + "/gmsaCredentialSpec", parentData: data, parentDataProperty: "gmsaCredentialSpec", rootData }) || (errors = (vErrors = null === vErrors ? validate2147.errors : vErrors.concat(validate2147.errors)).length), void 0 === data.gmsaCredentialSpecName || validate2147(data.gmsaCredentialSpecName, { instancePath: instancePath + "/gmsaCredentialSpecName", parentData: data, parentDataProperty: "gmsaCredentialSpecName", rootData }) || (errors = (vErrors = null === vErrors ? validate2147.errors : vErrors.concat(validate2147.errors)).length), void 0 === data.hostProcess || validate256(data.hostProcess, { instancePath: instancePath + "/hostProcess", parentData: data, parentDataProperty: "hostProcess", rootData }) || (errors = (vErrors = null === vErrors ? validate256.errors : vErrors.concat(validate256.errors)).length), void 0 === data.runAsUserName || validate2147(data.runAsUserName, { instancePath: instancePath + "/runAsUserName", parentData: data, parentDataProperty: "runAsUserName", rootData }) || (errors = (vErrors = null === vErrors ? validate2147.errors : vErrors.concat(validate2147.errors)).length);
@@ -47158,7 +47712,7 @@ function validate256(data, { instancePath = "", parentData, parentDataProperty, 
   return validate256.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecurityContext.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecurityContext.mjs
 var validate66 = function validate2310(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.allowPrivilegeEscalation || validate2148(data.allowPrivilegeEscalation, { instancePath: instancePath + "/allowPrivilegeEscalation", parentData: data, parentDataProperty: "allowPrivilegeEscalation", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.appArmorProfile || validate257(data.appArmorProfile, { instancePath: instancePath + "/appArmorProfile", parentData: data, parentDataProperty: "appArmorProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate257.errors : vErrors.concat(validate257.errors)).length), void 0 === data.capabilities || validate296(data.capabilities, { instancePath: instancePath + "/capabilities", parentData: data, parentDataProperty: "capabilities", rootData }) || (errors = (vErrors = null === vErrors ? validate296.errors : vErrors.concat(validate296.errors)).length), void 0 === data.privileged || validate2148(data.privileged, { instancePath: instancePath + "/privileged", parentData: data, parentDataProperty: "privileged", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.procMount || validate344(data.procMount, { instancePath: instancePath + "/procMount", parentData: data, parentDataProperty: "procMount", rootData }) || (errors = (vErrors = null === vErrors ? validate344.errors : vErrors.concat(validate344.errors)).length), void 0 === data.readOnlyRootFilesystem || validate2148(data.readOnlyRootFilesystem, { instancePath: instancePath + "/readOnlyRootFilesystem", parentData: data, parentDataProperty: "readOnlyRootFilesystem", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.runAsGroup || validate2244(data.runAsGroup, { instancePath: instancePath + "/runAsGroup", parentData: data, parentDataProperty: "runAsGroup", rootData }) || (errors = (vErrors = null === vErrors ? validate2244.errors : vErrors.concat(validate2244.errors)).length), void 0 === data.runAsNonRoot || validate2148(data.runAsNonRoot, { instancePath: instancePath + "/runAsNonRoot", parentData: data, parentDataProperty: "runAsNonRoot", rootData }) || (errors = (vErrors = null === vErrors ? validate2148.errors : vErrors.concat(validate2148.errors)).length), void 0 === data.runAsUser || validate2244(data.runAsUser, { instancePath: instancePath + "/runAsUser", parentData: data, parentDataProperty: "runAsUser", rootData }) || (errors = (vErrors = null === vErrors ? validate2244.errors : vErrors.concat(validate2244.errors)).length), void 0 === data.seLinuxOptions || validate403(data.seLinuxOptions, { instancePath: instancePath + "/seLinuxOptions", parentData: data, parentDataProperty: "seLinuxOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate403.errors : vErrors.concat(validate403.errors)).length), void 0 === data.seccompProfile || validate442(data.seccompProfile, { instancePath: instancePath + "/seccompProfile", parentData: data, parentDataProperty: "seccompProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate442.errors : vErrors.concat(validate442.errors)).length), void 0 === data.windowsOptions || validate482(data.windowsOptions, { instancePath: instancePath + "/windowsOptions", parentData: data, parentDataProperty: "windowsOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate482.errors : vErrors.concat(validate482.errors)).length);
@@ -47223,7 +47777,7 @@ function validate482(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate65(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate65.errors : vErrors.concat(validate65.errors)).length), validate482.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeDevice.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeDevice.mjs
 var validate67 = function validate2245(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47251,7 +47805,7 @@ function validate2149(data, { instancePath = "", parentData, parentDataProperty,
   return validate2149.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeMount.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeMount.mjs
 var validate68 = function validate2311(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47308,7 +47862,7 @@ function validate2246(data, { instancePath = "", parentData, parentDataProperty,
   return validate2246.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Container.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Container.mjs
 var validate69 = function validate297(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47498,7 +48052,7 @@ function validate88(data, { instancePath = "", parentData, parentDataProperty, r
   return validate88.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfigOption.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfigOption.mjs
 var validate70 = function validate2248(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2152(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2152.errors : vErrors.concat(validate2152.errors)).length), void 0 === data.value || validate2152(data.value, { instancePath: instancePath + "/value", parentData: data, parentDataProperty: "value", rootData }) || (errors = (vErrors = null === vErrors ? validate2152.errors : vErrors.concat(validate2152.errors)).length);
@@ -47517,7 +48071,7 @@ function validate2152(data, { instancePath = "", parentData, parentDataProperty,
   return validate2152.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfig.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodDNSConfig.mjs
 var validate72 = function validate2423(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.nameservers || validate2153(data.nameservers, { instancePath: instancePath + "/nameservers", parentData: data, parentDataProperty: "nameservers", rootData }) || (errors = (vErrors = null === vErrors ? validate2153.errors : vErrors.concat(validate2153.errors)).length), void 0 === data.options || validate2615(data.options, { instancePath: instancePath + "/options", parentData: data, parentDataProperty: "options", rootData }) || (errors = (vErrors = null === vErrors ? validate2615.errors : vErrors.concat(validate2615.errors)).length), void 0 === data.searches || validate2153(data.searches, { instancePath: instancePath + "/searches", parentData: data, parentDataProperty: "searches", rootData }) || (errors = (vErrors = null === vErrors ? validate2153.errors : vErrors.concat(validate2153.errors)).length);
@@ -47564,7 +48118,7 @@ function validate2615(data, { instancePath = "", parentData, parentDataProperty,
   return validate2615.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralContainer.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralContainer.mjs
 var validate73 = function validate298(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47754,7 +48308,7 @@ function validate892(data, { instancePath = "", parentData, parentDataProperty, 
   return validate892.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostAlias.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostAlias.mjs
 var validate74 = function validate2251(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47790,7 +48344,7 @@ function validate2312(data, { instancePath = "", parentData, parentDataProperty,
   return validate2312.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LocalObjectReference.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1LocalObjectReference.mjs
 var validate75 = function validate2156(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.name || validate2252(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2252.errors : vErrors.concat(validate2252.errors)).length);
@@ -47809,7 +48363,7 @@ function validate2252(data, { instancePath = "", parentData, parentDataProperty,
   return validate2252.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodOS.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodOS.mjs
 var validate76 = function validate2157(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47833,7 +48387,7 @@ function validate2253(data, { instancePath = "", parentData, parentDataProperty,
   return validate2253.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodReadinessGate.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodReadinessGate.mjs
 var validate77 = function validate2158(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47857,7 +48411,7 @@ function validate2254(data, { instancePath = "", parentData, parentDataProperty,
   return validate2254.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodResourceClaim.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodResourceClaim.mjs
 var validate78 = function validate2255(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47889,7 +48443,7 @@ function validate2159(data, { instancePath = "", parentData, parentDataProperty,
   return validate2159.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSchedulingGate.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSchedulingGate.mjs
 var validate81 = function validate2160(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47913,7 +48467,7 @@ function validate2256(data, { instancePath = "", parentData, parentDataProperty,
   return validate2256.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Sysctl.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Sysctl.mjs
 var validate85 = function validate2257(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -47941,7 +48495,7 @@ function validate2161(data, { instancePath = "", parentData, parentDataProperty,
   return validate2161.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSecurityContext.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSecurityContext.mjs
 var validate86 = function validate2258(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.appArmorProfile || validate2314(data.appArmorProfile, { instancePath: instancePath + "/appArmorProfile", parentData: data, parentDataProperty: "appArmorProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate2314.errors : vErrors.concat(validate2314.errors)).length), void 0 === data.fsGroup || validate2162(data.fsGroup, { instancePath: instancePath + "/fsGroup", parentData: data, parentDataProperty: "fsGroup", rootData }) || (errors = (vErrors = null === vErrors ? validate2162.errors : vErrors.concat(validate2162.errors)).length), void 0 === data.fsGroupChangePolicy || validate2814(data.fsGroupChangePolicy, { instancePath: instancePath + "/fsGroupChangePolicy", parentData: data, parentDataProperty: "fsGroupChangePolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate2814.errors : vErrors.concat(validate2814.errors)).length), void 0 === data.runAsGroup || validate2162(data.runAsGroup, { instancePath: instancePath + "/runAsGroup", parentData: data, parentDataProperty: "runAsGroup", rootData }) || (errors = (vErrors = null === vErrors ? validate2162.errors : vErrors.concat(validate2162.errors)).length), void 0 === data.runAsNonRoot || validate313(data.runAsNonRoot, { instancePath: instancePath + "/runAsNonRoot", parentData: data, parentDataProperty: "runAsNonRoot", rootData }) || (errors = (vErrors = null === vErrors ? validate313.errors : vErrors.concat(validate313.errors)).length), void 0 === data.runAsUser || validate2162(data.runAsUser, { instancePath: instancePath + "/runAsUser", parentData: data, parentDataProperty: "runAsUser", rootData }) || (errors = (vErrors = null === vErrors ? validate2162.errors : vErrors.concat(validate2162.errors)).length), void 0 === data.seLinuxChangePolicy || validate345(data.seLinuxChangePolicy, { instancePath: instancePath + "/seLinuxChangePolicy", parentData: data, parentDataProperty: "seLinuxChangePolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate345.errors : vErrors.concat(validate345.errors)).length), void 0 === data.seLinuxOptions || validate362(data.seLinuxOptions, { instancePath: instancePath + "/seLinuxOptions", parentData: data, parentDataProperty: "seLinuxOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate362.errors : vErrors.concat(validate362.errors)).length), void 0 === data.seccompProfile || validate404(data.seccompProfile, { instancePath: instancePath + "/seccompProfile", parentData: data, parentDataProperty: "seccompProfile", rootData }) || (errors = (vErrors = null === vErrors ? validate404.errors : vErrors.concat(validate404.errors)).length), void 0 === data.supplementalGroups || validate443(data.supplementalGroups, { instancePath: instancePath + "/supplementalGroups", parentData: data, parentDataProperty: "supplementalGroups", rootData }) || (errors = (vErrors = null === vErrors ? validate443.errors : vErrors.concat(validate443.errors)).length), void 0 === data.supplementalGroupsPolicy || validate483(data.supplementalGroupsPolicy, { instancePath: instancePath + "/supplementalGroupsPolicy", parentData: data, parentDataProperty: "supplementalGroupsPolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate483.errors : vErrors.concat(validate483.errors)).length), void 0 === data.sysctls || validate502(data.sysctls, { instancePath: instancePath + "/sysctls", parentData: data, parentDataProperty: "sysctls", rootData }) || (errors = (vErrors = null === vErrors ? validate502.errors : vErrors.concat(validate502.errors)).length), void 0 === data.windowsOptions || validate562(data.windowsOptions, { instancePath: instancePath + "/windowsOptions", parentData: data, parentDataProperty: "windowsOptions", rootData }) || (errors = (vErrors = null === vErrors ? validate562.errors : vErrors.concat(validate562.errors)).length);
@@ -48063,7 +48617,7 @@ function validate562(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate65(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate65.errors : vErrors.concat(validate65.errors)).length), validate562.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Toleration.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Toleration.mjs
 var validate87 = function validate2259(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.effect || validate2315(data.effect, { instancePath: instancePath + "/effect", parentData: data, parentDataProperty: "effect", rootData }) || (errors = (vErrors = null === vErrors ? validate2315.errors : vErrors.concat(validate2315.errors)).length), void 0 === data.key || validate2163(data.key, { instancePath: instancePath + "/key", parentData: data, parentDataProperty: "key", rootData }) || (errors = (vErrors = null === vErrors ? validate2163.errors : vErrors.concat(validate2163.errors)).length), void 0 === data.operator || validate2616(data.operator, { instancePath: instancePath + "/operator", parentData: data, parentDataProperty: "operator", rootData }) || (errors = (vErrors = null === vErrors ? validate2616.errors : vErrors.concat(validate2616.errors)).length), void 0 === data.tolerationSeconds || validate2815(data.tolerationSeconds, { instancePath: instancePath + "/tolerationSeconds", parentData: data, parentDataProperty: "tolerationSeconds", rootData }) || (errors = (vErrors = null === vErrors ? validate2815.errors : vErrors.concat(validate2815.errors)).length), void 0 === data.value || validate2163(data.value, { instancePath: instancePath + "/value", parentData: data, parentDataProperty: "value", rootData }) || (errors = (vErrors = null === vErrors ? validate2163.errors : vErrors.concat(validate2163.errors)).length);
@@ -48121,7 +48675,7 @@ function validate2815(data, { instancePath = "", parentData, parentDataProperty,
   return validate2815.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TopologySpreadConstraint.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TopologySpreadConstraint.mjs
 var validate91 = function validate2316(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48220,7 +48774,7 @@ function validate384(data, { instancePath = "", parentData, parentDataProperty, 
   return validate384.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AWSElasticBlockStoreVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AWSElasticBlockStoreVolumeSource.mjs
 var validate92 = function validate2165(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48273,7 +48827,7 @@ function validate2817(data, { instancePath = "", parentData, parentDataProperty,
   return validate2817.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureDiskVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureDiskVolumeSource.mjs
 var validate93 = function validate2262(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48343,7 +48897,7 @@ function validate315(data, { instancePath = "", parentData, parentDataProperty, 
   return validate315.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureFileVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1AzureFileVolumeSource.mjs
 var validate94 = function validate2263(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48379,7 +48933,7 @@ function validate2167(data, { instancePath = "", parentData, parentDataProperty,
   return validate2167.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CephFSVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CephFSVolumeSource.mjs
 var validate95 = function validate2264(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48434,7 +48988,7 @@ function validate316(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate316.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CinderVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CinderVolumeSource.mjs
 var validate96 = function validate2169(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48478,7 +49032,7 @@ function validate305(data, { instancePath = "", parentData, parentDataProperty, 
   return validate305.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1KeyToPath.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1KeyToPath.mjs
 var validate97 = function validate2266(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48519,7 +49073,7 @@ function validate2429(data, { instancePath = "", parentData, parentDataProperty,
   return validate2429.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapVolumeSource.mjs
 var validate98 = function validate2171(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate2267(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate2267.errors : vErrors.concat(validate2267.errors)).length), void 0 === data.items || validate2430(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2430.errors : vErrors.concat(validate2430.errors)).length), void 0 === data.name || validate306(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate306.errors : vErrors.concat(validate306.errors)).length), void 0 === data.optional || validate326(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate326.errors : vErrors.concat(validate326.errors)).length);
@@ -48575,7 +49129,7 @@ function validate326(data, { instancePath = "", parentData, parentDataProperty, 
   return validate326.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CSIVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1CSIVolumeSource.mjs
 var validate99 = function validate2268(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48628,7 +49182,7 @@ function validate327(data, { instancePath = "", parentData, parentDataProperty, 
   return validate327.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeFile.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeFile.mjs
 var validate100 = function validate2173(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48673,7 +49227,7 @@ function validate308(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate33(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate33.errors : vErrors.concat(validate33.errors)).length), validate308.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIVolumeSource.mjs
 var validate101 = function validate2174(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate2270(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate2270.errors : vErrors.concat(validate2270.errors)).length), void 0 === data.items || validate2432(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2432.errors : vErrors.concat(validate2432.errors)).length);
@@ -48713,7 +49267,7 @@ function validate2432(data, { instancePath = "", parentData, parentDataProperty,
   return validate2432.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EmptyDirVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EmptyDirVolumeSource.mjs
 var validate102 = function validate2175(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.medium || validate2271(data.medium, { instancePath: instancePath + "/medium", parentData: data, parentDataProperty: "medium", rootData }) || (errors = (vErrors = null === vErrors ? validate2271.errors : vErrors.concat(validate2271.errors)).length), void 0 === data.sizeLimit || validate2433(data.sizeLimit, { instancePath: instancePath + "/sizeLimit", parentData: data, parentDataProperty: "sizeLimit", rootData }) || (errors = (vErrors = null === vErrors ? validate2433.errors : vErrors.concat(validate2433.errors)).length);
@@ -48736,7 +49290,7 @@ function validate2433(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate31(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate31.errors : vErrors.concat(validate31.errors)).length), validate2433.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedLocalObjectReference.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedLocalObjectReference.mjs
 var validate103 = function validate2272(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48772,7 +49326,7 @@ function validate2176(data, { instancePath = "", parentData, parentDataProperty,
   return validate2176.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedObjectReference.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1TypedObjectReference.mjs
 var validate104 = function validate2321(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48808,7 +49362,7 @@ function validate2177(data, { instancePath = "", parentData, parentDataProperty,
   return validate2177.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeResourceRequirements.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeResourceRequirements.mjs
 var validate105 = function validate2621(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.limits || validate2178(data.limits, { instancePath: instancePath + "/limits", parentData: data, parentDataProperty: "limits", rootData }) || (errors = (vErrors = null === vErrors ? validate2178.errors : vErrors.concat(validate2178.errors)).length), void 0 === data.requests || validate2178(data.requests, { instancePath: instancePath + "/requests", parentData: data, parentDataProperty: "requests", rootData }) || (errors = (vErrors = null === vErrors ? validate2178.errors : vErrors.concat(validate2178.errors)).length);
@@ -48832,7 +49386,7 @@ function validate2178(data, { instancePath = "", parentData, parentDataProperty,
   return validate2178.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimSpec.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimSpec.mjs
 var validate106 = function validate2275(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.accessModes || validate2322(data.accessModes, { instancePath: instancePath + "/accessModes", parentData: data, parentDataProperty: "accessModes", rootData }) || (errors = (vErrors = null === vErrors ? validate2322.errors : vErrors.concat(validate2322.errors)).length), void 0 === data.dataSource || validate278(data.dataSource, { instancePath: instancePath + "/dataSource", parentData: data, parentDataProperty: "dataSource", rootData }) || (errors = (vErrors = null === vErrors ? validate278.errors : vErrors.concat(validate278.errors)).length), void 0 === data.dataSourceRef || validate317(data.dataSourceRef, { instancePath: instancePath + "/dataSourceRef", parentData: data, parentDataProperty: "dataSourceRef", rootData }) || (errors = (vErrors = null === vErrors ? validate317.errors : vErrors.concat(validate317.errors)).length), void 0 === data.resources || validate353(data.resources, { instancePath: instancePath + "/resources", parentData: data, parentDataProperty: "resources", rootData }) || (errors = (vErrors = null === vErrors ? validate353.errors : vErrors.concat(validate353.errors)).length), void 0 === data.selector || validate395(data.selector, { instancePath: instancePath + "/selector", parentData: data, parentDataProperty: "selector", rootData }) || (errors = (vErrors = null === vErrors ? validate395.errors : vErrors.concat(validate395.errors)).length), void 0 === data.storageClassName || validate2179(data.storageClassName, { instancePath: instancePath + "/storageClassName", parentData: data, parentDataProperty: "storageClassName", rootData }) || (errors = (vErrors = null === vErrors ? validate2179.errors : vErrors.concat(validate2179.errors)).length), void 0 === data.volumeAttributesClassName || validate2179(data.volumeAttributesClassName, { instancePath: instancePath + "/volumeAttributesClassName", parentData: data, parentDataProperty: "volumeAttributesClassName", rootData }) || (errors = (vErrors = null === vErrors ? validate2179.errors : vErrors.concat(validate2179.errors)).length), void 0 === data.volumeMode || validate455(data.volumeMode, { instancePath: instancePath + "/volumeMode", parentData: data, parentDataProperty: "volumeMode", rootData }) || (errors = (vErrors = null === vErrors ? validate455.errors : vErrors.concat(validate455.errors)).length), void 0 === data.volumeName || validate2179(data.volumeName, { instancePath: instancePath + "/volumeName", parentData: data, parentDataProperty: "volumeName", rootData }) || (errors = (vErrors = null === vErrors ? validate2179.errors : vErrors.concat(validate2179.errors)).length);
@@ -48905,7 +49459,7 @@ function validate455(data, { instancePath = "", parentData, parentDataProperty, 
   return validate455.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimTemplate.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimTemplate.mjs
 var validate107 = function validate2180(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -48929,7 +49483,7 @@ function validate2622(data, { instancePath = "", parentData, parentDataProperty,
   return validate106(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate106.errors : vErrors.concat(validate106.errors)).length), validate2622.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1EphemeralVolumeSource.mjs
 var validate108 = function validate2181(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.volumeClaimTemplate || validate2277(data.volumeClaimTemplate, { instancePath: instancePath + "/volumeClaimTemplate", parentData: data, parentDataProperty: "volumeClaimTemplate", rootData }) || (errors = (vErrors = null === vErrors ? validate2277.errors : vErrors.concat(validate2277.errors)).length);
@@ -48944,7 +49498,7 @@ function validate2277(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate107(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate107.errors : vErrors.concat(validate107.errors)).length), validate2277.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FCVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FCVolumeSource.mjs
 var validate109 = function validate2435(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.fsType || validate2511(data.fsType, { instancePath: instancePath + "/fsType", parentData: data, parentDataProperty: "fsType", rootData }) || (errors = (vErrors = null === vErrors ? validate2511.errors : vErrors.concat(validate2511.errors)).length), void 0 === data.lun || validate279(data.lun, { instancePath: instancePath + "/lun", parentData: data, parentDataProperty: "lun", rootData }) || (errors = (vErrors = null === vErrors ? validate279.errors : vErrors.concat(validate279.errors)).length), void 0 === data.readOnly || validate2910(data.readOnly, { instancePath: instancePath + "/readOnly", parentData: data, parentDataProperty: "readOnly", rootData }) || (errors = (vErrors = null === vErrors ? validate2910.errors : vErrors.concat(validate2910.errors)).length), void 0 === data.targetWWNs || validate2182(data.targetWWNs, { instancePath: instancePath + "/targetWWNs", parentData: data, parentDataProperty: "targetWWNs", rootData }) || (errors = (vErrors = null === vErrors ? validate2182.errors : vErrors.concat(validate2182.errors)).length), void 0 === data.wwids || validate2182(data.wwids, { instancePath: instancePath + "/wwids", parentData: data, parentDataProperty: "wwids", rootData }) || (errors = (vErrors = null === vErrors ? validate2182.errors : vErrors.concat(validate2182.errors)).length);
@@ -49004,7 +49558,7 @@ function validate2182(data, { instancePath = "", parentData, parentDataProperty,
   return validate2182.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlexVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlexVolumeSource.mjs
 var validate110 = function validate2279(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49057,7 +49611,7 @@ function validate318(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate318.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlockerVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1FlockerVolumeSource.mjs
 var validate111 = function validate2280(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.datasetName || validate2184(data.datasetName, { instancePath: instancePath + "/datasetName", parentData: data, parentDataProperty: "datasetName", rootData }) || (errors = (vErrors = null === vErrors ? validate2184.errors : vErrors.concat(validate2184.errors)).length), void 0 === data.datasetUUID || validate2184(data.datasetUUID, { instancePath: instancePath + "/datasetUUID", parentData: data, parentDataProperty: "datasetUUID", rootData }) || (errors = (vErrors = null === vErrors ? validate2184.errors : vErrors.concat(validate2184.errors)).length);
@@ -49076,7 +49630,7 @@ function validate2184(data, { instancePath = "", parentData, parentDataProperty,
   return validate2184.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GCEPersistentDiskVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GCEPersistentDiskVolumeSource.mjs
 var validate112 = function validate2185(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49129,7 +49683,7 @@ function validate2820(data, { instancePath = "", parentData, parentDataProperty,
   return validate2820.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GitRepoVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GitRepoVolumeSource.mjs
 var validate113 = function validate2282(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49161,7 +49715,7 @@ function validate2438(data, { instancePath = "", parentData, parentDataProperty,
   return validate2438.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GlusterfsVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1GlusterfsVolumeSource.mjs
 var validate114 = function validate2283(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49197,7 +49751,7 @@ function validate2512(data, { instancePath = "", parentData, parentDataProperty,
   return validate2512.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostPathVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1HostPathVolumeSource.mjs
 var validate115 = function validate2188(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49234,7 +49788,7 @@ function validate2439(data, { instancePath = "", parentData, parentDataProperty,
   return validate2439.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ImageVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ImageVolumeSource.mjs
 var validate116 = function validate2189(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.pullPolicy || validate2285(data.pullPolicy, { instancePath: instancePath + "/pullPolicy", parentData: data, parentDataProperty: "pullPolicy", rootData }) || (errors = (vErrors = null === vErrors ? validate2285.errors : vErrors.concat(validate2285.errors)).length), void 0 === data.reference || validate2440(data.reference, { instancePath: instancePath + "/reference", parentData: data, parentDataProperty: "reference", rootData }) || (errors = (vErrors = null === vErrors ? validate2440.errors : vErrors.concat(validate2440.errors)).length);
@@ -49266,7 +49820,7 @@ function validate2440(data, { instancePath = "", parentData, parentDataProperty,
   return validate2440.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ISCSIVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ISCSIVolumeSource.mjs
 var validate117 = function validate2441(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49343,7 +49897,7 @@ function validate372(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate372.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NFSVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1NFSVolumeSource.mjs
 var validate118 = function validate2287(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49379,7 +49933,7 @@ function validate2442(data, { instancePath = "", parentData, parentDataProperty,
   return validate2442.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PersistentVolumeClaimVolumeSource.mjs
 var validate119 = function validate2192(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49411,7 +49965,7 @@ function validate2443(data, { instancePath = "", parentData, parentDataProperty,
   return validate2443.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PhotonPersistentDiskVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PhotonPersistentDiskVolumeSource.mjs
 var validate120 = function validate2193(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49443,7 +49997,7 @@ function validate2444(data, { instancePath = "", parentData, parentDataProperty,
   return validate2444.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PortworxVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PortworxVolumeSource.mjs
 var validate121 = function validate2194(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49483,7 +50037,7 @@ function validate2625(data, { instancePath = "", parentData, parentDataProperty,
   return validate2625.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ClusterTrustBundleProjection.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ClusterTrustBundleProjection.mjs
 var validate122 = function validate2291(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49527,7 +50081,7 @@ function validate309(data, { instancePath = "", parentData, parentDataProperty, 
   return validate309.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapProjection.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ConfigMapProjection.mjs
 var validate123 = function validate2196(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.items || validate2292(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2292.errors : vErrors.concat(validate2292.errors)).length), void 0 === data.name || validate2822(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2822.errors : vErrors.concat(validate2822.errors)).length), void 0 === data.optional || validate3010(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate3010.errors : vErrors.concat(validate3010.errors)).length);
@@ -49570,7 +50124,7 @@ function validate3010(data, { instancePath = "", parentData, parentDataProperty,
   return validate3010.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIProjection.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1DownwardAPIProjection.mjs
 var validate124 = function validate2197(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.items || validate2293(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2293.errors : vErrors.concat(validate2293.errors)).length);
@@ -49597,7 +50151,7 @@ function validate2293(data, { instancePath = "", parentData, parentDataProperty,
   return validate2293.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretProjection.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretProjection.mjs
 var validate125 = function validate2198(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.items || validate2294(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2294.errors : vErrors.concat(validate2294.errors)).length), void 0 === data.name || validate2823(data.name, { instancePath: instancePath + "/name", parentData: data, parentDataProperty: "name", rootData }) || (errors = (vErrors = null === vErrors ? validate2823.errors : vErrors.concat(validate2823.errors)).length), void 0 === data.optional || validate3011(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate3011.errors : vErrors.concat(validate3011.errors)).length);
@@ -49640,7 +50194,7 @@ function validate3011(data, { instancePath = "", parentData, parentDataProperty,
   return validate3011.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccountTokenProjection.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ServiceAccountTokenProjection.mjs
 var validate126 = function validate2199(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49685,7 +50239,7 @@ function validate2626(data, { instancePath = "", parentData, parentDataProperty,
   return validate2626.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeProjection.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VolumeProjection.mjs
 var validate127 = function validate21100(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.clusterTrustBundle || validate2296(data.clusterTrustBundle, { instancePath: instancePath + "/clusterTrustBundle", parentData: data, parentDataProperty: "clusterTrustBundle", rootData }) || (errors = (vErrors = null === vErrors ? validate2296.errors : vErrors.concat(validate2296.errors)).length), void 0 === data.configMap || validate2627(data.configMap, { instancePath: instancePath + "/configMap", parentData: data, parentDataProperty: "configMap", rootData }) || (errors = (vErrors = null === vErrors ? validate2627.errors : vErrors.concat(validate2627.errors)).length), void 0 === data.downwardAPI || validate3012(data.downwardAPI, { instancePath: instancePath + "/downwardAPI", parentData: data, parentDataProperty: "downwardAPI", rootData }) || (errors = (vErrors = null === vErrors ? validate3012.errors : vErrors.concat(validate3012.errors)).length), void 0 === data.secret || validate346(data.secret, { instancePath: instancePath + "/secret", parentData: data, parentDataProperty: "secret", rootData }) || (errors = (vErrors = null === vErrors ? validate346.errors : vErrors.concat(validate346.errors)).length), void 0 === data.serviceAccountToken || validate385(data.serviceAccountToken, { instancePath: instancePath + "/serviceAccountToken", parentData: data, parentDataProperty: "serviceAccountToken", rootData }) || (errors = (vErrors = null === vErrors ? validate385.errors : vErrors.concat(validate385.errors)).length);
@@ -49716,7 +50270,7 @@ function validate385(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate126(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate126.errors : vErrors.concat(validate126.errors)).length), validate385.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ProjectedVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ProjectedVolumeSource.mjs
 var validate128 = function validate21101(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate2297(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate2297.errors : vErrors.concat(validate2297.errors)).length), void 0 === data.sources || validate2447(data.sources, { instancePath: instancePath + "/sources", parentData: data, parentDataProperty: "sources", rootData }) || (errors = (vErrors = null === vErrors ? validate2447.errors : vErrors.concat(validate2447.errors)).length);
@@ -49756,7 +50310,7 @@ function validate2447(data, { instancePath = "", parentData, parentDataProperty,
   return validate2447.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1QuobyteVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1QuobyteVolumeSource.mjs
 var validate129 = function validate2328(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49800,7 +50354,7 @@ function validate2298(data, { instancePath = "", parentData, parentDataProperty,
   return validate2298.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1RBDVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1RBDVolumeSource.mjs
 var validate130 = function validate2329(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49859,7 +50413,7 @@ function validate336(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate336.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ScaleIOVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1ScaleIOVolumeSource.mjs
 var validate131 = function validate2448(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -49911,7 +50465,7 @@ function validate2912(data, { instancePath = "", parentData, parentDataProperty,
   return validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate2912.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1SecretVolumeSource.mjs
 var validate132 = function validate21105(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.defaultMode || validate22101(data.defaultMode, { instancePath: instancePath + "/defaultMode", parentData: data, parentDataProperty: "defaultMode", rootData }) || (errors = (vErrors = null === vErrors ? validate22101.errors : vErrors.concat(validate22101.errors)).length), void 0 === data.items || validate2449(data.items, { instancePath: instancePath + "/items", parentData: data, parentDataProperty: "items", rootData }) || (errors = (vErrors = null === vErrors ? validate2449.errors : vErrors.concat(validate2449.errors)).length), void 0 === data.optional || validate3013(data.optional, { instancePath: instancePath + "/optional", parentData: data, parentDataProperty: "optional", rootData }) || (errors = (vErrors = null === vErrors ? validate3013.errors : vErrors.concat(validate3013.errors)).length), void 0 === data.secretName || validate328(data.secretName, { instancePath: instancePath + "/secretName", parentData: data, parentDataProperty: "secretName", rootData }) || (errors = (vErrors = null === vErrors ? validate328.errors : vErrors.concat(validate328.errors)).length);
@@ -49967,7 +50521,7 @@ function validate328(data, { instancePath = "", parentData, parentDataProperty, 
   return validate328.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1StorageOSVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1StorageOSVolumeSource.mjs
 var validate133 = function validate22102(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.fsType || validate21106(data.fsType, { instancePath: instancePath + "/fsType", parentData: data, parentDataProperty: "fsType", rootData }) || (errors = (vErrors = null === vErrors ? validate21106.errors : vErrors.concat(validate21106.errors)).length), void 0 === data.readOnly || validate2450(data.readOnly, { instancePath: instancePath + "/readOnly", parentData: data, parentDataProperty: "readOnly", rootData }) || (errors = (vErrors = null === vErrors ? validate2450.errors : vErrors.concat(validate2450.errors)).length), void 0 === data.secretRef || validate2628(data.secretRef, { instancePath: instancePath + "/secretRef", parentData: data, parentDataProperty: "secretRef", rootData }) || (errors = (vErrors = null === vErrors ? validate2628.errors : vErrors.concat(validate2628.errors)).length), void 0 === data.volumeName || validate21106(data.volumeName, { instancePath: instancePath + "/volumeName", parentData: data, parentDataProperty: "volumeName", rootData }) || (errors = (vErrors = null === vErrors ? validate21106.errors : vErrors.concat(validate21106.errors)).length), void 0 === data.volumeNamespace || validate21106(data.volumeNamespace, { instancePath: instancePath + "/volumeNamespace", parentData: data, parentDataProperty: "volumeNamespace", rootData }) || (errors = (vErrors = null === vErrors ? validate21106.errors : vErrors.concat(validate21106.errors)).length);
@@ -49998,7 +50552,7 @@ function validate2628(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate75(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate75.errors : vErrors.concat(validate75.errors)).length), validate2628.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VsphereVirtualDiskVolumeSource.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1VsphereVirtualDiskVolumeSource.mjs
 var validate134 = function validate22103(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -50030,7 +50584,7 @@ function validate2629(data, { instancePath = "", parentData, parentDataProperty,
   return validate2629.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Volume.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1Volume.mjs
 var validate135 = function validate21108(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -50174,7 +50728,7 @@ function validate140(data, { instancePath = "", parentData, parentDataProperty, 
   return null === data || validate134(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate134.errors : vErrors.concat(validate134.errors)).length), validate140.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSpec.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodSpec.mjs
 var validate137 = function validate2711(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) {
@@ -50492,7 +51046,7 @@ function validate138(data, { instancePath = "", parentData, parentDataProperty, 
   return validate138.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodTemplateSpec.mjs
+// node_modules/kubernetes-models/_schemas/IoK8sApiCoreV1PodTemplateSpec.mjs
 var validate141 = function validate21110(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null, errors = 0;
   if (data && "object" == typeof data && !Array.isArray(data)) void 0 === data.metadata || validate22106(data.metadata, { instancePath: instancePath + "/metadata", parentData: data, parentDataProperty: "metadata", rootData }) || (errors = (vErrors = null === vErrors ? validate22106.errors : vErrors.concat(validate22106.errors)).length), void 0 === data.spec || validate2632(data.spec, { instancePath: instancePath + "/spec", parentData: data, parentDataProperty: "spec", rootData }) || (errors = (vErrors = null === vErrors ? validate2632.errors : vErrors.concat(validate2632.errors)).length);
@@ -50511,7 +51065,7 @@ function validate2632(data, { instancePath = "", parentData, parentDataProperty,
   return null === data || validate137(data, { instancePath, parentData, parentDataProperty, rootData }) || (errors = (vErrors = null === vErrors ? validate137.errors : vErrors.concat(validate137.errors)).length), validate2632.errors = vErrors, 0 === errors;
 }
 
-// ../main/node_modules/kubernetes-models/v1/PodTemplateSpec.mjs
+// node_modules/kubernetes-models/v1/PodTemplateSpec.mjs
 var PodTemplateSpec = class extends Model {
   constructor(data) {
     super(), this.setDefinedProps(data);
@@ -51303,10 +51857,22 @@ var decodePayload = (bytes, file, env, name) => {
 };
 
 // src/repo/atomic.ts
-import { closeSync, copyFileSync, fsyncSync, openSync, readdirSync as readdirSync5, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, fsyncSync, openSync, readdirSync as readdirSync5, readlinkSync, renameSync, rmSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
 import { basename, dirname as dirname3, join as join13 } from "node:path";
-import { randomBytes as randomBytes8 } from "node:crypto";
-var tempPathFor = (target) => join13(dirname3(target), `.${basename(target)}.kf-${process.pid}-${randomBytes8(6).toString("hex")}.tmp`);
+import { createHash as createHash6, randomBytes as randomBytes8 } from "node:crypto";
+var scopeMemo;
+var scope = () => {
+  if (scopeMemo !== void 0) return scopeMemo;
+  let ns = "";
+  try {
+    ns = readlinkSync("/proc/self/ns/pid");
+  } catch {
+  }
+  scopeMemo = createHash6("sha256").update(`${hostname()}\0${ns}`).digest("hex").slice(0, 8);
+  return scopeMemo;
+};
+var tempPathFor = (target) => join13(dirname3(target), `.${basename(target)}.kf-${scope()}-${process.pid}-${randomBytes8(6).toString("hex")}.tmp`);
 var alive = (pid) => {
   if (pid === process.pid) return true;
   try {
@@ -51328,14 +51894,22 @@ var removeStaleTemps = (target) => {
   const removed = [];
   for (const name of names) {
     if (!name.startsWith(prefix2)) continue;
-    const m = /^(\d{1,10})-[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix2.length));
-    if (!m || alive(Number(m[1]))) continue;
+    const m = /^([0-9a-f]{8})-(\d{1,10})-[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix2.length));
+    if (!m || m[1] !== scope() || alive(Number(m[2]))) continue;
     rmSync(join13(dir, name), { force: true });
     removed.push(name);
   }
   return removed;
 };
 var pending = /* @__PURE__ */ new Set();
+var renameOver = (temp, target) => {
+  try {
+    renameSync(temp, target);
+  } catch (error2) {
+    if (error2.code !== "ENOENT") throw error2;
+    throw new KeyfleetError("WRITE_TEMP_VANISHED", `${target} was not changed: the temp copy being written was removed by another process before it could replace the file; run the command again`, { cause: error2, file: target });
+  }
+};
 var writeNewFileSync = (path6, content, mode) => {
   const fd = openSync(path6, "wx", mode);
   try {
@@ -51353,7 +51927,7 @@ var writeFileAtomic = (target, content, mode = 384) => {
   pending.add(temp);
   try {
     writeNewFileSync(temp, content, mode);
-    renameSync(temp, target);
+    renameOver(temp, target);
   } catch (error2) {
     rmSync(temp, { force: true });
     throw error2;
@@ -51374,7 +51948,7 @@ var viaTemp = async (target, prepare, work) => {
   try {
     prepare(temp);
     const result = await work(temp);
-    renameSync(temp, target);
+    renameOver(temp, target);
     return result;
   } catch (error2) {
     if (isKeyfleetError(error2) && error2.message.includes(basename(temp))) {
@@ -51388,7 +51962,7 @@ var viaTemp = async (target, prepare, work) => {
 };
 
 // src/lifecycle/sops-rules.ts
-var import_yaml6 = __toESM(require_dist(), 1);
+var import_yaml5 = __toESM(require_dist(), 1);
 
 // src/lifecycle/fold.ts
 import { existsSync as existsSync8, readFileSync as readFileSync10, readdirSync as readdirSync7, rmdirSync, rmSync as rmSync3 } from "node:fs";
@@ -51731,7 +52305,7 @@ ${problems.map((p) => `  ${p}`).join("\n")}`);
 };
 
 // src/lifecycle/agent.ts
-var import_yaml7 = __toESM(require_dist(), 1);
+var import_yaml6 = __toESM(require_dist(), 1);
 
 // src/action/sops.ts
 import { accessSync, constants as constants7 } from "node:fs";
@@ -51844,13 +52418,13 @@ import { mkdirSync as mkdirSync3, readFileSync as readFileSync11 } from "node:fs
 import { join as join19 } from "node:path";
 
 // src/lifecycle/environments.ts
-var import_yaml8 = __toESM(require_dist(), 1);
+var import_yaml7 = __toESM(require_dist(), 1);
 
 // src/sign/sshsig.ts
-import { createHash as createHash7, sign as edSign, verify as edVerify } from "node:crypto";
+import { createHash as createHash8, sign as edSign, verify as edVerify } from "node:crypto";
 
 // src/sign/keys.ts
-import { createHash as createHash6, createPrivateKey as createPrivateKey2, createPublicKey as createPublicKey2, generateKeyPairSync, randomBytes as randomBytes9 } from "node:crypto";
+import { createHash as createHash7, createPrivateKey as createPrivateKey2, createPublicKey as createPublicKey2, generateKeyPairSync, randomBytes as randomBytes9 } from "node:crypto";
 
 // src/sign/wire.ts
 var u324 = (n2) => {
@@ -51935,7 +52509,7 @@ var publicFromRaw = (raw, comment) => {
   return { raw, comment, key: createPublicKey2({ key: { kty: "OKP", crv: "Ed25519", x: b64url(raw) }, format: "jwk" }) };
 };
 var publicKeyBlob = (key) => Buffer.concat([sshString(KEY_TYPE), sshString(key.raw)]);
-var fingerprint = (key) => `SHA256:${createHash6("sha256").update(publicKeyBlob(key)).digest("base64").replace(/=+$/, "")}`;
+var fingerprint = (key) => `SHA256:${createHash7("sha256").update(publicKeyBlob(key)).digest("base64").replace(/=+$/, "")}`;
 var parsePublicKeyBlob = (blob, comment = "") => {
   const r = new WireReader(blob, "the public key blob", "SIGN_KEY_INVALID");
   const type = r.text();
@@ -51987,7 +52561,7 @@ var BUNDLE_NAMESPACE = "keyfleet-bundle";
 var SIGNATURE_LABEL = "SSH SIGNATURE";
 var MAGIC = Buffer.from("SSHSIG", "latin1");
 var HASH = "sha512";
-var signedData = (namespace, message) => Buffer.concat([MAGIC, sshString(namespace), sshString(""), sshString(HASH), sshString(createHash7(HASH).update(message).digest())]);
+var signedData = (namespace, message) => Buffer.concat([MAGIC, sshString(namespace), sshString(""), sshString(HASH), sshString(createHash8(HASH).update(message).digest())]);
 var signMessage = (message, key, namespace) => {
   const signature = edSign(null, signedData(namespace, message), key.key);
   const blob = Buffer.concat([
@@ -52563,10 +53137,10 @@ var runValidate = async ({ inputs, setSecret: setSecret2 }) => {
     ...baseRef === void 0 ? {} : { base: baseRef },
     allowedOrigins: inputs.allowedOrigins
   });
-  const scope = environment ?? "all environments";
+  const scope2 = environment ?? "all environments";
   return {
     findings,
-    summary: [findingsMarkdown(`Validation: ${scope} (${keyed ? "keyed" : "key-less"})`, findings)],
+    summary: [findingsMarkdown(`Validation: ${scope2} (${keyed ? "keyed" : "key-less"})`, findings)],
     outputs: {},
     failed: hasErrors(findings)
   };
