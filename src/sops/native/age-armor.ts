@@ -14,13 +14,15 @@
  * test/sops/native/age-armor.test.ts and age-cli.test.ts compare this with the age CLI (Go's reader).
  */
 
+import { GO_SPACE_CLASS } from './go-values.js'
+
 const BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----'
 const END = '-----END AGE ENCRYPTED FILE-----'
 const COLUMNS = 64
 const BYTES_PER_LINE = 48
 const MAX_WHITESPACE = 1024
 // Go's unicode.IsSpace, over the text of a line (invalid UTF-8 never occurs: the entry is a JS string).
-const GO_BLANK = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/
+const GO_BLANK = new RegExp(`^${GO_SPACE_CLASS}*$`)
 // Padded standard base64 once `\r` is skipped; canonical form (zero pad bits) is checked by re-encoding.
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 

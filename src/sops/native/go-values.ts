@@ -3,6 +3,9 @@
  * and printed values match the Go implementation byte for byte.
  */
 
+/** Go's `unicode.IsSpace` as a regex character class (what `strings.Fields` and `bytes.TrimSpace` split and trim on). */
+export const GO_SPACE_CLASS = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]'
+
 /** `strconv.FormatFloat(v, 'f', -1, 64)`: shortest round-trip digits, never an exponent. */
 export const formatFloatF = (v: number): string => {
     if (Number.isNaN(v)) return 'NaN'

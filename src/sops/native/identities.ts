@@ -7,11 +7,12 @@
  * decrypts). Verified case by case against the sops binary (test/sops/native/identities.test.ts).
  */
 import { bech32 } from '@scure/base'
+import { GO_SPACE_CLASS } from './go-values.js'
 
 const X25519 = /^AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]+$/
 const HYBRID = /^AGE-SECRET-KEY-PQ-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]+$/
 /** Go's unicode.IsSpace, which bufio.ScanWords splits on (JavaScript's `\s` also holds U+FEFF; Go's does not). */
-const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/
+const GO_SPACE = new RegExp(`${GO_SPACE_CLASS}+`)
 
 /**
  * age parses an identity as bech32 (upper case, no length limit): a changed character fails its

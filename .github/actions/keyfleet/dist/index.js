@@ -42450,13 +42450,88 @@ import { createHash as createHash2, timingSafeEqual as timingSafeEqual2 } from "
 // src/sops/native/age-unwrap.ts
 import { createHash, createHmac, hkdfSync as hkdfSync3, timingSafeEqual } from "node:crypto";
 
+// src/sops/native/go-values.ts
+var GO_SPACE_CLASS = "[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+var formatFloatF = (v) => {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  if (Object.is(v, -0)) return "-0";
+  const sign = v < 0 ? "-" : "";
+  const [mantissa = "0", exp = "0"] = Math.abs(v).toExponential().split("e");
+  const digits = mantissa.replace(".", "");
+  const point = Number(exp) + 1;
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+};
+var parseGoInt = (text) => {
+  if (!/^[+-]?[0-9]+$/.test(text)) return void 0;
+  const v = BigInt(text);
+  return v >= -(2n ** 63n) && v < 2n ** 63n ? v : void 0;
+};
+var parseGoFloat = (text) => {
+  const lower = text.toLowerCase();
+  if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith("-") ? -Infinity : Infinity;
+  if (lower === "nan") return NaN;
+  if (!/^[+-]?([0-9](_?[0-9])*(\.([0-9](_?[0-9])*)?)?|\.[0-9](_?[0-9])*)([eE][+-]?[0-9]+)?$/.test(text)) return void 0;
+  const v = Number(text.replaceAll("_", ""));
+  return Number.isFinite(v) ? v : void 0;
+};
+var parseGoBool = (text) => {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(text)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(text)) return false;
+  return void 0;
+};
+var pad = (n2, width = 2) => String(n2).padStart(width, "0");
+var daysIn = (year, month) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+var parseRfc3339 = (text) => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  if (!m) return void 0;
+  const [, y, mo, d, h2, mi, s, frac, zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return void 0;
+  if (Number(h2) > 23 || Number(mi) > 59 || Number(s) > 59) return void 0;
+  let offset = zone;
+  if (zone !== "Z") {
+    const oh = Number(zone.slice(1, 3));
+    const om = Number(zone.slice(4, 6));
+    if (oh > 23 || om > 59) return void 0;
+    if (oh === 0 && om === 0) offset = "Z";
+  }
+  return { date: `${y}-${mo}-${d}`, clock: `${h2}:${mi}:${s}`, fraction: frac ?? "", offset };
+};
+var formatRfc3339 = (t) => `${t.date}T${t.clock}${t.offset}`;
+var formatRfc3339Nano = (t) => {
+  const fraction = t.fraction.replace(/0+$/, "");
+  return `${t.date}T${t.clock}${fraction === "." ? "" : fraction}${t.offset}`;
+};
+var parseYamlTimestamp = (text) => {
+  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{1,9})?(?:[ \t]*(Z|[+-]\d{1,2}(?::\d{2})?))?)?$/.exec(text);
+  if (!m) return void 0;
+  const [, y, mo, d, h2 = "0", mi = "0", s = "0", frac, zone] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return void 0;
+  if (Number(h2) > 23 || Number(mi) > 59 || Number(s) > 59) return void 0;
+  let offset = "Z";
+  if (zone !== void 0 && zone !== "Z") {
+    const [oh = "0", om = "0"] = zone.slice(1).split(":");
+    if (Number(oh) !== 0 || Number(om) !== 0) offset = `${zone[0]}${pad(Number(oh))}:${pad(Number(om))}`;
+  }
+  return formatRfc3339Nano({ date: `${pad(year, 4)}-${pad(month)}-${pad(day)}`, clock: `${pad(Number(h2))}:${pad(Number(mi))}:${pad(Number(s))}`, fraction: frac ?? "", offset });
+};
+
 // src/sops/native/age-armor.ts
 var BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----";
 var END = "-----END AGE ENCRYPTED FILE-----";
 var COLUMNS = 64;
 var BYTES_PER_LINE = 48;
 var MAX_WHITESPACE = 1024;
-var GO_BLANK = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
+var GO_BLANK = new RegExp(`^${GO_SPACE_CLASS}*$`);
 var BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 var encodeAgeArmor = (file) => {
   const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
@@ -42810,82 +42885,6 @@ var unwrapUncached = async (metadata, identities, file) => {
 // src/sops/native/enc-value.ts
 import { isUtf8 } from "node:buffer";
 import { createDecipheriv as createDecipheriv3 } from "node:crypto";
-
-// src/sops/native/go-values.ts
-var formatFloatF = (v) => {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Infinity) return "+Inf";
-  if (v === -Infinity) return "-Inf";
-  if (Object.is(v, -0)) return "-0";
-  const sign = v < 0 ? "-" : "";
-  const [mantissa = "0", exp = "0"] = Math.abs(v).toExponential().split("e");
-  const digits = mantissa.replace(".", "");
-  const point = Number(exp) + 1;
-  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
-  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
-  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
-};
-var parseGoInt = (text) => {
-  if (!/^[+-]?[0-9]+$/.test(text)) return void 0;
-  const v = BigInt(text);
-  return v >= -(2n ** 63n) && v < 2n ** 63n ? v : void 0;
-};
-var parseGoFloat = (text) => {
-  const lower = text.toLowerCase();
-  if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith("-") ? -Infinity : Infinity;
-  if (lower === "nan") return NaN;
-  if (!/^[+-]?([0-9](_?[0-9])*(\.([0-9](_?[0-9])*)?)?|\.[0-9](_?[0-9])*)([eE][+-]?[0-9]+)?$/.test(text)) return void 0;
-  const v = Number(text.replaceAll("_", ""));
-  return Number.isFinite(v) ? v : void 0;
-};
-var parseGoBool = (text) => {
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(text)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(text)) return false;
-  return void 0;
-};
-var pad = (n2, width = 2) => String(n2).padStart(width, "0");
-var daysIn = (year, month) => new Date(Date.UTC(year, month, 0)).getUTCDate();
-var parseRfc3339 = (text) => {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.exec(text);
-  if (!m) return void 0;
-  const [, y, mo, d, h2, mi, s, frac, zone] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return void 0;
-  if (Number(h2) > 23 || Number(mi) > 59 || Number(s) > 59) return void 0;
-  let offset = zone;
-  if (zone !== "Z") {
-    const oh = Number(zone.slice(1, 3));
-    const om = Number(zone.slice(4, 6));
-    if (oh > 23 || om > 59) return void 0;
-    if (oh === 0 && om === 0) offset = "Z";
-  }
-  return { date: `${y}-${mo}-${d}`, clock: `${h2}:${mi}:${s}`, fraction: frac ?? "", offset };
-};
-var formatRfc3339 = (t) => `${t.date}T${t.clock}${t.offset}`;
-var formatRfc3339Nano = (t) => {
-  const fraction = t.fraction.replace(/0+$/, "");
-  return `${t.date}T${t.clock}${fraction === "." ? "" : fraction}${t.offset}`;
-};
-var parseYamlTimestamp = (text) => {
-  const m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{1,2}):(\d{1,2})(\.\d{1,9})?(?:[ \t]*(Z|[+-]\d{1,2}(?::\d{2})?))?)?$/.exec(text);
-  if (!m) return void 0;
-  const [, y, mo, d, h2 = "0", mi = "0", s = "0", frac, zone] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return void 0;
-  if (Number(h2) > 23 || Number(mi) > 59 || Number(s) > 59) return void 0;
-  let offset = "Z";
-  if (zone !== void 0 && zone !== "Z") {
-    const [oh = "0", om = "0"] = zone.slice(1).split(":");
-    if (Number(oh) !== 0 || Number(om) !== 0) offset = `${zone[0]}${pad(Number(oh))}:${pad(Number(om))}`;
-  }
-  return formatRfc3339Nano({ date: `${pad(year, 4)}-${pad(month)}-${pad(day)}`, clock: `${pad(Number(h2))}:${pad(Number(mi))}:${pad(Number(s))}`, fraction: frac ?? "", offset });
-};
-
-// src/sops/native/enc-value.ts
 var ENC = /^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]+),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:(str|int|float|bool|time|comment|bytes)\]$/;
 var looksEncrypted = (text) => text.startsWith("ENC[AES256_GCM,");
 var strictBase64 = (text) => {
@@ -51410,6 +51409,9 @@ var assertEnvironment = (catalog, env) => {
 // src/action/secrets.ts
 import { readFile as readFile3 } from "node:fs/promises";
 import { join as join11 } from "node:path";
+
+// src/sops/native/identities.ts
+var GO_SPACE = new RegExp(`${GO_SPACE_CLASS}+`);
 
 // src/action/mask.ts
 var MIN_FRAGMENT_LENGTH = 4;
