@@ -51,7 +51,8 @@ done
 say() { echo "ensure-tools: $*" >&2; }
 
 version_of() { # <binary> -> prints the bare version or nothing
-  "$1" --version 2>/dev/null | head -n1 | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true
+  # awk reads all input: `head` would end the pipe early and SIGPIPE the tool under pipefail.
+  "$1" --version 2>/dev/null | awk 'match($0, /[0-9]+\.[0-9]+\.[0-9]+/) && !found { print substr($0, RSTART, RLENGTH); found = 1 }' || true
 }
 
 find_pinned() { # <name> <version> -> path on stdout, or status 1
