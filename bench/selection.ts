@@ -2,7 +2,9 @@
  * Selection benchmarks (issue 18), each next to a baseline measured in the same run:
  * - get('openai') / pick('openai') ns/op over a 3-key pool with each strategy, next to
  *   today's plain round-robin pool (issue 9's code path, no selector) and process.env[NAME];
- *   each measure runs in its own worker thread, so no measure's JIT state shapes another's.
+ *   each measure runs in its own child process, so no measure's JIT state shapes another's,
+ *   and process.env is the one an agent reads: the main thread's, over the real environment
+ *   (a worker thread's process.env is an in-memory copy, cheaper to read than the real one).
  * - Throughput against a fake provider on loopback that allows N requests per window per
  *   key (N = 8 per 2 s window: "N per minute" scaled down so a run takes seconds, and low
  *   enough that the quota, not the CPU of a shared machine, limits the client; OpenAI's
@@ -10,7 +12,8 @@
  *   pool (equal and uneven quotas), next to a single key. Every client loop calls
  *   keys.fetch with the same options (maxWaitMs: one window), whatever the strategy.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { builtinCatalog } from '../src/catalog/builtin.js'
 import { indexCatalog } from '../src/catalog/resolve.js'
 import { openKeys, type KeyStore, type StrategyName } from '../src/loader/index.js'
@@ -48,7 +51,7 @@ const interleaved = (loops: readonly [Loop, Loop, Loop]): [number, number, numbe
     return [medianOf(rounds[0]), medianOf(rounds[1]), medianOf(rounds[2])]
 }
 
-/** One measure, in this (worker) thread. */
+/** One measure, in this (child) process. */
 const measure = async (which: Measure): Promise<Timing> => {
     process.env.KEYFLEET_BENCH_KEY = KEYS[0]
     const env: Loop = (n) => { let s = 0; for (let i = 0; i < n; i++) s += process.env.KEYFLEET_BENCH_KEY?.length ?? 0; return s }
@@ -72,18 +75,23 @@ const measure = async (which: Measure): Promise<Timing> => {
     return { value, plain: base, env: e }
 }
 
-if (!isMainThread && (workerData as { selection?: Measure } | null)?.selection !== undefined) {
-    parentPort?.postMessage(await measure((workerData as { selection: Measure }).selection))
+const CHILD = 'KEYFLEET_BENCH_SELECTION_MEASURE'
+const measured = process.env[CHILD]
+if (measured !== undefined && process.send !== undefined) {
+    const timing = await measure(measured as Measure)
+    process.send(timing, () => process.exit(0))
 }
 
-const inWorker = (which: Measure): Promise<Timing> => new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { selection: which } })
-    worker.once('message', (t: Timing) => { resolve(t); void worker.terminate() })
-    worker.once('error', reject)
+const inChild = (which: Measure): Promise<Timing> => new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, [CHILD]: which }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    let timing: Timing | undefined
+    child.once('message', (t: Timing) => { timing = t })
+    child.once('error', reject)
+    child.once('exit', (code) => { if (timing) resolve(timing); else reject(new Error(`selection measure ${which} exited with ${String(code)} before reporting`)) })
 })
 
 const microRows = async (progress: (m: string) => void): Promise<BenchRow[]> => {
-    const note = `3-key pool, median of ${ROUNDS} rounds x ${GETS} calls after ${WARMUP} warm-up calls; each measure in its own worker thread, its rounds interleaved with both baselines'`
+    const note = `3-key pool, median of ${ROUNDS} rounds x ${GETS} calls after ${WARMUP} warm-up calls; each measure in its own child process (process.env: its main thread's, as an agent reads it), its rounds interleaved with both baselines'`
     const rows: BenchRow[] = []
     const cases: [string, Measure, boolean][] = [
         ["get('openai') round-robin (counting)", 'round-robin', false],
@@ -93,8 +101,8 @@ const microRows = async (progress: (m: string) => void): Promise<BenchRow[]> => 
         ["pick('openai') headroom", 'headroom-pick', true],
     ]
     for (const [name, which, goals] of cases) {
-        progress(`${name}: ${ROUNDS} interleaved rounds x ${GETS} calls, own worker thread`)
-        const t = await inWorker(which)
+        progress(`${name}: ${ROUNDS} interleaved rounds x ${GETS} calls, own process`)
+        const t = await inChild(which)
         rows.push({
             suite: 'selection', name, value: t.value, unit: 'ns/op', baseline: { name: "today's round robin (plain pool)", value: t.plain },
             ratio: t.plain / t.value, ...(goals ? { goal: 'within 2x of round robin', met: t.value <= 2 * t.plain } : {}), note,

@@ -5,10 +5,11 @@
  * once here, so that a lookup is a single Map read.
  *
  * `get()` is the hot path (issue 7: at least 10x faster than `process.env`),
- * so it reads `direct`, a Map whose values are all strings: one monomorphic
- * Map read, no type check and no allocation for every name, alias, spelling
- * and single-key service. Only a service with a pool of two or more keys
- * lives in the small `pools` map, tried after a miss.
+ * so it reads `hot`: one Map read for every lookup string, whose value is
+ * the key's value itself (every name, alias, spelling and single-key
+ * service) or, for a service with a pool of two or more keys, the pool. A
+ * `typeof` tells them apart; nothing allocates. (Issue 18: a second map for
+ * the pools cost a Map miss, about 8 ns, on every pooled `get`.)
  */
 import { isPlaceholder } from '../catalog/placeholder.js'
 import type { CatalogIndex } from '../catalog/resolve.js'
@@ -27,9 +28,9 @@ export interface Snapshot {
     readonly origins: ReadonlyMap<string, Origin>
     /** Every accepted lookup string (canonical name, alias, source spelling, service) → its key or pool. */
     readonly lookup: ReadonlyMap<string, KeyChoice | Pool>
-    /** The hot path of `get`: every lookup string that resolves to one key → its value (strings only). */
-    readonly direct: ReadonlyMap<string, string>
-    /** Services with a pool of two or more keys → the pool; disjoint from `direct`. */
+    /** The hot path of `get`: every lookup string → its key's value, or its pool (services with two or more keys). */
+    readonly hot: ReadonlyMap<string, string | Pool>
+    /** The pools of `hot`: services with a pool of two or more keys → the pool. */
     readonly pools: ReadonlyMap<string, Pool>
 }
 
@@ -111,23 +112,22 @@ export const buildSnapshot = (
         // aliases serve the pool, so code reading get('OPENAI_API_KEY') keeps working through a rotation.
         if (sparse[0] === undefined) for (const bare of bareNames.get(service) ?? []) if (!lookup.has(bare)) lookup.set(bare, entry)
     }
-    const direct = new Map<string, string>()
+    const hot = new Map<string, string | Pool>()
     const pooled = new Map<string, Pool>()
     for (const [name, entry] of lookup) {
         if (entry instanceof Pool) pooled.set(name, entry)
-        else direct.set(name, entry.value)
+        hot.set(name, entry instanceof Pool ? entry : entry.value)
     }
-    return { generation, values: sorted, origins: sortedOrigins, lookup, direct, pools: pooled }
+    return { generation, values: sorted, origins: sortedOrigins, lookup, hot, pools: pooled }
 }
 
 /**
- * The value `name` resolves to in `snapshot`: a string Map read, then (only on
- * a miss, only for a pool service) the pool's next member. Allocates nothing.
+ * The value `name` resolves to in `snapshot`: one Map read, and for a pool
+ * service the pool's next member. Allocates nothing.
  */
 export const valueIn = (snapshot: Snapshot, name: string): string | undefined => {
-    const value = snapshot.direct.get(name)
-    if (value !== undefined || snapshot.pools.size === 0) return value
-    return snapshot.pools.get(name)?.next().value
+    const entry = snapshot.hot.get(name)
+    return entry === undefined || typeof entry === 'string' ? entry : entry.next().value
 }
 
 /** Canonical names whose effective value differs between two snapshots (added, changed or removed), sorted. */

@@ -26,29 +26,29 @@ const snapshot = () => buildSnapshot(
 describe('snapshot lookup for get()', () => {
     it('maps every name, alias, spelling and single-key service straight to its value string', () => {
         const s = snapshot()
-        expect([...s.direct.values()].every((v) => typeof v === 'string')).toBe(true)
-        expect(s.direct.get('claude')).toBe(CLAUDE)               // service with one key
-        expect(s.direct.get('ANTHROPIC_API_KEY')).toBe(CLAUDE)    // canonical name of an alias spelling
-        expect(s.direct.get('CLAUDE_API_KEY')).toBe(CLAUDE)       // the source's own spelling
-        expect(s.direct.get('gemini')).toBe(GEMINI)               // from the environment
-        expect(s.direct.get('OPENAI_API_KEY_2')).toBe(O2)         // a pool member by its exact name
-        expect(s.direct.get('CUSTOM_TOKEN')).toBe('custom-value')
+        expect(s.hot.get('claude')).toBe(CLAUDE)               // service with one key
+        expect(s.hot.get('ANTHROPIC_API_KEY')).toBe(CLAUDE)    // canonical name of an alias spelling
+        expect(s.hot.get('CLAUDE_API_KEY')).toBe(CLAUDE)       // the source's own spelling
+        expect(s.hot.get('gemini')).toBe(GEMINI)               // from the environment
+        expect(s.hot.get('OPENAI_API_KEY_2')).toBe(O2)         // a pool member by its exact name
+        expect(s.hot.get('CUSTOM_TOKEN')).toBe('custom-value')
+        expect([...s.hot.values()].filter((v) => typeof v !== 'string')).toEqual([s.pools.get('openai')])
     })
 
-    it('keeps only services with a pool of two or more keys out of the direct map', () => {
+    it('maps only services with a pool of two or more keys to their pool', () => {
         const s = snapshot()
         expect([...s.pools.keys()]).toEqual(['openai'])
-        expect(s.direct.has('openai')).toBe(false)
+        expect(s.hot.get('openai')).toBe(s.pools.get('openai'))
         expect([valueIn(s, 'openai'), valueIn(s, 'openai'), valueIn(s, 'openai')]).toEqual([O1, O2, O1])
         expect(valueIn(s, 'nope')).toBeUndefined()
     })
 
     it('agrees with lookup (pick, hint, reportFailure) on every accepted string', () => {
         const s = snapshot()
-        expect(new Set([...s.direct.keys(), ...s.pools.keys()])).toEqual(new Set(s.lookup.keys()))
+        expect(new Set(s.hot.keys())).toEqual(new Set(s.lookup.keys()))
         for (const [name, entry] of s.lookup) {
-            if (entry instanceof Pool) expect(s.pools.get(name)).toBe(entry)
-            else expect(s.direct.get(name)).toBe(entry.value)
+            if (entry instanceof Pool) expect(s.hot.get(name)).toBe(entry)
+            else expect(s.hot.get(name)).toBe(entry.value)
         }
     })
 
