@@ -74,6 +74,9 @@ const run = (file: string, args: readonly string[], opts: { env?: NodeJS.Process
             const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 127
             resolve({ code, stdout, stderr: err !== null && stderr === '' ? err.message : stderr })
         })
+        // A tool that exits without reading stdin (`--version`) closes the pipe
+        // first; the EPIPE that follows says nothing the exit code does not.
+        child.stdin?.on('error', () => { /* outcome comes from the callback */ })
         child.stdin?.end(opts.input ?? '')
     })
 

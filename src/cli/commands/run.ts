@@ -14,6 +14,7 @@ import { KeyfleetError } from '../../errors.js'
 import type { Command } from '../command.js'
 import { decryptNative, nativeIdentities, openRepo } from '../repo-context.js'
 import { existingSecrets } from '../secret-target.js'
+import { divertSignals } from '../signals.js'
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
@@ -96,18 +97,17 @@ Examples:
         }
         const childEnv = childEnvironment(ctx.env, keys, values.override === true)
         return await new Promise<number>((resolve, reject) => {
-            const child = spawn(program, args, { cwd: ctx.cwd, env: childEnv, stdio: 'inherit' })
             // The child gets the terminal's signals itself (same process group); a kill aimed at keyfleet alone
             // is passed on, and keyfleet waits for the child instead of exiting under it (main.ts's handlers are
-            // set aside for the child's lifetime).
-            const saved = FORWARDED.map((signal) => [signal, process.listeners(signal)] as const)
-            const forward = (signal: NodeJS.Signals): void => { child.kill(signal) }
-            for (const signal of FORWARDED) { process.removeAllListeners(signal); process.on(signal, forward) }
-            const restore = (): void => {
-                for (const [signal, listeners] of saved) {
-                    process.removeListener(signal, forward)
-                    for (const listener of listeners) process.on(signal, listener)
-                }
+            // set aside for the child's lifetime, without a gap that would lose a signal: cli/signals.ts).
+            // JS sees signals only between tasks, so `child` is set before any reaches the forwarder.
+            let child: ReturnType<typeof spawn> | undefined
+            const restore = divertSignals(FORWARDED, (signal) => { child?.kill(signal) })
+            try {
+                child = spawn(program, args, { cwd: ctx.cwd, env: childEnv, stdio: 'inherit' })
+            } catch (error) {
+                restore()
+                throw error
             }
             child.on('error', (error: NodeJS.ErrnoException) => {
                 restore()
