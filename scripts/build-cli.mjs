@@ -54,15 +54,19 @@ const yamlNames = Object.keys(await import(yamlEsm)).filter((name) => name !== '
 const re2jsCjs = join(dirname(requireHere.resolve('re2js')), 'index.cjs')
 const RE2JS_LAZY = 'kf-re2js-lazy'
 /** A module whose exports forward to `file` (beside the chunk), required on the first use of any of them. */
-const lazyModule = (file, names) => ({
+const lazyModule = (file, names) => lazyExports(`process.getBuiltinModule('node:module').createRequire(import.meta.url)(${JSON.stringify(`./${file}`)})`, names)
+/** A module whose exports forward to the value of `expression`, evaluated on the first use of any of them. */
+const lazyExports = (expression, names) => ({
     loader: 'js',
     contents: [
         'let real',
-        `const load = () => (real ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)(${JSON.stringify(`./${file}`)}))`,
+        `const load = () => (real ??= ${expression})`,
         // Each a stand-in that forwards reads, calls and `new` (keeping new.target, so `instanceof` and subclasses work).
         ...names.map((name) => `export const ${name} = new Proxy(function () {}, { get: (_, key) => load().${name}[key], apply: (_, self, args) => load().${name}.apply(self, args), construct: (_, args, target) => Reflect.construct(load().${name}, args, target) })`),
     ].join('\n'),
 })
+const CRYPTO_LAZY = 'kf-crypto-lazy'
+const cryptoNames = Object.keys(await import('node:crypto')).filter((name) => name !== 'default')
 const startupPlugin = {
     name: 'keyfleet-startup',
     setup(b) {
@@ -73,6 +77,11 @@ const startupPlugin = {
         // require() the module object is shared and esbuild reads each property where it is used.
         // A dynamic import (serveStatus's lazy node:http) stays a native import: through the require
         // wrapper its named exports would be missing.
+        // node:crypto costs ~16 of node's internal modules (3-4 ms) on first require, and `ls`, `registry` or
+        // `--help` hash nothing: every keyfleet import of it is a function (createHash, randomBytes …), so it
+        // becomes stand-ins that ask node for the module on their first call.
+        b.onResolve({ filter: /^node:crypto$/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: CRYPTO_LAZY } : undefined))
+        b.onLoad({ filter: /.*/, namespace: CRYPTO_LAZY }, () => lazyExports("process.getBuiltinModule('node:crypto')", cryptoNames))
         b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' || args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
         b.onLoad({ filter: /.*/, namespace: 'kf-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
         b.onResolve({ filter: /^re2js$/ }, () => ({ path: 're2js', namespace: RE2JS_LAZY }))

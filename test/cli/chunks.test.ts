@@ -128,6 +128,25 @@ describe('what each command loads (issue 15)', () => {
         expect(requiresYaml(['ls', 'dev'], repo)).toBe(true)
     }, 60_000)
 
+    /** Whether a real run loaded node's crypto module, as node's own list of loaded built-ins says. */
+    const loadsCrypto = (args: readonly string[]): boolean => {
+        const probe = join(dir, 'crypto-probe.cjs')
+        writeFileSync(probe, "process.on('exit', () => require('node:fs').writeSync(2, `\\ncrypto-loaded=${process.moduleLoadList.includes('NativeModule crypto')}\\n`))\n")
+        const r = spawnSync(process.execPath, ['-r', probe, join(out, 'main.js'), ...args], {
+            cwd: repoRoot, encoding: 'utf8', timeout: 60_000,
+            env: { PATH: process.env.PATH, HOME: dir, SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey') },
+        })
+        expect(r.status, r.stderr.slice(-500)).toBe(0)
+        const said = /crypto-loaded=(true|false)/.exec(r.stderr)?.[1]
+        expect(said, 'the probe did not report').toBeDefined()
+        return said === 'true'
+    }
+
+    it('node:crypto (16 internal modules) loads on first call: --help, ls and registry never load it, get does', () => {
+        for (const args of [['--help'], ['ls', 'dev'], ['registry', 'dev']]) expect(loadsCrypto(args), args.join(' ')).toBe(false)
+        expect(loadsCrypto(['get', 'dev', 'OPENAI_API_KEY'])).toBe(true)
+    }, 120_000)
+
     it('the bundle answers --help and --version (written to fd 1 directly) byte for byte as runCli does', async () => {
         for (const args of [['--help'], ['--version'], ['-h']]) {
             const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 })
