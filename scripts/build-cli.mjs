@@ -66,7 +66,12 @@ const lazyExports = (expression, names) => ({
     ].join('\n'),
 })
 const CRYPTO_LAZY = 'kf-crypto-lazy'
-const cryptoNames = Object.keys(await import('node:crypto')).filter((name) => name !== 'default')
+// The names keyfleet imports (a name missing here fails the build: "No matching export"), as plain functions.
+const cryptoNames = ['createDecipheriv', 'createHash', 'createHmac', 'createPrivateKey', 'createPublicKey', 'diffieHellman', 'generateKeyPairSync', 'hkdfSync', 'randomBytes', 'sign', 'timingSafeEqual', 'verify']
+const lazyFunctions = (expression, names) => ({
+    loader: 'js',
+    contents: ['let real', `const load = () => (real ??= ${expression})`, ...names.map((name) => `export const ${name} = (...args) => load().${name}(...args)`)].join('\n'),
+})
 const startupPlugin = {
     name: 'keyfleet-startup',
     setup(b) {
@@ -81,7 +86,7 @@ const startupPlugin = {
         // `--help` hash nothing: every keyfleet import of it is a function (createHash, randomBytes …), so it
         // becomes stand-ins that ask node for the module on their first call.
         b.onResolve({ filter: /^node:crypto$/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: CRYPTO_LAZY } : undefined))
-        b.onLoad({ filter: /.*/, namespace: CRYPTO_LAZY }, () => lazyExports("process.getBuiltinModule('node:crypto')", cryptoNames))
+        b.onLoad({ filter: /.*/, namespace: CRYPTO_LAZY }, () => lazyFunctions("process.getBuiltinModule('node:crypto')", cryptoNames))
         b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' || args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
         b.onLoad({ filter: /.*/, namespace: 'kf-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
         b.onResolve({ filter: /^re2js$/ }, () => ({ path: 're2js', namespace: RE2JS_LAZY }))
