@@ -104,7 +104,8 @@ class LeastUsed implements Selector {
  * While every member is on the clock-free path (not cooling, tokens not spent,
  * requests unknown or left), the scores are cached and a pick is one scan of
  * them: a pick lowers only its own member's score (one more pending request),
- * which the pick updates itself. Anything else that moves a score (an answer, a
+ * which the pick updates itself; and when the member in turn holds the top
+ * score, not even the scan. Anything else that moves a score (an answer, a
  * cool-down, a request ending, a reset, a pick by another selector) bumps the
  * change count the selector shares with its members, and the next pick recomputes. The picks are the same either way.
  */
@@ -116,6 +117,9 @@ class Headroom implements Selector {
     // The change count the cached scores belong to (-1: none), and the last count a cache was tried at.
     #cachedAt = -1
     #triedAt = -1
+    // While cached: the highest score and how many members hold it (#countTop).
+    #top = Infinity
+    #atTop = 0
     constructor(readonly members: readonly KeyChoice[], readonly usage: readonly MemberUsage[]) {
         this.#unweighted = usage.every((u) => u.weight === 1)
         this.#scores = new Float64Array(usage.length)
@@ -131,13 +135,17 @@ class Headroom implements Selector {
         }
         const scores = this.#scores
         const n = scores.length
-        let i = this.#cursor
-        let best = i
-        let bestScore = scores[i] as number
-        for (let k = 1; k < n && bestScore !== Infinity; k++) {
-            if (++i === n) i = 0
-            const score = scores[i] as number
-            if (score > bestScore) { best = i; bestScore = score }
+        let best = this.#cursor
+        let bestScore = scores[best] as number
+        // Ties go to the first member in turn, so the member at the cursor is the pick when it holds the top
+        // score: no scan. With equal quotas that is every pick (they take turns, as round robin does).
+        if (bestScore !== this.#top) {
+            let i = best
+            for (let k = 1; k < n && bestScore !== Infinity; k++) {
+                if (++i === n) i = 0
+                const score = scores[i] as number
+                if (score > bestScore) { best = i; bestScore = score }
+            }
         }
         this.#cursor = best + 1 === n ? 0 : best + 1
         const u = this.usage[best] as MemberUsage
@@ -145,10 +153,27 @@ class Headroom implements Selector {
         if (bestScore !== Infinity) {
             const room = u.remainingRequests - (u.pending > u.inflight ? u.pending : u.inflight)
             // At zero room the member leaves the clock-free path (its window may have reset): scan again.
-            if (room > 0) scores[best] = this.#unweighted ? room : room * u.weight
-            else this.#cachedAt = -1
+            if (room > 0) {
+                const score = this.#unweighted ? room : room * u.weight
+                scores[best] = score
+                // The pick held the top score (a pick never raises one): the last member to leave the top lowers it.
+                if (score !== bestScore && --this.#atTop === 0) this.#countTop()
+            } else this.#cachedAt = -1
         }
         return this.members[best] as KeyChoice
+    }
+
+    // The top cached score and how many members hold it.
+    #countTop(): void {
+        const scores = this.#scores
+        let top = -Infinity
+        let at = 0
+        for (let i = 0; i < scores.length; i++) {
+            const score = scores[i] as number
+            if (score > top) { top = score; at = 1 } else if (score === top) at++
+        }
+        this.#top = top
+        this.#atTop = at
     }
 
     // Caches the scores when every member is on the clock-free path with room left.
@@ -165,6 +190,7 @@ class Headroom implements Selector {
             if (room <= 0) return
             this.#scores[i] = this.#unweighted ? room : room * u.weight
         }
+        this.#countTop()
         this.#cachedAt = versions
     }
 

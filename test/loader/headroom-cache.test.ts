@@ -24,8 +24,15 @@ const rng = (seed: number): (() => number) => () => {
 
 const NAMES = ['OPENAI_API_KEY', 'OPENAI_API_KEY_2', 'OPENAI_API_KEY_3']
 
+/** How a seeded run mixes its steps: a pick below `pick`, an answer below `answer`, else a cool-down. */
+interface Mix { readonly pick: number; readonly answer: number; readonly remaining: readonly [min: number, spread: number] }
+
 describe('headroom cache', () => {
-    it('picks as the rule says through random picks, answers and cool-downs (seeded)', async () => {
+    it.each<[string, Mix]>([
+        ['random picks, answers and cool-downs', { pick: 0.8, answer: 0.97, remaining: [50, 2000] }],
+        // Long runs of cached picks among near-equal scores: ties, turns and the top score moving.
+        ['long runs of picks among near-equal quotas', { pick: 0.97, answer: 0.9995, remaining: [1000, 6] }],
+    ])('picks as the rule says through %s (seeded)', async (_, mix) => {
         const seed = Number(process.env.KEYFLEET_TEST_SEED ?? Date.now() % 2 ** 31)
         const random = rng(seed)
         const env = Object.fromEntries(NAMES.map((n, i) => [n, `sk-proj-cache-${i}-${'c'.repeat(40)}`]))
@@ -48,7 +55,7 @@ describe('headroom cache', () => {
         const log: string[] = []
         for (let step = 0; step < 3000; step++) {
             const r = random()
-            if (r < 0.8) {
+            if (r < mix.pick) {
                 const want = expected()
                 if (want < 0) break // every member out: the soonest-back rule, not what this test is about
                 const choice = keys.pick('openai')
@@ -56,10 +63,10 @@ describe('headroom cache', () => {
                 expect(choice?.name, `seed ${seed}, step ${step}: ${log.slice(-8).join('; ')}`).toBe(NAMES[want])
                 ;(model[want] as (typeof model)[number]).pending++
                 cursor = (want + 1) % NAMES.length
-            } else if (r < 0.97) {
+            } else if (r < mix.answer) {
                 const i = Math.floor(random() * NAMES.length)
                 const m = model[i] as (typeof model)[number]
-                const remaining = 50 + Math.floor(random() * 2000)
+                const remaining = mix.remaining[0] + Math.floor(random() * mix.remaining[1])
                 keys.observe({ name: NAMES[i] as string, value: env[NAMES[i] as string] as string }, {
                     status: 200, headers: { 'x-ratelimit-limit-requests': '5000', 'x-ratelimit-remaining-requests': String(remaining), 'x-ratelimit-reset-requests': '6m0s' },
                 })
