@@ -1,22 +1,22 @@
 #!/usr/bin/env node
-// Bundles the `keyfleet` CLI into dist/cli/main.js (the package's bin) with one
-// chunk per command under dist/cli/chunks/ (issue 15, start-up budget).
+// Bundles the `keyfleet` CLI into dist/cli/main.js (the package's bin: --help, the matcher, the
+// error report) and one bundle per command, dist/cli/cmd/NAME/index.js, each with the chunks of
+// its own lazy imports beside it (issue 15, start-up budget; docs/architecture.md says why).
 //
-// Why a bundle: an unbundled start resolves and reads ~440 files (yaml alone is
-// ~80 CommonJS files), which cost more than the work of `ls` or `get`. One file
-// per command plus shared chunks keeps `keyfleet --help` at about `node -e 0`.
-// Why split: each command's `import()` in src/cli/commands/index.ts becomes its
-// own chunk, so `keyfleet ls` never parses execa, age or kubernetes-models.
-// The bundle carries every dependency, so the CLI needs no runtime dependency
-// of the package (they are the loader's: see docs/architecture.md).
+// Why a bundle: an unbundled start resolves and reads ~440 files (yaml alone is ~80 CommonJS
+// files), which cost more than the work of `ls` or `get`.
+// Why one per command: one split build made `ls` load 20 small chunk files, and node's work per ES
+// module cost more than their code; a command's start is now one file.
+// The bundles carry every dependency, so the CLI needs no runtime dependency of the package
+// (they are the loader's: see docs/architecture.md).
 //
 //   node scripts/build-cli.mjs             # writes dist/cli/
 //   node scripts/build-cli.mjs --out DIR   # writes DIR/ instead
-// Each writes the esbuild metafile beside the directory (dist/cli.meta.json, DIR.meta.json).
+// Each writes one esbuild metafile for all its builds beside the directory (dist/cli.meta.json, DIR.meta.json).
 import { build, transform } from 'esbuild'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname, join, resolve, sep } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -48,13 +48,15 @@ const yamlNames = Object.keys(await import(yamlEsm)).filter((name) => name !== '
  *   `ls`, `get`, `run`, `registry` compile none (catalog formats and keyfleet's own `.sops.yaml` rules
  *   are checked without it, src/catalog/pattern-syntax.ts, src/validate/path-rule.ts). Its `import`
  *   becomes a stand-in whose first property read loads the package's own CommonJS build, shipped
- *   beside the chunk as re2js.cjs, with require(): the same code, parsed only by commands that use it.
+ *   in dist/cli/ as re2js.cjs, with require(): the same code, parsed only by commands that use it.
  *   src/re2.ts compiles synchronously, which rules out a dynamic import().
  */
 const re2jsCjs = join(dirname(requireHere.resolve('re2js')), 'index.cjs')
 const RE2JS_LAZY = 'kf-re2js-lazy'
-/** A module whose exports forward to `file` (beside the chunk), required on the first use of any of them. */
-const lazyModule = (file, names) => lazyExports(`process.getBuiltinModule('node:module').createRequire(import.meta.url)(${JSON.stringify(`./${file}`)})`, names)
+/** A module whose exports forward to `file` (in dist/cli/, two levels up from every command bundle output), required on the first use of any of them. */
+const lazyModule = (file, names) => lazyExports(`process.getBuiltinModule('node:module').createRequire(import.meta.url)(${JSON.stringify(`${UP}${file}`)})`, names)
+/** From every output of a command's bundle (dist/cli/cmd/NAME/) to dist/cli/, where main.js, yaml.cjs and re2js.cjs are. */
+const UP = '../../'
 /** A module whose exports forward to the value of `expression`, evaluated on the first use of any of them. */
 const lazyExports = (expression, names) => ({
     loader: 'js',
@@ -103,20 +105,27 @@ const startupPlugin = {
 const outIndex = process.argv.indexOf('--out')
 const outDir = outIndex > 0 ? resolve(process.argv[outIndex + 1] ?? '') : join(root, 'dist', 'cli')
 
-// Stale chunks (hashed names) of an earlier build would ship in the package.
-rmSync(outDir, { recursive: true, force: true })
-mkdirSync(outDir, { recursive: true })
-const result = await build({
+/** The command modules src/cli/commands/index.ts loads, by base name (`ls`, `hook`, `rollout` …). */
+const commandFiles = [...readFileSync(join(root, 'src/cli/commands/index.ts'), 'utf8').matchAll(/import\('\.\/([a-z0-9-]+)\.js'\)/g)].map((m) => m[1])
+/**
+ * main.js loads a command from its own bundle (dist/cli/cmd/NAME/index.js): the `import()`s of
+ * src/cli/commands/index.ts become those paths, external to main's build.
+ */
+const commandsExternal = {
+    name: 'keyfleet-commands',
+    setup(b) {
+        b.onResolve({ filter: /^\.\/[a-z0-9-]+\.js$/ }, (args) => (args.kind === 'dynamic-import' && args.importer.endsWith(join('src', 'cli', 'commands', 'index.ts'))
+            ? { path: `./cmd/${args.path.slice(2, -3)}/index.js`, external: true } : undefined))
+    },
+}
+
+const common = {
     absWorkingDir: root,
-    // Named main.js: `hook install` finds the CLI as ../main.js from its chunk.
-    entryPoints: { main: 'src/cli/main.ts' },
     bundle: true,
     splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    outdir: outDir,
-    chunkNames: 'chunks/[name]-[hash]',
     legalComments: 'linked',
     sourcemap: false,
     // A third fewer bytes to parse at start (re2js 268 → 183 kB, yaml 205 → 135 kB). Identifiers
@@ -126,7 +135,6 @@ const result = await build({
     treeShaking: true,
     charset: 'utf8',
     logLevel: 'warning',
-    plugins: [startupPlugin],
     // Which sources each chunk holds: test/cli/chunks.test.ts and scripts/chunk-report.mjs read it.
     metafile: true,
     // CommonJS dependencies call require() for Node built-ins; ESM output needs a real one.
@@ -134,20 +142,60 @@ const result = await build({
     // process.getBuiltinModule (node >= 20.16) answers that without createRequire(), whose
     // node_modules path walk in every chunk cost more than some chunks' own code.
     banner: { js: "const require = (id) => { const m = process.getBuiltinModule(id); if (m === undefined) throw new Error(`keyfleet bundle: ${id} is not a node built-in`); return m };" },
-})
-if (result.errors.length > 0) process.exit(1)
-// re2js.cjs beside the chunk that holds the stand-in (its require() is relative to that chunk).
-const re2Host = Object.entries(result.metafile.outputs).find(([, o]) => Object.keys(o.inputs).some((i) => i.startsWith(`${RE2JS_LAZY}:`)))?.[0]
-if (re2Host !== undefined) {
-    const minified = await transform(readFileSync(re2jsCjs, 'utf8'), { loader: 'js', format: 'cjs', minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', target: 'node20' })
-    writeFileSync(join(root, dirname(re2Host), 're2js.cjs'), minified.code)
 }
-// yaml.cjs beside the chunk that holds its stand-in: the package's ESM build (as the bundle used before), as one CommonJS file.
-const yamlHost = Object.entries(result.metafile.outputs).find(([, o]) => Object.keys(o.inputs).some((i) => i.startsWith(`${YAML_LAZY}:`)))?.[0]
-if (yamlHost !== undefined) {
-    await build({ entryPoints: [yamlEsm], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(root, dirname(yamlHost), 'yaml.cjs'), minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', charset: 'utf8', logLevel: 'warning' })
+
+// Stale chunks (hashed names) of an earlier build would ship in the package.
+rmSync(outDir, { recursive: true, force: true })
+mkdirSync(outDir, { recursive: true })
+/**
+ * Why one bundle per command (issue 15): with one split build, `ls` loaded 20 chunk files, and
+ * node's work per ES module (resolve, read, compile, link) cost ~20 ms more than the same code
+ * as one file. So each command is its own build: its start is one file, and what it imports
+ * only on some paths (execa, age, kubernetes-models …) stays in chunks beside it. The shared
+ * modules (errors, the args parser) exist once per bundle; nothing relies on one copy:
+ * errors are recognised by a registered symbol and repo/atomic.ts keeps its registry per process.
+ */
+const builds = await Promise.all([
+    // Named main.js: the package's bin. It holds --help, the matcher and the error report.
+    build({ ...common, entryPoints: { main: 'src/cli/main.ts' }, outdir: outDir, chunkNames: 'chunks/[name]-[hash]', plugins: [commandsExternal, startupPlugin] }),
+    ...commandFiles.map((name) => build({
+        ...common, entryPoints: { index: `src/cli/commands/${name}.ts` }, outdir: join(outDir, 'cmd', name), chunkNames: '[name]-[hash]',
+        plugins: [startupPlugin], define: { KEYFLEET_MAIN_FROM_COMMAND: JSON.stringify(`${UP}main.js`) },
+    })),
+])
+if (builds.some((r) => r.errors.length > 0)) process.exit(1)
+const [mainBuild] = builds
+const mainOut = Object.entries(mainBuild.metafile.outputs).find(([, o]) => o.entryPoint === 'src/cli/main.ts')
+// The command paths are relative to main.js: the matcher must be in it, not in a chunk.
+if (!mainOut || !Object.keys(mainOut[1].inputs).includes('src/cli/commands/index.ts')) throw new Error('build-cli: src/cli/commands/index.ts is not in main.js')
+/**
+ * One metafile for all of it, as one split build would write it: main.js's external command
+ * imports become dynamic imports of the command bundles' entries (scripts/chunk-graph.ts).
+ */
+const outputs = {}
+for (const r of builds) Object.assign(outputs, r.metafile.outputs)
+const rel = (file) => relative(root, file).split(sep).join('/')
+outputs[mainOut[0]] = {
+    ...mainOut[1],
+    imports: mainOut[1].imports.map((i) => {
+        const m = /^\.\/cmd\/([a-z0-9-]+)\/index\.js$/.exec(i.path)
+        return m && i.external ? { path: rel(join(outDir, 'cmd', m[1], 'index.js')), kind: 'dynamic-import' } : i
+    }),
+}
+const metafile = { inputs: Object.assign({}, ...builds.map((r) => r.metafile.inputs)), outputs }
+// The stand-ins' paths hold from cmd/NAME/ only: main.js and its chunks must not need yaml or re2js.
+if (Object.values(mainBuild.metafile.outputs).some((o) => Object.keys(o.inputs).some((i) => i.startsWith(`${YAML_LAZY}:`) || i.startsWith(`${RE2JS_LAZY}:`)))) throw new Error('build-cli: main.js would load yaml or re2js; keep them behind a command')
+const usesLazy = (namespace) => Object.values(outputs).some((o) => Object.keys(o.inputs).some((i) => i.startsWith(`${namespace}:`)))
+// re2js.cjs and yaml.cjs once, in dist/cli/ (the stand-ins require them as ../../NAME.cjs).
+if (usesLazy(RE2JS_LAZY)) {
+    const minified = await transform(readFileSync(re2jsCjs, 'utf8'), { loader: 'js', format: 'cjs', minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', target: 'node20' })
+    writeFileSync(join(outDir, 're2js.cjs'), minified.code)
+}
+// yaml.cjs: the package's ESM build (as the bundle used before), as one CommonJS file.
+if (usesLazy(YAML_LAZY)) {
+    await build({ entryPoints: [yamlEsm], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(outDir, 'yaml.cjs'), minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', charset: 'utf8', logLevel: 'warning' })
 }
 // The bundle is ESM whatever package.json is nearest (a checkout, a global install).
 writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n')
 // Beside the bundle, not in it (the package ships dist/cli/ only).
-writeFileSync(`${outDir}.meta.json`, JSON.stringify(result.metafile))
+writeFileSync(`${outDir}.meta.json`, JSON.stringify(metafile))

@@ -57,7 +57,10 @@ export const removeStaleTemps = (target: string): string[] => {
 }
 
 // Temp files in flight, so that an interrupted process (Ctrl-C) can remove them: `finally` does not run on exit.
-const pending = new Set<string>()
+// One set per process, however many copies of this module are loaded: the CLI bundle gives each command its
+// own bundle, and main.js's signal handler must see the temps the command's copy registered.
+const PENDING = Symbol.for('keyfleet.pendingTemps')
+const pending: Set<string> = ((globalThis as { [PENDING]?: Set<string> })[PENDING] ??= new Set<string>())
 
 /** Removes every temp file an operation in flight still holds. Safe to call from an exit or signal handler. */
 export const removePendingTemps = (): void => {

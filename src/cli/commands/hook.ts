@@ -10,13 +10,16 @@ import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { rootOf } from './validate.js'
 
+/** Set by scripts/build-cli.mjs: where main.js is from a command's bundle (tsc's output has `../main.js`). */
+declare const KEYFLEET_MAIN_FROM_COMMAND: string | undefined
+
 /**
  * This keyfleet: the node running it and the CLI entry point next to this
  * module (dist/src/cli/main.js), both absolute, so the hook needs neither PATH nor npx.
  * @throws KeyfleetError `USAGE` when the entry point is not there (keyfleet run from its TypeScript sources).
  */
 export const thisCli = (): HookCli => {
-    const script = fileURLToPath(new URL('../main.js', import.meta.url))
+    const script = fileURLToPath(new URL(typeof KEYFLEET_MAIN_FROM_COMMAND === 'string' ? KEYFLEET_MAIN_FROM_COMMAND : '../main.js', import.meta.url))
     if (!existsSync(script)) {
         throw new KeyfleetError('USAGE', `cannot find keyfleet's CLI script at ${script}: install the hook from a built keyfleet (npm run build, then node dist/src/cli/main.js hook install)`)
     }

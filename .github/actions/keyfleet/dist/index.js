@@ -51903,7 +51903,8 @@ var removeStaleTemps = (target) => {
   }
   return removed;
 };
-var pending = /* @__PURE__ */ new Set();
+var PENDING = /* @__PURE__ */ Symbol.for("keyfleet.pendingTemps");
+var pending = globalThis[PENDING] ??= /* @__PURE__ */ new Set();
 var renameOver = (temp, target) => {
   try {
     renameSync(temp, target);
