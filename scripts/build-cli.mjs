@@ -165,6 +165,10 @@ const builds = await Promise.all([
 ])
 if (builds.some((r) => r.errors.length > 0)) process.exit(1)
 const [mainBuild] = builds
+// Every command main.js may load is a bundle built here (a load the regex above missed would fail at run time).
+const loaded = new Set(Object.values(mainBuild.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.path.startsWith('./cmd/')).map((i) => i.path.split('/')[2])))
+const missing = [...loaded].filter((name) => !commandFiles.includes(name))
+if (missing.length > 0 || loaded.size !== commandFiles.length) throw new Error(`build-cli: main.js loads ${[...loaded].join(', ')}; built ${commandFiles.join(', ')}`)
 const mainOut = Object.entries(mainBuild.metafile.outputs).find(([, o]) => o.entryPoint === 'src/cli/main.ts')
 // The command paths are relative to main.js: the matcher must be in it, not in a chunk.
 if (!mainOut || !Object.keys(mainOut[1].inputs).includes('src/cli/commands/index.ts')) throw new Error('build-cli: src/cli/commands/index.ts is not in main.js')

@@ -147,6 +147,17 @@ describe('what each command loads (issue 15)', () => {
         expect(loadsCrypto(['get', 'dev', 'OPENAI_API_KEY'])).toBe(true)
     }, 120_000)
 
+    it('every command loads from its own bundle and answers --help byte for byte as runCli does', async () => {
+        const { commands } = await import('../../src/cli/commands/index.js')
+        expect(commands.length).toBeGreaterThan(20)
+        for (const c of commands) {
+            const args = [...c.name.split(' '), '--help']
+            const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH, HOME: dir } })
+            const inProcess = await keyfleet(args, { cwd: repoRoot })
+            expect({ args, code: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ args, code: inProcess.code, stdout: inProcess.stdout, stderr: '' })
+        }
+    }, 180_000)
+
     it('hook install from the bundle points the hook at the bundle\'s main.js (the command runs from cmd/hook/)', () => {
         const repo = join(dir, 'hooked')
         execFileSync('git', ['init', '-q', repo])
