@@ -87,7 +87,8 @@ const inChild = (which: Measure): Promise<Timing> => new Promise((resolve, rejec
     let timing: Timing | undefined
     child.once('message', (t: Timing) => { timing = t })
     child.once('error', reject)
-    child.once('exit', (code) => { if (timing) resolve(timing); else reject(new Error(`selection measure ${which} exited with ${String(code)} before reporting`)) })
+    // 'close' comes after the IPC channel has delivered everything, so a sent timing is never missed.
+    child.once('close', (code) => { if (timing) resolve(timing); else reject(new Error(`selection measure ${which} exited with ${String(code)} before reporting`)) })
 })
 
 const microRows = async (progress: (m: string) => void): Promise<BenchRow[]> => {

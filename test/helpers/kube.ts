@@ -76,7 +76,7 @@ const run = (file: string, args: readonly string[], opts: { env?: NodeJS.Process
         })
         // A tool that exits without reading stdin (`--version`) closes the pipe
         // first; the EPIPE that follows says nothing the exit code does not.
-        child.stdin?.on('error', () => { /* outcome comes from the callback */ })
+        child.stdin?.on('error', (error: NodeJS.ErrnoException) => { if (error.code !== 'EPIPE') throw error })
         child.stdin?.end(opts.input ?? '')
     })
 
