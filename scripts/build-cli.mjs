@@ -57,23 +57,18 @@ const RE2JS_LAZY = 'kf-re2js-lazy'
 const lazyModule = (file, names) => lazyExports(`process.getBuiltinModule('node:module').createRequire(import.meta.url)(${JSON.stringify(`${UP}${file}`)})`, names)
 /** From every output of a command's bundle (dist/cli/cmd/NAME/) to dist/cli/, where main.js, yaml.cjs and re2js.cjs are. */
 const UP = '../../'
-/** A module whose exports forward to the value of `expression`, evaluated on the first use of any of them. */
-const lazyExports = (expression, names) => ({
+/** A stand-in export that forwards reads, calls and `new` (keeping new.target, so `instanceof` and subclasses work). */
+const proxyExport = (name) => `export const ${name} = new Proxy(function () {}, { get: (_, key) => load().${name}[key], apply: (_, self, args) => load().${name}.apply(self, args), construct: (_, args, target) => Reflect.construct(load().${name}, args, target) })`
+/** A stand-in export for a plain function: a call forwards its arguments. */
+const functionExport = (name) => `export const ${name} = (...args) => load().${name}(...args)`
+/** A module whose exports (each made by `exportOf`) forward to the value of `expression`, evaluated on the first use of any of them. */
+const lazyExports = (expression, names, exportOf = proxyExport) => ({
     loader: 'js',
-    contents: [
-        'let real',
-        `const load = () => (real ??= ${expression})`,
-        // Each a stand-in that forwards reads, calls and `new` (keeping new.target, so `instanceof` and subclasses work).
-        ...names.map((name) => `export const ${name} = new Proxy(function () {}, { get: (_, key) => load().${name}[key], apply: (_, self, args) => load().${name}.apply(self, args), construct: (_, args, target) => Reflect.construct(load().${name}, args, target) })`),
-    ].join('\n'),
+    contents: ['let real', `const load = () => (real ??= ${expression})`, ...names.map(exportOf)].join('\n'),
 })
 const CRYPTO_LAZY = 'kf-crypto-lazy'
-// The names keyfleet imports (a name missing here fails the build: "No matching export"), as plain functions.
+// The names keyfleet imports (a name missing here fails the build: "No matching export"), all plain functions.
 const cryptoNames = ['createDecipheriv', 'createHash', 'createHmac', 'createPrivateKey', 'createPublicKey', 'diffieHellman', 'generateKeyPairSync', 'hkdfSync', 'randomBytes', 'sign', 'timingSafeEqual', 'verify']
-const lazyFunctions = (expression, names) => ({
-    loader: 'js',
-    contents: ['let real', `const load = () => (real ??= ${expression})`, ...names.map((name) => `export const ${name} = (...args) => load().${name}(...args)`)].join('\n'),
-})
 const startupPlugin = {
     name: 'keyfleet-startup',
     setup(b) {
@@ -88,7 +83,7 @@ const startupPlugin = {
         // `--help` hash nothing: every keyfleet import of it is a function (createHash, randomBytes …), so it
         // becomes stand-ins that ask node for the module on their first call.
         b.onResolve({ filter: /^node:crypto$/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: CRYPTO_LAZY } : undefined))
-        b.onLoad({ filter: /.*/, namespace: CRYPTO_LAZY }, () => lazyFunctions("process.getBuiltinModule('node:crypto')", cryptoNames))
+        b.onLoad({ filter: /.*/, namespace: CRYPTO_LAZY }, () => lazyExports("process.getBuiltinModule('node:crypto')", cryptoNames, functionExport))
         b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' || args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
         b.onLoad({ filter: /.*/, namespace: 'kf-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
         b.onResolve({ filter: /^re2js$/ }, () => ({ path: 're2js', namespace: RE2JS_LAZY }))
@@ -166,7 +161,9 @@ const builds = await Promise.all([
 if (builds.some((r) => r.errors.length > 0)) process.exit(1)
 const [mainBuild] = builds
 // Every command main.js may load is a bundle built here (a load the regex above missed would fail at run time).
-const loaded = new Set(Object.values(mainBuild.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.path.startsWith('./cmd/')).map((i) => i.path.split('/')[2])))
+/** The command an import of main's build loads (`./cmd/NAME/index.js`, external), or undefined. */
+const commandOf = (i) => (i.external ? /^\.\/cmd\/([a-z0-9-]+)\/index\.js$/.exec(i.path)?.[1] : undefined)
+const loaded = new Set(Object.values(mainBuild.metafile.outputs).flatMap((o) => o.imports.map(commandOf).filter((name) => name !== undefined)))
 const missing = [...loaded].filter((name) => !commandFiles.includes(name))
 if (missing.length > 0 || loaded.size !== commandFiles.length) throw new Error(`build-cli: main.js loads ${[...loaded].join(', ')}; built ${commandFiles.join(', ')}`)
 const mainOut = Object.entries(mainBuild.metafile.outputs).find(([, o]) => o.entryPoint === 'src/cli/main.ts')
@@ -182,14 +179,15 @@ const rel = (file) => relative(root, file).split(sep).join('/')
 outputs[mainOut[0]] = {
     ...mainOut[1],
     imports: mainOut[1].imports.map((i) => {
-        const m = /^\.\/cmd\/([a-z0-9-]+)\/index\.js$/.exec(i.path)
-        return m && i.external ? { path: rel(join(outDir, 'cmd', m[1], 'index.js')), kind: 'dynamic-import' } : i
+        const name = commandOf(i)
+        return name === undefined ? i : { path: rel(join(outDir, 'cmd', name, 'index.js')), kind: 'dynamic-import' }
     }),
 }
 const metafile = { inputs: Object.assign({}, ...builds.map((r) => r.metafile.inputs)), outputs }
+/** Whether any of `outs` holds the stand-in module of `namespace`. */
+const usesLazy = (namespace, outs = outputs) => Object.values(outs).some((o) => Object.keys(o.inputs).some((i) => i.startsWith(`${namespace}:`)))
 // The stand-ins' paths hold from cmd/NAME/ only: main.js and its chunks must not need yaml or re2js.
-if (Object.values(mainBuild.metafile.outputs).some((o) => Object.keys(o.inputs).some((i) => i.startsWith(`${YAML_LAZY}:`) || i.startsWith(`${RE2JS_LAZY}:`)))) throw new Error('build-cli: main.js would load yaml or re2js; keep them behind a command')
-const usesLazy = (namespace) => Object.values(outputs).some((o) => Object.keys(o.inputs).some((i) => i.startsWith(`${namespace}:`)))
+if (usesLazy(YAML_LAZY, mainBuild.metafile.outputs) || usesLazy(RE2JS_LAZY, mainBuild.metafile.outputs)) throw new Error('build-cli: main.js would load yaml or re2js; keep them behind a command')
 // re2js.cjs and yaml.cjs once, in dist/cli/ (the stand-ins require them as ../../NAME.cjs).
 if (usesLazy(RE2JS_LAZY)) {
     const minified = await transform(readFileSync(re2jsCjs, 'utf8'), { loader: 'js', format: 'cjs', minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', target: 'node20' })
