@@ -22,13 +22,27 @@ const RANGE_END = /^[A-Za-z0-9_]$/
 const MAX_COUNT = 100
 const MAX_LENGTH = 256
 
+/** What the recogniser learnt about a pattern in its subset. */
+export interface SimplePatternShape {
+    /** Whether a `|` sits outside every group (`a|b`), so that not every match begins with the pattern's leading literal. */
+    readonly topLevelAlternation: boolean
+}
+
 /**
  * Whether `source` is certainly a valid Go RE2 pattern. False means "compile it to find out", not "invalid".
  */
-export const isSimpleValidPattern = (source: string): boolean => {
-    if (source.length === 0 || source.length > MAX_LENGTH) return false
+export const isSimpleValidPattern = (source: string): boolean => simplePatternShape(source) !== undefined
+
+/**
+ * The shape of `source` when it is in the recogniser's subset (certainly valid Go RE2), else undefined.
+ * Inside the subset every escape is two characters and every class is parsed whole, so a `|` at depth 0 is
+ * exactly a top-level alternation (`\Q…\E`, POSIX classes and flag groups, where that would not hold, are outside it).
+ */
+export const simplePatternShape = (source: string): SimplePatternShape | undefined => {
+    if (source.length === 0 || source.length > MAX_LENGTH) return undefined
     let i = 0
     let depth = 0
+    let topLevelAlternation = false
     // Whether the last item can take a quantifier (a literal, escape, class, `.` or closed group), and whether it already has one.
     let quantifiable = false
     // A counted repeat of a group (`(ab){50}`) could nest into a program RE2 refuses as too large: not simple.
@@ -48,37 +62,37 @@ export const isSimpleValidPattern = (source: string): boolean => {
         const groupBefore = afterGroup
         afterGroup = false
         if (c === '^' || c === '$') { i++; quantifiable = false; continue }
-        if (c === '|') { i++; quantifiable = false; continue }
+        if (c === '|') { if (depth === 0) topLevelAlternation = true; i++; quantifiable = false; continue }
         if (c === '(') {
             // Plain groups only: `(?…` flags and names leave the fast path.
-            if (source[i + 1] === '?') return false
+            if (source[i + 1] === '?') return undefined
             depth++; i++; quantifiable = false; continue
         }
         if (c === ')') {
-            if (depth === 0) return false
+            if (depth === 0) return undefined
             depth--; i++; quantifiable = true; afterGroup = true; continue
         }
         if (c === '?' || c === '*' || c === '+' || c === '{') {
-            if (!quantifiable) return false
-            if (c === '{') { if (groupBefore || !braceCount()) return false } else i++
+            if (!quantifiable) return undefined
+            if (c === '{') { if (groupBefore || !braceCount()) return undefined } else i++
             // One quantifier per item, no non-greedy or possessive suffix (`a+?` is valid RE2, just not simple).
             quantifiable = false
             continue
         }
         if (c === '[') {
             const end = classEnd(source, i)
-            if (end === -1) return false
+            if (end === -1) return undefined
             i = end; quantifiable = true; continue
         }
         if (c === '\\') {
             const next = source[i + 1] ?? ''
-            if (!ESCAPED.test(next) && !PERL_CLASS.test(next)) return false
+            if (!ESCAPED.test(next) && !PERL_CLASS.test(next)) return undefined
             i += 2; quantifiable = true; continue
         }
         if (c === '.' || LITERAL.test(c)) { i++; quantifiable = true; continue }
-        return false
+        return undefined
     }
-    return depth === 0
+    return depth === 0 ? { topLevelAlternation } : undefined
 }
 
 /** The index after a simple class starting at `start` (`[`), or -1: word characters, `/.:@=, `, ordered word ranges, `\d\w\s`, a leading `^`, `-` first or last. */

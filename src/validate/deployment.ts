@@ -4,7 +4,6 @@
  * The full schema belongs to render (`parseDeployment`); its findings are the
  * structure findings here.
  */
-import { isMap, isSeq } from 'yaml'
 import type { Catalog } from '../catalog/index.js'
 import { parseDeployment } from '../render/deployment.js'
 import type { Deployment, RegionFallback } from '../render/types.js'
@@ -36,25 +35,28 @@ export const readDeployment = async (text: string, file: string, env: string, ca
     const agents: { name: string; keys: string[]; region?: string }[] = []
     // Render's schema knows the catalog's environments, not which directory the file sits in.
     const placement: Finding[] = []
-    const root = src.doc.contents
-    if (src.syntaxErrors.length === 0 && isMap(root)) {
-        const declared = src.doc.get('environment')
+    // Read through the source's views, not `src.doc`: deployment.yaml in the fast path's subset then
+    // never loads the `yaml` package (issue 15). `toJSON()` of a scalar is what `doc.get()` returned.
+    const root = src.at([])
+    const isDoc = src.syntaxErrors.length === 0 && root?.kind === 'map'
+    if (isDoc) {
+        const declared = src.at(['environment'])?.toJSON()
         if (typeof declared === 'string' && declared !== env) {
             placement.push(finding('KF121', file, src.lineOf(['environment']), `\`environment\` says "${declared}" but the file is in environments/${env}/: make them agree`))
         }
-        const list = src.doc.get('agents', true)
-        if (isSeq(list)) {
+        const list = src.at(['agents'])
+        if (list?.kind === 'seq') {
             list.items.forEach((item, i) => {
-                if (!isMap(item)) return
-                const name = item.get('name')
+                if (item.kind !== 'map') return
+                const name = src.at(['agents', i, 'name'])?.toJSON()
                 const agent = typeof name === 'string' && name.length > 0 ? name : `#${i + 1}`
-                const keyNode = item.get('keys', true)
+                const keyNode = src.at(['agents', i, 'keys'])
                 const names: string[] = []
-                const rawRegion = item.get('region')
+                const rawRegion = src.at(['agents', i, 'region'])?.toJSON()
                 const region = typeof rawRegion === 'string' && rawRegion !== '' ? rawRegion : undefined
-                if (isSeq(keyNode)) {
+                if (keyNode?.kind === 'seq') {
                     keyNode.items.forEach((k, j) => {
-                        const value = (k as { value?: unknown }).value
+                        const value = k.kind === 'other' ? k.toJSON() : undefined
                         if (typeof value !== 'string') return
                         names.push(value)
                         keys.push({ agent, key: value, line: src.lineOf(['agents', i, 'keys', j]), ...(region === undefined ? {} : { region }) })
@@ -66,6 +68,6 @@ export const readDeployment = async (text: string, file: string, env: string, ca
     }
     // The full schema is render's: the PR check and the renderer must agree on what is valid.
     const { findings, deployment } = parseDeployment(text, file, catalog)
-    const fallback: RegionFallback = src.syntaxErrors.length === 0 && isMap(root) && src.doc.get('fallback') === 'global' ? 'global' : 'none'
+    const fallback: RegionFallback = isDoc && src.at(['fallback'])?.toJSON() === 'global' ? 'global' : 'none'
     return { keys, agents, fallback, deployment, findings: [...placement, ...findings] }
 }

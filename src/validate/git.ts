@@ -1,34 +1,30 @@
 /**
  * The git reads validation needs: tracked files, changed files, staged
- * content and old versions. Every call runs `git` through execa with
+ * content and old versions. Every call runs `git` (src/validate/git-run.ts) with
  * `cwd` = the repository root and never surfaces git's stdout in an error,
  * because the content of a file (possibly a leaked key) is stdout here.
  */
-import type { execa as Execa } from 'execa'
 import { KeyfleetError } from '../errors.js'
 import { batchRead } from './git-batch.js'
+import { runGit } from './git-run.js'
 
-// execa loads with the first git call, not with this module: `keyfleet scan FILE…` and the key-less
-// checks that never ask git should not parse it at start (issue 15, start-up budget). Every call
-// below only awaits the result, so a promise of it stands in for execa's ResultPromise.
-let execaModule: Promise<typeof import('execa')> | undefined
-const execa = (async (...args: Parameters<typeof Execa>) => (await (execaModule ??= import('execa'))).execa(...args)) as unknown as typeof Execa
-
-/** Runs git and returns stdout; maps failures to typed, content-free errors. */
+/** Runs git and returns stdout as UTF-8 text, nothing stripped; maps failures to typed, content-free errors. */
 const git = async (root: string, args: readonly string[], what: string): Promise<string> => {
-    const result = await execa('git', [...args], {
-        cwd: root, reject: false, stripFinalNewline: false, verbose: 'none', maxBuffer: 256 * 1024 * 1024,
-    })
+    const result = await runGit(root, args)
     if (result.failed) {
-        if ((result as { code?: string }).code === 'ENOENT') {
+        if (result.code === 'ENOENT') {
             throw new KeyfleetError('GIT_MISSING', 'git could not be run: install git and make sure it is on PATH')
         }
         // stderr of these read-only commands names refs and paths, never content; keep its first line.
-        const reason = String(result.stderr ?? '').split('\n')[0]?.trim() ?? ''
+        const reason = result.stderr.split('\n')[0]?.trim() ?? ''
         throw new KeyfleetError('GIT_FAILED', `git could not ${what}${reason ? ` (${reason})` : ''}: check the ref names and that ${root} is a git repository`)
     }
-    return String(result.stdout)
+    return result.stdout.toString('utf8')
 }
+
+/** Whether HEAD names a commit (false in a repository without one); never throws. */
+const hasHead = async (root: string): Promise<boolean> =>
+    !(await runGit(root, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'])).failed
 
 /** Splits NUL-separated `-z` output. */
 const zList = (out: string): string[] => out.split('\0').filter((p) => p.length > 0)
@@ -43,6 +39,17 @@ export const isGitRepo = async (root: string): Promise<boolean> => {
     } catch {
         return false
     }
+}
+
+/**
+ * Where `root` stands, in one git run: outside a work tree (or git missing: `none`), in a
+ * repository whose HEAD has no commit yet (`unborn`), or at a commit (`commit`). Never throws.
+ */
+export const headState = async (root: string): Promise<'none' | 'unborn' | 'commit'> => {
+    const run = await runGit(root, ['rev-parse', '--is-inside-work-tree', '--verify', '--quiet', 'HEAD^{commit}'])
+    const [inside, commit] = run.stdout.toString('utf8').split('\n')
+    if (inside?.trim() !== 'true') return 'none'
+    return !run.failed && (commit?.trim() ?? '') !== '' ? 'commit' : 'unborn'
 }
 
 /**
@@ -66,15 +73,24 @@ export const changedFiles = async (root: string, base: string, head?: string): P
         return zList(await git(root, ['diff', '--name-only', '-z', '--diff-filter=ACMR', `${base}...${head}`, '--'], `compare ${base} with ${head}`))
     }
     // Diff from the merge base, as a pull request does, so commits that landed on base since are not counted.
+    // The merge base of HEAD with itself is HEAD: `keyfleet validate` compares with HEAD directly, and
+    // resolves it only to name the problem when that fails (a repository without a commit).
     let from = base
-    if (base !== EMPTY_TREE) {
-        const baseCommit = await resolveRef(root, base)
-        // The merge base of HEAD with itself is HEAD: `keyfleet validate` compares with HEAD, one git run fewer.
-        from = base === 'HEAD' ? baseCommit : (await execa('git', ['merge-base', base, 'HEAD'], { cwd: root, reject: false, verbose: 'none' })).stdout.trim() || base
+    if (base !== EMPTY_TREE && base !== 'HEAD') {
+        await resolveRef(root, base)
+        from = (await runGit(root, ['merge-base', base, 'HEAD'])).stdout.toString('utf8').trim() || base
     }
-    const changed = zList(await git(root, ['diff', '--name-only', '-z', '--diff-filter=ACMR', from, '--'], `compare ${base} with the working tree`))
-    const untracked = zList(await git(root, ['ls-files', '-z', '--others', '--exclude-standard'], 'list untracked files'))
-    return [...new Set([...changed, ...untracked])]
+    // Two independent reads, side by side; a failure of the diff is reported first, as when they ran in turn.
+    const [changed, untracked] = await Promise.allSettled([
+        git(root, ['diff', '--name-only', '-z', '--diff-filter=ACMR', from, '--'], `compare ${base} with the working tree`),
+        git(root, ['ls-files', '-z', '--others', '--exclude-standard'], 'list untracked files'),
+    ])
+    if (changed.status === 'rejected') {
+        if (base === 'HEAD') await resolveRef(root, base)
+        throw changed.reason
+    }
+    if (untracked.status === 'rejected') throw untracked.reason
+    return [...new Set([...zList(changed.value), ...zList(untracked.value)])]
 }
 
 /**
@@ -101,14 +117,14 @@ export const showFile = async (root: string, ref: string, path: string): Promise
         return undefined
     }
     if (batched?.type === 'blob') return batched.content
-    const exists = await execa('git', ['cat-file', '-e', spec], { cwd: root, reject: false, verbose: 'none' })
+    const exists = await runGit(root, ['cat-file', '-e', spec])
     if (exists.failed) {
         if (ref !== '') await resolveRef(root, ref)
         return undefined
     }
-    const result = await execa('git', ['show', spec], { cwd: root, reject: false, encoding: 'buffer', stripFinalNewline: false, verbose: 'none', maxBuffer: 256 * 1024 * 1024 })
+    const result = await runGit(root, ['show', spec])
     if (result.failed) throw new KeyfleetError('GIT_FAILED', `git could not read ${path} at ${ref || 'the index'}`)
-    return Buffer.from(result.stdout)
+    return result.stdout
 }
 
 /**
@@ -149,8 +165,7 @@ export const blobIdOf = async (root: string, path: string): Promise<string> =>
  * @throws KeyfleetError `GIT_FAILED` / `GIT_MISSING`.
  */
 export const commitsDeletingBlob = async (root: string, blob: string, dir: string): Promise<string[]> => {
-    const head = await execa('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: root, reject: false, verbose: 'none' })
-    if (head.failed) return []
+    if (!(await hasHead(root))) return []
     const out = await git(root, ['log', '--format=%H', '--diff-filter=D', `--find-object=${blob}`, 'HEAD', '--', dir], `search the history of ${dir}`)
     return out.split('\n').map((l) => l.trim()).filter((l) => l.length > 0)
 }
@@ -167,8 +182,7 @@ export interface DeletedBlob {
  * @throws KeyfleetError `GIT_FAILED` / `GIT_MISSING`.
  */
 export const deletedBlobsUnder = async (root: string, dir: string): Promise<DeletedBlob[]> => {
-    const head = await execa('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: root, reject: false, verbose: 'none' })
-    if (head.failed) return []
+    if (!(await hasHead(root))) return []
     // -m: a merge that deletes a proposal is listed too (against each parent).
     const out = await git(root, ['log', '-m', '--no-renames', '--format=commit %H', '--raw', '--no-abbrev', '--diff-filter=D', 'HEAD', '--', dir], `search the history of ${dir}`)
     const found: DeletedBlob[] = []
@@ -187,9 +201,9 @@ export const deletedBlobsUnder = async (root: string, dir: string): Promise<Dele
  * @throws KeyfleetError `GIT_FAILED` when it does not exist.
  */
 export const readBlob = async (root: string, blob: string): Promise<Buffer> => {
-    const result = await execa('git', ['cat-file', 'blob', blob], { cwd: root, reject: false, encoding: 'buffer', stripFinalNewline: false, verbose: 'none', maxBuffer: 64 * 1024 * 1024 })
+    const result = await runGit(root, ['cat-file', 'blob', blob], 64 * 1024 * 1024)
     if (result.failed) throw new KeyfleetError('GIT_FAILED', `git could not read blob ${blob.slice(0, 12)}`)
-    return Buffer.from(result.stdout)
+    return result.stdout
 }
 
 /**
@@ -201,8 +215,7 @@ export const readBlob = async (root: string, blob: string): Promise<Buffer> => {
  */
 export const lastLineChange = async (root: string, path: string, name: string): Promise<{ commit: string; time: string } | undefined> => {
     if (!/^[A-Za-z0-9_]+$/.test(name)) return undefined
-    const head = await execa('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: root, reject: false, verbose: 'none' })
-    if (head.failed) return undefined
+    if (!(await hasHead(root))) return undefined
     const out = (await git(root, ['log', '-1', '--format=%H %cI', `-G^${name}=`, 'HEAD', '--', path], `search the history of ${path}`)).trim()
     const [commit, time] = out.split(' ')
     return commit && time ? { commit, time } : undefined

@@ -18,7 +18,7 @@ export { scanForPlaintextKeys, createScanner, ALLOW_MARKER, type ScanOptions, ty
 export { changeReport, compareEnv, type ChangeReport, type ChangeReportOptions, type EnvChange, type FileStatus, type NameStatus } from './change-report.js'
 export { changeReportText, changeReportMarkdown, summarizeEnv, mdEscape, REENCRYPTED_NOTE, type MarkdownOptions } from './report-format.js'
 export { installHook, hookScript, HOOK_MARKER, type HookCli, type HookInstall } from './hook.js'
-export { EMPTY_TREE, isGitRepo, resolveRef } from './git.js'
+export { EMPTY_TREE, headState, isGitRepo, resolveRef } from './git.js'
 export { checkProposalsKeyless, listProposalDir, PROPOSAL_FILE_NAME } from './proposals.js'
 export { checkProposalFreshness, checkProposalReplays, ciphertextDigest, type ProposalTimes } from './proposal-replays.js'
 export { inspectAgeFile, type AgeInspection, type AgeStanzaHeader } from './age-header.js'

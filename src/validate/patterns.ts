@@ -14,6 +14,7 @@
  */
 import type { CatalogIndex } from '../catalog/index.js'
 import { isPlaceholder } from '../catalog/index.js'
+import { simplePatternShape } from '../catalog/pattern-syntax.js'
 import { findFrom } from '../re2.js'
 
 /**
@@ -39,8 +40,9 @@ const wrap = (source: string): string => `(?:^|[^${KEY_CHAR}])(${source})(?:[^${
 
 /** Prefixes scanned whatever the catalog says; ordered most specific first. */
 export const WELL_KNOWN: readonly { service: string; source: string }[] = [
-    { service: 'claude', source: 'sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{32,}' },
-    { service: 'openai', source: 'sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}' },
+    // Plain groups, not `(?:…)`: the pre-check reads only the recogniser's subset (requiredText); group 1 stays the key.
+    { service: 'claude', source: 'sk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{32,}' },
+    { service: 'openai', source: 'sk-(proj|svcacct|admin)-[A-Za-z0-9_-]{20,}' },
     { service: 'gemini', source: 'AIza[0-9A-Za-z_-]{35}' },
     { service: 'fireworks', source: 'fw_[A-Za-z0-9]{20,}' },
 ]
@@ -48,9 +50,16 @@ export const WELL_KNOWN: readonly { service: string; source: string }[] = [
 /** Literal prefix of a pattern: characters that are not regex syntax, before the first metacharacter. */
 const literalPrefix = (source: string): string => /^(?:[A-Za-z0-9_-]|\\-)*/.exec(source)?.[0].replace(/\\/g, '') ?? ''
 
-/** Literal text every match of `source` contains ('' when unsure): its literal prefix, minus a last character a quantifier applies to. */
-const requiredText = (source: string): string => {
-    if (source.includes('|')) return ''
+/**
+ * Literal text every match of `source` contains ('' when unsure): its literal prefix, minus a last character a
+ * quantifier applies to. Only a pattern the recogniser reads whole (src/catalog/pattern-syntax.ts) has one:
+ * outside that subset a flag group can carry a quantifier back to the prefix (`sk-\-(?i)*` matches `sk-`).
+ * An alternation inside a group after the prefix (`sk-(proj-|admin-)?…`, the catalog's own openai rule)
+ * keeps it; one at the top level (`a|b`) gives ''. Too long a text would hide keys: test/validate/patterns.test.ts
+ * holds this to re2js on random patterns.
+ */
+export const requiredText = (source: string): string => {
+    if (simplePatternShape(source)?.topLevelAlternation !== false) return ''
     const raw = /^(?:[A-Za-z0-9_-]|\\-)*/.exec(source)?.[0] ?? ''
     const prefix = raw.replace(/\\/g, '')
     // `abc?`, `abc*`, `abc{0,2}` may match without the `c`.

@@ -11,7 +11,7 @@ import { KeyfleetError } from '../../errors.js'
 import { formatFinding, hasErrors, sortFindings, type Finding } from '../../findings.js'
 import { parseAllowedOrigins } from '../../probe/index.js'
 import { parseSopsFile } from '../../sops/native/parse.js'
-import { EMPTY_TREE, discoverEnvironments, finding, isGitRepo, readRepoCatalog, resolveRef, secretsPath, validateRepository } from '../../validate/index.js'
+import { EMPTY_TREE, discoverEnvironments, finding, headState, readRepoCatalog, secretsPath, validateRepository } from '../../validate/index.js'
 import type { CliContext, Command, CommandArgs } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 
@@ -161,8 +161,9 @@ Examples:
         const all = args.values.all === true
         // Without --base/--all, look at what is about to be committed: changes against HEAD,
         // or, before the first commit, everything staged or untracked (against git's empty tree).
-        if (base === undefined && !all && await isGitRepo(root)) {
-            base = await resolveRef(root, 'HEAD').then(() => 'HEAD', () => EMPTY_TREE)
+        if (base === undefined && !all) {
+            const head = await headState(root)
+            if (head !== 'none') base = head === 'commit' ? 'HEAD' : EMPTY_TREE
         }
         // A missing or broken catalog's built-in stand-in would invent environments: trust the directories then.
         const repoCatalog = readRepoCatalog(root)
