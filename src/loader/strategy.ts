@@ -128,6 +128,33 @@ class Headroom implements Selector {
         for (const u of usage) { u.changes.n++; u.changes = this.#changes }
     }
     next(): KeyChoice {
+        // The common pick, kept small so that V8 inlines it into get(): the scores are cached and the member
+        // in turn holds the top, finite score (with equal quotas, every pick: they take turns as round robin
+        // does). Ties go to the first member in turn, so that member is the pick without a scan.
+        const best = this.#cursor
+        const bestScore = this.#scores[best] as number
+        if (this.#cachedAt !== this.#changes.n || bestScore !== this.#top || bestScore === Infinity) return this.#slowNext()
+        const n = this.#scores.length
+        this.#cursor = best + 1 === n ? 0 : best + 1
+        const u = this.usage[best] as MemberUsage
+        u.recordCached()
+        this.#lower(best, bestScore, u)
+        return this.members[best] as KeyChoice
+    }
+
+    // A cached pick lowers its member's score by one pending request; at zero room the member leaves the
+    // clock-free path (its window may have reset), so the next pick scans again.
+    #lower(best: number, bestScore: number, u: MemberUsage): void {
+        const room = u.remainingRequests - (u.pending > u.inflight ? u.pending : u.inflight)
+        if (room <= 0) { this.#cachedAt = -1; return }
+        const score = this.#unweighted ? room : room * u.weight
+        this.#scores[best] = score
+        // The pick held the top score (a pick never raises one): the last member to leave the top lowers it.
+        if (bestScore === this.#top && score !== bestScore && --this.#atTop === 0) this.#countTop()
+    }
+
+    // Every other pick: a full scan when the cache is stale, else a scan of the cached scores.
+    #slowNext(): KeyChoice {
         if (this.#cachedAt !== this.#changes.n) {
             const choice = this.#scan()
             if (this.#triedAt !== this.#changes.n) this.#fill(this.#changes.n)
@@ -137,29 +164,16 @@ class Headroom implements Selector {
         const n = scores.length
         let best = this.#cursor
         let bestScore = scores[best] as number
-        // Ties go to the first member in turn, so the member at the cursor is the pick when it holds the top
-        // score: no scan. With equal quotas that is every pick (they take turns, as round robin does).
-        if (bestScore !== this.#top) {
-            let i = best
-            for (let k = 1; k < n && bestScore !== Infinity; k++) {
-                if (++i === n) i = 0
-                const score = scores[i] as number
-                if (score > bestScore) { best = i; bestScore = score }
-            }
+        let i = best
+        for (let k = 1; k < n && bestScore !== Infinity; k++) {
+            if (++i === n) i = 0
+            const score = scores[i] as number
+            if (score > bestScore) { best = i; bestScore = score }
         }
         this.#cursor = best + 1 === n ? 0 : best + 1
         const u = this.usage[best] as MemberUsage
         u.recordCached()
-        if (bestScore !== Infinity) {
-            const room = u.remainingRequests - (u.pending > u.inflight ? u.pending : u.inflight)
-            // At zero room the member leaves the clock-free path (its window may have reset): scan again.
-            if (room > 0) {
-                const score = this.#unweighted ? room : room * u.weight
-                scores[best] = score
-                // The pick held the top score (a pick never raises one): the last member to leave the top lowers it.
-                if (score !== bestScore && --this.#atTop === 0) this.#countTop()
-            } else this.#cachedAt = -1
-        }
+        if (bestScore !== Infinity) this.#lower(best, bestScore, u)
         return this.members[best] as KeyChoice
     }
 
