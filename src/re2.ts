@@ -14,6 +14,7 @@
  */
 import { RE2JS } from 're2js'
 import { KeyfleetError } from './errors.js'
+import { subsetMatcher, type SubsetMatcher } from './re2-subset.js'
 
 /** A compiled file-supplied pattern. `test` is an unanchored search, like Go's `MatchString`. */
 export interface Pattern {
@@ -46,6 +47,25 @@ const compileRaw = (source: string): RE2JS => {
     return compiled
 }
 
+// Yes/no matchers of the recognised subset (src/re2-subset.ts), null for a pattern outside it; bounded like `cache`.
+const subsets = new Map<string, SubsetMatcher | null>()
+const subsetOf = (source: string): SubsetMatcher | undefined => {
+    let hit = subsets.get(source)
+    if (hit === undefined) {
+        hit = subsetMatcher(source) ?? null
+        if (subsets.size >= CACHE_LIMIT) subsets.delete(subsets.keys().next().value as string)
+        subsets.set(source, hit)
+    }
+    return hit ?? undefined
+}
+
+/**
+ * A `test` that answers without re2js where src/re2-subset.ts can (a recognised pattern, printable-ASCII
+ * text: a key's shape), and asks re2js for anything else. Start-up budget (issue 15): `check` tests every
+ * value against its format, and re2js's load and compiles were half of what it spent.
+ */
+const testOf = (source: string, subset: SubsetMatcher): Pattern['test'] => (text) => subset(text) ?? compileRaw(source).test(text)
+
 /**
  * Why `source` is not a valid Go RE2 pattern (re2js's parser message, which
  * quotes only the pattern), or undefined when it compiles.
@@ -65,6 +85,9 @@ export const patternError = (source: string): string | undefined => {
  * @throws KeyfleetError `REGEX_INVALID` naming `what` and the parser's reason.
  */
 export const compilePattern = (source: string, what: string): Pattern => {
+    // In the subset the pattern is valid Go RE2 (src/catalog/pattern-syntax.ts): nothing to report now.
+    const subset = subsetOf(source)
+    if (subset !== undefined) return { source, test: testOf(source, subset) }
     let re: RE2JS
     try {
         re = compileRaw(source)
@@ -80,7 +103,13 @@ export const compilePattern = (source: string, what: string): Pattern => {
  * catalog), so that importing a module costs no compile time; test/re2.test.ts
  * proves each of them compiles.
  */
-export const lazyPattern = (source: string): Pattern => ({ source, test: (text: string): boolean => compileRaw(source).test(text) })
+export const lazyPattern = (source: string): Pattern => ({
+    source,
+    test: (text: string): boolean => {
+        const subset = subsetOf(source)
+        return subset !== undefined ? testOf(source, subset)(text) : compileRaw(source).test(text)
+    },
+})
 
 /** Compiles like {@link compilePattern}, returning undefined instead of throwing. */
 export const tryCompilePattern = (source: string): Pattern | undefined => {
