@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // Bundles the `keyfleet` CLI into dist/cli/main.js (the package's bin: --help, the matcher, the
-// error report) and one bundle per command, dist/cli/cmd/NAME/index.js, each with the chunks of
-// its own lazy imports beside it (issue 15, start-up budget; docs/architecture.md says why).
+// error report) and one file per command, dist/cli/cmd/NAME.js, each with the V8 code cache of its
+// code beside it (NAME.js.cache). Issue 15, start-up budget; docs/architecture.md says why.
 //
 // Why a bundle: an unbundled start resolves and reads ~440 files (yaml alone is ~80 CommonJS
 // files), which cost more than the work of `ls` or `get`.
-// Why one per command: one split build made `ls` load 20 small chunk files, and node's work per ES
-// module cost more than their code; a command's start is now one file.
+// Why one file per command: one split build made `ls` load 20 small chunk files, and node's work
+// per ES module cost more than their code.
+// Why CommonJS and a code cache: node 20 caches no compiled code for ES modules, and its ES module
+// loader costs a few ms before any code runs. A command file is one function expression that
+// src/cli/bundle-load.ts compiles with `vm.Script` and the cache, which holds every function of the
+// file compiled (built with V8's eager compilation): at start V8 deserialises instead of parsing and
+// compiling. Code a command imports only on some paths (execa, age, kubernetes-models …) is in the
+// same file but runs (initialises) only when that path is taken; the metafile's import graph says
+// which sources initialise at start (scripts/chunk-graph.ts).
 // The bundles carry every dependency, so the CLI needs no runtime dependency of the package
 // (they are the loader's: see docs/architecture.md).
 //
@@ -14,7 +21,9 @@
 //   node scripts/build-cli.mjs --out DIR   # writes DIR/ instead
 // Each writes one esbuild metafile for all its builds beside the directory (dist/cli.meta.json, DIR.meta.json).
 import { build, transform } from 'esbuild'
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { setFlagsFromString } from 'node:v8'
+import { Script } from 'node:vm'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -53,10 +62,14 @@ const yamlNames = Object.keys(await import(yamlEsm)).filter((name) => name !== '
  */
 const re2jsCjs = join(dirname(requireHere.resolve('re2js')), 'index.cjs')
 const RE2JS_LAZY = 'kf-re2js-lazy'
-/** A module whose exports forward to `file` (in dist/cli/, two levels up from every command bundle output), required on the first use of any of them. */
-const lazyModule = (file, names) => lazyExports(`process.getBuiltinModule('node:module').createRequire(import.meta.url)(${JSON.stringify(`${UP}${file}`)})`, names)
-/** From every output of a command's bundle (dist/cli/cmd/NAME/) to dist/cli/, where main.js, yaml.cjs and re2js.cjs are. */
-const UP = '../../'
+/** A module whose exports forward to `file` (in dist/cli/), loaded through the bundle loader on the first use of any of them. */
+const lazyModule = (file, names) => lazyExports(`${LOAD}(${JSON.stringify(file)})`, names)
+/**
+ * Every bundle file but main.js is this function expression (src/cli/bundle-load.ts calls it): node's
+ * CommonJS parameters, then the loader, which also knows where main.js is (`LOAD.main`).
+ */
+const LOAD = '__kfLoad'
+const WRAP = { banner: { js: `(function (exports, require, module, __filename, __dirname, ${LOAD}) {` }, footer: { js: '})' } }
 /** A stand-in export that forwards reads, calls and `new` (keeping new.target, so `instanceof` and subclasses work). */
 const proxyExport = (name) => `export const ${name} = new Proxy(function () {}, { get: (_, key) => load().${name}[key], apply: (_, self, args) => load().${name}.apply(self, args), construct: (_, args, target) => Reflect.construct(load().${name}, args, target) })`
 /** A stand-in export for a plain function: a call forwards its arguments. */
@@ -84,7 +97,10 @@ const startupPlugin = {
         // becomes stand-ins that ask node for the module on their first call.
         b.onResolve({ filter: /^node:crypto$/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: CRYPTO_LAZY } : undefined))
         b.onLoad({ filter: /.*/, namespace: CRYPTO_LAZY }, () => lazyExports("process.getBuiltinModule('node:crypto')", cryptoNames, functionExport))
-        b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' || args.kind === 'dynamic-import' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
+        // A dynamic import of a built-in (serveStatus's lazy node:http) becomes a require() of it, as esbuild
+        // turns any bundled import() into one: bundle files run in vm.Script, where a native import() is not
+        // theirs to make.
+        b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
         b.onLoad({ filter: /.*/, namespace: 'kf-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
         b.onResolve({ filter: /^re2js$/ }, () => ({ path: 're2js', namespace: RE2JS_LAZY }))
         // Every export of the package, each a stand-in that forwards to the real one once loaded.
@@ -103,101 +119,113 @@ const outDir = outIndex > 0 ? resolve(process.argv[outIndex + 1] ?? '') : join(r
 /** The command modules src/cli/commands/index.ts loads, by base name (`ls`, `hook`, `rollout` …). */
 const commandFiles = [...readFileSync(join(root, 'src/cli/commands/index.ts'), 'utf8').matchAll(/import\('\.\/([a-z0-9-]+)\.js'\)/g)].map((m) => m[1])
 /**
- * main.js loads a command from its own bundle (dist/cli/cmd/NAME/index.js): the `import()`s of
- * src/cli/commands/index.ts become those paths, external to main's build.
+ * main.js loads a command from its own file (dist/cli/cmd/NAME.js) through the bundle loader: each
+ * `import()` of src/cli/commands/index.ts becomes a module that does so.
  */
-const commandsExternal = {
+const bundleLoad = join(root, 'src', 'cli', 'bundle-load.ts')
+const CMD = 'kf-cmd'
+const commandsThroughLoader = {
     name: 'keyfleet-commands',
     setup(b) {
         b.onResolve({ filter: /^\.\/[a-z0-9-]+\.js$/ }, (args) => (args.kind === 'dynamic-import' && args.importer.endsWith(join('src', 'cli', 'commands', 'index.ts'))
-            ? { path: `./cmd/${args.path.slice(2, -3)}/index.js`, external: true } : undefined))
+            ? { path: args.path.slice(2, -3), namespace: CMD } : undefined))
+        b.onLoad({ filter: /.*/, namespace: CMD }, (args) => ({
+            loader: 'js', resolveDir: root,
+            contents: `module.exports = require(${JSON.stringify(bundleLoad)}).bundleLoader(__dirname)(${JSON.stringify(`cmd/${args.path}.js`)})`,
+        }))
     },
 }
 
 const common = {
     absWorkingDir: root,
     bundle: true,
-    splitting: true,
     platform: 'node',
-    format: 'esm',
+    format: 'cjs',
     target: 'node20',
-    legalComments: 'linked',
+    legalComments: 'none',
     sourcemap: false,
-    // A third fewer bytes to parse at start (re2js 268 → 183 kB, yaml 205 → 135 kB). Identifiers
-    // stay: the CLI reports an unexpected error by its class name (cli/run.ts).
+    // A third fewer bytes to read (re2js 268 → 183 kB, yaml 205 → 135 kB). Identifiers stay: the CLI
+    // reports an unexpected error by its class name (cli/run.ts).
     minifyWhitespace: true,
     minifySyntax: true,
     treeShaking: true,
     charset: 'utf8',
     logLevel: 'warning',
-    // Which sources each chunk holds: test/cli/chunks.test.ts and scripts/chunk-report.mjs read it.
+    // Which sources each file holds and how they import each other: test/cli/chunks.test.ts and scripts/chunk-graph.ts read it.
     metafile: true,
-    // CommonJS dependencies call require() for Node built-ins; ESM output needs a real one.
-    // Everything but node's built-ins is bundled, so require() only ever asks for a built-in:
-    // process.getBuiltinModule (node >= 20.16) answers that without createRequire(), whose
-    // node_modules path walk in every chunk cost more than some chunks' own code.
-    banner: { js: "const require = (id) => { const m = process.getBuiltinModule(id); if (m === undefined) throw new Error(`keyfleet bundle: ${id} is not a node built-in`); return m };" },
+    // `import.meta.url` (the tsc build's way to find files beside a module) in CommonJS: the bundle file's own URL.
+    inject: [join(root, 'scripts', 'import-meta-url.js')],
+    define: { 'import.meta.url': 'importMetaUrl' },
 }
 
-// Stale chunks (hashed names) of an earlier build would ship in the package.
+// Stale files of an earlier build would ship in the package.
 rmSync(outDir, { recursive: true, force: true })
 mkdirSync(outDir, { recursive: true })
-/**
- * Why one bundle per command (issue 15): with one split build, `ls` loaded 20 chunk files, and
- * node's work per ES module (resolve, read, compile, link) cost ~20 ms more than the same code
- * as one file. So each command is its own build: its start is one file, and what it imports
- * only on some paths (execa, age, kubernetes-models …) stays in chunks beside it. The shared
- * modules (errors, the args parser) exist once per bundle; nothing relies on one copy:
- * errors are recognised by a registered symbol and repo/atomic.ts keeps its registry per process.
- */
 const builds = await Promise.all([
-    // Named main.js: the package's bin. It holds --help, the matcher and the error report.
-    build({ ...common, entryPoints: { main: 'src/cli/main.ts' }, outdir: outDir, chunkNames: 'chunks/[name]-[hash]', plugins: [commandsExternal, startupPlugin] }),
+    // Named main.js: the package's bin, loaded by node itself. It holds --help, the matcher and the error report.
+    build({ ...common, entryPoints: [join(root, 'src/cli/main.ts')], outfile: join(outDir, 'main.js'), plugins: [commandsThroughLoader, startupPlugin] }),
     ...commandFiles.map((name) => build({
-        ...common, entryPoints: { index: `src/cli/commands/${name}.ts` }, outdir: join(outDir, 'cmd', name), chunkNames: '[name]-[hash]',
-        plugins: [startupPlugin], define: { KEYFLEET_MAIN_FROM_COMMAND: JSON.stringify(`${UP}main.js`) },
+        ...common, ...WRAP, entryPoints: [join(root, `src/cli/commands/${name}.ts`)], outfile: join(outDir, 'cmd', `${name}.js`),
+        plugins: [startupPlugin], define: { ...common.define, KEYFLEET_BUNDLE_MAIN: `${LOAD}.main` },
     })),
 ])
-if (builds.some((r) => r.errors.length > 0)) process.exit(1)
+if (builds.some((r) => r.errors.length > 0 || r.warnings.length > 0)) throw new Error('build-cli: esbuild reported errors or warnings (above)')
 const [mainBuild] = builds
-// Every command main.js may load is a bundle built here (a load the regex above missed would fail at run time).
-/** The command an import of main's build loads (`./cmd/NAME/index.js`, external), or undefined. */
-const commandOf = (i) => (i.external ? /^\.\/cmd\/([a-z0-9-]+)\/index\.js$/.exec(i.path)?.[1] : undefined)
-const loaded = new Set(Object.values(mainBuild.metafile.outputs).flatMap((o) => o.imports.map(commandOf).filter((name) => name !== undefined)))
+// Every command main.js may load is a file built here (a load the regex above missed would fail at run time).
+const loaded = new Set(Object.keys(mainBuild.metafile.inputs).flatMap((i) => (i.startsWith(`${CMD}:`) ? [i.slice(CMD.length + 1)] : [])))
 const missing = [...loaded].filter((name) => !commandFiles.includes(name))
 if (missing.length > 0 || loaded.size !== commandFiles.length) throw new Error(`build-cli: main.js loads ${[...loaded].join(', ')}; built ${commandFiles.join(', ')}`)
-const mainOut = Object.entries(mainBuild.metafile.outputs).find(([, o]) => o.entryPoint === 'src/cli/main.ts')
-// The command paths are relative to main.js: the matcher must be in it, not in a chunk.
-if (!mainOut || !Object.keys(mainOut[1].inputs).includes('src/cli/commands/index.ts')) throw new Error('build-cli: src/cli/commands/index.ts is not in main.js')
 /**
- * One metafile for all of it, as one split build would write it: main.js's external command
- * imports become dynamic imports of the command bundles' entries (scripts/chunk-graph.ts).
+ * One metafile for all of it: main.js's output imports each command's file dynamically, as the
+ * loader does (scripts/chunk-graph.ts reads the outputs for the files and the inputs for the graph).
  */
+const rel = (file) => relative(root, file).split(sep).join('/')
+const mainOut = rel(join(outDir, 'main.js'))
 const outputs = {}
 for (const r of builds) Object.assign(outputs, r.metafile.outputs)
-const rel = (file) => relative(root, file).split(sep).join('/')
-outputs[mainOut[0]] = {
-    ...mainOut[1],
-    imports: mainOut[1].imports.map((i) => {
-        const name = commandOf(i)
-        return name === undefined ? i : { path: rel(join(outDir, 'cmd', name, 'index.js')), kind: 'dynamic-import' }
-    }),
-}
+outputs[mainOut] = { ...outputs[mainOut], imports: [...(outputs[mainOut]?.imports ?? []), ...commandFiles.map((name) => ({ path: rel(join(outDir, 'cmd', `${name}.js`)), kind: 'dynamic-import' }))] }
 const metafile = { inputs: Object.assign({}, ...builds.map((r) => r.metafile.inputs)), outputs }
 /** Whether any of `outs` holds the stand-in module of `namespace`. */
 const usesLazy = (namespace, outs = outputs) => Object.values(outs).some((o) => Object.keys(o.inputs).some((i) => i.startsWith(`${namespace}:`)))
-// The stand-ins' paths hold from cmd/NAME/ only: main.js and its chunks must not need yaml or re2js.
+// The stand-ins load through the loader a command receives: main.js must not need yaml or re2js.
 if (usesLazy(YAML_LAZY, mainBuild.metafile.outputs) || usesLazy(RE2JS_LAZY, mainBuild.metafile.outputs)) throw new Error('build-cli: main.js would load yaml or re2js; keep them behind a command')
-// re2js.cjs and yaml.cjs once, in dist/cli/ (the stand-ins require them as ../../NAME.cjs).
+// re2js.cjs and yaml.cjs once, in dist/cli/, wrapped like a command (the stand-ins load them through the loader).
 if (usesLazy(RE2JS_LAZY)) {
     const minified = await transform(readFileSync(re2jsCjs, 'utf8'), { loader: 'js', format: 'cjs', minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', target: 'node20' })
-    writeFileSync(join(outDir, 're2js.cjs'), minified.code)
+    writeFileSync(join(outDir, 're2js.cjs'), `${WRAP.banner.js}${minified.code}${WRAP.footer.js}`)
 }
 // yaml.cjs: the package's ESM build (as the bundle used before), as one CommonJS file.
 if (usesLazy(YAML_LAZY)) {
-    await build({ entryPoints: [yamlEsm], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(outDir, 'yaml.cjs'), minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', charset: 'utf8', logLevel: 'warning' })
+    await build({ entryPoints: [yamlEsm], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(outDir, 'yaml.cjs'), minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', charset: 'utf8', logLevel: 'warning', ...WRAP })
 }
-// The bundle is ESM whatever package.json is nearest (a checkout, a global install).
-writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n')
+/**
+ * The code caches: each loaded file compiled with every function (V8's --no-lazy for this compile
+ * only; the flag is reset before the cache is written, so that the cache's flag hash is the one a
+ * normal run has, or V8 would reject it). The build runs on the node the tests and the bench use; on
+ * another V8 the cache is rejected and the file compiles as usual.
+ */
+const cacheFor = (file) => {
+    const source = readFileSync(file, 'utf8')
+    setFlagsFromString('--no-lazy')
+    let script
+    try {
+        script = new Script(source, { filename: file })
+    } finally {
+        setFlagsFromString('--lazy')
+    }
+    writeFileSync(`${file}.cache`, script.createCachedData())
+}
+/**
+ * Which commands get one: those of issue 15's start-up budget, which answer in process (a cache is about
+ * twice its file). The others wait on sops, git or kubectl, whose own start dwarfs V8's compile; they
+ * compile as they run.
+ */
+const CACHED = ['check', 'decrypt', 'diff', 'get', 'ls', 'registry', 'run', 'scan', 'validate']
+const unknown = CACHED.filter((name) => !commandFiles.includes(name))
+if (unknown.length > 0) throw new Error(`build-cli: no command ${unknown.join(', ')} to cache`)
+for (const name of CACHED) cacheFor(join(outDir, 'cmd', `${name}.js`))
+for (const file of ['re2js.cjs', 'yaml.cjs']) if (readdirSync(outDir).includes(file)) cacheFor(join(outDir, file))
+// The bundle is CommonJS whatever package.json is nearest (the package itself is ESM).
+writeFileSync(join(outDir, 'package.json'), '{ "type": "commonjs" }\n')
 // Beside the bundle, not in it (the package ships dist/cli/ only).
 writeFileSync(`${outDir}.meta.json`, JSON.stringify(metafile))

@@ -61,5 +61,5 @@ const ctx: CliContext = {
     get stdout() { return answersAlone ? directStdout() : (stdout ??= quietOnEpipe(process.stdout)) },
     get stderr() { return (stderr ??= quietOnEpipe(process.stderr)) },
 }
-const code = await runCli(argv, ctx)
-process.exitCode = code
+// No top-level await: the bundle (dist/cli/main.js) is CommonJS, so that node starts it without its ES module loader.
+void runCli(argv, ctx).then((code) => { process.exitCode = code })

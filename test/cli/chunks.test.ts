@@ -1,14 +1,16 @@
 /**
- * Start-up budget (issue 15) without timing anything: what each command loads. The bundle is built
- * into a temp directory; its esbuild metafile says which sources each chunk holds, and node itself
- * says which chunks a run loaded (NODE_DEBUG=esm logs every module it stores). A command that starts
- * loading age-encryption, yaml, execa or kubernetes-models where it need not fails here, not only
- * in `npm run bench`.
+ * Start-up budget (issue 15) without timing anything: what each command runs at start. The bundle is
+ * built into a temp directory; its esbuild metafile says which sources each file holds and how they
+ * import each other (scripts/chunk-graph.ts), and V8 itself says which ran: with NODE_V8_COVERAGE,
+ * node writes V8's call count of every function, and esbuild names each lazily initialised module's
+ * wrapper after its source. A command that starts running age-encryption, yaml, execa or
+ * kubernetes-models where it need not fails here, not only in `npm run bench`.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commandSet, helpSet, packageOf, type ChunkSet, type Metafile } from '../../scripts/chunk-graph.js'
 import { keyfleet } from '../helpers/cli.js'
@@ -33,21 +35,37 @@ const sources = (set: ChunkSet): string[] => [...set.inputs.keys()].filter((i) =
 /** Packages a command must not parse at start, and why. */
 const HEAVY = ['age-encryption', '@noble/post-quantum', '@noble/curves', 'execa', 'kubernetes-models', '@kubernetes-models/base'] as const
 
-/** The sources of the chunks one real run of the bundle loaded, as node reports them. */
+interface Coverage { readonly result: readonly { readonly url: string; readonly functions: readonly { readonly functionName: string; readonly ranges: readonly { readonly count: number }[] }[] }[] }
+
+let runs = 0
+/**
+ * The sources one real run of the bundle ran, as V8 counted: in each file it loaded, every source not
+ * behind a wrapper (esbuild runs those with the file), and every wrapper V8 saw called.
+ */
 const loadedBy = (args: readonly string[], env: NodeJS.ProcessEnv = {}): ChunkSet => {
+    const coverage = join(dir, `coverage-${runs++}`)
     const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], {
         cwd: repoRoot, encoding: 'utf8', timeout: 60_000,
-        env: { PATH: process.env.PATH, HOME: dir, SOPS_DISABLE_VERSION_CHECK: '1', ...env, NODE_DEBUG: 'esm' },
+        env: { PATH: process.env.PATH, HOME: dir, SOPS_DISABLE_VERSION_CHECK: '1', ...env, NODE_V8_COVERAGE: coverage },
     })
     expect(r.status, r.stderr.slice(-500)).toBe(0)
-    const files = new Set([...r.stderr.matchAll(/file:\/\/(\/\S+?\.js)\b/g)].map((m) => decodeURIComponent(m[1] as string)))
-    // Metafile output paths are relative to the repository root (esbuild's working directory).
-    const outputs = Object.keys(meta.outputs).filter((o) => files.has(resolve(repoRoot, o)))
-    // If node stops logging loads this way, say so instead of passing on an empty set.
-    expect(outputs.length, 'NODE_DEBUG=esm listed no chunk: node changed its debug output').toBeGreaterThan(0)
+    const scripts = readdirSync(coverage).flatMap((f) => (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as Coverage).result)
     const inputs = new Map<string, number>()
-    for (const o of outputs) for (const [input, { bytesInOutput }] of Object.entries(meta.outputs[o]?.inputs ?? {})) inputs.set(input, bytesInOutput)
-    return { files: outputs, bytes: 0, inputs }
+    const files: string[] = []
+    let wrappers = 0
+    for (const [output, { inputs: held }] of Object.entries(meta.outputs)) {
+        const script = scripts.find((s) => s.url === pathToFileURL(resolve(repoRoot, output)).href)
+        if (script === undefined) continue
+        files.push(output)
+        const calls = new Map<string, number>()
+        for (const f of script.functions) if (f.functionName in held) calls.set(f.functionName, Math.max(calls.get(f.functionName) ?? 0, f.ranges[0]?.count ?? 0))
+        wrappers += calls.size
+        for (const [input, { bytesInOutput }] of Object.entries(held)) if ((calls.get(input) ?? 1) > 0) inputs.set(input, bytesInOutput)
+    }
+    // If V8 stops reporting either, say so instead of passing on an empty set.
+    expect(files.length, 'NODE_V8_COVERAGE listed no bundle file: node changed its coverage output').toBeGreaterThan(0)
+    expect(wrappers, 'no lazily initialised module was named in the coverage: esbuild changed its wrappers').toBeGreaterThan(0)
+    return { files, bytes: 0, inputs }
 }
 
 describe('what each command loads (issue 15)', () => {
@@ -89,6 +107,52 @@ describe('what each command loads (issue 15)', () => {
         }
     }, 120_000)
 
+    it('the check can see a lazy package run: decrypt --engine sops runs execa, which decrypt in process never does', () => {
+        const key = { SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey') }
+        const file = ['--input-type', 'dotenv', '--output-type', 'dotenv', 'environments/dev/env.secrets']
+        expect(packages(commandSet(meta, 'decrypt', true)).has('execa')).toBe(true)
+        expect(packages(loadedBy(['decrypt', '--engine', 'sops', ...file], key)).has('execa')).toBe(true)
+        expect(packages(loadedBy(['decrypt', ...file], key)).has('execa')).toBe(false)
+    }, 120_000)
+
+    /** A run of the temp bundle with the loader's log on: exit code, stdout and what it said of each file. */
+    const logged = (args: readonly string[]): { code: number | null; stdout: string; loads: string[] } => {
+        const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], {
+            cwd: repoRoot, encoding: 'utf8', timeout: 60_000,
+            env: { PATH: process.env.PATH, HOME: dir, SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey'), NODE_DEBUG: 'keyfleet' },
+        })
+        return { code: r.status, stdout: r.stdout, loads: [...r.stderr.matchAll(/KEYFLEET \d+: load (\S+) \(code cache (\w+)\)/g)].map((m) => `${m[1]} ${m[2]}`) }
+    }
+
+    it('V8 accepts the code caches the build wrote; one it rejects, a stale one or none changes nothing but the time', () => {
+        const args = ['get', 'dev', 'OPENAI_API_KEY']
+        const good = logged(args)
+        expect(good.code).toBe(0)
+        expect(good.loads).toEqual(['cmd/get.js accepted'])
+        expect(logged(['validate']).loads).toContain('cmd/validate.js accepted')
+        const source = join(out, 'cmd', 'get.js')
+        const cache = `${source}.cache`
+        const bytes = readFileSync(cache)
+        const { mtime } = statSync(source)
+        try {
+            // Another file's cache (another source length) and a cut one: V8 refuses both.
+            writeFileSync(cache, readFileSync(join(out, 'cmd', 'run.js.cache')))
+            expect(logged(args)).toEqual({ ...good, loads: ['cmd/get.js rejected'] })
+            writeFileSync(cache, bytes.subarray(0, bytes.length >> 1))
+            expect(logged(args)).toEqual({ ...good, loads: ['cmd/get.js rejected'] })
+            // The file edited after the build (here only touched): its cache is not used.
+            writeFileSync(cache, bytes)
+            utimesSync(source, new Date(), new Date(Date.now() + 60_000))
+            expect(logged(args)).toEqual({ ...good, loads: ['cmd/get.js stale'] })
+            rmSync(cache)
+            expect(logged(args)).toEqual({ ...good, loads: ['cmd/get.js absent'] })
+        } finally {
+            writeFileSync(cache, bytes)
+            utimesSync(source, mtime, mtime)
+        }
+        expect(logged(args).loads).toEqual(['cmd/get.js accepted'])
+    }, 120_000)
+
     it('node agrees: a real --help loads no dependency and ls / registry load no age, execa or kubernetes-models', () => {
         expect([...packages(loadedBy(['--help']))]).toEqual([])
         for (const args of [['ls', 'dev'], ['registry', 'dev']]) {
@@ -97,19 +161,21 @@ describe('what each command loads (issue 15)', () => {
         }
     }, 120_000)
 
-    it('yaml is not in any chunk: the bundle holds a stand-in that requires yaml.cjs on first use', () => {
+    it('yaml is not in any bundle file: the bundle holds a stand-in that loads yaml.cjs on first use', () => {
         expect(Object.values(meta.outputs).flatMap((o) => Object.keys(o.inputs)).filter((i) => i.includes('node_modules/yaml/'))).toEqual([])
         expect(existsSync(join(out, 'yaml.cjs'))).toBe(true)
     })
 
-    /** Whether a real run required yaml.cjs, as node's CommonJS loader reports it (NODE_DEBUG=module). */
+    /** Whether a real run loaded yaml.cjs, as the bundle loader reports it (NODE_DEBUG=keyfleet, src/cli/bundle-load.ts). */
     const requiresYaml = (args: readonly string[], cwd = repoRoot): boolean => {
         const r = spawnSync(process.execPath, [join(out, 'main.js'), ...args], {
             cwd, encoding: 'utf8', timeout: 60_000,
-            env: { PATH: process.env.PATH, HOME: dir, SOPS_DISABLE_VERSION_CHECK: '1', SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey'), NODE_DEBUG: 'module' },
+            env: { PATH: process.env.PATH, HOME: dir, SOPS_DISABLE_VERSION_CHECK: '1', SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey'), NODE_DEBUG: 'keyfleet' },
         })
         expect(r.status, r.stderr.slice(-500)).toBe(0)
-        return /Module\._load REQUEST (\.\.\/)*yaml\.cjs/.test(r.stderr)
+        // The command's own file is always logged: the log is on.
+        expect(r.stderr).toMatch(/KEYFLEET \d+: load cmd\/[a-z-]+\.js/)
+        return /KEYFLEET \d+: load yaml\.cjs/.test(r.stderr)
     }
 
     it.each([['ls', 'dev'], ['registry', 'dev'], ['get', 'dev', 'OPENAI_API_KEY'], ['run', 'dev', '--', 'true'], ['decrypt', '--input-type', 'dotenv', '--output-type', 'dotenv', 'environments/dev/env.secrets']])(
@@ -158,7 +224,7 @@ describe('what each command loads (issue 15)', () => {
         }
     }, 180_000)
 
-    it('hook install from the bundle points the hook at the bundle\'s main.js (the command runs from cmd/hook/)', () => {
+    it('hook install from the bundle points the hook at the bundle\'s main.js (the command runs from cmd/hook.js)', () => {
         const repo = join(dir, 'hooked')
         execFileSync('git', ['init', '-q', repo])
         const r = spawnSync(process.execPath, [join(out, 'main.js'), 'hook', 'install'], { cwd: repo, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH, HOME: dir } })

@@ -10,8 +10,11 @@ import type { Command } from '../command.js'
 import { ExitCode } from '../exit-codes.js'
 import { rootOf } from './validate.js'
 
-/** Set by scripts/build-cli.mjs: where main.js is from a command's bundle (tsc's output has `../main.js`). */
-declare const KEYFLEET_MAIN_FROM_COMMAND: string | undefined
+/**
+ * Set by scripts/build-cli.mjs in a command's bundle: the bundle's main.js, absolute (the bundle loader
+ * knows where it loaded the command from). tsc's output has none and finds `../main.js` beside this module.
+ */
+declare const KEYFLEET_BUNDLE_MAIN: string | undefined
 
 /**
  * This keyfleet: the node running it and the CLI entry point next to this
@@ -19,7 +22,7 @@ declare const KEYFLEET_MAIN_FROM_COMMAND: string | undefined
  * @throws KeyfleetError `USAGE` when the entry point is not there (keyfleet run from its TypeScript sources).
  */
 export const thisCli = (): HookCli => {
-    const script = fileURLToPath(new URL(typeof KEYFLEET_MAIN_FROM_COMMAND === 'string' ? KEYFLEET_MAIN_FROM_COMMAND : '../main.js', import.meta.url))
+    const script = typeof KEYFLEET_BUNDLE_MAIN === 'string' ? KEYFLEET_BUNDLE_MAIN : fileURLToPath(new URL('../main.js', import.meta.url))
     if (!existsSync(script)) {
         throw new KeyfleetError('USAGE', `cannot find keyfleet's CLI script at ${script}: install the hook from a built keyfleet (npm run build, then node dist/src/cli/main.js hook install)`)
     }

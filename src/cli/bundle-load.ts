@@ -1,0 +1,88 @@
+/**
+ * How the CLI bundle (dist/cli/main.js) loads a command (dist/cli/cmd/NAME.js) and the lazily loaded
+ * packages (dist/cli/yaml.cjs, re2js.cjs): each file is one function expression that scripts/build-cli.mjs
+ * wrote, compiled here with the V8 code cache the build wrote beside it (`FILE.cache`).
+ *
+ * Why (issue 15, start-up budget): node 20 keeps no compiled code between runs, and V8 compiling a
+ * command's functions as they first run was the largest part of a command's start after node's own. A
+ * cache V8 cannot use (another node, another V8 version or flags, a file of another length) is rejected
+ * by V8 itself, a file edited after its cache was written is not given it (`cacheFor`), and the file then
+ * compiles as it would without one: slower, never different. The cache is built with the bundle and ships
+ * beside it, with the same integrity as the file (npm checks the package's); nothing is written at run time.
+ *
+ * `NODE_DEBUG=keyfleet` prints one line per file loaded, with the cache's fate.
+ * Only the bundle uses this module (tsc's dist/src/cli imports commands directly).
+ */
+import { readFileSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { Script, constants } from 'node:vm'
+
+/** What a bundle file's function receives, in order (the build writes the same list). */
+type BundleFunction = (exports: object, require: (id: string) => unknown, module: { exports: unknown }, filename: string, dirname: string, load: BundleLoader) => void
+
+/** Loads a file of the bundle, relative to dist/cli/, once; `main` is dist/cli/main.js (the hook command records it). */
+export interface BundleLoader {
+    (file: string): unknown
+    readonly main: string
+}
+
+// Bundle code asks require() for node's built-ins only (everything else is bundled or loaded through the loader).
+const builtin = (id: string): unknown => {
+    const m = process.getBuiltinModule(id)
+    if (m === undefined) throw new Error(`keyfleet bundle: ${id} is not a node built-in`)
+    return m
+}
+
+let debug: ((message: string) => void) | undefined
+const log = (message: string): void => {
+    debug ??= process.getBuiltinModule('node:util').debuglog('keyfleet')
+    debug(message)
+}
+
+/**
+ * The cache beside `path`, or why there is none to use: `absent`, or `stale` when the file is newer than
+ * its cache (edited in place after the build: V8 checks a cache against the source's length only, so
+ * an edit of the same length would otherwise run the old code). The build writes the file first and its
+ * cache after it; npm gives every file of a package the same time.
+ */
+const cacheFor = (path: string): Buffer | 'absent' | 'stale' => {
+    const cache = `${path}.cache`
+    const cached = statSync(cache, { throwIfNoEntry: false })
+    if (cached === undefined) return 'absent'
+    if (statSync(path).mtimeMs > cached.mtimeMs) return 'stale'
+    try {
+        return readFileSync(cache)
+    } catch {
+        return 'absent'
+    }
+}
+
+const loaders = new Map<string, BundleLoader>()
+
+/** The loader of the bundle in `dir` (dist/cli/). */
+export const bundleLoader = (dir: string): BundleLoader => {
+    const known = loaders.get(dir)
+    if (known !== undefined) return known
+    const loaded = new Map<string, unknown>()
+    const load = ((file: string): unknown => {
+        if (loaded.has(file)) return loaded.get(file)
+        const path = join(dir, file)
+        const source = readFileSync(path, 'utf8')
+        const cache = cacheFor(path)
+        const cachedData = typeof cache === 'string' ? undefined : cache
+        const script = new Script(source, {
+            filename: path,
+            ...(cachedData === undefined ? {} : { cachedData }),
+            // The bundle converts its own import()s; any other one resolves as it would in main.js.
+            importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+        })
+        log(`load ${file} (code cache ${typeof cache === 'string' ? cache : script.cachedDataRejected === true ? 'rejected' : 'accepted'})`)
+        const module = { exports: {} as unknown }
+        ;(script.runInThisContext() as BundleFunction)(module.exports as object, builtin, module, path, dirname(path), load)
+        loaded.set(file, module.exports)
+        return module.exports
+    }) as BundleLoader
+    Object.defineProperty(load, 'main', { value: join(dir, 'main.js'), enumerable: true })
+    loaders.set(dir, load)
+    return load
+}
