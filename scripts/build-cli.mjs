@@ -79,6 +79,22 @@ const lazyExports = (expression, names, exportOf = proxyExport) => ({
     loader: 'js',
     contents: ['let real', `const load = () => (real ??= ${expression})`, ...names.map(exportOf)].join('\n'),
 })
+/**
+ * - age-encryption and execa are each one file too (age.cjs, execa.cjs), loaded through stand-ins on first
+ *   use: a command reaches them only on some paths (a hybrid key, a sealed bundle, a sops call), and in
+ *   every command's file they were a third to a half of its bytes and of its code cache (decrypt: 552 kB,
+ *   a 1.2 MB cache). One shared copy each instead of one per command. Only the names keyfleet imports are
+ *   offered (a missing one fails the build: "No matching export"); neither package keeps state keyfleet shares.
+ */
+const AGE_LAZY = 'kf-age-lazy'
+const ageNames = ['Decrypter', 'Encrypter', 'armor', 'generateHybridIdentity', 'generateX25519Identity', 'identityToRecipient']
+const EXECA_LAZY = 'kf-execa-lazy'
+const execaNames = ['execa']
+/** The packages shipped as their own file beside the commands, each loaded by its stand-ins on first use. */
+const PACKAGE_FILES = [
+    { namespace: AGE_LAZY, file: 'age.cjs', names: ageNames, entry: `export { ${ageNames.join(', ')} } from 'age-encryption'` },
+    { namespace: EXECA_LAZY, file: 'execa.cjs', names: execaNames, entry: `export { ${execaNames.join(', ')} } from 'execa'` },
+]
 const CRYPTO_LAZY = 'kf-crypto-lazy'
 // The names keyfleet imports (a name missing here fails the build: "No matching export"), all plain functions.
 const cryptoNames = ['createDecipheriv', 'createHash', 'createHmac', 'createPrivateKey', 'createPublicKey', 'diffieHellman', 'generateKeyPairSync', 'hkdfSync', 'randomBytes', 'sign', 'timingSafeEqual', 'verify']
@@ -105,6 +121,17 @@ const startupPlugin = {
         b.onResolve({ filter: /^re2js$/ }, () => ({ path: 're2js', namespace: RE2JS_LAZY }))
         // Every export of the package, each a stand-in that forwards to the real one once loaded.
         b.onLoad({ filter: /.*/, namespace: RE2JS_LAZY }, () => lazyModule('re2js.cjs', Object.keys(requireHere(re2jsCjs))))
+        for (const { namespace, file, names } of PACKAGE_FILES) {
+            const name = namespace === AGE_LAZY ? 'age-encryption' : 'execa'
+            b.onResolve({ filter: new RegExp(`^${name}$`) }, () => ({ path: name, namespace }))
+            b.onLoad({ filter: /.*/, namespace }, () => lazyModule(file, names))
+        }
+    },
+}
+/** For age.cjs: age-encryption marked side-effect free (above), so that only what keyfleet imports is kept. */
+const ageTreeShake = {
+    name: 'keyfleet-age-tree-shake',
+    setup(b) {
         const ageDir = `${sep}node_modules${sep}age-encryption${sep}`
         b.onResolve({ filter: /^(age-encryption$|\.\.?\/)/ }, async (args) => {
             if (args.pluginData === 'inner' || (args.path !== 'age-encryption' && !args.importer.includes(ageDir))) return undefined
@@ -188,7 +215,7 @@ const metafile = { inputs: Object.assign({}, ...builds.map((r) => r.metafile.inp
 /** Whether any of `outs` holds the stand-in module of `namespace`. */
 const usesLazy = (namespace, outs = outputs) => Object.values(outs).some((o) => Object.keys(o.inputs).some((i) => i.startsWith(`${namespace}:`)))
 // The stand-ins load through the loader a command receives: main.js must not need yaml or re2js.
-if (usesLazy(YAML_LAZY, mainBuild.metafile.outputs) || usesLazy(RE2JS_LAZY, mainBuild.metafile.outputs)) throw new Error('build-cli: main.js would load yaml or re2js; keep them behind a command')
+if ([YAML_LAZY, RE2JS_LAZY, ...PACKAGE_FILES.map((p) => p.namespace)].some((namespace) => usesLazy(namespace, mainBuild.metafile.outputs))) throw new Error('build-cli: main.js would load yaml, re2js, age-encryption or execa; keep them behind a command')
 // re2js.cjs and yaml.cjs once, in dist/cli/, wrapped like a command (the stand-ins load them through the loader).
 if (usesLazy(RE2JS_LAZY)) {
     const minified = await transform(readFileSync(re2jsCjs, 'utf8'), { loader: 'js', format: 'cjs', minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', target: 'node20' })
@@ -197,6 +224,17 @@ if (usesLazy(RE2JS_LAZY)) {
 // yaml.cjs: the package's ESM build (as the bundle used before), as one CommonJS file.
 if (usesLazy(YAML_LAZY)) {
     await build({ entryPoints: [yamlEsm], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(outDir, 'yaml.cjs'), minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', charset: 'utf8', logLevel: 'warning', ...WRAP })
+}
+// age.cjs and execa.cjs, wrapped like a command; their metafiles join the bundle's (chunks.test.ts reads V8's counts for them too).
+for (const { namespace, file, entry } of PACKAGE_FILES) {
+    if (!usesLazy(namespace)) continue
+    const r = await build({
+        ...common, ...WRAP, stdin: { contents: entry, resolveDir: root, loader: 'js', sourcefile: `kf-entry:${file}` }, outfile: join(outDir, file),
+        inject: [], define: {}, plugins: namespace === AGE_LAZY ? [ageTreeShake] : [],
+    })
+    if (r.errors.length > 0 || r.warnings.length > 0) throw new Error(`build-cli: esbuild reported errors or warnings for ${file} (above)`)
+    Object.assign(metafile.inputs, r.metafile.inputs)
+    Object.assign(metafile.outputs, r.metafile.outputs)
 }
 /**
  * The code caches: each loaded file compiled with every function (V8's --no-lazy for this compile
@@ -224,7 +262,7 @@ const CACHED = ['check', 'decrypt', 'diff', 'get', 'ls', 'registry', 'run', 'sca
 const unknown = CACHED.filter((name) => !commandFiles.includes(name))
 if (unknown.length > 0) throw new Error(`build-cli: no command ${unknown.join(', ')} to cache`)
 for (const name of CACHED) cacheFor(join(outDir, 'cmd', `${name}.js`))
-for (const file of ['re2js.cjs', 'yaml.cjs']) if (readdirSync(outDir).includes(file)) cacheFor(join(outDir, file))
+for (const file of ['re2js.cjs', 'yaml.cjs', ...PACKAGE_FILES.map((p) => p.file)]) if (readdirSync(outDir).includes(file)) cacheFor(join(outDir, file))
 // The bundle is CommonJS whatever package.json is nearest (the package itself is ESM).
 writeFileSync(join(outDir, 'package.json'), '{ "type": "commonjs" }\n')
 // Beside the bundle, not in it (the package ships dist/cli/ only).

@@ -110,7 +110,7 @@ describe('what each command loads (issue 15)', () => {
     it('the check can see a lazy package run: decrypt --engine sops runs execa, which decrypt in process never does', () => {
         const key = { SOPS_AGE_KEY_FILE: join(repoRoot, 'examples', 'demo-keys', 'dev.agekey') }
         const file = ['--input-type', 'dotenv', '--output-type', 'dotenv', 'environments/dev/env.secrets']
-        expect(packages(commandSet(meta, 'decrypt', true)).has('execa')).toBe(true)
+        expect([...commandSet(meta, 'decrypt', true).inputs.keys()]).toContain('kf-execa-lazy:execa')
         expect(packages(loadedBy(['decrypt', '--engine', 'sops', ...file], key)).has('execa')).toBe(true)
         expect(packages(loadedBy(['decrypt', ...file], key)).has('execa')).toBe(false)
     }, 120_000)
