@@ -103,20 +103,16 @@ const startupPlugin = {
     setup(b) {
         b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: YAML_LAZY }))
         b.onLoad({ filter: /.*/, namespace: YAML_LAZY }, () => lazyModule('yaml.cjs', yamlNames))
-        // `import { randomBytes } from 'node:crypto'` in ESM builds a namespace of every export,
-        // running node's lazy getters (webcrypto, fs.promises, util.MIMEType …) at start. As a
-        // require() the module object is shared and esbuild reads each property where it is used.
-        // A dynamic import (serveStatus's lazy node:http) stays a native import: through the require
-        // wrapper its named exports would be missing.
         // node:crypto costs ~16 of node's internal modules (3-4 ms) on first require, and `ls`, `registry` or
         // `--help` hash nothing: every keyfleet import of it is a function (createHash, randomBytes …), so it
         // becomes stand-ins that ask node for the module on their first call.
         b.onResolve({ filter: /^node:crypto$/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: CRYPTO_LAZY } : undefined))
         b.onLoad({ filter: /.*/, namespace: CRYPTO_LAZY }, () => lazyExports("process.getBuiltinModule('node:crypto')", cryptoNames, functionExport))
-        // A dynamic import of a built-in (serveStatus's lazy node:http) becomes a require() of it, as esbuild
-        // turns any bundled import() into one: bundle files run in vm.Script, where a native import() is not
-        // theirs to make.
-        b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'require-call' ? { path: args.path, external: true } : { path: args.path, namespace: 'kf-builtin' }))
+        // A static import of a built-in stays a require() of it: in CommonJS output esbuild reads each named
+        // import as a property of node's own module object where it is used. A dynamic import (serveStatus's
+        // lazy node:http) becomes a require() too, through a module that esbuild bundles like any import():
+        // bundle files run in vm.Script, where a native import() is not theirs to make.
+        b.onResolve({ filter: /^node:/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'kf-builtin' } : { path: args.path, external: true }))
         b.onLoad({ filter: /.*/, namespace: 'kf-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)})`, loader: 'js' }))
         b.onResolve({ filter: /^re2js$/ }, () => ({ path: 're2js', namespace: RE2JS_LAZY }))
         // Every export of the package, each a stand-in that forwards to the real one once loaded.

@@ -12,9 +12,6 @@ import { parseInternal, type ParsedInternal } from './parse.js'
 import type { Branches, CommentNode, MapNode, Scalar, ScalarNode, TreeNode } from './tree.js'
 import type { DecryptedEntry, DecryptedFile, StoreKind } from './types.js'
 
-/** sha256("sops"): sops seeds the MAC with it when mac_only_encrypted is set. */
-const MAC_ONLY_SEED = createHash('sha256').update('sops').digest()
-
 /** Decrypted values keyed by tree node; the formatter walks the tree with it. */
 export interface Plaintexts {
     readonly scalars: ReadonlyMap<ScalarNode, Scalar>
@@ -64,7 +61,9 @@ const decryptEvents = (parsed: ParsedInternal, key: Uint8Array): { plain: Plaint
     const comments = new Map<CommentNode, string>()
     const notInline = new Set<CommentNode>()
     const hash = createHash('sha512')
-    if (metadata.macOnlyEncrypted) hash.update(MAC_ONLY_SEED)
+    // sha256("sops"): sops seeds the MAC with it when mac_only_encrypted is set. Computed here, not at
+    // load: key-less commands import this module and must not load node:crypto for it (issue 15).
+    if (metadata.macOnlyEncrypted) hash.update(createHash('sha256').update('sops').digest())
     for (const event of parsed.events) {
         const aad = `${event.path.join(':')}:`
         const where = describePath(event.path)
