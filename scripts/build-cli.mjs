@@ -95,19 +95,26 @@ const PACKAGE_FILES = [
     { namespace: AGE_LAZY, file: 'age.cjs', names: ageNames, entry: `export { ${ageNames.join(', ')} } from 'age-encryption'` },
     { namespace: EXECA_LAZY, file: 'execa.cjs', names: execaNames, entry: `export { ${execaNames.join(', ')} } from 'execa'` },
 ]
-const CRYPTO_LAZY = 'kf-crypto-lazy'
-// The names keyfleet imports (a name missing here fails the build: "No matching export"), all plain functions.
-const cryptoNames = ['createDecipheriv', 'createHash', 'createHmac', 'createPrivateKey', 'createPublicKey', 'diffieHellman', 'generateKeyPairSync', 'hkdfSync', 'randomBytes', 'sign', 'timingSafeEqual', 'verify']
+const BUILTIN_LAZY = 'kf-builtin-lazy'
+/**
+ * Built-ins a command may import but often never calls, each costing node internal modules on first
+ * require: node:crypto ~16 (3-4 ms; `ls`, `registry`, `--help` hash nothing), node:child_process its
+ * net, dgram and stream wrappers (`scan FILE` spawns nothing), node:fs/promises its readline interface.
+ * Every keyfleet import of them is a function, so each becomes a stand-in that asks node for the module
+ * on its first call. The names keyfleet imports (a name missing here fails the build: "No matching export").
+ */
+const LAZY_BUILTINS = {
+    'node:crypto': ['createDecipheriv', 'createHash', 'createHmac', 'createPrivateKey', 'createPublicKey', 'diffieHellman', 'generateKeyPairSync', 'hkdfSync', 'randomBytes', 'sign', 'timingSafeEqual', 'verify'],
+    'node:child_process': ['spawn'],
+    'node:fs/promises': ['chmod', 'lstat', 'mkdir', 'open', 'readFile', 'readdir', 'rename', 'rm', 'rmdir'],
+}
 const startupPlugin = {
     name: 'keyfleet-startup',
     setup(b) {
         b.onResolve({ filter: /^yaml$/ }, () => ({ path: 'yaml', namespace: YAML_LAZY }))
         b.onLoad({ filter: /.*/, namespace: YAML_LAZY }, () => lazyModule('yaml.cjs', yamlNames))
-        // node:crypto costs ~16 of node's internal modules (3-4 ms) on first require, and `ls`, `registry` or
-        // `--help` hash nothing: every keyfleet import of it is a function (createHash, randomBytes …), so it
-        // becomes stand-ins that ask node for the module on their first call.
-        b.onResolve({ filter: /^node:crypto$/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: CRYPTO_LAZY } : undefined))
-        b.onLoad({ filter: /.*/, namespace: CRYPTO_LAZY }, () => lazyExports("process.getBuiltinModule('node:crypto')", cryptoNames, functionExport))
+        b.onResolve({ filter: /^node:(crypto|child_process|fs\/promises)$/ }, (args) => (args.kind === 'import-statement' ? { path: args.path, namespace: BUILTIN_LAZY } : undefined))
+        b.onLoad({ filter: /.*/, namespace: BUILTIN_LAZY }, (args) => lazyExports(`process.getBuiltinModule(${JSON.stringify(args.path)})`, LAZY_BUILTINS[args.path], functionExport))
         // A static import of a built-in stays a require() of it: in CommonJS output esbuild reads each named
         // import as a property of node's own module object where it is used. A dynamic import (serveStatus's
         // lazy node:http) becomes a require() too, through a module that esbuild bundles like any import():

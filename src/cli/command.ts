@@ -11,6 +11,12 @@ export interface CliContext {
     readonly stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown }
     readonly stdout: Writable & { isTTY?: boolean }
     readonly stderr: Writable & { isTTY?: boolean }
+    /**
+     * False when stderr certainly is no terminal, answered without creating `stderr` (main.ts: fd 2 is not
+     * a character device). Creating node's stderr stream costs a few ms of start (issue 15); the progress
+     * line only needs it on a terminal. Absent: look at `stderr.isTTY`.
+     */
+    readonly stderrMayBeTTY?: () => boolean
 }
 
 /** One option, in `node:util` parseArgs form plus help text. */

@@ -7,7 +7,7 @@
  * signal arrives; process.stdin/stdout/stderr are node's lazy getters, touched only when a command
  * uses them (creating a stream loads node's stream, net or tty modules).
  */
-import { writeSync } from 'node:fs'
+import { fstatSync, writeSync } from 'node:fs'
 import type { CliContext } from './command.js'
 import { runCli } from './run.js'
 
@@ -60,6 +60,14 @@ const ctx: CliContext = {
     get stdin() { return process.stdin },
     get stdout() { return answersAlone ? directStdout() : (stdout ??= quietOnEpipe(process.stdout)) },
     get stderr() { return (stderr ??= quietOnEpipe(process.stderr)) },
+    // A terminal is a character device; a pipe or a file is not (/dev/null is one: then stderr decides).
+    stderrMayBeTTY: () => {
+        try {
+            return fstatSync(2).isCharacterDevice()
+        } catch {
+            return true
+        }
+    },
 }
 // No top-level await: the bundle (dist/cli/main.js) is CommonJS, so that node starts it without its ES module loader.
 void runCli(argv, ctx).then((code) => { process.exitCode = code })

@@ -17,7 +17,7 @@ export const PROGRESS_DELAY_MS = 500
  * @returns The context to hand to the command and `done`, to call when it returns or throws.
  */
 export const withProgress = (name: string, ctx: CliContext): { ctx: CliContext; done: () => void } => {
-    if (ctx.stderr.isTTY !== true) return { ctx, done: () => undefined }
+    if (ctx.stderrMayBeTTY?.() === false || ctx.stderr.isTTY !== true) return { ctx, done: () => undefined }
     let shown = false
     let silent = true
     const clear = (): void => {

@@ -5,7 +5,7 @@
  * changed against a base ref), on every tracked file, or on staged content
  * (the pre-commit hook).
  */
-import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { builtinCatalog, indexCatalog, keyHint, formatHint, type Catalog, type CatalogIndex } from '../catalog/index.js'
 import { KeyfleetError } from '../errors.js'
@@ -169,8 +169,10 @@ export const scanForPlaintextKeys = async (options: ScanOptions): Promise<Findin
     const scanner = createScanner(options.catalog ?? builtinCatalog)
     let files: readonly string[]
     let read: (path: string) => Promise<Buffer | undefined>
-    const fromDisk = async (path: string): Promise<Buffer | undefined> => {
-        try { return await readFile(join(root, path)) } catch { return undefined }
+    // Synchronous reads, one file at a time as before: node:fs/promises would load its readline
+    // interface at start for nothing (issue 15), and a scan reads each file once, in turn.
+    const fromDisk = (path: string): Promise<Buffer | undefined> => {
+        try { return Promise.resolve(readFileSync(join(root, path))) } catch { return Promise.resolve(undefined) }
     }
     switch (scope.kind) {
         case 'all': files = await trackedFiles(root); read = fromDisk; break
@@ -178,9 +180,9 @@ export const scanForPlaintextKeys = async (options: ScanOptions): Promise<Findin
             // Files the user named must exist: a typo must not pass as "no keys found".
             // Absolute paths are allowed (resolve, not join).
             files = scope.files
-            read = async (path) => {
-                try { return await readFile(resolve(root, path)) } catch (cause) {
-                    throw new KeyfleetError('FILE_NOT_READABLE', `cannot read ${path}; check the path and its permissions`, { cause, file: path })
+            read = (path) => {
+                try { return Promise.resolve(readFileSync(resolve(root, path))) } catch (cause) {
+                    return Promise.reject(new KeyfleetError('FILE_NOT_READABLE', `cannot read ${path}; check the path and its permissions`, { cause, file: path }))
                 }
             }
             break

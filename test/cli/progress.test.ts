@@ -56,4 +56,19 @@ describe('withProgress', () => {
         p.done()
         expect(err.text()).toBe('')
     })
+
+    it('does not create stderr when the process says it is no terminal (main.ts: fd 2 is no character device)', () => {
+        const { ctx } = context(true)
+        let created = 0
+        const lazy: CliContext = { ...ctx, get stderr() { created++; return ctx.stderr }, stderrMayBeTTY: () => false }
+        const p = withProgress('scan', lazy)
+        vi.advanceTimersByTime(PROGRESS_DELAY_MS * 4)
+        p.done()
+        expect({ created, same: p.ctx === lazy }).toEqual({ created: 0, same: true })
+        // A character device may be a terminal: then stderr decides, as without the hint.
+        const maybe = withProgress('scan', { ...ctx, stderrMayBeTTY: () => true })
+        vi.advanceTimersByTime(PROGRESS_DELAY_MS)
+        maybe.done()
+        expect((ctx.stderr as ReturnType<typeof sink>).text()).toBe('keyfleet scan: working (sops, git)…\r\x1b[K')
+    })
 })
