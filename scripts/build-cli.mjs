@@ -69,7 +69,14 @@ const lazyModule = (file, names) => lazyExports(`${LOAD}(${JSON.stringify(file)}
  * CommonJS parameters, then the loader, which also knows where main.js is (`LOAD.main`).
  */
 const LOAD = '__kfLoad'
+/** First bytes of a cache file (src/cli/bundle-load.ts reads the same): format 1, then the source's length and bytes, then V8's data. */
+const CACHE_MAGIC = 'KFCACHE1'
 const WRAP = { banner: { js: `(function (exports, require, module, __filename, __dirname, ${LOAD}) {` }, footer: { js: '})' } }
+/**
+ * For a package written as ES modules (yaml, age-encryption, execa): strict mode, as it ran as ESM. esbuild
+ * adds no "use strict" to CommonJS output of JavaScript ESM (our TypeScript gets it from tsconfig's strict).
+ */
+const STRICT_WRAP = { banner: { js: `${WRAP.banner.js}"use strict";` }, footer: WRAP.footer }
 /** A stand-in export that forwards reads, calls and `new` (keeping new.target, so `instanceof` and subclasses work). */
 const proxyExport = (name) => `export const ${name} = new Proxy(function () {}, { get: (_, key) => load().${name}[key], apply: (_, self, args) => load().${name}.apply(self, args), construct: (_, args, target) => Reflect.construct(load().${name}, args, target) })`
 /** A stand-in export for a plain function: a call forwards its arguments. */
@@ -226,13 +233,14 @@ if (usesLazy(RE2JS_LAZY)) {
 }
 // yaml.cjs: the package's ESM build (as the bundle used before), as one CommonJS file.
 if (usesLazy(YAML_LAZY)) {
-    await build({ entryPoints: [yamlEsm], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(outDir, 'yaml.cjs'), minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', charset: 'utf8', logLevel: 'warning', ...WRAP })
+    const r = await build({ entryPoints: [yamlEsm], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(outDir, 'yaml.cjs'), minifyWhitespace: true, minifySyntax: true, legalComments: 'inline', charset: 'utf8', logLevel: 'warning', ...STRICT_WRAP })
+    if (r.errors.length > 0 || r.warnings.length > 0) throw new Error('build-cli: esbuild reported errors or warnings for yaml.cjs (above)')
 }
 // age.cjs and execa.cjs, wrapped like a command; their metafiles join the bundle's (chunks.test.ts reads V8's counts for them too).
 for (const { namespace, file, entry } of PACKAGE_FILES) {
     if (!usesLazy(namespace)) continue
     const r = await build({
-        ...common, ...WRAP, stdin: { contents: entry, resolveDir: root, loader: 'js', sourcefile: `kf-entry:${file}` }, outfile: join(outDir, file),
+        ...common, ...STRICT_WRAP, stdin: { contents: entry, resolveDir: root, loader: 'js', sourcefile: `kf-entry:${file}` }, outfile: join(outDir, file),
         inject: [], define: {}, plugins: namespace === AGE_LAZY ? [ageTreeShake] : [],
     })
     if (r.errors.length > 0 || r.warnings.length > 0) throw new Error(`build-cli: esbuild reported errors or warnings for ${file} (above)`)
@@ -246,15 +254,19 @@ for (const { namespace, file, entry } of PACKAGE_FILES) {
  * another V8 the cache is rejected and the file compiles as usual.
  */
 const cacheFor = (file) => {
-    const source = readFileSync(file, 'utf8')
+    const bytes = readFileSync(file)
     setFlagsFromString('--no-lazy')
     let script
     try {
-        script = new Script(source, { filename: file })
+        script = new Script(bytes.toString('utf8'), { filename: file })
     } finally {
         setFlagsFromString('--lazy')
     }
-    writeFileSync(`${file}.cache`, script.createCachedData())
+    // The file's own bytes lead the cache (src/bundle-load.ts compares them, a memcmp): V8 checks a cache
+    // against the source's length only, and an edit of the same length must not run the old code.
+    const length = Buffer.alloc(4)
+    length.writeUInt32LE(bytes.length)
+    writeFileSync(`${file}.cache`, Buffer.concat([Buffer.from(CACHE_MAGIC, 'latin1'), length, bytes, script.createCachedData()]))
 }
 /**
  * Which commands get one: those of issue 15's start-up budget, which answer in process (a cache is about

@@ -6,14 +6,15 @@
  * Why (issue 15, start-up budget): node 20 keeps no compiled code between runs, and V8 compiling a
  * command's functions as they first run was the largest part of a command's start after node's own. A
  * cache V8 cannot use (another node, another V8 version or flags, a file of another length) is rejected
- * by V8 itself, a file edited after its cache was written is not given it (`cacheFor`), and the file then
- * compiles as it would without one: slower, never different. The cache is built with the bundle and ships
- * beside it, with the same integrity as the file (npm checks the package's); nothing is written at run time.
+ * by V8 itself, a cache built from other bytes than the file's is not given to it (`cacheFor`), and the
+ * file then compiles as it would without one: slower, never different. The cache is built with the bundle
+ * and ships beside it, with the same integrity as the file (npm checks the package's); nothing is written
+ * at run time.
  *
  * `NODE_DEBUG=keyfleet` prints one line per file loaded, with the cache's fate.
  * Only the bundle uses this module (tsc's dist/src/cli imports commands directly).
  */
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { Script, constants } from 'node:vm'
 
@@ -39,22 +40,27 @@ const log = (message: string): void => {
     debug(message)
 }
 
+/** First bytes of a cache file (scripts/build-cli.mjs writes the same): format 1, then the source's length and bytes, then V8's data. */
+const CACHE_MAGIC = Buffer.from('KFCACHE1', 'latin1')
+
 /**
- * The cache beside `path`, or why there is none to use: `absent`, or `stale` when the file is newer than
- * its cache (edited in place after the build: V8 checks a cache against the source's length only, so
- * an edit of the same length would otherwise run the old code). The build writes the file first and its
- * cache after it; npm gives every file of a package the same time.
+ * V8's data for `source` from the cache beside `path`, or why there is none to use: `absent`, or `stale`
+ * when the cache was built from other bytes (the file edited after the build, or a cache not of this
+ * format). V8 checks a cache against the source's length only, so the build puts the file's own bytes at
+ * the head of its cache and they must equal the file's: one memcmp, no hash to compute.
  */
-const cacheFor = (path: string): Buffer | 'absent' | 'stale' => {
-    const cache = `${path}.cache`
-    const cached = statSync(cache, { throwIfNoEntry: false })
-    if (cached === undefined) return 'absent'
-    if (statSync(path).mtimeMs > cached.mtimeMs) return 'stale'
+const cacheFor = (path: string, source: Buffer): Buffer | 'absent' | 'stale' => {
+    let cache: Buffer
     try {
-        return readFileSync(cache)
+        cache = readFileSync(`${path}.cache`)
     } catch {
         return 'absent'
     }
+    const head = CACHE_MAGIC.length + 4
+    if (cache.length < head || !cache.subarray(0, CACHE_MAGIC.length).equals(CACHE_MAGIC)) return 'stale'
+    const length = cache.readUInt32LE(CACHE_MAGIC.length)
+    if (length !== source.length || cache.length < head + length || !cache.subarray(head, head + length).equals(source)) return 'stale'
+    return cache.subarray(head + length)
 }
 
 const loaders = new Map<string, BundleLoader>()
@@ -67,10 +73,10 @@ export const bundleLoader = (dir: string): BundleLoader => {
     const load = ((file: string): unknown => {
         if (loaded.has(file)) return loaded.get(file)
         const path = join(dir, file)
-        const source = readFileSync(path, 'utf8')
-        const cache = cacheFor(path)
+        const bytes = readFileSync(path)
+        const cache = cacheFor(path, bytes)
         const cachedData = typeof cache === 'string' ? undefined : cache
-        const script = new Script(source, {
+        const script = new Script(bytes.toString('utf8'), {
             filename: path,
             ...(cachedData === undefined ? {} : { cachedData }),
             // The bundle converts its own import()s; any other one resolves as it would in main.js.

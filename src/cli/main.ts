@@ -9,6 +9,7 @@
  */
 import { fstatSync, writeSync } from 'node:fs'
 import type { CliContext } from './command.js'
+import { ExitCode } from './exit-codes.js'
 import { runCli } from './run.js'
 
 // Node >= 22.1 keeps V8's compiled code on disk between runs (in os.tmpdir(); NODE_DISABLE_COMPILE_CACHE=1
@@ -25,10 +26,13 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     })
 }
 
+/** Whether runCli has settled (the exit code is its answer from then on). */
+let settled = false
 // `keyfleet validate | head -1`: a reader that stops early is not an error.
 const quietOnEpipe = <T extends NodeJS.WriteStream>(stream: T): T => {
     stream.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+        // Before runCli settles, process.exitCode holds the failure placeholder below: a closed reader is not that.
+        if (error.code === 'EPIPE') process.exit(settled ? (process.exitCode ?? 0) : 0)
         throw error
     })
     return stream
@@ -70,4 +74,12 @@ const ctx: CliContext = {
     },
 }
 // No top-level await: the bundle (dist/cli/main.js) is CommonJS, so that node starts it without its ES module loader.
-void runCli(argv, ctx).then((code) => { process.exitCode = code })
+// Until runCli settles the exit code is a failure: a promise that never settles (a lost callback) must not
+// exit 0, as an unsettled top-level await did not. runCli reports every error itself; a rejection here is a
+// bug, reported without its message (which could quote input).
+process.exitCode = ExitCode.usage
+runCli(argv, ctx).then((code) => { settled = true; process.exitCode = code }, (error: unknown) => {
+    settled = true
+    writeSync(2, `keyfleet: internal error (${error instanceof Error ? error.constructor.name : typeof error}); please report it\n`)
+    process.exitCode = ExitCode.usage
+})

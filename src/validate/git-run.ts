@@ -47,11 +47,18 @@ export const runGit = (cwd: string, args: readonly string[], maxBuffer = MAX_BUF
             settled = true
             resolve(run)
         }
-        const child = spawn('git', [...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true })
+        let child: ReturnType<typeof spawn>
+        try {
+            child = spawn('git', [...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true })
+        } catch (error) {
+            // A synchronous refusal (an argument with a NUL byte): its message would quote the arguments.
+            finish({ failed: true, ...((error as NodeJS.ErrnoException).code === undefined ? {} : { code: (error as NodeJS.ErrnoException).code }), stdout: Buffer.alloc(0), stderr: '' })
+            return
+        }
         child.on('error', (error: NodeJS.ErrnoException) => {
             finish({ failed: true, ...(error.code === undefined ? {} : { code: error.code }), stdout: Buffer.alloc(0), stderr: Buffer.concat(err).toString('utf8') })
         })
-        child.stdout.on('data', (chunk: Buffer) => {
+        child.stdout?.on('data', (chunk: Buffer) => {
             if (overflow) return
             size += chunk.length
             if (size > maxBuffer) {
@@ -62,7 +69,9 @@ export const runGit = (cwd: string, args: readonly string[], maxBuffer = MAX_BUF
             }
             out.push(chunk)
         })
-        child.stderr.on('data', (chunk: Buffer) => { err.push(chunk) })
+        // stderr is kept to its first 64 kB: only its first line is ever shown.
+        let errSize = 0
+        child.stderr?.on('data', (chunk: Buffer) => { if (errSize < 65_536) { err.push(chunk); errSize += chunk.length } })
         // 'close', not 'exit': both pipes have been read to their end.
         child.on('close', (exitCode: number | null) => {
             finish({

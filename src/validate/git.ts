@@ -4,6 +4,7 @@
  * `cwd` = the repository root and never surfaces git's stdout in an error,
  * because the content of a file (possibly a leaked key) is stdout here.
  */
+import { existsSync } from 'node:fs'
 import { KeyfleetError } from '../errors.js'
 import { batchRead } from './git-batch.js'
 import { runGit } from './git-run.js'
@@ -13,6 +14,8 @@ const git = async (root: string, args: readonly string[], what: string): Promise
     const result = await runGit(root, args)
     if (result.failed) {
         if (result.code === 'ENOENT') {
+            // node reports a missing working directory as ENOENT too.
+            if (!existsSync(root)) throw new KeyfleetError('GIT_FAILED', `git could not ${what}: ${root} does not exist`)
             throw new KeyfleetError('GIT_MISSING', 'git could not be run: install git and make sure it is on PATH')
         }
         // stderr of these read-only commands names refs and paths, never content; keep its first line.

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runGit } from '../../src/validate/git-run.js'
-import { headState } from '../../src/validate/git.js'
+import { headState, trackedFiles } from '../../src/validate/git.js'
 
 let dir: string
 beforeAll(() => {
@@ -54,6 +54,26 @@ describe('runGit', () => {
         expect(run.failed).toBe(true)
         expect(run.stdout.length).toBe(0)
         expect((await runGit(dir, ['cat-file', 'blob', id], 200_000)).stdout.length).toBe(200_000)
+    })
+})
+
+describe('git.ts errors', () => {
+    it('a directory that does not exist is GIT_FAILED naming it, not "install git" (node says ENOENT for both)', async () => {
+        const gone = join(dir, 'no-such-dir')
+        await expect(trackedFiles(gone)).rejects.toMatchObject({ code: 'GIT_FAILED', message: expect.stringContaining(`${gone} does not exist`) as unknown })
+        const path = process.env.PATH
+        process.env.PATH = join(dir, 'nothing-here')
+        try {
+            await expect(trackedFiles(dir)).rejects.toMatchObject({ code: 'GIT_MISSING' })
+        } finally {
+            process.env.PATH = path
+        }
+    })
+
+    it('an argument git cannot be given (a NUL byte) is a failed result, and its text is not in it', async () => {
+        const run = await runGit(dir, ['rev-parse', 'sk-canary\0value'])
+        expect(run.failed).toBe(true)
+        expect(JSON.stringify(run)).not.toContain('sk-canary')
     })
 })
 

@@ -43363,7 +43363,7 @@ var checkKeyed = async (envs, index2, production) => {
 };
 
 // src/validate/repository.ts
-import { existsSync as existsSync5, readdirSync as readdirSync3, readFileSync as readFileSync9 } from "node:fs";
+import { existsSync as existsSync6, readdirSync as readdirSync3, readFileSync as readFileSync9 } from "node:fs";
 import { join as join7 } from "node:path";
 
 // src/age/recipient.ts
@@ -43857,6 +43857,9 @@ var environmentPaths = (env) => {
 };
 var CATALOG_PATH = "environments/keyfleet.yaml";
 
+// src/validate/git.ts
+import { existsSync as existsSync4 } from "node:fs";
+
 // src/validate/git-batch.ts
 import { spawn as spawn2 } from "node:child_process";
 var readers = /* @__PURE__ */ new Map();
@@ -43942,11 +43945,17 @@ var runGit = (cwd, args, maxBuffer = MAX_BUFFER) => new Promise((resolve3) => {
     settled = true;
     resolve3(run3);
   };
-  const child = spawn3("git", [...args], { cwd, stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+  let child;
+  try {
+    child = spawn3("git", [...args], { cwd, stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+  } catch (error2) {
+    finish({ failed: true, ...error2.code === void 0 ? {} : { code: error2.code }, stdout: Buffer.alloc(0), stderr: "" });
+    return;
+  }
   child.on("error", (error2) => {
     finish({ failed: true, ...error2.code === void 0 ? {} : { code: error2.code }, stdout: Buffer.alloc(0), stderr: Buffer.concat(err).toString("utf8") });
   });
-  child.stdout.on("data", (chunk) => {
+  child.stdout?.on("data", (chunk) => {
     if (overflow) return;
     size += chunk.length;
     if (size > maxBuffer) {
@@ -43957,8 +43966,12 @@ var runGit = (cwd, args, maxBuffer = MAX_BUFFER) => new Promise((resolve3) => {
     }
     out.push(chunk);
   });
-  child.stderr.on("data", (chunk) => {
-    err.push(chunk);
+  let errSize = 0;
+  child.stderr?.on("data", (chunk) => {
+    if (errSize < 65536) {
+      err.push(chunk);
+      errSize += chunk.length;
+    }
   });
   child.on("close", (exitCode) => {
     finish({
@@ -43975,6 +43988,7 @@ var git = async (root, args, what2) => {
   const result = await runGit(root, args);
   if (result.failed) {
     if (result.code === "ENOENT") {
+      if (!existsSync4(root)) throw new KeyfleetError("GIT_FAILED", `git could not ${what2}: ${root} does not exist`);
       throw new KeyfleetError("GIT_MISSING", "git could not be run: install git and make sure it is on PATH");
     }
     const reason = result.stderr.split("\n")[0]?.trim() ?? "";
@@ -44059,7 +44073,7 @@ var lastLineChange = async (root, path6, name) => {
 };
 
 // src/validate/proposals.ts
-import { existsSync as existsSync4, readdirSync as readdirSync2, readFileSync as readFileSync6, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync5, readdirSync as readdirSync2, readFileSync as readFileSync6, statSync as statSync3 } from "node:fs";
 import { join as join4 } from "node:path";
 
 // src/validate/age-header.ts
@@ -44198,7 +44212,7 @@ var MAX_BYTES = 64 * 1024;
 var PROPOSAL_FILE_NAME = /^([A-Za-z0-9_]+)\.age$/;
 var listProposalDir = (root, env) => {
   const dir = join4(root, environmentPaths(env).proposals);
-  if (!existsSync4(dir)) return { proposals: [], others: [] };
+  if (!existsSync5(dir)) return { proposals: [], others: [] };
   const proposals = [];
   const others = [];
   for (const entry of readdirSync2(dir).sort()) {
@@ -44827,7 +44841,7 @@ var regionOriginFindings = (deployment, allowed) => (deployment.regions ?? []).f
 }));
 var readRepoCatalog = (root) => {
   const path6 = join7(root, CATALOG_PATH2);
-  if (!existsSync5(path6)) {
+  if (!existsSync6(path6)) {
     return {
       catalog: builtinCatalog,
       valid: false,
@@ -44849,7 +44863,7 @@ var readRepoCatalog = (root) => {
 };
 var readRepoSopsConfig = (root) => {
   const path6 = join7(root, SOPS_CONFIG_PATH);
-  if (!existsSync5(path6)) {
+  if (!existsSync6(path6)) {
     return { config: void 0, findings: [finding("KF122", SOPS_CONFIG_PATH, void 0, ".sops.yaml is missing: run `keyfleet init` to create one rule per environment")] };
   }
   return parseSopsConfig(readFileSync9(path6, "utf8"), SOPS_CONFIG_PATH);
@@ -44857,9 +44871,9 @@ var readRepoSopsConfig = (root) => {
 var discoverEnvironments = (root, catalog) => {
   const found = new Set(catalog.environments);
   const dir = join7(root, "environments");
-  if (existsSync5(dir)) {
+  if (existsSync6(dir)) {
     for (const entry of readdirSync3(dir, { withFileTypes: true })) {
-      if (entry.isDirectory() && (existsSync5(join7(root, secretsPath(entry.name))) || existsSync5(join7(root, deploymentPath(entry.name))))) found.add(entry.name);
+      if (entry.isDirectory() && (existsSync6(join7(root, secretsPath(entry.name))) || existsSync6(join7(root, deploymentPath(entry.name))))) found.add(entry.name);
     }
   }
   return [...found];
@@ -44885,14 +44899,14 @@ var validateRepository = async (options) => {
     const file = secretsPath(env);
     const deploymentFile2 = deploymentPath(env);
     let deployment;
-    if (existsSync5(join7(root, deploymentFile2))) {
+    if (existsSync6(join7(root, deploymentFile2))) {
       deployment = await readDeployment(readFileSync9(join7(root, deploymentFile2), "utf8"), deploymentFile2, env, catalog);
       findings.push(...deployment.findings);
       if (deployment.deployment) findings.push(...regionOriginFindings(deployment.deployment, options.allowedOrigins ?? []));
     }
     if (repoCatalog.valid) findings.push(...checkProposalsKeyless(root, env, catalog));
     findings.push(...await checkProposalReplays(root, env));
-    if (!existsSync5(join7(root, file))) {
+    if (!existsSync6(join7(root, file))) {
       findings.push(finding("KF106", file, void 0, `environment ${env} has no env.secrets: create it with \`keyfleet env add ${env}\` (then \`keyfleet set ${env} NAME\`) or remove the environment with \`keyfleet env rm ${env}\``));
       continue;
     }
@@ -50896,7 +50910,7 @@ var runCheck = async ({ inputs, setSecret: setSecret2 }) => {
 };
 
 // src/validate/change-report.ts
-import { existsSync as existsSync6, readdirSync as readdirSync4, readFileSync as readFileSync10 } from "node:fs";
+import { existsSync as existsSync7, readdirSync as readdirSync4, readFileSync as readFileSync10 } from "node:fs";
 import { join as join12 } from "node:path";
 
 // src/validate/catalog-change.ts
@@ -50957,7 +50971,7 @@ var changeReport = async (options) => {
   const headCommit = head === void 0 ? void 0 : await resolveRef(root, head);
   const readHead = async (path6) => {
     if (head !== void 0) return (await showFile(root, head, path6))?.toString("utf8");
-    return existsSync6(join12(root, path6)) ? readFileSync10(join12(root, path6), "utf8") : void 0;
+    return existsSync7(join12(root, path6)) ? readFileSync10(join12(root, path6), "utf8") : void 0;
   };
   const readBase = async (path6) => (await showFile(root, base, path6))?.toString("utf8");
   const catalogText = await readHead(CATALOG_PATH2);
@@ -50967,8 +50981,8 @@ var changeReport = async (options) => {
   const envs = /* @__PURE__ */ new Set();
   for (const path6 of await filesAtRef(root, base, "environments")) addEnv(envs, path6);
   if (head !== void 0) for (const path6 of await filesAtRef(root, head, "environments")) addEnv(envs, path6);
-  else if (existsSync6(join12(root, "environments"))) {
-    for (const e of readdirSync4(join12(root, "environments"))) addEnv(envs, `environments/${e}/env.secrets`, existsSync6(join12(root, "environments", e, "env.secrets")));
+  else if (existsSync7(join12(root, "environments"))) {
+    for (const e of readdirSync4(join12(root, "environments"))) addEnv(envs, `environments/${e}/env.secrets`, existsSync7(join12(root, "environments", e, "env.secrets")));
   }
   const order = (env) => {
     const i2 = catalog.environments.indexOf(env);
@@ -51302,7 +51316,7 @@ var viaTemp = async (target, prepare, work) => {
 var import_yaml4 = __toESM(require_dist(), 1);
 
 // src/lifecycle/fold.ts
-import { existsSync as existsSync8, readFileSync as readFileSync11, readdirSync as readdirSync7, rmdirSync, rmSync as rmSync3 } from "node:fs";
+import { existsSync as existsSync9, readFileSync as readFileSync11, readdirSync as readdirSync7, rmdirSync, rmSync as rmSync3 } from "node:fs";
 import { join as join16 } from "node:path";
 
 // src/sops/binary.ts
@@ -51555,11 +51569,11 @@ var sopsCheckFile = async (file, expected, options) => {
 };
 
 // src/sops/write-file.ts
-import { existsSync as existsSync7 } from "node:fs";
+import { existsSync as existsSync8 } from "node:fs";
 import { join as join15, relative } from "node:path";
 var writeSecretValues = async (root, file, values, options, onEach) => {
   const path6 = join15(root, file);
-  if (existsSync7(path6)) {
+  if (existsSync8(path6)) {
     await changeViaTempCopy(path6, (temp) => sopsWriteValues(relative(root, temp), values, options, onEach));
     return;
   }
@@ -51631,7 +51645,7 @@ ${problems.map((p) => `  ${p}`).join("\n")}`);
   await writeSecretValues(root, paths.secrets, new Map(proposals.map((p) => [p.name, p.value])), options.sops);
   for (const p of proposals) rmSync3(join16(root, p.file), { force: true });
   const dir = join16(root, paths.proposals);
-  if (existsSync8(dir) && readdirSync7(dir).length === 0) rmdirSync(dir);
+  if (existsSync9(dir) && readdirSync7(dir).length === 0) rmdirSync(dir);
   const hints = {};
   for (const p of proposals) hints[p.name] = formatHint(keyHint(p.name, p.value, index2));
   return { applied: proposals.map((p) => p.name), removed: proposals.map((p) => p.file), hints };
@@ -51994,7 +52008,7 @@ ${SIG_BEGIN}`);
 var signingKeyPath = (env) => `${environmentPaths(env).dir}/signing.pub`;
 
 // src/action/commands/publish-git.ts
-import { existsSync as existsSync9, mkdirSync as mkdirSync2 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync2 } from "node:fs";
 import { join as join18 } from "node:path";
 var PUBLISH_ATTEMPTS = 5;
 var fetchTip = async (git2, branch) => {
@@ -52042,7 +52056,7 @@ var pushLeased = async (git2, commit, tip, branch) => {
   throw new KeyfleetError("ACTION_PUBLISH_FAILED", `git could not push ${branch} (${r.stderr.split("\n").find((l) => l.trim() !== "")?.trim().slice(0, 200) ?? ""}); the bundles were not published. Check that the token may push to ${branch}`);
 };
 var scratch = (base) => {
-  if (!existsSync9(base)) mkdirSync2(base, { recursive: true, mode: 448 });
+  if (!existsSync10(base)) mkdirSync2(base, { recursive: true, mode: 448 });
   return join18(base, "index");
 };
 
