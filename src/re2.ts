@@ -60,13 +60,6 @@ const subsetOf = (source: string): SubsetMatcher | undefined => {
 }
 
 /**
- * A `test` that answers without re2js where src/re2-subset.ts can (a recognised pattern, printable-ASCII
- * text: a key's shape), and asks re2js for anything else. Start-up budget (issue 15): `check` tests every
- * value against its format, and re2js's load and compiles were half of what it spent.
- */
-const testOf = (source: string, subset: SubsetMatcher): Pattern['test'] => (text) => subset(text) ?? compileRaw(source).test(text)
-
-/**
  * Why `source` is not a valid Go RE2 pattern (re2js's parser message, which
  * quotes only the pattern), or undefined when it compiles.
  */
@@ -86,8 +79,7 @@ export const patternError = (source: string): string | undefined => {
  */
 export const compilePattern = (source: string, what: string): Pattern => {
     // In the subset the pattern is valid Go RE2 (src/catalog/pattern-syntax.ts): nothing to report now.
-    const subset = subsetOf(source)
-    if (subset !== undefined) return { source, test: testOf(source, subset) }
+    if (subsetOf(source) !== undefined) return lazyPattern(source)
     let re: RE2JS
     try {
         re = compileRaw(source)
@@ -105,10 +97,10 @@ export const compilePattern = (source: string, what: string): Pattern => {
  */
 export const lazyPattern = (source: string): Pattern => ({
     source,
-    test: (text: string): boolean => {
-        const subset = subsetOf(source)
-        return subset !== undefined ? testOf(source, subset)(text) : compileRaw(source).test(text)
-    },
+    // re2-subset.ts answers where it can (a recognised pattern, printable-ASCII text: a key's shape); re2js
+    // everything else. Start-up budget (issue 15): `check` tests every value against its format, and re2js's
+    // load and compiles were half of what it spent.
+    test: (text: string): boolean => subsetOf(source)?.(text) ?? compileRaw(source).test(text),
 })
 
 /** Compiles like {@link compilePattern}, returning undefined instead of throwing. */

@@ -40,14 +40,25 @@ const log = (message: string): void => {
     debug(message)
 }
 
-/** First bytes of a cache file (scripts/build-cli.mjs writes the same): format 1, then the source's length and bytes, then V8's data. */
+/** First bytes of a cache file: format 1, then the source's length (u32 LE) and bytes, then V8's data. */
 const CACHE_MAGIC = Buffer.from('KFCACHE1', 'latin1')
+const CACHE_HEAD = CACHE_MAGIC.length + 4
+
+/**
+ * A cache file for `source` holding V8's `data` (scripts/build-cli.mjs writes it). V8 checks a cache against
+ * its source's length only, so the file's own bytes lead the cache and the loader compares them: an edit of
+ * the same length must not run the old code. One memcmp at load, no hash to compute.
+ */
+export const encodeCache = (source: Buffer, data: Buffer): Buffer => {
+    const head = Buffer.alloc(CACHE_HEAD)
+    CACHE_MAGIC.copy(head)
+    head.writeUInt32LE(source.length, CACHE_MAGIC.length)
+    return Buffer.concat([head, source, data])
+}
 
 /**
  * V8's data for `source` from the cache beside `path`, or why there is none to use: `absent`, or `stale`
- * when the cache was built from other bytes (the file edited after the build, or a cache not of this
- * format). V8 checks a cache against the source's length only, so the build puts the file's own bytes at
- * the head of its cache and they must equal the file's: one memcmp, no hash to compute.
+ * when the cache was built from other bytes (the file edited after the build, or a cache not of this format).
  */
 const cacheFor = (path: string, source: Buffer): Buffer | 'absent' | 'stale' => {
     let cache: Buffer
@@ -56,11 +67,11 @@ const cacheFor = (path: string, source: Buffer): Buffer | 'absent' | 'stale' => 
     } catch {
         return 'absent'
     }
-    const head = CACHE_MAGIC.length + 4
-    if (cache.length < head || !cache.subarray(0, CACHE_MAGIC.length).equals(CACHE_MAGIC)) return 'stale'
+    if (cache.length < CACHE_HEAD || !cache.subarray(0, CACHE_MAGIC.length).equals(CACHE_MAGIC)) return 'stale'
     const length = cache.readUInt32LE(CACHE_MAGIC.length)
-    if (length !== source.length || cache.length < head + length || !cache.subarray(head, head + length).equals(source)) return 'stale'
-    return cache.subarray(head + length)
+    const end = CACHE_HEAD + length
+    if (length !== source.length || cache.length < end || !cache.subarray(CACHE_HEAD, end).equals(source)) return 'stale'
+    return cache.subarray(end)
 }
 
 const loaders = new Map<string, BundleLoader>()

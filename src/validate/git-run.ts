@@ -47,17 +47,19 @@ export const runGit = (cwd: string, args: readonly string[], maxBuffer = MAX_BUF
             settled = true
             resolve(run)
         }
+        // git could not start; never the error's message, which quotes the arguments.
+        const notStarted = (error: NodeJS.ErrnoException): void => {
+            finish({ failed: true, ...(error.code === undefined ? {} : { code: error.code }), stdout: Buffer.alloc(0), stderr: Buffer.concat(err).toString('utf8') })
+        }
         let child: ReturnType<typeof spawn>
         try {
             child = spawn('git', [...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true })
         } catch (error) {
-            // A synchronous refusal (an argument with a NUL byte): its message would quote the arguments.
-            finish({ failed: true, ...((error as NodeJS.ErrnoException).code === undefined ? {} : { code: (error as NodeJS.ErrnoException).code }), stdout: Buffer.alloc(0), stderr: '' })
+            // A synchronous refusal (an argument with a NUL byte).
+            notStarted(error as NodeJS.ErrnoException)
             return
         }
-        child.on('error', (error: NodeJS.ErrnoException) => {
-            finish({ failed: true, ...(error.code === undefined ? {} : { code: error.code }), stdout: Buffer.alloc(0), stderr: Buffer.concat(err).toString('utf8') })
-        })
+        child.on('error', notStarted)
         child.stdout?.on('data', (chunk: Buffer) => {
             if (overflow) return
             size += chunk.length

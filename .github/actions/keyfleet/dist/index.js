@@ -40577,7 +40577,6 @@ var subsetOf = (source) => {
   }
   return hit ?? void 0;
 };
-var testOf = (source, subset) => (text) => subset(text) ?? compileRaw(source).test(text);
 var patternError = (source) => {
   try {
     compileRaw(source);
@@ -40587,8 +40586,7 @@ var patternError = (source) => {
   }
 };
 var compilePattern = (source, what2) => {
-  const subset = subsetOf(source);
-  if (subset !== void 0) return { source, test: testOf(source, subset) };
+  if (subsetOf(source) !== void 0) return lazyPattern(source);
   let re;
   try {
     re = compileRaw(source);
@@ -40600,10 +40598,10 @@ var compilePattern = (source, what2) => {
 };
 var lazyPattern = (source) => ({
   source,
-  test: (text) => {
-    const subset = subsetOf(source);
-    return subset !== void 0 ? testOf(source, subset)(text) : compileRaw(source).test(text);
-  }
+  // re2-subset.ts answers where it can (a recognised pattern, printable-ASCII text: a key's shape); re2js
+  // everything else. Start-up budget (issue 15): `check` tests every value against its format, and re2js's
+  // load and compiles were half of what it spent.
+  test: (text) => subsetOf(source)?.(text) ?? compileRaw(source).test(text)
 });
 var tryCompilePattern = (source) => {
   try {
@@ -43945,16 +43943,17 @@ var runGit = (cwd, args, maxBuffer = MAX_BUFFER) => new Promise((resolve3) => {
     settled = true;
     resolve3(run3);
   };
+  const notStarted = (error2) => {
+    finish({ failed: true, ...error2.code === void 0 ? {} : { code: error2.code }, stdout: Buffer.alloc(0), stderr: Buffer.concat(err).toString("utf8") });
+  };
   let child;
   try {
     child = spawn3("git", [...args], { cwd, stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
   } catch (error2) {
-    finish({ failed: true, ...error2.code === void 0 ? {} : { code: error2.code }, stdout: Buffer.alloc(0), stderr: "" });
+    notStarted(error2);
     return;
   }
-  child.on("error", (error2) => {
-    finish({ failed: true, ...error2.code === void 0 ? {} : { code: error2.code }, stdout: Buffer.alloc(0), stderr: Buffer.concat(err).toString("utf8") });
-  });
+  child.on("error", notStarted);
   child.stdout?.on("data", (chunk) => {
     if (overflow) return;
     size += chunk.length;
